@@ -1,0 +1,107 @@
+/* cc-proxy-event.h: typed traffic events
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(CC_PROXY_INSIDE) && !defined(CC_PROXY_COMPILATION)
+#error "Only <cc-proxy/cc-proxy.h> can be included directly."
+#endif
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * CcProxyEventKind:
+ * @CC_PROXY_EVENT_REQUEST_HEADERS: the request line and safe headers
+ * @CC_PROXY_EVENT_REQUEST_BODY: the request body, parsed, when it is JSON
+ * @CC_PROXY_EVENT_RESPONSE_HEADERS: status and safe response headers
+ * @CC_PROXY_EVENT_PROGRESS: one parsed SSE event of a streamed response
+ * @CC_PROXY_EVENT_RESPONSE_COMPLETE: the final JSON body of a response
+ * @CC_PROXY_EVENT_RESPONSE_DONE: the response was sent in full
+ * @CC_PROXY_EVENT_ERROR: the proxy answered with an error status
+ * @CC_PROXY_EVENT_PROXY_ERROR: a transport failure (upstream or client)
+ */
+typedef enum {
+  CC_PROXY_EVENT_REQUEST_HEADERS,
+  CC_PROXY_EVENT_REQUEST_BODY,
+  CC_PROXY_EVENT_RESPONSE_HEADERS,
+  CC_PROXY_EVENT_PROGRESS,
+  CC_PROXY_EVENT_RESPONSE_COMPLETE,
+  CC_PROXY_EVENT_RESPONSE_DONE,
+  CC_PROXY_EVENT_ERROR,
+  CC_PROXY_EVENT_PROXY_ERROR,
+} CcProxyEventKind;
+
+/**
+ * CcProxyBodyShape:
+ * @CC_PROXY_BODY_SHAPE_NONE: no body, or not JSON
+ * @CC_PROXY_BODY_SHAPE_ANTHROPIC: an Anthropic Messages API body
+ * @CC_PROXY_BODY_SHAPE_OPENAI: an OpenAI chat-completions style body
+ * @CC_PROXY_BODY_SHAPE_OTHER: JSON of another shape
+ *
+ * Which API a body speaks, so that viewers render it correctly.
+ */
+typedef enum {
+  CC_PROXY_BODY_SHAPE_NONE,
+  CC_PROXY_BODY_SHAPE_ANTHROPIC,
+  CC_PROXY_BODY_SHAPE_OPENAI,
+  CC_PROXY_BODY_SHAPE_OTHER,
+} CcProxyBodyShape;
+
+#define CC_PROXY_TYPE_EVENT (cc_proxy_event_get_type ())
+
+/**
+ * CcProxyEvent:
+ * @kind: what happened
+ * @request_id: the request's id (32 hex characters)
+ * @sequence: position in the request's events, from 0
+ * @timestamp: g_get_monotonic_time() when it happened
+ * @provider_id: the provider that served the request
+ * @method: request method
+ * @path: request path, without the query
+ * @query: (nullable): raw query string
+ * @status: HTTP status, where the kind has one, else 0
+ * @headers: (nullable): safe view of the headers, as name/value pairs
+ * @body: (nullable): parsed JSON (redacted) for body-carrying kinds
+ * @shape: the API shape of @body
+ * @sse_event: (nullable): SSE event type for %CC_PROXY_EVENT_PROGRESS
+ * @message: (nullable): error text for the error kinds (redacted)
+ * @duration_us: for %CC_PROXY_EVENT_RESPONSE_DONE and the error kinds,
+ *   microseconds since the request arrived
+ *
+ * One traffic event. Immutable once emitted; secrets are already removed,
+ * both by header name and by value.
+ */
+typedef struct {
+  /*< public >*/
+  CcProxyEventKind  kind;
+  char             *request_id;
+  guint             sequence;
+  gint64            timestamp;
+  char             *provider_id;
+  char             *method;
+  char             *path;
+  char             *query;
+  guint             status;
+  GStrv             headers;
+  JsonNode         *body;
+  CcProxyBodyShape  shape;
+  char             *sse_event;
+  char             *message;
+  gint64            duration_us;
+  /*< private >*/
+  gatomicrefcount   ref_count;
+} CcProxyEvent;
+
+GType          cc_proxy_event_get_type       (void) G_GNUC_CONST;
+CcProxyEvent  *cc_proxy_event_ref            (CcProxyEvent *self);
+void           cc_proxy_event_unref          (CcProxyEvent *self);
+const char    *cc_proxy_event_kind_to_string (CcProxyEventKind kind);
+const char    *cc_proxy_body_shape_to_string (CcProxyBodyShape shape);
+CcProxyBodyShape cc_proxy_body_shape_detect  (JsonNode *body);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcProxyEvent, cc_proxy_event_unref)
+
+G_END_DECLS

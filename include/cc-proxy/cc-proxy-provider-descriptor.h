@@ -1,0 +1,43 @@
+/* cc-proxy-provider-descriptor.h: what a provider is and which settings it has
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(CC_PROXY_INSIDE) && !defined(CC_PROXY_COMPILATION)
+#error "Only <cc-proxy/cc-proxy.h> can be included directly."
+#endif
+
+#include "cc-proxy-setting-descriptor.h"
+
+G_BEGIN_DECLS
+
+#define CC_PROXY_TYPE_PROVIDER_DESCRIPTOR (cc_proxy_provider_descriptor_get_type ())
+
+/**
+ * CcProxyProviderDescriptor:
+ *
+ * Immutable description of a provider: its id (lower-case, unique), the
+ * name shown to people and its settings.
+ */
+typedef struct _CcProxyProviderDescriptor CcProxyProviderDescriptor;
+
+GType                       cc_proxy_provider_descriptor_get_type         (void) G_GNUC_CONST;
+CcProxyProviderDescriptor  *cc_proxy_provider_descriptor_new              (const char                 *id,
+                                                                           const char                 *display_name,
+                                                                           CcProxySettingDescriptor  **settings);
+CcProxyProviderDescriptor  *cc_proxy_provider_descriptor_ref              (CcProxyProviderDescriptor  *self);
+void                        cc_proxy_provider_descriptor_unref            (CcProxyProviderDescriptor  *self);
+const char                 *cc_proxy_provider_descriptor_get_id           (const CcProxyProviderDescriptor *self);
+const char                 *cc_proxy_provider_descriptor_get_display_name (const CcProxyProviderDescriptor *self);
+guint                       cc_proxy_provider_descriptor_get_n_settings   (const CcProxyProviderDescriptor *self);
+CcProxySettingDescriptor   *cc_proxy_provider_descriptor_get_setting      (const CcProxyProviderDescriptor *self,
+                                                                           guint                            position);
+CcProxySettingDescriptor   *cc_proxy_provider_descriptor_lookup_setting   (const CcProxyProviderDescriptor *self,
+                                                                           const char                      *key);
+gboolean                    cc_proxy_provider_descriptor_validate         (const CcProxyProviderDescriptor *self,
+                                                                           GError                         **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcProxyProviderDescriptor, cc_proxy_provider_descriptor_unref)
+
+G_END_DECLS

@@ -1,0 +1,108 @@
+/* cc-proxy-provider.h: the interface every provider implements
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(CC_PROXY_INSIDE) && !defined(CC_PROXY_COMPILATION)
+#error "Only <cc-proxy/cc-proxy.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+#include "cc-proxy-provider-descriptor.h"
+#include "cc-proxy-request-context.h"
+
+G_BEGIN_DECLS
+
+/**
+ * CC_PROXY_PROVIDER_EXTENSION_POINT_NAME:
+ *
+ * The GIO extension point provider modules implement.
+ */
+#define CC_PROXY_PROVIDER_EXTENSION_POINT_NAME "cc-proxy-provider"
+
+/**
+ * CcProxyHandled:
+ * @CC_PROXY_NOT_HANDLED: the core goes on with its default upstream
+ * @CC_PROXY_HANDLED: the provider answered the request
+ */
+typedef enum {
+  CC_PROXY_NOT_HANDLED,
+  CC_PROXY_HANDLED,
+} CcProxyHandled;
+
+#define CC_PROXY_PROVIDER_ERROR (cc_proxy_provider_error_quark ())
+
+/**
+ * CcProxyProviderError:
+ * @CC_PROXY_PROVIDER_ERROR_FAILED: the provider could not serve a request
+ * @CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR: a descriptor breaks a rule
+ * @CC_PROXY_PROVIDER_ERROR_INVALID_VALUE: a setting value is not allowed
+ */
+typedef enum {
+  CC_PROXY_PROVIDER_ERROR_FAILED,
+  CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+  CC_PROXY_PROVIDER_ERROR_INVALID_VALUE,
+} CcProxyProviderError;
+
+GQuark cc_proxy_provider_error_quark (void);
+
+#define CC_PROXY_TYPE_PROVIDER (cc_proxy_provider_get_type ())
+G_DECLARE_INTERFACE (CcProxyProvider, cc_proxy_provider, CC_PROXY, PROVIDER, GObject)
+
+/**
+ * CcProxyProviderInterface:
+ * @get_descriptor: returns the provider's descriptor (transfer none)
+ * @handles_path: whether the provider serves @path (query excluded)
+ * @expects_json_body: whether the core must parse the body as a JSON
+ *   object before calling @handle_request_async
+ * @get_allowed_methods: optional; the methods a handled path accepts,
+ *   as an `Allow` header value ("POST"), or %NULL for any
+ * @handle_request_async: serve one request; answer through the
+ *   context's #SoupServerMessage (paused by the core) and unpause it
+ * @handle_request_finish: %CC_PROXY_HANDLED, %CC_PROXY_NOT_HANDLED, or
+ *   an error that the core turns into a 502
+ */
+struct _CcProxyProviderInterface
+{
+  GTypeInterface g_iface;
+
+  CcProxyProviderDescriptor *(*get_descriptor)        (CcProxyProvider        *self);
+  gboolean                   (*handles_path)          (CcProxyProvider        *self,
+                                                       const char             *path);
+  gboolean                   (*expects_json_body)     (CcProxyProvider        *self,
+                                                       const char             *path);
+  const char                *(*get_allowed_methods)   (CcProxyProvider        *self,
+                                                       const char             *path);
+  void                       (*handle_request_async)  (CcProxyProvider        *self,
+                                                       CcProxyRequestContext  *context,
+                                                       GCancellable           *cancellable,
+                                                       GAsyncReadyCallback     callback,
+                                                       gpointer                user_data);
+  CcProxyHandled             (*handle_request_finish) (CcProxyProvider        *self,
+                                                       GAsyncResult           *result,
+                                                       GError                **error);
+
+  /*< private >*/
+  gpointer padding[8];
+};
+
+CcProxyProviderDescriptor *cc_proxy_provider_get_descriptor        (CcProxyProvider        *self);
+const char                *cc_proxy_provider_get_id                (CcProxyProvider        *self);
+gboolean                   cc_proxy_provider_handles_path          (CcProxyProvider        *self,
+                                                                    const char             *path);
+gboolean                   cc_proxy_provider_expects_json_body     (CcProxyProvider        *self,
+                                                                    const char             *path);
+const char                *cc_proxy_provider_get_allowed_methods   (CcProxyProvider        *self,
+                                                                    const char             *path);
+void                       cc_proxy_provider_handle_request_async  (CcProxyProvider        *self,
+                                                                    CcProxyRequestContext  *context,
+                                                                    GCancellable           *cancellable,
+                                                                    GAsyncReadyCallback     callback,
+                                                                    gpointer                user_data);
+CcProxyHandled             cc_proxy_provider_handle_request_finish (CcProxyProvider        *self,
+                                                                    GAsyncResult           *result,
+                                                                    GError                **error);
+
+G_END_DECLS

@@ -1,0 +1,60 @@
+/* cc-proxy-request-context.h: one request as a provider sees it
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(CC_PROXY_INSIDE) && !defined(CC_PROXY_COMPILATION)
+#error "Only <cc-proxy/cc-proxy.h> can be included directly."
+#endif
+
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+#include "cc-proxy-event.h"
+#include "cc-proxy-snapshot.h"
+
+G_BEGIN_DECLS
+
+#define CC_PROXY_TYPE_REQUEST_CONTEXT (cc_proxy_request_context_get_type ())
+G_DECLARE_FINAL_TYPE (CcProxyRequestContext, cc_proxy_request_context, CC_PROXY, REQUEST_CONTEXT, GObject)
+
+const char         *cc_proxy_request_context_get_id              (CcProxyRequestContext *self);
+const char         *cc_proxy_request_context_get_method          (CcProxyRequestContext *self);
+const char         *cc_proxy_request_context_get_path            (CcProxyRequestContext *self);
+const char         *cc_proxy_request_context_get_query           (CcProxyRequestContext *self);
+SoupMessageHeaders *cc_proxy_request_context_get_request_headers (CcProxyRequestContext *self);
+GBytes             *cc_proxy_request_context_get_body            (CcProxyRequestContext *self);
+JsonNode           *cc_proxy_request_context_get_json_body       (CcProxyRequestContext *self);
+CcProxySnapshot    *cc_proxy_request_context_get_snapshot        (CcProxyRequestContext *self);
+const char         *cc_proxy_request_context_get_provider_id     (CcProxyRequestContext *self);
+SoupServerMessage  *cc_proxy_request_context_get_message         (CcProxyRequestContext *self);
+SoupSession        *cc_proxy_request_context_get_session         (CcProxyRequestContext *self);
+GStrv               cc_proxy_request_context_dup_safe_headers    (CcProxyRequestContext *self,
+                                                                  SoupMessageHeaders    *headers);
+gboolean            cc_proxy_request_context_has_response_started (CcProxyRequestContext *self);
+
+void                cc_proxy_request_context_respond_error       (CcProxyRequestContext *self,
+                                                                  guint                  status,
+                                                                  const char            *kind,
+                                                                  const char            *message);
+
+void                cc_proxy_request_context_emit_response_headers (CcProxyRequestContext *self,
+                                                                    guint                  status,
+                                                                    SoupMessageHeaders    *headers);
+void                cc_proxy_request_context_emit_progress       (CcProxyRequestContext *self,
+                                                                  const char            *sse_event,
+                                                                  JsonNode              *data);
+void                cc_proxy_request_context_emit_complete       (CcProxyRequestContext *self,
+                                                                  JsonNode              *body);
+void                cc_proxy_request_context_emit_done           (CcProxyRequestContext *self,
+                                                                  guint                  status);
+void                cc_proxy_request_context_emit_error          (CcProxyRequestContext *self,
+                                                                  CcProxyEventKind       kind,
+                                                                  guint                  status,
+                                                                  const char            *message);
+
+char               *cc_proxy_error_body_new                      (const char            *kind,
+                                                                  const char            *message);
+
+G_END_DECLS

@@ -1,0 +1,65 @@
+/* cc-proxy-setting-descriptor.h: one setting a provider declares
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(CC_PROXY_INSIDE) && !defined(CC_PROXY_COMPILATION)
+#error "Only <cc-proxy/cc-proxy.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/**
+ * CcProxySettingKind:
+ * @CC_PROXY_SETTING_KIND_TEXT: free text (a string)
+ * @CC_PROXY_SETTING_KIND_BOOL: a boolean
+ * @CC_PROXY_SETTING_KIND_SELECT: one of a fixed list of options
+ *
+ * The type of a setting's value.
+ */
+typedef enum {
+  CC_PROXY_SETTING_KIND_TEXT,
+  CC_PROXY_SETTING_KIND_BOOL,
+  CC_PROXY_SETTING_KIND_SELECT,
+} CcProxySettingKind;
+
+#define CC_PROXY_TYPE_SETTING_DESCRIPTOR (cc_proxy_setting_descriptor_get_type ())
+
+/**
+ * CcProxySettingDescriptor:
+ *
+ * An immutable, reference-counted description of one setting: the one
+ * source from which GSettings schemas, the D-Bus view, environment
+ * overrides and documentation are derived.
+ */
+typedef struct _CcProxySettingDescriptor CcProxySettingDescriptor;
+
+GType                      cc_proxy_setting_descriptor_get_type        (void) G_GNUC_CONST;
+CcProxySettingDescriptor  *cc_proxy_setting_descriptor_new             (const char          *key,
+                                                                        const char          *label,
+                                                                        const char          *description,
+                                                                        CcProxySettingKind   kind,
+                                                                        const char          *default_value,
+                                                                        const char * const  *options,
+                                                                        gboolean             secret,
+                                                                        const char * const  *env_vars);
+CcProxySettingDescriptor  *cc_proxy_setting_descriptor_ref             (CcProxySettingDescriptor *self);
+void                       cc_proxy_setting_descriptor_unref           (CcProxySettingDescriptor *self);
+const char                *cc_proxy_setting_descriptor_get_key         (const CcProxySettingDescriptor *self);
+const char                *cc_proxy_setting_descriptor_get_label       (const CcProxySettingDescriptor *self);
+const char                *cc_proxy_setting_descriptor_get_description (const CcProxySettingDescriptor *self);
+CcProxySettingKind         cc_proxy_setting_descriptor_get_kind        (const CcProxySettingDescriptor *self);
+const char                *cc_proxy_setting_descriptor_get_default     (const CcProxySettingDescriptor *self);
+const char * const        *cc_proxy_setting_descriptor_get_options     (const CcProxySettingDescriptor *self);
+gboolean                   cc_proxy_setting_descriptor_is_secret       (const CcProxySettingDescriptor *self);
+const char * const        *cc_proxy_setting_descriptor_get_env_vars    (const CcProxySettingDescriptor *self);
+char                      *cc_proxy_setting_descriptor_normalize       (const CcProxySettingDescriptor *self,
+                                                                        const char                     *value,
+                                                                        GError                        **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcProxySettingDescriptor, cc_proxy_setting_descriptor_unref)
+
+G_END_DECLS

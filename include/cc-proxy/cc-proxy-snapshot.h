@@ -1,0 +1,47 @@
+/* cc-proxy-snapshot.h: the settings a request runs with
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(CC_PROXY_INSIDE) && !defined(CC_PROXY_COMPILATION)
+#error "Only <cc-proxy/cc-proxy.h> can be included directly."
+#endif
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+#define CC_PROXY_TYPE_SNAPSHOT (cc_proxy_snapshot_get_type ())
+
+/**
+ * CcProxySnapshot:
+ *
+ * An immutable, reference-counted view of the active provider and every
+ * provider's normalised setting values (environment over stored value
+ * over default). A request keeps the snapshot it started with, whatever
+ * changes while it runs.
+ */
+typedef struct _CcProxySnapshot CcProxySnapshot;
+
+GType             cc_proxy_snapshot_get_type             (void) G_GNUC_CONST;
+CcProxySnapshot  *cc_proxy_snapshot_ref                  (CcProxySnapshot *self);
+void              cc_proxy_snapshot_unref                (CcProxySnapshot *self);
+const char       *cc_proxy_snapshot_get_active_provider  (CcProxySnapshot *self);
+const char       *cc_proxy_snapshot_get_value            (CcProxySnapshot *self,
+                                                          const char      *provider_id,
+                                                          const char      *key);
+gboolean          cc_proxy_snapshot_get_boolean          (CcProxySnapshot *self,
+                                                          const char      *provider_id,
+                                                          const char      *key);
+guint             cc_proxy_snapshot_get_uint             (CcProxySnapshot *self,
+                                                          const char      *provider_id,
+                                                          const char      *key);
+gboolean          cc_proxy_snapshot_is_from_environment  (CcProxySnapshot *self,
+                                                          const char      *provider_id,
+                                                          const char      *key);
+const char       *cc_proxy_snapshot_get_active_base_url  (CcProxySnapshot *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcProxySnapshot, cc_proxy_snapshot_unref)
+
+G_END_DECLS

@@ -1,0 +1,65 @@
+/* cc-proxy-event-sink.c: fans traffic events out to their listeners
+ *
+ * Listeners (the traffic log, later D-Bus signals and the capture log)
+ * connect to ::event. Emission is synchronous and cheap; a listener that
+ * does slow work must queue it, never block the relay.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "cc-proxy-event-sink.h"
+
+struct _CcProxyEventSink
+{
+  GObject parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (CcProxyEventSink, cc_proxy_event_sink, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_EVENT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+cc_proxy_event_sink_class_init (CcProxyEventSinkClass *klass)
+{
+  /**
+   * CcProxyEventSink::event:
+   * @sink: the sink
+   * @event: a #CcProxyEvent, already redacted
+   */
+  signals[SIGNAL_EVENT] =
+    g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, CC_PROXY_TYPE_EVENT | G_SIGNAL_TYPE_STATIC_SCOPE);
+}
+
+static void
+cc_proxy_event_sink_init (CcProxyEventSink *self)
+{
+}
+
+CcProxyEventSink *
+cc_proxy_event_sink_new (void)
+{
+  return g_object_new (CC_PROXY_TYPE_EVENT_SINK, NULL);
+}
+
+/* Lets the pipeline skip building events (and parsing bodies for them)
+ * when nobody listens. */
+gboolean
+cc_proxy_event_sink_is_active (CcProxyEventSink *self)
+{
+  return self != NULL && g_signal_has_handler_pending (self, signals[SIGNAL_EVENT], 0, FALSE);
+}
+
+void
+cc_proxy_event_sink_emit (CcProxyEventSink *self,
+                          CcProxyEvent     *event)
+{
+  g_signal_emit (self, signals[SIGNAL_EVENT], 0, event);
+}

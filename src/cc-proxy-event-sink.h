@@ -1,0 +1,19 @@
+/* cc-proxy-event-sink.h: where request contexts send their events
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "cc-proxy.h"
+
+G_BEGIN_DECLS
+
+#define CC_PROXY_TYPE_EVENT_SINK (cc_proxy_event_sink_get_type ())
+G_DECLARE_FINAL_TYPE (CcProxyEventSink, cc_proxy_event_sink, CC_PROXY, EVENT_SINK, GObject)
+
+CcProxyEventSink *cc_proxy_event_sink_new       (void);
+gboolean          cc_proxy_event_sink_is_active (CcProxyEventSink *self);
+void              cc_proxy_event_sink_emit      (CcProxyEventSink *self,
+                                                 CcProxyEvent     *event);
+
+G_END_DECLS

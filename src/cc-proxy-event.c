@@ -1,0 +1,264 @@
+/* cc-proxy-event.c: traffic events, the safe header view and redaction
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+#include <libsoup/soup.h>
+
+#include "cc-proxy-event-private.h"
+
+G_DEFINE_BOXED_TYPE (CcProxyEvent, cc_proxy_event, cc_proxy_event_ref, cc_proxy_event_unref)
+
+CcProxyEvent *
+cc_proxy_event_new (CcProxyEventKind kind)
+{
+  CcProxyEvent *self = g_new0 (CcProxyEvent, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->kind = kind;
+  self->timestamp = g_get_monotonic_time ();
+  return self;
+}
+
+CcProxyEvent *
+cc_proxy_event_ref (CcProxyEvent *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+cc_proxy_event_unref (CcProxyEvent *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  g_free (self->request_id);
+  g_free (self->provider_id);
+  g_free (self->method);
+  g_free (self->path);
+  g_free (self->query);
+  g_strfreev (self->headers);
+  g_clear_pointer (&self->body, json_node_unref);
+  g_free (self->sse_event);
+  g_free (self->message);
+  g_free (self);
+}
+
+const char *
+cc_proxy_event_kind_to_string (CcProxyEventKind kind)
+{
+  static const char * const names[] = {
+    "request-headers", "request-body", "response-headers", "progress",
+    "response-complete", "response-done", "error", "proxy-error",
+  };
+
+  g_return_val_if_fail (kind < G_N_ELEMENTS (names), NULL);
+  return names[kind];
+}
+
+const char *
+cc_proxy_body_shape_to_string (CcProxyBodyShape shape)
+{
+  static const char * const names[] = { "none", "anthropic", "openai", "other" };
+
+  g_return_val_if_fail (shape < G_N_ELEMENTS (names), NULL);
+  return names[shape];
+}
+
+/**
+ * cc_proxy_body_shape_detect:
+ * @body: (nullable): a parsed body
+ *
+ * Tells an Anthropic Messages body (request, response or stream event)
+ * from an OpenAI chat-completions one by the members only one of them
+ * has.
+ *
+ * Returns: the shape
+ */
+CcProxyBodyShape
+cc_proxy_body_shape_detect (JsonNode *body)
+{
+  JsonObject *object;
+  const char *type;
+
+  if (body == NULL)
+    return CC_PROXY_BODY_SHAPE_NONE;
+  if (!JSON_NODE_HOLDS_OBJECT (body))
+    return CC_PROXY_BODY_SHAPE_OTHER;
+
+  object = json_node_get_object (body);
+  if (json_object_has_member (object, "choices") || json_object_has_member (object, "object"))
+    return CC_PROXY_BODY_SHAPE_OPENAI;
+
+  type = json_object_get_string_member_with_default (object, "type", NULL);
+  if (type != NULL && (g_str_equal (type, "message") || g_str_has_prefix (type, "message_") ||
+                       g_str_has_prefix (type, "content_block_") || g_str_equal (type, "ping") ||
+                       g_str_equal (type, "error")))
+    return CC_PROXY_BODY_SHAPE_ANTHROPIC;
+
+  if (json_object_has_member (object, "messages"))
+    {
+      /* Only Anthropic requires max_tokens and has a top-level system. */
+      if (json_object_has_member (object, "system") ||
+          (json_object_has_member (object, "max_tokens") &&
+           !json_object_has_member (object, "stream_options")))
+        return CC_PROXY_BODY_SHAPE_ANTHROPIC;
+      return CC_PROXY_BODY_SHAPE_OPENAI;
+    }
+
+  return CC_PROXY_BODY_SHAPE_OTHER;
+}
+
+/* Secrets shorter than this are not searched for by value: replacing
+ * every "ab" in a body would destroy it and protects nothing real. */
+#define MIN_SECRET_LENGTH 4
+
+static gboolean
+contains_secret (const char         *text,
+                 const char * const *secrets)
+{
+  for (guint i = 0; secrets != NULL && secrets[i] != NULL; i++)
+    if (strlen (secrets[i]) >= MIN_SECRET_LENGTH && strstr (text, secrets[i]) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * cc_proxy_redact_string:
+ * @text: any text
+ * @secrets: (array zero-terminated=1) (nullable): values to hide
+ *
+ * Returns: (transfer full): @text with every occurrence of a secret
+ *   replaced by "[redacted]"
+ */
+char *
+cc_proxy_redact_string (const char         *text,
+                        const char * const *secrets)
+{
+  GString *out;
+
+  if (text == NULL)
+    return NULL;
+  if (!contains_secret (text, secrets))
+    return g_strdup (text);
+
+  out = g_string_new (text);
+  for (guint i = 0; secrets[i] != NULL; i++)
+    if (strlen (secrets[i]) >= MIN_SECRET_LENGTH)
+      g_string_replace (out, secrets[i], CC_PROXY_REDACTED, 0);
+  return g_string_free (out, FALSE);
+}
+
+static void redact_in_place (JsonNode *node, const char * const *secrets);
+
+static void
+redact_member (JsonObject  *object,
+               const char  *name,
+               JsonNode    *member,
+               gpointer     user_data)
+{
+  redact_in_place (member, user_data);
+}
+
+static void
+redact_element (JsonArray *array,
+                guint      index,
+                JsonNode  *element,
+                gpointer   user_data)
+{
+  redact_in_place (element, user_data);
+}
+
+static void
+redact_in_place (JsonNode           *node,
+                 const char * const *secrets)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      json_object_foreach_member (json_node_get_object (node), redact_member, (gpointer) secrets);
+      break;
+    case JSON_NODE_ARRAY:
+      json_array_foreach_element (json_node_get_array (node), redact_element, (gpointer) secrets);
+      break;
+    case JSON_NODE_VALUE:
+      if (json_node_get_value_type (node) == G_TYPE_STRING &&
+          contains_secret (json_node_get_string (node), secrets))
+        {
+          g_autofree char *clean = cc_proxy_redact_string (json_node_get_string (node), secrets);
+
+          json_node_set_string (node, clean);
+        }
+      break;
+    case JSON_NODE_NULL:
+    default:
+      break;
+    }
+}
+
+/**
+ * cc_proxy_redact_json:
+ * @node: a parsed body
+ * @secrets: (array zero-terminated=1) (nullable): values to hide
+ *
+ * Returns: (transfer full): a copy of @node with secrets replaced in
+ *   every string value; @node itself when there is nothing to hide
+ */
+JsonNode *
+cc_proxy_redact_json (JsonNode           *node,
+                      const char * const *secrets)
+{
+  JsonNode *copy;
+
+  if (secrets == NULL || secrets[0] == NULL)
+    return json_node_ref (node);
+
+  copy = json_node_copy (node);
+  redact_in_place (copy, secrets);
+  return copy;
+}
+
+static const char * const hidden_headers[] = {
+  "authorization", "x-api-key", "cookie", "set-cookie", "proxy-authorization",
+  /* noise rather than secrets */
+  "host", "content-length", "transfer-encoding",
+  NULL
+};
+
+/**
+ * cc_proxy_headers_safe_view:
+ * @headers: request or response headers
+ * @secrets: (array zero-terminated=1) (nullable): values to hide
+ *
+ * Returns: (transfer full): name/value pairs without credentials or noise,
+ *   and with secret values replaced wherever they appear
+ */
+GStrv
+cc_proxy_headers_safe_view (SoupMessageHeaders *headers,
+                            const char * const *secrets)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+
+  soup_message_headers_iter_init (&iter, headers);
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    {
+      g_autofree char *lower = g_ascii_strdown (name, -1);
+      g_autofree char *clean = NULL;
+
+      if (g_strv_contains (hidden_headers, lower))
+        continue;
+      clean = cc_proxy_redact_string (value, secrets);
+      g_strv_builder_add (builder, lower);
+      g_strv_builder_add (builder, clean);
+    }
+  return g_strv_builder_end (builder);
+}

@@ -1,0 +1,244 @@
+/* cc-proxy-provider-descriptor.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "cc-proxy.h"
+
+struct _CcProxyProviderDescriptor
+{
+  gatomicrefcount  ref_count;
+  char            *id;
+  char            *display_name;
+  GPtrArray       *settings;
+};
+
+G_DEFINE_BOXED_TYPE (CcProxyProviderDescriptor, cc_proxy_provider_descriptor,
+                     cc_proxy_provider_descriptor_ref, cc_proxy_provider_descriptor_unref)
+
+/**
+ * cc_proxy_provider_descriptor_new:
+ * @id: the provider id: lower-case letters, digits and dashes
+ * @display_name: the name people see
+ * @settings: (nullable) (array zero-terminated=1) (transfer full): the
+ *   settings, in the order they are shown; the descriptor takes each
+ *   element's reference (the array itself stays the caller's)
+ *
+ * Returns: (transfer full): a new descriptor
+ */
+CcProxyProviderDescriptor *
+cc_proxy_provider_descriptor_new (const char                *id,
+                                  const char                *display_name,
+                                  CcProxySettingDescriptor **settings)
+{
+  CcProxyProviderDescriptor *self = g_new0 (CcProxyProviderDescriptor, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->id = g_strdup (id ? id : "");
+  self->display_name = g_strdup (display_name ? display_name : "");
+  self->settings = g_ptr_array_new_with_free_func ((GDestroyNotify) cc_proxy_setting_descriptor_unref);
+  for (guint i = 0; settings != NULL && settings[i] != NULL; i++)
+    g_ptr_array_add (self->settings, settings[i]);
+
+  return self;
+}
+
+CcProxyProviderDescriptor *
+cc_proxy_provider_descriptor_ref (CcProxyProviderDescriptor *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+cc_proxy_provider_descriptor_unref (CcProxyProviderDescriptor *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  g_free (self->id);
+  g_free (self->display_name);
+  g_ptr_array_unref (self->settings);
+  g_free (self);
+}
+
+const char *
+cc_proxy_provider_descriptor_get_id (const CcProxyProviderDescriptor *self)
+{
+  return self->id;
+}
+
+const char *
+cc_proxy_provider_descriptor_get_display_name (const CcProxyProviderDescriptor *self)
+{
+  return self->display_name;
+}
+
+guint
+cc_proxy_provider_descriptor_get_n_settings (const CcProxyProviderDescriptor *self)
+{
+  return self->settings->len;
+}
+
+/**
+ * cc_proxy_provider_descriptor_get_setting:
+ *
+ * Returns: (transfer none): the setting at @position
+ */
+CcProxySettingDescriptor *
+cc_proxy_provider_descriptor_get_setting (const CcProxyProviderDescriptor *self,
+                                          guint                            position)
+{
+  g_return_val_if_fail (position < self->settings->len, NULL);
+
+  return g_ptr_array_index (self->settings, position);
+}
+
+/**
+ * cc_proxy_provider_descriptor_lookup_setting:
+ *
+ * Returns: (transfer none) (nullable): the setting named @key
+ */
+CcProxySettingDescriptor *
+cc_proxy_provider_descriptor_lookup_setting (const CcProxyProviderDescriptor *self,
+                                             const char                      *key)
+{
+  for (guint i = 0; i < self->settings->len; i++)
+    {
+      CcProxySettingDescriptor *setting = g_ptr_array_index (self->settings, i);
+
+      if (g_strcmp0 (cc_proxy_setting_descriptor_get_key (setting), key) == 0)
+        return setting;
+    }
+  return NULL;
+}
+
+static gboolean
+is_valid_name (const char *name)
+{
+  if (name[0] == '\0' || !g_ascii_islower (name[0]))
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '-')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+validate_setting (const CcProxySettingDescriptor  *setting,
+                  GHashTable                      *seen,
+                  GError                         **error)
+{
+  const char *key = cc_proxy_setting_descriptor_get_key (setting);
+  const char *def = cc_proxy_setting_descriptor_get_default (setting);
+  const char * const *options = cc_proxy_setting_descriptor_get_options (setting);
+  g_autofree char *normalized = NULL;
+
+  if (key[0] == '\0')
+    {
+      g_set_error_literal (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                           _("a setting has an empty key"));
+      return FALSE;
+    }
+  /* Keys become GSettings keys and D-Bus dictionary keys. */
+  if (!is_valid_name (key))
+    {
+      g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                   _("setting key “%s” must be lower-case letters, digits and dashes"), key);
+      return FALSE;
+    }
+  if (!g_hash_table_add (seen, (gpointer) key))
+    {
+      g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                   _("setting key “%s” is declared twice"), key);
+      return FALSE;
+    }
+
+  switch (cc_proxy_setting_descriptor_get_kind (setting))
+    {
+    case CC_PROXY_SETTING_KIND_SELECT:
+      if (options[0] == NULL)
+        {
+          g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                       _("select setting “%s” has no options"), key);
+          return FALSE;
+        }
+      if (!g_strv_contains (options, def))
+        {
+          g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                       _("default “%s” of setting “%s” is not among its options"), def, key);
+          return FALSE;
+        }
+      break;
+
+    case CC_PROXY_SETTING_KIND_BOOL:
+      normalized = cc_proxy_setting_descriptor_normalize (setting, def, NULL);
+      if (normalized == NULL)
+        {
+          g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                       _("default “%s” of boolean setting “%s” is not a boolean"), def, key);
+          return FALSE;
+        }
+      break;
+
+    case CC_PROXY_SETTING_KIND_TEXT:
+      break;
+
+    default:
+      g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                   _("setting “%s” has an unknown kind"), key);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * cc_proxy_provider_descriptor_validate:
+ * @self: a descriptor
+ * @error: return location for a %CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR
+ *
+ * Checks the rules the core relies on: a non-empty lower-case id, a
+ * display name, non-empty unique keys, select settings with options and a
+ * default among them.
+ *
+ * Returns: %TRUE when the descriptor is sane
+ */
+gboolean
+cc_proxy_provider_descriptor_validate (const CcProxyProviderDescriptor  *self,
+                                       GError                          **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  if (self->id[0] == '\0')
+    {
+      g_set_error_literal (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                           _("the provider id is empty"));
+      return FALSE;
+    }
+  if (!is_valid_name (self->id))
+    {
+      g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                   _("provider id “%s” must be lower-case letters, digits and dashes"), self->id);
+      return FALSE;
+    }
+  if (self->display_name[0] == '\0')
+    {
+      g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                   _("provider “%s” has no display name"), self->id);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < self->settings->len; i++)
+    if (!validate_setting (g_ptr_array_index (self->settings, i), seen, error))
+      return FALSE;
+
+  return TRUE;
+}

@@ -1,0 +1,110 @@
+/* cc-proxy-provider.c: the provider interface
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "cc-proxy.h"
+
+G_DEFINE_QUARK (cc-proxy-provider-error-quark, cc_proxy_provider_error)
+
+G_DEFINE_INTERFACE (CcProxyProvider, cc_proxy_provider, G_TYPE_OBJECT)
+
+static gboolean
+cc_proxy_provider_real_handles_path (CcProxyProvider *self,
+                                     const char      *path)
+{
+  return FALSE;
+}
+
+static gboolean
+cc_proxy_provider_real_expects_json_body (CcProxyProvider *self,
+                                          const char      *path)
+{
+  return FALSE;
+}
+
+static void
+cc_proxy_provider_default_init (CcProxyProviderInterface *iface)
+{
+  iface->handles_path = cc_proxy_provider_real_handles_path;
+  iface->expects_json_body = cc_proxy_provider_real_expects_json_body;
+}
+
+/**
+ * cc_proxy_provider_get_descriptor:
+ *
+ * Returns: (transfer none): the provider's descriptor
+ */
+CcProxyProviderDescriptor *
+cc_proxy_provider_get_descriptor (CcProxyProvider *self)
+{
+  g_return_val_if_fail (CC_PROXY_IS_PROVIDER (self), NULL);
+
+  return CC_PROXY_PROVIDER_GET_IFACE (self)->get_descriptor (self);
+}
+
+const char *
+cc_proxy_provider_get_id (CcProxyProvider *self)
+{
+  return cc_proxy_provider_descriptor_get_id (cc_proxy_provider_get_descriptor (self));
+}
+
+gboolean
+cc_proxy_provider_handles_path (CcProxyProvider *self,
+                                const char      *path)
+{
+  g_return_val_if_fail (CC_PROXY_IS_PROVIDER (self), FALSE);
+
+  return CC_PROXY_PROVIDER_GET_IFACE (self)->handles_path (self, path);
+}
+
+gboolean
+cc_proxy_provider_expects_json_body (CcProxyProvider *self,
+                                     const char      *path)
+{
+  g_return_val_if_fail (CC_PROXY_IS_PROVIDER (self), FALSE);
+
+  return CC_PROXY_PROVIDER_GET_IFACE (self)->expects_json_body (self, path);
+}
+
+/**
+ * cc_proxy_provider_get_allowed_methods:
+ *
+ * Returns: (nullable): the `Allow` value for a handled @path, or %NULL
+ *   when any method goes
+ */
+const char *
+cc_proxy_provider_get_allowed_methods (CcProxyProvider *self,
+                                       const char      *path)
+{
+  CcProxyProviderInterface *iface;
+
+  g_return_val_if_fail (CC_PROXY_IS_PROVIDER (self), NULL);
+
+  iface = CC_PROXY_PROVIDER_GET_IFACE (self);
+  return iface->get_allowed_methods ? iface->get_allowed_methods (self, path) : NULL;
+}
+
+void
+cc_proxy_provider_handle_request_async (CcProxyProvider       *self,
+                                        CcProxyRequestContext *context,
+                                        GCancellable          *cancellable,
+                                        GAsyncReadyCallback    callback,
+                                        gpointer               user_data)
+{
+  g_return_if_fail (CC_PROXY_IS_PROVIDER (self));
+  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (context));
+
+  CC_PROXY_PROVIDER_GET_IFACE (self)->handle_request_async (self, context, cancellable, callback, user_data);
+}
+
+CcProxyHandled
+cc_proxy_provider_handle_request_finish (CcProxyProvider  *self,
+                                         GAsyncResult     *result,
+                                         GError          **error)
+{
+  g_return_val_if_fail (CC_PROXY_IS_PROVIDER (self), CC_PROXY_NOT_HANDLED);
+
+  return CC_PROXY_PROVIDER_GET_IFACE (self)->handle_request_finish (self, result, error);
+}

@@ -1,0 +1,353 @@
+/* cc-proxy-registry.c: the built-in provider plus every module found
+ *
+ * Modules are loaded once per process: GType registrations cannot be
+ * undone, so the registry keeps them for the life of the service. Every
+ * way a module can fail is recorded as one string per module and the
+ * service goes on with the healthy ones. Failures are logged with
+ * g_message(), not g_warning(): a broken plugin must not abort a daemon
+ * that runs with fatal warnings.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "cc-proxy-registry"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <gmodule.h>
+
+#include "cc-proxy-anthropic-provider.h"
+#include "cc-proxy-registry.h"
+
+struct _CcProxyRegistry
+{
+  GObject     parent_instance;
+
+  GPtrArray  *providers;    /* CcProxyProvider, in load order */
+  GHashTable *by_id;        /* id → CcProxyProvider (unowned) */
+  GHashTable *load_errors;  /* module file name → message */
+};
+
+G_DEFINE_QUARK (cc-proxy-registry-error-quark, cc_proxy_registry_error)
+
+G_DEFINE_FINAL_TYPE (CcProxyRegistry, cc_proxy_registry, G_TYPE_OBJECT)
+
+static void
+cc_proxy_registry_finalize (GObject *object)
+{
+  CcProxyRegistry *self = (CcProxyRegistry *) object;
+
+  g_clear_pointer (&self->by_id, g_hash_table_unref);
+  g_clear_pointer (&self->providers, g_ptr_array_unref);
+  g_clear_pointer (&self->load_errors, g_hash_table_unref);
+
+  G_OBJECT_CLASS (cc_proxy_registry_parent_class)->finalize (object);
+}
+
+static void
+cc_proxy_registry_class_init (CcProxyRegistryClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = cc_proxy_registry_finalize;
+}
+
+static void
+cc_proxy_registry_init (CcProxyRegistry *self)
+{
+  self->providers = g_ptr_array_new_with_free_func (g_object_unref);
+  self->by_id = g_hash_table_new (g_str_hash, g_str_equal);
+  self->load_errors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+void
+cc_proxy_registry_record_error (CcProxyRegistry *self,
+                                const char      *source,
+                                const char      *message)
+{
+  g_message (_("Provider module %s was not loaded: %s"), source, message);
+  g_hash_table_replace (self->load_errors, g_strdup (source), g_strdup (message));
+}
+
+/* Validates and adds one provider instance; takes @provider. */
+static gboolean
+add_provider (CcProxyRegistry  *self,
+              CcProxyProvider  *provider,
+              GError          **error)
+{
+  g_autoptr(CcProxyProvider) owned = provider;
+  CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (provider);
+  g_autoptr(GError) local_error = NULL;
+  const char *id;
+
+  if (descriptor == NULL)
+    {
+      g_set_error_literal (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_INVALID_DESCRIPTOR,
+                           _("invalid descriptor: the provider returned none"));
+      return FALSE;
+    }
+
+  id = cc_proxy_provider_descriptor_get_id (descriptor);
+  if (id[0] == '\0')
+    {
+      g_set_error_literal (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_EMPTY_ID,
+                           _("the provider id is empty"));
+      return FALSE;
+    }
+  if (g_hash_table_contains (self->by_id, id))
+    {
+      g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_DUPLICATE_ID,
+                   _("duplicate provider id “%s”: the first provider with this id is kept"), id);
+      return FALSE;
+    }
+  if (!cc_proxy_provider_descriptor_validate (descriptor, &local_error))
+    {
+      g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_INVALID_DESCRIPTOR,
+                   _("invalid descriptor: %s"), local_error->message);
+      return FALSE;
+    }
+
+  g_ptr_array_add (self->providers, g_steal_pointer (&owned));
+  g_hash_table_insert (self->by_id, (gpointer) id, provider);
+  g_debug ("Provider %s ready", id);
+  return TRUE;
+}
+
+/**
+ * cc_proxy_registry_new:
+ *
+ * Returns: (transfer full): a registry holding the built-in provider
+ */
+CcProxyRegistry *
+cc_proxy_registry_new (void)
+{
+  CcProxyRegistry *self = g_object_new (CC_PROXY_TYPE_REGISTRY, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (!add_provider (self, g_object_new (CC_PROXY_TYPE_ANTHROPIC_PROVIDER, NULL), &error))
+    g_error ("Built-in provider is broken: %s", error->message);
+
+  return self;
+}
+
+static GIOExtensionPoint *
+ensure_extension_point (void)
+{
+  GIOExtensionPoint *point = g_io_extension_point_lookup (CC_PROXY_PROVIDER_EXTENSION_POINT_NAME);
+
+  /* No required type: GIO answers a wrong type with g_warning(), which
+   * would abort under fatal warnings. add_from_module() checks instead. */
+  if (point == NULL)
+    point = g_io_extension_point_register (CC_PROXY_PROVIDER_EXTENSION_POINT_NAME);
+  return point;
+}
+
+static GHashTable *
+extension_types (GIOExtensionPoint *point)
+{
+  GHashTable *types = g_hash_table_new (NULL, NULL);
+
+  for (GList *l = g_io_extension_point_get_extensions (point); l != NULL; l = l->next)
+    g_hash_table_add (types, GSIZE_TO_POINTER (g_io_extension_get_type (l->data)));
+  return types;
+}
+
+/* Opens the file once with GModule to learn why it cannot be a module:
+ * GIOModule only prints the reason to stderr. */
+static gboolean
+check_module_file (const char  *path,
+                   GError     **error)
+{
+  GModule *module = g_module_open (path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+  gpointer symbol;
+  gboolean ok;
+
+  if (module == NULL)
+    {
+      g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_OPEN_FAILED,
+                   _("could not be opened: %s"), g_module_error ());
+      return FALSE;
+    }
+
+  ok = g_module_symbol (module, "g_io_module_load", &symbol) &&
+       g_module_symbol (module, "g_io_module_unload", &symbol);
+  g_module_close (module);
+
+  if (!ok)
+    {
+      g_set_error_literal (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_NO_LOAD_FUNCTION,
+                           _("not a provider module: it has no g_io_module_load()/g_io_module_unload() function"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static CcProxyProvider *
+instantiate (GType    type,
+             GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GObject *object;
+
+  if (!g_type_is_a (type, CC_PROXY_TYPE_PROVIDER))
+    {
+      g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_FACTORY_FAILED,
+                   _("type %s does not implement CcProxyProvider"), g_type_name (type));
+      return NULL;
+    }
+
+  if (g_type_is_a (type, G_TYPE_INITABLE))
+    object = g_initable_new (type, NULL, &local_error, NULL);
+  else
+    object = g_object_new (type, NULL);
+
+  if (object == NULL)
+    {
+      g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_FACTORY_FAILED,
+                   _("the provider could not be created: %s"),
+                   local_error ? local_error->message : _("unknown error"));
+      return NULL;
+    }
+  return CC_PROXY_PROVIDER (object);
+}
+
+static void
+load_module (CcProxyRegistry   *self,
+             GIOExtensionPoint *point,
+             const char        *directory,
+             const char        *name)
+{
+  g_autofree char *path = g_build_filename (directory, name, NULL);
+  g_autoptr(GHashTable) before = NULL;
+  g_autoptr(GError) error = NULL;
+  GIOModule *module;
+  guint added = 0;
+
+  if (!check_module_file (path, &error))
+    {
+      cc_proxy_registry_record_error (self, name, error->message);
+      return;
+    }
+
+  before = extension_types (point);
+  /* The type system keeps the module for the life of the process: a
+   * GTypeModule with registered types is never finalised. */
+  module = g_io_module_new (path);
+  if (!g_type_module_use (G_TYPE_MODULE (module)))
+    {
+      cc_proxy_registry_record_error (self, name, _("the module failed to load"));
+      return;
+    }
+
+  for (GList *l = g_io_extension_point_get_extensions (point); l != NULL; l = l->next)
+    {
+      GType type = g_io_extension_get_type (l->data);
+      CcProxyProvider *provider;
+
+      if (g_hash_table_contains (before, GSIZE_TO_POINTER (type)))
+        continue;
+      added++;
+
+      g_clear_error (&error);
+      provider = instantiate (type, &error);
+      if (provider == NULL || !add_provider (self, provider, &error))
+        cc_proxy_registry_record_error (self, name, error->message);
+    }
+
+  if (added == 0)
+    cc_proxy_registry_record_error (self, name,
+                                    _("the module registered no provider on the “" CC_PROXY_PROVIDER_EXTENSION_POINT_NAME "” extension point"));
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+/**
+ * cc_proxy_registry_load_modules:
+ * @self: a registry
+ * @directory: where provider modules live
+ *
+ * Loads every shared object in @directory, in name order (so that "the
+ * first one wins" for duplicate ids is stable). A missing directory is
+ * not an error: there are just no plugins.
+ */
+void
+cc_proxy_registry_load_modules (CcProxyRegistry *self,
+                                const char      *directory)
+{
+  GIOExtensionPoint *point = ensure_extension_point ();
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  const char *name;
+
+  dir = g_dir_open (directory, 0, &error);
+  if (dir == NULL)
+    {
+      g_debug ("No provider modules in %s: %s", directory, error->message);
+      return;
+    }
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, "." G_MODULE_SUFFIX))
+      g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+
+  for (guint i = 0; i < names->len; i++)
+    load_module (self, point, directory, g_ptr_array_index (names, i));
+}
+
+/**
+ * cc_proxy_registry_lookup:
+ *
+ * Returns: (transfer none) (nullable): the provider with @id
+ */
+CcProxyProvider *
+cc_proxy_registry_lookup (CcProxyRegistry *self,
+                          const char      *id)
+{
+  return id ? g_hash_table_lookup (self->by_id, id) : NULL;
+}
+
+/**
+ * cc_proxy_registry_get_providers:
+ *
+ * Returns: (transfer none) (element-type CcProxyProvider): every healthy
+ *   provider, the built-in one first
+ */
+GPtrArray *
+cc_proxy_registry_get_providers (CcProxyRegistry *self)
+{
+  return self->providers;
+}
+
+/**
+ * cc_proxy_registry_get_load_errors:
+ *
+ * Returns: (transfer none) (element-type utf8 utf8): module file name →
+ *   why it was not loaded
+ */
+GHashTable *
+cc_proxy_registry_get_load_errors (CcProxyRegistry *self)
+{
+  return self->load_errors;
+}
+
+/**
+ * cc_proxy_registry_dup_known_ids:
+ *
+ * Returns: (transfer full): the provider ids, comma-separated, for
+ *   error messages
+ */
+char *
+cc_proxy_registry_dup_known_ids (CcProxyRegistry *self)
+{
+  GString *ids = g_string_new (NULL);
+
+  for (guint i = 0; i < self->providers->len; i++)
+    g_string_append_printf (ids, "%s%s", i ? ", " : "",
+                            cc_proxy_provider_get_id (g_ptr_array_index (self->providers, i)));
+  return g_string_free (ids, FALSE);
+}

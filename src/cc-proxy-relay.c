@@ -1,0 +1,455 @@
+/* cc-proxy-relay.c: the default path: forward, then relay chunk by chunk
+ *
+ * The upstream body is read one chunk at a time and appended to the
+ * (paused, non-accumulating) server message as it arrives, so an SSE
+ * event reaches the client before the next one exists. Reading stops
+ * while more than HIGH_WATER bytes wait to be written to a slow client.
+ *
+ * The client going away finishes the server message early; that cancels
+ * the upstream request. Reading the upstream body to its end returns the
+ * connection to the session's pool for the next request.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "cc-proxy-relay"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <string.h>
+
+#include "cc-proxy-relay.h"
+#include "cc-proxy-request-context-private.h"
+
+#define CHUNK_SIZE  (64 * 1024)
+#define HIGH_WATER  (256 * 1024)
+/* Bodies kept for the response-complete event; larger ones are not parsed. */
+#define MAX_OBSERVED_BODY (16 * 1024 * 1024)
+
+typedef struct
+{
+  CcProxyRequestContext *context;
+  SoupServerMessage     *server_message;
+  SoupMessage           *upstream;
+  GInputStream          *body;
+  GCancellable          *cancellable;
+  gulong                 finished_id;
+  gulong                 wrote_id;
+  gsize                  unwritten;       /* appended, not yet written */
+  goffset                expected;        /* Content-Length, or -1 */
+  goffset                appended;
+  gboolean               server_done;     /* the server message finished */
+  GTask                 *waiting;         /* held while paused on a slow client */
+  gboolean               client_gone;
+  guint                  status;
+  CcProxySseParser      *sse;             /* only when observed */
+  GByteArray            *observed_body;   /* only when observed, JSON */
+} Relay;
+
+static void
+relay_free (gpointer data)
+{
+  Relay *relay = data;
+
+  g_clear_signal_handler (&relay->finished_id, relay->server_message);
+  g_clear_signal_handler (&relay->wrote_id, relay->server_message);
+  g_assert (relay->waiting == NULL);
+  g_clear_object (&relay->context);
+  g_clear_object (&relay->server_message);
+  g_clear_object (&relay->upstream);
+  g_clear_object (&relay->body);
+  g_clear_object (&relay->cancellable);
+  g_clear_pointer (&relay->sse, cc_proxy_sse_parser_free);
+  g_clear_pointer (&relay->observed_body, g_byte_array_unref);
+  g_free (relay);
+}
+
+static const char * const hop_by_hop[] = {
+  "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+  "host", "content-length",
+  NULL
+};
+
+/**
+ * cc_proxy_relay_is_hop_by_hop:
+ * @name: a header name
+ *
+ * Returns: whether the header describes one connection, not the message
+ *   (RFC 9110 §7.6.1; Host and Content-Length are recomputed)
+ */
+gboolean
+cc_proxy_relay_is_hop_by_hop (const char *name)
+{
+  g_autofree char *lower = g_ascii_strdown (name, -1);
+
+  return g_strv_contains (hop_by_hop, lower) || g_str_has_prefix (lower, "proxy-");
+}
+
+/* Copies end-to-end headers, leaving out hop-by-hop ones and any that
+ * the Connection header names. */
+static void
+copy_headers (SoupMessageHeaders *from,
+              SoupMessageHeaders *to)
+{
+  const char *connection = soup_message_headers_get_list (from, "Connection");
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+
+  soup_message_headers_iter_init (&iter, from);
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    {
+      if (cc_proxy_relay_is_hop_by_hop (name))
+        continue;
+      if (connection != NULL && soup_header_contains (connection, name))
+        continue;
+      soup_message_headers_append (to, name, value);
+    }
+}
+
+static gboolean
+is_event_stream (SoupMessageHeaders *headers)
+{
+  const char *type = soup_message_headers_get_content_type (headers, NULL);
+
+  return type != NULL && g_ascii_strcasecmp (type, "text/event-stream") == 0;
+}
+
+static void
+on_sse_event (const char *event,
+              const char *data,
+              gpointer    user_data)
+{
+  Relay *relay = user_data;
+  g_autoptr(JsonNode) node = json_from_string (data, NULL);
+
+  cc_proxy_request_context_emit_progress (relay->context, event, node);
+}
+
+static void read_next (GTask *task);
+
+static void
+finish_relay (GTask *task)
+{
+  Relay *relay = g_task_get_task_data (task);
+
+  g_clear_signal_handler (&relay->finished_id, relay->server_message);
+  g_clear_signal_handler (&relay->wrote_id, relay->server_message);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_client_finished (SoupServerMessage *message,
+                    GTask             *task)
+{
+  Relay *relay = g_task_get_task_data (task);
+  g_autoptr(GTask) waiting = g_steal_pointer (&relay->waiting);
+
+  relay->server_done = TRUE;
+
+  /* With a Content-Length body the message finishes once the last byte
+   * is written; the upstream stream still has to be read to its end so
+   * that its connection can be reused. */
+  if (relay->body != NULL && relay->expected >= 0 && relay->appended >= relay->expected)
+    return;
+
+  /* Finished before we completed the body: the client went away. A
+   * pending send or read sees the cancellation; a paused relay has
+   * neither, so it ends here. */
+  relay->client_gone = TRUE;
+  g_cancellable_cancel (relay->cancellable);
+  if (waiting != NULL)
+    {
+      cc_proxy_request_context_emit_error (relay->context, CC_PROXY_EVENT_PROXY_ERROR, relay->status,
+                                           _("The client closed the connection mid-response"));
+      finish_relay (waiting);
+    }
+}
+
+static void
+on_wrote_body_data (SoupServerMessage *message,
+                    guint              chunk_size,
+                    GTask             *task)
+{
+  Relay *relay = g_task_get_task_data (task);
+
+  relay->unwritten -= MIN (relay->unwritten, chunk_size);
+  if (relay->waiting != NULL && relay->unwritten < HIGH_WATER / 2)
+    {
+      g_autoptr(GTask) waiting = g_steal_pointer (&relay->waiting);
+
+      read_next (waiting);
+    }
+}
+
+static void
+on_closed (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_input_stream_close_finish (G_INPUT_STREAM (source), result, NULL);
+}
+
+static void
+complete_body (GTask *task)
+{
+  Relay *relay = g_task_get_task_data (task);
+  if (!relay->server_done)
+    {
+      soup_message_body_complete (soup_server_message_get_response_body (relay->server_message));
+      soup_server_message_unpause (relay->server_message);
+    }
+
+  if (relay->sse != NULL)
+    cc_proxy_sse_parser_finish (relay->sse);
+  if (relay->observed_body != NULL)
+    {
+      g_autoptr(JsonNode) node = NULL;
+
+      g_byte_array_append (relay->observed_body, (const guint8 *) "", 1);
+      node = json_from_string ((const char *) relay->observed_body->data, NULL);
+      if (node != NULL)
+        cc_proxy_request_context_emit_complete (relay->context, node);
+    }
+  cc_proxy_request_context_emit_done (relay->context, relay->status);
+
+  g_input_stream_close_async (relay->body, G_PRIORITY_DEFAULT, NULL, on_closed, NULL);
+  finish_relay (task);
+}
+
+/* The upstream failed after the status line went out: end the answer
+ * as cleanly as its type allows. */
+static void
+fail_mid_body (GTask        *task,
+               const GError *error)
+{
+  Relay *relay = g_task_get_task_data (task);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (relay->server_message);
+  g_autofree char *message = g_strdup_printf (_("The upstream connection failed mid-response: %s"), error->message);
+
+  cc_proxy_request_context_emit_error (relay->context, CC_PROXY_EVENT_PROXY_ERROR, relay->status, message);
+
+  if (is_event_stream (headers))
+    {
+      g_autofree char *body = cc_proxy_error_body_new ("api_error", message);
+      g_autofree char *event = g_strdup_printf ("event: error\ndata: %s\n\n", body);
+      SoupMessageBody *response_body = soup_server_message_get_response_body (relay->server_message);
+
+      soup_message_body_append (response_body, SOUP_MEMORY_COPY, event, strlen (event));
+      soup_message_body_complete (response_body);
+      soup_server_message_unpause (relay->server_message);
+    }
+  else
+    {
+      /* A truncated body must not look complete: drop the connection. */
+      g_autoptr(GIOStream) stream = soup_server_message_steal_connection (relay->server_message);
+
+      if (stream != NULL)
+        g_io_stream_close (stream, NULL, NULL);
+    }
+  finish_relay (task);
+}
+
+static void
+on_read (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Relay *relay = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  gsize len;
+  const char *data;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+
+  if (relay->client_gone)
+    {
+      cc_proxy_request_context_emit_error (relay->context, CC_PROXY_EVENT_PROXY_ERROR, relay->status,
+                                           _("The client closed the connection mid-response"));
+      finish_relay (task);
+      return;
+    }
+  if (bytes == NULL)
+    {
+      fail_mid_body (task, error);
+      return;
+    }
+
+  data = g_bytes_get_data (bytes, &len);
+  if (len == 0)
+    {
+      complete_body (task);
+      return;
+    }
+
+  relay->appended += len;
+  if (!relay->server_done)
+    {
+      soup_message_body_append_bytes (soup_server_message_get_response_body (relay->server_message), bytes);
+      relay->unwritten += len;
+      soup_server_message_unpause (relay->server_message);
+    }
+
+  if (relay->sse != NULL)
+    cc_proxy_sse_parser_feed (relay->sse, data, len);
+  if (relay->observed_body != NULL)
+    {
+      if (relay->observed_body->len + len <= MAX_OBSERVED_BODY)
+        g_byte_array_append (relay->observed_body, (const guint8 *) data, len);
+      else
+        g_clear_pointer (&relay->observed_body, g_byte_array_unref);
+    }
+
+  if (relay->unwritten >= HIGH_WATER)
+    relay->waiting = g_object_ref (task);
+  else
+    read_next (task);
+}
+
+static void
+read_next (GTask *task)
+{
+  Relay *relay = g_task_get_task_data (task);
+
+  g_input_stream_read_bytes_async (relay->body, CHUNK_SIZE, G_PRIORITY_DEFAULT,
+                                   relay->cancellable, on_read, g_object_ref (task));
+}
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Relay *relay = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  SoupMessageHeaders *upstream_headers;
+  SoupMessageHeaders *response_headers;
+
+  relay->body = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  if (relay->body == NULL)
+    {
+      g_autofree char *message = NULL;
+
+      if (relay->client_gone)
+        {
+          cc_proxy_request_context_emit_error (relay->context, CC_PROXY_EVENT_PROXY_ERROR, 0,
+                                               _("The client closed the connection before the upstream answered"));
+          finish_relay (task);
+          return;
+        }
+
+      message = g_strdup_printf (_("Could not reach the upstream %s: %s"),
+                                 g_uri_get_host (soup_message_get_uri (relay->upstream)), error->message);
+      cc_proxy_request_context_respond_proxy_error (relay->context, SOUP_STATUS_BAD_GATEWAY, message);
+      finish_relay (task);
+      return;
+    }
+
+  relay->status = soup_message_get_status (relay->upstream);
+  upstream_headers = soup_message_get_response_headers (relay->upstream);
+  response_headers = soup_server_message_get_response_headers (relay->server_message);
+
+  soup_server_message_set_status (relay->server_message, relay->status,
+                                  soup_message_get_reason_phrase (relay->upstream));
+  /* The server put its own Date in; the upstream's is the one to keep. */
+  if (soup_message_headers_get_one (upstream_headers, "Date") != NULL)
+    soup_message_headers_remove (response_headers, "Date");
+  copy_headers (upstream_headers, response_headers);
+  relay->expected = -1;
+  if (soup_message_headers_get_encoding (upstream_headers) == SOUP_ENCODING_CONTENT_LENGTH)
+    {
+      relay->expected = soup_message_headers_get_content_length (upstream_headers);
+      soup_message_headers_set_content_length (response_headers, relay->expected);
+    }
+  else
+    soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
+
+  if (cc_proxy_request_context_is_observed (relay->context))
+    {
+      const char *type = soup_message_headers_get_content_type (upstream_headers, NULL);
+
+      if (is_event_stream (upstream_headers))
+        relay->sse = cc_proxy_sse_parser_new (on_sse_event, relay);
+      else if (type != NULL && g_str_has_suffix (type, "json"))
+        relay->observed_body = g_byte_array_new ();
+    }
+  cc_proxy_request_context_emit_response_headers (relay->context, relay->status, upstream_headers);
+
+  relay->wrote_id = g_signal_connect (relay->server_message, "wrote-body-data",
+                                      G_CALLBACK (on_wrote_body_data), task);
+  soup_server_message_unpause (relay->server_message);
+  read_next (task);
+}
+
+/**
+ * cc_proxy_relay_forward_async:
+ * @context: the request
+ * @base_url: where to send it; path and query are appended
+ * @cancellable: (nullable): cancels the upstream request
+ * @callback: called when the answer is complete (or given up)
+ * @user_data: closure
+ *
+ * Forwards the request with its method, body and end-to-end headers and
+ * relays status, headers and body back as they arrive. Failures reaching
+ * the upstream become an Anthropic-shaped 502; the task itself succeeds
+ * once the client got its answer.
+ */
+void
+cc_proxy_relay_forward_async (CcProxyRequestContext *context,
+                              const char            *base_url,
+                              GCancellable          *cancellable,
+                              GAsyncReadyCallback    callback,
+                              gpointer               user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  SoupServerMessage *server_message = cc_proxy_request_context_get_message (context);
+  const char *query = cc_proxy_request_context_get_query (context);
+  g_autofree char *target = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) error = NULL;
+  GBytes *body = cc_proxy_request_context_get_body (context);
+  Relay *relay;
+
+  g_task_set_source_tag (task, cc_proxy_relay_forward_async);
+
+  target = g_strconcat (base_url, cc_proxy_request_context_get_path (context),
+                        query ? "?" : "", query ? query : "", NULL);
+  uri = g_uri_parse (target, SOUP_HTTP_URI_FLAGS, &error);
+  if (uri == NULL || g_uri_get_host (uri) == NULL ||
+      !(g_str_equal (g_uri_get_scheme (uri), "http") || g_str_equal (g_uri_get_scheme (uri), "https")))
+    {
+      g_autofree char *message = g_strdup_printf (_("The upstream URL “%s” is not a valid http(s) URL"), base_url);
+
+      cc_proxy_request_context_respond_error (context, SOUP_STATUS_INTERNAL_SERVER_ERROR, "api_error", message);
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  relay = g_new0 (Relay, 1);
+  relay->context = g_object_ref (context);
+  relay->server_message = g_object_ref (server_message);
+  relay->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
+  relay->upstream = soup_message_new_from_uri (soup_server_message_get_method (server_message), uri);
+  g_task_set_task_data (task, relay, relay_free);
+
+  copy_headers (soup_server_message_get_request_headers (server_message),
+                soup_message_get_request_headers (relay->upstream));
+  if (body != NULL && g_bytes_get_size (body) > 0)
+    soup_message_set_request_body_from_bytes (relay->upstream, NULL, body);
+
+  soup_message_body_set_accumulate (soup_server_message_get_response_body (server_message), FALSE);
+  relay->finished_id = g_signal_connect (server_message, "finished", G_CALLBACK (on_client_finished), task);
+  soup_server_message_pause (server_message);
+
+  soup_session_send_async (cc_proxy_request_context_get_session (context), relay->upstream,
+                           G_PRIORITY_DEFAULT, relay->cancellable, on_sent, g_object_ref (task));
+}
+
+gboolean
+cc_proxy_relay_forward_finish (GAsyncResult  *result,
+                               GError       **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,20 @@
+/* cc-proxy-relay.h: forward one request upstream and stream the answer back
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "cc-proxy.h"
+
+G_BEGIN_DECLS
+
+void     cc_proxy_relay_forward_async  (CcProxyRequestContext *context,
+                                        const char            *base_url,
+                                        GCancellable          *cancellable,
+                                        GAsyncReadyCallback    callback,
+                                        gpointer               user_data);
+gboolean cc_proxy_relay_forward_finish (GAsyncResult          *result,
+                                        GError               **error);
+gboolean cc_proxy_relay_is_hop_by_hop  (const char            *name);
+
+G_END_DECLS

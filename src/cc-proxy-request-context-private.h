@@ -1,0 +1,28 @@
+/* cc-proxy-request-context-private.h: what only the core does with a context
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "cc-proxy.h"
+#include "cc-proxy-event-sink.h"
+
+G_BEGIN_DECLS
+
+CcProxyRequestContext *cc_proxy_request_context_new           (SoupServerMessage     *message,
+                                                               const char            *path,
+                                                               const char            *query,
+                                                               CcProxySnapshot       *snapshot,
+                                                               SoupSession           *session,
+                                                               CcProxyEventSink      *sink);
+void                   cc_proxy_request_context_set_body      (CcProxyRequestContext *self,
+                                                               GBytes                *body,
+                                                               JsonNode              *json_body);
+gboolean               cc_proxy_request_context_is_observed   (CcProxyRequestContext *self);
+void                   cc_proxy_request_context_emit_request  (CcProxyRequestContext *self);
+gint64                 cc_proxy_request_context_get_start_time (CcProxyRequestContext *self);
+void                   cc_proxy_request_context_respond_proxy_error (CcProxyRequestContext *self,
+                                                                     guint                  status,
+                                                                     const char            *message);
+
+G_END_DECLS

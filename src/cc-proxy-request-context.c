@@ -1,0 +1,531 @@
+/* cc-proxy-request-context.c: one request, from arrival to the last byte
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "cc-proxy-event-private.h"
+#include "cc-proxy-request-context-private.h"
+#include "cc-proxy-snapshot-private.h"
+
+struct _CcProxyRequestContext
+{
+  GObject             parent_instance;
+
+  char               *id;
+  char               *path;
+  char               *query;
+  SoupServerMessage  *message;
+  CcProxySnapshot    *snapshot;
+  SoupSession        *session;
+  CcProxyEventSink   *sink;
+  GBytes             *body;
+  JsonNode           *json_body;
+  gint64              start_time;
+  guint               sequence;
+  gboolean            finished;
+};
+
+G_DEFINE_FINAL_TYPE (CcProxyRequestContext, cc_proxy_request_context, G_TYPE_OBJECT)
+
+static void
+cc_proxy_request_context_finalize (GObject *object)
+{
+  CcProxyRequestContext *self = (CcProxyRequestContext *) object;
+
+  g_signal_handlers_disconnect_by_data (self->message, self);
+  g_free (self->id);
+  g_free (self->path);
+  g_free (self->query);
+  g_clear_object (&self->message);
+  g_clear_pointer (&self->snapshot, cc_proxy_snapshot_unref);
+  g_clear_object (&self->session);
+  g_clear_object (&self->sink);
+  g_clear_pointer (&self->body, g_bytes_unref);
+  g_clear_pointer (&self->json_body, json_node_unref);
+
+  G_OBJECT_CLASS (cc_proxy_request_context_parent_class)->finalize (object);
+}
+
+static void
+cc_proxy_request_context_class_init (CcProxyRequestContextClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = cc_proxy_request_context_finalize;
+}
+
+static void
+cc_proxy_request_context_init (CcProxyRequestContext *self)
+{
+}
+
+static char *
+new_request_id (void)
+{
+  return g_strdup_printf ("%08x%08x%08x%08x",
+                          g_random_int (), g_random_int (), g_random_int (), g_random_int ());
+}
+
+static void
+on_message_finished (SoupServerMessage     *message,
+                     CcProxyRequestContext *self)
+{
+  self->finished = TRUE;
+}
+
+CcProxyRequestContext *
+cc_proxy_request_context_new (SoupServerMessage *message,
+                              const char        *path,
+                              const char        *query,
+                              CcProxySnapshot   *snapshot,
+                              SoupSession       *session,
+                              CcProxyEventSink  *sink)
+{
+  CcProxyRequestContext *self = g_object_new (CC_PROXY_TYPE_REQUEST_CONTEXT, NULL);
+
+  self->id = new_request_id ();
+  self->path = g_strdup (path);
+  self->query = g_strdup (query);
+  self->message = g_object_ref (message);
+  self->snapshot = cc_proxy_snapshot_ref (snapshot);
+  self->session = g_object_ref (session);
+  self->sink = sink ? g_object_ref (sink) : NULL;
+  self->start_time = g_get_monotonic_time ();
+  g_signal_connect (message, "finished", G_CALLBACK (on_message_finished), self);
+
+  return self;
+}
+
+void
+cc_proxy_request_context_set_body (CcProxyRequestContext *self,
+                                   GBytes                *body,
+                                   JsonNode              *json_body)
+{
+  g_clear_pointer (&self->body, g_bytes_unref);
+  g_clear_pointer (&self->json_body, json_node_unref);
+  self->body = body ? g_bytes_ref (body) : NULL;
+  self->json_body = json_body ? json_node_ref (json_body) : NULL;
+}
+
+const char *
+cc_proxy_request_context_get_id (CcProxyRequestContext *self)
+{
+  return self->id;
+}
+
+const char *
+cc_proxy_request_context_get_method (CcProxyRequestContext *self)
+{
+  return soup_server_message_get_method (self->message);
+}
+
+/**
+ * cc_proxy_request_context_get_path:
+ *
+ * Returns: the request path, without the query: what routes match on
+ */
+const char *
+cc_proxy_request_context_get_path (CcProxyRequestContext *self)
+{
+  return self->path;
+}
+
+/**
+ * cc_proxy_request_context_get_query:
+ *
+ * Returns: (nullable): the raw query string, as the client sent it
+ */
+const char *
+cc_proxy_request_context_get_query (CcProxyRequestContext *self)
+{
+  return self->query;
+}
+
+/**
+ * cc_proxy_request_context_get_request_headers:
+ *
+ * Returns: (transfer none): the client's headers, credentials included:
+ *   never put them in an event or log; use the safe view for that
+ */
+SoupMessageHeaders *
+cc_proxy_request_context_get_request_headers (CcProxyRequestContext *self)
+{
+  return soup_server_message_get_request_headers (self->message);
+}
+
+/**
+ * cc_proxy_request_context_get_body:
+ *
+ * Returns: (transfer none) (nullable): the request body
+ */
+GBytes *
+cc_proxy_request_context_get_body (CcProxyRequestContext *self)
+{
+  return self->body;
+}
+
+/**
+ * cc_proxy_request_context_get_json_body:
+ *
+ * Returns: (transfer none) (nullable): the parsed body (a JSON object)
+ *   when the provider expects JSON on this path
+ */
+JsonNode *
+cc_proxy_request_context_get_json_body (CcProxyRequestContext *self)
+{
+  return self->json_body;
+}
+
+/**
+ * cc_proxy_request_context_get_snapshot:
+ *
+ * Returns: (transfer none): the settings this request started with
+ */
+CcProxySnapshot *
+cc_proxy_request_context_get_snapshot (CcProxyRequestContext *self)
+{
+  return self->snapshot;
+}
+
+const char *
+cc_proxy_request_context_get_provider_id (CcProxyRequestContext *self)
+{
+  return cc_proxy_snapshot_get_active_provider (self->snapshot);
+}
+
+/**
+ * cc_proxy_request_context_get_message:
+ *
+ * Returns: (transfer none): the message to answer; the core paused it
+ *   before calling the provider
+ */
+SoupServerMessage *
+cc_proxy_request_context_get_message (CcProxyRequestContext *self)
+{
+  return self->message;
+}
+
+/**
+ * cc_proxy_request_context_get_session:
+ *
+ * Returns: (transfer none): the shared upstream session: reuse it so that
+ *   upstream connections stay alive between requests
+ */
+SoupSession *
+cc_proxy_request_context_get_session (CcProxyRequestContext *self)
+{
+  return self->session;
+}
+
+/**
+ * cc_proxy_request_context_dup_safe_headers:
+ * @self: a context
+ * @headers: headers to show
+ *
+ * Returns: (transfer full): @headers without credentials, noise, or any
+ *   secret setting's value, as name/value pairs
+ */
+GStrv
+cc_proxy_request_context_dup_safe_headers (CcProxyRequestContext *self,
+                                           SoupMessageHeaders    *headers)
+{
+  return cc_proxy_headers_safe_view (headers, cc_proxy_snapshot_get_secret_values (self->snapshot));
+}
+
+/**
+ * cc_proxy_request_context_has_response_started:
+ *
+ * Returns: whether a status was set (or the client went away): from then
+ *   on the one who started answering owns the answer
+ */
+gboolean
+cc_proxy_request_context_has_response_started (CcProxyRequestContext *self)
+{
+  return self->finished || soup_server_message_get_status (self->message) != SOUP_STATUS_NONE;
+}
+
+gint64
+cc_proxy_request_context_get_start_time (CcProxyRequestContext *self)
+{
+  return self->start_time;
+}
+
+gboolean
+cc_proxy_request_context_is_observed (CcProxyRequestContext *self)
+{
+  return cc_proxy_event_sink_is_active (self->sink);
+}
+
+static CcProxyEvent *
+new_event (CcProxyRequestContext *self,
+           CcProxyEventKind       kind)
+{
+  CcProxyEvent *event = cc_proxy_event_new (kind);
+
+  event->request_id = g_strdup (self->id);
+  event->sequence = self->sequence++;
+  event->provider_id = g_strdup (cc_proxy_snapshot_get_active_provider (self->snapshot));
+  event->method = g_strdup (cc_proxy_request_context_get_method (self));
+  event->path = g_strdup (self->path);
+  event->query = cc_proxy_redact_string (self->query, cc_proxy_snapshot_get_secret_values (self->snapshot));
+  return event;
+}
+
+static void
+emit (CcProxyRequestContext *self,
+      CcProxyEvent          *event)
+{
+  cc_proxy_event_sink_emit (self->sink, event);
+  cc_proxy_event_unref (event);
+}
+
+static void
+set_event_body (CcProxyRequestContext *self,
+                CcProxyEvent          *event,
+                JsonNode              *body)
+{
+  event->body = cc_proxy_redact_json (body, cc_proxy_snapshot_get_secret_values (self->snapshot));
+  event->shape = cc_proxy_body_shape_detect (body);
+}
+
+/* Request headers, then the body when it is JSON. */
+void
+cc_proxy_request_context_emit_request (CcProxyRequestContext *self)
+{
+  CcProxyEvent *event;
+
+  if (!cc_proxy_request_context_is_observed (self))
+    return;
+
+  event = new_event (self, CC_PROXY_EVENT_REQUEST_HEADERS);
+  event->headers = cc_proxy_request_context_dup_safe_headers (self, cc_proxy_request_context_get_request_headers (self));
+  emit (self, event);
+
+  if (self->json_body == NULL && self->body != NULL && g_bytes_get_size (self->body) > 0)
+    {
+      const char *type = soup_message_headers_get_content_type (cc_proxy_request_context_get_request_headers (self), NULL);
+
+      if (type != NULL && g_str_has_suffix (type, "json"))
+        {
+          gsize len;
+          const char *data = g_bytes_get_data (self->body, &len);
+
+          self->json_body = json_from_string (data ? data : "", NULL);
+        }
+    }
+
+  if (self->json_body != NULL)
+    {
+      event = new_event (self, CC_PROXY_EVENT_REQUEST_BODY);
+      set_event_body (self, event, self->json_body);
+      emit (self, event);
+    }
+}
+
+void
+cc_proxy_request_context_emit_response_headers (CcProxyRequestContext *self,
+                                                guint                  status,
+                                                SoupMessageHeaders    *headers)
+{
+  CcProxyEvent *event;
+
+  if (!cc_proxy_request_context_is_observed (self))
+    return;
+
+  event = new_event (self, CC_PROXY_EVENT_RESPONSE_HEADERS);
+  event->status = status;
+  event->headers = cc_proxy_request_context_dup_safe_headers (self, headers);
+  emit (self, event);
+}
+
+/**
+ * cc_proxy_request_context_emit_progress:
+ * @self: a context
+ * @sse_event: (nullable): the SSE event type
+ * @data: (nullable): the event's parsed data
+ *
+ * Reports one event of a streamed response.
+ */
+void
+cc_proxy_request_context_emit_progress (CcProxyRequestContext *self,
+                                        const char            *sse_event,
+                                        JsonNode              *data)
+{
+  CcProxyEvent *event;
+
+  if (!cc_proxy_request_context_is_observed (self))
+    return;
+
+  event = new_event (self, CC_PROXY_EVENT_PROGRESS);
+  event->sse_event = g_strdup (sse_event);
+  if (data != NULL)
+    set_event_body (self, event, data);
+  emit (self, event);
+}
+
+/**
+ * cc_proxy_request_context_emit_complete:
+ * @self: a context
+ * @body: the final response body (or the message assembled from a stream)
+ */
+void
+cc_proxy_request_context_emit_complete (CcProxyRequestContext *self,
+                                        JsonNode              *body)
+{
+  CcProxyEvent *event;
+
+  if (!cc_proxy_request_context_is_observed (self))
+    return;
+
+  event = new_event (self, CC_PROXY_EVENT_RESPONSE_COMPLETE);
+  set_event_body (self, event, body);
+  emit (self, event);
+}
+
+void
+cc_proxy_request_context_emit_done (CcProxyRequestContext *self,
+                                    guint                  status)
+{
+  CcProxyEvent *event;
+
+  if (!cc_proxy_request_context_is_observed (self))
+    return;
+
+  event = new_event (self, CC_PROXY_EVENT_RESPONSE_DONE);
+  event->status = status;
+  event->duration_us = g_get_monotonic_time () - self->start_time;
+  emit (self, event);
+}
+
+/**
+ * cc_proxy_request_context_emit_error:
+ * @self: a context
+ * @kind: %CC_PROXY_EVENT_ERROR or %CC_PROXY_EVENT_PROXY_ERROR
+ * @status: the status the client got
+ * @message: what went wrong; secret values are removed from it
+ */
+void
+cc_proxy_request_context_emit_error (CcProxyRequestContext *self,
+                                     CcProxyEventKind       kind,
+                                     guint                  status,
+                                     const char            *message)
+{
+  CcProxyEvent *event;
+
+  g_return_if_fail (kind == CC_PROXY_EVENT_ERROR || kind == CC_PROXY_EVENT_PROXY_ERROR);
+
+  if (!cc_proxy_request_context_is_observed (self))
+    return;
+
+  event = new_event (self, kind);
+  event->status = status;
+  event->message = cc_proxy_redact_string (message, cc_proxy_snapshot_get_secret_values (self->snapshot));
+  event->duration_us = g_get_monotonic_time () - self->start_time;
+  emit (self, event);
+}
+
+/**
+ * cc_proxy_error_body_new:
+ * @kind: an Anthropic error type ("api_error", "invalid_request_error", …)
+ * @message: text for a person
+ *
+ * Returns: (transfer full): `{"type":"error","error":{"type":…,"message":…}}`
+ */
+char *
+cc_proxy_error_body_new (const char *kind,
+                         const char *message)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "error");
+  json_builder_set_member_name (builder, "error");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, kind);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+static gboolean
+is_event_stream (SoupMessageHeaders *headers)
+{
+  const char *type = soup_message_headers_get_content_type (headers, NULL);
+
+  return type != NULL && g_ascii_strcasecmp (type, "text/event-stream") == 0;
+}
+
+static void
+respond_error (CcProxyRequestContext *self,
+               CcProxyEventKind       event_kind,
+               guint                  status,
+               const char            *kind,
+               const char            *message)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (self->message);
+  g_autofree char *clean = cc_proxy_redact_string (message, cc_proxy_snapshot_get_secret_values (self->snapshot));
+  g_autofree char *body = cc_proxy_error_body_new (kind, clean);
+  SoupMessageBody *response_body = soup_server_message_get_response_body (self->message);
+
+  cc_proxy_request_context_emit_error (self, event_kind, status, clean);
+
+  if (self->finished)
+    return;
+
+  if (!cc_proxy_request_context_has_response_started (self))
+    {
+      soup_server_message_set_status (self->message, status, NULL);
+      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
+      soup_server_message_set_response (self->message, "application/json",
+                                        SOUP_MEMORY_COPY, body, strlen (body));
+    }
+  else
+    {
+      if (is_event_stream (headers))
+        {
+          g_autofree char *event = g_strdup_printf ("event: error\ndata: %s\n\n", body);
+
+          soup_message_body_append (response_body, SOUP_MEMORY_COPY, event, strlen (event));
+        }
+      soup_message_body_complete (response_body);
+    }
+  soup_server_message_unpause (self->message);
+}
+
+/**
+ * cc_proxy_request_context_respond_error:
+ * @self: a context
+ * @status: HTTP status
+ * @kind: the Anthropic error type
+ * @message: text for a person; secret values are removed from it
+ *
+ * Answers with an Anthropic-shaped error and resumes the message. When
+ * the answer had already started, a stream gets an SSE `error` event and
+ * ends; any other body just ends. Records an error event either way.
+ */
+void
+cc_proxy_request_context_respond_error (CcProxyRequestContext *self,
+                                        guint                  status,
+                                        const char            *kind,
+                                        const char            *message)
+{
+  respond_error (self, CC_PROXY_EVENT_ERROR, status, kind, message);
+}
+
+/* The same answer, recorded as a transport failure (upstream down,
+ * provider failed or timed out) rather than an error status. */
+void
+cc_proxy_request_context_respond_proxy_error (CcProxyRequestContext *self,
+                                              guint                  status,
+                                              const char            *message)
+{
+  respond_error (self, CC_PROXY_EVENT_PROXY_ERROR, status, "api_error", message);
+}

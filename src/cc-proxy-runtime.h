@@ -1,0 +1,41 @@
+/* cc-proxy-runtime.h: settings in, snapshots out
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "cc-proxy-registry.h"
+
+G_BEGIN_DECLS
+
+#define CC_PROXY_RUNTIME_ERROR (cc_proxy_runtime_error_quark ())
+
+typedef enum {
+  CC_PROXY_RUNTIME_ERROR_UNKNOWN_PROVIDER,
+  CC_PROXY_RUNTIME_ERROR_UNKNOWN_SETTING,
+  CC_PROXY_RUNTIME_ERROR_INVALID_VALUE,
+} CcProxyRuntimeError;
+
+GQuark cc_proxy_runtime_error_quark (void);
+
+#define CC_PROXY_TYPE_RUNTIME (cc_proxy_runtime_get_type ())
+G_DECLARE_FINAL_TYPE (CcProxyRuntime, cc_proxy_runtime, CC_PROXY, RUNTIME, GObject)
+
+CcProxyRuntime  *cc_proxy_runtime_new                 (CcProxyRegistry     *registry,
+                                                       const char * const  *environment);
+CcProxySnapshot *cc_proxy_runtime_get_snapshot        (CcProxyRuntime      *self);
+gboolean         cc_proxy_runtime_set_active_provider (CcProxyRuntime      *self,
+                                                       const char          *id,
+                                                       GError             **error);
+gboolean         cc_proxy_runtime_set_value           (CcProxyRuntime      *self,
+                                                       const char          *provider_id,
+                                                       const char          *key,
+                                                       const char          *value,
+                                                       GError             **error);
+gboolean         cc_proxy_runtime_reset_value         (CcProxyRuntime      *self,
+                                                       const char          *provider_id,
+                                                       const char          *key,
+                                                       GError             **error);
+const char      *cc_proxy_runtime_get_fallback_note   (CcProxyRuntime      *self);
+
+G_END_DECLS

@@ -1,0 +1,38 @@
+/* cc-proxy-server.h: the HTTP side of cc-proxyd
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "cc-proxy-event-sink.h"
+#include "cc-proxy-registry.h"
+#include "cc-proxy-runtime.h"
+
+G_BEGIN_DECLS
+
+#define CC_PROXY_SERVER_ERROR (cc_proxy_server_error_quark ())
+
+typedef enum {
+  CC_PROXY_SERVER_ERROR_INVALID_ADDRESS,
+  CC_PROXY_SERVER_ERROR_NOT_LOOPBACK,
+} CcProxyServerError;
+
+GQuark cc_proxy_server_error_quark (void);
+
+#define CC_PROXY_DEFAULT_LISTEN_ADDRESS "127.0.0.1:3344"
+#define CC_PROXY_DEFAULT_DEADLINE_SECONDS 300
+
+#define CC_PROXY_TYPE_SERVER (cc_proxy_server_get_type ())
+G_DECLARE_FINAL_TYPE (CcProxyServer, cc_proxy_server, CC_PROXY, SERVER, GObject)
+
+CcProxyServer *cc_proxy_server_new          (CcProxyRegistry  *registry,
+                                             CcProxyRuntime   *runtime,
+                                             CcProxyEventSink *sink);
+gboolean       cc_proxy_server_listen       (CcProxyServer    *self,
+                                             const char       *address,
+                                             GError          **error);
+const char    *cc_proxy_server_get_url      (CcProxyServer    *self);
+void           cc_proxy_server_set_deadline (CcProxyServer    *self,
+                                             guint             seconds);
+
+G_END_DECLS

@@ -1,0 +1,237 @@
+/* cc-proxy-setting-descriptor.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "cc-proxy.h"
+
+struct _CcProxySettingDescriptor
+{
+  gatomicrefcount     ref_count;
+  char               *key;
+  char               *label;
+  char               *description;
+  CcProxySettingKind  kind;
+  char               *default_value;
+  GStrv               options;
+  gboolean            secret;
+  GStrv               env_vars;
+};
+
+G_DEFINE_BOXED_TYPE (CcProxySettingDescriptor, cc_proxy_setting_descriptor,
+                     cc_proxy_setting_descriptor_ref, cc_proxy_setting_descriptor_unref)
+
+static const char * const empty_strv[] = { NULL };
+
+/**
+ * cc_proxy_setting_descriptor_new:
+ * @key: the setting's key, lower-case words joined by dashes ("base-url")
+ * @label: a short, translatable name
+ * @description: one sentence saying what it does
+ * @kind: the value type
+ * @default_value: (nullable): the default, as text ("" when %NULL)
+ * @options: (nullable) (array zero-terminated=1): the allowed values of a
+ *   %CC_PROXY_SETTING_KIND_SELECT setting
+ * @secret: whether the value is a credential: kept in the keyring and
+ *   never shown
+ * @env_vars: (nullable) (array zero-terminated=1): environment variables
+ *   that override the stored value, the first one set wins
+ *
+ * Returns: (transfer full): a new descriptor. Validation happens when the
+ *   provider descriptor holding it is validated.
+ */
+CcProxySettingDescriptor *
+cc_proxy_setting_descriptor_new (const char         *key,
+                                 const char         *label,
+                                 const char         *description,
+                                 CcProxySettingKind  kind,
+                                 const char         *default_value,
+                                 const char * const *options,
+                                 gboolean            secret,
+                                 const char * const *env_vars)
+{
+  CcProxySettingDescriptor *self = g_new0 (CcProxySettingDescriptor, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->key = g_strdup (key ? key : "");
+  self->label = g_strdup (label ? label : "");
+  self->description = g_strdup (description ? description : "");
+  self->kind = kind;
+  self->default_value = g_strdup (default_value ? default_value : "");
+  self->options = g_strdupv ((char **) (options ? options : empty_strv));
+  self->secret = !!secret;
+  self->env_vars = g_strdupv ((char **) (env_vars ? env_vars : empty_strv));
+
+  return self;
+}
+
+CcProxySettingDescriptor *
+cc_proxy_setting_descriptor_ref (CcProxySettingDescriptor *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+cc_proxy_setting_descriptor_unref (CcProxySettingDescriptor *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  g_free (self->key);
+  g_free (self->label);
+  g_free (self->description);
+  g_free (self->default_value);
+  g_strfreev (self->options);
+  g_strfreev (self->env_vars);
+  g_free (self);
+}
+
+const char *
+cc_proxy_setting_descriptor_get_key (const CcProxySettingDescriptor *self)
+{
+  return self->key;
+}
+
+const char *
+cc_proxy_setting_descriptor_get_label (const CcProxySettingDescriptor *self)
+{
+  return self->label;
+}
+
+const char *
+cc_proxy_setting_descriptor_get_description (const CcProxySettingDescriptor *self)
+{
+  return self->description;
+}
+
+CcProxySettingKind
+cc_proxy_setting_descriptor_get_kind (const CcProxySettingDescriptor *self)
+{
+  return self->kind;
+}
+
+const char *
+cc_proxy_setting_descriptor_get_default (const CcProxySettingDescriptor *self)
+{
+  return self->default_value;
+}
+
+/**
+ * cc_proxy_setting_descriptor_get_options:
+ *
+ * Returns: (transfer none) (array zero-terminated=1): allowed values; empty
+ *   unless the kind is %CC_PROXY_SETTING_KIND_SELECT
+ */
+const char * const *
+cc_proxy_setting_descriptor_get_options (const CcProxySettingDescriptor *self)
+{
+  return (const char * const *) self->options;
+}
+
+gboolean
+cc_proxy_setting_descriptor_is_secret (const CcProxySettingDescriptor *self)
+{
+  return self->secret;
+}
+
+/**
+ * cc_proxy_setting_descriptor_get_env_vars:
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the overriding
+ *   environment variables, in order of precedence
+ */
+const char * const *
+cc_proxy_setting_descriptor_get_env_vars (const CcProxySettingDescriptor *self)
+{
+  return (const char * const *) self->env_vars;
+}
+
+static gboolean
+parse_boolean (const char *text,
+               gboolean   *out)
+{
+  static const char * const truthy[] = { "1", "true", "yes", "on", NULL };
+  static const char * const falsy[] = { "0", "false", "no", "off", NULL };
+  g_autofree char *folded = g_ascii_strdown (text, -1);
+
+  g_strstrip (folded);
+  if (g_strv_contains (truthy, folded))
+    *out = TRUE;
+  else if (g_strv_contains (falsy, folded))
+    *out = FALSE;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/**
+ * cc_proxy_setting_descriptor_normalize:
+ * @self: a descriptor
+ * @value: a value as a person or the environment wrote it
+ * @error: return location for a %CC_PROXY_PROVIDER_ERROR_INVALID_VALUE
+ *
+ * Brings @value to its canonical text: URLs (keys ending in "url") lose
+ * surrounding space and trailing slashes, booleans become "true" or
+ * "false" (from 1/0, true/false, yes/no, on/off), select values must be
+ * one of the options.
+ *
+ * Returns: (transfer full) (nullable): the normalised value, or %NULL
+ */
+char *
+cc_proxy_setting_descriptor_normalize (const CcProxySettingDescriptor  *self,
+                                       const char                      *value,
+                                       GError                         **error)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (value != NULL, NULL);
+
+  switch (self->kind)
+    {
+    case CC_PROXY_SETTING_KIND_BOOL:
+      {
+        gboolean b;
+
+        if (!parse_boolean (value, &b))
+          {
+            g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_VALUE,
+                         _("“%s” is not a valid value for %s: use true or false"),
+                         value, self->key);
+            return NULL;
+          }
+        return g_strdup (b ? "true" : "false");
+      }
+
+    case CC_PROXY_SETTING_KIND_SELECT:
+      if (!g_strv_contains ((const char * const *) self->options, value))
+        {
+          g_autofree char *allowed = g_strjoinv (", ", self->options);
+
+          g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_VALUE,
+                       _("“%s” is not a valid value for %s: use one of %s"),
+                       value, self->key, allowed);
+          return NULL;
+        }
+      return g_strdup (value);
+
+    case CC_PROXY_SETTING_KIND_TEXT:
+    default:
+      if (g_str_has_suffix (self->key, "url"))
+        {
+          char *url = g_strstrip (g_strdup (value));
+          gsize len = strlen (url);
+
+          while (len > 0 && url[len - 1] == '/')
+            url[--len] = '\0';
+          return url;
+        }
+      return g_strdup (value);
+    }
+}

@@ -1,0 +1,189 @@
+/* cc-proxy-snapshot.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "cc-proxy-snapshot-private.h"
+
+typedef struct
+{
+  char     *value;
+  gboolean  from_environment;
+} Entry;
+
+struct _CcProxySnapshot
+{
+  gatomicrefcount  ref_count;
+  char            *active_provider;
+  GHashTable      *entries;        /* "provider/key" → Entry */
+  GPtrArray       *secret_values;  /* NULL-terminated, for redaction */
+};
+
+G_DEFINE_BOXED_TYPE (CcProxySnapshot, cc_proxy_snapshot, cc_proxy_snapshot_ref, cc_proxy_snapshot_unref)
+
+static void
+entry_free (gpointer data)
+{
+  Entry *entry = data;
+
+  g_free (entry->value);
+  g_free (entry);
+}
+
+CcProxySnapshot *
+cc_proxy_snapshot_new (const char *active_provider)
+{
+  CcProxySnapshot *self = g_new0 (CcProxySnapshot, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->active_provider = g_strdup (active_provider);
+  self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, entry_free);
+  self->secret_values = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (self->secret_values, NULL);
+
+  return self;
+}
+
+/* Only while the snapshot is being built, before anyone else holds it. */
+void
+cc_proxy_snapshot_insert (CcProxySnapshot *self,
+                          const char      *provider_id,
+                          const char      *key,
+                          const char      *value,
+                          gboolean         from_environment,
+                          gboolean         secret)
+{
+  Entry *entry = g_new0 (Entry, 1);
+
+  entry->value = g_strdup (value);
+  entry->from_environment = from_environment;
+  g_hash_table_replace (self->entries, g_strconcat (provider_id, "/", key, NULL), entry);
+
+  if (secret && value[0] != '\0')
+    g_ptr_array_insert (self->secret_values, self->secret_values->len - 1, g_strdup (value));
+}
+
+CcProxySnapshot *
+cc_proxy_snapshot_ref (CcProxySnapshot *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+cc_proxy_snapshot_unref (CcProxySnapshot *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  g_free (self->active_provider);
+  g_hash_table_unref (self->entries);
+  g_ptr_array_unref (self->secret_values);
+  g_free (self);
+}
+
+const char *
+cc_proxy_snapshot_get_active_provider (CcProxySnapshot *self)
+{
+  return self->active_provider;
+}
+
+static Entry *
+lookup (CcProxySnapshot *self,
+        const char      *provider_id,
+        const char      *key)
+{
+  g_autofree char *full = g_strconcat (provider_id, "/", key, NULL);
+
+  return g_hash_table_lookup (self->entries, full);
+}
+
+/**
+ * cc_proxy_snapshot_get_value:
+ * @self: a snapshot
+ * @provider_id: a provider id
+ * @key: a setting key of that provider
+ *
+ * Returns: (nullable): the normalised value, or %NULL when the provider
+ *   declares no such setting
+ */
+const char *
+cc_proxy_snapshot_get_value (CcProxySnapshot *self,
+                             const char      *provider_id,
+                             const char      *key)
+{
+  Entry *entry = lookup (self, provider_id, key);
+
+  return entry ? entry->value : NULL;
+}
+
+gboolean
+cc_proxy_snapshot_get_boolean (CcProxySnapshot *self,
+                               const char      *provider_id,
+                               const char      *key)
+{
+  return g_strcmp0 (cc_proxy_snapshot_get_value (self, provider_id, key), "true") == 0;
+}
+
+/**
+ * cc_proxy_snapshot_get_uint:
+ *
+ * Reads a text setting that holds a non-negative integer (a number of
+ * seconds, say). Anything else reads as 0, the "off" value.
+ */
+guint
+cc_proxy_snapshot_get_uint (CcProxySnapshot *self,
+                            const char      *provider_id,
+                            const char      *key)
+{
+  const char *value = cc_proxy_snapshot_get_value (self, provider_id, key);
+  guint64 number;
+
+  if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT, &number, NULL))
+    return 0;
+  return (guint) number;
+}
+
+/**
+ * cc_proxy_snapshot_is_from_environment:
+ *
+ * Returns: whether an environment variable decided this value
+ */
+gboolean
+cc_proxy_snapshot_is_from_environment (CcProxySnapshot *self,
+                                       const char      *provider_id,
+                                       const char      *key)
+{
+  Entry *entry = lookup (self, provider_id, key);
+
+  return entry ? entry->from_environment : FALSE;
+}
+
+/**
+ * cc_proxy_snapshot_get_active_base_url:
+ *
+ * Returns: the active provider's `base-url` when it is set, else the
+ *   built-in provider's; "" when neither is
+ */
+const char *
+cc_proxy_snapshot_get_active_base_url (CcProxySnapshot *self)
+{
+  const char *url = cc_proxy_snapshot_get_value (self, self->active_provider, "base-url");
+
+  if (url == NULL || url[0] == '\0')
+    url = cc_proxy_snapshot_get_value (self, CC_PROXY_BUILTIN_PROVIDER_ID, "base-url");
+  return url ? url : "";
+}
+
+const char * const *
+cc_proxy_snapshot_get_secret_values (CcProxySnapshot *self)
+{
+  return (const char * const *) self->secret_values->pdata;
+}

@@ -1,0 +1,137 @@
+/* main.c: cc-proxyd, the cc-proxy session service
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "cc-proxyd"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "cc-proxy-event-sink.h"
+#include "cc-proxy-registry.h"
+#include "cc-proxy-runtime.h"
+#include "cc-proxy-server.h"
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* --log-traffic: one line per request, when its last event arrives. */
+static void
+on_traffic_event (CcProxyEventSink *sink,
+                  CcProxyEvent     *event,
+                  gpointer          user_data)
+{
+  if (event->kind != CC_PROXY_EVENT_RESPONSE_DONE &&
+      event->kind != CC_PROXY_EVENT_ERROR &&
+      event->kind != CC_PROXY_EVENT_PROXY_ERROR)
+    return;
+
+  g_printerr ("%s %s%s%s %u %.1fms %s%s%s\n",
+              event->method, event->path,
+              event->query ? "?" : "", event->query ? event->query : "",
+              event->status, event->duration_us / 1000.0, event->provider_id,
+              event->message ? " " : "", event->message ? event->message : "");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *listen = NULL;
+  g_autofree char *provider_dir = NULL;
+  gboolean log_traffic = FALSE;
+  gboolean version = FALSE;
+  int deadline = 0;
+  const GOptionEntry entries[] = {
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
+      N_("Address to listen on (default " CC_PROXY_DEFAULT_LISTEN_ADDRESS "; port 0 picks a free port)"),
+      N_("HOST:PORT") },
+    { "log-traffic", 0, 0, G_OPTION_ARG_NONE, &log_traffic,
+      N_("Print one line per request to standard error"), NULL },
+    { "request-deadline", 0, 0, G_OPTION_ARG_INT, &deadline,
+      N_("Seconds a provider may take before it starts answering (default 300)"), N_("SECONDS") },
+    { "provider-dir", 0, 0, G_OPTION_ARG_FILENAME, &provider_dir,
+      N_("Where provider modules are loaded from (default: $CC_PROXY_PROVIDER_DIR, else the installed directory)"),
+      N_("DIR") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) option_context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CcProxyRegistry) registry = NULL;
+  g_autoptr(CcProxyRuntime) runtime = NULL;
+  g_autoptr(CcProxyEventSink) sink = NULL;
+  g_autoptr(CcProxyServer) server = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  option_context = g_option_context_new (NULL);
+  g_option_context_set_summary (option_context,
+                                _("Serve Anthropic-API clients on loopback and forward each request to the chosen provider.\n"
+                                  "Point clients at it with ANTHROPIC_BASE_URL=http://127.0.0.1:3344"));
+  g_option_context_add_main_entries (option_context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (option_context, &argc, &argv, &error))
+    {
+      g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+      g_printerr (_("Try “%s --help” for more information.\n"), g_get_prgname ());
+      return 2;
+    }
+  if (version)
+    {
+      g_print ("cc-proxyd %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  if (deadline < 0)
+    {
+      g_printerr (_("%s: --request-deadline must be a positive number of seconds\n"), g_get_prgname ());
+      return 2;
+    }
+
+  if (provider_dir == NULL)
+    provider_dir = g_strdup (g_getenv ("CC_PROXY_PROVIDER_DIR"));
+  if (provider_dir == NULL || provider_dir[0] == '\0')
+    {
+      g_free (provider_dir);
+      provider_dir = g_strdup (CC_PROXY_PROVIDER_DIR);
+    }
+
+  registry = cc_proxy_registry_new ();
+  cc_proxy_registry_load_modules (registry, provider_dir);
+  runtime = cc_proxy_runtime_new (registry, NULL);
+  sink = cc_proxy_event_sink_new ();
+  if (log_traffic)
+    g_signal_connect (sink, "event", G_CALLBACK (on_traffic_event), NULL);
+
+  server = cc_proxy_server_new (registry, runtime, sink);
+  if (deadline > 0)
+    cc_proxy_server_set_deadline (server, deadline);
+  if (!cc_proxy_server_listen (server, listen ? listen : CC_PROXY_DEFAULT_LISTEN_ADDRESS, &error))
+    {
+      g_printerr (_("%s: cannot listen: %s\n"), g_get_prgname (), error->message);
+      return 1;
+    }
+
+  /* Scripts and tests read this line to learn the port. */
+  g_print (_("cc-proxyd listening on %s (provider: %s)\n"), cc_proxy_server_get_url (server),
+           cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)));
+  fflush (stdout);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, on_quit_signal, loop);
+  g_unix_signal_add (SIGTERM, on_quit_signal, loop);
+  g_main_loop_run (loop);
+
+  return 0;
+}
