@@ -156,50 +156,52 @@ cc_proxy_redact_string (const char         *text,
   return g_string_free (out, FALSE);
 }
 
-static void redact_in_place (JsonNode *node, const char * const *secrets);
-
-static void
-redact_member (JsonObject  *object,
-               const char  *name,
-               JsonNode    *member,
-               gpointer     user_data)
-{
-  redact_in_place (member, user_data);
-}
-
-static void
-redact_element (JsonArray *array,
-                guint      index,
-                JsonNode  *element,
-                gpointer   user_data)
-{
-  redact_in_place (element, user_data);
-}
-
-static void
-redact_in_place (JsonNode           *node,
-                 const char * const *secrets)
+/* Builds a new tree: json_node_copy() shares objects and arrays, and
+ * the original body is still in use (relayed, handed to the provider). */
+static JsonNode *
+redact_copy (JsonNode           *node,
+             const char * const *secrets)
 {
   switch (json_node_get_node_type (node))
     {
     case JSON_NODE_OBJECT:
-      json_object_foreach_member (json_node_get_object (node), redact_member, (gpointer) secrets);
-      break;
+      {
+        JsonObject *object = json_node_get_object (node);
+        g_autoptr(JsonObject) copy = json_object_new ();
+        JsonObjectIter iter;
+        const char *name;
+        JsonNode *member;
+
+        json_object_iter_init_ordered (&iter, object);
+        while (json_object_iter_next_ordered (&iter, &name, &member))
+          json_object_set_member (copy, name, redact_copy (member, secrets));
+        return json_node_init_object (json_node_alloc (), copy);
+      }
+
     case JSON_NODE_ARRAY:
-      json_array_foreach_element (json_node_get_array (node), redact_element, (gpointer) secrets);
-      break;
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint len = json_array_get_length (array);
+        g_autoptr(JsonArray) copy = json_array_sized_new (len);
+
+        for (guint i = 0; i < len; i++)
+          json_array_add_element (copy, redact_copy (json_array_get_element (array, i), secrets));
+        return json_node_init_array (json_node_alloc (), copy);
+      }
+
     case JSON_NODE_VALUE:
       if (json_node_get_value_type (node) == G_TYPE_STRING &&
           contains_secret (json_node_get_string (node), secrets))
         {
           g_autofree char *clean = cc_proxy_redact_string (json_node_get_string (node), secrets);
 
-          json_node_set_string (node, clean);
+          return json_node_init_string (json_node_alloc (), clean);
         }
-      break;
+      return json_node_copy (node);
+
     case JSON_NODE_NULL:
     default:
-      break;
+      return json_node_copy (node);
     }
 }
 
@@ -215,14 +217,10 @@ JsonNode *
 cc_proxy_redact_json (JsonNode           *node,
                       const char * const *secrets)
 {
-  JsonNode *copy;
-
   if (secrets == NULL || secrets[0] == NULL)
     return json_node_ref (node);
 
-  copy = json_node_copy (node);
-  redact_in_place (copy, secrets);
-  return copy;
+  return redact_copy (node, secrets);
 }
 
 static const char * const hidden_headers[] = {

@@ -25,6 +25,7 @@ struct _CcProxyRequestContext
   JsonNode           *json_body;
   gint64              start_time;
   guint               sequence;
+  gboolean            headers_sent;
   gboolean            finished;
 };
 
@@ -74,6 +75,13 @@ on_message_finished (SoupServerMessage     *message,
   self->finished = TRUE;
 }
 
+static void
+on_wrote_headers (SoupServerMessage     *message,
+                  CcProxyRequestContext *self)
+{
+  self->headers_sent = TRUE;
+}
+
 CcProxyRequestContext *
 cc_proxy_request_context_new (SoupServerMessage *message,
                               const char        *path,
@@ -93,6 +101,7 @@ cc_proxy_request_context_new (SoupServerMessage *message,
   self->sink = sink ? g_object_ref (sink) : NULL;
   self->start_time = g_get_monotonic_time ();
   g_signal_connect (message, "finished", G_CALLBACK (on_message_finished), self);
+  g_signal_connect (message, "wrote-headers", G_CALLBACK (on_wrote_headers), self);
 
   return self;
 }
@@ -480,7 +489,9 @@ respond_error (CcProxyRequestContext *self,
   if (self->finished)
     return;
 
-  if (!cc_proxy_request_context_has_response_started (self))
+  /* Until the status line is on the wire, an error can still replace
+   * whatever a provider had prepared. */
+  if (!self->headers_sent)
     {
       soup_server_message_set_status (self->message, status, NULL);
       soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
@@ -508,8 +519,9 @@ respond_error (CcProxyRequestContext *self,
  * @message: text for a person; secret values are removed from it
  *
  * Answers with an Anthropic-shaped error and resumes the message. When
- * the answer had already started, a stream gets an SSE `error` event and
- * ends; any other body just ends. Records an error event either way.
+ * the status line had already been sent, a stream gets an SSE `error`
+ * event and ends; any other body just ends. Records an error event
+ * either way.
  */
 void
 cc_proxy_request_context_respond_error (CcProxyRequestContext *self,

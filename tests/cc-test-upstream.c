@@ -1,0 +1,380 @@
+/* cc-test-upstream.c: a real libsoup server on 127.0.0.1 that records
+ * every request and answers as each test sets it up:
+ *
+ *  - a fixed answer per path (cc_test_upstream_respond);
+ *  - a chunked stream per path that may hold after N chunks until the
+ *    test releases it, and may end by dropping the connection (cut);
+ *  - "/echo": the request body back, with its content type;
+ *  - anything else: 200 {"path": …}.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <string.h>
+
+#include "cc-test-upstream.h"
+
+typedef struct
+{
+  guint               status;
+  char               *content_type;
+  GBytes             *body;
+  GStrv               chunks;     /* streamed route when non-NULL */
+  guint               hold_after;
+  gboolean            cut;
+  SoupMessageHeaders *headers;
+} Route;
+
+typedef struct
+{
+  CcTestUpstream    *upstream;
+  SoupServerMessage *message;
+  Route             *route;
+  guint              next;
+  gboolean           done;
+  gboolean           released;
+} Stream;
+
+struct _CcTestUpstream
+{
+  GObject     parent_instance;
+  SoupServer *server;
+  char       *url;
+  GPtrArray  *requests;
+  GHashTable *routes;
+  GPtrArray  *held;       /* Stream waiting for release */
+  guint       n_aborted;  /* streams whose client left before the end */
+};
+
+G_DEFINE_FINAL_TYPE (CcTestUpstream, cc_test_upstream, G_TYPE_OBJECT)
+
+static void
+route_free (gpointer data)
+{
+  Route *route = data;
+
+  g_free (route->content_type);
+  g_clear_pointer (&route->body, g_bytes_unref);
+  g_strfreev (route->chunks);
+  soup_message_headers_unref (route->headers);
+  g_free (route);
+}
+
+static void
+recorded_request_free (gpointer data)
+{
+  CcTestRecordedRequest *request = data;
+
+  g_free (request->method);
+  g_free (request->path);
+  g_free (request->query);
+  soup_message_headers_unref (request->headers);
+  g_bytes_unref (request->body);
+  g_free (request);
+}
+
+static Route *
+ensure_route (CcTestUpstream *self,
+              const char     *path)
+{
+  Route *route = g_hash_table_lookup (self->routes, path);
+
+  if (route == NULL)
+    {
+      route = g_new0 (Route, 1);
+      route->status = 200;
+      route->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+      g_hash_table_insert (self->routes, g_strdup (path), route);
+    }
+  return route;
+}
+
+static void write_next_chunk (Stream *stream);
+
+static void
+on_stream_finished (SoupServerMessage *message,
+                    Stream            *stream)
+{
+  if (!stream->done)
+    stream->upstream->n_aborted++;
+  stream->done = TRUE;
+  g_ptr_array_remove (stream->upstream->held, stream);
+}
+
+static void
+stream_free (gpointer data)
+{
+  Stream *stream = data;
+
+  g_signal_handlers_disconnect_by_data (stream->message, stream);
+  g_object_unref (stream->message);
+  g_free (stream);
+}
+
+static void
+write_next_chunk (Stream *stream)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (stream->message);
+  Route *route = stream->route;
+
+  if (stream->done)
+    return;
+
+  if (route->chunks[stream->next] == NULL)
+    {
+      stream->done = TRUE;
+      if (route->cut)
+        {
+          g_autoptr(GIOStream) connection = soup_server_message_steal_connection (stream->message);
+
+          g_io_stream_close (connection, NULL, NULL);
+          return;
+        }
+      soup_message_body_complete (body);
+      soup_server_message_unpause (stream->message);
+      return;
+    }
+
+  if (stream->next == route->hold_after && !stream->released)
+    {
+      g_ptr_array_add (stream->upstream->held, stream);
+      return;
+    }
+
+  soup_message_body_append (body, SOUP_MEMORY_COPY, route->chunks[stream->next],
+                            strlen (route->chunks[stream->next]));
+  stream->next++;
+  soup_server_message_unpause (stream->message);
+}
+
+static void
+on_wrote_chunk (SoupServerMessage *message,
+                Stream            *stream)
+{
+  write_next_chunk (stream);
+}
+
+static void
+start_stream (CcTestUpstream    *self,
+              SoupServerMessage *message,
+              Route             *route)
+{
+  Stream *stream = g_new0 (Stream, 1);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
+
+  stream->upstream = self;
+  stream->message = g_object_ref (message);
+  stream->route = route;
+
+  soup_server_message_set_status (message, route->status, NULL);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  soup_message_headers_set_content_type (headers, route->content_type ? route->content_type : "text/event-stream", NULL);
+  g_signal_connect (message, "wrote-chunk", G_CALLBACK (on_wrote_chunk), stream);
+  g_signal_connect (message, "finished", G_CALLBACK (on_stream_finished), stream);
+  g_object_set_data_full (G_OBJECT (message), "cc-test-stream", stream, stream_free);
+
+  soup_server_message_pause (message);
+  write_next_chunk (stream);
+}
+
+static void
+copy_header (const char *name,
+             const char *value,
+             gpointer    user_data)
+{
+  soup_message_headers_append (user_data, name, value);
+}
+
+static void
+handle (SoupServer        *server,
+        SoupServerMessage *message,
+        const char        *path,
+        GHashTable        *query,
+        gpointer           user_data)
+{
+  CcTestUpstream *self = user_data;
+  CcTestRecordedRequest *request = g_new0 (CcTestRecordedRequest, 1);
+  GUri *uri = soup_server_message_get_uri (message);
+  Route *route;
+
+  request->method = g_strdup (soup_server_message_get_method (message));
+  request->path = g_strdup (g_uri_get_path (uri));
+  request->query = g_strdup (g_uri_get_query (uri));
+  request->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  soup_message_headers_foreach (soup_server_message_get_request_headers (message), copy_header, request->headers);
+  request->body = soup_message_body_flatten (soup_server_message_get_request_body (message));
+  g_ptr_array_add (self->requests, request);
+
+  route = g_hash_table_lookup (self->routes, request->path);
+  if (route != NULL)
+    soup_message_headers_foreach (route->headers, copy_header, soup_server_message_get_response_headers (message));
+
+  if (route != NULL && route->chunks != NULL)
+    {
+      start_stream (self, message, route);
+    }
+  else if (route != NULL)
+    {
+      gsize len;
+      const char *data = g_bytes_get_data (route->body, &len);
+
+      soup_server_message_set_status (message, route->status, NULL);
+      soup_server_message_set_response (message, route->content_type, SOUP_MEMORY_COPY, data, len);
+    }
+  else if (g_str_equal (request->path, "/echo"))
+    {
+      gsize len;
+      const char *data = g_bytes_get_data (request->body, &len);
+      const char *type = soup_message_headers_get_content_type (request->headers, NULL);
+
+      soup_server_message_set_status (message, 200, NULL);
+      soup_server_message_set_response (message, type ? type : "application/octet-stream",
+                                        SOUP_MEMORY_COPY, data, len);
+    }
+  else
+    {
+      g_autofree char *body = g_strdup_printf ("{\"path\": \"%s\"}", request->path);
+
+      soup_server_message_set_status (message, 200, NULL);
+      soup_server_message_set_response (message, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
+    }
+}
+
+static void
+cc_test_upstream_finalize (GObject *object)
+{
+  CcTestUpstream *self = (CcTestUpstream *) object;
+
+  soup_server_disconnect (self->server);
+  g_clear_object (&self->server);
+  g_free (self->url);
+  g_ptr_array_unref (self->requests);
+  g_hash_table_unref (self->routes);
+  g_ptr_array_unref (self->held);
+  G_OBJECT_CLASS (cc_test_upstream_parent_class)->finalize (object);
+}
+
+static void
+cc_test_upstream_class_init (CcTestUpstreamClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = cc_test_upstream_finalize;
+}
+
+static void
+cc_test_upstream_init (CcTestUpstream *self)
+{
+  self->requests = g_ptr_array_new_with_free_func (recorded_request_free);
+  self->routes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, route_free);
+  self->held = g_ptr_array_new ();
+}
+
+CcTestUpstream *
+cc_test_upstream_new (void)
+{
+  CcTestUpstream *self = g_object_new (CC_TEST_TYPE_UPSTREAM, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+
+  self->server = soup_server_new ("server-header", "cc-test-upstream", NULL);
+  soup_server_add_handler (self->server, NULL, handle, self, NULL);
+  soup_server_listen (self->server, address, 0, &error);
+  g_assert_no_error (error);
+
+  uris = soup_server_get_uris (self->server);
+  self->url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return self;
+}
+
+const char *
+cc_test_upstream_get_url (CcTestUpstream *self)
+{
+  return self->url;
+}
+
+guint
+cc_test_upstream_get_n_requests (CcTestUpstream *self)
+{
+  return self->requests->len;
+}
+
+CcTestRecordedRequest *
+cc_test_upstream_get_request (CcTestUpstream *self,
+                              guint           index)
+{
+  g_assert_cmpuint (index, <, self->requests->len);
+  return g_ptr_array_index (self->requests, index);
+}
+
+void
+cc_test_upstream_respond (CcTestUpstream *self,
+                          const char     *path,
+                          guint           status,
+                          const char     *content_type,
+                          const char     *body,
+                          gssize          length)
+{
+  Route *route = ensure_route (self, path);
+
+  route->status = status;
+  g_free (route->content_type);
+  route->content_type = g_strdup (content_type);
+  g_clear_pointer (&route->body, g_bytes_unref);
+  route->body = g_bytes_new (body, length < 0 ? strlen (body) : (gsize) length);
+  g_clear_pointer (&route->chunks, g_strfreev);
+}
+
+void
+cc_test_upstream_add_header (CcTestUpstream *self,
+                             const char     *path,
+                             const char     *name,
+                             const char     *value)
+{
+  soup_message_headers_append (ensure_route (self, path)->headers, name, value);
+}
+
+/* Streams @chunks one by one; stops before chunk @hold_after (G_MAXUINT:
+ * never) until cc_test_upstream_release(); @cut drops the connection
+ * instead of ending the chunked body. */
+void
+cc_test_upstream_stream (CcTestUpstream     *self,
+                         const char         *path,
+                         const char * const *chunks,
+                         guint               hold_after,
+                         gboolean            cut)
+{
+  Route *route = ensure_route (self, path);
+
+  g_strfreev (route->chunks);
+  route->chunks = g_strdupv ((char **) chunks);
+  route->hold_after = hold_after;
+  route->cut = cut;
+}
+
+void
+cc_test_upstream_release (CcTestUpstream *self)
+{
+  g_autoptr(GPtrArray) held = g_ptr_array_copy (self->held, NULL, NULL);
+
+  g_ptr_array_set_size (self->held, 0);
+  for (guint i = 0; i < held->len; i++)
+    {
+      Stream *stream = g_ptr_array_index (held, i);
+
+      stream->released = TRUE;
+      write_next_chunk (stream);
+    }
+}
+
+guint
+cc_test_upstream_get_n_held (CcTestUpstream *self)
+{
+  return self->held->len;
+}
+
+guint
+cc_test_upstream_get_n_aborted (CcTestUpstream *self)
+{
+  return self->n_aborted;
+}

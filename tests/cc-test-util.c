@@ -1,0 +1,166 @@
+/* cc-test-util.c: helpers shared by the test suites
+ *
+ * The nested main loops here are for tests only: they let a test read
+ * like a sequence of requests while the real async code runs underneath.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <json-glib/json-glib.h>
+
+#include "cc-test-util.h"
+
+/* Paths come from meson (test environment), so a suite can run from
+ * any directory. */
+char *
+cc_test_fixture_path (const char *name)
+{
+  const char *dir = g_getenv ("CC_PROXY_TEST_FIXTURES");
+
+  g_assert_nonnull (dir);
+  return g_build_filename (dir, name, NULL);
+}
+
+GBytes *
+cc_test_load_fixture (const char *name)
+{
+  g_autofree char *path = cc_test_fixture_path (name);
+  g_autoptr(GError) error = NULL;
+  char *contents;
+  gsize len;
+
+  g_file_get_contents (path, &contents, &len, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, len);
+}
+
+const char *
+cc_test_module_dir (void)
+{
+  const char *dir = g_getenv ("CC_PROXY_TEST_MODULE_DIR");
+
+  g_assert_nonnull (dir);
+  return dir;
+}
+
+typedef struct
+{
+  GAsyncResult *result;
+} Wait;
+
+static void
+store_result (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+}
+
+static GAsyncResult *
+run_until_result (Wait *wait)
+{
+  while (wait->result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return wait->result;
+}
+
+GBytes *
+cc_test_send (SoupSession  *session,
+              SoupMessage  *message,
+              GError      **error)
+{
+  Wait wait = { NULL };
+  g_autoptr(GAsyncResult) result = NULL;
+
+  soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, NULL, store_result, &wait);
+  result = run_until_result (&wait);
+  return soup_session_send_and_read_finish (session, result, error);
+}
+
+GInputStream *
+cc_test_send_stream (SoupSession *session,
+                     SoupMessage *message)
+{
+  Wait wait = { NULL };
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GInputStream *stream;
+
+  soup_session_send_async (session, message, G_PRIORITY_DEFAULT, NULL, store_result, &wait);
+  result = run_until_result (&wait);
+  stream = soup_session_send_finish (session, result, &error);
+  g_assert_no_error (error);
+  return stream;
+}
+
+/* Reads what one read gives; 0 at the end of the stream. */
+gsize
+cc_test_read_some (GInputStream *stream,
+                   GString      *into)
+{
+  Wait wait = { NULL };
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  gsize len;
+  const char *data;
+
+  g_input_stream_read_bytes_async (stream, 65536, G_PRIORITY_DEFAULT, NULL, store_result, &wait);
+  result = run_until_result (&wait);
+  bytes = g_input_stream_read_bytes_finish (stream, result, &error);
+  g_assert_no_error (error);
+
+  data = g_bytes_get_data (bytes, &len);
+  g_string_append_len (into, data, len);
+  return len;
+}
+
+void
+cc_test_read_to_end (GInputStream *stream,
+                     GString      *into)
+{
+  while (cc_test_read_some (stream, into) > 0)
+    ;
+}
+
+static gboolean
+on_wait_timeout (gpointer user_data)
+{
+  g_error ("Timed out waiting for a condition");
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main context until done() holds; a test that waits longer
+ * than 20 s is broken, not slow. */
+void
+cc_test_wait_for (gboolean (*done) (gpointer user_data),
+                  gpointer   user_data)
+{
+  guint timeout = g_timeout_add_seconds (20, on_wait_timeout, NULL);
+
+  while (!done (user_data))
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (timeout);
+}
+
+/* Parses an Anthropic-shaped error body; returns its error type. */
+char *
+cc_test_error_type (GBytes  *body,
+                    char   **message)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *root, *inner;
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+
+  json_parser_load_from_data (parser, data, len, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (root, "type"), ==, "error");
+  inner = json_object_get_object_member (root, "error");
+  if (message != NULL)
+    *message = g_strdup (json_object_get_string_member (inner, "message"));
+  return g_strdup (json_object_get_string_member (inner, "type"));
+}

@@ -1,0 +1,28 @@
+/* cc-test-util.h: helpers shared by the test suites
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+char        *cc_test_fixture_path     (const char   *name);
+GBytes      *cc_test_load_fixture     (const char   *name);
+const char  *cc_test_module_dir       (void);
+GBytes      *cc_test_send             (SoupSession  *session,
+                                       SoupMessage  *message,
+                                       GError      **error);
+GInputStream *cc_test_send_stream     (SoupSession  *session,
+                                       SoupMessage  *message);
+gsize        cc_test_read_some        (GInputStream *stream,
+                                       GString      *into);
+void         cc_test_read_to_end      (GInputStream *stream,
+                                       GString      *into);
+void         cc_test_wait_for         (gboolean    (*done) (gpointer user_data),
+                                       gpointer      user_data);
+char        *cc_test_error_type       (GBytes       *body,
+                                       char        **message);
+
+G_END_DECLS

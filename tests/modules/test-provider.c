@@ -1,0 +1,363 @@
+/* test-provider.c: provider modules built only for tests
+ *
+ * One source, many modules: meson compiles it once per variant with
+ * TEST_VARIANT, TEST_TYPE (type name) and TEST_PREFIX (function prefix)
+ * defined, so each module registers its own GType.
+ *
+ *  healthy       "healthy": serves /healthy/… (echo, slow, stream-fail, bug)
+ *  nothandled    "nothandled": claims /v1/messages, answers "not handled"
+ *  failing       "failing": claims /v1/messages, fails with a GError
+ *  hanging       "hanging": claims /v1/messages, never answers
+ *  emptyid, dupid, emptykey, dupkey, selectnoopts, baddefault: broken
+ *    descriptors; nothing: registers no type; factory: GInitable that fails
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <string.h>
+#include <cc-proxy.h>
+
+#define VARIANT_HEALTHY       1
+#define VARIANT_NOTHANDLED    2
+#define VARIANT_FAILING       3
+#define VARIANT_HANGING       4
+#define VARIANT_EMPTYID       5
+#define VARIANT_DUPID         6
+#define VARIANT_EMPTYKEY      7
+#define VARIANT_DUPKEY        8
+#define VARIANT_SELECTNOOPTS  9
+#define VARIANT_BADDEFAULT   10
+#define VARIANT_NOTHING      11
+#define VARIANT_FACTORY      12
+
+#define PASTE_(a, b) a##b
+#define PASTE(a, b) PASTE_(a, b)
+#define FN(name) PASTE (TEST_PREFIX, name)
+
+typedef struct
+{
+  GObject                    parent_instance;
+  CcProxyProviderDescriptor *descriptor;
+} TEST_TYPE;
+
+typedef struct
+{
+  GObjectClass parent_class;
+} PASTE (TEST_TYPE, Class);
+
+static void provider_iface_init (CcProxyProviderInterface *iface);
+#if TEST_VARIANT == VARIANT_FACTORY
+static void initable_iface_init (GInitableIface *iface);
+#define EXTRA_INTERFACES G_IMPLEMENT_INTERFACE_DYNAMIC (G_TYPE_INITABLE, initable_iface_init)
+#else
+#define EXTRA_INTERFACES
+#endif
+
+/* Expands TEST_TYPE and TEST_PREFIX before the GLib macro pastes them. */
+#define DEFINE_TEST_TYPE(T, t) \
+  G_DEFINE_DYNAMIC_TYPE_EXTENDED (T, t, G_TYPE_OBJECT, G_TYPE_FLAG_FINAL, \
+                                  G_IMPLEMENT_INTERFACE_DYNAMIC (CC_PROXY_TYPE_PROVIDER, provider_iface_init) \
+                                  EXTRA_INTERFACES)
+DEFINE_TEST_TYPE (TEST_TYPE, TEST_PREFIX)
+
+#define SELF(obj) ((TEST_TYPE *) (obj))
+
+G_GNUC_UNUSED static const char * const mode_options[] = { "alpha", "beta", NULL };
+G_GNUC_UNUSED static const char * const no_options[] = { NULL };
+G_GNUC_UNUSED static const char * const url_env[] = { "TEST_HEALTHY_URL", NULL };
+G_GNUC_UNUSED static const char * const flag_env[] = { "TEST_HEALTHY_FLAG", NULL };
+G_GNUC_UNUSED static const char * const token_env[] = { "TEST_HEALTHY_TOKEN_PRIMARY", "TEST_HEALTHY_TOKEN", NULL };
+
+static CcProxyProviderDescriptor *
+make_descriptor (void)
+{
+#if TEST_VARIANT == VARIANT_HEALTHY
+  CcProxySettingDescriptor *settings[] = {
+    cc_proxy_setting_descriptor_new ("base-url", "Base URL", "Where requests go.",
+                                     CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, url_env),
+    cc_proxy_setting_descriptor_new ("flag", "Flag", "A boolean.",
+                                     CC_PROXY_SETTING_KIND_BOOL, "false", NULL, FALSE, flag_env),
+    cc_proxy_setting_descriptor_new ("mode", "Mode", "A choice.",
+                                     CC_PROXY_SETTING_KIND_SELECT, "alpha", mode_options, FALSE, NULL),
+    cc_proxy_setting_descriptor_new ("token", "Token", "A secret.",
+                                     CC_PROXY_SETTING_KIND_TEXT, "", NULL, TRUE, token_env),
+    NULL
+  };
+  return cc_proxy_provider_descriptor_new ("healthy", "Healthy", settings);
+#elif TEST_VARIANT == VARIANT_NOTHANDLED
+  CcProxySettingDescriptor *settings[] = {
+    cc_proxy_setting_descriptor_new ("base-url", "Base URL", "Its own upstream, never for client credentials.",
+                                     CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL),
+    NULL
+  };
+  return cc_proxy_provider_descriptor_new ("nothandled", "Not handled", settings);
+#elif TEST_VARIANT == VARIANT_FAILING
+  return cc_proxy_provider_descriptor_new ("failing", "Failing", NULL);
+#elif TEST_VARIANT == VARIANT_HANGING
+  return cc_proxy_provider_descriptor_new ("hanging", "Hanging", NULL);
+#elif TEST_VARIANT == VARIANT_EMPTYID
+  return cc_proxy_provider_descriptor_new ("", "No id", NULL);
+#elif TEST_VARIANT == VARIANT_DUPID
+  return cc_proxy_provider_descriptor_new ("healthy", "Second healthy", NULL);
+#elif TEST_VARIANT == VARIANT_EMPTYKEY
+  CcProxySettingDescriptor *settings[] = {
+    cc_proxy_setting_descriptor_new ("", "Nameless", "", CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL),
+    NULL
+  };
+  return cc_proxy_provider_descriptor_new ("emptykey", "Empty key", settings);
+#elif TEST_VARIANT == VARIANT_DUPKEY
+  CcProxySettingDescriptor *settings[] = {
+    cc_proxy_setting_descriptor_new ("url", "URL", "", CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL),
+    cc_proxy_setting_descriptor_new ("url", "URL again", "", CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL),
+    NULL
+  };
+  return cc_proxy_provider_descriptor_new ("dupkey", "Duplicate key", settings);
+#elif TEST_VARIANT == VARIANT_SELECTNOOPTS
+  CcProxySettingDescriptor *settings[] = {
+    cc_proxy_setting_descriptor_new ("choice", "Choice", "", CC_PROXY_SETTING_KIND_SELECT, "", no_options, FALSE, NULL),
+    NULL
+  };
+  return cc_proxy_provider_descriptor_new ("selectnoopts", "Select without options", settings);
+#elif TEST_VARIANT == VARIANT_BADDEFAULT
+  CcProxySettingDescriptor *settings[] = {
+    cc_proxy_setting_descriptor_new ("mode", "Mode", "", CC_PROXY_SETTING_KIND_SELECT, "gamma", mode_options, FALSE, NULL),
+    NULL
+  };
+  return cc_proxy_provider_descriptor_new ("baddefault", "Bad default", settings);
+#else
+  return cc_proxy_provider_descriptor_new ("factory", "Factory", NULL);
+#endif
+}
+
+static CcProxyProviderDescriptor *
+get_descriptor (CcProxyProvider *provider)
+{
+  return SELF (provider)->descriptor;
+}
+
+static gboolean
+handles_path (CcProxyProvider *provider,
+              const char      *path)
+{
+#if TEST_VARIANT == VARIANT_HEALTHY
+  return g_str_has_prefix (path, "/healthy/");
+#else
+  return g_str_equal (path, "/v1/messages");
+#endif
+}
+
+static gboolean
+expects_json_body (CcProxyProvider *provider,
+                   const char      *path)
+{
+  return g_str_equal (path, "/healthy/echo") || g_str_equal (path, "/healthy/slow");
+}
+
+static const char *
+get_allowed_methods (CcProxyProvider *provider,
+                     const char      *path)
+{
+  return expects_json_body (provider, path) ? "POST" : NULL;
+}
+
+#if TEST_VARIANT == VARIANT_HEALTHY
+/* Answers with what the request looked like and the settings it saw. */
+static void
+answer_echo (GTask *task)
+{
+  CcProxyRequestContext *context = g_task_get_task_data (task);
+  CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (context);
+  SoupServerMessage *message = cc_proxy_request_context_get_message (context);
+  JsonObject *body = json_node_get_object (cc_proxy_request_context_get_json_body (context));
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "provider");
+  json_builder_add_string_value (builder, "healthy");
+  json_builder_set_member_name (builder, "path");
+  json_builder_add_string_value (builder, cc_proxy_request_context_get_path (context));
+  json_builder_set_member_name (builder, "query");
+  json_builder_add_string_value (builder, cc_proxy_request_context_get_query (context));
+  json_builder_set_member_name (builder, "mode");
+  json_builder_add_string_value (builder, cc_proxy_snapshot_get_value (snapshot, "healthy", "mode"));
+  json_builder_set_member_name (builder, "model");
+  json_builder_add_string_value (builder, json_object_get_string_member_with_default (body, "model", ""));
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  text = json_to_string (root, FALSE);
+
+  soup_server_message_set_status (message, 200, NULL);
+  soup_server_message_set_response (message, "application/json", SOUP_MEMORY_COPY, text, strlen (text));
+  soup_server_message_unpause (message);
+  g_task_return_int (task, CC_PROXY_HANDLED);
+}
+
+static gboolean
+answer_echo_later (gpointer user_data)
+{
+  answer_echo (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+fail_after_start (gpointer user_data)
+{
+  GTask *task = user_data;
+
+  g_task_return_new_error (task, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_FAILED,
+                           "the stream broke after it started");
+  return G_SOURCE_REMOVE;
+}
+#endif
+
+G_GNUC_UNUSED static void
+on_cancelled (GCancellable *cancellable,
+              GTask        *task)
+{
+  /* Complete from an idle: never inside the cancel() call. */
+  g_idle_add_full (G_PRIORITY_DEFAULT, (GSourceFunc) g_task_return_error_if_cancelled,
+                   g_object_ref (task), g_object_unref);
+}
+
+static void
+handle_request_async (CcProxyProvider       *provider,
+                      CcProxyRequestContext *context,
+                      GCancellable          *cancellable,
+                      GAsyncReadyCallback    callback,
+                      gpointer               user_data)
+{
+  g_autoptr(GTask) task = g_task_new (provider, cancellable, callback, user_data);
+
+  g_task_set_task_data (task, g_object_ref (context), g_object_unref);
+
+#if TEST_VARIANT == VARIANT_HEALTHY
+  {
+    const char *path = cc_proxy_request_context_get_path (context);
+    SoupServerMessage *message = cc_proxy_request_context_get_message (context);
+
+    if (g_str_equal (path, "/healthy/echo"))
+      {
+        answer_echo (task);
+      }
+    else if (g_str_equal (path, "/healthy/slow"))
+      {
+        g_timeout_add_full (G_PRIORITY_DEFAULT, 300, answer_echo_later, g_object_ref (task), g_object_unref);
+      }
+    else if (g_str_equal (path, "/healthy/stream-fail"))
+      {
+        static const char first[] = "event: ping\ndata: {\"type\": \"ping\"}\n\n";
+        SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
+
+        soup_server_message_set_status (message, 200, NULL);
+        soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
+        soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+        soup_message_body_append (soup_server_message_get_response_body (message),
+                                  SOUP_MEMORY_STATIC, first, strlen (first));
+        soup_server_message_unpause (message);
+        g_timeout_add_full (G_PRIORITY_DEFAULT, 50, fail_after_start, g_object_ref (task), g_object_unref);
+      }
+    else if (g_str_equal (path, "/healthy/bug"))
+      {
+        soup_server_message_set_status (message, 200, NULL);
+        g_task_return_int (task, CC_PROXY_NOT_HANDLED);
+      }
+    else
+      {
+        g_task_return_int (task, CC_PROXY_NOT_HANDLED);
+      }
+  }
+#elif TEST_VARIANT == VARIANT_FAILING
+  g_task_return_new_error (task, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_FAILED,
+                           "internal detail: connection pool exhausted at 0xdeadbeef");
+#elif TEST_VARIANT == VARIANT_HANGING
+  if (cancellable != NULL)
+    g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), g_object_ref (task), g_object_unref);
+#else
+  g_task_return_int (task, CC_PROXY_NOT_HANDLED);
+#endif
+}
+
+static CcProxyHandled
+handle_request_finish (CcProxyProvider  *provider,
+                       GAsyncResult     *result,
+                       GError          **error)
+{
+  return (CcProxyHandled) g_task_propagate_int (G_TASK (result), error);
+}
+
+static void
+provider_iface_init (CcProxyProviderInterface *iface)
+{
+  iface->get_descriptor = get_descriptor;
+  iface->handles_path = handles_path;
+  iface->expects_json_body = expects_json_body;
+  iface->get_allowed_methods = get_allowed_methods;
+  iface->handle_request_async = handle_request_async;
+  iface->handle_request_finish = handle_request_finish;
+}
+
+#if TEST_VARIANT == VARIANT_FACTORY
+static gboolean
+initable_init (GInitable     *initable,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "its configuration file is missing");
+  return FALSE;
+}
+
+static void
+initable_iface_init (GInitableIface *iface)
+{
+  iface->init = initable_init;
+}
+#endif
+
+static void
+FN (_finalize) (GObject *object)
+{
+  g_clear_pointer (&SELF (object)->descriptor, cc_proxy_provider_descriptor_unref);
+  G_OBJECT_CLASS (FN (_parent_class))->finalize (object);
+}
+
+static void
+FN (_class_init) (PASTE (TEST_TYPE, Class) *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = FN (_finalize);
+}
+
+static void
+FN (_class_finalize) (PASTE (TEST_TYPE, Class) *klass)
+{
+}
+
+static void
+FN (_init) (TEST_TYPE *self)
+{
+  self->descriptor = make_descriptor ();
+}
+
+G_MODULE_EXPORT void
+g_io_module_load (GIOModule *module)
+{
+  /* The "nothing" variant loads but registers nothing. */
+  if (TEST_VARIANT == VARIANT_NOTHING)
+    return;
+
+  g_type_module_use (G_TYPE_MODULE (module));
+  FN (_register_type) (G_TYPE_MODULE (module));
+  g_io_extension_point_implement (CC_PROXY_PROVIDER_EXTENSION_POINT_NAME,
+                                  FN (_get_type) (), G_STRINGIFY (TEST_TYPE), 0);
+}
+
+G_MODULE_EXPORT void
+g_io_module_unload (GIOModule *module)
+{
+}
+
+G_MODULE_EXPORT char **
+g_io_module_query (void)
+{
+  return g_strsplit (CC_PROXY_PROVIDER_EXTENSION_POINT_NAME, "!", 0);
+}

@@ -1,0 +1,263 @@
+/* test-api.c: the provider API's values: descriptors, SSE parsing,
+ * redaction and the safe header view, error bodies.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <cc-proxy.h>
+
+#include "cc-proxy-event-private.h"
+#include "cc-test-util.h"
+
+static const char * const modes[] = { "fast", "slow", NULL };
+
+static void
+assert_normalized (CcProxySettingDescriptor *setting,
+                   const char               *in,
+                   const char               *expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = cc_proxy_setting_descriptor_normalize (setting, in, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (out, ==, expected);
+}
+
+static void
+assert_rejected (CcProxySettingDescriptor *setting,
+                 const char               *in,
+                 const char               *message)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = cc_proxy_setting_descriptor_normalize (setting, in, &error);
+
+  g_assert_null (out);
+  g_assert_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_VALUE);
+  g_assert_cmpstr (error->message, ==, message);
+}
+
+static void
+test_normalize (void)
+{
+  g_autoptr(CcProxySettingDescriptor) url =
+    cc_proxy_setting_descriptor_new ("base-url", "URL", "", CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL);
+  g_autoptr(CcProxySettingDescriptor) flag =
+    cc_proxy_setting_descriptor_new ("flag", "Flag", "", CC_PROXY_SETTING_KIND_BOOL, "false", NULL, FALSE, NULL);
+  g_autoptr(CcProxySettingDescriptor) mode =
+    cc_proxy_setting_descriptor_new ("mode", "Mode", "", CC_PROXY_SETTING_KIND_SELECT, "fast", modes, FALSE, NULL);
+  g_autoptr(CcProxySettingDescriptor) text =
+    cc_proxy_setting_descriptor_new ("note", "Note", "", CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL);
+
+  assert_normalized (url, "  http://127.0.0.1:8080/// ", "http://127.0.0.1:8080");
+  assert_normalized (url, "", "");
+  assert_normalized (text, " keep / ", " keep / ");
+  for (guint i = 0; i < 4; i++)
+    {
+      static const char * const yes[] = { "1", "TRUE", "yes", " on " };
+      static const char * const no[] = { "0", "false", "No", "off" };
+
+      assert_normalized (flag, yes[i], "true");
+      assert_normalized (flag, no[i], "false");
+    }
+  assert_rejected (flag, "maybe", "“maybe” is not a valid value for flag: use true or false");
+  assert_normalized (mode, "slow", "slow");
+  assert_rejected (mode, "medium", "“medium” is not a valid value for mode: use one of fast, slow");
+}
+
+static void
+assert_invalid (CcProxyProviderDescriptor *descriptor,
+                const char                *message)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (cc_proxy_provider_descriptor_validate (descriptor, &error));
+  g_assert_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR);
+  g_assert_cmpstr (error->message, ==, message);
+  cc_proxy_provider_descriptor_unref (descriptor);
+}
+
+static void
+test_validate (void)
+{
+  CcProxySettingDescriptor *ok[] = {
+    cc_proxy_setting_descriptor_new ("mode", "Mode", "", CC_PROXY_SETTING_KIND_SELECT, "fast", modes, FALSE, NULL),
+    NULL
+  };
+  CcProxySettingDescriptor *bad_bool[] = {
+    cc_proxy_setting_descriptor_new ("flag", "Flag", "", CC_PROXY_SETTING_KIND_BOOL, "sometimes", NULL, FALSE, NULL),
+    NULL
+  };
+  CcProxySettingDescriptor *bad_key[] = {
+    cc_proxy_setting_descriptor_new ("Base URL", "URL", "", CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL),
+    NULL
+  };
+  g_autoptr(CcProxyProviderDescriptor) good = cc_proxy_provider_descriptor_new ("good-1", "Good", ok);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (cc_proxy_provider_descriptor_validate (good, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (cc_proxy_provider_descriptor_lookup_setting (good, "mode"));
+  g_assert_null (cc_proxy_provider_descriptor_lookup_setting (good, "nope"));
+
+  assert_invalid (cc_proxy_provider_descriptor_new ("", "Empty", NULL), "the provider id is empty");
+  assert_invalid (cc_proxy_provider_descriptor_new ("Upper", "Upper", NULL),
+                  "provider id “Upper” must be lower-case letters, digits and dashes");
+  assert_invalid (cc_proxy_provider_descriptor_new ("nameless", "", NULL), "provider “nameless” has no display name");
+  assert_invalid (cc_proxy_provider_descriptor_new ("p", "P", bad_bool),
+                  "default “sometimes” of boolean setting “flag” is not a boolean");
+  assert_invalid (cc_proxy_provider_descriptor_new ("q", "Q", bad_key),
+                  "setting key “Base URL” must be lower-case letters, digits and dashes");
+}
+
+typedef struct
+{
+  GString *events;
+} SseCollect;
+
+static void
+collect_event (const char *event,
+               const char *data,
+               gpointer    user_data)
+{
+  SseCollect *collect = user_data;
+
+  g_string_append_printf (collect->events, "[%s|%s]", event ? event : "-", data);
+}
+
+static char *
+parse_in_pieces (const char *text,
+                 gsize       len,
+                 gsize       split,
+                 gboolean   *clean)
+{
+  SseCollect collect = { g_string_new (NULL) };
+  g_autoptr(CcProxySseParser) parser = cc_proxy_sse_parser_new (collect_event, &collect);
+
+  cc_proxy_sse_parser_feed (parser, text, split);
+  cc_proxy_sse_parser_feed (parser, text + split, len - split);
+  *clean = cc_proxy_sse_parser_finish (parser);
+  return g_string_free (collect.events, FALSE);
+}
+
+/* Every split of the fixture (CRLF line ends) gives the same events. */
+static void
+test_sse_split_anywhere (void)
+{
+  g_autoptr(GBytes) fixture = cc_test_load_fixture ("anthropic-stream-text.sse");
+  gsize len;
+  const char *text = g_bytes_get_data (fixture, &len);
+  gboolean clean;
+  g_autofree char *whole = parse_in_pieces (text, len, len, &clean);
+
+  g_assert_true (clean);
+  g_assert_true (g_str_has_prefix (whole, "[message_start|{\"type\": \"message_start\""));
+  g_assert_true (g_str_has_suffix (whole, "[message_stop|{\"type\": \"message_stop\"}]"));
+  g_assert_nonnull (strstr (whole, "[content_block_delta|{\"type\": \"content_block_delta\", \"index\": 0, "
+                                   "\"delta\": {\"type\": \"text_delta\", \"text\": \" there\"}}]"));
+
+  for (gsize split = 0; split <= len; split++)
+    {
+      g_autofree char *pieces = parse_in_pieces (text, len, split, &clean);
+
+      g_assert_cmpstr (pieces, ==, whole);
+      g_assert_true (clean);
+    }
+}
+
+static void
+test_sse_edge_cases (void)
+{
+  static const char text[] = ": comment\n"
+                             "data: a\n"
+                             "data:b\n\n"
+                             "event: only-event\n\n"
+                             "event: e\r"
+                             "data: {\"x\": 1}\r\r"
+                             "data: cut";
+  gboolean clean;
+  g_autofree char *events = parse_in_pieces (text, strlen (text), 3, &clean);
+
+  /* Multi-line data is joined, an event without data is not dispatched,
+   * lone \r ends lines, and an unterminated event is a cut stream. */
+  g_assert_cmpstr (events, ==, "[-|a\nb][e|{\"x\": 1}]");
+  g_assert_false (clean);
+}
+
+static void
+test_redaction (void)
+{
+  static const char * const secrets[] = { "sk-live-abcdef", "ab", NULL };
+  g_autofree char *text = cc_proxy_redact_string ("key sk-live-abcdef and sk-live-abcdef; ab stays", secrets);
+  g_autoptr(JsonNode) body = json_from_string ("{\"a\": [\"x sk-live-abcdef\", 1, {\"sk\": \"sk-live-abcdef\"}]}", NULL);
+  g_autoptr(JsonNode) clean = cc_proxy_redact_json (body, secrets);
+  g_autofree char *clean_text = json_to_string (clean, FALSE);
+  g_autofree char *body_text = json_to_string (body, FALSE);
+
+  g_assert_cmpstr (text, ==, "key [redacted] and [redacted]; ab stays");
+  g_assert_cmpstr (clean_text, ==, "{\"a\":[\"x [redacted]\",1,{\"sk\":\"[redacted]\"}]}");
+  /* The original is left alone: it is still relayed as it was. */
+  g_assert_nonnull (strstr (body_text, "sk-live-abcdef"));
+}
+
+static void
+test_safe_view (void)
+{
+  static const char * const secrets[] = { "tok-123456", NULL };
+  SoupMessageHeaders *headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  g_auto(GStrv) view = NULL;
+  g_autofree char *joined = NULL;
+
+  soup_message_headers_append (headers, "Authorization", "Bearer tok-123456");
+  soup_message_headers_append (headers, "X-Api-Key", "sk-x");
+  soup_message_headers_append (headers, "Cookie", "a=b");
+  soup_message_headers_append (headers, "Proxy-Authorization", "Basic eA==");
+  soup_message_headers_append (headers, "Host", "127.0.0.1");
+  soup_message_headers_append (headers, "Content-Length", "3");
+  soup_message_headers_append (headers, "Anthropic-Version", "2023-06-01");
+  soup_message_headers_append (headers, "X-Echo", "has tok-123456 inside");
+
+  view = cc_proxy_headers_safe_view (headers, secrets);
+  joined = g_strjoinv ("|", view);
+  g_assert_cmpstr (joined, ==, "anthropic-version|2023-06-01|x-echo|has [redacted] inside");
+  soup_message_headers_unref (headers);
+}
+
+static void
+test_error_body_and_shapes (void)
+{
+  g_autofree char *body = cc_proxy_error_body_new ("api_error", "Upstream \"down\"");
+  g_autoptr(JsonNode) anthropic = NULL;
+  g_autoptr(JsonNode) openai = NULL;
+  g_autoptr(JsonNode) openai_response = NULL;
+  g_autoptr(JsonNode) other = json_from_string ("{\"input\": \"x\"}", NULL);
+  g_autoptr(GBytes) agent = cc_test_load_fixture ("anthropic-request-agent.json");
+  g_autoptr(GBytes) tools = cc_test_load_fixture ("openai-response-tools.json");
+
+  g_assert_cmpstr (body, ==, "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"Upstream \\\"down\\\"\"}}");
+
+  anthropic = json_from_string (g_bytes_get_data (agent, NULL), NULL);
+  openai = json_from_string ("{\"model\": \"gpt-4.1\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", NULL);
+  openai_response = json_from_string (g_bytes_get_data (tools, NULL), NULL);
+  g_assert_cmpint (cc_proxy_body_shape_detect (anthropic), ==, CC_PROXY_BODY_SHAPE_ANTHROPIC);
+  g_assert_cmpint (cc_proxy_body_shape_detect (openai), ==, CC_PROXY_BODY_SHAPE_OPENAI);
+  g_assert_cmpint (cc_proxy_body_shape_detect (openai_response), ==, CC_PROXY_BODY_SHAPE_OPENAI);
+  g_assert_cmpint (cc_proxy_body_shape_detect (other), ==, CC_PROXY_BODY_SHAPE_OTHER);
+  g_assert_cmpint (cc_proxy_body_shape_detect (NULL), ==, CC_PROXY_BODY_SHAPE_NONE);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_summary ("The provider API's value types and helpers");
+
+  g_test_add_func ("/api/setting/normalize", test_normalize);
+  g_test_add_func ("/api/descriptor/validate", test_validate);
+  g_test_add_func ("/api/sse/split-anywhere", test_sse_split_anywhere);
+  g_test_add_func ("/api/sse/edge-cases", test_sse_edge_cases);
+  g_test_add_func ("/api/events/redaction", test_redaction);
+  g_test_add_func ("/api/events/safe-view", test_safe_view);
+  g_test_add_func ("/api/events/error-body-and-shapes", test_error_body_and_shapes);
+
+  return g_test_run ();
+}

@@ -1,0 +1,207 @@
+/* test-runtime.c: settings precedence, normalisation, snapshots
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "cc-proxy-runtime.h"
+#include "cc-test-util.h"
+
+static CcProxyRegistry *registry;
+
+static CcProxyRuntime *
+runtime_with_env (const char *first, ...)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) env = NULL;
+  va_list args;
+
+  va_start (args, first);
+  for (const char *entry = first; entry != NULL; entry = va_arg (args, const char *))
+    g_strv_builder_add (builder, entry);
+  va_end (args);
+
+  env = g_strv_builder_end (builder);
+  return cc_proxy_runtime_new (registry, (const char * const *) env);
+}
+
+static void
+test_defaults (void)
+{
+  g_autoptr(CcProxyRuntime) runtime = runtime_with_env (NULL);
+  CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (runtime);
+
+  g_assert_cmpstr (cc_proxy_snapshot_get_active_provider (snapshot), ==, "anthropic");
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (snapshot, "anthropic", "base-url"), ==, "https://api.anthropic.com");
+  g_assert_cmpstr (cc_proxy_snapshot_get_active_base_url (snapshot), ==, "https://api.anthropic.com");
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (snapshot, "healthy", "mode"), ==, "alpha");
+  g_assert_false (cc_proxy_snapshot_get_boolean (snapshot, "healthy", "flag"));
+  g_assert_false (cc_proxy_snapshot_is_from_environment (snapshot, "anthropic", "base-url"));
+  g_assert_null (cc_proxy_snapshot_get_value (snapshot, "healthy", "no-such-key"));
+  g_assert_null (cc_proxy_runtime_get_fallback_note (runtime));
+}
+
+static void
+test_environment_wins (void)
+{
+  /* ANTHROPIC_BASE_URL is how clients reach us: never an upstream. */
+  g_autoptr(CcProxyRuntime) runtime = runtime_with_env ("ANTHROPIC_BASE_URL=http://127.0.0.1:3344",
+                                                        "ANTHROPIC_UPSTREAM_URL=  http://127.0.0.1:9/api// ",
+                                                        "TEST_HEALTHY_FLAG=yes",
+                                                        "TEST_HEALTHY_TOKEN=second",
+                                                        "TEST_HEALTHY_TOKEN_PRIMARY=first",
+                                                        NULL);
+  CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (runtime);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (snapshot, "anthropic", "base-url"), ==, "http://127.0.0.1:9/api");
+  g_assert_true (cc_proxy_snapshot_is_from_environment (snapshot, "anthropic", "base-url"));
+  g_assert_true (cc_proxy_snapshot_get_boolean (snapshot, "healthy", "flag"));
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (snapshot, "healthy", "token"), ==, "first");
+
+  /* A stored value does not beat the environment... */
+  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "flag", "off", &error));
+  g_assert_no_error (error);
+  g_assert_true (cc_proxy_snapshot_get_boolean (cc_proxy_runtime_get_snapshot (runtime), "healthy", "flag"));
+  /* ...but does beat the default. */
+  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "mode", "beta", &error));
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "mode"), ==, "beta");
+  g_assert_true (cc_proxy_runtime_reset_value (runtime, "healthy", "mode", &error));
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "mode"), ==, "alpha");
+}
+
+static void
+test_bad_environment_value_ignored (void)
+{
+  g_autoptr(CcProxyRuntime) runtime = runtime_with_env ("TEST_HEALTHY_FLAG=sometimes", NULL);
+
+  g_assert_false (cc_proxy_snapshot_get_boolean (cc_proxy_runtime_get_snapshot (runtime), "healthy", "flag"));
+  g_assert_false (cc_proxy_snapshot_is_from_environment (cc_proxy_runtime_get_snapshot (runtime), "healthy", "flag"));
+}
+
+static void
+test_invalid_values (void)
+{
+  g_autoptr(CcProxyRuntime) runtime = runtime_with_env (NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (cc_proxy_runtime_set_value (runtime, "healthy", "flag", "maybe", &error));
+  g_assert_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_INVALID_VALUE);
+  g_assert_cmpstr (error->message, ==, "“maybe” is not a valid value for flag: use true or false");
+  g_clear_error (&error);
+
+  g_assert_false (cc_proxy_runtime_set_value (runtime, "healthy", "mode", "gamma", &error));
+  g_assert_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_INVALID_VALUE);
+  g_assert_cmpstr (error->message, ==, "“gamma” is not a valid value for mode: use one of alpha, beta");
+  g_clear_error (&error);
+
+  g_assert_false (cc_proxy_runtime_set_value (runtime, "healthy", "colour", "red", &error));
+  g_assert_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_UNKNOWN_SETTING);
+  g_assert_cmpstr (error->message, ==, "Provider “healthy” has no setting “colour”");
+  g_clear_error (&error);
+
+  g_assert_false (cc_proxy_runtime_set_active_provider (runtime, "openai", &error));
+  g_assert_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_UNKNOWN_PROVIDER);
+  g_assert_cmpstr (error->message, ==,
+                   "There is no provider “openai”; known providers: anthropic, healthy, nothandled, failing, hanging");
+
+  /* Nothing changed on failure. */
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "mode"), ==, "alpha");
+  g_assert_cmpstr (cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)), ==, "anthropic");
+}
+
+static void
+test_provider_from_environment (void)
+{
+  g_autoptr(CcProxyRuntime) known = runtime_with_env ("CC_PROXY_PROVIDER=healthy", NULL);
+  g_autoptr(CcProxyRuntime) unknown = runtime_with_env ("CC_PROXY_PROVIDER=bogus", NULL);
+
+  g_assert_cmpstr (cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (known)), ==, "healthy");
+  g_assert_cmpstr (cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (unknown)), ==, "anthropic");
+  g_assert_cmpstr (cc_proxy_runtime_get_fallback_note (unknown), ==,
+                   "CC_PROXY_PROVIDER=bogus names no known provider "
+                   "(known: anthropic, healthy, nothandled, failing, hanging); using anthropic");
+}
+
+static void
+test_active_base_url (void)
+{
+  g_autoptr(CcProxyRuntime) runtime = runtime_with_env ("ANTHROPIC_UPSTREAM_URL=http://127.0.0.1:1", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (cc_proxy_runtime_set_active_provider (runtime, "healthy", &error));
+  /* healthy's base-url is empty: the anthropic one stands in. */
+  g_assert_cmpstr (cc_proxy_snapshot_get_active_base_url (cc_proxy_runtime_get_snapshot (runtime)), ==, "http://127.0.0.1:1");
+  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "base-url", "http://127.0.0.1:2/", &error));
+  g_assert_cmpstr (cc_proxy_snapshot_get_active_base_url (cc_proxy_runtime_get_snapshot (runtime)), ==, "http://127.0.0.1:2");
+}
+
+static void
+test_uint_values (void)
+{
+  g_autoptr(CcProxyRuntime) runtime = runtime_with_env (NULL);
+  static const struct { const char *text; guint value; } cases[] = {
+    { "15", 15 }, { "0", 0 }, { "-3", 0 }, { "abc", 0 }, { "", 0 }, { "99999999999", 0 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "token", cases[i].text, &error));
+      g_assert_cmpuint (cc_proxy_snapshot_get_uint (cc_proxy_runtime_get_snapshot (runtime), "healthy", "token"),
+                        ==, cases[i].value);
+    }
+}
+
+static void
+on_changed (CcProxyRuntime *runtime,
+            guint          *count)
+{
+  (*count)++;
+}
+
+/* A request holds the snapshot it started with. */
+static void
+test_snapshot_isolation (void)
+{
+  g_autoptr(CcProxyRuntime) runtime = runtime_with_env (NULL);
+  g_autoptr(CcProxySnapshot) held = cc_proxy_snapshot_ref (cc_proxy_runtime_get_snapshot (runtime));
+  g_autoptr(GError) error = NULL;
+  guint changes = 0;
+
+  g_signal_connect (runtime, "changed", G_CALLBACK (on_changed), &changes);
+  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "mode", "beta", &error));
+  g_assert_true (cc_proxy_runtime_set_active_provider (runtime, "healthy", &error));
+
+  g_assert_cmpuint (changes, ==, 2);
+  g_assert_true (held != cc_proxy_runtime_get_snapshot (runtime));
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (held, "healthy", "mode"), ==, "alpha");
+  g_assert_cmpstr (cc_proxy_snapshot_get_active_provider (held), ==, "anthropic");
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "mode"), ==, "beta");
+  g_assert_cmpstr (cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)), ==, "healthy");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  g_test_summary ("Settings: environment over stored over default, normalised, in immutable snapshots");
+
+  registry = cc_proxy_registry_new ();
+  cc_proxy_registry_load_modules (registry, cc_test_module_dir ());
+
+  g_test_add_func ("/runtime/defaults", test_defaults);
+  g_test_add_func ("/runtime/environment-wins", test_environment_wins);
+  g_test_add_func ("/runtime/bad-environment-value-ignored", test_bad_environment_value_ignored);
+  g_test_add_func ("/runtime/invalid-values", test_invalid_values);
+  g_test_add_func ("/runtime/provider-from-environment", test_provider_from_environment);
+  g_test_add_func ("/runtime/active-base-url", test_active_base_url);
+  g_test_add_func ("/runtime/uint-values", test_uint_values);
+  g_test_add_func ("/runtime/snapshot-isolation", test_snapshot_isolation);
+
+  status = g_test_run ();
+  g_object_unref (registry);
+  return status;
+}
