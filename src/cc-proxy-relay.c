@@ -40,6 +40,7 @@ typedef struct
   goffset                appended;
   gboolean               server_done;     /* the server message finished */
   GTask                 *waiting;         /* held while paused on a slow client */
+  GSource               *hangup;          /* watches the client socket */
   gboolean               client_gone;
   guint                  status;
   CcProxySseParser      *sse;             /* only when observed */
@@ -54,6 +55,9 @@ relay_free (gpointer data)
   g_clear_signal_handler (&relay->finished_id, relay->server_message);
   g_clear_signal_handler (&relay->wrote_id, relay->server_message);
   g_assert (relay->waiting == NULL);
+  if (relay->hangup != NULL)
+    g_source_destroy (relay->hangup);
+  g_clear_pointer (&relay->hangup, g_source_unref);
   g_clear_object (&relay->context);
   g_clear_object (&relay->server_message);
   g_clear_object (&relay->upstream);
@@ -128,13 +132,48 @@ on_sse_event (const char *event,
 static void read_next (GTask *task);
 
 static void
+on_closed (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_input_stream_close_finish (G_INPUT_STREAM (source), result, NULL);
+}
+
+static void
 finish_relay (GTask *task)
 {
   Relay *relay = g_task_get_task_data (task);
 
   g_clear_signal_handler (&relay->finished_id, relay->server_message);
   g_clear_signal_handler (&relay->wrote_id, relay->server_message);
+  if (relay->hangup != NULL)
+    g_source_destroy (relay->hangup);
+  /* Closing a body that was not read to its end drops the upstream
+   * connection: that is what stops the upstream request. */
+  if (relay->client_gone && relay->body != NULL)
+    g_input_stream_close_async (relay->body, G_PRIORITY_DEFAULT, NULL, on_closed, NULL);
   g_task_return_boolean (task, TRUE);
+}
+
+/* The client went away: stop the upstream request. A pending send or
+ * read sees the cancellation; a relay paused on backpressure has
+ * neither, so it ends here. */
+static void
+client_gone (GTask *task)
+{
+  Relay *relay = g_task_get_task_data (task);
+  g_autoptr(GTask) waiting = g_steal_pointer (&relay->waiting);
+
+  if (relay->client_gone)
+    return;
+  relay->client_gone = TRUE;
+  g_cancellable_cancel (relay->cancellable);
+  if (waiting != NULL)
+    {
+      cc_proxy_request_context_emit_error (relay->context, CC_PROXY_EVENT_PROXY_ERROR, relay->status,
+                                           _("The client closed the connection mid-response"));
+      finish_relay (waiting);
+    }
 }
 
 static void
@@ -142,7 +181,6 @@ on_client_finished (SoupServerMessage *message,
                     GTask             *task)
 {
   Relay *relay = g_task_get_task_data (task);
-  g_autoptr(GTask) waiting = g_steal_pointer (&relay->waiting);
 
   relay->server_done = TRUE;
 
@@ -152,17 +190,55 @@ on_client_finished (SoupServerMessage *message,
   if (relay->body != NULL && relay->expected >= 0 && relay->appended >= relay->expected)
     return;
 
-  /* Finished before we completed the body: the client went away. A
-   * pending send or read sees the cancellation; a paused relay has
-   * neither, so it ends here. */
-  relay->client_gone = TRUE;
-  g_cancellable_cancel (relay->cancellable);
-  if (waiting != NULL)
+  /* Finished before we completed the body: the client went away. */
+  client_gone (task);
+}
+
+/* libsoup notices a closed client only when it next writes, and while
+ * the upstream is silent (a model thinking) it writes nothing. Watching
+ * the socket stops the upstream request as soon as the client leaves. */
+static gboolean
+on_client_socket (GSocket      *socket,
+                  GIOCondition  condition,
+                  gpointer      user_data)
+{
+  GTask *task = user_data;
+  Relay *relay = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  char byte;
+  GInputVector vector = { &byte, 1 };
+  int flags = G_SOCKET_MSG_PEEK;
+  gssize n;
+
+  n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+  if (n > 0)  /* a pipelined request, not a hang-up: stop watching */
+    return G_SOURCE_REMOVE;
+
+  g_debug ("Client hung up before the response was complete");
+  client_gone (task);
+  /* Let libsoup try to finish the message, fail, and release it. */
+  if (!relay->server_done)
     {
-      cc_proxy_request_context_emit_error (relay->context, CC_PROXY_EVENT_PROXY_ERROR, relay->status,
-                                           _("The client closed the connection mid-response"));
-      finish_relay (waiting);
+      soup_message_body_complete (soup_server_message_get_response_body (relay->server_message));
+      soup_server_message_unpause (relay->server_message);
     }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+watch_client (GTask *task)
+{
+  Relay *relay = g_task_get_task_data (task);
+  GSocket *socket = soup_server_message_get_socket (relay->server_message);
+
+  if (socket == NULL)
+    return;
+  relay->hangup = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  /* The task owns the relay, which owns the source: no reference here. */
+  g_source_set_callback (relay->hangup, (GSourceFunc) (void (*) (void)) on_client_socket, task, NULL);
+  g_source_attach (relay->hangup, g_main_context_get_thread_default ());
 }
 
 static void
@@ -181,13 +257,6 @@ on_wrote_body_data (SoupServerMessage *message,
     }
 }
 
-static void
-on_closed (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_input_stream_close_finish (G_INPUT_STREAM (source), result, NULL);
-}
 
 static void
 complete_body (GTask *task)
@@ -442,6 +511,7 @@ cc_proxy_relay_forward_async (CcProxyRequestContext *context,
   soup_message_body_set_accumulate (soup_server_message_get_response_body (server_message), FALSE);
   relay->finished_id = g_signal_connect (server_message, "finished", G_CALLBACK (on_client_finished), task);
   soup_server_message_pause (server_message);
+  watch_client (task);
 
   soup_session_send_async (cc_proxy_request_context_get_session (context), relay->upstream,
                            G_PRIORITY_DEFAULT, relay->cancellable, on_sent, g_object_ref (task));

@@ -280,7 +280,9 @@ handle_message (SoupServer        *soup_server,
       g_autoptr(JsonParser) parser = json_parser_new_immutable ();
       g_autoptr(GError) error = NULL;
 
+      /* json-glib takes an empty document as valid, with no root. */
       if (json_parser_load_from_data (parser, data ? data : "", len, &error) &&
+          json_parser_get_root (parser) != NULL &&
           JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
         json = json_node_ref (json_parser_get_root (parser));
 
@@ -288,9 +290,14 @@ handle_message (SoupServer        *soup_server,
       cc_proxy_request_context_emit_request (context);
       if (json == NULL)
         {
-          g_autofree char *text = error
-            ? g_strdup_printf (_("The request body is not valid JSON: %s"), error->message)
-            : g_strdup (_("The request body must be a JSON object"));
+          g_autofree char *text = NULL;
+
+          if (len == 0)
+            text = g_strdup (_("The request body is empty: send a JSON object"));
+          else if (error != NULL)
+            text = g_strdup_printf (_("The request body is not valid JSON: %s"), error->message);
+          else
+            text = g_strdup (_("The request body must be a JSON object"));
 
           cc_proxy_request_context_respond_error (context, SOUP_STATUS_BAD_REQUEST, "invalid_request_error", text);
           return;

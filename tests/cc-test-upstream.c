@@ -43,6 +43,7 @@ struct _CcTestUpstream
   GHashTable *routes;
   GPtrArray  *held;       /* Stream waiting for release */
   guint       n_aborted;  /* streams whose client left before the end */
+  GHashTable *ports;      /* client ports seen: one per connection */
 };
 
 G_DEFINE_FINAL_TYPE (CcTestUpstream, cc_test_upstream, G_TYPE_OBJECT)
@@ -122,13 +123,6 @@ write_next_chunk (Stream *stream)
   if (route->chunks[stream->next] == NULL)
     {
       stream->done = TRUE;
-      if (route->cut)
-        {
-          g_autoptr(GIOStream) connection = soup_server_message_steal_connection (stream->message);
-
-          g_io_stream_close (connection, NULL, NULL);
-          return;
-        }
       soup_message_body_complete (body);
       soup_server_message_unpause (stream->message);
       return;
@@ -151,6 +145,27 @@ on_wrote_chunk (SoupServerMessage *message,
                 Stream            *stream)
 {
   write_next_chunk (stream);
+}
+
+/* An upstream that dies mid-event: the whole response is written by
+ * hand (libsoup would finish a chunked body it is asked to give up),
+ * ending inside a chunk that announced more bytes than it carries. */
+static void
+write_cut_stream (SoupServerMessage *message,
+                  Route             *route)
+{
+  g_autoptr(GIOStream) connection = soup_server_message_steal_connection (message);
+  GOutputStream *out = g_io_stream_get_output_stream (connection);
+  g_autoptr(GString) raw = g_string_new ("HTTP/1.1 200 OK\r\n"
+                                          "Content-Type: text/event-stream\r\n"
+                                          "Transfer-Encoding: chunked\r\n\r\n");
+
+  for (guint i = 0; route->chunks[i] != NULL; i++)
+    g_string_append_printf (raw, "%zx\r\n%s\r\n", strlen (route->chunks[i]), route->chunks[i]);
+  g_string_append (raw, "100\r\nevent: content_block_delta\ndata: {\"ty");
+
+  g_output_stream_write_all (out, raw->str, raw->len, NULL, NULL, NULL);
+  g_io_stream_close (connection, NULL, NULL);
 }
 
 static void
@@ -203,12 +218,18 @@ handle (SoupServer        *server,
   soup_message_headers_foreach (soup_server_message_get_request_headers (message), copy_header, request->headers);
   request->body = soup_message_body_flatten (soup_server_message_get_request_body (message));
   g_ptr_array_add (self->requests, request);
+  g_hash_table_add (self->ports, GUINT_TO_POINTER (g_inet_socket_address_get_port (
+    G_INET_SOCKET_ADDRESS (soup_server_message_get_remote_address (message)))));
 
   route = g_hash_table_lookup (self->routes, request->path);
   if (route != NULL)
     soup_message_headers_foreach (route->headers, copy_header, soup_server_message_get_response_headers (message));
 
-  if (route != NULL && route->chunks != NULL)
+  if (route != NULL && route->chunks != NULL && route->cut)
+    {
+      write_cut_stream (message, route);
+    }
+  else if (route != NULL && route->chunks != NULL)
     {
       start_stream (self, message, route);
     }
@@ -250,6 +271,7 @@ cc_test_upstream_finalize (GObject *object)
   g_ptr_array_unref (self->requests);
   g_hash_table_unref (self->routes);
   g_ptr_array_unref (self->held);
+  g_hash_table_unref (self->ports);
   G_OBJECT_CLASS (cc_test_upstream_parent_class)->finalize (object);
 }
 
@@ -265,6 +287,7 @@ cc_test_upstream_init (CcTestUpstream *self)
   self->requests = g_ptr_array_new_with_free_func (recorded_request_free);
   self->routes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, route_free);
   self->held = g_ptr_array_new ();
+  self->ports = g_hash_table_new (NULL, NULL);
 }
 
 CcTestUpstream *
@@ -335,8 +358,8 @@ cc_test_upstream_add_header (CcTestUpstream *self,
 }
 
 /* Streams @chunks one by one; stops before chunk @hold_after (G_MAXUINT:
- * never) until cc_test_upstream_release(); @cut drops the connection
- * instead of ending the chunked body. */
+ * never) until cc_test_upstream_release(); @cut sends them all at once
+ * and drops the connection in the middle of one more chunk. */
 void
 cc_test_upstream_stream (CcTestUpstream     *self,
                          const char         *path,
@@ -377,4 +400,10 @@ guint
 cc_test_upstream_get_n_aborted (CcTestUpstream *self)
 {
   return self->n_aborted;
+}
+
+guint
+cc_test_upstream_get_n_connections (CcTestUpstream *self)
+{
+  return g_hash_table_size (self->ports);
 }

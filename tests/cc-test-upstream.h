@@ -43,5 +43,6 @@ void                   cc_test_upstream_stream         (CcTestUpstream      *sel
 void                   cc_test_upstream_release        (CcTestUpstream      *self);
 guint                  cc_test_upstream_get_n_held     (CcTestUpstream      *self);
 guint                  cc_test_upstream_get_n_aborted  (CcTestUpstream      *self);
+guint                  cc_test_upstream_get_n_connections (CcTestUpstream   *self);
 
 G_END_DECLS

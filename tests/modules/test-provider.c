@@ -211,13 +211,19 @@ fail_after_start (gpointer user_data)
 }
 #endif
 
+G_GNUC_UNUSED static gboolean
+return_cancelled (gpointer user_data)
+{
+  g_task_return_error_if_cancelled (user_data);
+  return G_SOURCE_REMOVE;
+}
+
 G_GNUC_UNUSED static void
 on_cancelled (GCancellable *cancellable,
               GTask        *task)
 {
   /* Complete from an idle: never inside the cancel() call. */
-  g_idle_add_full (G_PRIORITY_DEFAULT, (GSourceFunc) g_task_return_error_if_cancelled,
-                   g_object_ref (task), g_object_unref);
+  g_idle_add_full (G_PRIORITY_DEFAULT, return_cancelled, g_object_ref (task), g_object_unref);
 }
 
 static void

@@ -1,0 +1,919 @@
+/* test-pipeline.c: requests through the real server, relay and dispatch
+ * boundary, against the libsoup mock upstream on loopback.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <string.h>
+
+#include "cc-proxy-server.h"
+#include "cc-test-upstream.h"
+#include "cc-test-util.h"
+
+static CcProxyRegistry *registry;
+
+typedef struct
+{
+  CcTestUpstream   *upstream;
+  CcTestUpstream   *plugin_upstream;  /* a plugin's own host */
+  CcProxyRuntime   *runtime;
+  CcProxyEventSink *sink;
+  CcProxyServer    *server;
+  SoupSession      *client;
+  GPtrArray        *events;
+} Fixture;
+
+static void
+record_event (CcProxyEventSink *sink,
+              CcProxyEvent     *event,
+              Fixture          *fixture)
+{
+  g_ptr_array_add (fixture->events, cc_proxy_event_ref (event));
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  g_autofree char *upstream_env = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *env[3] = { NULL };
+
+  fixture->upstream = cc_test_upstream_new ();
+  fixture->plugin_upstream = cc_test_upstream_new ();
+  upstream_env = g_strconcat ("ANTHROPIC_UPSTREAM_URL=", cc_test_upstream_get_url (fixture->upstream), NULL);
+  env[0] = upstream_env;
+
+  fixture->runtime = cc_proxy_runtime_new (registry, env);
+  fixture->sink = cc_proxy_event_sink_new ();
+  fixture->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cc_proxy_event_unref);
+  g_signal_connect (fixture->sink, "event", G_CALLBACK (record_event), fixture);
+
+  fixture->server = cc_proxy_server_new (registry, fixture->runtime, fixture->sink);
+  cc_proxy_server_set_deadline (fixture->server, 1);
+  cc_proxy_server_listen (fixture->server, "127.0.0.1:0", &error);
+  g_assert_no_error (error);
+
+  fixture->client = soup_session_new_with_options ("timeout", 20, NULL);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  soup_session_abort (fixture->client);
+  g_clear_object (&fixture->client);
+  g_clear_object (&fixture->server);
+  g_clear_object (&fixture->sink);
+  g_clear_object (&fixture->runtime);
+  g_clear_pointer (&fixture->events, g_ptr_array_unref);
+  g_clear_object (&fixture->upstream);
+  g_clear_object (&fixture->plugin_upstream);
+  /* Let closed connections finish tearing down before the next test. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static SoupMessage *
+new_message (Fixture    *fixture,
+             const char *method,
+             const char *path_and_query)
+{
+  g_autofree char *url = g_strconcat (cc_proxy_server_get_url (fixture->server), path_and_query, NULL);
+
+  return soup_message_new (method, url);
+}
+
+static void
+set_body (SoupMessage *message,
+          const char  *content_type,
+          GBytes      *body)
+{
+  soup_message_set_request_body_from_bytes (message, content_type, body);
+}
+
+static GBytes *
+send_ok (Fixture     *fixture,
+         SoupMessage *message)
+{
+  g_autoptr(GError) error = NULL;
+  GBytes *body = cc_test_send (fixture->client, message, &error);
+
+  g_assert_no_error (error);
+  return body;
+}
+
+static void
+use_provider (Fixture    *fixture,
+              const char *id)
+{
+  g_autoptr(GError) error = NULL;
+
+  cc_proxy_runtime_set_active_provider (fixture->runtime, id, &error);
+  g_assert_no_error (error);
+}
+
+static void
+assert_error_body (GBytes     *body,
+                   const char *type,
+                   const char *message_part)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *kind = cc_test_error_type (body, &message);
+
+  g_assert_cmpstr (kind, ==, type);
+  if (message_part != NULL && strstr (message, message_part) == NULL)
+    g_error ("“%s” does not contain “%s”", message, message_part);
+}
+
+/* ----- the default path ----- */
+
+static void
+test_forward_unchanged (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  g_autoptr(GBytes) agent = cc_test_load_fixture ("anthropic-request-agent.json");
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages?beta=true");
+  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
+  g_autoptr(GBytes) answer = NULL;
+  CcTestRecordedRequest *seen;
+  static const char reply[] = "{\"id\": \"msg_1\", \"type\": \"message\", \"content\": []}";
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json", reply, -1);
+  cc_test_upstream_add_header (fixture->upstream, "/v1/messages", "request-id", "req_fx");
+  cc_test_upstream_add_header (fixture->upstream, "/v1/messages", "anthropic-ratelimit-requests-remaining", "99");
+
+  soup_message_headers_append (headers, "x-api-key", "sk-ant-client");
+  soup_message_headers_append (headers, "anthropic-version", "2023-06-01");
+  soup_message_headers_append (headers, "anthropic-beta", "interleaved-thinking-2025-05-14");
+  soup_message_headers_append (headers, "Authorization", "Bearer client-token");
+  soup_message_headers_append (headers, "Connection", "keep-alive, X-Hop-Only");
+  soup_message_headers_append (headers, "X-Hop-Only", "1");
+  soup_message_headers_append (headers, "Keep-Alive", "timeout=5");
+  soup_message_headers_append (headers, "TE", "trailers");
+  soup_message_headers_append (headers, "Proxy-Authorization", "Basic cHJveHk=");
+  set_body (message, "application/json", agent);
+
+  answer = send_ok (fixture, message);
+
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  g_assert_cmpmem (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer), reply, strlen (reply));
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (message), "request-id"), ==, "req_fx");
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (message),
+                                                 "anthropic-ratelimit-requests-remaining"), ==, "99");
+
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 1);
+  seen = cc_test_upstream_get_request (fixture->upstream, 0);
+  g_assert_cmpstr (seen->method, ==, "POST");
+  g_assert_cmpstr (seen->path, ==, "/v1/messages");
+  g_assert_cmpstr (seen->query, ==, "beta=true");
+  g_assert_true (g_bytes_equal (seen->body, agent));
+  g_assert_cmpstr (soup_message_headers_get_one (seen->headers, "x-api-key"), ==, "sk-ant-client");
+  g_assert_cmpstr (soup_message_headers_get_one (seen->headers, "anthropic-version"), ==, "2023-06-01");
+  g_assert_cmpstr (soup_message_headers_get_one (seen->headers, "anthropic-beta"), ==, "interleaved-thinking-2025-05-14");
+  g_assert_cmpstr (soup_message_headers_get_one (seen->headers, "Authorization"), ==, "Bearer client-token");
+  g_assert_cmpstr (soup_message_headers_get_one (seen->headers, "Content-Type"), ==, "application/json");
+  g_assert_cmpint (soup_message_headers_get_content_length (seen->headers), ==, g_bytes_get_size (agent));
+  g_assert_null (soup_message_headers_get_one (seen->headers, "X-Hop-Only"));
+  g_assert_null (soup_message_headers_get_one (seen->headers, "Keep-Alive"));
+  g_assert_null (soup_message_headers_get_one (seen->headers, "TE"));
+  g_assert_null (soup_message_headers_get_one (seen->headers, "Proxy-Authorization"));
+}
+
+static guint
+count_headers (SoupMessageHeaders *headers,
+               const char         *wanted)
+{
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+  guint count = 0;
+
+  soup_message_headers_iter_init (&iter, headers);
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    count += g_ascii_strcasecmp (name, wanted) == 0;
+  return count;
+}
+
+static void
+test_methods_and_no_duplicate_headers (Fixture       *fixture,
+                                       gconstpointer  user_data)
+{
+  static const char * const methods[] = { "GET", "PUT", "PATCH", "DELETE", "OPTIONS" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (methods); i++)
+    {
+      g_autoptr(SoupMessage) message = new_message (fixture, methods[i], "/v1/files/abc");
+      g_autoptr(GBytes) answer = NULL;
+      CcTestRecordedRequest *seen;
+
+      if (g_str_equal (methods[i], "PUT") || g_str_equal (methods[i], "PATCH"))
+        {
+          g_autoptr(GBytes) body = g_bytes_new_static ("{\"a\":1}", 7);
+
+          set_body (message, "application/json", body);
+        }
+      answer = send_ok (fixture, message);
+      seen = cc_test_upstream_get_request (fixture->upstream, i);
+
+      g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+      g_assert_cmpstr (seen->method, ==, methods[i]);
+      if (g_str_equal (methods[i], "PUT") || g_str_equal (methods[i], "PATCH"))
+        g_assert_cmpmem (g_bytes_get_data (seen->body, NULL), g_bytes_get_size (seen->body), "{\"a\":1}", 7);
+
+      /* One Date and one Server: the upstream's. */
+      g_assert_cmpuint (count_headers (soup_message_get_response_headers (message), "Date"), ==, 1);
+      g_assert_cmpuint (count_headers (soup_message_get_response_headers (message), "Server"), ==, 1);
+      g_assert_cmpstr (soup_message_headers_get_list (soup_message_get_response_headers (message), "Server"),
+                       ==, "cc-test-upstream");
+    }
+}
+
+static void
+test_upstream_error_relayed (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  static const char overloaded[] = "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}";
+  static const char limited[] = "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"Slow down\"}}";
+  g_autoptr(SoupMessage) first = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(SoupMessage) second = new_message (fixture, "GET", "/v1/models");
+  g_autoptr(GBytes) body1 = NULL;
+  g_autoptr(GBytes) body2 = NULL;
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 529, "application/json", overloaded, -1);
+  cc_test_upstream_respond (fixture->upstream, "/v1/models", 429, "application/json", limited, -1);
+  cc_test_upstream_add_header (fixture->upstream, "/v1/models", "retry-after", "7");
+
+  body1 = send_ok (fixture, first);
+  body2 = send_ok (fixture, second);
+
+  g_assert_cmpuint (soup_message_get_status (first), ==, 529);
+  g_assert_cmpmem (g_bytes_get_data (body1, NULL), g_bytes_get_size (body1), overloaded, strlen (overloaded));
+  g_assert_cmpuint (soup_message_get_status (second), ==, 429);
+  g_assert_cmpmem (g_bytes_get_data (body2, NULL), g_bytes_get_size (body2), limited, strlen (limited));
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (second), "retry-after"), ==, "7");
+}
+
+static void
+test_upstream_unreachable (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(CcTestUpstream) gone = cc_test_upstream_new ();
+  g_autofree char *gone_url = g_strdup (cc_test_upstream_get_url (gone));
+  CcProxyEvent *last;
+
+  g_clear_object (&gone);  /* nothing listens there any more */
+  {
+    g_autoptr(GError) error = NULL;
+    /* The environment names the upstream (it beats stored values), so
+     * this server gets a runtime whose environment names the dead port. */
+    const char *env[] = { NULL, NULL };
+    g_autofree char *entry = g_strconcat ("ANTHROPIC_UPSTREAM_URL=", gone_url, NULL);
+    g_autoptr(CcProxyRuntime) runtime = NULL;
+    g_autoptr(CcProxyServer) server = NULL;
+    g_autofree char *url = NULL;
+    g_autoptr(SoupMessage) direct = NULL;
+
+    env[0] = entry;
+    runtime = cc_proxy_runtime_new (registry, env);
+    server = cc_proxy_server_new (registry, runtime, fixture->sink);
+    cc_proxy_server_listen (server, "127.0.0.1:0", &error);
+    g_assert_no_error (error);
+    url = g_strconcat (cc_proxy_server_get_url (server), "/v1/messages", NULL);
+    direct = soup_message_new ("POST", url);
+    body = send_ok (fixture, direct);
+
+    g_assert_cmpuint (soup_message_get_status (direct), ==, 502);
+    g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (direct), NULL),
+                     ==, "application/json");
+    assert_error_body (body, "api_error", "Could not reach the upstream 127.0.0.1");
+  }
+
+  last = g_ptr_array_index (fixture->events, fixture->events->len - 1);
+  g_assert_cmpint (last->kind, ==, CC_PROXY_EVENT_PROXY_ERROR);
+  g_assert_cmpuint (last->status, ==, 502);
+}
+
+static char **
+split_events (GBytes *stream)
+{
+  g_autofree char *text = g_strndup (g_bytes_get_data (stream, NULL), g_bytes_get_size (stream));
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  const char *p = text;
+  const char *end;
+
+  /* Keep each event with its blank-line terminator. */
+  while ((end = strstr (p, "\r\n\r\n")) != NULL)
+    {
+      g_autofree char *event = g_strndup (p, end + 4 - p);
+
+      g_strv_builder_add (builder, event);
+      p = end + 4;
+    }
+  return g_strv_builder_end (builder);
+}
+
+static gboolean
+last_event_is_terminal (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+  CcProxyEvent *last;
+
+  if (fixture->events->len == 0)
+    return FALSE;
+  last = g_ptr_array_index (fixture->events, fixture->events->len - 1);
+  return last->kind >= CC_PROXY_EVENT_RESPONSE_DONE;
+}
+
+static gboolean
+has_aborted_stream (gpointer user_data)
+{
+  return cc_test_upstream_get_n_aborted (user_data) > 0;
+}
+
+/* The first event reaches the client while the upstream still holds
+ * back the second: nothing is buffered whole. */
+static void
+test_sse_streams_event_by_event (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autoptr(GBytes) fixture_stream = cc_test_load_fixture ("anthropic-stream-text.sse");
+  g_auto(GStrv) chunks = split_events (fixture_stream);
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages?beta=true");
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GString) received = g_string_new (NULL);
+  guint progress = 0;
+
+  g_assert_cmpuint (g_strv_length (chunks), ==, 9);
+  cc_test_upstream_stream (fixture->upstream, "/v1/messages", (const char * const *) chunks, 1, FALSE);
+  set_body (message, "application/json", request);
+
+  stream = cc_test_send_stream (fixture->client, message);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (message), NULL),
+                   ==, "text/event-stream");
+
+  while (received->len < strlen (chunks[0]))
+    g_assert_cmpuint (cc_test_read_some (stream, received), >, 0);
+  g_assert_cmpstr (received->str, ==, chunks[0]);
+  g_assert_cmpuint (cc_test_upstream_get_n_held (fixture->upstream), ==, 1);
+
+  cc_test_upstream_release (fixture->upstream);
+  cc_test_read_to_end (stream, received);
+  g_assert_cmpmem (received->str, received->len,
+                   g_bytes_get_data (fixture_stream, NULL), g_bytes_get_size (fixture_stream));
+
+  /* Each SSE event became one progress event, decoded. */
+  for (guint i = 0; i < fixture->events->len; i++)
+    {
+      CcProxyEvent *event = g_ptr_array_index (fixture->events, i);
+
+      g_assert_cmpuint (event->sequence, ==, i);
+      if (event->kind == CC_PROXY_EVENT_PROGRESS)
+        {
+          g_assert_nonnull (event->body);
+          g_assert_cmpint (event->shape, ==, CC_PROXY_BODY_SHAPE_ANTHROPIC);
+          if (progress == 0)
+            g_assert_cmpstr (event->sse_event, ==, "message_start");
+          progress++;
+        }
+    }
+  g_assert_cmpuint (progress, ==, 9);
+}
+
+static void
+test_client_disconnect_cancels_upstream (Fixture       *fixture,
+                                         gconstpointer  user_data)
+{
+  g_autoptr(GBytes) fixture_stream = cc_test_load_fixture ("anthropic-stream-text.sse");
+  g_auto(GStrv) chunks = split_events (fixture_stream);
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(GString) received = g_string_new (NULL);
+  GInputStream *stream;
+
+  cc_test_upstream_stream (fixture->upstream, "/v1/messages", (const char * const *) chunks, 2, FALSE);
+  stream = cc_test_send_stream (fixture->client, message);
+  while (received->len < strlen (chunks[0]) + strlen (chunks[1]))
+    g_assert_cmpuint (cc_test_read_some (stream, received), >, 0);
+
+  /* The client goes away in the middle of the stream, while the
+   * upstream is silent: the proxy notices and drops the upstream. */
+  g_object_unref (stream);
+  soup_session_abort (fixture->client);
+  cc_test_wait_for (last_event_is_terminal, fixture);
+  g_assert_cmpint (((CcProxyEvent *) g_ptr_array_index (fixture->events, fixture->events->len - 1))->kind,
+                   ==, CC_PROXY_EVENT_PROXY_ERROR);
+
+  /* The mock learns of it on its next write, which must fail. */
+  cc_test_upstream_release (fixture->upstream);
+  cc_test_wait_for (has_aborted_stream, fixture->upstream);
+  g_assert_cmpuint (cc_test_upstream_get_n_aborted (fixture->upstream), ==, 1);
+}
+
+
+static void
+test_upstream_cut_mid_stream (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  g_autoptr(GBytes) fixture_stream = cc_test_load_fixture ("anthropic-stream-text.sse");
+  g_auto(GStrv) chunks = split_events (fixture_stream);
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(GBytes) body = NULL;
+  g_autofree char *text = NULL;
+  CcProxyEvent *last;
+
+  /* Three events, then the upstream connection drops. */
+  for (guint i = 3; chunks[i] != NULL; i++)
+    g_clear_pointer (&chunks[i], g_free);
+  cc_test_upstream_stream (fixture->upstream, "/v1/messages", (const char * const *) chunks, G_MAXUINT, TRUE);
+
+  body = send_ok (fixture, message);
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+
+  g_assert_true (g_str_has_prefix (text, chunks[0]));
+  g_assert_nonnull (strstr (text, chunks[2]));
+  g_assert_true (g_str_has_suffix (text, "\"}}\n\n"));
+  g_assert_nonnull (strstr (text, "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\","
+                                  "\"message\":\"The upstream connection failed mid-response"));
+
+  cc_test_wait_for (last_event_is_terminal, fixture);
+  last = g_ptr_array_index (fixture->events, fixture->events->len - 1);
+  g_assert_cmpint (last->kind, ==, CC_PROXY_EVENT_PROXY_ERROR);
+}
+
+static void
+test_large_body_round_trip (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  gsize size = 8 * 1024 * 1024;
+  guint8 *data = g_malloc (size);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/echo");
+
+  for (gsize i = 0; i < size; i++)
+    data[i] = (guint8) (i * 7 + (i >> 13));
+  body = g_bytes_new_take (data, size);
+  set_body (message, "application/octet-stream", body);
+
+  answer = send_ok (fixture, message);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  g_assert_cmpuint (g_bytes_get_size (answer), ==, size);
+  g_assert_true (g_bytes_equal (answer, body));
+}
+
+static void
+test_keep_alive_upstream (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(SoupMessage) message = new_message (fixture, "GET", "/v1/models");
+      g_autoptr(GBytes) body = send_ok (fixture, message);
+
+      g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+    }
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 3);
+  g_assert_cmpuint (cc_test_upstream_get_n_connections (fixture->upstream), ==, 1);
+}
+
+static void
+test_web_origin_refused (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) web = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(SoupMessage) rebinding = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(SoupMessage) local_tool = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(GBytes) body1 = NULL;
+  g_autoptr(GBytes) body2 = NULL;
+  g_autoptr(GBytes) body3 = NULL;
+
+  soup_message_headers_append (soup_message_get_request_headers (web), "Origin", "https://attacker.example");
+  soup_message_headers_replace (soup_message_get_request_headers (rebinding), "Host", "attacker.example:3344");
+  soup_message_headers_append (soup_message_get_request_headers (local_tool), "Origin", "null");
+
+  body1 = send_ok (fixture, web);
+  body2 = send_ok (fixture, rebinding);
+  body3 = send_ok (fixture, local_tool);
+
+  g_assert_cmpuint (soup_message_get_status (web), ==, 403);
+  assert_error_body (body1, "permission_error", "web pages");
+  g_assert_cmpuint (soup_message_get_status (rebinding), ==, 403);
+  assert_error_body (body2, "permission_error", "loopback");
+  g_assert_null (soup_message_headers_get_one (soup_message_get_response_headers (web), "Access-Control-Allow-Origin"));
+  g_assert_cmpuint (soup_message_get_status (local_tool), ==, 200);
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 1);
+}
+
+static void
+test_events_are_safe (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  static const char secret[] = "sk-secret-value-123456";
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages?key=sk-secret-value-123456");
+  static const char request_text[] = "{\"model\": \"claude\", \"max_tokens\": 5, \"messages\": "
+                                     "[{\"role\": \"user\", \"content\": \"my key is sk-secret-value-123456\"}]}";
+  g_autoptr(GBytes) request = g_bytes_new_static (request_text, strlen (request_text));
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  static const CcProxyEventKind order[] = {
+    CC_PROXY_EVENT_REQUEST_HEADERS, CC_PROXY_EVENT_REQUEST_BODY, CC_PROXY_EVENT_RESPONSE_HEADERS,
+    CC_PROXY_EVENT_RESPONSE_COMPLETE, CC_PROXY_EVENT_RESPONSE_DONE,
+  };
+
+  cc_proxy_runtime_set_value (fixture->runtime, "healthy", "token", secret, &error);
+  g_assert_no_error (error);
+  soup_message_headers_append (soup_message_get_request_headers (message), "x-api-key", "sk-ant-client-key");
+  soup_message_headers_append (soup_message_get_request_headers (message), "x-echo", secret);
+  set_body (message, "application/json", request);
+
+  answer = send_ok (fixture, message);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+
+  /* The upstream still gets everything as sent. */
+  g_assert_true (g_bytes_equal (cc_test_upstream_get_request (fixture->upstream, 0)->body, request));
+  /* The client can have its last byte before the relay sees the end. */
+  cc_test_wait_for (last_event_is_terminal, fixture);
+
+  g_assert_cmpuint (fixture->events->len, ==, G_N_ELEMENTS (order));
+  for (guint i = 0; i < fixture->events->len; i++)
+    {
+      CcProxyEvent *event = g_ptr_array_index (fixture->events, i);
+      g_autofree char *headers = event->headers ? g_strjoinv ("|", event->headers) : g_strdup ("");
+      g_autofree char *body = event->body ? json_to_string (event->body, FALSE) : g_strdup ("");
+
+      g_assert_cmpint (event->kind, ==, order[i]);
+      g_assert_cmpuint (event->sequence, ==, i);
+      g_assert_cmpstr (event->provider_id, ==, "anthropic");
+      g_assert_cmpstr (event->path, ==, "/v1/messages");
+      g_assert_null (strstr (headers, secret));
+      g_assert_null (strstr (headers, "sk-ant-client-key"));
+      g_assert_null (strstr (body, secret));
+      g_assert_null (strstr (event->query, secret));
+      if (event->kind == CC_PROXY_EVENT_REQUEST_HEADERS)
+        g_assert_nonnull (strstr (headers, "x-echo|[redacted]"));
+      if (event->kind == CC_PROXY_EVENT_REQUEST_BODY)
+        {
+          g_assert_nonnull (strstr (body, "my key is [redacted]"));
+          g_assert_cmpint (event->shape, ==, CC_PROXY_BODY_SHAPE_ANTHROPIC);
+        }
+    }
+}
+
+/* ----- the dispatch boundary ----- */
+
+static void
+test_provider_handles (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/healthy/echo?x=1");
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+  g_autoptr(GBytes) answer = NULL;
+  static const char expected[] = "{\"provider\":\"healthy\",\"path\":\"/healthy/echo\",\"query\":\"x=1\","
+                                 "\"mode\":\"alpha\",\"model\":\"claude-sonnet-4\"}";
+
+  use_provider (fixture, "healthy");
+  set_body (message, "application/json", request);
+  answer = send_ok (fixture, message);
+
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  g_assert_cmpmem (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer), expected, strlen (expected));
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 0);
+}
+
+static void
+test_bad_json_rejected (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  static const char * const bodies[] = { "{\"model\": ", "[1, 2]", "" };
+  static const char * const messages[] = { "The request body is not valid JSON", "must be a JSON object",
+                                           "The request body is empty: send a JSON object" };
+
+  use_provider (fixture, "healthy");
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/healthy/echo");
+      g_autoptr(GBytes) request = g_bytes_new_static (bodies[i], strlen (bodies[i]));
+      g_autoptr(GBytes) answer = NULL;
+      CcProxyEvent *last;
+
+      set_body (message, "application/json", request);
+      answer = send_ok (fixture, message);
+      g_assert_cmpuint (soup_message_get_status (message), ==, 400);
+      assert_error_body (answer, "invalid_request_error", messages[i]);
+
+      last = g_ptr_array_index (fixture->events, fixture->events->len - 1);
+      g_assert_cmpint (last->kind, ==, CC_PROXY_EVENT_ERROR);
+      g_assert_cmpuint (last->status, ==, 400);
+    }
+}
+
+static void
+test_wrong_method (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) message = new_message (fixture, "GET", "/healthy/echo");
+  g_autoptr(GBytes) answer = NULL;
+
+  use_provider (fixture, "healthy");
+  answer = send_ok (fixture, message);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 405);
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (message), "Allow"), ==, "POST");
+  assert_error_body (answer, "invalid_request_error", "GET is not allowed on /healthy/echo; use POST");
+}
+
+/* "Not handled" goes to the anthropic upstream, never to the plugin's
+ * own host: the client's Anthropic key must not leak there. */
+static void
+test_not_handled_forwards_to_anthropic (Fixture       *fixture,
+                                        gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages?beta=true");
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  use_provider (fixture, "nothandled");
+  cc_proxy_runtime_set_value (fixture->runtime, "nothandled", "base-url",
+                              cc_test_upstream_get_url (fixture->plugin_upstream), &error);
+  g_assert_no_error (error);
+  soup_message_headers_append (soup_message_get_request_headers (message), "x-api-key", "sk-ant-client");
+  set_body (message, "application/json", request);
+
+  answer = send_ok (fixture, message);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->plugin_upstream), ==, 0);
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 1);
+  g_assert_cmpstr (cc_test_upstream_get_request (fixture->upstream, 0)->query, ==, "beta=true");
+}
+
+static void
+test_provider_error_is_502 (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(GBytes) answer = NULL;
+  g_autofree char *text = NULL;
+  CcProxyEvent *last;
+
+  use_provider (fixture, "failing");
+  answer = send_ok (fixture, message);
+  text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+
+  g_assert_cmpuint (soup_message_get_status (message), ==, 502);
+  assert_error_body (answer, "api_error", "The failing provider failed to handle this request");
+  g_assert_null (strstr (text, "0xdeadbeef"));
+  last = g_ptr_array_index (fixture->events, fixture->events->len - 1);
+  g_assert_cmpint (last->kind, ==, CC_PROXY_EVENT_PROXY_ERROR);
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 0);
+}
+
+static void
+test_provider_deadline (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) hung = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(GBytes) answer = NULL;
+
+  use_provider (fixture, "hanging");
+  answer = send_ok (fixture, hung);
+  g_assert_cmpuint (soup_message_get_status (hung), ==, 502);
+  assert_error_body (answer, "api_error", "The hanging provider did not answer within 1 seconds");
+
+  /* Other requests are unaffected. */
+  {
+    g_autoptr(SoupMessage) other = new_message (fixture, "GET", "/v1/models");
+    g_autoptr(GBytes) body = send_ok (fixture, other);
+
+    g_assert_cmpuint (soup_message_get_status (other), ==, 200);
+  }
+}
+
+static void
+test_provider_fails_after_start (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) message = new_message (fixture, "GET", "/healthy/stream-fail");
+  g_autoptr(GBytes) answer = NULL;
+  g_autofree char *text = NULL;
+
+  use_provider (fixture, "healthy");
+  answer = send_ok (fixture, message);
+  text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  g_assert_cmpstr (text, ==,
+                   "event: ping\ndata: {\"type\": \"ping\"}\n\n"
+                   "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\","
+                   "\"message\":\"The healthy provider failed to handle this request\"}}\n\n");
+  /* Never forwarded a second time. */
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 0);
+}
+
+static void
+test_not_handled_after_start_is_a_bug (Fixture       *fixture,
+                                       gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) message = new_message (fixture, "GET", "/healthy/bug");
+  g_autoptr(GBytes) answer = NULL;
+
+  use_provider (fixture, "healthy");
+  answer = send_ok (fixture, message);
+
+  g_assert_cmpuint (soup_message_get_status (message), ==, 502);
+  assert_error_body (answer, "api_error", "answered “not handled” after it had started the response");
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 0);
+  g_assert_cmpstr (g_hash_table_lookup (cc_proxy_registry_get_load_errors (registry), "healthy"), ==,
+                   "The healthy provider answered “not handled” after it had started the response");
+}
+
+typedef struct
+{
+  GBytes   *body;
+  gboolean  done;
+} Pending;
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Pending *pending = user_data;
+  g_autoptr(GError) error = NULL;
+
+  pending->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_assert_no_error (error);
+  pending->done = TRUE;
+}
+
+static gboolean
+pending_done (gpointer user_data)
+{
+  return ((Pending *) user_data)->done;
+}
+
+static gboolean
+upstream_is_holding (gpointer user_data)
+{
+  return cc_test_upstream_get_n_held (user_data) > 0;
+}
+
+/* A setting changed while a request runs does not reach that request;
+ * the next one sees it. Both on a provider and on the default path. */
+static void
+test_snapshot_isolation (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) slow = new_message (fixture, "POST", "/healthy/slow");
+  g_autoptr(SoupMessage) next = new_message (fixture, "POST", "/healthy/echo");
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  Pending pending = { NULL, FALSE };
+
+  use_provider (fixture, "healthy");
+  set_body (slow, "application/json", request);
+  set_body (next, "application/json", request);
+
+  soup_session_send_and_read_async (fixture->client, slow, G_PRIORITY_DEFAULT, NULL, on_sent, &pending);
+  /* Let the request reach the provider, then change the setting. */
+  while (fixture->events->len == 0)
+    g_main_context_iteration (NULL, TRUE);
+  cc_proxy_runtime_set_value (fixture->runtime, "healthy", "mode", "beta", &error);
+  g_assert_no_error (error);
+
+  cc_test_wait_for (pending_done, &pending);
+  g_assert_nonnull (strstr (g_bytes_get_data (pending.body, NULL), "\"mode\":\"alpha\""));
+  g_bytes_unref (pending.body);
+
+  answer = send_ok (fixture, next);
+  g_assert_nonnull (strstr (g_bytes_get_data (answer, NULL), "\"mode\":\"beta\""));
+}
+
+static void
+test_switch_provider_mid_stream (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autoptr(GBytes) fixture_stream = cc_test_load_fixture ("anthropic-stream-text.sse");
+  g_auto(GStrv) chunks = split_events (fixture_stream);
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(SoupMessage) after = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(GBytes) answer = NULL;
+  Pending pending = { NULL, FALSE };
+
+  cc_test_upstream_stream (fixture->upstream, "/v1/messages", (const char * const *) chunks, 1, FALSE);
+  soup_session_send_and_read_async (fixture->client, message, G_PRIORITY_DEFAULT, NULL, on_sent, &pending);
+  cc_test_wait_for (upstream_is_holding, fixture->upstream);
+
+  /* Switching to a provider that fails every request must not touch the
+   * stream already running. */
+  use_provider (fixture, "failing");
+  cc_test_upstream_release (fixture->upstream);
+  cc_test_wait_for (pending_done, &pending);
+  g_assert_true (g_bytes_equal (pending.body, fixture_stream));
+  g_bytes_unref (pending.body);
+
+  answer = send_ok (fixture, after);
+  g_assert_cmpuint (soup_message_get_status (after), ==, 502);
+}
+
+static void
+test_no_base_url (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  const char *env[] = { "ANTHROPIC_UPSTREAM_URL=", NULL };
+  g_autoptr(CcProxyRuntime) runtime = cc_proxy_runtime_new (registry, env);
+  g_autoptr(CcProxyServer) server = cc_proxy_server_new (registry, runtime, fixture->sink);
+  g_autofree char *url = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(GBytes) answer = NULL;
+
+  cc_proxy_runtime_set_value (runtime, "anthropic", "base-url", "  ", &error);
+  g_assert_no_error (error);
+  cc_proxy_server_listen (server, "127.0.0.1:0", &error);
+  g_assert_no_error (error);
+  url = g_strconcat (cc_proxy_server_get_url (server), "/v1/messages", NULL);
+  message = soup_message_new ("POST", url);
+
+  answer = send_ok (fixture, message);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 500);
+  assert_error_body (answer, "api_error", "set the base-url setting of the anthropic provider (or ANTHROPIC_UPSTREAM_URL)");
+}
+
+static void
+test_listen_addresses (void)
+{
+  g_autoptr(CcProxyRuntime) runtime = cc_proxy_runtime_new (registry, NULL);
+  g_autoptr(CcProxyEventSink) sink = cc_proxy_event_sink_new ();
+  static const struct { const char *address; int code; const char *message; } bad[] = {
+    { "nonsense", CC_PROXY_SERVER_ERROR_INVALID_ADDRESS, "“nonsense” is not a listen address: use HOST:PORT, e.g. 127.0.0.1:3344" },
+    { "127.0.0.1", CC_PROXY_SERVER_ERROR_INVALID_ADDRESS, "“127.0.0.1” is not a listen address: use HOST:PORT, e.g. 127.0.0.1:3344" },
+    { "0.0.0.0:0", CC_PROXY_SERVER_ERROR_NOT_LOOPBACK,
+      "Refusing to listen on 0.0.0.0: only loopback addresses (127.0.0.1, ::1) are supported" },
+    { "example.org:80", CC_PROXY_SERVER_ERROR_INVALID_ADDRESS,
+      "“example.org” is not an IP address: give a numeric address such as 127.0.0.1" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(CcProxyServer) server = cc_proxy_server_new (registry, runtime, sink);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (cc_proxy_server_listen (server, bad[i].address, &error));
+      g_assert_error (error, CC_PROXY_SERVER_ERROR, bad[i].code);
+      g_assert_cmpstr (error->message, ==, bad[i].message);
+    }
+
+  {
+    g_autoptr(CcProxyServer) server = cc_proxy_server_new (registry, runtime, sink);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (cc_proxy_server_listen (server, "localhost:0", &error));
+    g_assert_no_error (error);
+    g_assert_true (g_str_has_prefix (cc_proxy_server_get_url (server), "http://127.0.0.1:"));
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  g_test_summary ("Requests through the proxy: forwarding, streaming, the dispatch boundary, events");
+
+  registry = cc_proxy_registry_new ();
+  cc_proxy_registry_load_modules (registry, cc_test_module_dir ());
+
+#define ADD(path, func) g_test_add ("/pipeline/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("forward/unchanged", test_forward_unchanged);
+  ADD ("forward/methods-and-no-duplicate-headers", test_methods_and_no_duplicate_headers);
+  ADD ("forward/upstream-error-relayed", test_upstream_error_relayed);
+  ADD ("forward/upstream-unreachable", test_upstream_unreachable);
+  ADD ("forward/sse-event-by-event", test_sse_streams_event_by_event);
+  ADD ("forward/client-disconnect-cancels-upstream", test_client_disconnect_cancels_upstream);
+  ADD ("forward/upstream-cut-mid-stream", test_upstream_cut_mid_stream);
+  ADD ("forward/large-body", test_large_body_round_trip);
+  ADD ("forward/keep-alive", test_keep_alive_upstream);
+  ADD ("forward/no-base-url", test_no_base_url);
+  ADD ("guard/web-origin-refused", test_web_origin_refused);
+  ADD ("events/safe-and-redacted", test_events_are_safe);
+  ADD ("dispatch/handled", test_provider_handles);
+  ADD ("dispatch/bad-json", test_bad_json_rejected);
+  ADD ("dispatch/wrong-method", test_wrong_method);
+  ADD ("dispatch/not-handled-forwards-to-anthropic", test_not_handled_forwards_to_anthropic);
+  ADD ("dispatch/error-is-502", test_provider_error_is_502);
+  ADD ("dispatch/deadline", test_provider_deadline);
+  ADD ("dispatch/fails-after-start", test_provider_fails_after_start);
+  ADD ("dispatch/not-handled-after-start", test_not_handled_after_start_is_a_bug);
+  ADD ("snapshot/isolation", test_snapshot_isolation);
+  ADD ("snapshot/switch-provider-mid-stream", test_switch_provider_mid_stream);
+#undef ADD
+  g_test_add_func ("/pipeline/listen-addresses", test_listen_addresses);
+
+  status = g_test_run ();
+  g_object_unref (registry);
+  return status;
+}
