@@ -498,6 +498,7 @@ cc_proxy_relay_forward_async (CcProxyRequestContext *context,
 
   relay = g_new0 (Relay, 1);
   relay->context = g_object_ref (context);
+  cc_proxy_request_context_claim_terminal (context);
   relay->server_message = g_object_ref (server_message);
   relay->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
   relay->upstream = soup_message_new_from_uri (soup_server_message_get_method (server_message), uri);

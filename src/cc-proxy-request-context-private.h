@@ -19,6 +19,7 @@ void                   cc_proxy_request_context_set_body      (CcProxyRequestCon
                                                                GBytes                *body,
                                                                JsonNode              *json_body);
 gboolean               cc_proxy_request_context_is_observed   (CcProxyRequestContext *self);
+void                   cc_proxy_request_context_claim_terminal (CcProxyRequestContext *self);
 void                   cc_proxy_request_context_emit_request  (CcProxyRequestContext *self);
 gint64                 cc_proxy_request_context_get_start_time (CcProxyRequestContext *self);
 void                   cc_proxy_request_context_respond_proxy_error (CcProxyRequestContext *self,

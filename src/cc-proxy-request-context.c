@@ -27,6 +27,9 @@ struct _CcProxyRequestContext
   guint               sequence;
   gboolean            headers_sent;
   gboolean            finished;
+  gboolean            terminal_sent;  /* done, error or proxy-error went out */
+  gboolean            terminal_claimed; /* the relay will send it */
+  gulong              finished_id;
 };
 
 G_DEFINE_FINAL_TYPE (CcProxyRequestContext, cc_proxy_request_context, G_TYPE_OBJECT)
@@ -68,11 +71,17 @@ new_request_id (void)
                           g_random_int (), g_random_int (), g_random_int (), g_random_int ());
 }
 
+/* Every request ends with exactly one terminal event; a provider that
+ * answered by itself gets its response-done here. */
 static void
 on_message_finished (SoupServerMessage     *message,
                      CcProxyRequestContext *self)
 {
   self->finished = TRUE;
+  if (!self->terminal_sent && !self->terminal_claimed)
+    cc_proxy_request_context_emit_done (self, soup_server_message_get_status (message));
+  /* Drops the reference this handler held. */
+  g_clear_signal_handler (&self->finished_id, message);
 }
 
 static void
@@ -100,7 +109,10 @@ cc_proxy_request_context_new (SoupServerMessage *message,
   self->session = g_object_ref (session);
   self->sink = sink ? g_object_ref (sink) : NULL;
   self->start_time = g_get_monotonic_time ();
-  g_signal_connect (message, "finished", G_CALLBACK (on_message_finished), self);
+  /* The message outlives the request's other owners: hold the context
+   * until it is done. */
+  self->finished_id = g_signal_connect_data (message, "finished", G_CALLBACK (on_message_finished),
+                                             g_object_ref (self), (GClosureNotify) (void (*) (void)) g_object_unref, 0);
   g_signal_connect (message, "wrote-headers", G_CALLBACK (on_wrote_headers), self);
 
   return self;
@@ -260,6 +272,15 @@ cc_proxy_request_context_get_start_time (CcProxyRequestContext *self)
   return self->start_time;
 }
 
+/* The caller promises to send the terminal event itself, even when the
+ * message finishes first (a Content-Length body is finished once its
+ * last byte is written, before the upstream's end is read). */
+void
+cc_proxy_request_context_claim_terminal (CcProxyRequestContext *self)
+{
+  self->terminal_claimed = TRUE;
+}
+
 gboolean
 cc_proxy_request_context_is_observed (CcProxyRequestContext *self)
 {
@@ -398,6 +419,10 @@ cc_proxy_request_context_emit_done (CcProxyRequestContext *self,
 {
   CcProxyEvent *event;
 
+  /* The first terminal event wins; anything after it is noise. */
+  if (self->terminal_sent)
+    return;
+  self->terminal_sent = TRUE;
   if (!cc_proxy_request_context_is_observed (self))
     return;
 
@@ -424,6 +449,9 @@ cc_proxy_request_context_emit_error (CcProxyRequestContext *self,
 
   g_return_if_fail (kind == CC_PROXY_EVENT_ERROR || kind == CC_PROXY_EVENT_PROXY_ERROR);
 
+  if (self->terminal_sent)
+    return;
+  self->terminal_sent = TRUE;
   if (!cc_proxy_request_context_is_observed (self))
     return;
 

@@ -1,0 +1,306 @@
+/* test-daemon.c: the real cc-proxyd binary, started as a user would
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <string.h>
+#include <signal.h>
+
+#include "cc-test-upstream.h"
+#include "cc-test-util.h"
+
+typedef struct
+{
+  GSubprocess      *process;
+  GDataInputStream *out;
+  GDataInputStream *err;
+  GString          *err_text;
+  char             *url;
+  gboolean          exited;
+} Daemon;
+
+static void read_err_line (Daemon *daemon);
+
+static void
+on_err_line (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Daemon *daemon = user_data;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
+
+  if (line == NULL)
+    return;
+  g_string_append_printf (daemon->err_text, "%s\n", line);
+  read_err_line (daemon);
+}
+
+static void
+read_err_line (Daemon *daemon)
+{
+  g_data_input_stream_read_line_async (daemon->err, G_PRIORITY_DEFAULT, NULL, on_err_line, daemon);
+}
+
+typedef struct
+{
+  char     *line;
+  gboolean  done;
+} LineWait;
+
+static void
+on_out_line (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  LineWait *wait = user_data;
+
+  wait->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
+  wait->done = TRUE;
+}
+
+static gboolean
+line_done (gpointer user_data)
+{
+  return ((LineWait *) user_data)->done;
+}
+
+static Daemon *
+daemon_start (const char * const *extra_env,
+              const char         *upstream_url)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GError) error = NULL;
+  Daemon *daemon = g_new0 (Daemon, 1);
+  LineWait wait = { NULL, FALSE };
+  const char *prefix = "cc-proxyd listening on ";
+
+  g_subprocess_launcher_setenv (launcher, "CC_PROXY_PROVIDER_DIR", cc_test_module_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "ANTHROPIC_UPSTREAM_URL", upstream_url, TRUE);
+  /* The daemon must survive broken plugins even with fatal warnings. */
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-warnings", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  for (guint i = 0; extra_env != NULL && extra_env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, extra_env[i], extra_env[i + 1], TRUE);
+
+  daemon->process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("CC_PROXYD"),
+                                                 "--listen", "127.0.0.1:0", "--log-traffic", NULL);
+  g_assert_no_error (error);
+  daemon->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (daemon->process));
+  daemon->err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (daemon->process));
+  daemon->err_text = g_string_new (NULL);
+  read_err_line (daemon);
+
+  g_data_input_stream_read_line_async (daemon->out, G_PRIORITY_DEFAULT, NULL, on_out_line, &wait);
+  cc_test_wait_for (line_done, &wait);
+  g_assert_nonnull (wait.line);
+  g_assert_true (g_str_has_prefix (wait.line, prefix));
+  daemon->url = g_strndup (wait.line + strlen (prefix), strcspn (wait.line + strlen (prefix), " "));
+  g_test_message ("daemon: %s", wait.line);
+  g_object_set_data_full (G_OBJECT (daemon->process), "first-line", wait.line, g_free);
+  return daemon;
+}
+
+static void
+on_exited (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Daemon *daemon = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  daemon->exited = TRUE;
+}
+
+static gboolean
+daemon_exited (gpointer user_data)
+{
+  return ((Daemon *) user_data)->exited;
+}
+
+/* SIGTERM, as systemd stops it: the daemon must exit cleanly. */
+static void
+daemon_stop (Daemon *daemon)
+{
+  g_subprocess_send_signal (daemon->process, SIGTERM);
+  g_subprocess_wait_async (daemon->process, NULL, on_exited, daemon);
+  cc_test_wait_for (daemon_exited, daemon);
+  g_assert_true (g_subprocess_get_if_exited (daemon->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (daemon->process), ==, 0);
+
+  g_object_unref (daemon->out);
+  g_object_unref (daemon->err);
+  g_object_unref (daemon->process);
+  g_string_free (daemon->err_text, TRUE);
+  g_free (daemon->url);
+  g_free (daemon);
+}
+
+typedef struct
+{
+  Daemon     *daemon;
+  const char *needle;
+} ErrWait;
+
+static gboolean
+err_contains (gpointer user_data)
+{
+  ErrWait *wait = user_data;
+
+  return strstr (wait->daemon->err_text->str, wait->needle) != NULL;
+}
+
+static void
+wait_for_log (Daemon     *daemon,
+              const char *needle)
+{
+  ErrWait wait = { daemon, needle };
+
+  cc_test_wait_for (err_contains, &wait);
+}
+
+static void
+test_serves_with_broken_plugins (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  Daemon *daemon = daemon_start (NULL, cc_test_upstream_get_url (upstream));
+  g_autoptr(SoupSession) client = soup_session_new ();
+  g_autofree char *url = g_strconcat (daemon->url, "/v1/messages?beta=true", NULL);
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-agent.json");
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_str_has_prefix (daemon->url, "http://127.0.0.1:"));
+  g_assert_true (g_str_has_suffix (g_object_get_data (G_OBJECT (daemon->process), "first-line"), "(provider: anthropic)"));
+
+  soup_message_set_request_body_from_bytes (message, "application/json", request);
+  answer = cc_test_send (client, message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  g_assert_true (g_bytes_equal (cc_test_upstream_get_request (upstream, 0)->body, request));
+
+  /* One line per request on stderr, and each broken module said once. */
+  wait_for_log (daemon, "POST /v1/messages?beta=true 200 ");
+  g_assert_nonnull (strstr (daemon->err_text->str, "Provider module 50-emptyid.so was not loaded: the provider id is empty\n"));
+  g_assert_nonnull (strstr (daemon->err_text->str, "Provider module 59-notelf.so was not loaded: could not be opened: "));
+  {
+    const char *line = strstr (daemon->err_text->str, "POST /v1/messages?beta=true 200 ");
+    g_autofree char *first = g_strndup (line, strcspn (line, "\n"));
+
+    g_assert_true (g_regex_match_simple ("^POST /v1/messages\\?beta=true 200 [0-9]+\\.[0-9]ms anthropic$", first, 0, 0));
+  }
+
+  daemon_stop (daemon);
+}
+
+static void
+test_unknown_provider_from_environment (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  static const char * const env[] = { "CC_PROXY_PROVIDER", "bogus", NULL };
+  Daemon *daemon = daemon_start (env, cc_test_upstream_get_url (upstream));
+
+  g_assert_true (g_str_has_suffix (g_object_get_data (G_OBJECT (daemon->process), "first-line"), "(provider: anthropic)"));
+  wait_for_log (daemon, "CC_PROXY_PROVIDER=bogus names no known provider "
+                        "(known: anthropic, healthy, nothandled, failing, hanging); using anthropic");
+  daemon_stop (daemon);
+}
+
+static void
+test_provider_from_environment (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  static const char * const env[] = { "CC_PROXY_PROVIDER", "healthy", NULL };
+  Daemon *daemon = daemon_start (env, cc_test_upstream_get_url (upstream));
+  g_autoptr(SoupSession) client = soup_session_new ();
+  g_autofree char *url = g_strconcat (daemon->url, "/healthy/echo", NULL);
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  soup_message_set_request_body_from_bytes (message, "application/json", request);
+  answer = cc_test_send (client, message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  g_assert_nonnull (strstr (g_bytes_get_data (answer, NULL), "\"provider\":\"healthy\""));
+  wait_for_log (daemon, "POST /healthy/echo 200 ");
+  daemon_stop (daemon);
+}
+
+static void
+run_expecting_failure (const char * const *argv,
+                       int                 status,
+                       const char         *out_part,
+                       const char         *err_part)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_subprocess_launcher_setenv (launcher, "CC_PROXY_PROVIDER_DIR", "/nonexistent", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, status);
+  if (out_part != NULL && strstr (out, out_part) == NULL)
+    g_error ("stdout “%s” lacks “%s”", out, out_part);
+  if (err_part != NULL && strstr (err, err_part) == NULL)
+    g_error ("stderr “%s” lacks “%s”", err, err_part);
+}
+
+static void
+test_command_line (void)
+{
+  const char *proxyd = g_getenv ("CC_PROXYD");
+  const char *version[] = { proxyd, "--version", NULL };
+  const char *help[] = { proxyd, "--help", NULL };
+  const char *bad_option[] = { proxyd, "--frobnicate", NULL };
+  const char *bad_listen[] = { proxyd, "--listen", "nonsense", NULL };
+  const char *public_listen[] = { proxyd, "--listen", "0.0.0.0:0", NULL };
+  const char *bad_deadline[] = { proxyd, "--request-deadline", "-5", NULL };
+
+  run_expecting_failure (version, 0, "cc-proxyd " PACKAGE_VERSION "\n", NULL);
+  run_expecting_failure (help, 0, "--listen=HOST:PORT", NULL);
+  run_expecting_failure (help, 0, "--log-traffic", NULL);
+  run_expecting_failure (bad_option, 2, NULL, "Unknown option --frobnicate");
+  run_expecting_failure (bad_listen, 1, NULL,
+                         "cannot listen: “nonsense” is not a listen address: use HOST:PORT, e.g. 127.0.0.1:3344");
+  run_expecting_failure (public_listen, 1, NULL,
+                         "cannot listen: Refusing to listen on 0.0.0.0: only loopback addresses");
+  run_expecting_failure (bad_deadline, 2, NULL, "--request-deadline must be a positive number of seconds");
+}
+
+static void
+test_port_in_use (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  Daemon *daemon = daemon_start (NULL, cc_test_upstream_get_url (upstream));
+  const char *address = daemon->url + strlen ("http://");
+  const char *argv[] = { g_getenv ("CC_PROXYD"), "--listen", address, NULL };
+
+  run_expecting_failure (argv, 1, NULL, "cannot listen: ");
+  daemon_stop (daemon);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_summary ("cc-proxyd as a process: start-up, logging, command line, clean exit");
+
+  g_test_add_func ("/daemon/serves-with-broken-plugins", test_serves_with_broken_plugins);
+  g_test_add_func ("/daemon/unknown-provider-from-environment", test_unknown_provider_from_environment);
+  g_test_add_func ("/daemon/provider-from-environment", test_provider_from_environment);
+  g_test_add_func ("/daemon/command-line", test_command_line);
+  g_test_add_func ("/daemon/port-in-use", test_port_in_use);
+
+  return g_test_run ();
+}
