@@ -123,14 +123,17 @@ main (int   argc,
       return 1;
     }
 
-  /* Scripts and tests read this line to learn the port. */
-  g_print (_("cc-proxyd listening on %s (provider: %s)\n"), cc_proxy_server_get_url (server),
-           cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)));
-  fflush (stdout);
-
+  /* Handlers first: whoever reads the line below may stop us at once. */
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_quit_signal, loop);
   g_unix_signal_add (SIGTERM, on_quit_signal, loop);
+
+  /* Scripts and tests read this line to learn the port. */
+  g_print (_("cc-proxyd listening on %s (provider: %s)\n"), cc_proxy_server_get_url (server),
+           cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)));
+  g_print (_("Point Claude Code at it:  ANTHROPIC_BASE_URL=%s claude\n"), cc_proxy_server_get_url (server));
+  fflush (stdout);
+
   g_main_loop_run (loop);
 
   return 0;
