@@ -21,7 +21,9 @@
 #include "cc-proxy-relay.h"
 #include "cc-proxy-request-context-private.h"
 
-#define CHUNK_SIZE  (64 * 1024)
+/* One buffer per relay, reused for every read: a fresh large buffer per
+ * read made glibc grow and trim its heap on every request. */
+#define CHUNK_SIZE  (16 * 1024)
 #define HIGH_WATER  (256 * 1024)
 /* Bodies kept for the response-complete event; larger ones are not parsed. */
 #define MAX_OBSERVED_BODY (16 * 1024 * 1024)
@@ -40,6 +42,7 @@ typedef struct
   goffset                appended;
   gboolean               server_done;     /* the server message finished */
   GTask                 *waiting;         /* held while paused on a slow client */
+  char                  *buffer;          /* CHUNK_SIZE bytes */
   GSource               *hangup;          /* watches the client socket */
   gboolean               client_gone;
   guint                  status;
@@ -65,6 +68,7 @@ relay_free (gpointer data)
   g_clear_object (&relay->cancellable);
   g_clear_pointer (&relay->sse, cc_proxy_sse_parser_free);
   g_clear_pointer (&relay->observed_body, g_byte_array_unref);
+  g_free (relay->buffer);
   g_free (relay);
 }
 
@@ -327,10 +331,11 @@ on_read (GObject      *source,
   Relay *relay = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) bytes = NULL;
+  gssize n;
   gsize len;
   const char *data;
 
-  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
 
   if (relay->client_gone)
     {
@@ -339,19 +344,20 @@ on_read (GObject      *source,
       finish_relay (task);
       return;
     }
-  if (bytes == NULL)
+  if (n < 0)
     {
       fail_mid_body (task, error);
       return;
     }
 
-  data = g_bytes_get_data (bytes, &len);
-  if (len == 0)
+  if (n == 0)
     {
       complete_body (task);
       return;
     }
 
+  bytes = g_bytes_new (relay->buffer, n);
+  data = g_bytes_get_data (bytes, &len);
   relay->appended += len;
   if (!relay->server_done)
     {
@@ -381,8 +387,10 @@ read_next (GTask *task)
 {
   Relay *relay = g_task_get_task_data (task);
 
-  g_input_stream_read_bytes_async (relay->body, CHUNK_SIZE, G_PRIORITY_DEFAULT,
-                                   relay->cancellable, on_read, g_object_ref (task));
+  if (relay->buffer == NULL)
+    relay->buffer = g_malloc (CHUNK_SIZE);
+  g_input_stream_read_async (relay->body, relay->buffer, CHUNK_SIZE, G_PRIORITY_DEFAULT,
+                             relay->cancellable, on_read, g_object_ref (task));
 }
 
 static void

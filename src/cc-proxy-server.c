@@ -20,7 +20,7 @@ struct _CcProxyServer
   GObject           parent_instance;
 
   SoupServer       *soup_server;
-  SoupSession      *session;      /* one, so upstream connections are reused */
+  GProxyResolver   *proxy_resolver;
   CcProxyRegistry  *registry;
   CcProxyRuntime   *runtime;
   CcProxyEventSink *sink;
@@ -219,6 +219,83 @@ method_allowed (const char *allow,
   return allow == NULL || soup_header_contains (allow, method);
 }
 
+/* Outgoing proxies come from the usual environment variables, as for
+ * the command-line clients this serves. The desktop's own resolver
+ * (libproxy) would load GSettings, dconf and a thread per connection
+ * into a service that is meant to stay small. */
+static GProxyResolver *
+proxy_resolver_from_environment (void)
+{
+  static const char * const https_vars[] = { "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", NULL };
+  static const char * const http_vars[] = { "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", NULL };
+  const char *https_proxy = NULL;
+  const char *http_proxy = NULL;
+  const char *no_proxy = g_getenv ("no_proxy") ? g_getenv ("no_proxy") : g_getenv ("NO_PROXY");
+  g_auto(GStrv) ignore = NULL;
+  GProxyResolver *resolver;
+
+  for (guint i = 0; https_proxy == NULL && https_vars[i] != NULL; i++)
+    if (g_getenv (https_vars[i]) != NULL && g_getenv (https_vars[i])[0] != '\0')
+      https_proxy = g_getenv (https_vars[i]);
+  for (guint i = 0; http_proxy == NULL && http_vars[i] != NULL; i++)
+    if (g_getenv (http_vars[i]) != NULL && g_getenv (http_vars[i])[0] != '\0')
+      http_proxy = g_getenv (http_vars[i]);
+
+  if (https_proxy == NULL && http_proxy == NULL)
+    return NULL;
+
+  if (no_proxy != NULL)
+    ignore = g_strsplit (no_proxy, ",", -1);
+  resolver = g_simple_proxy_resolver_new (NULL, ignore);
+  if (https_proxy != NULL)
+    g_simple_proxy_resolver_set_uri_proxy (G_SIMPLE_PROXY_RESOLVER (resolver), "https", https_proxy);
+  if (http_proxy != NULL)
+    g_simple_proxy_resolver_set_uri_proxy (G_SIMPLE_PROXY_RESOLVER (resolver), "http", http_proxy);
+  g_debug ("Upstream proxies: https %s, http %s", https_proxy ? https_proxy : "none", http_proxy ? http_proxy : "none");
+  return resolver;
+}
+
+#define SESSION_KEY "cc-proxy-upstream-session"
+
+static void
+session_free (gpointer data)
+{
+  soup_session_abort (data);
+  g_object_unref (data);
+}
+
+/* One upstream session per client connection. A client connection
+ * carries one request at a time, so its session's pool holds one
+ * connection, kept alive for the next request. (A single shared session
+ * checks every idle pooled connection with a syscall each time it picks
+ * one, which made each request's cost grow with the number of clients.)
+ * The session goes when the client connection goes. */
+static SoupSession *
+ensure_session (CcProxyServer     *self,
+                SoupServerMessage *message)
+{
+  GSocket *socket = soup_server_message_get_socket (message);
+  SoupSession *session = socket ? g_object_get_data (G_OBJECT (socket), SESSION_KEY) : NULL;
+
+  if (session != NULL)
+    return session;
+
+  /* Timeouts are the providers' and clients' business: a thinking model
+   * may be silent for minutes. Bodies are relayed as they are, never
+   * decoded, so compressed answers reach the client as it asked. */
+  session = soup_session_new_with_options ("timeout", 0, "idle-timeout", 60,
+                                           "proxy-resolver", self->proxy_resolver,
+                                           NULL);
+  soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_DECODER);
+  soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_SNIFFER);
+
+  if (socket != NULL)
+    g_object_set_data_full (G_OBJECT (socket), SESSION_KEY, session, session_free);
+  else
+    g_object_set_data_full (G_OBJECT (message), SESSION_KEY, session, session_free);
+  return session;
+}
+
 static void
 handle_message (SoupServer        *soup_server,
                 SoupServerMessage *message,
@@ -237,7 +314,7 @@ handle_message (SoupServer        *soup_server,
   const char *refusal;
 
   context = cc_proxy_request_context_new (message, path, g_uri_get_query (uri),
-                                          snapshot, self->session, self->sink);
+                                          snapshot, ensure_session (self, message), self->sink);
   body = soup_message_body_flatten (soup_server_message_get_request_body (message));
 
   refusal = check_origin (message);
@@ -320,9 +397,7 @@ cc_proxy_server_dispose (GObject *object)
   if (self->soup_server != NULL)
     soup_server_disconnect (self->soup_server);
   g_clear_object (&self->soup_server);
-  if (self->session != NULL)
-    soup_session_abort (self->session);
-  g_clear_object (&self->session);
+  g_clear_object (&self->proxy_resolver);
   g_clear_object (&self->registry);
   g_clear_object (&self->runtime);
   g_clear_object (&self->sink);
@@ -361,6 +436,7 @@ cc_proxy_server_new (CcProxyRegistry  *registry,
 {
   CcProxyServer *self = g_object_new (CC_PROXY_TYPE_SERVER, NULL);
 
+  self->proxy_resolver = proxy_resolver_from_environment ();
   self->registry = g_object_ref (registry);
   self->runtime = g_object_ref (runtime);
   self->sink = g_object_ref (sink);
@@ -368,15 +444,6 @@ cc_proxy_server_new (CcProxyRegistry  *registry,
   /* No server header: relayed responses keep the upstream's one. */
   self->soup_server = soup_server_new ("server-header", NULL, NULL);
   soup_server_add_handler (self->soup_server, NULL, handle_message, self, NULL);
-
-  /* Timeouts are the providers' and clients' business: a thinking model
-   * may be silent for minutes. Bodies are relayed as they are, never
-   * decoded, so compressed answers reach the client as it asked. */
-  self->session = soup_session_new_with_options ("timeout", 0, "idle-timeout", 60,
-                                                 "max-conns", 64, "max-conns-per-host", 32,
-                                                 NULL);
-  soup_session_remove_feature_by_type (self->session, SOUP_TYPE_CONTENT_DECODER);
-  soup_session_remove_feature_by_type (self->session, SOUP_TYPE_CONTENT_SNIFFER);
 
   return self;
 }
