@@ -20,7 +20,7 @@ struct _CcProxyServer
   GObject           parent_instance;
 
   SoupServer       *soup_server;
-  GProxyResolver   *proxy_resolver;
+  SoupSession      *session;      /* one, so upstream connections are reused */
   CcProxyRegistry  *registry;
   CcProxyRuntime   *runtime;
   CcProxyEventSink *sink;
@@ -255,47 +255,6 @@ proxy_resolver_from_environment (void)
   return resolver;
 }
 
-#define SESSION_KEY "cc-proxy-upstream-session"
-
-static void
-session_free (gpointer data)
-{
-  soup_session_abort (data);
-  g_object_unref (data);
-}
-
-/* One upstream session per client connection. A client connection
- * carries one request at a time, so its session's pool holds one
- * connection, kept alive for the next request. (A single shared session
- * checks every idle pooled connection with a syscall each time it picks
- * one, which made each request's cost grow with the number of clients.)
- * The session goes when the client connection goes. */
-static SoupSession *
-ensure_session (CcProxyServer     *self,
-                SoupServerMessage *message)
-{
-  GSocket *socket = soup_server_message_get_socket (message);
-  SoupSession *session = socket ? g_object_get_data (G_OBJECT (socket), SESSION_KEY) : NULL;
-
-  if (session != NULL)
-    return session;
-
-  /* Timeouts are the providers' and clients' business: a thinking model
-   * may be silent for minutes. Bodies are relayed as they are, never
-   * decoded, so compressed answers reach the client as it asked. */
-  session = soup_session_new_with_options ("timeout", 0, "idle-timeout", 60,
-                                           "proxy-resolver", self->proxy_resolver,
-                                           NULL);
-  soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_DECODER);
-  soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_SNIFFER);
-
-  if (socket != NULL)
-    g_object_set_data_full (G_OBJECT (socket), SESSION_KEY, session, session_free);
-  else
-    g_object_set_data_full (G_OBJECT (message), SESSION_KEY, session, session_free);
-  return session;
-}
-
 static void
 handle_message (SoupServer        *soup_server,
                 SoupServerMessage *message,
@@ -314,7 +273,7 @@ handle_message (SoupServer        *soup_server,
   const char *refusal;
 
   context = cc_proxy_request_context_new (message, path, g_uri_get_query (uri),
-                                          snapshot, ensure_session (self, message), self->sink);
+                                          snapshot, self->session, self->sink);
   body = soup_message_body_flatten (soup_server_message_get_request_body (message));
 
   refusal = check_origin (message);
@@ -397,7 +356,9 @@ cc_proxy_server_dispose (GObject *object)
   if (self->soup_server != NULL)
     soup_server_disconnect (self->soup_server);
   g_clear_object (&self->soup_server);
-  g_clear_object (&self->proxy_resolver);
+  if (self->session != NULL)
+    soup_session_abort (self->session);
+  g_clear_object (&self->session);
   g_clear_object (&self->registry);
   g_clear_object (&self->runtime);
   g_clear_object (&self->sink);
@@ -435,8 +396,8 @@ cc_proxy_server_new (CcProxyRegistry  *registry,
                      CcProxyEventSink *sink)
 {
   CcProxyServer *self = g_object_new (CC_PROXY_TYPE_SERVER, NULL);
+  g_autoptr(GProxyResolver) resolver = proxy_resolver_from_environment ();
 
-  self->proxy_resolver = proxy_resolver_from_environment ();
   self->registry = g_object_ref (registry);
   self->runtime = g_object_ref (runtime);
   self->sink = g_object_ref (sink);
@@ -444,6 +405,18 @@ cc_proxy_server_new (CcProxyRegistry  *registry,
   /* No server header: relayed responses keep the upstream's one. */
   self->soup_server = soup_server_new ("server-header", NULL, NULL);
   soup_server_add_handler (self->soup_server, NULL, handle_message, self, NULL);
+
+  /* One session for every request: an upstream connection (and its TLS
+   * session) is reused whichever client connection comes next. Timeouts
+   * are the providers' and clients' business: a thinking model may be
+   * silent for minutes. Bodies are relayed as they are, never decoded,
+   * so compressed answers reach the client as it asked. */
+  self->session = soup_session_new_with_options ("timeout", 0, "idle-timeout", 60,
+                                                 "max-conns", 64, "max-conns-per-host", 32,
+                                                 "proxy-resolver", resolver,
+                                                 NULL);
+  soup_session_remove_feature_by_type (self->session, SOUP_TYPE_CONTENT_DECODER);
+  soup_session_remove_feature_by_type (self->session, SOUP_TYPE_CONTENT_SNIFFER);
 
   return self;
 }
