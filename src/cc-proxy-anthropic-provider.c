@@ -43,20 +43,11 @@ handle_request_async (CcProxyProvider       *provider,
   g_task_return_int (task, CC_PROXY_NOT_HANDLED);
 }
 
-static CcProxyHandled
-handle_request_finish (CcProxyProvider  *provider,
-                       GAsyncResult     *result,
-                       GError          **error)
-{
-  return (CcProxyHandled) g_task_propagate_int (G_TASK (result), error);
-}
-
 static void
 provider_iface_init (CcProxyProviderInterface *iface)
 {
   iface->get_descriptor = get_descriptor;
   iface->handle_request_async = handle_request_async;
-  iface->handle_request_finish = handle_request_finish;
 }
 
 static void

@@ -24,11 +24,24 @@ cc_proxy_provider_real_expects_json_body (CcProxyProvider *self,
   return FALSE;
 }
 
+/* Providers that answer through a GTask returning a CcProxyHandled with
+ * g_task_return_int() need no finish function of their own. */
+static CcProxyHandled
+cc_proxy_provider_real_handle_request_finish (CcProxyProvider  *self,
+                                              GAsyncResult     *result,
+                                              GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), CC_PROXY_NOT_HANDLED);
+
+  return (CcProxyHandled) g_task_propagate_int (G_TASK (result), error);
+}
+
 static void
 cc_proxy_provider_default_init (CcProxyProviderInterface *iface)
 {
   iface->handles_path = cc_proxy_provider_real_handles_path;
   iface->expects_json_body = cc_proxy_provider_real_expects_json_body;
+  iface->handle_request_finish = cc_proxy_provider_real_handle_request_finish;
 }
 
 /**

@@ -221,19 +221,30 @@ cc_proxy_runtime_get_fallback_note (CcProxyRuntime *self)
   return self->fallback_note;
 }
 
-gboolean
-cc_proxy_runtime_set_active_provider (CcProxyRuntime  *self,
-                                      const char      *id,
-                                      GError         **error)
+static CcProxyProvider *
+lookup_provider (CcProxyRuntime  *self,
+                 const char      *id,
+                 GError         **error)
 {
-  if (cc_proxy_registry_lookup (self->registry, id) == NULL)
+  CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry, id);
+
+  if (provider == NULL)
     {
       g_autofree char *known = cc_proxy_registry_dup_known_ids (self->registry);
 
       g_set_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_UNKNOWN_PROVIDER,
                    _("There is no provider “%s”; known providers: %s"), id, known);
-      return FALSE;
     }
+  return provider;
+}
+
+gboolean
+cc_proxy_runtime_set_active_provider (CcProxyRuntime  *self,
+                                      const char      *id,
+                                      GError         **error)
+{
+  if (lookup_provider (self, id, error) == NULL)
+    return FALSE;
 
   g_free (self->active_provider);
   self->active_provider = g_strdup (id);
@@ -247,17 +258,11 @@ lookup_setting (CcProxyRuntime  *self,
                 const char      *key,
                 GError         **error)
 {
-  CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry, provider_id);
+  CcProxyProvider *provider = lookup_provider (self, provider_id, error);
   CcProxySettingDescriptor *setting;
 
   if (provider == NULL)
-    {
-      g_autofree char *known = cc_proxy_registry_dup_known_ids (self->registry);
-
-      g_set_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_UNKNOWN_PROVIDER,
-                   _("There is no provider “%s”; known providers: %s"), provider_id, known);
-      return NULL;
-    }
+    return NULL;
 
   setting = cc_proxy_provider_descriptor_lookup_setting (cc_proxy_provider_get_descriptor (provider), key);
   if (setting == NULL)

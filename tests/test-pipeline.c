@@ -102,6 +102,19 @@ send_ok (Fixture     *fixture,
   return body;
 }
 
+static char *
+send_for_text (Fixture     *fixture,
+               SoupMessage *message,
+               GBytes     **body)
+{
+  g_autoptr(GBytes) answer = send_ok (fixture, message);
+  char *text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+
+  if (body != NULL)
+    *body = g_steal_pointer (&answer);
+  return text;
+}
+
 static void
 use_provider (Fixture    *fixture,
               const char *id)
@@ -427,8 +440,7 @@ test_upstream_cut_mid_stream (Fixture       *fixture,
     g_clear_pointer (&chunks[i], g_free);
   cc_test_upstream_stream (fixture->upstream, "/v1/messages", (const char * const *) chunks, G_MAXUINT, TRUE);
 
-  body = send_ok (fixture, message);
-  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  text = send_for_text (fixture, message, &body);
 
   g_assert_true (g_str_has_prefix (text, chunks[0]));
   g_assert_nonnull (strstr (text, chunks[2]));
@@ -657,8 +669,7 @@ test_provider_error_is_502 (Fixture       *fixture,
   CcProxyEvent *last;
 
   use_provider (fixture, "failing");
-  answer = send_ok (fixture, message);
-  text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  text = send_for_text (fixture, message, &answer);
 
   g_assert_cmpuint (soup_message_get_status (message), ==, 502);
   assert_error_body (answer, "api_error", "The failing provider failed to handle this request");
@@ -698,8 +709,7 @@ test_provider_fails_after_start (Fixture       *fixture,
   g_autofree char *text = NULL;
 
   use_provider (fixture, "healthy");
-  answer = send_ok (fixture, message);
-  text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  text = send_for_text (fixture, message, &answer);
 
   g_assert_cmpuint (soup_message_get_status (message), ==, 200);
   g_assert_cmpstr (text, ==,

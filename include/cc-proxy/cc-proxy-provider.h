@@ -62,7 +62,8 @@ G_DECLARE_INTERFACE (CcProxyProvider, cc_proxy_provider, CC_PROXY, PROVIDER, GOb
  * @handle_request_async: serve one request; answer through the
  *   context's #SoupServerMessage (paused by the core) and unpause it
  * @handle_request_finish: %CC_PROXY_HANDLED, %CC_PROXY_NOT_HANDLED, or
- *   an error that the core turns into a 502
+ *   an error that the core turns into a 502; the default reads a #GTask
+ *   completed with g_task_return_int() or an error
  */
 struct _CcProxyProviderInterface
 {

@@ -284,14 +284,6 @@ handle_request_async (CcProxyProvider       *provider,
 #endif
 }
 
-static CcProxyHandled
-handle_request_finish (CcProxyProvider  *provider,
-                       GAsyncResult     *result,
-                       GError          **error)
-{
-  return (CcProxyHandled) g_task_propagate_int (G_TASK (result), error);
-}
-
 static void
 provider_iface_init (CcProxyProviderInterface *iface)
 {
@@ -300,7 +292,6 @@ provider_iface_init (CcProxyProviderInterface *iface)
   iface->expects_json_body = expects_json_body;
   iface->get_allowed_methods = get_allowed_methods;
   iface->handle_request_async = handle_request_async;
-  iface->handle_request_finish = handle_request_finish;
 }
 
 #if TEST_VARIANT == VARIANT_FACTORY
