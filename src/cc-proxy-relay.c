@@ -42,6 +42,10 @@ typedef struct
   goffset                appended;
   gboolean               server_done;     /* the server message finished */
   GTask                 *waiting;         /* held while paused on a slow client */
+  GTask                 *deferred;        /* held while the client still uploads */
+  gboolean               uploading;       /* the request body is still arriving */
+  gulong                 got_body_id;
+  GError                *send_error;
   char                  *buffer;          /* CHUNK_SIZE bytes */
   GSource               *hangup;          /* watches the client socket */
   gboolean               client_gone;
@@ -57,7 +61,10 @@ relay_free (gpointer data)
 
   g_clear_signal_handler (&relay->finished_id, relay->server_message);
   g_clear_signal_handler (&relay->wrote_id, relay->server_message);
+  g_clear_signal_handler (&relay->got_body_id, relay->server_message);
   g_assert (relay->waiting == NULL);
+  g_assert (relay->deferred == NULL);
+  g_clear_error (&relay->send_error);
   if (relay->hangup != NULL)
     g_source_destroy (relay->hangup);
   g_clear_pointer (&relay->hangup, g_source_unref);
@@ -150,6 +157,7 @@ finish_relay (GTask *task)
 
   g_clear_signal_handler (&relay->finished_id, relay->server_message);
   g_clear_signal_handler (&relay->wrote_id, relay->server_message);
+  g_clear_signal_handler (&relay->got_body_id, relay->server_message);
   if (relay->hangup != NULL)
     g_source_destroy (relay->hangup);
   /* Closing a body that was not read to its end drops the upstream
@@ -168,6 +176,8 @@ client_gone (GTask *task)
   Relay *relay = g_task_get_task_data (task);
   g_autoptr(GTask) waiting = g_steal_pointer (&relay->waiting);
 
+  if (waiting == NULL)
+    waiting = g_steal_pointer (&relay->deferred);
   if (relay->client_gone)
     return;
   relay->client_gone = TRUE;
@@ -393,18 +403,16 @@ read_next (GTask *task)
                              relay->cancellable, on_read, g_object_ref (task));
 }
 
+/* The upstream answered (or failed) and the client's body is all in:
+ * the server message can take a response now. */
 static void
-on_sent (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
+respond (GTask *task)
 {
-  g_autoptr(GTask) task = user_data;
   Relay *relay = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
+  GError *error = relay->send_error;
   SoupMessageHeaders *upstream_headers;
   SoupMessageHeaders *response_headers;
 
-  relay->body = soup_session_send_finish (SOUP_SESSION (source), result, &error);
   if (relay->body == NULL)
     {
       g_autofree char *message = NULL;
@@ -460,6 +468,39 @@ on_sent (GObject      *source,
   read_next (task);
 }
 
+static void
+on_request_complete (SoupServerMessage *message,
+                     GTask             *task)
+{
+  Relay *relay = g_task_get_task_data (task);
+  g_autoptr(GTask) deferred = g_steal_pointer (&relay->deferred);
+
+  relay->uploading = FALSE;
+  g_clear_signal_handler (&relay->got_body_id, relay->server_message);
+  /* Only now: while the body arrives, the socket is readable anyway. */
+  watch_client (task);
+  if (deferred != NULL)
+    respond (deferred);
+}
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Relay *relay = g_task_get_task_data (task);
+
+  relay->body = soup_session_send_finish (SOUP_SESSION (source), result, &relay->send_error);
+
+  /* libsoup answers a message only once its request body is read: an
+   * upstream that answered early waits for the client's last byte. */
+  if (relay->uploading && !relay->client_gone)
+    relay->deferred = g_steal_pointer (&task);
+  else
+    respond (task);
+}
+
 /**
  * cc_proxy_relay_forward_async:
  * @context: the request
@@ -487,6 +528,8 @@ cc_proxy_relay_forward_async (CcProxyRequestContext *context,
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GError) error = NULL;
   GBytes *body = cc_proxy_request_context_get_body (context);
+  GInputStream *body_stream;
+  goffset body_length;
   Relay *relay;
 
   g_task_set_source_tag (task, cc_proxy_relay_forward_async);
@@ -514,13 +557,27 @@ cc_proxy_relay_forward_async (CcProxyRequestContext *context,
 
   copy_headers (soup_server_message_get_request_headers (server_message),
                 soup_message_get_request_headers (relay->upstream));
-  if (body != NULL && g_bytes_get_size (body) > 0)
+  body_stream = cc_proxy_request_context_get_body_stream (context, &body_length);
+  if (body_stream != NULL)
+    soup_message_set_request_body (relay->upstream, NULL, body_stream, body_length);
+  else if (body != NULL && g_bytes_get_size (body) > 0)
     soup_message_set_request_body_from_bytes (relay->upstream, NULL, body);
 
   soup_message_body_set_accumulate (soup_server_message_get_response_body (server_message), FALSE);
   relay->finished_id = g_signal_connect (server_message, "finished", G_CALLBACK (on_client_finished), task);
-  soup_server_message_pause (server_message);
-  watch_client (task);
+  if (body_stream != NULL)
+    {
+      /* Pausing now would stop the server reading the body we forward;
+       * the server handler pauses the message once the body is in. */
+      relay->uploading = TRUE;
+      relay->got_body_id = g_signal_connect_after (server_message, "got-body",
+                                                   G_CALLBACK (on_request_complete), task);
+    }
+  else
+    {
+      soup_server_message_pause (server_message);
+      watch_client (task);
+    }
 
   soup_session_send_async (cc_proxy_request_context_get_session (context), relay->upstream,
                            G_PRIORITY_DEFAULT, relay->cancellable, on_sent, g_object_ref (task));

@@ -18,6 +18,11 @@ CcProxyRequestContext *cc_proxy_request_context_new           (SoupServerMessage
 void                   cc_proxy_request_context_set_body      (CcProxyRequestContext *self,
                                                                GBytes                *body,
                                                                JsonNode              *json_body);
+void                   cc_proxy_request_context_set_body_stream (CcProxyRequestContext *self,
+                                                                 GInputStream          *stream,
+                                                                 goffset                length);
+GInputStream          *cc_proxy_request_context_get_body_stream (CcProxyRequestContext *self,
+                                                                 goffset               *length);
 gboolean               cc_proxy_request_context_is_observed   (CcProxyRequestContext *self);
 void                   cc_proxy_request_context_claim_terminal (CcProxyRequestContext *self);
 void                   cc_proxy_request_context_emit_request  (CcProxyRequestContext *self);

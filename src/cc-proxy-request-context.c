@@ -23,6 +23,8 @@ struct _CcProxyRequestContext
   CcProxyEventSink   *sink;
   GBytes             *body;
   JsonNode           *json_body;
+  GInputStream       *body_stream;   /* while the body is still arriving */
+  goffset             body_length;
   gint64              start_time;
   guint               sequence;
   gboolean            headers_sent;
@@ -49,6 +51,7 @@ cc_proxy_request_context_finalize (GObject *object)
   g_clear_object (&self->sink);
   g_clear_pointer (&self->body, g_bytes_unref);
   g_clear_pointer (&self->json_body, json_node_unref);
+  g_clear_object (&self->body_stream);
 
   G_OBJECT_CLASS (cc_proxy_request_context_parent_class)->finalize (object);
 }
@@ -127,6 +130,26 @@ cc_proxy_request_context_set_body (CcProxyRequestContext *self,
   g_clear_pointer (&self->json_body, json_node_unref);
   self->body = body ? g_bytes_ref (body) : NULL;
   self->json_body = json_body ? json_node_ref (json_body) : NULL;
+}
+
+/* A body forwarded while it arrives; @length is -1 when unknown. The
+ * stream is dropped once the whole body is in (set_body). */
+void
+cc_proxy_request_context_set_body_stream (CcProxyRequestContext *self,
+                                          GInputStream          *stream,
+                                          goffset                length)
+{
+  g_set_object (&self->body_stream, stream);
+  self->body_length = length;
+}
+
+GInputStream *
+cc_proxy_request_context_get_body_stream (CcProxyRequestContext *self,
+                                          goffset               *length)
+{
+  if (length != NULL)
+    *length = self->body_length;
+  return self->body_stream;
 }
 
 const char *

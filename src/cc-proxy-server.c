@@ -10,6 +10,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "cc-proxy-body-stream.h"
 #include "cc-proxy-relay.h"
 #include "cc-proxy-request-context-private.h"
 #include "cc-proxy-server.h"
@@ -255,6 +256,88 @@ proxy_resolver_from_environment (void)
   return resolver;
 }
 
+#define STREAMING_KEY "cc-proxy-streaming"
+
+static void
+on_request_chunk (SoupServerMessage *message,
+                  GBytes            *chunk,
+                  CcProxyBodyStream *stream)
+{
+  cc_proxy_body_stream_push (stream, chunk);
+}
+
+static void
+on_request_body (SoupServerMessage     *message,
+                 CcProxyRequestContext *context)
+{
+  GInputStream *stream = cc_proxy_request_context_get_body_stream (context, NULL);
+  g_autoptr(GBytes) body = NULL;
+
+  cc_proxy_body_stream_end (CC_PROXY_BODY_STREAM (stream));
+  /* The body was kept only when someone watches the traffic. */
+  body = soup_message_body_flatten (soup_server_message_get_request_body (message));
+  cc_proxy_request_context_set_body (context, body, NULL);
+  cc_proxy_request_context_emit_request (context);
+}
+
+static void
+on_upload_finished (SoupServerMessage     *message,
+                    CcProxyRequestContext *context)
+{
+  GInputStream *stream = cc_proxy_request_context_get_body_stream (context, NULL);
+  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                                 _("The client closed the connection while sending the request body"));
+
+  /* A no-op once the body was complete. */
+  cc_proxy_body_stream_fail (CC_PROXY_BODY_STREAM (stream), error);
+}
+
+/* Requests with a body that take the default path are forwarded as
+ * soon as their headers are in, and their body as it arrives. Requests
+ * a provider serves, or that will be refused, wait for the whole body
+ * in handle_message(). */
+static void
+handle_early (SoupServer        *soup_server,
+              SoupServerMessage *message,
+              const char        *unused_path,
+              GHashTable        *unused_query,
+              gpointer           user_data)
+{
+  CcProxyServer *self = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (message);
+  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+  GUri *uri = soup_server_message_get_uri (message);
+  CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
+  CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry, cc_proxy_snapshot_get_active_provider (snapshot));
+  const char *base_url = cc_proxy_snapshot_get_value (snapshot, CC_PROXY_BUILTIN_PROVIDER_ID, "base-url");
+  g_autoptr(CcProxyRequestContext) context = NULL;
+  g_autoptr(CcProxyBodyStream) stream = NULL;
+
+  if (encoding == SOUP_ENCODING_NONE ||
+      (encoding == SOUP_ENCODING_CONTENT_LENGTH && soup_message_headers_get_content_length (headers) == 0))
+    return;
+  if (check_origin (message) != NULL || base_url == NULL || base_url[0] == '\0')
+    return;
+  if (provider != NULL && cc_proxy_provider_handles_path (provider, g_uri_get_path (uri)))
+    return;
+
+  context = cc_proxy_request_context_new (message, g_uri_get_path (uri), g_uri_get_query (uri),
+                                          snapshot, self->session, self->sink);
+  stream = cc_proxy_body_stream_new ();
+  cc_proxy_request_context_set_body_stream (context, G_INPUT_STREAM (stream),
+                                            encoding == SOUP_ENCODING_CONTENT_LENGTH
+                                              ? soup_message_headers_get_content_length (headers) : -1);
+  if (!cc_proxy_request_context_is_observed (context))
+    soup_message_body_set_accumulate (soup_server_message_get_request_body (message), FALSE);
+
+  g_signal_connect_object (message, "got-chunk", G_CALLBACK (on_request_chunk), stream, 0);
+  g_signal_connect_object (message, "got-body", G_CALLBACK (on_request_body), context, 0);
+  g_signal_connect_object (message, "finished", G_CALLBACK (on_upload_finished), context, 0);
+  g_object_set_data_full (G_OBJECT (message), STREAMING_KEY, g_object_ref (context), g_object_unref);
+
+  forward (self, context);
+}
+
 static void
 handle_message (SoupServer        *soup_server,
                 SoupServerMessage *message,
@@ -271,6 +354,15 @@ handle_message (SoupServer        *soup_server,
   CcProxyProvider *provider;
   const char *path = g_uri_get_path (uri);
   const char *refusal;
+
+  /* Forwarded since its headers arrived: hold the answer until the
+   * upstream's comes. */
+  if (g_object_get_data (G_OBJECT (message), STREAMING_KEY) != NULL)
+    {
+      if (soup_server_message_get_status (message) == SOUP_STATUS_NONE)
+        soup_server_message_pause (message);
+      return;
+    }
 
   context = cc_proxy_request_context_new (message, path, g_uri_get_query (uri),
                                           snapshot, self->session, self->sink);
@@ -404,6 +496,7 @@ cc_proxy_server_new (CcProxyRegistry  *registry,
 
   /* No server header: relayed responses keep the upstream's one. */
   self->soup_server = soup_server_new ("server-header", NULL, NULL);
+  soup_server_add_early_handler (self->soup_server, NULL, handle_early, self, NULL);
   soup_server_add_handler (self->soup_server, NULL, handle_message, self, NULL);
 
   /* One session for every request: an upstream connection (and its TLS

@@ -44,6 +44,7 @@ struct _CcTestUpstream
   GPtrArray  *held;       /* Stream waiting for release */
   guint       n_aborted;  /* streams whose client left before the end */
   GHashTable *ports;      /* client ports seen: one per connection */
+  gsize       received;   /* request body bytes, counted as they arrive */
 };
 
 G_DEFINE_FINAL_TYPE (CcTestUpstream, cc_test_upstream, G_TYPE_OBJECT)
@@ -261,6 +262,24 @@ handle (SoupServer        *server,
 }
 
 static void
+on_request_chunk (SoupServerMessage *message,
+                  GBytes            *chunk,
+                  CcTestUpstream    *self)
+{
+  self->received += g_bytes_get_size (chunk);
+}
+
+static void
+handle_early (SoupServer        *server,
+              SoupServerMessage *message,
+              const char        *path,
+              GHashTable        *query,
+              gpointer           user_data)
+{
+  g_signal_connect (message, "got-chunk", G_CALLBACK (on_request_chunk), user_data);
+}
+
+static void
 cc_test_upstream_finalize (GObject *object)
 {
   CcTestUpstream *self = (CcTestUpstream *) object;
@@ -300,6 +319,7 @@ cc_test_upstream_new (void)
   GSList *uris;
 
   self->server = soup_server_new ("server-header", "cc-test-upstream", NULL);
+  soup_server_add_early_handler (self->server, NULL, handle_early, self, NULL);
   soup_server_add_handler (self->server, NULL, handle, self, NULL);
   soup_server_listen (self->server, address, 0, &error);
   g_assert_no_error (error);
@@ -406,4 +426,12 @@ guint
 cc_test_upstream_get_n_connections (CcTestUpstream *self)
 {
   return g_hash_table_size (self->ports);
+}
+
+/* Request body bytes received so far, across requests, counted as each
+ * chunk arrives (before the handler sees the whole body). */
+gsize
+cc_test_upstream_get_n_received (CcTestUpstream *self)
+{
+  return self->received;
 }

@@ -44,5 +44,6 @@ void                   cc_test_upstream_release        (CcTestUpstream      *sel
 guint                  cc_test_upstream_get_n_held     (CcTestUpstream      *self);
 guint                  cc_test_upstream_get_n_aborted  (CcTestUpstream      *self);
 guint                  cc_test_upstream_get_n_connections (CcTestUpstream   *self);
+gsize                  cc_test_upstream_get_n_received (CcTestUpstream      *self);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "cc-proxy-body-stream.h"
 #include "cc-proxy-server.h"
 #include "cc-test-upstream.h"
 #include "cc-test-util.h"
@@ -474,6 +475,111 @@ test_large_body_round_trip (Fixture       *fixture,
   g_assert_true (g_bytes_equal (answer, body));
 }
 
+typedef struct
+{
+  GBytes   *body;
+  gboolean  done;
+} Pending;
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Pending *pending = user_data;
+  g_autoptr(GError) error = NULL;
+
+  pending->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_assert_no_error (error);
+  pending->done = TRUE;
+}
+
+static gboolean
+pending_done (gpointer user_data)
+{
+  return ((Pending *) user_data)->done;
+}
+
+typedef struct
+{
+  CcTestUpstream *upstream;
+  gsize           bytes;
+} Received;
+
+static gboolean
+upstream_received (gpointer user_data)
+{
+  Received *wanted = user_data;
+
+  return cc_test_upstream_get_n_received (wanted->upstream) >= wanted->bytes;
+}
+
+/* The first half of an upload reaches the upstream while the client
+ * still holds back the second half. */
+static void
+test_request_body_streams (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  gsize half = 256 * 1024;
+  g_autoptr(CcProxyBodyStream) upload = cc_proxy_body_stream_new ();
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/echo");
+  g_autoptr(GByteArray) sent = g_byte_array_new ();
+  g_autoptr(GBytes) first = NULL;
+  g_autoptr(GBytes) second = NULL;
+  Pending pending = { NULL, FALSE };
+  Received wanted = { fixture->upstream, half };
+
+  for (gsize i = 0; i < 2 * half; i++)
+    g_byte_array_append (sent, (const guint8 *) &"abcdefghijklmnopqrstuvwxyz"[i % 26], 1);
+  first = g_bytes_new (sent->data, half);
+  second = g_bytes_new (sent->data + half, half);
+
+  cc_proxy_body_stream_push (upload, first);
+  soup_message_set_request_body (message, "application/octet-stream", G_INPUT_STREAM (upload), -1);
+  soup_session_send_and_read_async (fixture->client, message, G_PRIORITY_DEFAULT, NULL, on_sent, &pending);
+
+  cc_test_wait_for (upstream_received, &wanted);
+  g_assert_false (pending.done);
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 0);
+
+  cc_proxy_body_stream_push (upload, second);
+  cc_proxy_body_stream_end (upload);
+  cc_test_wait_for (pending_done, &pending);
+
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  g_assert_cmpmem (g_bytes_get_data (pending.body, NULL), g_bytes_get_size (pending.body), sent->data, sent->len);
+  g_bytes_unref (pending.body);
+}
+
+static void
+test_client_gone_mid_upload (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  g_autoptr(CcProxyBodyStream) upload = cc_proxy_body_stream_new ();
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/echo");
+  g_autoptr(GBytes) first = g_bytes_new_take (g_malloc0 (65536), 65536);
+  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "client gave up");
+  CcProxyEvent *last;
+  Received wanted = { fixture->upstream, 65536 };
+
+  /* A declared length: libsoup takes a chunked upload cut at a chunk
+   * boundary for a complete one, on the server side as on the client. */
+  cc_proxy_body_stream_push (upload, first);
+  soup_message_set_request_body (message, "application/octet-stream", G_INPUT_STREAM (upload), 2 * 65536);
+  soup_session_send_async (fixture->client, message, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  cc_test_wait_for (upstream_received, &wanted);
+
+  /* The client dies with half its body sent. */
+  cc_proxy_body_stream_fail (upload, error);
+  soup_session_abort (fixture->client);
+
+  cc_test_wait_for (last_event_is_terminal, fixture);
+  last = g_ptr_array_index (fixture->events, fixture->events->len - 1);
+  g_assert_cmpint (last->kind, ==, CC_PROXY_EVENT_PROXY_ERROR);
+  /* The upstream never saw a complete request. */
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 0);
+}
+
 static void
 test_keep_alive_upstream (Fixture       *fixture,
                           gconstpointer  user_data)
@@ -737,31 +843,6 @@ test_not_handled_after_start_is_a_bug (Fixture       *fixture,
                    "The healthy provider answered “not handled” after it had started the response");
 }
 
-typedef struct
-{
-  GBytes   *body;
-  gboolean  done;
-} Pending;
-
-static void
-on_sent (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Pending *pending = user_data;
-  g_autoptr(GError) error = NULL;
-
-  pending->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
-  g_assert_no_error (error);
-  pending->done = TRUE;
-}
-
-static gboolean
-pending_done (gpointer user_data)
-{
-  return ((Pending *) user_data)->done;
-}
-
 static gboolean
 upstream_is_holding (gpointer user_data)
 {
@@ -906,6 +987,8 @@ main (int   argc,
   ADD ("forward/client-disconnect-cancels-upstream", test_client_disconnect_cancels_upstream);
   ADD ("forward/upstream-cut-mid-stream", test_upstream_cut_mid_stream);
   ADD ("forward/large-body", test_large_body_round_trip);
+  ADD ("forward/request-body-streams", test_request_body_streams);
+  ADD ("forward/client-gone-mid-upload", test_client_gone_mid_upload);
   ADD ("forward/keep-alive", test_keep_alive_upstream);
   ADD ("forward/no-base-url", test_no_base_url);
   ADD ("guard/web-origin-refused", test_web_origin_refused);
