@@ -253,8 +253,13 @@ load_module (CcProxyRegistry   *self,
     }
 
   if (added == 0)
-    cc_proxy_registry_record_error (self, name,
-                                    _("the module registered no provider on the “" CC_PROXY_PROVIDER_EXTENSION_POINT_NAME "” extension point"));
+    {
+      cc_proxy_registry_record_error (self, name,
+                                      _("the module registered no provider on the “" CC_PROXY_PROVIDER_EXTENSION_POINT_NAME "” extension point"));
+      /* With no type registered, nothing else holds the module. */
+      g_type_module_unuse (G_TYPE_MODULE (module));
+      g_object_unref (module);
+    }
 }
 
 static int

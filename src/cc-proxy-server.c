@@ -290,12 +290,18 @@ on_upload_finished (SoupServerMessage     *message,
 
   /* A no-op once the body was complete. */
   cc_proxy_body_stream_fail (CC_PROXY_BODY_STREAM (stream), error);
+  /* The message held the context, which holds the message. */
+  g_object_set_data (G_OBJECT (message), STREAMING_KEY, NULL);
 }
 
-/* Requests with a body that take the default path are forwarded as
- * soon as their headers are in, and their body as it arrives. Requests
- * a provider serves, or that will be refused, wait for the whole body
- * in handle_message(). */
+/* Bodies up to this size arrive in a read or two: forwarding them whole
+ * is cheaper than streaming them, and no slower to the upstream. */
+#define STREAM_BODY_THRESHOLD (64 * 1024)
+
+/* Large or chunked request bodies on the default path are forwarded as
+ * soon as their headers are in, and the body as it arrives. Requests a
+ * provider serves, or that will be refused, wait for the whole body in
+ * handle_message(). */
 static void
 handle_early (SoupServer        *soup_server,
               SoupServerMessage *message,
@@ -314,7 +320,8 @@ handle_early (SoupServer        *soup_server,
   g_autoptr(CcProxyBodyStream) stream = NULL;
 
   if (encoding == SOUP_ENCODING_NONE ||
-      (encoding == SOUP_ENCODING_CONTENT_LENGTH && soup_message_headers_get_content_length (headers) == 0))
+      (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
+       soup_message_headers_get_content_length (headers) <= STREAM_BODY_THRESHOLD))
     return;
   if (check_origin (message) != NULL || base_url == NULL || base_url[0] == '\0')
     return;
@@ -579,7 +586,9 @@ cc_proxy_server_listen (CcProxyServer  *self,
                         GError        **error)
 {
   g_autoptr(GSocketAddress) socket_address = parse_address (address, error);
-  GSList *uris;
+  g_autoptr(GSocketAddress) local = NULL;
+  g_autofree char *host = NULL;
+  GSList *listeners;
 
   if (socket_address == NULL)
     return FALSE;
@@ -587,13 +596,17 @@ cc_proxy_server_listen (CcProxyServer  *self,
   if (!soup_server_listen (self->soup_server, socket_address, 0, error))
     return FALSE;
 
-  uris = soup_server_get_uris (self->soup_server);
+  /* The address we got, port 0 resolved. (Not soup_server_get_uris():
+   * in libsoup 3.2 it leaks a socket address per call.) */
+  listeners = soup_server_get_listeners (self->soup_server);
+  local = g_socket_get_local_address (listeners->data, error);
+  g_slist_free (listeners);
+  if (local == NULL)
+    return FALSE;
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
   g_free (self->url);
-  self->url = g_uri_to_string_partial (uris->data, G_URI_HIDE_PASSWORD);
-  /* GUri renders the root path as "/": drop it for ANTHROPIC_BASE_URL. */
-  if (g_str_has_suffix (self->url, "/"))
-    self->url[strlen (self->url) - 1] = '\0';
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  self->url = g_strdup_printf (strchr (host, ':') ? "http://[%s]:%u" : "http://%s:%u",
+                               host, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
   return TRUE;
 }
 

@@ -164,3 +164,22 @@ cc_test_error_type (GBytes  *body,
     *message = g_strdup (json_object_get_string_member (inner, "message"));
   return g_strdup (json_object_get_string_member (inner, "type"));
 }
+
+static gboolean
+on_drained (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main context for @ms milliseconds: closed connections need a
+ * few iterations to be seen and released before their server goes. */
+void
+cc_test_drain (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, on_drained, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}

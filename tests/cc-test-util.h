@@ -22,6 +22,7 @@ void         cc_test_read_to_end      (GInputStream *stream,
                                        GString      *into);
 void         cc_test_wait_for         (gboolean    (*done) (gpointer user_data),
                                        gpointer      user_data);
+void         cc_test_drain            (guint         ms);
 char        *cc_test_error_type       (GBytes       *body,
                                        char        **message);
 

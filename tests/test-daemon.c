@@ -124,6 +124,10 @@ daemon_stop (Daemon *daemon)
   g_subprocess_send_signal (daemon->process, SIGTERM);
   g_subprocess_wait_async (daemon->process, NULL, on_exited, daemon);
   cc_test_wait_for (daemon_exited, daemon);
+  /* Let the last lines (a sanitizer report, say) arrive before judging. */
+  cc_test_drain (100);
+  if (!g_subprocess_get_if_exited (daemon->process) || g_subprocess_get_exit_status (daemon->process) != 0)
+    g_test_message ("cc-proxyd stderr:\n%s", daemon->err_text->str);
   g_assert_true (g_subprocess_get_if_exited (daemon->process));
   g_assert_cmpint (g_subprocess_get_exit_status (daemon->process), ==, 0);
 
