@@ -258,6 +258,18 @@ proxy_resolver_from_environment (void)
 
 #define STREAMING_KEY "cc-proxy-streaming"
 
+/* The one routing decision: the active provider when it serves @path,
+ * else NULL for the default path. Both handlers must agree on it. */
+static CcProxyProvider *
+route (CcProxyServer   *self,
+       CcProxySnapshot *snapshot,
+       const char      *path)
+{
+  CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry, cc_proxy_snapshot_get_active_provider (snapshot));
+
+  return (provider != NULL && cc_proxy_provider_handles_path (provider, path)) ? provider : NULL;
+}
+
 static void
 on_request_chunk (SoupServerMessage *message,
                   GBytes            *chunk,
@@ -314,7 +326,6 @@ handle_early (SoupServer        *soup_server,
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
   GUri *uri = soup_server_message_get_uri (message);
   CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
-  CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry, cc_proxy_snapshot_get_active_provider (snapshot));
   const char *base_url = cc_proxy_snapshot_get_value (snapshot, CC_PROXY_BUILTIN_PROVIDER_ID, "base-url");
   g_autoptr(CcProxyRequestContext) context = NULL;
   g_autoptr(CcProxyBodyStream) stream = NULL;
@@ -325,7 +336,7 @@ handle_early (SoupServer        *soup_server,
     return;
   if (check_origin (message) != NULL || base_url == NULL || base_url[0] == '\0')
     return;
-  if (provider != NULL && cc_proxy_provider_handles_path (provider, g_uri_get_path (uri)))
+  if (route (self, snapshot, g_uri_get_path (uri)) != NULL)
     return;
 
   context = cc_proxy_request_context_new (message, g_uri_get_path (uri), g_uri_get_query (uri),
@@ -384,8 +395,8 @@ handle_message (SoupServer        *soup_server,
       return;
     }
 
-  provider = cc_proxy_registry_lookup (self->registry, cc_proxy_snapshot_get_active_provider (snapshot));
-  if (provider == NULL || !cc_proxy_provider_handles_path (provider, path))
+  provider = route (self, snapshot, path);
+  if (provider == NULL)
     {
       cc_proxy_request_context_set_body (context, body, NULL);
       cc_proxy_request_context_emit_request (context);
