@@ -31,23 +31,9 @@ get_descriptor (CcProxyProvider *provider)
 }
 
 static void
-handle_request_async (CcProxyProvider       *provider,
-                      CcProxyRequestContext *context,
-                      GCancellable          *cancellable,
-                      GAsyncReadyCallback    callback,
-                      gpointer               user_data)
-{
-  g_autoptr(GTask) task = g_task_new (provider, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, handle_request_async);
-  g_task_return_int (task, CC_PROXY_NOT_HANDLED);
-}
-
-static void
 provider_iface_init (CcProxyProviderInterface *iface)
 {
   iface->get_descriptor = get_descriptor;
-  iface->handle_request_async = handle_request_async;
 }
 
 static void

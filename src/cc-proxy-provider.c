@@ -24,6 +24,21 @@ cc_proxy_provider_real_expects_json_body (CcProxyProvider *self,
   return FALSE;
 }
 
+/* A provider that serves no path is never asked; should it be, it
+ * hands the request back to the core. */
+static void
+cc_proxy_provider_real_handle_request_async (CcProxyProvider       *self,
+                                             CcProxyRequestContext *context,
+                                             GCancellable          *cancellable,
+                                             GAsyncReadyCallback    callback,
+                                             gpointer               user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, cc_proxy_provider_real_handle_request_async);
+  g_task_return_int (task, CC_PROXY_NOT_HANDLED);
+}
+
 /* Providers that answer through a GTask returning a CcProxyHandled with
  * g_task_return_int() need no finish function of their own. */
 static CcProxyHandled
@@ -41,6 +56,7 @@ cc_proxy_provider_default_init (CcProxyProviderInterface *iface)
 {
   iface->handles_path = cc_proxy_provider_real_handles_path;
   iface->expects_json_body = cc_proxy_provider_real_expects_json_body;
+  iface->handle_request_async = cc_proxy_provider_real_handle_request_async;
   iface->handle_request_finish = cc_proxy_provider_real_handle_request_finish;
 }
 

@@ -11,6 +11,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cc-proxy-body-stream.h"
+#include "cc-proxy-event-private.h"
 #include "cc-proxy-relay.h"
 #include "cc-proxy-request-context-private.h"
 #include "cc-proxy-server.h"
@@ -132,9 +133,12 @@ on_provider_done (GObject      *source,
   if (error != NULL)
     {
       g_autofree char *message = g_strdup_printf (_("The %s provider failed to handle this request"), id);
+      g_autofree char *details = cc_proxy_redact_string (error->message,
+                                                         cc_proxy_snapshot_get_secret_values (cc_proxy_request_context_get_snapshot (dispatch->context)));
 
-      /* The details go to the debug log only: they may hold internals. */
-      g_debug ("Provider %s failed: %s", id, error->message);
+      /* The details go to the debug log only: they may hold internals
+       * (but never a secret). */
+      g_debug ("Provider %s failed: %s", id, details);
       if (cc_proxy_request_context_has_response_started (dispatch->context))
         cc_proxy_request_context_respond_error (dispatch->context, SOUP_STATUS_BAD_GATEWAY, "api_error", message);
       else

@@ -60,7 +60,8 @@ G_DECLARE_INTERFACE (CcProxyProvider, cc_proxy_provider, CC_PROXY, PROVIDER, GOb
  * @get_allowed_methods: optional; the methods a handled path accepts,
  *   as an `Allow` header value ("POST"), or %NULL for any
  * @handle_request_async: serve one request; answer through the
- *   context's #SoupServerMessage (paused by the core) and unpause it
+ *   context's #SoupServerMessage (paused by the core) and unpause it;
+ *   the default answers %CC_PROXY_NOT_HANDLED
  * @handle_request_finish: %CC_PROXY_HANDLED, %CC_PROXY_NOT_HANDLED, or
  *   an error that the core turns into a 502; the default reads a #GTask
  *   completed with g_task_return_int() or an error
