@@ -210,10 +210,10 @@ instantiate (GType    type,
 }
 
 static void
-load_module (CcProxyRegistry   *self,
-             GIOExtensionPoint *point,
-             const char        *directory,
-             const char        *name)
+load_module_from (CcProxyRegistry   *self,
+                  GIOExtensionPoint *point,
+                  const char        *directory,
+                  const char        *name)
 {
   g_autofree char *path = g_build_filename (directory, name, NULL);
   g_autoptr(GHashTable) before = NULL;
@@ -301,7 +301,23 @@ cc_proxy_registry_load_modules (CcProxyRegistry *self,
   g_ptr_array_sort (names, compare_names);
 
   for (guint i = 0; i < names->len; i++)
-    load_module (self, point, directory, g_ptr_array_index (names, i));
+    load_module_from (self, point, directory, g_ptr_array_index (names, i));
+}
+
+/**
+ * cc_proxy_registry_load_module:
+ * @self: a registry
+ * @directory: where the module is
+ * @name: its file name
+ *
+ * Loads one module, with the same checks as a directory scan.
+ */
+void
+cc_proxy_registry_load_module (CcProxyRegistry *self,
+                               const char      *directory,
+                               const char      *name)
+{
+  load_module_from (self, ensure_extension_point (), directory, name);
 }
 
 /**

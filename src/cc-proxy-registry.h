@@ -28,6 +28,9 @@ G_DECLARE_FINAL_TYPE (CcProxyRegistry, cc_proxy_registry, CC_PROXY, REGISTRY, GO
 CcProxyRegistry *cc_proxy_registry_new              (void);
 void             cc_proxy_registry_load_modules     (CcProxyRegistry *self,
                                                      const char      *directory);
+void             cc_proxy_registry_load_module      (CcProxyRegistry *self,
+                                                     const char      *directory,
+                                                     const char      *name);
 CcProxyProvider *cc_proxy_registry_lookup           (CcProxyRegistry *self,
                                                      const char      *id);
 GPtrArray       *cc_proxy_registry_get_providers    (CcProxyRegistry *self);

@@ -4,6 +4,12 @@
  * names (first one set wins), the stored value, the descriptor default.
  * Environment values live in memory only; they are never stored.
  *
+ * Stored values live in GSettings: org.ccproxy.Proxy for the active
+ * provider, one schema per provider (generated from its descriptor) for
+ * its settings. Secret settings have no GSettings key; until the keyring
+ * backs them they are kept in memory, as is everything when no schema is
+ * installed. A change made with `gsettings set` rebuilds the snapshot.
+ *
  * Every change builds a whole new snapshot and swaps it in; requests
  * hold a reference to the one they started with. All of this runs on
  * the main context, so the swap needs no lock.
@@ -17,6 +23,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cc-proxy-runtime.h"
+#include "cc-proxy-schema.h"
 #include "cc-proxy-snapshot-private.h"
 
 #define PROVIDER_ENV "CC_PROXY_PROVIDER"
@@ -27,8 +34,11 @@ struct _CcProxyRuntime
 
   CcProxyRegistry *registry;
   GStrv            environment;
-  char            *active_provider;  /* stored choice, NULL = default */
-  GHashTable      *stored;           /* "provider/key" → normalised value */
+  GSettings       *core;             /* NULL without installed schemas */
+  GHashTable      *provider_settings; /* provider id → GSettings */
+  char            *active_provider;  /* stored choice without GSettings */
+  GHashTable      *stored;           /* "provider/key" → normalised value,
+                                        for what GSettings does not hold */
   CcProxySnapshot *snapshot;
   char            *fallback_note;
 };
@@ -49,6 +59,10 @@ cc_proxy_runtime_finalize (GObject *object)
 {
   CcProxyRuntime *self = (CcProxyRuntime *) object;
 
+  if (self->core != NULL)
+    g_signal_handlers_disconnect_by_data (self->core, self);
+  g_clear_object (&self->core);
+  g_clear_pointer (&self->provider_settings, g_hash_table_unref);
   g_clear_object (&self->registry);
   g_strfreev (self->environment);
   g_free (self->active_provider);
@@ -75,9 +89,56 @@ cc_proxy_runtime_class_init (CcProxyRuntimeClass *klass)
 }
 
 static void
+disconnect_and_unref (gpointer data)
+{
+  g_signal_handlers_disconnect_matched (data, G_SIGNAL_MATCH_ID, g_signal_lookup ("changed", G_TYPE_SETTINGS),
+                                        0, NULL, NULL, NULL);
+  g_object_unref (data);
+}
+
+static void
 cc_proxy_runtime_init (CcProxyRuntime *self)
 {
   self->stored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->provider_settings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, disconnect_and_unref);
+}
+
+/* The GSettings key behind a setting, if there is one. */
+static GSettings *
+settings_for (CcProxyRuntime           *self,
+              const char               *provider_id,
+              CcProxySettingDescriptor *setting)
+{
+  GSettings *settings;
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (cc_proxy_setting_descriptor_is_secret (setting))
+    return NULL;
+  settings = g_hash_table_lookup (self->provider_settings, provider_id);
+  if (settings == NULL)
+    return NULL;
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  return g_settings_schema_has_key (schema, cc_proxy_setting_descriptor_get_key (setting)) ? settings : NULL;
+}
+
+static char *
+stored_value (CcProxyRuntime           *self,
+              const char               *provider_id,
+              CcProxySettingDescriptor *setting)
+{
+  GSettings *settings = settings_for (self, provider_id, setting);
+  const char *key = cc_proxy_setting_descriptor_get_key (setting);
+  g_autofree char *full = NULL;
+
+  if (settings != NULL)
+    {
+      if (cc_proxy_setting_descriptor_get_kind (setting) == CC_PROXY_SETTING_KIND_BOOL)
+        return g_strdup (g_settings_get_boolean (settings, key) ? "true" : "false");
+      return g_settings_get_string (settings, key);
+    }
+
+  full = g_strconcat (provider_id, "/", key, NULL);
+  return g_strdup (g_hash_table_lookup (self->stored, full));
 }
 
 static const char *
@@ -134,6 +195,25 @@ resolve_active_provider (CcProxyRuntime *self)
       return CC_PROXY_BUILTIN_PROVIDER_ID;
     }
 
+  if (self->core != NULL)
+    {
+      g_autofree char *stored = g_settings_get_string (self->core, "active-provider");
+
+      if (cc_proxy_registry_lookup (self->registry, stored) != NULL)
+        {
+          g_free (self->active_provider);
+          self->active_provider = g_steal_pointer (&stored);
+        }
+      else if (g_strcmp0 (stored, self->active_provider) != 0)
+        {
+          g_autofree char *known = cc_proxy_registry_dup_known_ids (self->registry);
+
+          /* Set behind our back (gsettings set): refuse it, keep serving. */
+          g_message (_("Ignoring active-provider “%s” from GSettings: there is no such provider (known: %s)"),
+                     stored, known);
+        }
+    }
+
   if (self->active_provider != NULL && cc_proxy_registry_lookup (self->registry, self->active_provider))
     return self->active_provider;
 
@@ -156,12 +236,10 @@ rebuild (CcProxyRuntime *self)
         {
           CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, j);
           const char *key = cc_proxy_setting_descriptor_get_key (setting);
-          g_autofree char *full = g_strconcat (id, "/", key, NULL);
           g_autofree char *from_env = value_from_environment (self, id, setting);
-          const char *value = from_env;
+          g_autofree char *stored = from_env ? NULL : stored_value (self, id, setting);
+          const char *value = from_env ? from_env : stored;
 
-          if (value == NULL)
-            value = g_hash_table_lookup (self->stored, full);
           if (value == NULL)
             value = cc_proxy_setting_descriptor_get_default (setting);
 
@@ -179,22 +257,96 @@ rebuild (CcProxyRuntime *self)
   g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
 }
 
+static void
+on_settings_changed (GSettings      *settings,
+                     const char     *key,
+                     CcProxyRuntime *self)
+{
+  rebuild (self);
+}
+
+static GSettings *
+open_settings (CcProxyRuntime   *self,
+               const char       *schema_id,
+               GSettingsBackend *backend)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, schema_id, TRUE) : NULL;
+  GSettings *settings;
+
+  if (schema == NULL)
+    {
+      g_debug ("No schema %s installed: its values are kept in memory", schema_id);
+      return NULL;
+    }
+  settings = g_settings_new_full (schema, backend, NULL);
+  g_signal_connect (settings, "changed", G_CALLBACK (on_settings_changed), self);
+  return settings;
+}
+
 /**
- * cc_proxy_runtime_new:
+ * cc_proxy_runtime_new_full:
  * @registry: the providers
  * @environment: (nullable) (array zero-terminated=1): the environment to
  *   read overrides from; %NULL for the process environment
+ * @backend: (nullable): where settings are stored; %NULL for the default
  */
+CcProxyRuntime *
+cc_proxy_runtime_new_full (CcProxyRegistry    *registry,
+                           const char * const *environment,
+                           GSettingsBackend   *backend)
+{
+  CcProxyRuntime *self = g_object_new (CC_PROXY_TYPE_RUNTIME, NULL);
+  GPtrArray *providers = cc_proxy_registry_get_providers (registry);
+
+  self->registry = g_object_ref (registry);
+  self->environment = environment ? g_strdupv ((char **) environment) : g_get_environ ();
+  self->core = open_settings (self, CC_PROXY_SCHEMA_ID, backend);
+  for (guint i = 0; i < providers->len; i++)
+    {
+      const char *id = cc_proxy_provider_get_id (g_ptr_array_index (providers, i));
+      g_autofree char *schema_id = cc_proxy_schema_id_for_provider (id);
+      GSettings *settings = open_settings (self, schema_id, backend);
+
+      if (settings != NULL)
+        g_hash_table_insert (self->provider_settings, g_strdup (id), settings);
+    }
+  rebuild (self);
+  return self;
+}
+
 CcProxyRuntime *
 cc_proxy_runtime_new (CcProxyRegistry    *registry,
                       const char * const *environment)
 {
-  CcProxyRuntime *self = g_object_new (CC_PROXY_TYPE_RUNTIME, NULL);
+  return cc_proxy_runtime_new_full (registry, environment, NULL);
+}
 
-  self->registry = g_object_ref (registry);
-  self->environment = environment ? g_strdupv ((char **) environment) : g_get_environ ();
-  rebuild (self);
-  return self;
+/**
+ * cc_proxy_runtime_get_core_settings:
+ *
+ * Returns: (transfer none) (nullable): org.ccproxy.Proxy, when installed
+ */
+GSettings *
+cc_proxy_runtime_get_core_settings (CcProxyRuntime *self)
+{
+  return self->core;
+}
+
+/* Writes without waiting for GSettings to call back, then rebuilds
+ * once: the snapshot is current when the setter returns. */
+static void
+write_quietly (CcProxyRuntime *self,
+               GSettings      *settings,
+               const char     *key,
+               GVariant       *value)
+{
+  g_signal_handlers_block_by_func (settings, on_settings_changed, self);
+  if (value != NULL)
+    g_settings_set_value (settings, key, value);
+  else
+    g_settings_reset (settings, key);
+  g_signal_handlers_unblock_by_func (settings, on_settings_changed, self);
 }
 
 /**
@@ -248,6 +400,8 @@ cc_proxy_runtime_set_active_provider (CcProxyRuntime  *self,
 
   g_free (self->active_provider);
   self->active_provider = g_strdup (id);
+  if (self->core != NULL)
+    write_quietly (self, self->core, "active-provider", g_variant_new_string (id));
   rebuild (self);
   return TRUE;
 }
@@ -287,6 +441,7 @@ cc_proxy_runtime_set_value (CcProxyRuntime  *self,
 {
   CcProxySettingDescriptor *setting = lookup_setting (self, provider_id, key, error);
   g_autoptr(GError) local_error = NULL;
+  GSettings *settings;
   char *normalized;
 
   if (setting == NULL)
@@ -300,7 +455,18 @@ cc_proxy_runtime_set_value (CcProxyRuntime  *self,
       return FALSE;
     }
 
-  g_hash_table_replace (self->stored, g_strconcat (provider_id, "/", key, NULL), normalized);
+  settings = settings_for (self, provider_id, setting);
+  if (settings != NULL)
+    {
+      GVariant *variant = cc_proxy_setting_descriptor_get_kind (setting) == CC_PROXY_SETTING_KIND_BOOL
+        ? g_variant_new_boolean (g_str_equal (normalized, "true"))
+        : g_variant_new_string (normalized);
+
+      write_quietly (self, settings, key, variant);
+      g_free (normalized);
+    }
+  else
+    g_hash_table_replace (self->stored, g_strconcat (provider_id, "/", key, NULL), normalized);
   rebuild (self);
   return TRUE;
 }
@@ -311,13 +477,19 @@ cc_proxy_runtime_reset_value (CcProxyRuntime  *self,
                               const char      *key,
                               GError         **error)
 {
+  CcProxySettingDescriptor *setting = lookup_setting (self, provider_id, key, error);
   g_autofree char *full = NULL;
+  GSettings *settings;
 
-  if (lookup_setting (self, provider_id, key, error) == NULL)
+  if (setting == NULL)
     return FALSE;
 
+  settings = settings_for (self, provider_id, setting);
   full = g_strconcat (provider_id, "/", key, NULL);
-  if (g_hash_table_remove (self->stored, full))
-    rebuild (self);
+  if (settings != NULL)
+    write_quietly (self, settings, key, NULL);
+  else
+    g_hash_table_remove (self->stored, full);
+  rebuild (self);
   return TRUE;
 }

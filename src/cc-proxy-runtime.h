@@ -4,6 +4,9 @@
  */
 #pragma once
 
+#define G_SETTINGS_ENABLE_BACKEND
+#include <gio/gsettingsbackend.h>
+
 #include "cc-proxy-registry.h"
 
 G_BEGIN_DECLS
@@ -23,6 +26,10 @@ G_DECLARE_FINAL_TYPE (CcProxyRuntime, cc_proxy_runtime, CC_PROXY, RUNTIME, GObje
 
 CcProxyRuntime  *cc_proxy_runtime_new                 (CcProxyRegistry     *registry,
                                                        const char * const  *environment);
+CcProxyRuntime  *cc_proxy_runtime_new_full            (CcProxyRegistry     *registry,
+                                                       const char * const  *environment,
+                                                       GSettingsBackend    *backend);
+GSettings       *cc_proxy_runtime_get_core_settings   (CcProxyRuntime      *self);
 CcProxySnapshot *cc_proxy_runtime_get_snapshot        (CcProxyRuntime      *self);
 gboolean         cc_proxy_runtime_set_active_provider (CcProxyRuntime      *self,
                                                        const char          *id,

@@ -23,6 +23,14 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+on_deadline_changed (GSettings     *settings,
+                     const char    *key,
+                     CcProxyServer *server)
+{
+  cc_proxy_server_set_deadline (server, g_settings_get_uint (settings, key));
+}
+
 /* --log-traffic: one line per request, when its last event arrives. */
 static void
 on_traffic_event (CcProxyEventSink *sink,
@@ -71,6 +79,7 @@ main (int   argc,
   g_autoptr(CcProxyEventSink) sink = NULL;
   g_autoptr(CcProxyServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
+  GSettings *core;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -115,8 +124,17 @@ main (int   argc,
     g_signal_connect (sink, "event", G_CALLBACK (on_traffic_event), NULL);
 
   server = cc_proxy_server_new (registry, runtime, sink);
+  core = cc_proxy_runtime_get_core_settings (runtime);
+  /* The command line wins over GSettings, which wins over built-in defaults. */
   if (deadline > 0)
     cc_proxy_server_set_deadline (server, deadline);
+  else if (core != NULL)
+    {
+      cc_proxy_server_set_deadline (server, g_settings_get_uint (core, "request-deadline"));
+      g_signal_connect_object (core, "changed::request-deadline", G_CALLBACK (on_deadline_changed), server, 0);
+    }
+  if (listen == NULL && core != NULL)
+    listen = g_settings_get_string (core, "listen-address");
   if (!cc_proxy_server_listen (server, listen ? listen : CC_PROXY_DEFAULT_LISTEN_ADDRESS, &error))
     {
       g_printerr (_("%s: cannot listen: %s\n"), g_get_prgname (), error->message);

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 #include <signal.h>
+#include <glib/gstdio.h>
 
 #include "cc-test-upstream.h"
 #include "cc-test-util.h"
@@ -293,6 +294,103 @@ test_port_in_use (void)
   daemon_stop (daemon);
 }
 
+static void
+run_gsettings (const char * const *env,
+               const char         *first,
+               ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  for (guint i = 0; env[i] != NULL; i += 2)
+    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
+  g_ptr_array_add (argv, (gpointer) "gsettings");
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_wait_check (process, NULL, &error);
+  g_assert_no_error (error);
+}
+
+typedef struct
+{
+  SoupSession *client;
+  const char  *url;
+  const char  *expected;
+} Probe;
+
+/* Sends a request; true once its answer holds @expected. */
+static gboolean
+answer_contains (gpointer user_data)
+{
+  Probe *probe = user_data;
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", probe->url);
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+  g_autoptr(GBytes) answer = NULL;
+  g_autofree char *text = NULL;
+
+  soup_message_set_request_body_from_bytes (message, "application/json", request);
+  answer = cc_test_send (probe->client, message, NULL);
+  if (answer == NULL)
+    return FALSE;
+  text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  if (strstr (text, probe->expected) != NULL)
+    return TRUE;
+  cc_test_drain (50);
+  return FALSE;
+}
+
+/* `gsettings set` takes effect on the next request, without a restart. */
+static void
+test_gsettings_set_takes_effect (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  g_autofree char *config = g_dir_make_tmp ("cc-proxy-test-XXXXXX", NULL);
+  const char *env[] = { "GSETTINGS_BACKEND", "keyfile", "XDG_CONFIG_HOME", config, NULL };
+  Daemon *daemon = daemon_start (env, cc_test_upstream_get_url (upstream));
+  g_autoptr(SoupSession) client = soup_session_new ();
+  g_autofree char *url = g_strconcat (daemon->url, "/healthy/echo", NULL);
+  Probe probe = { client, url, NULL };
+  g_autofree char *keyfile = g_build_filename (config, "glib-2.0", "settings", "keyfile", NULL);
+
+  /* anthropic serves: /healthy/echo goes to the upstream mock. */
+  probe.expected = "{\"path\": \"/healthy/echo\"}";
+  g_assert_true (answer_contains (&probe));
+
+  run_gsettings (env, "set", "org.ccproxy.Proxy", "active-provider", "healthy", NULL);
+  probe.expected = "\"provider\":\"healthy\",\"path\":\"/healthy/echo\",\"query\":null,\"mode\":\"alpha\"";
+  cc_test_wait_for (answer_contains, &probe);
+
+  run_gsettings (env, "set", "org.ccproxy.Proxy.providers.healthy", "mode", "beta", NULL);
+  probe.expected = "\"mode\":\"beta\"";
+  cc_test_wait_for (answer_contains, &probe);
+
+  /* An unknown provider is refused with a message; healthy keeps serving. */
+  run_gsettings (env, "set", "org.ccproxy.Proxy", "active-provider", "nosuch", NULL);
+  wait_for_log (daemon, "Ignoring active-provider “nosuch” from GSettings: there is no such provider");
+  g_assert_true (answer_contains (&probe));
+
+  daemon_stop (daemon);
+  /* keyfile, then settings/, glib-2.0/ and the directory itself */
+  g_remove (keyfile);
+  for (guint i = 0; i < 3; i++)
+    {
+      char *parent = g_path_get_dirname (keyfile);
+
+      g_free (keyfile);
+      keyfile = parent;
+      g_rmdir (keyfile);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -305,6 +403,7 @@ main (int   argc,
   g_test_add_func ("/daemon/provider-from-environment", test_provider_from_environment);
   g_test_add_func ("/daemon/command-line", test_command_line);
   g_test_add_func ("/daemon/port-in-use", test_port_in_use);
+  g_test_add_func ("/daemon/gsettings-set-takes-effect", test_gsettings_set_takes_effect);
 
   return g_test_run ();
 }

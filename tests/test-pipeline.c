@@ -36,6 +36,7 @@ fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
   g_autofree char *upstream_env = NULL;
+  g_autoptr(GSettingsBackend) backend = NULL;
   g_autoptr(GError) error = NULL;
   const char *env[3] = { NULL };
 
@@ -44,7 +45,8 @@ fixture_set_up (Fixture       *fixture,
   upstream_env = g_strconcat ("ANTHROPIC_UPSTREAM_URL=", cc_test_upstream_get_url (fixture->upstream), NULL);
   env[0] = upstream_env;
 
-  fixture->runtime = cc_proxy_runtime_new (registry, env);
+  backend = g_memory_settings_backend_new ();
+  fixture->runtime = cc_proxy_runtime_new_full (registry, env, backend);
   fixture->sink = cc_proxy_event_sink_new ();
   fixture->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cc_proxy_event_unref);
   g_signal_connect (fixture->sink, "event", G_CALLBACK (record_event), fixture);
@@ -292,7 +294,7 @@ test_upstream_unreachable (Fixture       *fixture,
     g_autoptr(SoupMessage) direct = NULL;
 
     env[0] = entry;
-    runtime = cc_proxy_runtime_new (registry, env);
+    runtime = cc_proxy_runtime_new (registry, env);  /* only reads */
     server = cc_proxy_server_new (registry, runtime, fixture->sink);
     cc_proxy_server_listen (server, "127.0.0.1:0", &error);
     g_assert_no_error (error);
@@ -918,7 +920,8 @@ test_no_base_url (Fixture       *fixture,
 {
   g_autoptr(GError) error = NULL;
   const char *env[] = { "ANTHROPIC_UPSTREAM_URL=", NULL };
-  g_autoptr(CcProxyRuntime) runtime = cc_proxy_runtime_new (registry, env);
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(CcProxyRuntime) runtime = cc_proxy_runtime_new_full (registry, env, backend);
   g_autoptr(CcProxyServer) server = cc_proxy_server_new (registry, runtime, fixture->sink);
   g_autofree char *url = NULL;
   g_autoptr(SoupMessage) message = NULL;

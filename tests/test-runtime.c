@@ -7,6 +7,17 @@
 
 static CcProxyRegistry *registry;
 
+/* Each runtime gets settings of its own, so that tests do not see each
+ * other's values. */
+static CcProxyRuntime *
+runtime_with_backend (GStrv             env,
+                      GSettingsBackend *backend)
+{
+  g_autoptr(GSettingsBackend) fresh = backend ? g_object_ref (backend) : g_memory_settings_backend_new ();
+
+  return cc_proxy_runtime_new_full (registry, (const char * const *) env, fresh);
+}
+
 static CcProxyRuntime *
 runtime_with_env (const char *first, ...)
 {
@@ -20,7 +31,7 @@ runtime_with_env (const char *first, ...)
   va_end (args);
 
   env = g_strv_builder_end (builder);
-  return cc_proxy_runtime_new (registry, (const char * const *) env);
+  return runtime_with_backend (env, NULL);
 }
 
 static void
@@ -180,6 +191,148 @@ test_snapshot_isolation (void)
   g_assert_cmpstr (cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)), ==, "healthy");
 }
 
+/* Values are stored in GSettings, and what `gsettings set` changes
+ * reaches the next snapshot. */
+static void
+test_gsettings_storage (void)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(CcProxyRuntime) runtime = runtime_with_backend (NULL, backend);
+  g_autoptr(GSettings) healthy = g_settings_new_with_backend ("org.ccproxy.Proxy.providers.healthy", backend);
+  g_autoptr(GSettings) core = g_settings_new_with_backend ("org.ccproxy.Proxy", backend);
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mode = NULL;
+
+  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "mode", "beta", &error));
+  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "flag", "on", &error));
+  g_assert_true (cc_proxy_runtime_set_active_provider (runtime, "healthy", &error));
+  g_assert_no_error (error);
+  mode = g_settings_get_string (healthy, "mode");
+  g_assert_cmpstr (mode, ==, "beta");
+  g_assert_true (g_settings_get_boolean (healthy, "flag"));
+  g_free (mode);
+  mode = g_settings_get_string (core, "active-provider");
+  g_assert_cmpstr (mode, ==, "healthy");
+
+  /* The way `gsettings set` changes them. */
+  g_settings_set_string (healthy, "mode", "alpha");
+  g_settings_set_string (core, "active-provider", "failing");
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "mode"), ==, "alpha");
+  g_assert_cmpstr (cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)), ==, "failing");
+
+  /* An unknown provider set behind our back is refused; the current one stays. */
+  g_settings_set_string (core, "active-provider", "nonexistent");
+  g_assert_cmpstr (cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)), ==, "failing");
+
+  /* Secrets have no GSettings key. */
+  g_object_get (healthy, "settings-schema", &schema, NULL);
+  g_assert_false (g_settings_schema_has_key (schema, "token"));
+  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "token", "sk-memory-only", &error));
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "token"), ==, "sk-memory-only");
+
+  g_assert_true (cc_proxy_runtime_reset_value (runtime, "healthy", "flag", &error));
+  g_assert_null (g_settings_get_user_value (healthy, "flag"));
+  g_assert_false (cc_proxy_snapshot_get_boolean (cc_proxy_runtime_get_snapshot (runtime), "healthy", "flag"));
+}
+
+/* The environment wins, and is never written anywhere. */
+static void
+test_environment_not_stored (void)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  char *env[] = { (char *) "TEST_HEALTHY_URL=http://127.0.0.1:7/", (char *) "CC_PROXY_PROVIDER=healthy", NULL };
+  g_autoptr(CcProxyRuntime) runtime = runtime_with_backend (env, backend);
+  g_autoptr(GSettings) healthy = g_settings_new_with_backend ("org.ccproxy.Proxy.providers.healthy", backend);
+  g_autoptr(GSettings) core = g_settings_new_with_backend ("org.ccproxy.Proxy", backend);
+
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "base-url"), ==,
+                   "http://127.0.0.1:7");
+  g_assert_cmpstr (cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)), ==, "healthy");
+  g_assert_null (g_settings_get_user_value (healthy, "base-url"));
+  g_assert_null (g_settings_get_user_value (core, "active-provider"));
+}
+
+/* The compiled schema of every provider agrees with its descriptor. */
+static void
+test_schemas_match_descriptors (void)
+{
+  GPtrArray *providers = cc_proxy_registry_get_providers (registry);
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  guint checked = 0;
+
+  g_assert_nonnull (source);
+  for (guint i = 0; i < providers->len; i++)
+    {
+      CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (g_ptr_array_index (providers, i));
+      g_autofree char *schema_id = g_strconcat ("org.ccproxy.Proxy.providers.",
+                                                cc_proxy_provider_descriptor_get_id (descriptor), NULL);
+      g_autoptr(GSettingsSchema) schema = g_settings_schema_source_lookup (source, schema_id, TRUE);
+      g_auto(GStrv) keys = NULL;
+      guint expected_keys = 0;
+
+      if (cc_proxy_provider_descriptor_get_n_settings (descriptor) == 0)
+        continue;
+      g_assert_nonnull (schema);
+      checked++;
+
+      for (guint j = 0; j < cc_proxy_provider_descriptor_get_n_settings (descriptor); j++)
+        {
+          CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, j);
+          const char *key = cc_proxy_setting_descriptor_get_key (setting);
+          g_autoptr(GSettingsSchemaKey) schema_key = NULL;
+          g_autoptr(GVariant) def = NULL;
+          g_autoptr(GVariant) range = NULL;
+
+          if (cc_proxy_setting_descriptor_is_secret (setting))
+            {
+              g_assert_false (g_settings_schema_has_key (schema, key));
+              continue;
+            }
+          expected_keys++;
+          g_assert_true (g_settings_schema_has_key (schema, key));
+          schema_key = g_settings_schema_get_key (schema, key);
+          def = g_settings_schema_key_get_default_value (schema_key);
+          switch (cc_proxy_setting_descriptor_get_kind (setting))
+            {
+            case CC_PROXY_SETTING_KIND_BOOL:
+              g_assert_true (g_variant_is_of_type (def, G_VARIANT_TYPE_BOOLEAN));
+              g_assert_cmpstr (g_variant_get_boolean (def) ? "true" : "false", ==, cc_proxy_setting_descriptor_get_default (setting));
+              break;
+            case CC_PROXY_SETTING_KIND_SELECT:
+              {
+                const char * const *options = cc_proxy_setting_descriptor_get_options (setting);
+                g_autoptr(GVariant) choices = NULL;
+                g_autofree char *range_type = NULL;
+
+                range = g_settings_schema_key_get_range (schema_key);
+                g_variant_get (range, "(sv)", &range_type, &choices);
+                g_assert_cmpstr (range_type, ==, "enum");
+                g_assert_cmpuint (g_variant_n_children (choices), ==, g_strv_length ((char **) options));
+                for (guint k = 0; options[k] != NULL; k++)
+                  {
+                    g_autofree char *choice = NULL;
+
+                    g_variant_get_child (choices, k, "s", &choice);
+                    g_assert_cmpstr (choice, ==, options[k]);
+                  }
+              }
+              G_GNUC_FALLTHROUGH;
+            case CC_PROXY_SETTING_KIND_TEXT:
+            default:
+              g_assert_true (g_variant_is_of_type (def, G_VARIANT_TYPE_STRING));
+              g_assert_cmpstr (g_variant_get_string (def, NULL), ==, cc_proxy_setting_descriptor_get_default (setting));
+              break;
+            }
+        }
+
+      keys = g_settings_schema_list_keys (schema);
+      g_assert_cmpuint (g_strv_length (keys), ==, expected_keys);
+    }
+  /* anthropic, healthy, nothandled */
+  g_assert_cmpuint (checked, ==, 3);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -200,6 +353,9 @@ main (int   argc,
   g_test_add_func ("/runtime/active-base-url", test_active_base_url);
   g_test_add_func ("/runtime/uint-values", test_uint_values);
   g_test_add_func ("/runtime/snapshot-isolation", test_snapshot_isolation);
+  g_test_add_func ("/runtime/gsettings-storage", test_gsettings_storage);
+  g_test_add_func ("/runtime/environment-not-stored", test_environment_not_stored);
+  g_test_add_func ("/runtime/schemas-match-descriptors", test_schemas_match_descriptors);
 
   status = g_test_run ();
   g_object_unref (registry);
