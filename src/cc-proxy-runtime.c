@@ -493,3 +493,29 @@ cc_proxy_runtime_reset_value (CcProxyRuntime  *self,
   rebuild (self);
   return TRUE;
 }
+
+/**
+ * cc_proxy_runtime_reload:
+ *
+ * Reads every stored value again and builds a new snapshot. (GSettings
+ * changes arrive by themselves; this is for a settings backend that
+ * missed one, and for people who want to be sure.)
+ */
+void
+cc_proxy_runtime_reload (CcProxyRuntime *self)
+{
+  if (self->core != NULL)
+    g_settings_sync ();
+  rebuild (self);
+}
+
+/**
+ * cc_proxy_runtime_get_registry:
+ *
+ * Returns: (transfer none): the providers this runtime holds settings for
+ */
+CcProxyRegistry *
+cc_proxy_runtime_get_registry (CcProxyRuntime *self)
+{
+  return self->registry;
+}

@@ -44,5 +44,7 @@ gboolean         cc_proxy_runtime_reset_value         (CcProxyRuntime      *self
                                                        const char          *key,
                                                        GError             **error);
 const char      *cc_proxy_runtime_get_fallback_note   (CcProxyRuntime      *self);
+void             cc_proxy_runtime_reload              (CcProxyRuntime      *self);
+CcProxyRegistry *cc_proxy_runtime_get_registry        (CcProxyRuntime      *self);
 
 G_END_DECLS

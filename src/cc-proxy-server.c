@@ -28,6 +28,9 @@ struct _CcProxyServer
   CcProxyEventSink *sink;
   char             *url;
   guint             deadline_seconds;
+  guint64           requests_total;
+  guint             requests_active;
+  guint64           requests_failed;
 };
 
 G_DEFINE_QUARK (cc-proxy-server-error-quark, cc_proxy_server_error)
@@ -463,6 +466,56 @@ handle_message (SoupServer        *soup_server,
 }
 
 static void
+on_request_started (SoupServer        *soup_server,
+                    SoupServerMessage *message,
+                    CcProxyServer     *self)
+{
+  self->requests_total++;
+  self->requests_active++;
+}
+
+static void
+on_request_finished (SoupServer        *soup_server,
+                     SoupServerMessage *message,
+                     CcProxyServer     *self)
+{
+  self->requests_active--;
+  if (soup_server_message_get_status (message) >= 400)
+    self->requests_failed++;
+}
+
+static void
+on_request_aborted (SoupServer        *soup_server,
+                    SoupServerMessage *message,
+                    CcProxyServer     *self)
+{
+  self->requests_active--;
+  self->requests_failed++;
+}
+
+/**
+ * cc_proxy_server_get_counters:
+ * @self: a server
+ * @total: (out) (optional): requests received since start
+ * @active: (out) (optional): requests in progress
+ * @failed: (out) (optional): requests answered with an error status, or
+ *   cut off
+ */
+void
+cc_proxy_server_get_counters (CcProxyServer *self,
+                              guint64       *total,
+                              guint         *active,
+                              guint64       *failed)
+{
+  if (total != NULL)
+    *total = self->requests_total;
+  if (active != NULL)
+    *active = self->requests_active;
+  if (failed != NULL)
+    *failed = self->requests_failed;
+}
+
+static void
 cc_proxy_server_dispose (GObject *object)
 {
   CcProxyServer *self = (CcProxyServer *) object;
@@ -518,6 +571,9 @@ cc_proxy_server_new (CcProxyRegistry  *registry,
 
   /* No server header: relayed responses keep the upstream's one. */
   self->soup_server = soup_server_new ("server-header", NULL, NULL);
+  g_signal_connect (self->soup_server, "request-started", G_CALLBACK (on_request_started), self);
+  g_signal_connect (self->soup_server, "request-finished", G_CALLBACK (on_request_finished), self);
+  g_signal_connect (self->soup_server, "request-aborted", G_CALLBACK (on_request_aborted), self);
   soup_server_add_early_handler (self->soup_server, NULL, handle_early, self, NULL);
   soup_server_add_handler (self->soup_server, NULL, handle_message, self, NULL);
 

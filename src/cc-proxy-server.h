@@ -34,5 +34,9 @@ gboolean       cc_proxy_server_listen       (CcProxyServer    *self,
 const char    *cc_proxy_server_get_url      (CcProxyServer    *self);
 void           cc_proxy_server_set_deadline (CcProxyServer    *self,
                                              guint             seconds);
+void           cc_proxy_server_get_counters (CcProxyServer    *self,
+                                             guint64          *total,
+                                             guint            *active,
+                                             guint64          *failed);
 
 G_END_DECLS

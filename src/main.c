@@ -11,6 +11,7 @@
 #include <locale.h>
 #include <stdio.h>
 
+#include "cc-proxy-dbus-service.h"
 #include "cc-proxy-event-sink.h"
 #include "cc-proxy-registry.h"
 #include "cc-proxy-runtime.h"
@@ -29,6 +30,30 @@ on_deadline_changed (GSettings     *settings,
                      CcProxyServer *server)
 {
   cc_proxy_server_set_deadline (server, g_settings_get_uint (settings, key));
+}
+
+static void
+on_bus_acquired (GDBusConnection    *connection,
+                 const char         *name,
+                 CcProxyDBusService *service)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!cc_proxy_dbus_service_export (service, connection, &error))
+    g_message (_("Could not put the control interface on the session bus: %s"), error->message);
+}
+
+static void
+on_name_lost (GDBusConnection    *connection,
+              const char         *name,
+              CcProxyDBusService *service)
+{
+  /* HTTP goes on either way: the proxy is useful without its controls. */
+  if (connection == NULL)
+    g_message (_("No session bus: the control interface (%s) is not available"), name);
+  else
+    g_message (_("Another process owns %s: this cc-proxyd cannot be controlled over D-Bus"), name);
+  cc_proxy_dbus_service_unexport (service);
 }
 
 /* --log-traffic: one line per request, when its last event arrives. */
@@ -79,7 +104,9 @@ main (int   argc,
   g_autoptr(CcProxyEventSink) sink = NULL;
   g_autoptr(CcProxyServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr(CcProxyDBusService) service = NULL;
   GSettings *core;
+  guint owner_id;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -152,7 +179,14 @@ main (int   argc,
   g_print (_("Point Claude Code at it:  ANTHROPIC_BASE_URL=%s claude\n"), cc_proxy_server_get_url (server));
   fflush (stdout);
 
+  service = cc_proxy_dbus_service_new (runtime, server);
+  owner_id = g_bus_own_name (G_BUS_TYPE_SESSION, CC_PROXY_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                             (GBusAcquiredCallback) on_bus_acquired, NULL,
+                             (GBusNameLostCallback) on_name_lost, service, NULL);
+
   g_main_loop_run (loop);
 
+  g_bus_unown_name (owner_id);
+  cc_proxy_dbus_service_unexport (service);
   return 0;
 }

@@ -131,16 +131,25 @@ on_wait_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Runs the main context until done() holds; a test that waits longer
- * than 20 s is broken, not slow. */
+static gboolean
+on_tick (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs the main context until done() holds, checking at least every
+ * 10 ms (some conditions change without an event here, a bus name
+ * appearing say); a test that waits longer than 20 s is broken, not slow. */
 void
 cc_test_wait_for (gboolean (*done) (gpointer user_data),
                   gpointer   user_data)
 {
   guint timeout = g_timeout_add_seconds (20, on_wait_timeout, NULL);
+  guint tick = g_timeout_add (10, on_tick, NULL);
 
   while (!done (user_data))
     g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
   g_source_remove (timeout);
 }
 

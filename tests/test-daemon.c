@@ -7,161 +7,8 @@
 #include <glib/gstdio.h>
 
 #include "cc-test-upstream.h"
+#include "cc-test-daemon.h"
 #include "cc-test-util.h"
-
-typedef struct
-{
-  GSubprocess      *process;
-  GDataInputStream *out;
-  GDataInputStream *err;
-  GString          *err_text;
-  char             *url;
-  gboolean          exited;
-} Daemon;
-
-static void read_err_line (Daemon *daemon);
-
-static void
-on_err_line (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  Daemon *daemon = user_data;
-  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
-
-  if (line == NULL)
-    return;
-  g_string_append_printf (daemon->err_text, "%s\n", line);
-  read_err_line (daemon);
-}
-
-static void
-read_err_line (Daemon *daemon)
-{
-  g_data_input_stream_read_line_async (daemon->err, G_PRIORITY_DEFAULT, NULL, on_err_line, daemon);
-}
-
-typedef struct
-{
-  char     *line;
-  gboolean  done;
-} LineWait;
-
-static void
-on_out_line (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  LineWait *wait = user_data;
-
-  wait->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
-  wait->done = TRUE;
-}
-
-static gboolean
-line_done (gpointer user_data)
-{
-  return ((LineWait *) user_data)->done;
-}
-
-static Daemon *
-daemon_start (const char * const *extra_env,
-              const char         *upstream_url)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GError) error = NULL;
-  Daemon *daemon = g_new0 (Daemon, 1);
-  LineWait wait = { NULL, FALSE };
-  const char *prefix = "cc-proxyd listening on ";
-
-  g_subprocess_launcher_setenv (launcher, "CC_PROXY_PROVIDER_DIR", cc_test_module_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "ANTHROPIC_UPSTREAM_URL", upstream_url, TRUE);
-  /* The daemon must survive broken plugins even with fatal warnings. */
-  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-warnings", TRUE);
-  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
-  for (guint i = 0; extra_env != NULL && extra_env[i] != NULL; i += 2)
-    g_subprocess_launcher_setenv (launcher, extra_env[i], extra_env[i + 1], TRUE);
-
-  daemon->process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("CC_PROXYD"),
-                                                 "--listen", "127.0.0.1:0", "--log-traffic", NULL);
-  g_assert_no_error (error);
-  daemon->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (daemon->process));
-  daemon->err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (daemon->process));
-  daemon->err_text = g_string_new (NULL);
-  read_err_line (daemon);
-
-  g_data_input_stream_read_line_async (daemon->out, G_PRIORITY_DEFAULT, NULL, on_out_line, &wait);
-  cc_test_wait_for (line_done, &wait);
-  g_assert_nonnull (wait.line);
-  g_assert_true (g_str_has_prefix (wait.line, prefix));
-  daemon->url = g_strndup (wait.line + strlen (prefix), strcspn (wait.line + strlen (prefix), " "));
-  g_test_message ("daemon: %s", wait.line);
-  g_object_set_data_full (G_OBJECT (daemon->process), "first-line", wait.line, g_free);
-  return daemon;
-}
-
-static void
-on_exited (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Daemon *daemon = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  daemon->exited = TRUE;
-}
-
-static gboolean
-daemon_exited (gpointer user_data)
-{
-  return ((Daemon *) user_data)->exited;
-}
-
-/* SIGTERM, as systemd stops it: the daemon must exit cleanly. */
-static void
-daemon_stop (Daemon *daemon)
-{
-  g_subprocess_send_signal (daemon->process, SIGTERM);
-  g_subprocess_wait_async (daemon->process, NULL, on_exited, daemon);
-  cc_test_wait_for (daemon_exited, daemon);
-  /* Let the last lines (a sanitizer report, say) arrive before judging. */
-  cc_test_drain (100);
-  if (!g_subprocess_get_if_exited (daemon->process) || g_subprocess_get_exit_status (daemon->process) != 0)
-    g_test_message ("cc-proxyd stderr:\n%s", daemon->err_text->str);
-  g_assert_true (g_subprocess_get_if_exited (daemon->process));
-  g_assert_cmpint (g_subprocess_get_exit_status (daemon->process), ==, 0);
-
-  g_object_unref (daemon->out);
-  g_object_unref (daemon->err);
-  g_object_unref (daemon->process);
-  g_string_free (daemon->err_text, TRUE);
-  g_free (daemon->url);
-  g_free (daemon);
-}
-
-typedef struct
-{
-  Daemon     *daemon;
-  const char *needle;
-} ErrWait;
-
-static gboolean
-err_contains (gpointer user_data)
-{
-  ErrWait *wait = user_data;
-
-  return strstr (wait->daemon->err_text->str, wait->needle) != NULL;
-}
-
-static void
-wait_for_log (Daemon     *daemon,
-              const char *needle)
-{
-  ErrWait wait = { daemon, needle };
-
-  cc_test_wait_for (err_contains, &wait);
-}
 
 static void
 test_serves_with_broken_plugins (void)
@@ -176,7 +23,7 @@ test_serves_with_broken_plugins (void)
   g_autoptr(GError) error = NULL;
 
   g_assert_true (g_str_has_prefix (daemon->url, "http://127.0.0.1:"));
-  g_assert_true (g_str_has_suffix (g_object_get_data (G_OBJECT (daemon->process), "first-line"), "(provider: anthropic)"));
+  g_assert_true (g_str_has_suffix (daemon->first_line, "(provider: anthropic)"));
 
   soup_message_set_request_body_from_bytes (message, "application/json", request);
   answer = cc_test_send (client, message, &error);
@@ -205,7 +52,7 @@ test_unknown_provider_from_environment (void)
   static const char * const env[] = { "CC_PROXY_PROVIDER", "bogus", NULL };
   Daemon *daemon = daemon_start (env, cc_test_upstream_get_url (upstream));
 
-  g_assert_true (g_str_has_suffix (g_object_get_data (G_OBJECT (daemon->process), "first-line"), "(provider: anthropic)"));
+  g_assert_true (g_str_has_suffix (daemon->first_line, "(provider: anthropic)"));
   wait_for_log (daemon, "CC_PROXY_PROVIDER=bogus names no known provider "
                         "(known: anthropic, healthy, nothandled, failing, hanging); using anthropic");
   daemon_stop (daemon);
@@ -342,10 +189,7 @@ answer_contains (gpointer user_data)
   if (answer == NULL)
     return FALSE;
   text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
-  if (strstr (text, probe->expected) != NULL)
-    return TRUE;
-  cc_test_drain (50);
-  return FALSE;
+  return strstr (text, probe->expected) != NULL;
 }
 
 /* `gsettings set` takes effect on the next request, without a restart. */

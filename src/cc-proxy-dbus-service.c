@@ -1,0 +1,531 @@
+/* cc-proxy-dbus-service.c: the control interface on the session bus
+ *
+ * The interfaces are described in data/org.ccproxy.Proxy1.xml; the
+ * build turns that into interface info, and this file answers for it
+ * with vtables of its own, so that writing a property can fail with a
+ * named error (generated skeletons accept any write).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "cc-proxy-dbus"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "cc-proxy-dbus-info.h"
+#include "cc-proxy-dbus-service.h"
+
+struct _CcProxyDBusService
+{
+  GObject          parent_instance;
+
+  CcProxyRuntime  *runtime;
+  CcProxyServer   *server;
+  GDBusConnection *connection;
+  GArray          *registrations;  /* guint */
+  GHashTable      *last_values;    /* object path → last sent Values */
+  char            *last_active;
+  char            *last_note;
+  gulong           changed_id;
+};
+
+G_DEFINE_FINAL_TYPE (CcProxyDBusService, cc_proxy_dbus_service, G_TYPE_OBJECT)
+
+static const GDBusErrorEntry dbus_error_entries[] = {
+  { CC_PROXY_DBUS_ERROR_FAILED, "org.ccproxy.Proxy1.Error.Failed" },
+  { CC_PROXY_DBUS_ERROR_UNKNOWN_PROVIDER, "org.ccproxy.Proxy1.Error.UnknownProvider" },
+  { CC_PROXY_DBUS_ERROR_UNKNOWN_SETTING, "org.ccproxy.Proxy1.Error.UnknownSetting" },
+  { CC_PROXY_DBUS_ERROR_INVALID_VALUE, "org.ccproxy.Proxy1.Error.InvalidValue" },
+  { CC_PROXY_DBUS_ERROR_KEYRING_UNAVAILABLE, "org.ccproxy.Proxy1.Error.KeyringUnavailable" },
+  { CC_PROXY_DBUS_ERROR_AUTH_FAILED, "org.ccproxy.Proxy1.Error.AuthFailed" },
+};
+
+GQuark
+cc_proxy_dbus_error_quark (void)
+{
+  static gsize quark = 0;
+
+  g_dbus_error_register_error_domain ("cc-proxy-dbus-error-quark", &quark,
+                                      dbus_error_entries, G_N_ELEMENTS (dbus_error_entries));
+  return (GQuark) quark;
+}
+
+/* Runtime errors, as the bus names them. */
+static GError *
+to_dbus_error (const GError *error)
+{
+  CcProxyDBusError code = CC_PROXY_DBUS_ERROR_FAILED;
+
+  if (error->domain == CC_PROXY_RUNTIME_ERROR)
+    {
+      switch ((CcProxyRuntimeError) error->code)
+        {
+        case CC_PROXY_RUNTIME_ERROR_UNKNOWN_PROVIDER:
+          code = CC_PROXY_DBUS_ERROR_UNKNOWN_PROVIDER;
+          break;
+        case CC_PROXY_RUNTIME_ERROR_UNKNOWN_SETTING:
+          code = CC_PROXY_DBUS_ERROR_UNKNOWN_SETTING;
+          break;
+        case CC_PROXY_RUNTIME_ERROR_INVALID_VALUE:
+        default:
+          code = CC_PROXY_DBUS_ERROR_INVALID_VALUE;
+          break;
+        }
+    }
+  return g_error_new_literal (CC_PROXY_DBUS_ERROR, code, error->message);
+}
+
+char *
+cc_proxy_dbus_provider_path (const char *provider_id)
+{
+  /* Object path elements take [A-Za-z0-9_]; provider ids also have '-'. */
+  g_autofree char *element = g_strdelimit (g_strdup (provider_id), "-", '_');
+
+  return g_strconcat (CC_PROXY_DBUS_PATH "/providers/", element, NULL);
+}
+
+/* ----- org.ccproxy.Proxy1 ----- */
+
+static CcProxySnapshot *
+snapshot (CcProxyDBusService *self)
+{
+  return cc_proxy_runtime_get_snapshot (self->runtime);
+}
+
+static GVariant *
+main_get_property (GDBusConnection  *connection,
+                   const char       *sender,
+                   const char       *object_path,
+                   const char       *interface_name,
+                   const char       *property_name,
+                   GError          **error,
+                   gpointer          user_data)
+{
+  CcProxyDBusService *self = user_data;
+  CcProxyRegistry *registry = cc_proxy_runtime_get_registry (self->runtime);
+  guint64 total, failed;
+  guint active;
+
+  cc_proxy_server_get_counters (self->server, &total, &active, &failed);
+
+  if (g_str_equal (property_name, "Version"))
+    return g_variant_new_string (PACKAGE_VERSION);
+  if (g_str_equal (property_name, "ListenAddress"))
+    return g_variant_new_string (cc_proxy_server_get_url (self->server) ? cc_proxy_server_get_url (self->server) : "");
+  if (g_str_equal (property_name, "ActiveProvider"))
+    return g_variant_new_string (cc_proxy_snapshot_get_active_provider (snapshot (self)));
+  if (g_str_equal (property_name, "ActiveProviderNote"))
+    {
+      const char *note = cc_proxy_runtime_get_fallback_note (self->runtime);
+
+      return g_variant_new_string (note ? note : "");
+    }
+  if (g_str_equal (property_name, "Providers"))
+    {
+      GPtrArray *providers = cc_proxy_registry_get_providers (registry);
+      g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_STRING_ARRAY);
+
+      for (guint i = 0; i < providers->len; i++)
+        g_variant_builder_add (builder, "s", cc_proxy_provider_get_id (g_ptr_array_index (providers, i)));
+      return g_variant_builder_end (builder);
+    }
+  if (g_str_equal (property_name, "PluginLoadErrors"))
+    {
+      g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("a{ss}"));
+      GHashTableIter iter;
+      gpointer module, message;
+
+      g_hash_table_iter_init (&iter, cc_proxy_registry_get_load_errors (registry));
+      while (g_hash_table_iter_next (&iter, &module, &message))
+        g_variant_builder_add (builder, "{ss}", module, message);
+      return g_variant_builder_end (builder);
+    }
+  if (g_str_equal (property_name, "RequestsTotal"))
+    return g_variant_new_uint64 (total);
+  if (g_str_equal (property_name, "RequestsActive"))
+    return g_variant_new_uint32 (active);
+  if (g_str_equal (property_name, "RequestsFailed"))
+    return g_variant_new_uint64 (failed);
+
+  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, _("No property %s"), property_name);
+  return NULL;
+}
+
+static gboolean
+main_set_property (GDBusConnection  *connection,
+                   const char       *sender,
+                   const char       *object_path,
+                   const char       *interface_name,
+                   const char       *property_name,
+                   GVariant         *value,
+                   GError          **error,
+                   gpointer          user_data)
+{
+  CcProxyDBusService *self = user_data;
+  g_autoptr(GError) local_error = NULL;
+
+  /* The XML makes ActiveProvider the only writable property. */
+  if (!cc_proxy_runtime_set_active_provider (self->runtime, g_variant_get_string (value, NULL), &local_error))
+    {
+      g_propagate_error (error, to_dbus_error (local_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+main_method_call (GDBusConnection       *connection,
+                  const char            *sender,
+                  const char            *object_path,
+                  const char            *interface_name,
+                  const char            *method_name,
+                  GVariant              *parameters,
+                  GDBusMethodInvocation *invocation,
+                  gpointer               user_data)
+{
+  CcProxyDBusService *self = user_data;
+
+  /* Reload is the only method. */
+  cc_proxy_runtime_reload (self->runtime);
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static const GDBusInterfaceVTable main_vtable = {
+  main_method_call, main_get_property, main_set_property, { NULL }
+};
+
+/* ----- org.ccproxy.Proxy1.Provider ----- */
+
+static const char *
+kind_name (CcProxySettingKind kind)
+{
+  static const char * const names[] = { "text", "bool", "select" };
+
+  return kind < G_N_ELEMENTS (names) ? names[kind] : "text";
+}
+
+static GVariant *
+setting_descriptors (CcProxyProviderDescriptor *descriptor)
+{
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("aa{sv}"));
+
+  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
+    {
+      CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
+
+      /* A fixed order, so that busctl and gdbus show it the same way. */
+      g_variant_builder_open (builder, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (builder, "{sv}", "key", g_variant_new_string (cc_proxy_setting_descriptor_get_key (setting)));
+      g_variant_builder_add (builder, "{sv}", "label", g_variant_new_string (cc_proxy_setting_descriptor_get_label (setting)));
+      g_variant_builder_add (builder, "{sv}", "description",
+                             g_variant_new_string (cc_proxy_setting_descriptor_get_description (setting)));
+      g_variant_builder_add (builder, "{sv}", "kind",
+                             g_variant_new_string (kind_name (cc_proxy_setting_descriptor_get_kind (setting))));
+      g_variant_builder_add (builder, "{sv}", "default", g_variant_new_string (cc_proxy_setting_descriptor_get_default (setting)));
+      g_variant_builder_add (builder, "{sv}", "options",
+                             g_variant_new_strv (cc_proxy_setting_descriptor_get_options (setting), -1));
+      g_variant_builder_add (builder, "{sv}", "secret", g_variant_new_boolean (cc_proxy_setting_descriptor_is_secret (setting)));
+      g_variant_builder_add (builder, "{sv}", "env-vars",
+                             g_variant_new_strv (cc_proxy_setting_descriptor_get_env_vars (setting), -1));
+      g_variant_builder_close (builder);
+    }
+  return g_variant_builder_end (builder);
+}
+
+/* Secret values never leave the process: only whether one is set. */
+static GVariant *
+setting_values (CcProxySnapshot           *snap,
+                CcProxyProviderDescriptor *descriptor)
+{
+  const char *id = cc_proxy_provider_descriptor_get_id (descriptor);
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("a{sa{sv}}"));
+
+  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
+    {
+      CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
+      const char *key = cc_proxy_setting_descriptor_get_key (setting);
+      const char *value = cc_proxy_snapshot_get_value (snap, id, key);
+
+      g_variant_builder_open (builder, G_VARIANT_TYPE ("{sa{sv}}"));
+      g_variant_builder_add (builder, "s", key);
+      g_variant_builder_open (builder, G_VARIANT_TYPE_VARDICT);
+      if (!cc_proxy_setting_descriptor_is_secret (setting))
+        g_variant_builder_add (builder, "{sv}", "value", g_variant_new_string (value ? value : ""));
+      g_variant_builder_add (builder, "{sv}", "set", g_variant_new_boolean (value != NULL && value[0] != '\0'));
+      g_variant_builder_add (builder, "{sv}", "from-environment",
+                             g_variant_new_boolean (cc_proxy_snapshot_is_from_environment (snap, id, key)));
+      g_variant_builder_close (builder);
+      g_variant_builder_close (builder);
+    }
+  return g_variant_builder_end (builder);
+}
+
+static CcProxyProvider *
+provider_for_path (CcProxyDBusService *self,
+                   const char         *object_path)
+{
+  GPtrArray *providers = cc_proxy_registry_get_providers (cc_proxy_runtime_get_registry (self->runtime));
+
+  for (guint i = 0; i < providers->len; i++)
+    {
+      CcProxyProvider *provider = g_ptr_array_index (providers, i);
+      g_autofree char *path = cc_proxy_dbus_provider_path (cc_proxy_provider_get_id (provider));
+
+      if (g_str_equal (path, object_path))
+        return provider;
+    }
+  g_return_val_if_reached (NULL);
+}
+
+static GVariant *
+provider_get_property (GDBusConnection  *connection,
+                       const char       *sender,
+                       const char       *object_path,
+                       const char       *interface_name,
+                       const char       *property_name,
+                       GError          **error,
+                       gpointer          user_data)
+{
+  CcProxyDBusService *self = user_data;
+  CcProxyProvider *provider = provider_for_path (self, object_path);
+  CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (provider);
+
+  if (g_str_equal (property_name, "Id"))
+    return g_variant_new_string (cc_proxy_provider_descriptor_get_id (descriptor));
+  if (g_str_equal (property_name, "DisplayName"))
+    return g_variant_new_string (cc_proxy_provider_descriptor_get_display_name (descriptor));
+  if (g_str_equal (property_name, "SettingDescriptors"))
+    return setting_descriptors (descriptor);
+  if (g_str_equal (property_name, "Values"))
+    return setting_values (snapshot (self), descriptor);
+  if (g_str_equal (property_name, "AuthCapable"))
+    return g_variant_new_boolean (CC_PROXY_IS_AUTH_CAPABLE (provider));
+
+  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, _("No property %s"), property_name);
+  return NULL;
+}
+
+static void
+provider_method_call (GDBusConnection       *connection,
+                      const char            *sender,
+                      const char            *object_path,
+                      const char            *interface_name,
+                      const char            *method_name,
+                      GVariant              *parameters,
+                      GDBusMethodInvocation *invocation,
+                      gpointer               user_data)
+{
+  CcProxyDBusService *self = user_data;
+  const char *id = cc_proxy_provider_get_id (provider_for_path (self, object_path));
+  g_autoptr(GError) error = NULL;
+  const char *key = NULL;
+  const char *value = NULL;
+  gboolean ok;
+
+  if (g_str_equal (method_name, "SetValue"))
+    {
+      g_variant_get (parameters, "(&s&s)", &key, &value);
+      ok = cc_proxy_runtime_set_value (self->runtime, id, key, value, &error);
+    }
+  else
+    {
+      g_variant_get (parameters, "(&s)", &key);
+      ok = cc_proxy_runtime_reset_value (self->runtime, id, key, &error);
+    }
+
+  if (ok)
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    g_dbus_method_invocation_take_error (invocation, to_dbus_error (error));
+}
+
+static const GDBusInterfaceVTable provider_vtable = {
+  provider_method_call, provider_get_property, NULL, { NULL }
+};
+
+/* ----- change notification ----- */
+
+static void
+emit_changed (CcProxyDBusService *self,
+              const char         *path,
+              const char         *interface,
+              GVariantBuilder    *changed)
+{
+  g_dbus_connection_emit_signal (self->connection, NULL, path, "org.freedesktop.DBus.Properties",
+                                 "PropertiesChanged",
+                                 g_variant_new ("(sa{sv}as)", interface, changed, NULL), NULL);
+}
+
+/* Sends PropertiesChanged for what really changed, nothing else. */
+static void
+on_runtime_changed (CcProxyRuntime     *runtime,
+                    CcProxyDBusService *self)
+{
+  CcProxySnapshot *snap = snapshot (self);
+  const char *active = cc_proxy_snapshot_get_active_provider (snap);
+  const char *note = cc_proxy_runtime_get_fallback_note (runtime);
+  GPtrArray *providers = cc_proxy_registry_get_providers (cc_proxy_runtime_get_registry (runtime));
+  g_autoptr(GVariantBuilder) main_changed = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+  gboolean main_dirty = FALSE;
+
+  if (g_strcmp0 (active, self->last_active) != 0)
+    {
+      g_free (self->last_active);
+      self->last_active = g_strdup (active);
+      g_variant_builder_add (main_changed, "{sv}", "ActiveProvider", g_variant_new_string (active));
+      main_dirty = TRUE;
+    }
+  if (g_strcmp0 (note ? note : "", self->last_note) != 0)
+    {
+      g_free (self->last_note);
+      self->last_note = g_strdup (note ? note : "");
+      g_variant_builder_add (main_changed, "{sv}", "ActiveProviderNote", g_variant_new_string (self->last_note));
+      main_dirty = TRUE;
+    }
+  if (main_dirty)
+    emit_changed (self, CC_PROXY_DBUS_PATH, "org.ccproxy.Proxy1", main_changed);
+
+  for (guint i = 0; i < providers->len; i++)
+    {
+      CcProxyProvider *provider = g_ptr_array_index (providers, i);
+      g_autofree char *path = cc_proxy_dbus_provider_path (cc_proxy_provider_get_id (provider));
+      GVariant *values = g_variant_ref_sink (setting_values (snap, cc_proxy_provider_get_descriptor (provider)));
+      GVariant *last = g_hash_table_lookup (self->last_values, path);
+
+      if (last == NULL || !g_variant_equal (last, values))
+        {
+          g_autoptr(GVariantBuilder) changed = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+
+          g_variant_builder_add (changed, "{sv}", "Values", values);
+          emit_changed (self, path, "org.ccproxy.Proxy1.Provider", changed);
+          g_hash_table_replace (self->last_values, g_steal_pointer (&path), g_variant_ref (values));
+        }
+      g_variant_unref (values);
+    }
+}
+
+/* ----- lifecycle ----- */
+
+static void
+cc_proxy_dbus_service_dispose (GObject *object)
+{
+  CcProxyDBusService *self = (CcProxyDBusService *) object;
+
+  cc_proxy_dbus_service_unexport (self);
+  g_clear_object (&self->runtime);
+  g_clear_object (&self->server);
+  G_OBJECT_CLASS (cc_proxy_dbus_service_parent_class)->dispose (object);
+}
+
+static void
+cc_proxy_dbus_service_finalize (GObject *object)
+{
+  CcProxyDBusService *self = (CcProxyDBusService *) object;
+
+  g_array_unref (self->registrations);
+  g_hash_table_unref (self->last_values);
+  g_free (self->last_active);
+  g_free (self->last_note);
+  G_OBJECT_CLASS (cc_proxy_dbus_service_parent_class)->finalize (object);
+}
+
+static void
+cc_proxy_dbus_service_class_init (CcProxyDBusServiceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = cc_proxy_dbus_service_dispose;
+  object_class->finalize = cc_proxy_dbus_service_finalize;
+}
+
+static void
+cc_proxy_dbus_service_init (CcProxyDBusService *self)
+{
+  self->registrations = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->last_values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_variant_unref);
+}
+
+CcProxyDBusService *
+cc_proxy_dbus_service_new (CcProxyRuntime *runtime,
+                           CcProxyServer  *server)
+{
+  CcProxyDBusService *self = g_object_new (CC_PROXY_TYPE_DBUS_SERVICE, NULL);
+
+  self->runtime = g_object_ref (runtime);
+  self->server = g_object_ref (server);
+  return self;
+}
+
+static gboolean
+register_object (CcProxyDBusService         *self,
+                 const char                 *path,
+                 GDBusInterfaceInfo         *info,
+                 const GDBusInterfaceVTable *vtable,
+                 GError                    **error)
+{
+  guint id = g_dbus_connection_register_object (self->connection, path, info, vtable, self, NULL, error);
+
+  if (id == 0)
+    return FALSE;
+  g_array_append_val (self->registrations, id);
+  return TRUE;
+}
+
+/**
+ * cc_proxy_dbus_service_export:
+ * @self: a service
+ * @connection: the session bus
+ * @error: return location for an error
+ *
+ * Puts the main object and one object per provider on @connection.
+ */
+gboolean
+cc_proxy_dbus_service_export (CcProxyDBusService  *self,
+                              GDBusConnection     *connection,
+                              GError             **error)
+{
+  GPtrArray *providers = cc_proxy_registry_get_providers (cc_proxy_runtime_get_registry (self->runtime));
+
+  g_return_val_if_fail (self->connection == NULL, FALSE);
+
+  self->connection = g_object_ref (connection);
+  if (!register_object (self, CC_PROXY_DBUS_PATH,
+                        (GDBusInterfaceInfo *) &cc_proxy_dbus_proxy1_interface, &main_vtable, error))
+    goto fail;
+
+  for (guint i = 0; i < providers->len; i++)
+    {
+      g_autofree char *path = cc_proxy_dbus_provider_path (cc_proxy_provider_get_id (g_ptr_array_index (providers, i)));
+
+      if (!register_object (self, path, (GDBusInterfaceInfo *) &cc_proxy_dbus_proxy1_provider_interface,
+                            &provider_vtable, error))
+        goto fail;
+    }
+
+  /* What is on the bus now is the baseline for change signals. */
+  self->last_active = g_strdup (cc_proxy_snapshot_get_active_provider (snapshot (self)));
+  self->last_note = g_strdup (cc_proxy_runtime_get_fallback_note (self->runtime) ?
+                              cc_proxy_runtime_get_fallback_note (self->runtime) : "");
+  self->changed_id = g_signal_connect (self->runtime, "changed", G_CALLBACK (on_runtime_changed), self);
+  on_runtime_changed (self->runtime, self);
+  return TRUE;
+
+fail:
+  cc_proxy_dbus_service_unexport (self);
+  return FALSE;
+}
+
+void
+cc_proxy_dbus_service_unexport (CcProxyDBusService *self)
+{
+  if (self->connection == NULL)
+    return;
+
+  g_clear_signal_handler (&self->changed_id, self->runtime);
+  for (guint i = 0; i < self->registrations->len; i++)
+    g_dbus_connection_unregister_object (self->connection, g_array_index (self->registrations, guint, i));
+  g_array_set_size (self->registrations, 0);
+  g_hash_table_remove_all (self->last_values);
+  g_clear_object (&self->connection);
+}

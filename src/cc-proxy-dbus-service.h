@@ -1,0 +1,40 @@
+/* cc-proxy-dbus-service.h: the control interface on the session bus
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "cc-proxy-runtime.h"
+#include "cc-proxy-server.h"
+
+G_BEGIN_DECLS
+
+#define CC_PROXY_DBUS_NAME "org.ccproxy.Proxy1"
+#define CC_PROXY_DBUS_PATH "/org/ccproxy/Proxy1"
+
+#define CC_PROXY_DBUS_ERROR (cc_proxy_dbus_error_quark ())
+
+/* Sent on the bus as org.ccproxy.Proxy1.Error.<Name>. */
+typedef enum {
+  CC_PROXY_DBUS_ERROR_FAILED,
+  CC_PROXY_DBUS_ERROR_UNKNOWN_PROVIDER,
+  CC_PROXY_DBUS_ERROR_UNKNOWN_SETTING,
+  CC_PROXY_DBUS_ERROR_INVALID_VALUE,
+  CC_PROXY_DBUS_ERROR_KEYRING_UNAVAILABLE,
+  CC_PROXY_DBUS_ERROR_AUTH_FAILED,
+} CcProxyDBusError;
+
+GQuark cc_proxy_dbus_error_quark (void);
+
+#define CC_PROXY_TYPE_DBUS_SERVICE (cc_proxy_dbus_service_get_type ())
+G_DECLARE_FINAL_TYPE (CcProxyDBusService, cc_proxy_dbus_service, CC_PROXY, DBUS_SERVICE, GObject)
+
+CcProxyDBusService *cc_proxy_dbus_service_new      (CcProxyRuntime     *runtime,
+                                                    CcProxyServer      *server);
+gboolean            cc_proxy_dbus_service_export   (CcProxyDBusService *self,
+                                                    GDBusConnection    *connection,
+                                                    GError            **error);
+void                cc_proxy_dbus_service_unexport (CcProxyDBusService *self);
+char               *cc_proxy_dbus_provider_path    (const char         *provider_id);
+
+G_END_DECLS

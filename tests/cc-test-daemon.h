@@ -1,0 +1,28 @@
+/* cc-test-daemon.h: the real cc-proxyd, started and stopped by tests
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  GSubprocess      *process;
+  GDataInputStream *out;
+  GDataInputStream *err;
+  GString          *err_text;
+  char             *url;         /* where it listens */
+  char             *first_line;  /* what it printed first */
+  gboolean          exited;
+} Daemon;
+
+Daemon *daemon_start (const char * const *extra_env,
+                      const char         *upstream_url);
+void    daemon_stop  (Daemon             *daemon);
+void    wait_for_log (Daemon             *daemon,
+                      const char         *needle);
+
+G_END_DECLS

@@ -1,0 +1,412 @@
+/* test-dbus.c: the control interface, on a private session bus, against
+ * the real cc-proxyd
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <string.h>
+
+#include "cc-test-daemon.h"
+#include "cc-test-upstream.h"
+#include "cc-test-util.h"
+
+#define NAME "org.ccproxy.Proxy1"
+#define PATH "/org/ccproxy/Proxy1"
+#define HEALTHY_PATH PATH "/providers/healthy"
+#define MAIN_IFACE "org.ccproxy.Proxy1"
+#define PROVIDER_IFACE "org.ccproxy.Proxy1.Provider"
+
+typedef struct
+{
+  GTestDBus       *bus;
+  GDBusConnection *connection;
+  CcTestUpstream  *upstream;
+  Daemon          *daemon;
+  SoupSession     *client;
+  GPtrArray       *changes;   /* PropertiesChanged parameters */
+} Fixture;
+
+static gboolean
+name_owned (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                           "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", NAME),
+                                                           G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+  gboolean owned = FALSE;
+
+  g_assert_no_error (error);
+
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+static void
+on_properties_changed (GDBusConnection *connection,
+                       const char      *sender,
+                       const char      *path,
+                       const char      *interface,
+                       const char      *signal,
+                       GVariant        *parameters,
+                       gpointer         user_data)
+{
+  Fixture *fixture = user_data;
+  g_autofree char *text = g_variant_print (parameters, FALSE);
+
+  g_ptr_array_add (fixture->changes, g_strdup_printf ("%s %s", path, text));
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  static const char * const env[] = { "TEST_HEALTHY_URL", "http://127.0.0.1:9/from-env", NULL };
+  g_autoptr(GError) error = NULL;
+
+  fixture->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (fixture->bus);
+  fixture->connection = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (fixture->bus),
+                                                                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                                NULL, NULL, &error);
+  g_assert_no_error (error);
+  fixture->changes = g_ptr_array_new_with_free_func (g_free);
+  g_dbus_connection_signal_subscribe (fixture->connection, NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                                      NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, fixture, NULL);
+
+  fixture->upstream = cc_test_upstream_new ();
+  fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
+  cc_test_wait_for (name_owned, fixture);
+  fixture->client = soup_session_new ();
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  soup_session_abort (fixture->client);
+  g_clear_object (&fixture->client);
+  daemon_stop (fixture->daemon);
+  g_clear_object (&fixture->upstream);
+  g_ptr_array_unref (fixture->changes);
+  g_dbus_connection_close_sync (fixture->connection, NULL, NULL);
+  g_clear_object (&fixture->connection);
+  g_test_dbus_down (fixture->bus);
+  g_clear_object (&fixture->bus);
+}
+
+static GVariant *
+get_property (Fixture    *fixture,
+              const char *path,
+              const char *interface,
+              const char *property)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, NAME, path,
+                                                           "org.freedesktop.DBus.Properties", "Get",
+                                                           g_variant_new ("(ss)", interface, property),
+                                                           G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  GVariant *value;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  return value;
+}
+
+/* Calls a method; returns the D-Bus error name (NULL on success). */
+static char *
+call (Fixture     *fixture,
+      const char  *path,
+      const char  *interface,
+      const char  *method,
+      GVariant    *parameters,
+      char       **message)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, NAME, path, interface, method,
+                                                           parameters, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+  char *name;
+
+  if (error == NULL)
+    return NULL;
+  /* The name first: stripping removes it from the message. */
+  name = g_dbus_error_get_remote_error (error);
+  if (message != NULL)
+    {
+      g_dbus_error_strip_remote_error (error);
+      *message = g_strdup (error->message);
+    }
+  return name;
+}
+
+static char *
+set_active_provider (Fixture    *fixture,
+                     const char *id,
+                     char      **message)
+{
+  return call (fixture, PATH, "org.freedesktop.DBus.Properties", "Set",
+               g_variant_new ("(ssv)", MAIN_IFACE, "ActiveProvider", g_variant_new_string (id)), message);
+}
+
+static char *
+echo_via_proxy (Fixture *fixture)
+{
+  g_autofree char *url = g_strconcat (fixture->daemon->url, "/healthy/echo", NULL);
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  soup_message_set_request_body_from_bytes (message, "application/json", request);
+  answer = cc_test_send (fixture->client, message, &error);
+  g_assert_no_error (error);
+  return g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+}
+
+static void
+test_main_object (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  g_autoptr(GVariant) version = get_property (fixture, PATH, MAIN_IFACE, "Version");
+  g_autoptr(GVariant) address = get_property (fixture, PATH, MAIN_IFACE, "ListenAddress");
+  g_autoptr(GVariant) providers = get_property (fixture, PATH, MAIN_IFACE, "Providers");
+  g_autoptr(GVariant) errors = get_property (fixture, PATH, MAIN_IFACE, "PluginLoadErrors");
+  g_autoptr(GVariant) active = get_property (fixture, PATH, MAIN_IFACE, "ActiveProvider");
+  g_autofree char *providers_text = g_variant_print (providers, FALSE);
+  const char *message = NULL;
+
+  g_assert_cmpstr (g_variant_get_string (version, NULL), ==, PACKAGE_VERSION);
+  g_assert_cmpstr (g_variant_get_string (address, NULL), ==, fixture->daemon->url);
+  g_assert_cmpstr (providers_text, ==, "['anthropic', 'healthy', 'nothandled', 'failing', 'hanging']");
+  g_assert_cmpuint (g_variant_n_children (errors), ==, 10);
+  g_assert_true (g_variant_lookup (errors, "50-emptyid.so", "&s", &message));
+  g_assert_cmpstr (message, ==, "the provider id is empty");
+  g_assert_cmpstr (g_variant_get_string (active, NULL), ==, "anthropic");
+  g_assert_null (call (fixture, PATH, MAIN_IFACE, "Reload", NULL, NULL));
+}
+
+static gboolean
+has_change (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  for (guint i = 0; i < fixture->changes->len; i++)
+    if (strstr (g_ptr_array_index (fixture->changes, i), "'ActiveProvider': <'healthy'>") != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_switch_provider (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  g_autofree char *before = echo_via_proxy (fixture);
+  g_autofree char *after = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *error = NULL;
+  g_autoptr(GVariant) active = NULL;
+
+  /* anthropic forwards to the mock, which echoes the path. */
+  g_assert_cmpstr (before, ==, "{\"path\": \"/healthy/echo\"}");
+
+  g_assert_null (set_active_provider (fixture, "healthy", NULL));
+  cc_test_wait_for (has_change, fixture);
+  after = echo_via_proxy (fixture);
+  g_assert_true (g_str_has_prefix (after, "{\"provider\":\"healthy\""));
+
+  error = set_active_provider (fixture, "nosuch", &message);
+  g_assert_cmpstr (error, ==, "org.ccproxy.Proxy1.Error.UnknownProvider");
+  g_assert_cmpstr (message, ==, "There is no provider “nosuch”; known providers: anthropic, healthy, nothandled, failing, hanging");
+  active = get_property (fixture, PATH, MAIN_IFACE, "ActiveProvider");
+  g_assert_cmpstr (g_variant_get_string (active, NULL), ==, "healthy");
+}
+
+static GVariant *
+setting (GVariant   *descriptors,
+         const char *key)
+{
+  for (gsize i = 0; i < g_variant_n_children (descriptors); i++)
+    {
+      GVariant *entry = g_variant_get_child_value (descriptors, i);
+      const char *name = NULL;
+
+      g_variant_lookup (entry, "key", "&s", &name);
+      if (g_strcmp0 (name, key) == 0)
+        return entry;
+      g_variant_unref (entry);
+    }
+  return NULL;
+}
+
+static void
+test_provider_settings (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  g_autoptr(GVariant) descriptors = get_property (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SettingDescriptors");
+  g_autoptr(GVariant) mode = setting (descriptors, "mode");
+  g_autoptr(GVariant) token = setting (descriptors, "token");
+  g_autoptr(GVariant) values = NULL;
+  g_autoptr(GVariant) id = get_property (fixture, HEALTHY_PATH, PROVIDER_IFACE, "Id");
+  g_autoptr(GVariant) capable = get_property (fixture, HEALTHY_PATH, PROVIDER_IFACE, "AuthCapable");
+  g_autofree char *mode_text = g_variant_print (mode, FALSE);
+  g_autofree char *echo = NULL;
+  static const struct { const char *key, *value, *error, *message; } bad[] = {
+    { "mode", "gamma", "org.ccproxy.Proxy1.Error.InvalidValue", "“gamma” is not a valid value for mode: use one of alpha, beta" },
+    { "flag", "maybe", "org.ccproxy.Proxy1.Error.InvalidValue", "“maybe” is not a valid value for flag: use true or false" },
+    { "colour", "red", "org.ccproxy.Proxy1.Error.UnknownSetting", "Provider “healthy” has no setting “colour”" },
+  };
+
+  g_assert_cmpstr (g_variant_get_string (id, NULL), ==, "healthy");
+  g_assert_false (g_variant_get_boolean (capable));
+  g_assert_cmpstr (mode_text, ==, "{'key': <'mode'>, 'label': <'Mode'>, 'description': <'A choice.'>, 'kind': <'select'>, "
+                                  "'default': <'alpha'>, 'options': <['alpha', 'beta']>, 'secret': <false>, 'env-vars': <@as []>}");
+  g_assert_nonnull (token);
+  {
+    gboolean secret = FALSE;
+    const char **env_vars = NULL;
+
+    g_assert_true (g_variant_lookup (token, "secret", "b", &secret));
+    g_assert_true (secret);
+    g_assert_true (g_variant_lookup (token, "env-vars", "^a&s", &env_vars));
+    g_assert_cmpstr (env_vars[0], ==, "TEST_HEALTHY_TOKEN_PRIMARY");
+    g_free (env_vars);
+  }
+
+  g_assert_null (set_active_provider (fixture, "healthy", NULL));
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "mode", "beta"), NULL));
+  echo = echo_via_proxy (fixture);
+  g_assert_nonnull (strstr (echo, "\"mode\":\"beta\""));
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *message = NULL;
+      g_autofree char *error = call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue",
+                                     g_variant_new ("(ss)", bad[i].key, bad[i].value), &message);
+
+      g_assert_cmpstr (error, ==, bad[i].error);
+      g_assert_cmpstr (message, ==, bad[i].message);
+    }
+
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "ResetValue", g_variant_new ("(s)", "mode"), NULL));
+  values = get_property (fixture, HEALTHY_PATH, PROVIDER_IFACE, "Values");
+  {
+    g_autoptr(GVariant) entry = g_variant_lookup_value (values, "mode", G_VARIANT_TYPE_VARDICT);
+    g_autoptr(GVariant) url = g_variant_lookup_value (values, "base-url", G_VARIANT_TYPE_VARDICT);
+    const char *value = NULL;
+    gboolean from_env = FALSE;
+
+    g_assert_true (g_variant_lookup (entry, "value", "&s", &value));
+    g_assert_cmpstr (value, ==, "alpha");
+    /* Started with TEST_HEALTHY_URL in its environment. */
+    g_assert_true (g_variant_lookup (url, "from-environment", "b", &from_env));
+    g_assert_true (from_env);
+  }
+}
+
+static void
+test_secret_never_returned (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  static const char secret[] = "sk-dbus-secret-987654321";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) all = NULL;
+  g_autoptr(GVariant) values = NULL;
+  g_autoptr(GVariant) token = NULL;
+  g_autofree char *all_text = NULL;
+  gboolean set = FALSE;
+
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "token", secret), NULL));
+
+  all = g_dbus_connection_call_sync (fixture->connection, NAME, HEALTHY_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+                                     g_variant_new ("(s)", PROVIDER_IFACE), NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  all_text = g_variant_print (all, FALSE);
+  g_assert_null (strstr (all_text, secret));
+
+  values = get_property (fixture, HEALTHY_PATH, PROVIDER_IFACE, "Values");
+  token = g_variant_lookup_value (values, "token", G_VARIANT_TYPE_VARDICT);
+  g_assert_false (g_variant_lookup (token, "value", "s", NULL));
+  g_assert_true (g_variant_lookup (token, "set", "b", &set));
+  g_assert_true (set);
+
+  /* Nor in a change signal, nor in the daemon's log. */
+  cc_test_drain (100);
+  for (guint i = 0; i < fixture->changes->len; i++)
+    g_assert_null (strstr (g_ptr_array_index (fixture->changes, i), secret));
+  g_assert_null (strstr (fixture->daemon->err_text->str, secret));
+}
+
+static void
+test_counters (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  g_autoptr(GVariant) total = NULL;
+  g_autoptr(GVariant) active = NULL;
+
+  for (guint i = 0; i < 3; i++)
+    g_free (echo_via_proxy (fixture));
+  total = get_property (fixture, PATH, MAIN_IFACE, "RequestsTotal");
+  active = get_property (fixture, PATH, MAIN_IFACE, "RequestsActive");
+  g_assert_cmpuint (g_variant_get_uint64 (total), ==, 3);
+  g_assert_cmpuint (g_variant_get_uint32 (active), ==, 0);
+}
+
+static char *
+run (const char * const *argv,
+     int                 expected_status)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, expected_status);
+  return out;
+}
+
+/* What the README tells people to type. */
+static void
+test_busctl (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  g_autofree char *address = g_strconcat ("--address=", g_test_dbus_get_bus_address (fixture->bus), NULL);
+  const char *introspect[] = { "busctl", address, "introspect", NAME, PATH, NULL };
+  const char *set[] = { "busctl", address, "set-property", NAME, PATH, MAIN_IFACE, "ActiveProvider", "s", "healthy", NULL };
+  const char *bad[] = { "busctl", address, "call", NAME, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", "ss", "mode", "gamma", NULL };
+  const char *get[] = { "busctl", address, "get-property", NAME, PATH, MAIN_IFACE, "ActiveProvider", NULL };
+  g_autofree char *listing = run (introspect, 0);
+  g_autofree char *set_out = run (set, 0);
+  g_autofree char *bad_out = run (bad, 1);
+  g_autofree char *get_out = run (get, 0);
+
+  g_assert_nonnull (strstr (listing, ".ActiveProvider"));
+  g_assert_nonnull (strstr (listing, "writable"));
+  g_assert_nonnull (strstr (listing, ".Reload"));
+  g_assert_cmpstr (bad_out, ==, "Call failed: “gamma” is not a valid value for mode: use one of alpha, beta\n");
+  g_assert_cmpstr (get_out, ==, "s \"healthy\"\n");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_summary ("org.ccproxy.Proxy1 on a private session bus, served by the real cc-proxyd");
+
+#define ADD(path, func) g_test_add ("/dbus/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("main-object", test_main_object);
+  ADD ("switch-provider", test_switch_provider);
+  ADD ("provider-settings", test_provider_settings);
+  ADD ("secret-never-returned", test_secret_never_returned);
+  ADD ("counters", test_counters);
+  ADD ("busctl", test_busctl);
+#undef ADD
+
+  return g_test_run ();
+}
