@@ -392,6 +392,36 @@ test_busctl (Fixture       *fixture,
   g_assert_cmpstr (get_out, ==, "s \"healthy\"\n");
 }
 
+/* The first call starts the daemon through the D-Bus service file. */
+static void
+test_activation (void)
+{
+  g_autoptr(GTestDBus) bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_autoptr(GDBusConnection) connection = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) version = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_dbus_add_service_dir (bus, g_getenv ("CC_PROXY_TEST_ACTIVATION_DIR"));
+  g_test_dbus_up (bus);
+  connection = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (bus),
+                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                       NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  reply = g_dbus_connection_call_sync (connection, NAME, PATH, "org.freedesktop.DBus.Properties", "Get",
+                                       g_variant_new ("(ss)", MAIN_IFACE, "Version"), G_VARIANT_TYPE ("(v)"),
+                                       G_DBUS_CALL_FLAGS_NONE, 20000, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &version);
+  g_assert_cmpstr (g_variant_get_string (version, NULL), ==, PACKAGE_VERSION);
+
+  /* The daemon leaves with its bus. */
+  g_dbus_connection_close_sync (connection, NULL, NULL);
+  g_test_dbus_down (bus);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -407,6 +437,7 @@ main (int   argc,
   ADD ("counters", test_counters);
   ADD ("busctl", test_busctl);
 #undef ADD
+  g_test_add_func ("/dbus/activation", test_activation);
 
   return g_test_run ();
 }
