@@ -93,6 +93,14 @@ snapshot (CcProxyDBusService *self)
   return cc_proxy_runtime_get_snapshot (self->runtime);
 }
 
+static int
+compare_names (gconstpointer a,
+               gconstpointer b,
+               gpointer      user_data)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
 static GVariant *
 main_get_property (GDBusConnection  *connection,
                    const char       *sender,
@@ -132,13 +140,14 @@ main_get_property (GDBusConnection  *connection,
     }
   if (g_str_equal (property_name, "PluginLoadErrors"))
     {
+      GHashTable *errors = cc_proxy_registry_get_load_errors (registry);
       g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("a{ss}"));
-      GHashTableIter iter;
-      gpointer module, message;
+      g_autofree const char **modules = (const char **) g_hash_table_get_keys_as_array (errors, NULL);
 
-      g_hash_table_iter_init (&iter, cc_proxy_registry_get_load_errors (registry));
-      while (g_hash_table_iter_next (&iter, &module, &message))
-        g_variant_builder_add (builder, "{ss}", module, message);
+      /* Sorted, so that people and tests see one order. */
+      g_qsort_with_data (modules, g_hash_table_size (errors), sizeof (char *), compare_names, NULL);
+      for (guint i = 0; modules[i] != NULL; i++)
+        g_variant_builder_add (builder, "{ss}", modules[i], g_hash_table_lookup (errors, modules[i]));
       return g_variant_builder_end (builder);
     }
   if (g_str_equal (property_name, "RequestsTotal"))

@@ -370,6 +370,140 @@ run (const char * const *argv,
   return out;
 }
 
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} Ran;
+
+static void
+ran_clear (Ran *ran)
+{
+  g_free (ran->out);
+  g_free (ran->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Ran, ran_clear)
+
+static Ran
+ctl (const char *input,
+     ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  Ran ran = { 0 };
+  va_list args;
+
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  g_ptr_array_add (argv, (gpointer) g_getenv ("CC_PROXYCTL"));
+  va_start (args, input);
+  for (const char *arg = va_arg (args, const char *); arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input, NULL, &ran.out, &ran.err, &error);
+  g_assert_no_error (error);
+  ran.status = g_subprocess_get_exit_status (process);
+  return ran;
+}
+
+/* cc-proxyctl: each command, good and bad. */
+static void
+test_cc_proxyctl (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  g_autofree char *listening = g_strdup_printf ("cc-proxyd %s listening on %s\n", PACKAGE_VERSION, fixture->daemon->url);
+
+  {
+    g_auto(Ran) r = ctl (NULL, "status", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (g_str_has_prefix (r.out, listening));
+    g_assert_nonnull (strstr (r.out, "Active provider: anthropic\n"));
+    g_assert_nonnull (strstr (r.out, "Plugins not loaded:\n  50-emptyid.so: the provider id is empty\n"));
+  }
+  {
+    g_auto(Ran) r = ctl (NULL, "providers", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "* anthropic        Anthropic\n"
+                                "  healthy          Healthy\n"
+                                "  nothandled       Not handled\n"
+                                "  failing          Failing\n"
+                                "  hanging          Hanging\n");
+  }
+  {
+    g_auto(Ran) use = ctl (NULL, "use", "healthy", NULL);
+    g_auto(Ran) set = ctl (NULL, "set", "healthy", "mode", "beta", NULL);
+    g_auto(Ran) get = ctl (NULL, "get", "healthy", "mode", NULL);
+    g_auto(Ran) all = ctl (NULL, "get", "healthy", NULL);
+    g_autofree char *echo = echo_via_proxy (fixture);
+
+    g_assert_cmpint (use.status, ==, 0);
+    g_assert_cmpint (set.status, ==, 0);
+    g_assert_cmpstr (get.out, ==, "beta\n");
+    g_assert_cmpstr (all.out, ==, "base-url             http://127.0.0.1:9/from-env  [from the environment]\n"
+                                  "flag                 false\n"
+                                  "mode                 beta\n"
+                                  "token                (secret, not set)\n");
+    g_assert_nonnull (strstr (echo, "\"mode\":\"beta\""));
+  }
+  {
+    g_auto(Ran) r = ctl (NULL, "set", "healthy", "mode", "gamma", NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_cmpstr (r.err, ==, "cc-proxyctl: “gamma” is not a valid value for mode: use one of alpha, beta\n");
+  }
+  {
+    g_auto(Ran) r = ctl (NULL, "use", "nosuch", NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_cmpstr (r.err, ==, "cc-proxyctl: There is no provider “nosuch”; known providers: "
+                                "anthropic, healthy, nothandled, failing, hanging\n");
+  }
+  {
+    g_auto(Ran) r = ctl (NULL, "get", "nosuch", NULL);
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_true (g_str_has_prefix (r.err, "cc-proxyctl: There is no provider “nosuch”"));
+  }
+  {
+    /* A secret on the command line is refused, and nothing is stored. */
+    g_auto(Ran) argv_secret = ctl (NULL, "set", "healthy", "token", "sk-on-argv-123456", NULL);
+    g_auto(Ran) stdin_secret = ctl ("sk-on-stdin-123456\n", "set", "healthy", "token", NULL);
+    g_auto(Ran) get = ctl (NULL, "get", "healthy", "token", NULL);
+
+    g_assert_cmpint (argv_secret.status, ==, 2);
+    g_assert_true (g_str_has_prefix (argv_secret.err, "cc-proxyctl: token is a secret: give it on standard input"));
+    g_assert_cmpint (stdin_secret.status, ==, 0);
+    g_assert_cmpstr (get.out, ==, "(secret, set)\n");
+  }
+  {
+    g_auto(Ran) reset = ctl (NULL, "reset", "healthy", "mode", NULL);
+    g_auto(Ran) get = ctl (NULL, "get", "healthy", "mode", NULL);
+    g_auto(Ran) reload = ctl (NULL, "reload", NULL);
+
+    g_assert_cmpint (reset.status, ==, 0);
+    g_assert_cmpstr (get.out, ==, "alpha\n");
+    g_assert_cmpint (reload.status, ==, 0);
+  }
+  {
+    g_auto(Ran) none = ctl (NULL, NULL);
+    g_auto(Ran) unknown = ctl (NULL, "frobnicate", NULL);
+    g_auto(Ran) arity = ctl (NULL, "use", NULL);
+
+    g_assert_cmpint (none.status, ==, 2);
+    g_assert_true (g_str_has_prefix (none.err, "Usage: cc-proxyctl COMMAND"));
+    g_assert_cmpint (unknown.status, ==, 2);
+    g_assert_true (g_str_has_prefix (unknown.err, "cc-proxyctl: unknown command “frobnicate”\n"));
+    g_assert_cmpint (arity.status, ==, 2);
+    g_assert_true (g_str_has_prefix (arity.err, "cc-proxyctl: wrong number of arguments for “use”\n"));
+  }
+}
+
 /* What the README tells people to type. */
 static void
 test_busctl (Fixture       *fixture,
@@ -436,6 +570,7 @@ main (int   argc,
   ADD ("secret-never-returned", test_secret_never_returned);
   ADD ("counters", test_counters);
   ADD ("busctl", test_busctl);
+  ADD ("cc-proxyctl", test_cc_proxyctl);
 #undef ADD
   g_test_add_func ("/dbus/activation", test_activation);
 
