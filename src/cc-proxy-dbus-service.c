@@ -67,6 +67,9 @@ to_dbus_error (const GError *error)
         case CC_PROXY_RUNTIME_ERROR_UNKNOWN_SETTING:
           code = CC_PROXY_DBUS_ERROR_UNKNOWN_SETTING;
           break;
+        case CC_PROXY_RUNTIME_ERROR_KEYRING_UNAVAILABLE:
+          code = CC_PROXY_DBUS_ERROR_KEYRING_UNAVAILABLE;
+          break;
         case CC_PROXY_RUNTIME_ERROR_INVALID_VALUE:
         default:
           code = CC_PROXY_DBUS_ERROR_INVALID_VALUE;
@@ -316,6 +319,21 @@ provider_get_property (GDBusConnection  *connection,
 }
 
 static void
+on_value_changed (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* set and reset finish the same way */
+  if (cc_proxy_runtime_set_value_finish (CC_PROXY_RUNTIME (source), result, &error))
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    g_dbus_method_invocation_take_error (invocation, to_dbus_error (error));
+}
+
+static void
 provider_method_call (GDBusConnection       *connection,
                       const char            *sender,
                       const char            *object_path,
@@ -327,26 +345,20 @@ provider_method_call (GDBusConnection       *connection,
 {
   CcProxyDBusService *self = user_data;
   const char *id = cc_proxy_provider_get_id (provider_for_path (self, object_path));
-  g_autoptr(GError) error = NULL;
   const char *key = NULL;
   const char *value = NULL;
-  gboolean ok;
 
+  /* Asynchronous: a secret goes to the keyring, which may take a while. */
   if (g_str_equal (method_name, "SetValue"))
     {
       g_variant_get (parameters, "(&s&s)", &key, &value);
-      ok = cc_proxy_runtime_set_value (self->runtime, id, key, value, &error);
+      cc_proxy_runtime_set_value_async (self->runtime, id, key, value, NULL, on_value_changed, g_object_ref (invocation));
     }
   else
     {
       g_variant_get (parameters, "(&s)", &key);
-      ok = cc_proxy_runtime_reset_value (self->runtime, id, key, &error);
+      cc_proxy_runtime_reset_value_async (self->runtime, id, key, NULL, on_value_changed, g_object_ref (invocation));
     }
-
-  if (ok)
-    g_dbus_method_invocation_return_value (invocation, NULL);
-  else
-    g_dbus_method_invocation_take_error (invocation, to_dbus_error (error));
 }
 
 static const GDBusInterfaceVTable provider_vtable = {

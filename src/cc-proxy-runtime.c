@@ -6,9 +6,11 @@
  *
  * Stored values live in GSettings: org.ccproxy.Proxy for the active
  * provider, one schema per provider (generated from its descriptor) for
- * its settings. Secret settings have no GSettings key; until the keyring
- * backs them they are kept in memory, as is everything when no schema is
- * installed. A change made with `gsettings set` rebuilds the snapshot.
+ * its settings. Secret settings have no GSettings key: with a keyring
+ * (cc_proxy_runtime_use_keyring()) they are loaded from and saved to it,
+ * and held in memory for the snapshots; values are kept in memory only
+ * when no schema is installed. A change made with `gsettings set`
+ * rebuilds the snapshot.
  *
  * Every change builds a whole new snapshot and swaps it in; requests
  * hold a reference to the one they started with. All of this runs on
@@ -41,6 +43,8 @@ struct _CcProxyRuntime
                                         for what GSettings does not hold */
   CcProxySnapshot *snapshot;
   char            *fallback_note;
+  CcProxySecretStore *secrets;       /* NULL: secrets in memory only */
+  gboolean         keyring_warned;
 };
 
 G_DEFINE_QUARK (cc-proxy-runtime-error-quark, cc_proxy_runtime_error)
@@ -64,6 +68,7 @@ cc_proxy_runtime_finalize (GObject *object)
   g_clear_object (&self->core);
   g_clear_pointer (&self->provider_settings, g_hash_table_unref);
   g_clear_object (&self->registry);
+  g_clear_object (&self->secrets);
   g_strfreev (self->environment);
   g_free (self->active_provider);
   g_hash_table_unref (self->stored);
@@ -518,4 +523,245 @@ CcProxyRegistry *
 cc_proxy_runtime_get_registry (CcProxyRuntime *self)
 {
   return self->registry;
+}
+
+/* ----- the keyring ----- */
+
+typedef struct
+{
+  char *provider_id;
+  char *key;
+  char *value;  /* normalised; NULL for a reset */
+} SecretChange;
+
+static void
+secret_change_free (gpointer data)
+{
+  SecretChange *change = data;
+
+  g_free (change->provider_id);
+  g_free (change->key);
+  g_free (change->value);
+  g_free (change);
+}
+
+static void
+remember_secret (CcProxyRuntime *self,
+                 const char     *provider_id,
+                 const char     *key,
+                 const char     *value)
+{
+  char *full = g_strconcat (provider_id, "/", key, NULL);
+
+  if (value != NULL)
+    g_hash_table_replace (self->stored, full, g_strdup (value));
+  else
+    {
+      g_hash_table_remove (self->stored, full);
+      g_free (full);
+    }
+  rebuild (self);
+}
+
+static void
+keyring_unavailable (CcProxyRuntime *self,
+                     const GError   *error)
+{
+  /* Said once: without a keyring, secrets can still come from the
+   * environment, and everything else works. */
+  if (self->keyring_warned)
+    return;
+  self->keyring_warned = TRUE;
+  g_message (_("The keyring is not available (%s): secret settings come from the environment only"), error->message);
+}
+
+static void
+on_secret_loaded (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  CcProxyRuntime *self = g_task_get_source_object (task);
+  SecretChange *change = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *value = cc_proxy_secret_store_lookup_finish (CC_PROXY_SECRET_STORE (source), result, &error);
+
+  if (error != NULL)
+    keyring_unavailable (self, error);
+  else if (value != NULL)
+    remember_secret (self, change->provider_id, change->key, value);
+}
+
+/**
+ * cc_proxy_runtime_use_keyring:
+ * @self: a runtime
+ * @store: the keyring
+ *
+ * Secret settings are read from @store now (asynchronously: the first
+ * snapshots may lack them) and saved to it by the _async setters.
+ */
+void
+cc_proxy_runtime_use_keyring (CcProxyRuntime     *self,
+                              CcProxySecretStore *store)
+{
+  GPtrArray *providers = cc_proxy_registry_get_providers (self->registry);
+
+  g_set_object (&self->secrets, store);
+  for (guint i = 0; i < providers->len; i++)
+    {
+      CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (g_ptr_array_index (providers, i));
+
+      for (guint j = 0; j < cc_proxy_provider_descriptor_get_n_settings (descriptor); j++)
+        {
+          CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, j);
+          GTask *task;
+          SecretChange *change;
+
+          if (!cc_proxy_setting_descriptor_is_secret (setting))
+            continue;
+          task = g_task_new (self, NULL, NULL, NULL);
+          change = g_new0 (SecretChange, 1);
+          change->provider_id = g_strdup (cc_proxy_provider_descriptor_get_id (descriptor));
+          change->key = g_strdup (cc_proxy_setting_descriptor_get_key (setting));
+          g_task_set_task_data (task, change, secret_change_free);
+          cc_proxy_secret_store_lookup_async (store, change->provider_id, change->key, NULL, on_secret_loaded, task);
+        }
+    }
+}
+
+static void
+on_secret_saved (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  CcProxyRuntime *self = g_task_get_source_object (task);
+  SecretChange *change = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = change->value != NULL
+    ? cc_proxy_secret_store_store_finish (CC_PROXY_SECRET_STORE (source), result, &error)
+    : cc_proxy_secret_store_clear_finish (CC_PROXY_SECRET_STORE (source), result, &error);
+
+  if (!ok)
+    {
+      /* The value in use stays as it was: nothing is lost. */
+      g_task_return_new_error (task, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_KEYRING_UNAVAILABLE,
+                               _("The keyring is not available, so %s was not changed: %s. "
+                                 "Start or unlock the keyring (gnome-keyring), or give the value in the service's environment"),
+                               change->key, error->message);
+      return;
+    }
+  remember_secret (self, change->provider_id, change->key, change->value);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Secrets go to the keyring first and change in memory once it has them;
+ * everything else is set at once. */
+static void
+change_value_async (CcProxyRuntime      *self,
+                    const char          *provider_id,
+                    const char          *key,
+                    const char          *value,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  GError *error = NULL;
+  CcProxySettingDescriptor *setting = lookup_setting (self, provider_id, key, &error);
+  SecretChange *change;
+  char *normalized = NULL;
+
+  g_task_set_source_tag (task, change_value_async);
+  if (setting == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (value != NULL)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      normalized = cc_proxy_setting_descriptor_normalize (setting, value, &local_error);
+      if (normalized == NULL)
+        {
+          g_task_return_new_error (task, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_INVALID_VALUE,
+                                   "%s", local_error->message);
+          return;
+        }
+    }
+
+  if (!cc_proxy_setting_descriptor_is_secret (setting) || self->secrets == NULL)
+    {
+      gboolean ok = value != NULL
+        ? cc_proxy_runtime_set_value (self, provider_id, key, normalized, &error)
+        : cc_proxy_runtime_reset_value (self, provider_id, key, &error);
+
+      g_free (normalized);
+      if (ok)
+        g_task_return_boolean (task, TRUE);
+      else
+        g_task_return_error (task, error);
+      return;
+    }
+
+  change = g_new0 (SecretChange, 1);
+  change->provider_id = g_strdup (provider_id);
+  change->key = g_strdup (key);
+  change->value = normalized;
+  g_task_set_task_data (task, change, secret_change_free);
+  if (value != NULL)
+    cc_proxy_secret_store_store_async (self->secrets, provider_id, key, normalized, cancellable,
+                                       on_secret_saved, g_object_ref (task));
+  else
+    cc_proxy_secret_store_clear_async (self->secrets, provider_id, key, cancellable,
+                                       on_secret_saved, g_object_ref (task));
+}
+
+/**
+ * cc_proxy_runtime_set_value_async:
+ *
+ * Like cc_proxy_runtime_set_value(), but a secret setting is saved in
+ * the keyring first; when the keyring cannot take it, the call fails
+ * with %CC_PROXY_RUNTIME_ERROR_KEYRING_UNAVAILABLE and the value in use
+ * does not change.
+ */
+void
+cc_proxy_runtime_set_value_async (CcProxyRuntime      *self,
+                                  const char          *provider_id,
+                                  const char          *key,
+                                  const char          *value,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_return_if_fail (value != NULL);
+  change_value_async (self, provider_id, key, value, cancellable, callback, user_data);
+}
+
+gboolean
+cc_proxy_runtime_set_value_finish (CcProxyRuntime  *self,
+                                   GAsyncResult    *result,
+                                   GError         **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+cc_proxy_runtime_reset_value_async (CcProxyRuntime      *self,
+                                    const char          *provider_id,
+                                    const char          *key,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  change_value_async (self, provider_id, key, NULL, cancellable, callback, user_data);
+}
+
+gboolean
+cc_proxy_runtime_reset_value_finish (CcProxyRuntime  *self,
+                                     GAsyncResult    *result,
+                                     GError         **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

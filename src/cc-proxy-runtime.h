@@ -8,6 +8,7 @@
 #include <gio/gsettingsbackend.h>
 
 #include "cc-proxy-registry.h"
+#include "cc-proxy-secret-store.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +18,7 @@ typedef enum {
   CC_PROXY_RUNTIME_ERROR_UNKNOWN_PROVIDER,
   CC_PROXY_RUNTIME_ERROR_UNKNOWN_SETTING,
   CC_PROXY_RUNTIME_ERROR_INVALID_VALUE,
+  CC_PROXY_RUNTIME_ERROR_KEYRING_UNAVAILABLE,
 } CcProxyRuntimeError;
 
 GQuark cc_proxy_runtime_error_quark (void);
@@ -45,6 +47,27 @@ gboolean         cc_proxy_runtime_reset_value         (CcProxyRuntime      *self
                                                        GError             **error);
 const char      *cc_proxy_runtime_get_fallback_note   (CcProxyRuntime      *self);
 void             cc_proxy_runtime_reload              (CcProxyRuntime      *self);
+void             cc_proxy_runtime_use_keyring         (CcProxyRuntime      *self,
+                                                       CcProxySecretStore  *store);
+void             cc_proxy_runtime_set_value_async     (CcProxyRuntime      *self,
+                                                       const char          *provider_id,
+                                                       const char          *key,
+                                                       const char          *value,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean         cc_proxy_runtime_set_value_finish    (CcProxyRuntime      *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
+void             cc_proxy_runtime_reset_value_async   (CcProxyRuntime      *self,
+                                                       const char          *provider_id,
+                                                       const char          *key,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean         cc_proxy_runtime_reset_value_finish  (CcProxyRuntime      *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
 CcProxyRegistry *cc_proxy_runtime_get_registry        (CcProxyRuntime      *self);
 
 G_END_DECLS

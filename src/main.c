@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 #include <glib-unix.h>
+#include <gio/gunixsocketaddress.h>
 #include <locale.h>
 #include <stdio.h>
 
@@ -108,6 +109,14 @@ main (int   argc,
   GSettings *core;
   guint owner_id;
 
+  /* GLib 2.74 can deadlock when a worker thread (libsecret and GDBus
+   * connect from one) registers these types while the main thread
+   * (libsoup) does: register them here, before any thread exists. */
+  g_type_ensure (G_TYPE_INET_SOCKET_ADDRESS);
+  g_type_ensure (G_TYPE_PROXY_ADDRESS);
+  g_type_ensure (G_TYPE_NETWORK_ADDRESS);
+  g_type_ensure (G_TYPE_UNIX_SOCKET_ADDRESS);
+
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
@@ -178,6 +187,14 @@ main (int   argc,
            cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)));
   g_print (_("Point Claude Code at it:  ANTHROPIC_BASE_URL=%s claude\n"), cc_proxy_server_get_url (server));
   fflush (stdout);
+
+  /* Secret settings arrive from the keyring a moment later; requests
+   * before that see only the environment's. */
+  {
+    g_autoptr(CcProxySecretStore) secrets = cc_proxy_secret_store_new ();
+
+    cc_proxy_runtime_use_keyring (runtime, secrets);
+  }
 
   service = cc_proxy_dbus_service_new (runtime, server);
   owner_id = g_bus_own_name (G_BUS_TYPE_SESSION, CC_PROXY_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,

@@ -48,12 +48,6 @@ on_out_line (GObject      *source,
   wait->done = TRUE;
 }
 
-static gboolean
-line_done (gpointer user_data)
-{
-  return ((LineWait *) user_data)->done;
-}
-
 /* A test that aborts must not leave its daemon behind, holding the
  * test's output pipes open. */
 static void
@@ -91,7 +85,16 @@ daemon_start (const char * const *extra_env,
   read_err_line (daemon);
 
   g_data_input_stream_read_line_async (daemon->out, G_PRIORITY_DEFAULT, NULL, on_out_line, &wait);
-  cc_test_wait_for (line_done, &wait);
+  {
+    gint64 deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+
+    while (!wait.done)
+      {
+        if (g_get_monotonic_time () > deadline)
+          g_error ("cc-proxyd printed no address within 15 s; its stderr:\n%s", daemon->err_text->str);
+        cc_test_drain (10);
+      }
+  }
   g_assert_nonnull (wait.line);
   g_assert_true (g_str_has_prefix (wait.line, prefix));
   daemon->url = g_strndup (wait.line + strlen (prefix), strcspn (wait.line + strlen (prefix), " "));
@@ -111,19 +114,23 @@ on_exited (GObject      *source,
   daemon->exited = TRUE;
 }
 
-static gboolean
-daemon_exited (gpointer user_data)
-{
-  return ((Daemon *) user_data)->exited;
-}
-
 /* SIGTERM, as systemd stops it: the daemon must exit cleanly. */
 void
 daemon_stop (Daemon *daemon)
 {
   g_subprocess_send_signal (daemon->process, SIGTERM);
   g_subprocess_wait_async (daemon->process, NULL, on_exited, daemon);
-  cc_test_wait_for (daemon_exited, daemon);
+  {
+    gint64 deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+
+    while (!daemon->exited)
+      {
+        if (g_get_monotonic_time () > deadline)
+          g_error ("cc-proxyd did not exit within 15 s of SIGTERM (pid %s); its stderr:\n%s",
+                   g_subprocess_get_identifier (daemon->process), daemon->err_text->str);
+        cc_test_drain (10);
+      }
+  }
   /* Let the last lines (a sanitizer report, say) arrive before judging. */
   cc_test_drain (100);
   if (!g_subprocess_get_if_exited (daemon->process) || g_subprocess_get_exit_status (daemon->process) != 0)

@@ -3,6 +3,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 #include "cc-test-daemon.h"
@@ -15,9 +17,22 @@
 #define MAIN_IFACE "org.ccproxy.Proxy1"
 #define PROVIDER_IFACE "org.ccproxy.Proxy1.Provider"
 
+typedef enum
+{
+  KEYRING_NONE,      /* no keyring service at all */
+  KEYRING_UNLOCKED,  /* gnome-keyring-daemon --unlock with a throwaway password */
+  KEYRING_LOCKED,    /* gnome-keyring-daemon, never unlocked */
+} Keyring;
+
+static const Keyring keyring_none = KEYRING_NONE;
+static const Keyring keyring_unlocked = KEYRING_UNLOCKED;
+static const Keyring keyring_locked = KEYRING_LOCKED;
+
 typedef struct
 {
   GTestDBus       *bus;
+  GSubprocess     *keyring;
+  char            *home;
   GDBusConnection *connection;
   CcTestUpstream  *upstream;
   Daemon          *daemon;
@@ -43,6 +58,30 @@ name_owned (gpointer user_data)
   return owned;
 }
 
+/* Like cc_test_wait_for (), but a failure names the condition and shows
+ * what the daemon said. */
+static void
+wait_until (Fixture    *fixture,
+            gboolean  (*done) (gpointer),
+            const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+
+  while (!done (fixture))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Waited in vain for %s; cc-proxyd said:\n%s", what,
+                 fixture->daemon ? fixture->daemon->err_text->str : "(not started)");
+      cc_test_drain (10);
+    }
+}
+
+static void
+wait_for_name (Fixture *fixture)
+{
+  wait_until (fixture, name_owned, "cc-proxyd to own " NAME);
+}
+
 static void
 on_properties_changed (GDBusConnection *connection,
                        const char      *sender,
@@ -58,11 +97,70 @@ on_properties_changed (GDBusConnection *connection,
   g_ptr_array_add (fixture->changes, g_strdup_printf ("%s %s", path, text));
 }
 
+static gboolean
+keyring_ready (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                           "org.freedesktop.DBus", "NameHasOwner",
+                                                           g_variant_new ("(s)", "org.freedesktop.secrets"),
+                                                           G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean owned = FALSE;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* A real gnome-keyring-daemon on the private bus, in a throwaway HOME. */
+static void
+start_keyring (Fixture *fixture,
+               gboolean unlock)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autofree char *runtime_dir = NULL;
+  g_autofree char *data_dir = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fixture->home = g_dir_make_tmp ("cc-proxy-keyring-XXXXXX", &error);
+  g_assert_no_error (error);
+  runtime_dir = g_build_filename (fixture->home, "run", NULL);
+  data_dir = g_build_filename (fixture->home, "data", NULL);
+  g_mkdir_with_parents (runtime_dir, 0700);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_setenv (launcher, "HOME", fixture->home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime_dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_dir, TRUE);
+
+  if (unlock)
+    fixture->keyring = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", "--foreground",
+                                                    "--components=secrets", "--unlock", NULL);
+  else
+    fixture->keyring = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", "--foreground",
+                                                    "--components=secrets", NULL);
+  g_assert_no_error (error);
+  /* The password, then end of input; a locked keyring gets none. */
+  g_output_stream_write_all (g_subprocess_get_stdin_pipe (fixture->keyring), "throwaway-password",
+                             unlock ? strlen ("throwaway-password") : 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (fixture->keyring), NULL, NULL);
+  wait_until (fixture, keyring_ready, "gnome-keyring-daemon to own org.freedesktop.secrets");
+}
+
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
-  static const char * const env[] = { "TEST_HEALTHY_URL", "http://127.0.0.1:9/from-env", NULL };
+  const Keyring *keyring = user_data;
+  const char *env[] = { "TEST_HEALTHY_URL", NULL, NULL };
   g_autoptr(GError) error = NULL;
 
   fixture->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
@@ -76,9 +174,13 @@ fixture_set_up (Fixture       *fixture,
   g_dbus_connection_signal_subscribe (fixture->connection, NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged",
                                       NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, fixture, NULL);
 
+  if (keyring != NULL && *keyring != KEYRING_NONE)
+    start_keyring (fixture, *keyring == KEYRING_UNLOCKED);
+
   fixture->upstream = cc_test_upstream_new ();
+  env[1] = cc_test_upstream_get_url (fixture->upstream);
   fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
-  cc_test_wait_for (name_owned, fixture);
+  wait_for_name (fixture);
   fixture->client = soup_session_new ();
 }
 
@@ -91,6 +193,16 @@ fixture_tear_down (Fixture       *fixture,
   daemon_stop (fixture->daemon);
   g_clear_object (&fixture->upstream);
   g_ptr_array_unref (fixture->changes);
+  if (fixture->keyring != NULL)
+    {
+      const char *rm[] = { "rm", "-rf", fixture->home, NULL };
+
+      g_subprocess_send_signal (fixture->keyring, SIGTERM);
+      g_subprocess_wait (fixture->keyring, NULL, NULL);
+      g_clear_object (&fixture->keyring);
+      g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+      g_clear_pointer (&fixture->home, g_free);
+    }
   g_dbus_connection_close_sync (fixture->connection, NULL, NULL);
   g_clear_object (&fixture->connection);
   g_test_dbus_down (fixture->bus);
@@ -213,7 +325,7 @@ test_switch_provider (Fixture       *fixture,
   g_assert_cmpstr (before, ==, "{\"path\": \"/healthy/echo\"}");
 
   g_assert_null (set_active_provider (fixture, "healthy", NULL));
-  cc_test_wait_for (has_change, fixture);
+  wait_until (fixture, has_change, "PropertiesChanged for ActiveProvider");
   after = echo_via_proxy (fixture);
   g_assert_true (g_str_has_prefix (after, "{\"provider\":\"healthy\""));
 
@@ -306,11 +418,38 @@ test_provider_settings (Fixture       *fixture,
   }
 }
 
+static char *
+relay_via_proxy (Fixture *fixture)
+{
+  g_autofree char *url = g_strconcat (fixture->daemon->url, "/healthy/relay", NULL);
+  g_autoptr(SoupMessage) message = soup_message_new ("GET", url);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  answer = cc_test_send (fixture->client, message, &error);
+  g_assert_no_error (error);
+  return g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+}
+
+static gboolean
+token_is_set (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+  g_autoptr(GVariant) values = get_property (fixture, HEALTHY_PATH, PROVIDER_IFACE, "Values");
+  g_autoptr(GVariant) token = g_variant_lookup_value (values, "token", G_VARIANT_TYPE_VARDICT);
+  gboolean set = FALSE;
+
+  g_variant_lookup (token, "set", "b", &set);
+  return set;
+}
+
 static void
 test_secret_never_returned (Fixture       *fixture,
                             gconstpointer  user_data)
 {
   static const char secret[] = "sk-dbus-secret-987654321";
+  g_autofree char *relayed = NULL;
+  g_autofree char *bearer = g_strconcat ("Bearer ", secret, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) all = NULL;
   g_autoptr(GVariant) values = NULL;
@@ -332,11 +471,51 @@ test_secret_never_returned (Fixture       *fixture,
   g_assert_true (g_variant_lookup (token, "set", "b", &set));
   g_assert_true (set);
 
-  /* Nor in a change signal, nor in the daemon's log. */
+  /* The provider uses it upstream... */
+  g_assert_null (set_active_provider (fixture, "healthy", NULL));
+  relayed = relay_via_proxy (fixture);
+  g_assert_cmpstr (relayed, ==, "{\"upstream_status\": 200}");
+  g_assert_cmpstr (soup_message_headers_get_one (cc_test_upstream_get_request (fixture->upstream, 0)->headers,
+                                                 "Authorization"), ==, bearer);
+
+  /* ...but it is in no change signal and no log line. */
   cc_test_drain (100);
   for (guint i = 0; i < fixture->changes->len; i++)
     g_assert_null (strstr (g_ptr_array_index (fixture->changes, i), secret));
   g_assert_null (strstr (fixture->daemon->err_text->str, secret));
+
+  /* It was in the keyring, not only in memory: a new daemon finds it. */
+  daemon_stop (fixture->daemon);
+  {
+    const char *env[] = { "TEST_HEALTHY_URL", cc_test_upstream_get_url (fixture->upstream), NULL };
+
+    fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
+  }
+  wait_for_name (fixture);
+  wait_until (fixture, token_is_set, "the restarted daemon to find the token in the keyring");
+}
+
+/* Without a keyring (none, or locked), storing a secret fails with a
+ * clear error, nothing changes, and the proxy keeps serving. */
+static void
+test_keyring_unavailable (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *error = call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue",
+                                 g_variant_new ("(ss)", "token", "sk-unstorable-12345"), &message);
+  g_autofree char *echo = NULL;
+
+  g_assert_cmpstr (error, ==, "org.ccproxy.Proxy1.Error.KeyringUnavailable");
+  g_assert_true (g_str_has_prefix (message, "The keyring is not available, so token was not changed: "));
+  g_assert_nonnull (strstr (message, "Start or unlock the keyring (gnome-keyring), or give the value in the service's environment"));
+  g_assert_false (token_is_set (fixture));
+  g_assert_null (strstr (message, "sk-unstorable-12345"));
+
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "mode", "beta"), NULL));
+  g_assert_null (set_active_provider (fixture, "healthy", NULL));
+  echo = echo_via_proxy (fixture);
+  g_assert_nonnull (strstr (echo, "\"mode\":\"beta\""));
 }
 
 static void
@@ -444,14 +623,16 @@ test_cc_proxyctl (Fixture       *fixture,
     g_auto(Ran) get = ctl (NULL, "get", "healthy", "mode", NULL);
     g_auto(Ran) all = ctl (NULL, "get", "healthy", NULL);
     g_autofree char *echo = echo_via_proxy (fixture);
+    g_autofree char *expected = g_strdup_printf ("base-url             %s  [from the environment]\n"
+                                                 "flag                 false\n"
+                                                 "mode                 beta\n"
+                                                 "token                (secret, not set)\n",
+                                                 cc_test_upstream_get_url (fixture->upstream));
 
     g_assert_cmpint (use.status, ==, 0);
     g_assert_cmpint (set.status, ==, 0);
     g_assert_cmpstr (get.out, ==, "beta\n");
-    g_assert_cmpstr (all.out, ==, "base-url             http://127.0.0.1:9/from-env  [from the environment]\n"
-                                  "flag                 false\n"
-                                  "mode                 beta\n"
-                                  "token                (secret, not set)\n");
+    g_assert_cmpstr (all.out, ==, expected);
     g_assert_nonnull (strstr (echo, "\"mode\":\"beta\""));
   }
   {
@@ -564,13 +745,17 @@ main (int   argc,
   g_test_summary ("org.ccproxy.Proxy1 on a private session bus, served by the real cc-proxyd");
 
 #define ADD(path, func) g_test_add ("/dbus/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD_WITH(path, keyring, func) g_test_add ("/dbus/" path, Fixture, &keyring, fixture_set_up, func, fixture_tear_down)
   ADD ("main-object", test_main_object);
   ADD ("switch-provider", test_switch_provider);
   ADD ("provider-settings", test_provider_settings);
-  ADD ("secret-never-returned", test_secret_never_returned);
+  ADD_WITH ("secret-in-keyring-never-returned", keyring_unlocked, test_secret_never_returned);
+  ADD_WITH ("keyring-absent", keyring_none, test_keyring_unavailable);
+  ADD_WITH ("keyring-locked", keyring_locked, test_keyring_unavailable);
   ADD ("counters", test_counters);
   ADD ("busctl", test_busctl);
-  ADD ("cc-proxyctl", test_cc_proxyctl);
+  ADD_WITH ("cc-proxyctl", keyring_unlocked, test_cc_proxyctl);
+#undef ADD_WITH
 #undef ADD
   g_test_add_func ("/dbus/activation", test_activation);
 

@@ -200,6 +200,42 @@ answer_echo_later (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* /healthy/relay: calls <base-url>/secret-check with the token as a
+ * bearer credential and answers with the upstream's status: the secret
+ * is used upstream, and never echoed. */
+static void
+on_relay_sent (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  CcProxyRequestContext *context = g_task_get_task_data (task);
+  SoupServerMessage *message = cc_proxy_request_context_get_message (context);
+  SoupMessage *upstream = g_object_get_data (G_OBJECT (task), "upstream");
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  g_autofree char *text = g_strdup_printf ("{\"upstream_status\": %u}", soup_message_get_status (upstream));
+
+  soup_server_message_set_status (message, 200, NULL);
+  soup_server_message_set_response (message, "application/json", SOUP_MEMORY_COPY, text, strlen (text));
+  soup_server_message_unpause (message);
+  g_task_return_int (task, CC_PROXY_HANDLED);
+}
+
+static void
+relay_with_token (GTask *task)
+{
+  CcProxyRequestContext *context = g_task_get_task_data (task);
+  CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (context);
+  g_autofree char *url = g_strconcat (cc_proxy_snapshot_get_value (snapshot, "healthy", "base-url"), "/secret-check", NULL);
+  g_autofree char *bearer = g_strconcat ("Bearer ", cc_proxy_snapshot_get_value (snapshot, "healthy", "token"), NULL);
+  SoupMessage *upstream = soup_message_new ("GET", url);
+
+  soup_message_headers_append (soup_message_get_request_headers (upstream), "Authorization", bearer);
+  g_object_set_data_full (G_OBJECT (task), "upstream", upstream, g_object_unref);
+  soup_session_send_and_read_async (cc_proxy_request_context_get_session (context), upstream, G_PRIORITY_DEFAULT,
+                                    g_task_get_cancellable (task), on_relay_sent, g_object_ref (task));
+}
+
 static gboolean
 fail_after_start (gpointer user_data)
 {
@@ -262,6 +298,10 @@ handle_request_async (CcProxyProvider       *provider,
                                   SOUP_MEMORY_STATIC, first, strlen (first));
         soup_server_message_unpause (message);
         g_timeout_add_full (G_PRIORITY_DEFAULT, 50, fail_after_start, g_object_ref (task), g_object_unref);
+      }
+    else if (g_str_equal (path, "/healthy/relay"))
+      {
+        relay_with_token (task);
       }
     else if (g_str_equal (path, "/healthy/bug"))
       {
