@@ -28,7 +28,29 @@ struct _CcProxyDBusService
   char            *last_active;
   char            *last_note;
   gulong           changed_id;
+  GHashTable      *flows;          /* object path → AuthFlow */
+  guint            next_flow;
 };
+
+/* One login in progress, exported as org.ccproxy.Proxy1.AuthFlow. */
+typedef struct
+{
+  CcProxyDBusService *service;   /* NULL once the service is gone */
+  char               *path;
+  char               *provider_id;
+  guint               registration;
+  CcProxyAuthPrompt  *prompt;
+  GCancellable       *cancellable;
+  const char         *state;     /* static string */
+  char               *message;
+  guint               expire_id;
+  guint               pending;   /* settings still being stored */
+  GError             *store_error;
+  gboolean            activate;
+} AuthFlow;
+
+/* How long a finished flow stays readable on the bus. */
+#define FLOW_EXPIRY_SECONDS 300
 
 G_DEFINE_FINAL_TYPE (CcProxyDBusService, cc_proxy_dbus_service, G_TYPE_OBJECT)
 
@@ -207,6 +229,307 @@ static const GDBusInterfaceVTable main_vtable = {
   main_method_call, main_get_property, main_set_property, { NULL }
 };
 
+static void
+emit_changed (CcProxyDBusService *self,
+              const char         *path,
+              const char         *interface,
+              GVariantBuilder    *changed)
+{
+  g_dbus_connection_emit_signal (self->connection, NULL, path, "org.freedesktop.DBus.Properties",
+                                 "PropertiesChanged",
+                                 g_variant_new ("(sa{sv}as)", interface, changed, NULL), NULL);
+}
+
+/* ----- org.ccproxy.Proxy1.AuthFlow ----- */
+
+static void
+auth_flow_clear (AuthFlow *flow)
+{
+  g_free (flow->path);
+  g_free (flow->provider_id);
+  g_clear_object (&flow->prompt);
+  g_clear_object (&flow->cancellable);
+  g_free (flow->message);
+  g_clear_error (&flow->store_error);
+}
+
+static void
+auth_flow_release (gpointer data)
+{
+  g_rc_box_release_full (data, (GDestroyNotify) auth_flow_clear);
+}
+
+/* Taken out of the service's table: off the bus, and cut loose. */
+static void
+auth_flow_retire (gpointer data)
+{
+  AuthFlow *flow = data;
+
+  if (flow->registration != 0 && flow->service != NULL && flow->service->connection != NULL)
+    g_dbus_connection_unregister_object (flow->service->connection, flow->registration);
+  flow->registration = 0;
+  g_clear_handle_id (&flow->expire_id, g_source_remove);
+  g_cancellable_cancel (flow->cancellable);
+  flow->service = NULL;
+  auth_flow_release (flow);
+}
+
+static void
+auth_flow_notify (AuthFlow   *flow,
+                  const char *signal,
+                  GVariant   *parameters)
+{
+  g_autoptr(GVariantBuilder) changed = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+  CcProxyDBusService *self = flow->service;
+
+  if (self == NULL || self->connection == NULL)
+    {
+      if (parameters != NULL)
+        g_variant_unref (g_variant_ref_sink (parameters));
+      return;
+    }
+  g_variant_builder_add (changed, "{sv}", "State", g_variant_new_string (flow->state));
+  g_variant_builder_add (changed, "{sv}", "Message", g_variant_new_string (flow->message ? flow->message : ""));
+  if (g_str_equal (flow->state, "waiting"))
+    {
+      g_variant_builder_add (changed, "{sv}", "VerificationUrl",
+                             g_variant_new_string (cc_proxy_auth_prompt_get_verification_url (flow->prompt) ?: ""));
+      g_variant_builder_add (changed, "{sv}", "UserCode",
+                             g_variant_new_string (cc_proxy_auth_prompt_get_user_code (flow->prompt) ?: ""));
+    }
+  emit_changed (self, flow->path, "org.ccproxy.Proxy1.AuthFlow", changed);
+  if (signal != NULL)
+    g_dbus_connection_emit_signal (self->connection, NULL, flow->path, "org.ccproxy.Proxy1.AuthFlow",
+                                   signal, parameters, NULL);
+}
+
+static gboolean
+on_flow_expired (gpointer user_data)
+{
+  AuthFlow *flow = user_data;
+
+  flow->expire_id = 0;
+  if (flow->service != NULL)
+    g_hash_table_remove (flow->service->flows, flow->path);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+auth_flow_complete (AuthFlow   *flow,
+                    const char *state,
+                    const char *message)
+{
+  flow->state = state;
+  g_free (flow->message);
+  flow->message = g_strdup (message);
+  auth_flow_notify (flow, "Completed", g_variant_new ("(ss)", state, message));
+  if (flow->service != NULL)
+    flow->expire_id = g_timeout_add_seconds (FLOW_EXPIRY_SECONDS, on_flow_expired, flow);
+}
+
+static void
+on_prompt_shown (CcProxyAuthPrompt *prompt,
+                 AuthFlow          *flow)
+{
+  const char *url = cc_proxy_auth_prompt_get_verification_url (prompt);
+  const char *code = cc_proxy_auth_prompt_get_user_code (prompt);
+  const char *message = cc_proxy_auth_prompt_get_message (prompt);
+
+  flow->state = "waiting";
+  g_free (flow->message);
+  flow->message = g_strdup (message ? message : "");
+  auth_flow_notify (flow, "PromptReady", g_variant_new ("(sss)", url ? url : "", code ? code : "", flow->message));
+}
+
+static void
+finish_storing (AuthFlow          *flow,
+                CcProxyAuthResult *result)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (flow->store_error != NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("Signed in, but the credentials could not be stored: %s"),
+                                                  flow->store_error->message);
+
+      auth_flow_complete (flow, "failed", message);
+      return;
+    }
+  if (flow->activate && flow->service != NULL &&
+      !cc_proxy_runtime_set_active_provider (flow->service->runtime, flow->provider_id, &error))
+    {
+      auth_flow_complete (flow, "failed", error->message);
+      return;
+    }
+  auth_flow_complete (flow, "succeeded", cc_proxy_auth_result_get_message (result));
+}
+
+typedef struct
+{
+  AuthFlow          *flow;
+  CcProxyAuthResult *result;
+} Storing;
+
+static void
+on_result_value_stored (GObject      *source,
+                        GAsyncResult *res,
+                        gpointer      user_data)
+{
+  Storing *storing = user_data;
+  AuthFlow *flow = storing->flow;
+  g_autoptr(GError) error = NULL;
+
+  if (!cc_proxy_runtime_set_value_finish (CC_PROXY_RUNTIME (source), res, &error) && flow->store_error == NULL)
+    flow->store_error = g_steal_pointer (&error);
+  if (--flow->pending == 0)
+    finish_storing (flow, storing->result);
+  cc_proxy_auth_result_unref (storing->result);
+  auth_flow_release (flow);
+  g_free (storing);
+}
+
+static void
+on_auth_flow_done (GObject      *source,
+                   GAsyncResult *res,
+                   gpointer      user_data)
+{
+  AuthFlow *flow = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CcProxyAuthResult) result = cc_proxy_auth_capable_run_auth_flow_finish (CC_PROXY_AUTH_CAPABLE (source), res, &error);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (flow->service == NULL)
+    ;
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    auth_flow_complete (flow, "cancelled", _("The login was cancelled"));
+  else if (result == NULL)
+    auth_flow_complete (flow, "failed", error->message);
+  else
+    {
+      /* Store what the flow got (secrets go to the keyring), then report. */
+      flow->activate = cc_proxy_auth_result_get_activate (result);
+      flow->pending = 1;
+      g_hash_table_iter_init (&iter, cc_proxy_auth_result_get_values (result));
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          Storing *storing = g_new0 (Storing, 1);
+
+          storing->flow = g_rc_box_acquire (flow);
+          storing->result = cc_proxy_auth_result_ref (result);
+          flow->pending++;
+          cc_proxy_runtime_set_value_async (flow->service->runtime, flow->provider_id, key, value, NULL,
+                                            on_result_value_stored, storing);
+        }
+      if (--flow->pending == 0)
+        finish_storing (flow, result);
+    }
+  auth_flow_release (flow);
+}
+
+static gboolean
+start_auth_flow (gpointer user_data)
+{
+  AuthFlow *flow = user_data;
+  CcProxyProvider *provider;
+
+  if (flow->service == NULL)
+    return G_SOURCE_REMOVE;
+  provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (flow->service->runtime), flow->provider_id);
+  flow->prompt = cc_proxy_auth_prompt_new (snapshot (flow->service));
+  g_signal_connect (flow->prompt, "shown", G_CALLBACK (on_prompt_shown), flow);
+  cc_proxy_auth_capable_run_auth_flow_async (CC_PROXY_AUTH_CAPABLE (provider), GPOINTER_TO_INT (g_object_get_data (G_OBJECT (flow->cancellable), "force")),
+                                             flow->prompt, flow->cancellable, on_auth_flow_done, g_rc_box_acquire (flow));
+  return G_SOURCE_REMOVE;
+}
+
+static GVariant *
+flow_get_property (GDBusConnection  *connection,
+                   const char       *sender,
+                   const char       *object_path,
+                   const char       *interface_name,
+                   const char       *property_name,
+                   GError          **error,
+                   gpointer          user_data)
+{
+  AuthFlow *flow = user_data;
+  const char *value = NULL;
+
+  if (g_str_equal (property_name, "Provider"))
+    value = flow->provider_id;
+  else if (g_str_equal (property_name, "State"))
+    value = flow->state;
+  else if (g_str_equal (property_name, "Message"))
+    value = flow->message;
+  else if (g_str_equal (property_name, "VerificationUrl") && flow->prompt != NULL)
+    value = cc_proxy_auth_prompt_get_verification_url (flow->prompt);
+  else if (g_str_equal (property_name, "UserCode") && flow->prompt != NULL)
+    value = cc_proxy_auth_prompt_get_user_code (flow->prompt);
+  return g_variant_new_string (value ? value : "");
+}
+
+static void
+flow_method_call (GDBusConnection       *connection,
+                  const char            *sender,
+                  const char            *object_path,
+                  const char            *interface_name,
+                  const char            *method_name,
+                  GVariant              *parameters,
+                  GDBusMethodInvocation *invocation,
+                  gpointer               user_data)
+{
+  AuthFlow *flow = user_data;
+
+  /* Cancel is the only method; a finished flow ignores it. */
+  g_cancellable_cancel (flow->cancellable);
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static const GDBusInterfaceVTable flow_vtable = {
+  flow_method_call, flow_get_property, NULL, { NULL }
+};
+
+static void
+authenticate (CcProxyDBusService    *self,
+              CcProxyProvider       *provider,
+              gboolean               force,
+              GDBusMethodInvocation *invocation)
+{
+  g_autoptr(GError) error = NULL;
+  AuthFlow *flow;
+
+  if (!CC_PROXY_IS_AUTH_CAPABLE (provider))
+    {
+      g_dbus_method_invocation_return_error (invocation, CC_PROXY_DBUS_ERROR, CC_PROXY_DBUS_ERROR_FAILED,
+                                             _("The %s provider has no login"), cc_proxy_provider_get_id (provider));
+      return;
+    }
+
+  flow = g_rc_box_new0 (AuthFlow);
+  flow->service = self;
+  flow->path = g_strdup_printf (CC_PROXY_DBUS_PATH "/auth/%u", ++self->next_flow);
+  flow->provider_id = g_strdup (cc_proxy_provider_get_id (provider));
+  flow->cancellable = g_cancellable_new ();
+  g_object_set_data (G_OBJECT (flow->cancellable), "force", GINT_TO_POINTER (!!force));
+  flow->state = "starting";
+  flow->message = g_strdup ("");
+  flow->registration = g_dbus_connection_register_object (self->connection, flow->path,
+                                                          (GDBusInterfaceInfo *) &cc_proxy_dbus_proxy1_auth_flow_interface,
+                                                          &flow_vtable, flow, NULL, &error);
+  if (flow->registration == 0)
+    {
+      auth_flow_release (flow);
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  g_hash_table_insert (self->flows, flow->path, flow);
+
+  /* The reply first, so that the caller has the path before anything
+   * happens on it. */
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", flow->path));
+  g_idle_add (start_auth_flow, flow);
+}
+
 /* ----- org.ccproxy.Proxy1.Provider ----- */
 
 static const char *
@@ -348,6 +671,15 @@ provider_method_call (GDBusConnection       *connection,
   const char *key = NULL;
   const char *value = NULL;
 
+  if (g_str_equal (method_name, "Authenticate"))
+    {
+      gboolean force = FALSE;
+
+      g_variant_get (parameters, "(b)", &force);
+      authenticate (self, provider_for_path (self, object_path), force, invocation);
+      return;
+    }
+
   /* Asynchronous: a secret goes to the keyring, which may take a while. */
   if (g_str_equal (method_name, "SetValue"))
     {
@@ -367,16 +699,6 @@ static const GDBusInterfaceVTable provider_vtable = {
 
 /* ----- change notification ----- */
 
-static void
-emit_changed (CcProxyDBusService *self,
-              const char         *path,
-              const char         *interface,
-              GVariantBuilder    *changed)
-{
-  g_dbus_connection_emit_signal (self->connection, NULL, path, "org.freedesktop.DBus.Properties",
-                                 "PropertiesChanged",
-                                 g_variant_new ("(sa{sv}as)", interface, changed, NULL), NULL);
-}
 
 /* Sends PropertiesChanged for what really changed, nothing else. */
 static void
@@ -445,6 +767,7 @@ cc_proxy_dbus_service_finalize (GObject *object)
   CcProxyDBusService *self = (CcProxyDBusService *) object;
 
   g_array_unref (self->registrations);
+  g_hash_table_unref (self->flows);
   g_hash_table_unref (self->last_values);
   g_free (self->last_active);
   g_free (self->last_note);
@@ -464,6 +787,7 @@ static void
 cc_proxy_dbus_service_init (CcProxyDBusService *self)
 {
   self->registrations = g_array_new (FALSE, FALSE, sizeof (guint));
+  self->flows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, auth_flow_retire);
   self->last_values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_variant_unref);
 }
 
@@ -544,6 +868,7 @@ cc_proxy_dbus_service_unexport (CcProxyDBusService *self)
     return;
 
   g_clear_signal_handler (&self->changed_id, self->runtime);
+  g_hash_table_remove_all (self->flows);
   for (guint i = 0; i < self->registrations->len; i++)
     g_dbus_connection_unregister_object (self->connection, g_array_index (self->registrations, guint, i));
   g_array_set_size (self->registrations, 0);

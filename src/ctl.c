@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <locale.h>
 #include <stdio.h>
 #include <termios.h>
@@ -31,6 +32,8 @@ static const char usage[] =
      "                              input (or asked for), never from the command line\n"
      "  reset PROVIDER KEY          forget a stored setting\n"
      "  use PROVIDER                make PROVIDER the active one\n"
+     "  auth PROVIDER [--force]     sign in: shows where to go and the code to\n"
+     "                              enter, then waits (Ctrl-C cancels)\n"
      "  reload                      read the settings again\n");
 
 static GDBusConnection *bus;
@@ -344,6 +347,134 @@ cmd_use (const char *id)
   return 0;
 }
 
+typedef struct
+{
+  GMainLoop *loop;
+  char      *path;
+  gboolean   shown;
+  int        status;
+} Login;
+
+static void
+show_prompt (Login      *login,
+             const char *url,
+             const char *code,
+             const char *message)
+{
+  if (login->shown || url == NULL || url[0] == '\0')
+    return;
+  login->shown = TRUE;
+  if (message != NULL && message[0] != '\0')
+    g_print ("%s\n", message);
+  g_print (_("  Open:  %s\n  Code:  %s\n"), url, code);
+  g_print (_("Waiting… (Ctrl-C cancels)\n"));
+}
+
+static void
+finish_login (Login      *login,
+              const char *state,
+              const char *message)
+{
+  if (g_str_equal (state, "succeeded"))
+    {
+      g_print ("%s\n", message);
+      login->status = 0;
+    }
+  else
+    {
+      g_printerr ("cc-proxyctl: %s\n", message);
+      login->status = 1;
+    }
+  g_main_loop_quit (login->loop);
+}
+
+static void
+on_flow_signal (GDBusConnection *connection,
+                const char      *sender,
+                const char      *path,
+                const char      *interface,
+                const char      *signal,
+                GVariant        *parameters,
+                gpointer         user_data)
+{
+  Login *login = user_data;
+  const char *a, *b, *c;
+
+  if (g_str_equal (signal, "PromptReady"))
+    {
+      g_variant_get (parameters, "(&s&s&s)", &a, &b, &c);
+      show_prompt (login, a, b, c);
+    }
+  else if (g_str_equal (signal, "Completed"))
+    {
+      g_variant_get (parameters, "(&s&s)", &a, &b);
+      finish_login (login, a, b);
+    }
+}
+
+static gboolean
+on_interrupt (gpointer user_data)
+{
+  Login *login = user_data;
+
+  /* The flow answers with Completed (cancelled); then we leave. */
+  call (login->path, "org.ccproxy.Proxy1.AuthFlow", "Cancel", NULL, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+cmd_auth (const char *id,
+          gboolean    force)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) descriptors = provider_settings (id, &error);
+  g_autofree char *provider = provider_path (id);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) state = NULL, url = NULL, code = NULL, message = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Login login = { loop, NULL, FALSE, 1 };
+  guint subscription;
+  guint sigint;
+
+  if (descriptors == NULL)
+    return fail (error);
+  reply = g_dbus_connection_call_sync (bus, NAME, provider, PROVIDER_IFACE, "Authenticate", g_variant_new ("(b)", force),
+                                       G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  if (reply == NULL)
+    return fail (error);
+  g_variant_get (reply, "(o)", &login.path);
+  /* Before anything is shown: Ctrl-C must cancel, not kill. */
+  sigint = g_unix_signal_add (SIGINT, on_interrupt, &login);
+
+  /* Listen first, then read the state: nothing is missed either way. */
+  subscription = g_dbus_connection_signal_subscribe (bus, NAME, "org.ccproxy.Proxy1.AuthFlow", NULL, login.path, NULL,
+                                                     G_DBUS_SIGNAL_FLAGS_NONE, on_flow_signal, &login, NULL);
+  state = get (login.path, "org.ccproxy.Proxy1.AuthFlow", "State", NULL);
+  url = get (login.path, "org.ccproxy.Proxy1.AuthFlow", "VerificationUrl", NULL);
+  code = get (login.path, "org.ccproxy.Proxy1.AuthFlow", "UserCode", NULL);
+  message = get (login.path, "org.ccproxy.Proxy1.AuthFlow", "Message", NULL);
+
+  if (state != NULL)
+    {
+      const char *now = g_variant_get_string (state, NULL);
+
+      show_prompt (&login, g_variant_get_string (url, NULL), g_variant_get_string (code, NULL),
+                   g_variant_get_string (message, NULL));
+      if (g_str_equal (now, "succeeded") || g_str_equal (now, "failed") || g_str_equal (now, "cancelled"))
+        finish_login (&login, now, g_variant_get_string (message, NULL));
+    }
+
+  if (state == NULL || !(g_str_equal (g_variant_get_string (state, NULL), "succeeded") ||
+                         g_str_equal (g_variant_get_string (state, NULL), "failed") ||
+                         g_str_equal (g_variant_get_string (state, NULL), "cancelled")))
+    g_main_loop_run (loop);
+
+  g_source_remove (sigint);
+  g_dbus_connection_signal_unsubscribe (bus, subscription);
+  g_free (login.path);
+  return login.status;
+}
+
 static int
 bad_usage (const char *message)
 {
@@ -386,7 +517,7 @@ main (int   argc,
   {
     static const struct { const char *name; int min, max; } commands[] = {
       { "status", 0, 0 }, { "providers", 0, 0 }, { "get", 1, 2 }, { "set", 2, 3 },
-      { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 },
+      { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 2 },
     };
     gboolean known = FALSE;
 
@@ -428,6 +559,16 @@ main (int   argc,
     return cmd_reset (argv[2], argv[3]);
   if (g_str_equal (command, "use"))
     return cmd_use (argv[2]);
+  if (g_str_equal (command, "auth"))
+    {
+      if (n == 2 && !g_str_equal (argv[3], "--force"))
+        {
+          g_autofree char *message = g_strdup_printf (_("unknown option “%s” for auth"), argv[3]);
+
+          return bad_usage (message);
+        }
+      return cmd_auth (argv[2], n == 2);
+    }
 
   /* reload */
   if (!call (PATH, MAIN_IFACE, "Reload", NULL, &error))

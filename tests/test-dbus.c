@@ -372,7 +372,7 @@ test_provider_settings (Fixture       *fixture,
   };
 
   g_assert_cmpstr (g_variant_get_string (id, NULL), ==, "healthy");
-  g_assert_false (g_variant_get_boolean (capable));
+  g_assert_true (g_variant_get_boolean (capable));
   g_assert_cmpstr (mode_text, ==, "{'key': <'mode'>, 'label': <'Mode'>, 'description': <'A choice.'>, 'kind': <'select'>, "
                                   "'default': <'alpha'>, 'options': <['alpha', 'beta']>, 'secret': <false>, 'env-vars': <@as []>}");
   g_assert_nonnull (token);
@@ -685,6 +685,205 @@ test_cc_proxyctl (Fixture       *fixture,
   }
 }
 
+typedef struct
+{
+  Fixture *fixture;
+  char    *path;
+  char    *prompt;     /* "url code" from PromptReady */
+  char    *state;      /* from Completed */
+  char    *message;
+} Flow;
+
+static void
+on_flow_signal (GDBusConnection *connection,
+                const char      *sender,
+                const char      *path,
+                const char      *interface,
+                const char      *signal,
+                GVariant        *parameters,
+                gpointer         user_data)
+{
+  Flow *flow = user_data;
+  const char *a, *b, *c;
+
+  if (g_strcmp0 (path, flow->path) != 0)
+    return;
+  if (g_str_equal (signal, "PromptReady"))
+    {
+      g_variant_get (parameters, "(&s&s&s)", &a, &b, &c);
+      flow->prompt = g_strdup_printf ("%s %s", a, b);
+    }
+  else if (g_str_equal (signal, "Completed"))
+    {
+      g_variant_get (parameters, "(&s&s)", &a, &b);
+      flow->state = g_strdup (a);
+      flow->message = g_strdup (b);
+    }
+}
+
+static gboolean
+flow_completed (gpointer user_data)
+{
+  return ((Flow *) user_data)->state != NULL;
+}
+
+static void
+flow_clear (Flow *flow)
+{
+  g_free (flow->path);
+  g_free (flow->prompt);
+  g_free (flow->state);
+  g_free (flow->message);
+}
+
+/* Starts a login and (unless @cancel) waits for its end. */
+static void
+authenticate (Fixture  *fixture,
+              gboolean  force,
+              gboolean  cancel,
+              Flow     *flow)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  guint subscription;
+
+  memset (flow, 0, sizeof *flow);
+  flow->fixture = fixture;
+  /* No sender filter: GDBus resolves a well-known sender name first and
+   * would drop what comes before; the path is matched instead. */
+  subscription = g_dbus_connection_signal_subscribe (fixture->connection, NULL, "org.ccproxy.Proxy1.AuthFlow", NULL, NULL,
+                                                     NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_flow_signal, flow, NULL);
+  reply = g_dbus_connection_call_sync (fixture->connection, NAME, HEALTHY_PATH, PROVIDER_IFACE, "Authenticate",
+                                       g_variant_new ("(b)", force), G_VARIANT_TYPE ("(o)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(o)", &flow->path);
+  if (cancel)
+    g_assert_null (call (fixture, flow->path, "org.ccproxy.Proxy1.AuthFlow", "Cancel", NULL, NULL));
+  cc_test_wait_for (flow_completed, flow);
+  g_dbus_connection_signal_unsubscribe (fixture->connection, subscription);
+}
+
+static void
+test_auth_flow (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  Flow flow;
+  g_autofree char *message = NULL;
+  g_autofree char *error = NULL;
+  g_autoptr(GVariant) active = NULL;
+  g_autoptr(GVariant) state = NULL;
+
+  g_assert_false (token_is_set (fixture));
+
+  /* First login: prompt, success, the token stored, the provider active. */
+  authenticate (fixture, FALSE, FALSE, &flow);
+  g_assert_cmpstr (flow.prompt, ==, "https://login.example.test/device WDJB-MJHT");
+  g_assert_cmpstr (flow.state, ==, "succeeded");
+  g_assert_cmpstr (flow.message, ==, "Signed in to Healthy");
+  state = get_property (fixture, flow.path, "org.ccproxy.Proxy1.AuthFlow", "State");
+  g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "succeeded");
+  active = get_property (fixture, PATH, MAIN_IFACE, "ActiveProvider");
+  g_assert_cmpstr (g_variant_get_string (active, NULL), ==, "healthy");
+  g_assert_true (token_is_set (fixture));
+  flow_clear (&flow);
+
+  /* Signed in already: without force it refuses, saying how to force. */
+  authenticate (fixture, FALSE, FALSE, &flow);
+  g_assert_null (flow.prompt);
+  g_assert_cmpstr (flow.state, ==, "failed");
+  g_assert_cmpstr (flow.message, ==, "already signed in: authenticate with force to sign in again");
+  flow_clear (&flow);
+
+  /* Cancelled while waiting. */
+  authenticate (fixture, TRUE, TRUE, &flow);
+  g_assert_cmpstr (flow.state, ==, "cancelled");
+  g_assert_cmpstr (flow.message, ==, "The login was cancelled");
+  flow_clear (&flow);
+
+  /* The person says no. */
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "flag", "true"), NULL));
+  authenticate (fixture, TRUE, FALSE, &flow);
+  g_assert_cmpstr (flow.state, ==, "failed");
+  g_assert_cmpstr (flow.message, ==, "the person denied access");
+  flow_clear (&flow);
+
+  /* A provider without a login. */
+  error = call (fixture, PATH "/providers/nothandled", PROVIDER_IFACE, "Authenticate", g_variant_new ("(b)", FALSE), &message);
+  g_assert_cmpstr (error, ==, "org.ccproxy.Proxy1.Error.Failed");
+  g_assert_cmpstr (message, ==, "The nothandled provider has no login");
+}
+
+static gboolean
+output_has_code (gpointer user_data)
+{
+  GString *out = user_data;
+
+  return strstr (out->str, "Code:  WDJB-MJHT") != NULL;
+}
+
+static void
+on_ctl_line (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GString *out = user_data;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
+
+  if (line == NULL)
+    return;
+  g_string_append_printf (out, "%s\n", line);
+  g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (source), G_PRIORITY_DEFAULT, NULL, on_ctl_line, out);
+}
+
+/* cc-proxyctl auth: shows the address and code, waits, reports; Ctrl-C
+ * cancels the flow. */
+static void
+test_ctl_auth (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  {
+    g_auto(Ran) r = ctl (NULL, "auth", "healthy", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "Open the address and enter the code\n"
+                                "  Open:  https://login.example.test/device\n"
+                                "  Code:  WDJB-MJHT\n"
+                                "Waiting… (Ctrl-C cancels)\n"
+                                "Signed in to Healthy\n");
+  }
+  {
+    g_auto(Ran) r = ctl (NULL, "auth", "healthy", NULL);
+
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_cmpstr (r.err, ==, "cc-proxyctl: already signed in: authenticate with force to sign in again\n");
+  }
+  {
+    g_auto(Ran) r = ctl (NULL, "auth", "healthy", "--frobnicate", NULL);
+
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_true (g_str_has_prefix (r.err, "cc-proxyctl: unknown option “--frobnicate” for auth\n"));
+  }
+  {
+    /* Ctrl-C while waiting. */
+    const char *argv[] = { g_getenv ("CC_PROXYCTL"), "auth", "healthy", "--force", NULL };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+    g_autoptr(GDataInputStream) out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+    g_autoptr(GString) text = g_string_new (NULL);
+
+    g_assert_no_error (error);
+    g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL, on_ctl_line, text);
+    cc_test_wait_for (output_has_code, text);
+    g_subprocess_send_signal (process, SIGINT);
+    g_subprocess_wait (process, NULL, &error);
+    g_assert_no_error (error);
+    cc_test_drain (50);
+    g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+    g_assert_nonnull (strstr (text->str, "cc-proxyctl: The login was cancelled\n"));
+  }
+}
+
 /* What the README tells people to type. */
 static void
 test_busctl (Fixture       *fixture,
@@ -755,6 +954,8 @@ main (int   argc,
   ADD ("counters", test_counters);
   ADD ("busctl", test_busctl);
   ADD_WITH ("cc-proxyctl", keyring_unlocked, test_cc_proxyctl);
+  ADD_WITH ("auth-flow", keyring_unlocked, test_auth_flow);
+  ADD_WITH ("cc-proxyctl-auth", keyring_unlocked, test_ctl_auth);
 #undef ADD_WITH
 #undef ADD
   g_test_add_func ("/dbus/activation", test_activation);

@@ -48,6 +48,9 @@ static void provider_iface_init (CcProxyProviderInterface *iface);
 #if TEST_VARIANT == VARIANT_FACTORY
 static void initable_iface_init (GInitableIface *iface);
 #define EXTRA_INTERFACES G_IMPLEMENT_INTERFACE_DYNAMIC (G_TYPE_INITABLE, initable_iface_init)
+#elif TEST_VARIANT == VARIANT_HEALTHY
+static void auth_iface_init (CcProxyAuthCapableInterface *iface);
+#define EXTRA_INTERFACES G_IMPLEMENT_INTERFACE_DYNAMIC (CC_PROXY_TYPE_AUTH_CAPABLE, auth_iface_init)
 #else
 #define EXTRA_INTERFACES
 #endif
@@ -333,6 +336,70 @@ provider_iface_init (CcProxyProviderInterface *iface)
   iface->get_allowed_methods = get_allowed_methods;
   iface->handle_request_async = handle_request_async;
 }
+
+#if TEST_VARIANT == VARIANT_HEALTHY
+/* A device-flow-like login: show a URL and a code, then succeed after a
+ * moment (or fail when the "flag" setting is on), unless cancelled. */
+static gboolean
+finish_login (gpointer user_data)
+{
+  GTask *task = user_data;
+  CcProxyAuthPrompt *prompt = g_task_get_task_data (task);
+  g_autoptr(CcProxyAuthResult) result = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return G_SOURCE_REMOVE;
+  if (cc_proxy_snapshot_get_boolean (cc_proxy_auth_prompt_get_snapshot (prompt), "healthy", "flag"))
+    {
+      g_task_return_new_error (task, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_FAILED,
+                               "the person denied access");
+      return G_SOURCE_REMOVE;
+    }
+  result = cc_proxy_auth_result_new ("Signed in to Healthy");
+  cc_proxy_auth_result_set_value (result, "token", "healthy-login-token-123456");
+  cc_proxy_auth_result_set_activate (result, TRUE);
+  g_task_return_pointer (task, g_steal_pointer (&result), (GDestroyNotify) cc_proxy_auth_result_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+run_auth_flow_async (CcProxyAuthCapable  *capable,
+                     gboolean             force,
+                     CcProxyAuthPrompt   *prompt,
+                     GCancellable        *cancellable,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (capable, cancellable, callback, user_data);
+  const char *token = cc_proxy_snapshot_get_value (cc_proxy_auth_prompt_get_snapshot (prompt), "healthy", "token");
+
+  g_task_set_task_data (task, g_object_ref (prompt), g_object_unref);
+  if (!force && token != NULL && token[0] != '\0')
+    {
+      g_task_return_new_error (task, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_FAILED,
+                               "already signed in: authenticate with force to sign in again");
+      return;
+    }
+  cc_proxy_auth_prompt_show (prompt, "https://login.example.test/device", "WDJB-MJHT",
+                             "Open the address and enter the code");
+  g_timeout_add_full (G_PRIORITY_DEFAULT, 300, finish_login, g_object_ref (task), g_object_unref);
+}
+
+static CcProxyAuthResult *
+run_auth_flow_finish (CcProxyAuthCapable  *capable,
+                      GAsyncResult        *result,
+                      GError             **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+auth_iface_init (CcProxyAuthCapableInterface *iface)
+{
+  iface->run_auth_flow_async = run_auth_flow_async;
+  iface->run_auth_flow_finish = run_auth_flow_finish;
+}
+#endif
 
 #if TEST_VARIANT == VARIANT_FACTORY
 static gboolean
