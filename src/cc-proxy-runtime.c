@@ -175,7 +175,11 @@ value_from_environment (CcProxyRuntime           *self,
       value = cc_proxy_setting_descriptor_normalize (setting, raw, &error);
       if (value != NULL)
         return value;
-      g_message (_("Ignoring %s for %s: %s"), vars[i], provider_id, error->message);
+      /* The message quotes the value: not for a secret. */
+      if (cc_proxy_setting_descriptor_is_secret (setting))
+        g_message (_("Ignoring %s for %s: not a valid value"), vars[i], provider_id);
+      else
+        g_message (_("Ignoring %s for %s: %s"), vars[i], provider_id, error->message);
     }
   return NULL;
 }

@@ -259,7 +259,9 @@ proxy_resolver_from_environment (void)
     g_simple_proxy_resolver_set_uri_proxy (G_SIMPLE_PROXY_RESOLVER (resolver), "https", https_proxy);
   if (http_proxy != NULL)
     g_simple_proxy_resolver_set_uri_proxy (G_SIMPLE_PROXY_RESOLVER (resolver), "http", http_proxy);
-  g_debug ("Upstream proxies: https %s, http %s", https_proxy ? https_proxy : "none", http_proxy ? http_proxy : "none");
+  /* Not the URLs: they may carry proxy credentials. */
+  g_debug ("Upstream proxies from the environment: https %s, http %s",
+           https_proxy ? "yes" : "no", http_proxy ? "yes" : "no");
   return resolver;
 }
 
