@@ -220,6 +220,31 @@ check_origin (SoupServerMessage *message)
   return NULL;
 }
 
+/* The body as a JSON object, or NULL and why not, in words for the client. */
+static JsonNode *
+parse_json_object (GBytes  *body,
+                   char   **problem)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) error = NULL;
+
+  /* json-glib takes an empty document as valid, with no root. */
+  if (json_parser_load_from_data (parser, data ? data : "", len, &error) &&
+      json_parser_get_root (parser) != NULL &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return json_node_ref (json_parser_get_root (parser));
+
+  if (len == 0)
+    *problem = g_strdup (_("The request body is empty: send a JSON object"));
+  else if (error != NULL)
+    *problem = g_strdup_printf (_("The request body is not valid JSON: %s"), error->message);
+  else
+    *problem = g_strdup (_("The request body must be a JSON object"));
+  return NULL;
+}
+
 static gboolean
 method_allowed (const char *allow,
                 const char *method)
@@ -335,14 +360,18 @@ handle_early (SoupServer        *soup_server,
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
   GUri *uri = soup_server_message_get_uri (message);
   CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
-  const char *base_url = cc_proxy_snapshot_get_value (snapshot, CC_PROXY_BUILTIN_PROVIDER_ID, "base-url");
+  const char *base_url;
   g_autoptr(CcProxyRequestContext) context = NULL;
   g_autoptr(CcProxyBodyStream) stream = NULL;
 
+  /* Most requests stop here, before any lookup. */
   if (encoding == SOUP_ENCODING_NONE ||
       (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
        soup_message_headers_get_content_length (headers) <= STREAM_BODY_THRESHOLD))
     return;
+  /* Refusals and the missing-URL error are answered by handle_message():
+   * libsoup cannot answer before the body is read. */
+  base_url = cc_proxy_snapshot_get_value (snapshot, CC_PROXY_BUILTIN_PROVIDER_ID, "base-url");
   if (check_origin (message) != NULL || base_url == NULL || base_url[0] == '\0')
     return;
   if (route (self, snapshot, g_uri_get_path (uri)) != NULL)
@@ -378,9 +407,12 @@ handle_message (SoupServer        *soup_server,
   g_autoptr(CcProxyRequestContext) context = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonNode) json = NULL;
+  g_autofree char *bad_body = NULL;
   CcProxyProvider *provider;
   const char *path = g_uri_get_path (uri);
   const char *refusal;
+  const char *allow = NULL;
+  gboolean wrong_method = FALSE;
 
   /* Forwarded since its headers arrived: hold the answer until the
    * upstream's comes. */
@@ -395,73 +427,42 @@ handle_message (SoupServer        *soup_server,
                                           snapshot, self->session, self->sink);
   body = soup_message_body_flatten (soup_server_message_get_request_body (message));
 
+  /* Decide first, then record the request once, then answer. */
   refusal = check_origin (message);
+  provider = refusal == NULL ? route (self, snapshot, path) : NULL;
+  if (provider != NULL)
+    {
+      allow = cc_proxy_provider_get_allowed_methods (provider, path);
+      wrong_method = !method_allowed (allow, soup_server_message_get_method (message));
+      if (!wrong_method && cc_proxy_provider_expects_json_body (provider, path))
+        json = parse_json_object (body, &bad_body);
+    }
+  cc_proxy_request_context_set_body (context, body, json);
+  cc_proxy_request_context_emit_request (context);
+
   if (refusal != NULL)
     {
-      cc_proxy_request_context_set_body (context, body, NULL);
-      cc_proxy_request_context_emit_request (context);
       cc_proxy_request_context_respond_error (context, SOUP_STATUS_FORBIDDEN, "permission_error", refusal);
       return;
     }
-
-  provider = route (self, snapshot, path);
   if (provider == NULL)
     {
-      cc_proxy_request_context_set_body (context, body, NULL);
-      cc_proxy_request_context_emit_request (context);
       forward (self, context);
       return;
     }
-
-  if (!method_allowed (cc_proxy_provider_get_allowed_methods (provider, path),
-                       soup_server_message_get_method (message)))
+  if (wrong_method)
     {
       g_autofree char *text = g_strdup_printf (_("%s is not allowed on %s; use %s"),
-                                               soup_server_message_get_method (message), path,
-                                               cc_proxy_provider_get_allowed_methods (provider, path));
+                                               soup_server_message_get_method (message), path, allow);
 
-      cc_proxy_request_context_set_body (context, body, NULL);
-      cc_proxy_request_context_emit_request (context);
-      soup_message_headers_replace (soup_server_message_get_response_headers (message), "Allow",
-                                    cc_proxy_provider_get_allowed_methods (provider, path));
+      soup_message_headers_replace (soup_server_message_get_response_headers (message), "Allow", allow);
       cc_proxy_request_context_respond_error (context, SOUP_STATUS_METHOD_NOT_ALLOWED, "invalid_request_error", text);
       return;
     }
-
-  if (cc_proxy_provider_expects_json_body (provider, path))
+  if (bad_body != NULL)
     {
-      gsize len;
-      const char *data = g_bytes_get_data (body, &len);
-      g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-      g_autoptr(GError) error = NULL;
-
-      /* json-glib takes an empty document as valid, with no root. */
-      if (json_parser_load_from_data (parser, data ? data : "", len, &error) &&
-          json_parser_get_root (parser) != NULL &&
-          JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-        json = json_node_ref (json_parser_get_root (parser));
-
-      cc_proxy_request_context_set_body (context, body, json);
-      cc_proxy_request_context_emit_request (context);
-      if (json == NULL)
-        {
-          g_autofree char *text = NULL;
-
-          if (len == 0)
-            text = g_strdup (_("The request body is empty: send a JSON object"));
-          else if (error != NULL)
-            text = g_strdup_printf (_("The request body is not valid JSON: %s"), error->message);
-          else
-            text = g_strdup (_("The request body must be a JSON object"));
-
-          cc_proxy_request_context_respond_error (context, SOUP_STATUS_BAD_REQUEST, "invalid_request_error", text);
-          return;
-        }
-    }
-  else
-    {
-      cc_proxy_request_context_set_body (context, body, NULL);
-      cc_proxy_request_context_emit_request (context);
+      cc_proxy_request_context_respond_error (context, SOUP_STATUS_BAD_REQUEST, "invalid_request_error", bad_body);
+      return;
     }
 
   dispatch_to_provider (self, context, provider);
