@@ -17,5 +17,6 @@ JsonNode     *cc_proxy_redact_json        (JsonNode           *node,
                                            const char * const *secrets);
 GStrv         cc_proxy_headers_safe_view  (SoupMessageHeaders *headers,
                                            const char * const *secrets);
+gboolean      cc_proxy_headers_is_event_stream (SoupMessageHeaders *headers);
 
 G_END_DECLS

@@ -260,3 +260,17 @@ cc_proxy_headers_safe_view (SoupMessageHeaders *headers,
     }
   return g_strv_builder_end (builder);
 }
+
+/**
+ * cc_proxy_headers_is_event_stream:
+ * @headers: response headers
+ *
+ * Returns: whether the body is server-sent events
+ */
+gboolean
+cc_proxy_headers_is_event_stream (SoupMessageHeaders *headers)
+{
+  const char *type = soup_message_headers_get_content_type (headers, NULL);
+
+  return type != NULL && g_ascii_strcasecmp (type, "text/event-stream") == 0;
+}

@@ -18,6 +18,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "cc-proxy-event-private.h"
 #include "cc-proxy-relay.h"
 #include "cc-proxy-request-context-private.h"
 
@@ -85,15 +86,10 @@ static const char * const hop_by_hop[] = {
   NULL
 };
 
-/**
- * cc_proxy_relay_is_hop_by_hop:
- * @name: a header name
- *
- * Returns: whether the header describes one connection, not the message
- *   (RFC 9110 §7.6.1; Host and Content-Length are recomputed)
- */
-gboolean
-cc_proxy_relay_is_hop_by_hop (const char *name)
+/* Whether the header describes one connection, not the message (RFC 9110
+ * §7.6.1; Host and Content-Length are recomputed). */
+static gboolean
+is_hop_by_hop (const char *name)
 {
   g_autofree char *lower = g_ascii_strdown (name, -1);
 
@@ -113,7 +109,7 @@ copy_headers (SoupMessageHeaders *from,
   soup_message_headers_iter_init (&iter, from);
   while (soup_message_headers_iter_next (&iter, &name, &value))
     {
-      if (cc_proxy_relay_is_hop_by_hop (name))
+      if (is_hop_by_hop (name))
         continue;
       if (connection != NULL && soup_header_contains (connection, name))
         continue;
@@ -121,13 +117,6 @@ copy_headers (SoupMessageHeaders *from,
     }
 }
 
-static gboolean
-is_event_stream (SoupMessageHeaders *headers)
-{
-  const char *type = soup_message_headers_get_content_type (headers, NULL);
-
-  return type != NULL && g_ascii_strcasecmp (type, "text/event-stream") == 0;
-}
 
 static void
 on_sse_event (const char *event,
@@ -299,36 +288,16 @@ complete_body (GTask *task)
   finish_relay (task);
 }
 
-/* The upstream failed after the status line went out: end the answer
- * as cleanly as its type allows. */
+/* The upstream failed after its answer began: the same end as for a
+ * provider that fails mid-answer. */
 static void
 fail_mid_body (GTask        *task,
                const GError *error)
 {
   Relay *relay = g_task_get_task_data (task);
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (relay->server_message);
   g_autofree char *message = g_strdup_printf (_("The upstream connection failed mid-response: %s"), error->message);
 
-  cc_proxy_request_context_emit_error (relay->context, CC_PROXY_EVENT_PROXY_ERROR, relay->status, message);
-
-  if (is_event_stream (headers))
-    {
-      g_autofree char *body = cc_proxy_error_body_new ("api_error", message);
-      g_autofree char *event = g_strdup_printf ("event: error\ndata: %s\n\n", body);
-      SoupMessageBody *response_body = soup_server_message_get_response_body (relay->server_message);
-
-      soup_message_body_append (response_body, SOUP_MEMORY_COPY, event, strlen (event));
-      soup_message_body_complete (response_body);
-      soup_server_message_unpause (relay->server_message);
-    }
-  else
-    {
-      /* A truncated body must not look complete: drop the connection. */
-      g_autoptr(GIOStream) stream = soup_server_message_steal_connection (relay->server_message);
-
-      if (stream != NULL)
-        g_io_stream_close (stream, NULL, NULL);
-    }
+  cc_proxy_request_context_respond_proxy_error (relay->context, SOUP_STATUS_BAD_GATEWAY, message);
   finish_relay (task);
 }
 
@@ -455,7 +424,7 @@ respond (GTask *task)
     {
       const char *type = soup_message_headers_get_content_type (upstream_headers, NULL);
 
-      if (is_event_stream (upstream_headers))
+      if (cc_proxy_headers_is_event_stream (upstream_headers))
         relay->sse = cc_proxy_sse_parser_new (on_sse_event, relay);
       else if (type != NULL && g_str_has_suffix (type, "json"))
         relay->observed_body = g_byte_array_new ();

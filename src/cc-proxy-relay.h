@@ -15,6 +15,5 @@ void     cc_proxy_relay_forward_async  (CcProxyRequestContext *context,
                                         gpointer               user_data);
 gboolean cc_proxy_relay_forward_finish (GAsyncResult          *result,
                                         GError               **error);
-gboolean cc_proxy_relay_is_hop_by_hop  (const char            *name);
 
 G_END_DECLS

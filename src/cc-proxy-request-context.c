@@ -515,13 +515,6 @@ cc_proxy_error_body_new (const char *kind,
   return json_to_string (root, FALSE);
 }
 
-static gboolean
-is_event_stream (SoupMessageHeaders *headers)
-{
-  const char *type = soup_message_headers_get_content_type (headers, NULL);
-
-  return type != NULL && g_ascii_strcasecmp (type, "text/event-stream") == 0;
-}
 
 static void
 respond_error (CcProxyRequestContext *self,
@@ -535,13 +528,16 @@ respond_error (CcProxyRequestContext *self,
   g_autofree char *body = cc_proxy_error_body_new (kind, clean);
   SoupMessageBody *response_body = soup_server_message_get_response_body (self->message);
 
-  cc_proxy_request_context_emit_error (self, event_kind, status, clean);
+  /* The event tells the status the client got. */
+  cc_proxy_request_context_emit_error (self, event_kind,
+                                       self->headers_sent ? soup_server_message_get_status (self->message) : status,
+                                       clean);
 
   if (self->finished)
     return;
 
   /* Until the status line is on the wire, an error can still replace
-   * whatever a provider had prepared. */
+   * whatever had been prepared. */
   if (!self->headers_sent)
     {
       soup_server_message_set_status (self->message, status, NULL);
@@ -549,15 +545,23 @@ respond_error (CcProxyRequestContext *self,
       soup_server_message_set_response (self->message, "application/json",
                                         SOUP_MEMORY_COPY, body, strlen (body));
     }
+  else if (cc_proxy_headers_is_event_stream (headers))
+    {
+      g_autofree char *event = g_strdup_printf ("event: error\ndata: %s\n\n", body);
+
+      soup_message_body_append (response_body, SOUP_MEMORY_COPY, event, strlen (event));
+      soup_message_body_complete (response_body);
+    }
   else
     {
-      if (is_event_stream (headers))
-        {
-          g_autofree char *event = g_strdup_printf ("event: error\ndata: %s\n\n", body);
+      GSocket *socket = soup_server_message_get_socket (self->message);
 
-          soup_message_body_append (response_body, SOUP_MEMORY_COPY, event, strlen (event));
-        }
-      soup_message_body_complete (response_body);
+      /* Any other body cut short must not look complete. Stealing the
+       * connection would not do: libsoup first writes the end of the
+       * chunked body. Shutting the socket down leaves the client a body
+       * without its end; unpausing lets libsoup notice and let go. */
+      if (socket != NULL)
+        g_socket_shutdown (socket, TRUE, TRUE, NULL);
     }
   soup_server_message_unpause (self->message);
 }
@@ -571,8 +575,9 @@ respond_error (CcProxyRequestContext *self,
  *
  * Answers with an Anthropic-shaped error and resumes the message. When
  * the status line had already been sent, a stream gets an SSE `error`
- * event and ends; any other body just ends. Records an error event
- * either way.
+ * event and ends; any other answer is cut off by closing the
+ * connection, so that it cannot pass for complete. Records an error
+ * event either way.
  */
 void
 cc_proxy_request_context_respond_error (CcProxyRequestContext *self,

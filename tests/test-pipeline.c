@@ -832,6 +832,42 @@ test_provider_fails_after_start (Fixture       *fixture,
   g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 0);
 }
 
+/* A provider that fails in the middle of a JSON answer: the client must
+ * see the answer break, not a short body that looks complete. */
+static void
+test_provider_fails_mid_json (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GString) raw = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) uri = g_uri_parse (cc_proxy_server_get_url (fixture->server), G_URI_FLAGS_NONE, NULL);
+  static const char request[] = "GET /healthy/json-fail HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  CcProxyEvent *last;
+
+  use_provider (fixture, "healthy");
+  /* Raw bytes: libsoup's client would take a close between chunks for a
+   * complete body; curl and Node's undici do not. */
+  connection = g_socket_client_connect_to_host (socket_client, "127.0.0.1", g_uri_get_port (uri), NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), request, strlen (request),
+                             NULL, NULL, &error);
+  g_assert_no_error (error);
+  cc_test_read_to_end (g_io_stream_get_input_stream (G_IO_STREAM (connection)), raw);
+
+  g_assert_true (g_str_has_prefix (raw->str, "HTTP/1.1 200 OK\r\n"));
+  g_assert_nonnull (strstr (raw->str, "{\"partial\": "));
+  g_assert_false (g_str_has_suffix (raw->str, "0\r\n\r\n"));
+
+  cc_test_wait_for (last_event_is_terminal, fixture);
+  last = g_ptr_array_index (fixture->events, fixture->events->len - 1);
+  g_assert_cmpint (last->kind, ==, CC_PROXY_EVENT_ERROR);
+  /* The status the client got. */
+  g_assert_cmpuint (last->status, ==, 200);
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 0);
+}
+
 static void
 test_not_handled_after_start_is_a_bug (Fixture       *fixture,
                                        gconstpointer  user_data)
@@ -1007,6 +1043,7 @@ main (int   argc,
   ADD ("dispatch/error-is-502", test_provider_error_is_502);
   ADD ("dispatch/deadline", test_provider_deadline);
   ADD ("dispatch/fails-after-start", test_provider_fails_after_start);
+  ADD ("dispatch/fails-mid-json", test_provider_fails_mid_json);
   ADD ("dispatch/not-handled-after-start", test_not_handled_after_start_is_a_bug);
   ADD ("snapshot/isolation", test_snapshot_isolation);
   ADD ("snapshot/switch-provider-mid-stream", test_switch_provider_mid_stream);

@@ -302,6 +302,19 @@ handle_request_async (CcProxyProvider       *provider,
         soup_server_message_unpause (message);
         g_timeout_add_full (G_PRIORITY_DEFAULT, 50, fail_after_start, g_object_ref (task), g_object_unref);
       }
+    else if (g_str_equal (path, "/healthy/json-fail"))
+      {
+        static const char first[] = "{\"partial\": ";
+        SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
+
+        soup_server_message_set_status (message, 200, NULL);
+        soup_message_headers_set_content_type (headers, "application/json", NULL);
+        soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+        soup_message_body_append (soup_server_message_get_response_body (message),
+                                  SOUP_MEMORY_STATIC, first, strlen (first));
+        soup_server_message_unpause (message);
+        g_timeout_add_full (G_PRIORITY_DEFAULT, 50, fail_after_start, g_object_ref (task), g_object_unref);
+      }
     else if (g_str_equal (path, "/healthy/relay"))
       {
         relay_with_token (task);
