@@ -18,5 +18,8 @@ JsonNode     *cc_proxy_redact_json        (JsonNode           *node,
 GStrv         cc_proxy_headers_safe_view  (SoupMessageHeaders *headers,
                                            const char * const *secrets);
 gboolean      cc_proxy_headers_is_event_stream (SoupMessageHeaders *headers);
+void          cc_proxy_response_summarize (JsonNode           *body,
+                                           JsonNode          **usage,
+                                           char              **stop_reason);
 
 G_END_DECLS

@@ -48,6 +48,9 @@ cc_proxy_event_unref (CcProxyEvent *self)
   g_clear_pointer (&self->body, json_node_unref);
   g_free (self->sse_event);
   g_free (self->message);
+  g_free (self->model);
+  g_clear_pointer (&self->usage, json_node_unref);
+  g_free (self->stop_reason);
   g_free (self);
 }
 
@@ -97,7 +100,7 @@ cc_proxy_body_shape_detect (JsonNode *body)
   if (json_object_has_member (object, "choices") || json_object_has_member (object, "object"))
     return CC_PROXY_BODY_SHAPE_OPENAI;
 
-  type = json_object_get_string_member_with_default (object, "type", NULL);
+  type = cc_proxy_json_get_string (object, "type");
   if (type != NULL && (g_str_equal (type, "message") || g_str_has_prefix (type, "message_") ||
                        g_str_has_prefix (type, "content_block_") || g_str_equal (type, "ping") ||
                        g_str_equal (type, "error")))
@@ -114,6 +117,73 @@ cc_proxy_body_shape_detect (JsonNode *body)
     }
 
   return CC_PROXY_BODY_SHAPE_OTHER;
+}
+
+static void
+add_count (JsonObject *into,
+           const char *name,
+           gint64      value)
+{
+  if (value > 0 || (value == 0 && !g_str_has_prefix (name, "cache_")))
+    json_object_set_int_member (into, name, value);
+}
+
+/**
+ * cc_proxy_response_summarize:
+ * @body: (nullable): a response body, or a message assembled from a stream
+ * @usage: (out) (transfer full) (nullable): token counts, with Anthropic's
+ *   member names whichever API answered
+ * @stop_reason: (out) (transfer full) (nullable): why the model stopped
+ *
+ * The figures a one-line view of a request shows.
+ */
+void
+cc_proxy_response_summarize (JsonNode  *body,
+                             JsonNode **usage,
+                             char     **stop_reason)
+{
+  JsonObject *object, *counts, *out;
+
+  *usage = NULL;
+  *stop_reason = NULL;
+  if (body == NULL || !JSON_NODE_HOLDS_OBJECT (body))
+    return;
+  object = json_node_get_object (body);
+  counts = cc_proxy_json_get_object (object, "usage");
+  out = json_object_new ();
+
+  if (cc_proxy_body_shape_detect (body) == CC_PROXY_BODY_SHAPE_OPENAI)
+    {
+      JsonArray *choices = cc_proxy_json_get_array (object, "choices");
+
+      if (counts != NULL)
+        {
+          JsonObject *details = cc_proxy_json_get_object (counts, "prompt_tokens_details");
+          gint64 cached = details ? cc_proxy_json_get_int (details, "cached_tokens", 0) : 0;
+
+          add_count (out, "input_tokens", cc_proxy_json_get_int (counts, "prompt_tokens", 0) - cached);
+          add_count (out, "output_tokens", cc_proxy_json_get_int (counts, "completion_tokens", 0));
+          add_count (out, "cache_read_input_tokens", cached);
+        }
+      *stop_reason = g_strdup (cc_proxy_json_get_string (cc_proxy_json_array_get_object (choices, 0), "finish_reason"));
+    }
+  else
+    {
+      static const char * const names[] = {
+        "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
+      };
+
+      for (guint i = 0; counts != NULL && i < G_N_ELEMENTS (names); i++)
+        if (json_object_has_member (counts, names[i]))
+          add_count (out, names[i], cc_proxy_json_get_int (counts, names[i], 0));
+      *stop_reason = g_strdup (cc_proxy_json_get_string (object, "stop_reason"));
+    }
+
+  if (json_object_get_size (out) > 0)
+    {
+      *usage = cc_proxy_json_node_new_object (out);
+    }
+  json_object_unref (out);
 }
 
 /* Secrets shorter than this are not searched for by value: replacing

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cc-proxy-event-private.h"
+#include "cc-proxy-message-assembler.h"
 #include "cc-proxy-request-context-private.h"
 #include "cc-proxy-snapshot-private.h"
 
@@ -31,7 +32,14 @@ struct _CcProxyRequestContext
   gboolean            finished;
   gboolean            terminal_sent;  /* done, error or proxy-error went out */
   gboolean            terminal_claimed; /* the relay will send it */
+  gboolean            response_headers_sent;  /* the event, not the bytes */
+  gboolean            complete_sent;
   gulong              finished_id;
+  /* What the one-line views of a request show. */
+  char               *model;
+  JsonNode           *usage;
+  char               *stop_reason;
+  CcProxyMessageAssembler *assembler;  /* while an Anthropic stream goes by */
 };
 
 G_DEFINE_FINAL_TYPE (CcProxyRequestContext, cc_proxy_request_context, G_TYPE_OBJECT)
@@ -52,6 +60,10 @@ cc_proxy_request_context_finalize (GObject *object)
   g_clear_pointer (&self->body, g_bytes_unref);
   g_clear_pointer (&self->json_body, json_node_unref);
   g_clear_object (&self->body_stream);
+  g_free (self->model);
+  g_clear_pointer (&self->usage, json_node_unref);
+  g_free (self->stop_reason);
+  g_clear_pointer (&self->assembler, cc_proxy_message_assembler_free);
 
   G_OBJECT_CLASS (cc_proxy_request_context_parent_class)->finalize (object);
 }
@@ -74,6 +86,8 @@ new_request_id (void)
                           g_random_int (), g_random_int (), g_random_int (), g_random_int ());
 }
 
+static void emit_own_response_body (CcProxyRequestContext *self);
+
 /* Every request ends with exactly one terminal event; a provider that
  * answered by itself gets its response-done here. */
 static void
@@ -82,16 +96,24 @@ on_message_finished (SoupServerMessage     *message,
 {
   self->finished = TRUE;
   if (!self->terminal_sent && !self->terminal_claimed)
-    cc_proxy_request_context_emit_done (self, soup_server_message_get_status (message));
+    {
+      emit_own_response_body (self);
+      cc_proxy_request_context_emit_done (self, soup_server_message_get_status (message));
+    }
   /* Drops the reference this handler held. */
   g_clear_signal_handler (&self->finished_id, message);
 }
 
+/* Answers the provider wrote itself get their response-headers event
+ * when their status line goes out. */
 static void
 on_wrote_headers (SoupServerMessage     *message,
                   CcProxyRequestContext *self)
 {
   self->headers_sent = TRUE;
+  if (!self->response_headers_sent && !self->terminal_sent)
+    cc_proxy_request_context_emit_response_headers (self, soup_server_message_get_status (message),
+                                                    soup_server_message_get_response_headers (message));
 }
 
 CcProxyRequestContext *
@@ -321,6 +343,7 @@ new_event (CcProxyRequestContext *self,
   event->provider_id = g_strdup (cc_proxy_snapshot_get_active_provider (self->snapshot));
   event->method = g_strdup (cc_proxy_request_context_get_method (self));
   event->path = g_strdup (self->path);
+  event->model = g_strdup (self->model);
   event->query = cc_proxy_redact_string (self->query, cc_proxy_snapshot_get_secret_values (self->snapshot));
   return event;
 }
@@ -351,10 +374,6 @@ cc_proxy_request_context_emit_request (CcProxyRequestContext *self)
   if (!cc_proxy_request_context_is_observed (self))
     return;
 
-  event = new_event (self, CC_PROXY_EVENT_REQUEST_HEADERS);
-  event->headers = cc_proxy_request_context_dup_safe_headers (self, cc_proxy_request_context_get_request_headers (self));
-  emit (self, event);
-
   if (self->json_body == NULL && self->body != NULL && g_bytes_get_size (self->body) > 0)
     {
       const char *type = soup_message_headers_get_content_type (cc_proxy_request_context_get_request_headers (self), NULL);
@@ -367,6 +386,14 @@ cc_proxy_request_context_emit_request (CcProxyRequestContext *self)
           self->json_body = json_from_string (data ? data : "", NULL);
         }
     }
+  /* Known before the first event, so that every event can name it. */
+  if (self->json_body != NULL && JSON_NODE_HOLDS_OBJECT (self->json_body))
+    self->model = cc_proxy_redact_string (cc_proxy_json_get_string (json_node_get_object (self->json_body), "model"),
+                                          cc_proxy_snapshot_get_secret_values (self->snapshot));
+
+  event = new_event (self, CC_PROXY_EVENT_REQUEST_HEADERS);
+  event->headers = cc_proxy_request_context_dup_safe_headers (self, cc_proxy_request_context_get_request_headers (self));
+  emit (self, event);
 
   if (self->json_body != NULL)
     {
@@ -383,6 +410,7 @@ cc_proxy_request_context_emit_response_headers (CcProxyRequestContext *self,
 {
   CcProxyEvent *event;
 
+  self->response_headers_sent = TRUE;
   if (!cc_proxy_request_context_is_observed (self))
     return;
 
@@ -414,6 +442,10 @@ cc_proxy_request_context_emit_progress (CcProxyRequestContext *self,
   event->sse_event = g_strdup (sse_event);
   if (data != NULL)
     set_event_body (self, event, data);
+  if (self->assembler == NULL && g_strcmp0 (sse_event, "message_start") == 0)
+    self->assembler = cc_proxy_message_assembler_new ();
+  if (self->assembler != NULL)
+    cc_proxy_message_assembler_add (self->assembler, data);
   emit (self, event);
 }
 
@@ -421,6 +453,10 @@ cc_proxy_request_context_emit_progress (CcProxyRequestContext *self,
  * cc_proxy_request_context_emit_complete:
  * @self: a context
  * @body: the final response body (or the message assembled from a stream)
+ *
+ * A stream of Anthropic events reported with
+ * cc_proxy_request_context_emit_progress() needs no call: the core
+ * assembles its message.
  */
 void
 cc_proxy_request_context_emit_complete (CcProxyRequestContext *self,
@@ -428,12 +464,47 @@ cc_proxy_request_context_emit_complete (CcProxyRequestContext *self,
 {
   CcProxyEvent *event;
 
-  if (!cc_proxy_request_context_is_observed (self))
+  if (!cc_proxy_request_context_is_observed (self) || self->complete_sent)
     return;
+  self->complete_sent = TRUE;
+  g_clear_pointer (&self->usage, json_node_unref);
+  g_clear_pointer (&self->stop_reason, g_free);
+  cc_proxy_response_summarize (body, &self->usage, &self->stop_reason);
 
   event = new_event (self, CC_PROXY_EVENT_RESPONSE_COMPLETE);
   set_event_body (self, event, body);
   emit (self, event);
+}
+
+/* What a terminal event tells about the whole request. */
+static void
+set_outcome (CcProxyRequestContext *self,
+             CcProxyEvent          *event)
+{
+  event->duration_us = g_get_monotonic_time () - self->start_time;
+  event->usage = self->usage ? json_node_copy (self->usage) : NULL;
+  event->stop_reason = g_strdup (self->stop_reason);
+}
+
+/* The JSON answer a provider wrote by itself, for the capture log. */
+static void
+emit_own_response_body (CcProxyRequestContext *self)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (self->message);
+  const char *type = soup_message_headers_get_content_type (headers, NULL);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  if (self->complete_sent || self->assembler != NULL || type == NULL || !g_str_has_suffix (type, "json") ||
+      !cc_proxy_request_context_is_observed (self))
+    return;
+
+  bytes = soup_message_body_flatten (soup_server_message_get_response_body (self->message));
+  if (g_bytes_get_size (bytes) == 0)
+    return;
+  node = json_from_string (g_bytes_get_data (bytes, NULL), NULL);
+  if (node != NULL)
+    cc_proxy_request_context_emit_complete (self, node);
 }
 
 void
@@ -449,9 +520,17 @@ cc_proxy_request_context_emit_done (CcProxyRequestContext *self,
   if (!cc_proxy_request_context_is_observed (self))
     return;
 
+  if (self->assembler != NULL && !self->complete_sent)
+    {
+      g_autoptr(JsonNode) message = cc_proxy_message_assembler_finish (self->assembler);
+
+      if (message != NULL)
+        cc_proxy_request_context_emit_complete (self, message);
+    }
+
   event = new_event (self, CC_PROXY_EVENT_RESPONSE_DONE);
   event->status = status;
-  event->duration_us = g_get_monotonic_time () - self->start_time;
+  set_outcome (self, event);
   emit (self, event);
 }
 
@@ -481,7 +560,7 @@ cc_proxy_request_context_emit_error (CcProxyRequestContext *self,
   event = new_event (self, kind);
   event->status = status;
   event->message = cc_proxy_redact_string (message, cc_proxy_snapshot_get_secret_values (self->snapshot));
-  event->duration_us = g_get_monotonic_time () - self->start_time;
+  set_outcome (self, event);
   emit (self, event);
 }
 
@@ -528,6 +607,18 @@ respond_error (CcProxyRequestContext *self,
   g_autofree char *body = cc_proxy_error_body_new (kind, clean);
   SoupMessageBody *response_body = soup_server_message_get_response_body (self->message);
 
+  /* Until the status line is on the wire, an error can still replace
+   * whatever had been prepared. */
+  if (!self->finished && !self->headers_sent)
+    {
+      soup_server_message_set_status (self->message, status, NULL);
+      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
+      soup_server_message_set_response (self->message, "application/json",
+                                        SOUP_MEMORY_COPY, body, strlen (body));
+      if (!self->response_headers_sent && !self->terminal_sent)
+        cc_proxy_request_context_emit_response_headers (self, status, headers);
+    }
+
   /* The event tells the status the client got. */
   cc_proxy_request_context_emit_error (self, event_kind,
                                        self->headers_sent ? soup_server_message_get_status (self->message) : status,
@@ -536,15 +627,8 @@ respond_error (CcProxyRequestContext *self,
   if (self->finished)
     return;
 
-  /* Until the status line is on the wire, an error can still replace
-   * whatever had been prepared. */
   if (!self->headers_sent)
-    {
-      soup_server_message_set_status (self->message, status, NULL);
-      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
-      soup_server_message_set_response (self->message, "application/json",
-                                        SOUP_MEMORY_COPY, body, strlen (body));
-    }
+    ;  /* the error answer set above goes out as it is */
   else if (cc_proxy_headers_is_event_stream (headers))
     {
       g_autofree char *event = g_strdup_printf ("event: error\ndata: %s\n\n", body);

@@ -70,6 +70,12 @@ typedef enum {
  * @message: (nullable): error text for the error kinds (redacted)
  * @duration_us: for %CC_PROXY_EVENT_RESPONSE_DONE and the error kinds,
  *   microseconds since the request arrived
+ * @model: (nullable): the model the request body names
+ * @usage: (nullable): for %CC_PROXY_EVENT_RESPONSE_DONE and the error
+ *   kinds, token usage when the response told it, as an object with
+ *   Anthropic's member names (input_tokens, output_tokens,
+ *   cache_read_input_tokens, cache_creation_input_tokens)
+ * @stop_reason: (nullable): for the same kinds, why the model stopped
  *
  * One traffic event. Immutable once emitted; secrets are already removed,
  * both by header name and by value.
@@ -91,6 +97,9 @@ typedef struct {
   char             *sse_event;
   char             *message;
   gint64            duration_us;
+  char             *model;
+  JsonNode         *usage;
+  char             *stop_reason;
   /*< private >*/
   gatomicrefcount   ref_count;
 } CcProxyEvent;

@@ -13,4 +13,5 @@
 #include "cc-proxy-provider.h"
 #include "cc-proxy-auth.h"
 #include "cc-proxy-sse-parser.h"
+#include "cc-proxy-json.h"
 #undef CC_PROXY_INSIDE

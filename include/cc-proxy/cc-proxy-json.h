@@ -1,0 +1,34 @@
+/* cc-proxy-json.h: reading JSON that comes from the network
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(CC_PROXY_INSIDE) && !defined(CC_PROXY_COMPILATION)
+#error "Only <cc-proxy/cc-proxy.h> can be included directly."
+#endif
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* json-glib's *_with_default() accessors warn when a member has another
+ * type than asked for; a client or upstream must not be able to cause
+ * that. These return the default instead, and take a NULL object. */
+const char *cc_proxy_json_get_string (JsonObject *object,
+                                      const char *member);
+gint64      cc_proxy_json_get_int    (JsonObject *object,
+                                      const char *member,
+                                      gint64      default_value);
+gboolean    cc_proxy_json_get_bool   (JsonObject *object,
+                                      const char *member,
+                                      gboolean    default_value);
+JsonObject *cc_proxy_json_get_object (JsonObject *object,
+                                      const char *member);
+JsonArray  *cc_proxy_json_get_array  (JsonObject *object,
+                                      const char *member);
+JsonObject *cc_proxy_json_array_get_object (JsonArray *array,
+                                            guint      index);
+JsonNode   *cc_proxy_json_node_new_object  (JsonObject *object);
+
+G_END_DECLS
