@@ -22,6 +22,9 @@ struct _CcProxyDBusService
 
   CcProxyRuntime  *runtime;
   CcProxyServer   *server;
+  CcProxyEventSink *sink;
+  CcProxyCaptureLog *capture;
+  gulong           event_id;
   GDBusConnection *connection;
   GArray          *registrations;  /* guint */
   GHashTable      *last_values;    /* object path → last sent Values */
@@ -127,6 +130,27 @@ compare_names (gconstpointer a,
 }
 
 static GVariant *
+capture_property (CcProxyDBusService *self,
+                  const char         *name)
+{
+  guint64 written = 0, dropped = 0;
+
+  if (g_str_equal (name, "CaptureDirectory"))
+    return g_variant_new_string (self->capture ? cc_proxy_capture_log_get_directory (self->capture) : "");
+  if (g_str_equal (name, "CaptureEnabled"))
+    return g_variant_new_boolean (self->capture && cc_proxy_capture_log_get_enabled (self->capture));
+  if (g_str_equal (name, "CaptureError"))
+    {
+      g_autofree char *error = self->capture ? cc_proxy_capture_log_dup_error (self->capture) : NULL;
+
+      return g_variant_new_string (error ? error : "");
+    }
+  if (self->capture != NULL)
+    cc_proxy_capture_log_get_counters (self->capture, &written, &dropped);
+  return g_variant_new_uint64 (g_str_equal (name, "CaptureLinesWritten") ? written : dropped);
+}
+
+static GVariant *
 main_get_property (GDBusConnection  *connection,
                    const char       *sender,
                    const char       *object_path,
@@ -181,6 +205,8 @@ main_get_property (GDBusConnection  *connection,
     return g_variant_new_uint32 (active);
   if (g_str_equal (property_name, "RequestsFailed"))
     return g_variant_new_uint64 (failed);
+  if (g_str_has_prefix (property_name, "Capture"))
+    return capture_property (self, property_name);
 
   g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, _("No property %s"), property_name);
   return NULL;
@@ -748,6 +774,63 @@ on_runtime_changed (CcProxyRuntime     *runtime,
     }
 }
 
+/* ----- traffic signals ----- */
+
+/* Three small signals per request, built from the events: enough for a
+ * live view, and cheap enough for every request. */
+static void
+on_traffic_event (CcProxyEventSink   *sink,
+                  CcProxyEvent       *event,
+                  CcProxyDBusService *self)
+{
+  const char *name;
+  GVariant *parameters;
+
+  switch (event->kind)
+    {
+    case CC_PROXY_EVENT_REQUEST_HEADERS:
+      {
+        g_autofree char *path = event->query ? g_strconcat (event->path, "?", event->query, NULL)
+                                             : g_strdup (event->path);
+
+        name = "RequestStarted";
+        parameters = g_variant_new ("(sssss)", event->request_id, event->method, path, event->provider_id,
+                                    event->model ? event->model : "");
+      }
+      break;
+
+    case CC_PROXY_EVENT_RESPONSE_HEADERS:
+      name = "ResponseStarted";
+      parameters = g_variant_new ("(su)", event->request_id, event->status);
+      break;
+
+    case CC_PROXY_EVENT_RESPONSE_DONE:
+    case CC_PROXY_EVENT_ERROR:
+    case CC_PROXY_EVENT_PROXY_ERROR:
+      {
+        GVariantBuilder usage;
+        JsonObject *counts = event->usage ? json_node_get_object (event->usage) : NULL;
+        g_autoptr(GList) members = counts ? json_object_get_members (counts) : NULL;
+
+        g_variant_builder_init (&usage, G_VARIANT_TYPE ("a{st}"));
+        for (GList *l = members; l != NULL; l = l->next)
+          g_variant_builder_add (&usage, "{st}", l->data, (guint64) cc_proxy_json_get_int (counts, l->data, 0));
+        name = "RequestFinished";
+        parameters = g_variant_new ("(suta{st}ss)", event->request_id, event->status,
+                                    (guint64) MAX (event->duration_us, 0), &usage,
+                                    event->stop_reason ? event->stop_reason : "",
+                                    event->message ? event->message : "");
+      }
+      break;
+
+    default:
+      return;
+    }
+
+  g_dbus_connection_emit_signal (self->connection, NULL, CC_PROXY_DBUS_PATH, CC_PROXY_DBUS_NAME,
+                                 name, parameters, NULL);
+}
+
 /* ----- lifecycle ----- */
 
 static void
@@ -758,6 +841,8 @@ cc_proxy_dbus_service_dispose (GObject *object)
   cc_proxy_dbus_service_unexport (self);
   g_clear_object (&self->runtime);
   g_clear_object (&self->server);
+  g_clear_object (&self->sink);
+  g_clear_object (&self->capture);
   G_OBJECT_CLASS (cc_proxy_dbus_service_parent_class)->dispose (object);
 }
 
@@ -791,14 +876,25 @@ cc_proxy_dbus_service_init (CcProxyDBusService *self)
   self->last_values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_variant_unref);
 }
 
+/**
+ * cc_proxy_dbus_service_new:
+ * @runtime: the settings
+ * @server: the HTTP side, for its address and counters
+ * @sink: the events that become traffic signals
+ * @capture: (nullable): the capture log, for its properties
+ */
 CcProxyDBusService *
-cc_proxy_dbus_service_new (CcProxyRuntime *runtime,
-                           CcProxyServer  *server)
+cc_proxy_dbus_service_new (CcProxyRuntime    *runtime,
+                           CcProxyServer     *server,
+                           CcProxyEventSink  *sink,
+                           CcProxyCaptureLog *capture)
 {
   CcProxyDBusService *self = g_object_new (CC_PROXY_TYPE_DBUS_SERVICE, NULL);
 
   self->runtime = g_object_ref (runtime);
   self->server = g_object_ref (server);
+  self->sink = g_object_ref (sink);
+  self->capture = capture ? g_object_ref (capture) : NULL;
   return self;
 }
 
@@ -854,6 +950,7 @@ cc_proxy_dbus_service_export (CcProxyDBusService  *self,
                               cc_proxy_runtime_get_fallback_note (self->runtime) : "");
   self->changed_id = g_signal_connect (self->runtime, "changed", G_CALLBACK (on_runtime_changed), self);
   on_runtime_changed (self->runtime, self);
+  self->event_id = g_signal_connect (self->sink, "event", G_CALLBACK (on_traffic_event), self);
   return TRUE;
 
 fail:
@@ -868,6 +965,7 @@ cc_proxy_dbus_service_unexport (CcProxyDBusService *self)
     return;
 
   g_clear_signal_handler (&self->changed_id, self->runtime);
+  g_clear_signal_handler (&self->event_id, self->sink);
   g_hash_table_remove_all (self->flows);
   for (guint i = 0; i < self->registrations->len; i++)
     g_dbus_connection_unregister_object (self->connection, g_array_index (self->registrations, guint, i));

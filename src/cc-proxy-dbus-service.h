@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include "cc-proxy-capture-log.h"
 #include "cc-proxy-runtime.h"
 #include "cc-proxy-server.h"
 
@@ -30,7 +31,9 @@ GQuark cc_proxy_dbus_error_quark (void);
 G_DECLARE_FINAL_TYPE (CcProxyDBusService, cc_proxy_dbus_service, CC_PROXY, DBUS_SERVICE, GObject)
 
 CcProxyDBusService *cc_proxy_dbus_service_new      (CcProxyRuntime     *runtime,
-                                                    CcProxyServer      *server);
+                                                    CcProxyServer      *server,
+                                                    CcProxyEventSink   *sink,
+                                                    CcProxyCaptureLog  *capture);
 gboolean            cc_proxy_dbus_service_export   (CcProxyDBusService *self,
                                                     GDBusConnection    *connection,
                                                     GError            **error);

@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <json-glib/json-glib.h>
 #include <locale.h>
 #include <stdio.h>
 #include <termios.h>
@@ -34,7 +35,10 @@ static const char usage[] =
      "  use PROVIDER                make PROVIDER the active one\n"
      "  auth PROVIDER [--force]     sign in: shows where to go and the code to\n"
      "                              enter, then waits (Ctrl-C cancels)\n"
-     "  reload                      read the settings again\n");
+     "  reload                      read the settings again\n"
+     "  monitor [--json]            print a line for each request as it finishes\n"
+     "                              (time, provider, model, path, status, duration,\n"
+     "                              tokens); --json prints one JSON object a line\n");
 
 static GDBusConnection *bus;
 
@@ -475,6 +479,205 @@ cmd_auth (const char *id,
   return login.status;
 }
 
+/* ----- monitor ----- */
+
+typedef struct
+{
+  GDateTime *started;
+  char      *method;
+  char      *path;
+  char      *provider;
+  char      *model;
+} Seen;
+
+typedef struct
+{
+  GHashTable *requests;   /* id → Seen */
+  gboolean    json;
+} Monitor;
+
+static void
+seen_free (Seen *seen)
+{
+  g_date_time_unref (seen->started);
+  g_free (seen->method);
+  g_free (seen->path);
+  g_free (seen->provider);
+  g_free (seen->model);
+  g_free (seen);
+}
+
+static void
+print_json (Seen       *seen,
+            const char *id,
+            guint       status,
+            guint64     duration_us,
+            GVariant   *counts,
+            const char *stop_reason,
+            const char *error)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *time = g_date_time_format_iso8601 (seen->started);
+  g_autofree char *text = NULL;
+  GVariantIter iter;
+  const char *name;
+  guint64 count;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "time");
+  json_builder_add_string_value (builder, time);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, id);
+  json_builder_set_member_name (builder, "provider");
+  json_builder_add_string_value (builder, seen->provider);
+  json_builder_set_member_name (builder, "model");
+  json_builder_add_string_value (builder, seen->model);
+  json_builder_set_member_name (builder, "method");
+  json_builder_add_string_value (builder, seen->method);
+  json_builder_set_member_name (builder, "path");
+  json_builder_add_string_value (builder, seen->path);
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_int_value (builder, status);
+  json_builder_set_member_name (builder, "duration_us");
+  json_builder_add_int_value (builder, duration_us);
+  json_builder_set_member_name (builder, "usage");
+  json_builder_begin_object (builder);
+  g_variant_iter_init (&iter, counts);
+  while (g_variant_iter_next (&iter, "{&st}", &name, &count))
+    {
+      json_builder_set_member_name (builder, name);
+      json_builder_add_int_value (builder, count);
+    }
+  json_builder_end_object (builder);
+  json_builder_set_member_name (builder, "stop_reason");
+  json_builder_add_string_value (builder, stop_reason);
+  json_builder_set_member_name (builder, "error");
+  json_builder_add_string_value (builder, error);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  text = json_to_string (root, FALSE);
+  g_print ("%s\n", text);
+}
+
+static void
+print_line (Seen       *seen,
+            guint       status,
+            guint64     duration_us,
+            GVariant   *counts,
+            const char *stop_reason,
+            const char *error)
+{
+  static const struct { const char *key, *label; } tokens[] = {
+    { "input_tokens", "in" }, { "output_tokens", "out" },
+    { "cache_read_input_tokens", "cache-read" }, { "cache_creation_input_tokens", "cache-write" },
+  };
+  g_autofree char *time = g_date_time_format (seen->started, "%H:%M:%S");
+  g_autoptr(GString) figures = g_string_new (NULL);
+  g_autofree char *duration = duration_us < G_USEC_PER_SEC ? g_strdup_printf ("%.0fms", duration_us / 1000.0)
+                                                           : g_strdup_printf ("%.2fs", duration_us / (double) G_USEC_PER_SEC);
+
+  for (guint i = 0; i < G_N_ELEMENTS (tokens); i++)
+    {
+      guint64 count;
+
+      if (g_variant_lookup (counts, tokens[i].key, "t", &count))
+        g_string_append_printf (figures, "%s%s=%" G_GUINT64_FORMAT, figures->len ? " " : "", tokens[i].label, count);
+    }
+
+  g_print ("%s %s %s %s %s %u %s %s%s%s%s%s\n", time, seen->provider, seen->model[0] ? seen->model : "-",
+           seen->method, seen->path, status, duration, figures->len ? figures->str : "-",
+           stop_reason[0] ? " " : "", stop_reason, error[0] ? " — " : "", error);
+}
+
+static void
+on_traffic_signal (GDBusConnection *connection,
+                   const char      *sender,
+                   const char      *path,
+                   const char      *interface,
+                   const char      *signal,
+                   GVariant        *parameters,
+                   gpointer         user_data)
+{
+  Monitor *monitor = user_data;
+
+  if (g_str_equal (signal, "RequestStarted") && g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sssss)")))
+    {
+      Seen *seen = g_new0 (Seen, 1);
+      const char *id;
+
+      g_variant_get (parameters, "(&sssss)", &id, &seen->method, &seen->path, &seen->provider, &seen->model);
+      seen->started = g_date_time_new_now_local ();
+      g_hash_table_replace (monitor->requests, g_strdup (id), seen);
+    }
+  else if (g_str_equal (signal, "RequestFinished") && g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(suta{st}ss)")))
+    {
+      const char *id, *stop_reason, *error;
+      guint status;
+      guint64 duration;
+      g_autoptr(GVariant) counts = NULL;
+      Seen *seen;
+      Seen unknown = { NULL, "-", "-", "-", "" };
+
+      g_variant_get (parameters, "(&sut@a{st}&s&s)", &id, &status, &duration, &counts, &stop_reason, &error);
+      seen = g_hash_table_lookup (monitor->requests, id);
+      /* Started before we listened: what is known is still worth a line. */
+      if (seen == NULL)
+        {
+          seen = &unknown;
+          unknown.started = g_date_time_new_now_local ();
+        }
+      if (monitor->json)
+        print_json (seen, id, status, duration, counts, stop_reason, error);
+      else
+        print_line (seen, status, duration, counts, stop_reason, error);
+      fflush (stdout);
+      if (seen == &unknown)
+        g_date_time_unref (unknown.started);
+      else
+        g_hash_table_remove (monitor->requests, id);
+    }
+}
+
+static gboolean
+on_monitor_quit (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static int
+cmd_monitor (gboolean json)
+{
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) address = NULL;
+  Monitor monitor = { g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) seen_free), json };
+  guint subscription;
+
+  subscription = g_dbus_connection_signal_subscribe (bus, NAME, MAIN_IFACE, NULL, PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                     on_traffic_signal, &monitor, NULL);
+  /* A round trip after the subscription: once it returns, the bus has
+   * the match rule and nothing from here on is missed. */
+  address = get (PATH, MAIN_IFACE, "ListenAddress", &error);
+  if (address == NULL)
+    {
+      g_dbus_connection_signal_unsubscribe (bus, subscription);
+      g_hash_table_unref (monitor.requests);
+      return fail (error);
+    }
+  g_printerr (_("Following requests to cc-proxyd at %s (Ctrl-C stops)\n"), g_variant_get_string (address, NULL));
+
+  g_unix_signal_add (SIGINT, on_monitor_quit, loop);
+  g_unix_signal_add (SIGTERM, on_monitor_quit, loop);
+  g_main_loop_run (loop);
+
+  g_dbus_connection_signal_unsubscribe (bus, subscription);
+  g_hash_table_unref (monitor.requests);
+  return 0;
+}
+
 static int
 bad_usage (const char *message)
 {
@@ -518,6 +721,7 @@ main (int   argc,
     static const struct { const char *name; int min, max; } commands[] = {
       { "status", 0, 0 }, { "providers", 0, 0 }, { "get", 1, 2 }, { "set", 2, 3 },
       { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 2 },
+      { "monitor", 0, 1 },
     };
     gboolean known = FALSE;
 
@@ -568,6 +772,16 @@ main (int   argc,
           return bad_usage (message);
         }
       return cmd_auth (argv[2], n == 2);
+    }
+  if (g_str_equal (command, "monitor"))
+    {
+      if (n == 1 && !g_str_equal (argv[2], "--json"))
+        {
+          g_autofree char *message = g_strdup_printf (_("unknown option “%s” for monitor"), argv[2]);
+
+          return bad_usage (message);
+        }
+      return cmd_monitor (n == 1);
     }
 
   /* reload */

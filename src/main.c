@@ -106,6 +106,8 @@ main (int   argc,
   g_autoptr(CcProxyServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(CcProxyDBusService) service = NULL;
+  g_autoptr(CcProxyCaptureLog) capture = NULL;
+  g_autofree char *capture_dir = NULL;
   GSettings *core;
   guint owner_id;
 
@@ -196,7 +198,18 @@ main (int   argc,
     cc_proxy_runtime_use_keyring (runtime, secrets);
   }
 
-  service = cc_proxy_dbus_service_new (runtime, server);
+  capture_dir = g_build_filename (g_get_user_state_dir (), "cc-proxy", "captures", NULL);
+  capture = cc_proxy_capture_log_new (sink, capture_dir);
+  if (core != NULL)
+    cc_proxy_capture_log_bind_settings (capture, core);
+  else
+    {
+      /* No schema installed: the schema's defaults. */
+      cc_proxy_capture_log_set_limits (capture, 1024 * 1024 * 1024, 30);
+      cc_proxy_capture_log_set_enabled (capture, TRUE);
+    }
+
+  service = cc_proxy_dbus_service_new (runtime, server, sink, capture);
   owner_id = g_bus_own_name (G_BUS_TYPE_SESSION, CC_PROXY_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
                              (GBusAcquiredCallback) on_bus_acquired, NULL,
                              (GBusNameLostCallback) on_name_lost, service, NULL);

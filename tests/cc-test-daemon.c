@@ -73,6 +73,10 @@ daemon_start (const char * const *extra_env,
   /* The daemon must survive broken plugins even with fatal warnings. */
   g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-warnings", TRUE);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  /* Captures of its own, never the developer's. */
+  daemon->state_dir = g_dir_make_tmp ("cc-proxy-state-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", daemon->state_dir, TRUE);
   for (guint i = 0; extra_env != NULL && extra_env[i] != NULL; i += 2)
     g_subprocess_launcher_setenv (launcher, extra_env[i], extra_env[i + 1], TRUE);
 
@@ -114,9 +118,10 @@ on_exited (GObject      *source,
   daemon->exited = TRUE;
 }
 
-/* SIGTERM, as systemd stops it: the daemon must exit cleanly. */
+/* SIGTERM, as systemd stops it: the daemon must exit cleanly. What it
+ * left behind stays readable until daemon_free(). */
 void
-daemon_stop (Daemon *daemon)
+daemon_halt (Daemon *daemon)
 {
   g_subprocess_send_signal (daemon->process, SIGTERM);
   g_subprocess_wait_async (daemon->process, NULL, on_exited, daemon);
@@ -137,11 +142,21 @@ daemon_stop (Daemon *daemon)
     g_test_message ("cc-proxyd stderr:\n%s", daemon->err_text->str);
   g_assert_true (g_subprocess_get_if_exited (daemon->process));
   g_assert_cmpint (g_subprocess_get_exit_status (daemon->process), ==, 0);
+}
 
+void
+daemon_free (Daemon *daemon)
+{
   g_object_unref (daemon->out);
   g_object_unref (daemon->err);
   g_object_unref (daemon->process);
   g_string_free (daemon->err_text, TRUE);
+  {
+    const char *rm[] = { "rm", "-rf", daemon->state_dir, NULL };
+
+    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+  }
+  g_free (daemon->state_dir);
   g_free (daemon->url);
   g_free (daemon->first_line);
   g_free (daemon);
@@ -170,3 +185,40 @@ wait_for_log (Daemon     *daemon,
   cc_test_wait_for (err_contains, &wait);
 }
 
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+void
+daemon_stop (Daemon *daemon)
+{
+  daemon_halt (daemon);
+  daemon_free (daemon);
+}
+
+/* Every capture file's text, oldest first ("" when there is none). */
+char *
+daemon_read_captures (Daemon *daemon)
+{
+  g_autofree char *dir_path = g_build_filename (daemon->state_dir, "cc-proxy", "captures", NULL);
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  GString *all = g_string_new (NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *path = g_build_filename (dir_path, g_ptr_array_index (names, i), NULL);
+      g_autofree char *text = NULL;
+
+      if (g_file_get_contents (path, &text, NULL, NULL))
+        g_string_append (all, text);
+    }
+  return g_string_free (all, FALSE);
+}

@@ -16,13 +16,17 @@ typedef struct
   GString          *err_text;
   char             *url;         /* where it listens */
   char             *first_line;  /* what it printed first */
+  char             *state_dir;   /* its XDG_STATE_HOME: captures go below */
   gboolean          exited;
 } Daemon;
 
 Daemon *daemon_start (const char * const *extra_env,
                       const char         *upstream_url);
 void    daemon_stop  (Daemon             *daemon);
+void    daemon_halt  (Daemon             *daemon);
+void    daemon_free  (Daemon             *daemon);
 void    wait_for_log (Daemon             *daemon,
                       const char         *needle);
+char   *daemon_read_captures (Daemon     *daemon);
 
 G_END_DECLS

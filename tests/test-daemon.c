@@ -5,6 +5,8 @@
 #include <string.h>
 #include <signal.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <unistd.h>
 
 #include "cc-test-upstream.h"
 #include "cc-test-daemon.h"
@@ -235,6 +237,216 @@ test_gsettings_set_takes_effect (void)
     }
 }
 
+/* ----- capture log ----- */
+
+static const char json_answer[] =
+  "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-x\","
+  "\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,"
+  "\"usage\":{\"input_tokens\":11,\"output_tokens\":3,\"cache_read_input_tokens\":5}}";
+
+/* What the client ends up with from anthropic-stream-text.sse. */
+static const char assembled_answer[] =
+  "{\"id\":\"msg_fx\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\","
+  "\"content\":[{\"type\":\"text\",\"text\":\"Hello there.\"}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,"
+  "\"usage\":{\"input_tokens\":25,\"output_tokens\":3}}";
+
+static guint
+post (SoupSession *client,
+      const char  *url,
+      GBytes      *body)
+{
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  soup_message_set_request_body_from_bytes (message, "application/json", body);
+  answer = cc_test_send (client, message, &error);
+  g_assert_no_error (error);
+  return soup_message_get_status (message);
+}
+
+/* The capture lines of each request, parsed, in file order. */
+static GPtrArray *
+captured_requests (Daemon *daemon)
+{
+  g_autofree char *text = daemon_read_captures (daemon);
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autoptr(GHashTable) by_id = g_hash_table_new (g_str_hash, g_str_equal);
+  GPtrArray *requests = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+
+  for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      JsonNode *line = json_from_string (lines[i], &error);
+      const char *id;
+      GPtrArray *events;
+
+      g_assert_no_error (error);
+      id = json_object_get_string_member (json_node_get_object (line), "request_id");
+      events = g_hash_table_lookup (by_id, id);
+      if (events == NULL)
+        {
+          events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+          g_ptr_array_add (requests, events);
+          g_hash_table_insert (by_id, (gpointer) id, events);
+        }
+      g_ptr_array_add (events, line);
+    }
+  return requests;
+}
+
+static char *
+kinds_of (GPtrArray *events)
+{
+  g_autoptr(GString) kinds = g_string_new (NULL);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *line = json_node_get_object (g_ptr_array_index (events, i));
+
+      g_assert_cmpint (json_object_get_int_member (line, "seq"), ==, i);
+      g_string_append_printf (kinds, "%s%s", i ? " " : "", json_object_get_string_member (line, "kind"));
+    }
+  return g_strdup (kinds->str);
+}
+
+static void
+assert_json_equal (JsonNode   *node,
+                   const char *expected)
+{
+  g_autoptr(JsonNode) want = json_from_string (expected, NULL);
+  g_autofree char *got = json_to_string (node, FALSE);
+
+  if (!json_node_equal (node, want))
+    g_error ("got %s\nexpected %s", got, expected);
+}
+
+static JsonObject *
+event_of (GPtrArray  *events,
+          const char *kind)
+{
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *line = json_node_get_object (g_ptr_array_index (events, i));
+
+      if (g_str_equal (json_object_get_string_member (line, "kind"), kind))
+        return line;
+    }
+  g_error ("no %s event", kind);
+  return NULL;
+}
+
+/* Each request's events, one line each, with both bodies; a stream's
+ * message is assembled; files are private to the user. */
+static void
+test_capture_records_requests (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  Daemon *daemon = daemon_start (NULL, cc_test_upstream_get_url (upstream));
+  g_autoptr(SoupSession) client = soup_session_new ();
+  g_autofree char *json_url = g_strconcat (daemon->url, "/v1/messages?beta=true", NULL);
+  g_autofree char *stream_url = g_strconcat (daemon->url, "/v1/stream", NULL);
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-agent.json");
+  g_autoptr(GBytes) sse = cc_test_load_fixture ("anthropic-stream-text.sse");
+  g_autofree char *sse_text = g_strndup (g_bytes_get_data (sse, NULL), g_bytes_get_size (sse));
+  const char *chunks[] = { sse_text, NULL };
+  g_autofree char *dir = g_build_filename (daemon->state_dir, "cc-proxy", "captures", NULL);
+  g_autoptr(GPtrArray) requests = NULL;
+  g_autoptr(JsonNode) request_json = json_from_string (g_bytes_get_data (request, NULL), NULL);
+  g_autofree char *request_text = json_to_string (request_json, FALSE);
+  g_autofree char *json_kinds = NULL, *stream_kinds = NULL;
+  JsonObject *done;
+  GStatBuf st;
+
+  cc_test_upstream_respond (upstream, "/v1/messages", 200, "application/json", json_answer, -1);
+  cc_test_upstream_stream (upstream, "/v1/stream", chunks, G_MAXUINT, FALSE);
+  g_assert_cmpuint (post (client, json_url, request), ==, 200);
+  g_assert_cmpuint (post (client, stream_url, request), ==, 200);
+  /* Stopping drains the writer: every line is on disk after it. */
+  daemon_halt (daemon);
+  g_assert_cmpint (g_stat (dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  {
+    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+    g_autofree char *day = g_date_time_format (now, "%Y-%m-%d.jsonl");
+    g_autofree char *file = g_build_filename (dir, day, NULL);
+
+    g_assert_cmpint (g_stat (file, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  }
+  requests = captured_requests (daemon);
+  g_assert_cmpuint (requests->len, ==, 2);
+
+  json_kinds = kinds_of (g_ptr_array_index (requests, 0));
+  g_assert_cmpstr (json_kinds, ==, "request-headers request-body response-headers response-complete response-done");
+  {
+    GPtrArray *events = g_ptr_array_index (requests, 0);
+    JsonObject *headers = event_of (events, "request-headers");
+
+    g_assert_cmpstr (json_object_get_string_member (headers, "path"), ==, "/v1/messages");
+    g_assert_cmpstr (json_object_get_string_member (headers, "query"), ==, "beta=true");
+    g_assert_cmpstr (json_object_get_string_member (headers, "model"), ==, "claude-sonnet-4-5-20250929");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (headers, "headers"), "content-type"),
+                     ==, "application/json");
+    assert_json_equal (json_object_get_member (event_of (events, "request-body"), "body"), request_text);
+    assert_json_equal (json_object_get_member (event_of (events, "response-complete"), "body"), json_answer);
+    done = event_of (events, "response-done");
+    g_assert_cmpint (json_object_get_int_member (done, "status"), ==, 200);
+    g_assert_cmpint (json_object_get_int_member (done, "duration_us"), >, 0);
+    g_assert_cmpstr (json_object_get_string_member (done, "stop_reason"), ==, "end_turn");
+    assert_json_equal (json_object_get_member (done, "usage"),
+                       "{\"input_tokens\":11,\"output_tokens\":3,\"cache_read_input_tokens\":5}");
+  }
+
+  stream_kinds = kinds_of (g_ptr_array_index (requests, 1));
+  g_assert_cmpstr (stream_kinds, ==, "request-headers request-body response-headers "
+                                     "progress progress progress progress progress progress progress progress progress "
+                                     "response-complete response-done");
+  {
+    GPtrArray *events = g_ptr_array_index (requests, 1);
+
+    g_assert_cmpstr (json_object_get_string_member (event_of (events, "progress"), "sse_event"), ==, "message_start");
+    assert_json_equal (json_object_get_member (event_of (events, "response-complete"), "body"), assembled_answer);
+    done = event_of (events, "response-done");
+    assert_json_equal (json_object_get_member (done, "usage"), "{\"input_tokens\":25,\"output_tokens\":3}");
+  }
+
+  daemon_free (daemon);
+}
+
+/* A directory that cannot be made: one warning, and traffic goes on. */
+static void
+test_capture_unwritable (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  g_autofree char *blocker = NULL;
+  int fd = g_file_open_tmp ("cc-proxy-not-a-dir-XXXXXX", &blocker, NULL);
+  /* The warning is the point here: it must not abort the daemon. */
+  const char *env[] = { "XDG_STATE_HOME", blocker, "G_DEBUG", "", NULL };
+  Daemon *daemon;
+  g_autoptr(SoupSession) client = soup_session_new ();
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+  g_autofree char *url = NULL;
+  const char *first, *needle = "Capture log: cannot write ";
+
+  g_assert_cmpint (fd, >=, 0);
+  close (fd);
+  daemon = daemon_start (env, cc_test_upstream_get_url (upstream));
+  url = g_strconcat (daemon->url, "/v1/messages", NULL);
+  cc_test_upstream_respond (upstream, "/v1/messages", 200, "application/json", json_answer, -1);
+
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (post (client, url, request), ==, 200);
+  wait_for_log (daemon, needle);
+  daemon_halt (daemon);
+
+  first = strstr (daemon->err_text->str, needle);
+  g_assert_nonnull (strstr (first, "/cc-proxy/captures: Not a directory. Requests are still served;"));
+  g_assert_null (strstr (first + 1, needle));
+  daemon_free (daemon);
+  g_remove (blocker);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -248,6 +460,8 @@ main (int   argc,
   g_test_add_func ("/daemon/command-line", test_command_line);
   g_test_add_func ("/daemon/port-in-use", test_port_in_use);
   g_test_add_func ("/daemon/gsettings-set-takes-effect", test_gsettings_set_takes_effect);
+  g_test_add_func ("/daemon/capture/records-requests", test_capture_records_requests);
+  g_test_add_func ("/daemon/capture/unwritable-directory", test_capture_unwritable);
 
   return g_test_run ();
 }

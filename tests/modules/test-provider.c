@@ -69,6 +69,7 @@ G_GNUC_UNUSED static const char * const no_options[] = { NULL };
 G_GNUC_UNUSED static const char * const url_env[] = { "TEST_HEALTHY_URL", NULL };
 G_GNUC_UNUSED static const char * const flag_env[] = { "TEST_HEALTHY_FLAG", NULL };
 G_GNUC_UNUSED static const char * const token_env[] = { "TEST_HEALTHY_TOKEN_PRIMARY", "TEST_HEALTHY_TOKEN", NULL };
+G_GNUC_UNUSED static const char * const key_env[] = { "TEST_NOTHANDLED_KEY", NULL };
 
 static CcProxyProviderDescriptor *
 make_descriptor (void)
@@ -90,6 +91,10 @@ make_descriptor (void)
   CcProxySettingDescriptor *settings[] = {
     cc_proxy_setting_descriptor_new ("base-url", "Base URL", "Its own upstream, never for client credentials.",
                                      CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL),
+    /* A second secret, so that one can come from the keyring (healthy's
+     * token) while this one comes from the environment. */
+    cc_proxy_setting_descriptor_new ("key", "Key", "A secret from the environment.",
+                                     CC_PROXY_SETTING_KIND_TEXT, "", NULL, TRUE, key_env),
     NULL
   };
   return cc_proxy_provider_descriptor_new ("nothandled", "Not handled", settings);
