@@ -7,6 +7,8 @@
 #include <sys/prctl.h>
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "cc-test-daemon.h"
 #include "cc-test-upstream.h"
 #include "cc-test-util.h"
@@ -38,7 +40,12 @@ typedef struct
   Daemon          *daemon;
   SoupSession     *client;
   GPtrArray       *changes;   /* PropertiesChanged parameters */
+  GPtrArray       *traffic;   /* "Signal (parameters)", in arrival order */
 } Fixture;
+
+/* Comes from the environment in every test here: the second secret of
+ * the capture test, beside one stored in the keyring. */
+#define ENV_SECRET "sk-env-secret-5555555555"
 
 static gboolean
 name_owned (gpointer user_data)
@@ -95,6 +102,22 @@ on_properties_changed (GDBusConnection *connection,
   g_autofree char *text = g_variant_print (parameters, FALSE);
 
   g_ptr_array_add (fixture->changes, g_strdup_printf ("%s %s", path, text));
+}
+
+static void
+on_traffic (GDBusConnection *connection,
+            const char      *sender,
+            const char      *path,
+            const char      *interface,
+            const char      *signal,
+            GVariant        *parameters,
+            gpointer         user_data)
+{
+  Fixture *fixture = user_data;
+  g_autofree char *text = g_variant_print (parameters, FALSE);
+
+  if (g_str_has_prefix (signal, "Request") || g_str_has_prefix (signal, "Response"))
+    g_ptr_array_add (fixture->traffic, g_strdup_printf ("%s %s", signal, text));
 }
 
 static gboolean
@@ -160,7 +183,7 @@ fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
   const Keyring *keyring = user_data;
-  const char *env[] = { "TEST_HEALTHY_URL", NULL, NULL };
+  const char *env[] = { "TEST_HEALTHY_URL", NULL, "TEST_NOTHANDLED_KEY", ENV_SECRET, NULL };
   g_autoptr(GError) error = NULL;
 
   fixture->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
@@ -173,6 +196,9 @@ fixture_set_up (Fixture       *fixture,
   fixture->changes = g_ptr_array_new_with_free_func (g_free);
   g_dbus_connection_signal_subscribe (fixture->connection, NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged",
                                       NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, fixture, NULL);
+  fixture->traffic = g_ptr_array_new_with_free_func (g_free);
+  g_dbus_connection_signal_subscribe (fixture->connection, NAME, MAIN_IFACE, NULL, PATH, NULL,
+                                      G_DBUS_SIGNAL_FLAGS_NONE, on_traffic, fixture, NULL);
 
   if (keyring != NULL && *keyring != KEYRING_NONE)
     start_keyring (fixture, *keyring == KEYRING_UNLOCKED);
@@ -190,9 +216,11 @@ fixture_tear_down (Fixture       *fixture,
 {
   soup_session_abort (fixture->client);
   g_clear_object (&fixture->client);
-  daemon_stop (fixture->daemon);
+  if (fixture->daemon != NULL)
+    daemon_stop (fixture->daemon);
   g_clear_object (&fixture->upstream);
   g_ptr_array_unref (fixture->changes);
+  g_ptr_array_unref (fixture->traffic);
   if (fixture->keyring != NULL)
     {
       const char *rm[] = { "rm", "-rf", fixture->home, NULL };
@@ -906,6 +934,242 @@ test_busctl (Fixture       *fixture,
   g_assert_cmpstr (get_out, ==, "s \"healthy\"\n");
 }
 
+/* ----- traffic: signals, capture, monitor ----- */
+
+static const char json_answer[] =
+  "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-x\","
+  "\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,"
+  "\"usage\":{\"input_tokens\":11,\"output_tokens\":3,\"cache_read_input_tokens\":5}}";
+
+static guint
+post_to (Fixture    *fixture,
+         const char *path,
+         const char *body,
+         const char *header,
+         const char *value)
+{
+  g_autofree char *url = g_strconcat (fixture->daemon->url, path, NULL);
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) request = body ? g_bytes_new (body, strlen (body)) : cc_test_load_fixture ("anthropic-request-agent.json");
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (header != NULL)
+    soup_message_headers_append (soup_message_get_request_headers (message), header, value);
+  soup_message_set_request_body_from_bytes (message, "application/json", request);
+  answer = cc_test_send (fixture->client, message, &error);
+  g_assert_no_error (error);
+  return soup_message_get_status (message);
+}
+
+typedef struct
+{
+  Fixture *fixture;
+  guint    count;
+} Count;
+
+static gboolean
+has_traffic (gpointer user_data)
+{
+  Count *count = user_data;
+
+  return count->fixture->traffic->len >= count->count;
+}
+
+static void
+wait_for_traffic (Fixture *fixture,
+                  guint    count)
+{
+  Count wait = { fixture, count };
+
+  cc_test_wait_for (has_traffic, &wait);
+}
+
+/* The request id is random: the rest of each signal is exact. */
+static char *
+traffic_without_id (Fixture *fixture,
+                    guint    index,
+                    char   **id)
+{
+  const char *text = g_ptr_array_index (fixture->traffic, index);
+  const char *start = strstr (text, "('") + 2;
+  const char *end = strchr (start, '\'');
+
+  GString *clean = g_string_new_len (text, start - text);
+
+  g_assert_cmpuint (end - start, ==, 32);
+  if (*id == NULL)
+    *id = g_strndup (start, end - start);
+  else
+    g_assert_cmpint (strncmp (start, *id, 32), ==, 0);
+  g_string_append_printf (clean, "ID%s", end);
+  return g_string_free (clean, FALSE);
+}
+
+static void
+test_traffic_signals (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  g_autoptr(GBytes) sse = cc_test_load_fixture ("anthropic-stream-text.sse");
+  g_autofree char *sse_text = g_strndup (g_bytes_get_data (sse, NULL), g_bytes_get_size (sse));
+  const char *chunks[] = { sse_text, NULL };
+  g_autofree char *json_id = NULL, *stream_id = NULL;
+  static const char * const expected[] = {
+    "RequestStarted ('ID', 'POST', '/v1/messages?beta=true', 'anthropic', 'claude-sonnet-4-5-20250929')",
+    "ResponseStarted ('ID', 200)",
+    "RequestFinished ('ID', 200, DURATION, {'input_tokens': 11, 'output_tokens': 3, "
+      "'cache_read_input_tokens': 5}, 'end_turn', '')",
+    "RequestStarted ('ID', 'POST', '/v1/stream', 'anthropic', 'claude-sonnet-4-5-20250929')",
+    "ResponseStarted ('ID', 200)",
+    "RequestFinished ('ID', 200, DURATION, {'input_tokens': 25, 'output_tokens': 3}, 'end_turn', '')",
+  };
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json", json_answer, -1);
+  cc_test_upstream_stream (fixture->upstream, "/v1/stream", chunks, G_MAXUINT, FALSE);
+
+  g_assert_cmpuint (post_to (fixture, "/v1/messages?beta=true", NULL, NULL, NULL), ==, 200);
+  wait_for_traffic (fixture, 3);
+  g_assert_cmpuint (post_to (fixture, "/v1/stream", NULL, NULL, NULL), ==, 200);
+  wait_for_traffic (fixture, 6);
+  cc_test_drain (50);
+  g_assert_cmpuint (fixture->traffic->len, ==, 6);
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *got = traffic_without_id (fixture, i, i < 3 ? &json_id : &stream_id);
+      /* The duration is the third value of RequestFinished. */
+      g_autoptr(GRegex) duration = g_regex_new ("^(RequestFinished \\('ID', 200, )[1-9][0-9]*", 0, 0, NULL);
+      g_autofree char *clean = g_regex_replace (duration, got, -1, 0, "\\1DURATION", G_REGEX_MATCH_DEFAULT, NULL);
+
+      g_assert_cmpstr (clean, ==, expected[i]);
+    }
+  g_assert_cmpstr (json_id, !=, stream_id);
+}
+
+/* A secret from the keyring and one from the environment, sent by the
+ * client in every place it can put them: none reaches the capture log,
+ * the bus or the daemon's log. */
+static void
+test_traffic_never_shows_secrets (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  static const char keyring_secret[] = "sk-keyring-secret-987654321";
+  g_autofree char *body = g_strdup_printf ("{\"model\":\"claude-x\",\"max_tokens\":5,\"messages\":"
+                                           "[{\"role\":\"user\",\"content\":\"my keys are %s and %s\"}]}",
+                                           keyring_secret, ENV_SECRET);
+  g_autofree char *path = g_strconcat ("/v1/messages?key=", ENV_SECRET, NULL);
+  g_autofree char *answer = g_strdup_printf ("{\"type\":\"message\",\"content\":[{\"type\":\"text\",\"text\":\"%s\"}],"
+                                             "\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}",
+                                             keyring_secret);
+  g_autofree char *captured = NULL;
+
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "token", keyring_secret), NULL));
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json", answer, -1);
+
+  g_assert_cmpuint (post_to (fixture, path, body, "x-note", keyring_secret), ==, 200);
+  wait_for_traffic (fixture, 3);
+  daemon_halt (fixture->daemon);
+
+  captured = daemon_read_captures (fixture->daemon);
+  /* The request and its answer are there, with the values blanked. */
+  g_assert_nonnull (strstr (captured, "\"kind\":\"request-body\""));
+  g_assert_nonnull (strstr (captured, "my keys are [redacted] and [redacted]"));
+  g_assert_nonnull (strstr (captured, "\"query\":\"key=[redacted]\""));
+  g_assert_nonnull (strstr (captured, "\"x-note\":\"[redacted]\""));
+  g_assert_nonnull (strstr (captured, "\"text\":\"[redacted]\""));
+  g_assert_null (strstr (captured, keyring_secret));
+  g_assert_null (strstr (captured, ENV_SECRET));
+
+  for (guint i = 0; i < fixture->traffic->len; i++)
+    {
+      g_assert_null (strstr (g_ptr_array_index (fixture->traffic, i), keyring_secret));
+      g_assert_null (strstr (g_ptr_array_index (fixture->traffic, i), ENV_SECRET));
+    }
+  g_assert_nonnull (strstr (g_ptr_array_index (fixture->traffic, 0), "'/v1/messages?key=[redacted]'"));
+  g_assert_null (strstr (fixture->daemon->err_text->str, keyring_secret));
+  g_assert_null (strstr (fixture->daemon->err_text->str, ENV_SECRET));
+
+  /* Tear-down stops it; here it only needs freeing. */
+  daemon_free (g_steal_pointer (&fixture->daemon));
+}
+
+static gboolean
+monitor_is_ready (gpointer user_data)
+{
+  return strstr (((GString *) user_data)->str, "Following requests to cc-proxyd at ") != NULL;
+}
+
+static gboolean
+monitor_has_line (gpointer user_data)
+{
+  const char *last = strrchr (((GString *) user_data)->str, '\n');
+
+  return strstr (((GString *) user_data)->str, "/v1/messages") != NULL && last != NULL && last[1] == '\0';
+}
+
+/* Runs cc-proxyctl monitor, sends one request, and returns what it
+ * printed for it. */
+static char *
+monitor_one_request (Fixture    *fixture,
+                     const char *option)
+{
+  const char *argv[] = { g_getenv ("CC_PROXYCTL"), "monitor", option, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_autoptr(GDataInputStream) out = NULL, err = NULL;
+  GString *out_text = g_string_new (NULL);
+  g_autoptr(GString) err_text = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL, on_ctl_line, out_text);
+  g_data_input_stream_read_line_async (err, G_PRIORITY_DEFAULT, NULL, on_ctl_line, err_text);
+  cc_test_wait_for (monitor_is_ready, err_text);
+
+  g_assert_cmpuint (post_to (fixture, "/v1/messages?beta=true", NULL, NULL, NULL), ==, 200);
+  cc_test_wait_for (monitor_has_line, out_text);
+
+  g_subprocess_send_signal (process, SIGINT);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  return g_string_free (out_text, FALSE);
+}
+
+static void
+test_ctl_monitor (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  g_autofree char *line = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *object;
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json", json_answer, -1);
+
+  line = monitor_one_request (fixture, NULL);
+  if (!g_regex_match_simple ("^[0-2][0-9]:[0-5][0-9]:[0-5][0-9] anthropic claude-sonnet-4-5-20250929 POST "
+                             "/v1/messages\\?beta=true 200 [0-9]+ms in=11 out=3 cache-read=5 end_turn\n$", line, 0, 0))
+    g_error ("unexpected monitor line: %s", line);
+
+  json = monitor_one_request (fixture, "--json");
+  node = json_from_string (json, NULL);
+  g_assert_nonnull (node);
+  object = json_node_get_object (node);
+  g_assert_cmpstr (json_object_get_string_member (object, "provider"), ==, "anthropic");
+  g_assert_cmpstr (json_object_get_string_member (object, "model"), ==, "claude-sonnet-4-5-20250929");
+  g_assert_cmpstr (json_object_get_string_member (object, "method"), ==, "POST");
+  g_assert_cmpstr (json_object_get_string_member (object, "path"), ==, "/v1/messages?beta=true");
+  g_assert_cmpint (json_object_get_int_member (object, "status"), ==, 200);
+  g_assert_cmpint (json_object_get_int_member (object, "duration_us"), >, 0);
+  g_assert_cmpstr (json_object_get_string_member (object, "stop_reason"), ==, "end_turn");
+  g_assert_cmpstr (json_object_get_string_member (object, "error"), ==, "");
+  g_assert_cmpuint (json_object_get_int_member (json_object_get_object_member (object, "usage"), "output_tokens"), ==, 3);
+  g_assert_true (g_str_has_suffix (json, "}\n"));
+}
+
 /* The first call starts the daemon through the D-Bus service file. */
 static void
 test_activation (void)
@@ -956,6 +1220,9 @@ main (int   argc,
   ADD_WITH ("cc-proxyctl", keyring_unlocked, test_cc_proxyctl);
   ADD_WITH ("auth-flow", keyring_unlocked, test_auth_flow);
   ADD_WITH ("cc-proxyctl-auth", keyring_unlocked, test_ctl_auth);
+  ADD ("traffic/signals", test_traffic_signals);
+  ADD_WITH ("traffic/never-shows-secrets", keyring_unlocked, test_traffic_never_shows_secrets);
+  ADD ("traffic/monitor", test_ctl_monitor);
 #undef ADD_WITH
 #undef ADD
   g_test_add_func ("/dbus/activation", test_activation);
