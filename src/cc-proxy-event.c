@@ -124,6 +124,7 @@ add_count (JsonObject *into,
            const char *name,
            gint64      value)
 {
+  /* Negative: not told. A zero cache figure says nothing either. */
   if (value > 0 || (value == 0 && !g_str_has_prefix (name, "cache_")))
     json_object_set_int_member (into, name, value);
 }
@@ -159,10 +160,11 @@ cc_proxy_response_summarize (JsonNode  *body,
       if (counts != NULL)
         {
           JsonObject *details = cc_proxy_json_get_object (counts, "prompt_tokens_details");
-          gint64 cached = details ? cc_proxy_json_get_int (details, "cached_tokens", 0) : 0;
+          gint64 cached = MAX (cc_proxy_json_get_int (details, "cached_tokens", 0), 0);
+          gint64 prompt = cc_proxy_json_get_int (counts, "prompt_tokens", -1);
 
-          add_count (out, "input_tokens", cc_proxy_json_get_int (counts, "prompt_tokens", 0) - cached);
-          add_count (out, "output_tokens", cc_proxy_json_get_int (counts, "completion_tokens", 0));
+          add_count (out, "input_tokens", prompt >= 0 ? MAX (prompt - cached, 0) : -1);
+          add_count (out, "output_tokens", cc_proxy_json_get_int (counts, "completion_tokens", -1));
           add_count (out, "cache_read_input_tokens", cached);
         }
       *stop_reason = g_strdup (cc_proxy_json_get_string (cc_proxy_json_array_get_object (choices, 0), "finish_reason"));
@@ -174,8 +176,7 @@ cc_proxy_response_summarize (JsonNode  *body,
       };
 
       for (guint i = 0; counts != NULL && i < G_N_ELEMENTS (names); i++)
-        if (json_object_has_member (counts, names[i]))
-          add_count (out, names[i], cc_proxy_json_get_int (counts, names[i], 0));
+        add_count (out, names[i], cc_proxy_json_get_int (counts, names[i], -1));
       *stop_reason = g_strdup (cc_proxy_json_get_string (object, "stop_reason"));
     }
 
