@@ -133,6 +133,7 @@ cmd_status (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) version = get (PATH, MAIN_IFACE, "Version", &error);
   g_autoptr(GVariant) address = NULL, active = NULL, note = NULL, total = NULL, running = NULL, failed = NULL, errors = NULL;
+  g_autoptr(GVariant) capture = NULL, capture_dir = NULL, written = NULL, dropped = NULL, capture_error = NULL;
   GVariantIter iter;
   const char *module, *message;
 
@@ -145,6 +146,11 @@ cmd_status (void)
   running = get (PATH, MAIN_IFACE, "RequestsActive", NULL);
   failed = get (PATH, MAIN_IFACE, "RequestsFailed", NULL);
   errors = get (PATH, MAIN_IFACE, "PluginLoadErrors", NULL);
+  capture = get (PATH, MAIN_IFACE, "CaptureEnabled", NULL);
+  capture_dir = get (PATH, MAIN_IFACE, "CaptureDirectory", NULL);
+  written = get (PATH, MAIN_IFACE, "CaptureLinesWritten", NULL);
+  dropped = get (PATH, MAIN_IFACE, "CaptureLinesDropped", NULL);
+  capture_error = get (PATH, MAIN_IFACE, "CaptureError", NULL);
 
   g_print (_("cc-proxyd %s listening on %s\n"), g_variant_get_string (version, NULL), g_variant_get_string (address, NULL));
   g_print (_("Active provider: %s\n"), g_variant_get_string (active, NULL));
@@ -152,6 +158,14 @@ cmd_status (void)
     g_print ("  %s\n", g_variant_get_string (note, NULL));
   g_print (_("Requests: %" G_GUINT64_FORMAT " total, %u in progress, %" G_GUINT64_FORMAT " failed\n"),
            g_variant_get_uint64 (total), g_variant_get_uint32 (running), g_variant_get_uint64 (failed));
+  if (capture != NULL)
+    {
+      g_print (g_variant_get_boolean (capture) ? _("Capture: on, in %s (%" G_GUINT64_FORMAT " lines written, %" G_GUINT64_FORMAT " dropped)\n")
+                                               : _("Capture: off (%s; %" G_GUINT64_FORMAT " lines written, %" G_GUINT64_FORMAT " dropped)\n"),
+               g_variant_get_string (capture_dir, NULL), g_variant_get_uint64 (written), g_variant_get_uint64 (dropped));
+      if (g_variant_get_string (capture_error, NULL)[0] != '\0')
+        g_print (_("  Lines are being dropped: %s\n"), g_variant_get_string (capture_error, NULL));
+    }
   if (g_variant_n_children (errors) > 0)
     {
       g_print (_("Plugins not loaded:\n"));

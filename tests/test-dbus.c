@@ -634,6 +634,8 @@ test_cc_proxyctl (Fixture       *fixture,
     g_assert_cmpint (r.status, ==, 0);
     g_assert_true (g_str_has_prefix (r.out, listening));
     g_assert_nonnull (strstr (r.out, "Active provider: anthropic\n"));
+    g_assert_nonnull (strstr (r.out, "Capture: on, in "));
+    g_assert_nonnull (strstr (r.out, "/cc-proxy/captures ("));
     g_assert_nonnull (strstr (r.out, "Plugins not loaded:\n  50-emptyid.so: the provider id is empty\n"));
   }
   {
