@@ -24,13 +24,14 @@ void               cc_proxy_capture_log_set_limits      (CcProxyCaptureLog *self
                                                          guint64            max_bytes,
                                                          guint              retention_days);
 void               cc_proxy_capture_log_set_queue_limit (CcProxyCaptureLog *self,
-                                                         gsize              max_bytes);
+                                                         guint              max_events);
 const char        *cc_proxy_capture_log_get_directory   (CcProxyCaptureLog *self);
 void               cc_proxy_capture_log_get_counters    (CcProxyCaptureLog *self,
                                                          guint64           *written,
                                                          guint64           *dropped);
 char              *cc_proxy_capture_log_dup_error       (CcProxyCaptureLog *self);
 char              *cc_proxy_capture_log_format_event    (CcProxyEvent      *event,
+                                                         GTimeZone         *zone,
                                                          char             **day);
 
 G_END_DECLS

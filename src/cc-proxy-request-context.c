@@ -235,7 +235,8 @@ cc_proxy_request_context_get_body (CcProxyRequestContext *self)
  * cc_proxy_request_context_get_json_body:
  *
  * Returns: (transfer none) (nullable): the parsed body (a JSON object)
- *   when the provider expects JSON on this path
+ *   when the provider expects JSON on this path. Read-only: it is shared
+ *   with the event listeners; build a new body to send upstream
  */
 JsonNode *
 cc_proxy_request_context_get_json_body (CcProxyRequestContext *self)
@@ -362,6 +363,9 @@ set_event_body (CcProxyRequestContext *self,
                 JsonNode              *body)
 {
   event->body = cc_proxy_redact_json (body, cc_proxy_snapshot_get_secret_values (self->snapshot));
+  /* Listeners may read it from other threads (the capture log does). */
+  if (event->body == body)
+    json_node_seal (body);
   event->shape = cc_proxy_body_shape_detect (body);
 }
 

@@ -299,12 +299,15 @@ static char *
 kinds_of (GPtrArray *events)
 {
   g_autoptr(GString) kinds = g_string_new (NULL);
+  gint64 last = -1;
 
   for (guint i = 0; i < events->len; i++)
     {
       JsonObject *line = json_node_get_object (g_ptr_array_index (events, i));
 
-      g_assert_cmpint (json_object_get_int_member (line, "seq"), ==, i);
+      /* In order; a stream's deltas leave gaps. */
+      g_assert_cmpint (json_object_get_int_member (line, "seq"), >, last);
+      last = json_object_get_int_member (line, "seq");
       g_string_append_printf (kinds, "%s%s", i ? " " : "", json_object_get_string_member (line, "kind"));
     }
   return g_strdup (kinds->str);
@@ -399,13 +402,11 @@ test_capture_records_requests (void)
   }
 
   stream_kinds = kinds_of (g_ptr_array_index (requests, 1));
-  g_assert_cmpstr (stream_kinds, ==, "request-headers request-body response-headers "
-                                     "progress progress progress progress progress progress progress progress progress "
-                                     "response-complete response-done");
+  /* Deltas are not written one by one: the assembled message has them. */
+  g_assert_cmpstr (stream_kinds, ==, "request-headers request-body response-headers response-complete response-done");
   {
     GPtrArray *events = g_ptr_array_index (requests, 1);
 
-    g_assert_cmpstr (json_object_get_string_member (event_of (events, "progress"), "sse_event"), ==, "message_start");
     assert_json_equal (json_object_get_member (event_of (events, "response-complete"), "body"), assembled_answer);
     done = event_of (events, "response-done");
     assert_json_equal (json_object_get_member (done, "usage"), "{\"input_tokens\":25,\"output_tokens\":3}");
