@@ -130,6 +130,31 @@ add_count (JsonObject *into,
 }
 
 /**
+ * cc_proxy_usage_from_openai:
+ * @usage: (nullable): an OpenAI `usage` object
+ *
+ * Cached prompt tokens are reported apart, as Anthropic does, not
+ * counted twice.
+ *
+ * Returns: (transfer full) (nullable): the same figures with Anthropic's
+ *   names (input_tokens, output_tokens, cache_read_input_tokens when
+ *   non-zero), or %NULL when @usage tells nothing
+ */
+JsonNode *
+cc_proxy_usage_from_openai (JsonObject *usage)
+{
+  JsonObject *details = cc_proxy_json_get_object (usage, "prompt_tokens_details");
+  gint64 cached = MAX (cc_proxy_json_get_int (details, "cached_tokens", 0), 0);
+  gint64 prompt = cc_proxy_json_get_int (usage, "prompt_tokens", -1);
+  g_autoptr(JsonObject) out = json_object_new ();
+
+  add_count (out, "input_tokens", prompt >= 0 ? MAX (prompt - cached, 0) : -1);
+  add_count (out, "output_tokens", cc_proxy_json_get_int (usage, "completion_tokens", -1));
+  add_count (out, "cache_read_input_tokens", cached);
+  return json_object_get_size (out) > 0 ? cc_proxy_json_node_new_object (out) : NULL;
+}
+
+/**
  * cc_proxy_response_summarize:
  * @body: (nullable): a response body, or a message assembled from a stream
  * @usage: (out) (transfer full) (nullable): token counts, with Anthropic's
@@ -156,16 +181,12 @@ cc_proxy_response_summarize (JsonNode  *body,
   if (cc_proxy_body_shape_detect (body) == CC_PROXY_BODY_SHAPE_OPENAI)
     {
       JsonArray *choices = cc_proxy_json_get_array (object, "choices");
+      g_autoptr(JsonNode) mapped = cc_proxy_usage_from_openai (counts);
 
-      if (counts != NULL)
+      if (mapped != NULL)
         {
-          JsonObject *details = cc_proxy_json_get_object (counts, "prompt_tokens_details");
-          gint64 cached = MAX (cc_proxy_json_get_int (details, "cached_tokens", 0), 0);
-          gint64 prompt = cc_proxy_json_get_int (counts, "prompt_tokens", -1);
-
-          add_count (out, "input_tokens", prompt >= 0 ? MAX (prompt - cached, 0) : -1);
-          add_count (out, "output_tokens", cc_proxy_json_get_int (counts, "completion_tokens", -1));
-          add_count (out, "cache_read_input_tokens", cached);
+          json_object_unref (out);
+          out = json_object_ref (json_node_get_object (mapped));
         }
       *stop_reason = g_strdup (cc_proxy_json_get_string (cc_proxy_json_array_get_object (choices, 0), "finish_reason"));
     }

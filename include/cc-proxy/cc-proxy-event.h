@@ -110,6 +110,7 @@ void           cc_proxy_event_unref          (CcProxyEvent *self);
 const char    *cc_proxy_event_kind_to_string (CcProxyEventKind kind);
 const char    *cc_proxy_body_shape_to_string (CcProxyBodyShape shape);
 CcProxyBodyShape cc_proxy_body_shape_detect  (JsonNode *body);
+JsonNode      *cc_proxy_usage_from_openai    (JsonObject *usage);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcProxyEvent, cc_proxy_event_unref)
 
