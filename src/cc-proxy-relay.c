@@ -53,7 +53,16 @@ typedef struct
   guint                  status;
   CcProxySseParser      *sse;             /* only when observed */
   GByteArray            *observed_body;   /* only when observed, JSON */
+  CcProxyRelayFilter     filter;          /* a provider's translation */
+  gpointer               filter_data;
+  GDestroyNotify         filter_data_destroy;
+  GSource               *idle;            /* upstream silence, with a filter */
+  GString               *filtered;
 } Relay;
+
+/* With a filter, a silent upstream is reported this often, so that the
+ * filter can keep the client's stream alive. */
+#define IDLE_SECONDS 15
 
 static void
 relay_free (gpointer data)
@@ -76,6 +85,13 @@ relay_free (gpointer data)
   g_clear_object (&relay->cancellable);
   g_clear_pointer (&relay->sse, cc_proxy_sse_parser_free);
   g_clear_pointer (&relay->observed_body, g_byte_array_unref);
+  if (relay->idle != NULL)
+    g_source_destroy (relay->idle);
+  g_clear_pointer (&relay->idle, g_source_unref);
+  if (relay->filter_data_destroy != NULL)
+    relay->filter_data_destroy (relay->filter_data);
+  if (relay->filtered != NULL)
+    g_string_free (relay->filtered, TRUE);
   g_free (relay->buffer);
   g_free (relay);
 }
@@ -149,6 +165,8 @@ finish_relay (GTask *task)
   g_clear_signal_handler (&relay->got_body_id, relay->server_message);
   if (relay->hangup != NULL)
     g_source_destroy (relay->hangup);
+  if (relay->idle != NULL)
+    g_source_destroy (relay->idle);
   /* Closing a body that was not read to its end drops the upstream
    * connection: that is what stops the upstream request. */
   if (relay->client_gone && relay->body != NULL)
@@ -261,10 +279,60 @@ on_wrote_body_data (SoupServerMessage *message,
 }
 
 
+/* Bytes for the client: written, and watched for events. */
+static void
+send_to_client (Relay      *relay,
+                const char *data,
+                gsize       len)
+{
+  if (len == 0)
+    return;
+  if (!relay->server_done)
+    {
+      soup_message_body_append (soup_server_message_get_response_body (relay->server_message),
+                                SOUP_MEMORY_COPY, data, len);
+      relay->unwritten += len;
+      soup_server_message_unpause (relay->server_message);
+    }
+  if (relay->sse != NULL)
+    cc_proxy_sse_parser_feed (relay->sse, data, len);
+  if (relay->observed_body != NULL)
+    {
+      if (relay->observed_body->len + len <= MAX_OBSERVED_BODY)
+        g_byte_array_append (relay->observed_body, (const guint8 *) data, len);
+      else
+        g_clear_pointer (&relay->observed_body, g_byte_array_unref);
+    }
+}
+
+/* Runs the provider's filter and sends what it made. */
+static void
+run_filter (Relay             *relay,
+            CcProxyRelayStage  stage,
+            const char        *data,
+            gsize              len)
+{
+  g_string_truncate (relay->filtered, 0);
+  relay->filter (stage, data, len, relay->filtered, relay->filter_data);
+  send_to_client (relay, relay->filtered->str, relay->filtered->len);
+}
+
+static gboolean
+on_upstream_idle (gpointer user_data)
+{
+  Relay *relay = g_task_get_task_data (user_data);
+
+  run_filter (relay, CC_PROXY_RELAY_IDLE, NULL, 0);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 complete_body (GTask *task)
 {
   Relay *relay = g_task_get_task_data (task);
+
+  if (relay->filter != NULL)
+    run_filter (relay, CC_PROXY_RELAY_END, NULL, 0);
   if (!relay->server_done)
     {
       soup_message_body_complete (soup_server_message_get_response_body (relay->server_message));
@@ -297,6 +365,20 @@ fail_mid_body (GTask        *task,
   Relay *relay = g_task_get_task_data (task);
   g_autofree char *message = g_strdup_printf (_("The upstream connection failed mid-response: %s"), error->message);
 
+  /* A filter ends its own stream (an SSE error event, say); the event
+   * log still says the upstream failed. */
+  if (relay->filter != NULL)
+    {
+      run_filter (relay, CC_PROXY_RELAY_FAILED, message, strlen (message));
+      cc_proxy_request_context_emit_error (relay->context, CC_PROXY_EVENT_PROXY_ERROR, relay->status, message);
+      if (!relay->server_done)
+        {
+          soup_message_body_complete (soup_server_message_get_response_body (relay->server_message));
+          soup_server_message_unpause (relay->server_message);
+        }
+      finish_relay (task);
+      return;
+    }
   cc_proxy_request_context_respond_proxy_error (relay->context, SOUP_STATUS_BAD_GATEWAY, message);
   finish_relay (task);
 }
@@ -309,10 +391,7 @@ on_read (GObject      *source,
   g_autoptr(GTask) task = user_data;
   Relay *relay = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = NULL;
   gssize n;
-  gsize len;
-  const char *data;
 
   n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
 
@@ -335,25 +414,15 @@ on_read (GObject      *source,
       return;
     }
 
-  bytes = g_bytes_new (relay->buffer, n);
-  data = g_bytes_get_data (bytes, &len);
-  relay->appended += len;
-  if (!relay->server_done)
+  relay->appended += n;
+  if (relay->filter != NULL)
     {
-      soup_message_body_append_bytes (soup_server_message_get_response_body (relay->server_message), bytes);
-      relay->unwritten += len;
-      soup_server_message_unpause (relay->server_message);
+      run_filter (relay, CC_PROXY_RELAY_DATA, relay->buffer, n);
+      if (relay->idle != NULL)
+        g_source_set_ready_time (relay->idle, g_get_monotonic_time () + IDLE_SECONDS * G_USEC_PER_SEC);
     }
-
-  if (relay->sse != NULL)
-    cc_proxy_sse_parser_feed (relay->sse, data, len);
-  if (relay->observed_body != NULL)
-    {
-      if (relay->observed_body->len + len <= MAX_OBSERVED_BODY)
-        g_byte_array_append (relay->observed_body, (const guint8 *) data, len);
-      else
-        g_clear_pointer (&relay->observed_body, g_byte_array_unref);
-    }
+  else
+    send_to_client (relay, relay->buffer, n);
 
   if (relay->unwritten >= HIGH_WATER)
     relay->waiting = g_object_ref (task);
@@ -401,24 +470,37 @@ respond (GTask *task)
       return;
     }
 
-  relay->status = soup_message_get_status (relay->upstream);
-  upstream_headers = soup_message_get_response_headers (relay->upstream);
   response_headers = soup_server_message_get_response_headers (relay->server_message);
-
-  soup_server_message_set_status (relay->server_message, relay->status,
-                                  soup_message_get_reason_phrase (relay->upstream));
-  /* The server put its own Date in; the upstream's is the one to keep. */
-  if (soup_message_headers_get_one (upstream_headers, "Date") != NULL)
-    soup_message_headers_remove (response_headers, "Date");
-  copy_headers (upstream_headers, response_headers);
   relay->expected = -1;
-  if (soup_message_headers_get_encoding (upstream_headers) == SOUP_ENCODING_CONTENT_LENGTH)
+  if (relay->filter != NULL)
     {
-      relay->expected = soup_message_headers_get_content_length (upstream_headers);
-      soup_message_headers_set_content_length (response_headers, relay->expected);
+      /* The provider set the status and headers of what it makes. */
+      relay->status = soup_server_message_get_status (relay->server_message);
+      upstream_headers = response_headers;
+      soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
+      relay->filtered = g_string_new (NULL);
+      relay->idle = g_timeout_source_new_seconds (IDLE_SECONDS);
+      g_source_set_callback (relay->idle, on_upstream_idle, task, NULL);
+      g_source_attach (relay->idle, g_main_context_get_thread_default ());
     }
   else
-    soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
+    {
+      relay->status = soup_message_get_status (relay->upstream);
+      upstream_headers = soup_message_get_response_headers (relay->upstream);
+      soup_server_message_set_status (relay->server_message, relay->status,
+                                      soup_message_get_reason_phrase (relay->upstream));
+      /* The server put its own Date in; the upstream's is the one to keep. */
+      if (soup_message_headers_get_one (upstream_headers, "Date") != NULL)
+        soup_message_headers_remove (response_headers, "Date");
+      copy_headers (upstream_headers, response_headers);
+      if (soup_message_headers_get_encoding (upstream_headers) == SOUP_ENCODING_CONTENT_LENGTH)
+        {
+          relay->expected = soup_message_headers_get_content_length (upstream_headers);
+          soup_message_headers_set_content_length (response_headers, relay->expected);
+        }
+      else
+        soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
+    }
 
   if (cc_proxy_request_context_is_observed (relay->context))
     {
@@ -556,5 +638,78 @@ gboolean
 cc_proxy_relay_forward_finish (GAsyncResult  *result,
                                GError       **error)
 {
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * cc_proxy_request_context_relay_async:
+ * @self: the request
+ * @upstream: a message the provider sent, with its answer's status and
+ *   headers in
+ * @body: the answer's body, as soup_session_send_finish() gave it
+ * @filter: (nullable) (scope notified): turns the upstream body into what
+ *   the client gets, chunk by chunk; %NULL relays it as it is
+ * @filter_data: (closure filter): for @filter
+ * @filter_data_destroy: (destroy filter_data) (nullable): frees @filter_data
+ * @cancellable: (nullable): cancels the upstream read
+ * @callback: called when the client has its answer (or is gone)
+ * @user_data: closure
+ *
+ * Streams an upstream answer to the client as it arrives, with the
+ * core's backpressure, client hang-up detection and events: what the
+ * built-in provider does, for a request a provider made itself.
+ *
+ * Without a filter the client gets the upstream's status, end-to-end
+ * headers and body. With one, the client gets the status and headers
+ * the provider set on the server message (chunked), and the filter's
+ * output; the filter is also told when the upstream ends, fails
+ * mid-body (then it ends the client's stream itself, say with an SSE
+ * error event), and when it has been silent for 15 seconds.
+ *
+ * Events (progress, the assembled message of an Anthropic stream) are
+ * taken from what the client gets. The request's terminal event is sent
+ * by the relay.
+ */
+void
+cc_proxy_request_context_relay_async (CcProxyRequestContext *self,
+                                      SoupMessage           *upstream,
+                                      GInputStream          *body,
+                                      CcProxyRelayFilter     filter,
+                                      gpointer               filter_data,
+                                      GDestroyNotify         filter_data_destroy,
+                                      GCancellable          *cancellable,
+                                      GAsyncReadyCallback    callback,
+                                      gpointer               user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  SoupServerMessage *server_message = cc_proxy_request_context_get_message (self);
+  Relay *relay = g_new0 (Relay, 1);
+
+  g_task_set_source_tag (task, cc_proxy_request_context_relay_async);
+  relay->context = g_object_ref (self);
+  cc_proxy_request_context_claim_terminal (self);
+  relay->server_message = g_object_ref (server_message);
+  relay->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
+  relay->upstream = g_object_ref (upstream);
+  relay->body = g_object_ref (body);
+  relay->filter = filter;
+  relay->filter_data = filter_data;
+  relay->filter_data_destroy = filter_data_destroy;
+  g_task_set_task_data (task, relay, relay_free);
+
+  soup_message_body_set_accumulate (soup_server_message_get_response_body (server_message), FALSE);
+  relay->finished_id = g_signal_connect (server_message, "finished", G_CALLBACK (on_client_finished), task);
+  soup_server_message_pause (server_message);
+  watch_client (task);
+  respond (g_steal_pointer (&task));
+}
+
+gboolean
+cc_proxy_request_context_relay_finish (CcProxyRequestContext  *self,
+                                       GAsyncResult           *result,
+                                       GError                **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
   return g_task_propagate_boolean (G_TASK (result), error);
 }

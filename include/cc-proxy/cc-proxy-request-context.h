@@ -54,6 +54,48 @@ void                cc_proxy_request_context_emit_error          (CcProxyRequest
                                                                   guint                  status,
                                                                   const char            *message);
 
+/**
+ * CcProxyRelayStage:
+ * @CC_PROXY_RELAY_DATA: a chunk of the upstream body
+ * @CC_PROXY_RELAY_END: the upstream body ended cleanly
+ * @CC_PROXY_RELAY_FAILED: the upstream failed mid-body; the data is why
+ * @CC_PROXY_RELAY_IDLE: the upstream has been silent for a while
+ */
+typedef enum {
+  CC_PROXY_RELAY_DATA,
+  CC_PROXY_RELAY_END,
+  CC_PROXY_RELAY_FAILED,
+  CC_PROXY_RELAY_IDLE,
+} CcProxyRelayStage;
+
+/**
+ * CcProxyRelayFilter:
+ * @stage: what happened upstream
+ * @data: (array length=len) (nullable): the chunk, or the failure's text
+ * @len: its length
+ * @out: append what the client gets to this
+ * @user_data: closure
+ *
+ * A provider's translation of an upstream answer, applied as it streams.
+ */
+typedef void (*CcProxyRelayFilter) (CcProxyRelayStage  stage,
+                                    const char        *data,
+                                    gsize              len,
+                                    GString           *out,
+                                    gpointer           user_data);
+
+void                cc_proxy_request_context_relay_async         (CcProxyRequestContext *self,
+                                                                  SoupMessage           *upstream,
+                                                                  GInputStream          *body,
+                                                                  CcProxyRelayFilter     filter,
+                                                                  gpointer               filter_data,
+                                                                  GDestroyNotify         filter_data_destroy,
+                                                                  GCancellable          *cancellable,
+                                                                  GAsyncReadyCallback    callback,
+                                                                  gpointer               user_data);
+gboolean            cc_proxy_request_context_relay_finish        (CcProxyRequestContext *self,
+                                                                  GAsyncResult          *result,
+                                                                  GError               **error);
 char               *cc_proxy_error_body_new                      (const char            *kind,
                                                                   const char            *message);
 
