@@ -223,6 +223,22 @@ cc_proxy_setting_descriptor_normalize (const CcProxySettingDescriptor  *self,
 
     case CC_PROXY_SETTING_KIND_TEXT:
     default:
+      /* By convention a text key ending in "-seconds" holds a duration:
+       * a bad one is refused here rather than read as 0 later. */
+      if (g_str_has_suffix (self->key, "-seconds"))
+        {
+          g_autofree char *number = g_strstrip (g_strdup (value));
+          guint64 seconds;
+
+          if (!g_ascii_string_to_unsigned (number, 10, 0, G_MAXUINT, &seconds, NULL))
+            {
+              g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_VALUE,
+                           _("“%s” is not a valid value for %s: use a whole number of seconds (0 turns it off)"),
+                           value, self->key);
+              return NULL;
+            }
+          return g_strdup_printf ("%" G_GUINT64_FORMAT, seconds);
+        }
       if (g_str_has_suffix (self->key, "url"))
         {
           char *url = g_strstrip (g_strdup (value));

@@ -45,6 +45,7 @@ struct _CcTestUpstream
   guint       n_aborted;  /* streams whose client left before the end */
   GHashTable *ports;      /* client ports seen: one per connection */
   gsize       received;   /* request body bytes, counted as they arrive */
+  GHashTable *once;       /* path → GQueue of Route, answered before routes */
 };
 
 G_DEFINE_FINAL_TYPE (CcTestUpstream, cc_test_upstream, G_TYPE_OBJECT)
@@ -59,6 +60,12 @@ route_free (gpointer data)
   g_strfreev (route->chunks);
   soup_message_headers_unref (route->headers);
   g_free (route);
+}
+
+static void
+free_queue (gpointer data)
+{
+  g_queue_free_full (data, route_free);
 }
 
 static void
@@ -223,6 +230,17 @@ handle (SoupServer        *server,
     G_INET_SOCKET_ADDRESS (soup_server_message_get_remote_address (message)))));
 
   route = g_hash_table_lookup (self->routes, request->path);
+  {
+    GQueue *queue = g_hash_table_lookup (self->once, request->path);
+    Route *once = queue ? g_queue_pop_head (queue) : NULL;
+
+    /* Kept until the message goes: the response points into it. */
+    if (once != NULL)
+      {
+        g_object_set_data_full (G_OBJECT (message), "cc-test-once", once, route_free);
+        route = once;
+      }
+  }
   if (route != NULL)
     soup_message_headers_foreach (route->headers, copy_header, soup_server_message_get_response_headers (message));
 
@@ -289,6 +307,7 @@ cc_test_upstream_finalize (GObject *object)
   g_free (self->url);
   g_ptr_array_unref (self->requests);
   g_hash_table_unref (self->routes);
+  g_hash_table_unref (self->once);
   g_ptr_array_unref (self->held);
   g_hash_table_unref (self->ports);
   G_OBJECT_CLASS (cc_test_upstream_parent_class)->finalize (object);
@@ -305,6 +324,7 @@ cc_test_upstream_init (CcTestUpstream *self)
 {
   self->requests = g_ptr_array_new_with_free_func (recorded_request_free);
   self->routes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, route_free);
+  self->once = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_queue);
   self->held = g_ptr_array_new ();
   self->ports = g_hash_table_new (NULL, NULL);
 }
@@ -438,4 +458,54 @@ gsize
 cc_test_upstream_get_n_received (CcTestUpstream *self)
 {
   return self->received;
+}
+
+/* One answer for the next request to @path, before its usual one. */
+void
+cc_test_upstream_respond_once (CcTestUpstream *self,
+                               const char     *path,
+                               guint           status,
+                               const char     *content_type,
+                               const char     *body)
+{
+  GQueue *queue = g_hash_table_lookup (self->once, path);
+  Route *route = g_new0 (Route, 1);
+
+  route->status = status;
+  route->content_type = g_strdup (content_type);
+  route->body = g_bytes_new (body, strlen (body));
+  route->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  if (queue == NULL)
+    {
+      queue = g_queue_new ();
+      g_hash_table_insert (self->once, g_strdup (path), queue);
+    }
+  g_queue_push_tail (queue, route);
+}
+
+/* The @nth request (from 0) that went to @path, or NULL. */
+CcTestRecordedRequest *
+cc_test_upstream_find_request (CcTestUpstream *self,
+                               const char     *path,
+                               guint           nth)
+{
+  for (guint i = 0; i < self->requests->len; i++)
+    {
+      CcTestRecordedRequest *request = g_ptr_array_index (self->requests, i);
+
+      if (g_str_equal (request->path, path) && nth-- == 0)
+        return request;
+    }
+  return NULL;
+}
+
+guint
+cc_test_upstream_count_requests (CcTestUpstream *self,
+                                 const char     *path)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < self->requests->len; i++)
+    n += g_str_equal (((CcTestRecordedRequest *) g_ptr_array_index (self->requests, i))->path, path);
+  return n;
 }

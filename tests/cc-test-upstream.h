@@ -45,5 +45,15 @@ guint                  cc_test_upstream_get_n_held     (CcTestUpstream      *sel
 guint                  cc_test_upstream_get_n_aborted  (CcTestUpstream      *self);
 guint                  cc_test_upstream_get_n_connections (CcTestUpstream   *self);
 gsize                  cc_test_upstream_get_n_received (CcTestUpstream      *self);
+void                   cc_test_upstream_respond_once   (CcTestUpstream      *self,
+                                                        const char          *path,
+                                                        guint                status,
+                                                        const char          *content_type,
+                                                        const char          *body);
+CcTestRecordedRequest *cc_test_upstream_find_request   (CcTestUpstream      *self,
+                                                        const char          *path,
+                                                        guint                nth);
+guint                  cc_test_upstream_count_requests (CcTestUpstream      *self,
+                                                        const char          *path);
 
 G_END_DECLS

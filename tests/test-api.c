@@ -48,6 +48,16 @@ test_normalize (void)
     cc_proxy_setting_descriptor_new ("note", "Note", "", CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL);
 
   assert_normalized (url, "  http://127.0.0.1:8080/// ", "http://127.0.0.1:8080");
+  {
+    g_autoptr(CcProxySettingDescriptor) seconds =
+      cc_proxy_setting_descriptor_new ("rate-limit-seconds", "Seconds", "", CC_PROXY_SETTING_KIND_TEXT, "0", NULL, FALSE, NULL);
+
+    assert_normalized (seconds, " 30 ", "30");
+    assert_normalized (seconds, "0", "0");
+    assert_rejected (seconds, "-1", "“-1” is not a valid value for rate-limit-seconds: use a whole number of seconds (0 turns it off)");
+    assert_rejected (seconds, "ten", "“ten” is not a valid value for rate-limit-seconds: use a whole number of seconds (0 turns it off)");
+    assert_rejected (seconds, "", "“” is not a valid value for rate-limit-seconds: use a whole number of seconds (0 turns it off)");
+  }
   assert_normalized (url, "", "");
   assert_normalized (text, " keep / ", " keep / ");
   for (guint i = 0; i < 4; i++)

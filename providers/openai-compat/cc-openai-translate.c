@@ -531,6 +531,61 @@ cc_openai_anthropic_is_user_turn (JsonObject *request)
   return FALSE;
 }
 
+/* ----- facts about a chat-completions request ----- */
+
+static gboolean
+parts_have (JsonNode   *content,
+            const char *part_type)
+{
+  JsonArray *parts = content && JSON_NODE_HOLDS_ARRAY (content) ? json_node_get_array (content) : NULL;
+
+  for (guint i = 0; parts != NULL && i < json_array_get_length (parts); i++)
+    if (g_strcmp0 (cc_proxy_json_get_string (cc_proxy_json_array_get_object (parts, i), "type"), part_type) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * cc_openai_chat_has_image:
+ *
+ * Returns: whether a message's content has an image_url part
+ */
+gboolean
+cc_openai_chat_has_image (JsonObject *request)
+{
+  JsonArray *messages = cc_proxy_json_get_array (request, "messages");
+
+  for (guint i = 0; messages != NULL && i < json_array_get_length (messages); i++)
+    {
+      JsonObject *message = cc_proxy_json_array_get_object (messages, i);
+
+      if (message != NULL && parts_have (json_object_get_member (message, "content"), "image_url"))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/**
+ * cc_openai_chat_is_user_turn:
+ *
+ * Returns: whether the last message is a user message with text or an
+ *   image (tool messages are the agent's turns)
+ */
+gboolean
+cc_openai_chat_is_user_turn (JsonObject *request)
+{
+  JsonArray *messages = cc_proxy_json_get_array (request, "messages");
+  guint n = messages ? json_array_get_length (messages) : 0;
+  JsonObject *last = n > 0 ? cc_proxy_json_array_get_object (messages, n - 1) : NULL;
+  JsonNode *content = last ? json_object_get_member (last, "content") : NULL;
+
+  if (content == NULL || g_strcmp0 (cc_proxy_json_get_string (last, "role"), "user") != 0)
+    return FALSE;
+  if (json_node_get_value_type (content) == G_TYPE_STRING)
+    return json_node_get_string (content)[0] != '\0';
+  return parts_have (content, "text") || parts_have (content, "image_url");
+}
+
 /* ----- response ----- */
 
 /**

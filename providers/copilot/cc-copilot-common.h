@@ -1,0 +1,64 @@
+/* cc-copilot-common.h: what the copilot provider's parts share
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <cc-proxy.h>
+
+G_BEGIN_DECLS
+
+#define CC_COPILOT_PROVIDER_ID "copilot"
+/* Sent as editor-plugin-version and in the user agent. */
+#define CC_COPILOT_PLUGIN_VERSION "0.26.7"
+#define CC_COPILOT_API_VERSION "2025-04-01"
+
+#define CC_COPILOT_ERROR (cc_copilot_error_quark ())
+
+typedef enum {
+  CC_COPILOT_ERROR_NO_CREDENTIALS,   /* neither token nor github-token */
+  CC_COPILOT_ERROR_EXCHANGE_FAILED,  /* GitHub refused the token exchange */
+  CC_COPILOT_ERROR_RATE_LIMITED,     /* too soon after the last call */
+  CC_COPILOT_ERROR_LOGIN_FAILED,     /* the device flow ended in an error */
+} CcCopilotError;
+
+GQuark cc_copilot_error_quark (void);
+
+/**
+ * CcCopilotClock:
+ * @now: wall-clock time in microseconds
+ * @add_timeout: calls @func once after @ms milliseconds; returns an id
+ * @remove: cancels a timeout by id
+ * @data: for the functions
+ *
+ * Time as the provider sees it: the main loop in the service, a clock
+ * the test moves by hand in the tests.
+ */
+typedef struct
+{
+  gint64 (*now)         (gpointer     data);
+  guint  (*add_timeout) (guint        ms,
+                         GSourceFunc  func,
+                         gpointer     func_data,
+                         gpointer     data);
+  void   (*remove)      (guint        id,
+                         gpointer     data);
+  gpointer data;
+} CcCopilotClock;
+
+const CcCopilotClock *cc_copilot_clock_get_default (void);
+
+char *cc_copilot_base_url            (CcProxySnapshot    *snapshot,
+                                      const char         *token_endpoint);
+void  cc_copilot_add_copilot_headers (SoupMessageHeaders *headers,
+                                      CcProxySnapshot    *snapshot,
+                                      const char         *token);
+void  cc_copilot_add_github_headers  (SoupMessageHeaders *headers,
+                                      CcProxySnapshot    *snapshot,
+                                      const char         *github_token);
+SoupMessage *cc_copilot_new_message  (const char         *method,
+                                      const char         *base,
+                                      const char         *path,
+                                      GError            **error);
+
+G_END_DECLS

@@ -1,0 +1,221 @@
+/* cc-copilot-limiter.c: at most one upstream call per interval
+ *
+ * Too soon, a request is either refused (the caller answers 429 with
+ * retry-after) or queued. Waiters leave in arrival order, one per
+ * interval, each on a main-loop timeout: no thread ever sleeps.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "cc-copilot-limiter.h"
+
+struct _CcCopilotLimiter
+{
+  const CcCopilotClock *clock;
+  gint64                last_start;   /* µs; 0: never */
+  guint                 interval;     /* of the waiters, seconds */
+  GQueue                waiters;      /* Waiter */
+  guint                 timer;
+};
+
+typedef struct
+{
+  GTask        *task;
+  GCancellable *cancellable;
+  gulong        cancelled_id;
+} Waiter;
+
+CcCopilotLimiter *
+cc_copilot_limiter_new (const CcCopilotClock *clock)
+{
+  CcCopilotLimiter *self = g_new0 (CcCopilotLimiter, 1);
+
+  self->clock = clock;
+  g_queue_init (&self->waiters);
+  return self;
+}
+
+/* Hands the task its answer; never called from the cancelled handler,
+ * where disconnecting would deadlock. */
+static void
+waiter_finish (Waiter *waiter,
+               GError *error)
+{
+  if (waiter->cancelled_id != 0)
+    g_cancellable_disconnect (waiter->cancellable, waiter->cancelled_id);
+  if (error != NULL)
+    g_task_return_error (waiter->task, error);
+  else
+    g_task_return_boolean (waiter->task, TRUE);
+  g_object_unref (waiter->task);
+  g_free (waiter);
+}
+
+void
+cc_copilot_limiter_free (CcCopilotLimiter *self)
+{
+  Waiter *waiter;
+
+  if (self == NULL)
+    return;
+  if (self->timer != 0)
+    self->clock->remove (self->timer, self->clock->data);
+  while ((waiter = g_queue_pop_head (&self->waiters)) != NULL)
+    waiter_finish (waiter, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The provider is going away")));
+  g_free (self);
+}
+
+static void schedule (CcCopilotLimiter *self);
+
+static gboolean
+on_turn (gpointer user_data)
+{
+  CcCopilotLimiter *self = user_data;
+  Waiter *waiter;
+
+  self->timer = 0;
+  waiter = g_queue_pop_head (&self->waiters);
+  if (waiter != NULL)
+    {
+      self->last_start = self->clock->now (self->clock->data);
+      waiter_finish (waiter, NULL);
+    }
+  schedule (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule (CcCopilotLimiter *self)
+{
+  gint64 due, now;
+
+  if (self->timer != 0 || self->waiters.length == 0)
+    return;
+  now = self->clock->now (self->clock->data);
+  due = self->last_start + (gint64) self->interval * G_USEC_PER_SEC;
+  self->timer = self->clock->add_timeout (due > now ? (guint) ((due - now + 999) / 1000) : 0,
+                                          on_turn, self, self->clock->data);
+}
+
+static gboolean
+finish_cancelled (gpointer user_data)
+{
+  waiter_finish (user_data, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The request was cancelled while it waited")));
+  return G_SOURCE_REMOVE;
+}
+
+typedef struct
+{
+  CcCopilotLimiter *self;
+  Waiter           *waiter;
+} Cancel;
+
+/* A waiter that gave up leaves the queue at once: the ones behind it
+ * move up. */
+static void
+on_cancelled (GCancellable *cancellable,
+              gpointer      user_data)
+{
+  Cancel *cancel = user_data;
+
+  if (g_queue_remove (&cancel->self->waiters, cancel->waiter))
+    g_idle_add (finish_cancelled, cancel->waiter);
+}
+
+/**
+ * cc_copilot_limiter_acquire_async:
+ * @interval_seconds: the minimum time between two starts; 0 is no limit
+ * @wait: queue when too soon, rather than refuse
+ *
+ * Completes when the caller may start its upstream call.
+ */
+void
+cc_copilot_limiter_acquire_async (CcCopilotLimiter    *self,
+                                  guint                interval_seconds,
+                                  gboolean             wait,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  gint64 now = self->clock->now (self->clock->data);
+  gint64 due = self->last_start + (gint64) interval_seconds * G_USEC_PER_SEC;
+  Waiter *waiter;
+
+  g_task_set_source_tag (task, cc_copilot_limiter_acquire_async);
+  /* Off: nothing is counted, so turning it on starts afresh. */
+  if (interval_seconds == 0)
+    {
+      self->last_start = 0;
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  if (self->waiters.length == 0 && (self->last_start == 0 || now >= due))
+    {
+      self->last_start = now;
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  if (!wait)
+    {
+      gint64 remaining = MAX (due - now, 0);
+      /* Queued requests go first: they count in. */
+      guint seconds = MAX (1, (guint) ((remaining + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC)) +
+                      self->waiters.length * interval_seconds;
+
+      g_task_set_task_data (task, GUINT_TO_POINTER (seconds), NULL);
+      g_task_return_new_error (task, CC_COPILOT_ERROR, CC_COPILOT_ERROR_RATE_LIMITED,
+                               g_dngettext (GETTEXT_PACKAGE,
+                                            "Rate limit: the next request may start in %u second. "
+                                            "Set the copilot provider's rate-limit-wait to make requests wait instead.",
+                                            "Rate limit: the next request may start in %u seconds. "
+                                            "Set the copilot provider's rate-limit-wait to make requests wait instead.",
+                                            seconds),
+                               seconds);
+      return;
+    }
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  self->interval = interval_seconds;
+  waiter = g_new0 (Waiter, 1);
+  waiter->task = g_steal_pointer (&task);
+  if (cancellable != NULL)
+    {
+      Cancel *cancel = g_new0 (Cancel, 1);
+
+      cancel->self = self;
+      cancel->waiter = waiter;
+      waiter->cancellable = cancellable;
+      waiter->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), cancel, g_free);
+    }
+  g_queue_push_tail (&self->waiters, waiter);
+  schedule (self);
+}
+
+/**
+ * cc_copilot_limiter_acquire_finish:
+ * @retry_after: (out) (optional): when refused, the seconds to wait
+ *
+ * Returns: %TRUE when the call may start; %FALSE with
+ *   %CC_COPILOT_ERROR_RATE_LIMITED when it was refused
+ */
+gboolean
+cc_copilot_limiter_acquire_finish (CcCopilotLimiter  *self,
+                                   GAsyncResult      *result,
+                                   guint             *retry_after,
+                                   GError           **error)
+{
+  if (retry_after != NULL)
+    *retry_after = GPOINTER_TO_UINT (g_task_get_task_data (G_TASK (result)));
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+guint
+cc_copilot_limiter_get_n_waiting (CcCopilotLimiter *self)
+{
+  return self->waiters.length;
+}

@@ -1,0 +1,193 @@
+/* cc-copilot-models.c: Copilot's model list, cached
+ *
+ * Which endpoint a model takes decides how a Messages request is served.
+ * The list is refreshed at most every few minutes, or sooner when a
+ * request names a model it does not have (not more than twice a minute).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "cc-copilot-models.h"
+
+#define MAX_AGE_SECONDS (5 * 60)
+#define UNKNOWN_MODEL_RETRY_SECONDS 30
+
+struct _CcCopilotModels
+{
+  const CcCopilotClock *clock;
+  JsonObject           *answer;
+  gint64                fetched_at;   /* µs */
+};
+
+CcCopilotModels *
+cc_copilot_models_new (const CcCopilotClock *clock)
+{
+  CcCopilotModels *self = g_new0 (CcCopilotModels, 1);
+
+  self->clock = clock;
+  return self;
+}
+
+void
+cc_copilot_models_free (CcCopilotModels *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_pointer (&self->answer, json_object_unref);
+  g_free (self);
+}
+
+/* A fresh `GET /models` answer. */
+void
+cc_copilot_models_update (CcCopilotModels *self,
+                          JsonObject      *answer)
+{
+  g_clear_pointer (&self->answer, json_object_unref);
+  self->answer = json_object_ref (answer);
+  self->fetched_at = self->clock->now (self->clock->data);
+}
+
+static JsonObject *
+lookup (CcCopilotModels *self,
+        const char      *model)
+{
+  JsonArray *data = cc_proxy_json_get_array (self->answer, "data");
+
+  for (guint i = 0; data != NULL && i < json_array_get_length (data); i++)
+    {
+      JsonObject *entry = cc_proxy_json_array_get_object (data, i);
+
+      if (g_strcmp0 (cc_proxy_json_get_string (entry, "id"), model) == 0)
+        return entry;
+    }
+  return NULL;
+}
+
+gboolean
+cc_copilot_models_needs_refresh (CcCopilotModels *self,
+                                 const char      *model)
+{
+  gint64 age = self->clock->now (self->clock->data) - self->fetched_at;
+
+  if (self->answer == NULL || age >= MAX_AGE_SECONDS * G_USEC_PER_SEC)
+    return TRUE;
+  return model != NULL && lookup (self, model) == NULL && age >= UNKNOWN_MODEL_RETRY_SECONDS * G_USEC_PER_SEC;
+}
+
+/**
+ * cc_copilot_models_dup_ids:
+ *
+ * Returns: (transfer full) (nullable): the model ids, or %NULL while the
+ *   list is unknown
+ */
+GStrv
+cc_copilot_models_dup_ids (CcCopilotModels *self)
+{
+  JsonArray *data = cc_proxy_json_get_array (self->answer, "data");
+  g_autoptr(GStrvBuilder) ids = NULL;
+
+  if (data == NULL)
+    return NULL;
+  ids = g_strv_builder_new ();
+  for (guint i = 0; i < json_array_get_length (data); i++)
+    {
+      const char *id = cc_proxy_json_get_string (cc_proxy_json_array_get_object (data, i), "id");
+
+      if (id != NULL)
+        g_strv_builder_add (ids, id);
+    }
+  return g_strv_builder_end (ids);
+}
+
+/**
+ * cc_copilot_models_get_endpoint:
+ * @supported: (out) (optional) (transfer full): the endpoints the model
+ *   lists, comma-separated, for messages that name them
+ *
+ * A model not in the list, or one that lists no endpoints, is served by
+ * translation.
+ */
+CcCopilotEndpoint
+cc_copilot_models_get_endpoint (CcCopilotModels  *self,
+                                const char       *model,
+                                char            **supported)
+{
+  JsonArray *endpoints = cc_proxy_json_get_array (lookup (self, model), "supported_endpoints");
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+  g_auto(GStrv) all = NULL;
+  gboolean messages = FALSE, chat = FALSE;
+
+  for (guint i = 0; endpoints != NULL && i < json_array_get_length (endpoints); i++)
+    {
+      JsonNode *node = json_array_get_element (endpoints, i);
+      const char *name = json_node_get_value_type (node) == G_TYPE_STRING ? json_node_get_string (node) : NULL;
+
+      if (name == NULL)
+        continue;
+      g_strv_builder_add (names, name);
+      messages |= g_str_equal (name, "/v1/messages");
+      chat |= g_str_equal (name, "/chat/completions");
+    }
+  all = g_strv_builder_end (names);
+  if (supported != NULL)
+    *supported = g_strjoinv (", ", all);
+
+  if (messages)
+    return CC_COPILOT_ENDPOINT_MESSAGES;
+  if (chat || all[0] == NULL)
+    return CC_COPILOT_ENDPOINT_CHAT;
+  return CC_COPILOT_ENDPOINT_RESPONSES;
+}
+
+/**
+ * cc_copilot_models_to_anthropic:
+ * @answer: Copilot's `GET /models` answer
+ *
+ * Returns: (transfer full): the list as Anthropic's `GET /v1/models`
+ *   gives it
+ */
+JsonNode *
+cc_copilot_models_to_anthropic (JsonObject *answer)
+{
+  JsonArray *data = cc_proxy_json_get_array (answer, "data");
+  g_autoptr(JsonObject) out = json_object_new ();
+  JsonArray *list = json_array_new ();
+  const char *first = NULL, *last = NULL;
+
+  for (guint i = 0; data != NULL && i < json_array_get_length (data); i++)
+    {
+      JsonObject *entry = cc_proxy_json_array_get_object (data, i);
+      const char *id = cc_proxy_json_get_string (entry, "id");
+      const char *name = cc_proxy_json_get_string (entry, "name");
+      gint64 created = cc_proxy_json_get_int (entry, "created", 0);
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc (created);
+      g_autofree char *created_at = g_date_time_format_iso8601 (when);
+      JsonObject *model;
+
+      if (id == NULL)
+        continue;
+      model = json_object_new ();
+      json_object_set_string_member (model, "type", "model");
+      json_object_set_string_member (model, "id", id);
+      json_object_set_string_member (model, "display_name", name ? name : id);
+      json_object_set_string_member (model, "created_at", created_at);
+      json_array_add_object_element (list, model);
+      if (first == NULL)
+        first = id;
+      last = id;
+    }
+  json_object_set_array_member (out, "data", list);
+  json_object_set_boolean_member (out, "has_more", FALSE);
+  if (first != NULL)
+    {
+      json_object_set_string_member (out, "first_id", first);
+      json_object_set_string_member (out, "last_id", last);
+    }
+  else
+    {
+      json_object_set_null_member (out, "first_id");
+      json_object_set_null_member (out, "last_id");
+    }
+  return cc_proxy_json_node_new_object (out);
+}

@@ -1,0 +1,33 @@
+/* cc-copilot-models.h: Copilot's model list, cached
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "cc-copilot-common.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  CC_COPILOT_ENDPOINT_MESSAGES,     /* Anthropic's API, natively */
+  CC_COPILOT_ENDPOINT_CHAT,         /* chat-completions: translate */
+  CC_COPILOT_ENDPOINT_RESPONSES,    /* only the Responses API */
+} CcCopilotEndpoint;
+
+typedef struct _CcCopilotModels CcCopilotModels;
+
+CcCopilotModels   *cc_copilot_models_new           (const CcCopilotClock *clock);
+void               cc_copilot_models_free          (CcCopilotModels      *self);
+void               cc_copilot_models_update        (CcCopilotModels      *self,
+                                                    JsonObject           *answer);
+gboolean           cc_copilot_models_needs_refresh (CcCopilotModels      *self,
+                                                    const char           *model);
+GStrv              cc_copilot_models_dup_ids       (CcCopilotModels      *self);
+CcCopilotEndpoint  cc_copilot_models_get_endpoint  (CcCopilotModels      *self,
+                                                    const char           *model,
+                                                    char                **supported);
+JsonNode          *cc_copilot_models_to_anthropic  (JsonObject           *answer);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcCopilotModels, cc_copilot_models_free)
+
+G_END_DECLS
