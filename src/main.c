@@ -93,7 +93,7 @@ main (int   argc,
     { "request-deadline", 0, 0, G_OPTION_ARG_INT, &deadline,
       N_("Seconds a provider may take before it starts answering (default 300)"), N_("SECONDS") },
     { "provider-dir", 0, 0, G_OPTION_ARG_FILENAME, &provider_dir,
-      N_("Where provider modules are loaded from (default: $CC_PROXY_PROVIDER_DIR, else the installed directory)"),
+      N_("Where provider modules are loaded from, a colon-separated list (default: $CC_PROXY_PROVIDER_DIR, else the installed directory)"),
       N_("DIR") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
@@ -155,7 +155,14 @@ main (int   argc,
     }
 
   registry = cc_proxy_registry_new ();
-  cc_proxy_registry_load_modules (registry, provider_dir);
+  /* A list, like PATH: a build tree has a directory per provider. */
+  {
+    g_auto(GStrv) dirs = g_strsplit (provider_dir, G_SEARCHPATH_SEPARATOR_S, -1);
+
+    for (guint i = 0; dirs[i] != NULL; i++)
+      if (dirs[i][0] != '\0')
+        cc_proxy_registry_load_modules (registry, dirs[i]);
+  }
   runtime = cc_proxy_runtime_new (registry, NULL);
   sink = cc_proxy_event_sink_new ();
   if (log_traffic)

@@ -448,6 +448,108 @@ test_capture_unwritable (void)
   g_remove (blocker);
 }
 
+/* ----- the copilot provider, end to end ----- */
+
+static char *
+read_expected (const char *name)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("CC_PROXY_TEST_EXPECTED"), name, NULL);
+  char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return text;
+}
+
+static char *
+post_text (SoupSession *client,
+           const char  *url,
+           const char  *body,
+           guint       *status)
+{
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+  answer = cc_test_send (client, message, &error);
+  g_assert_no_error (error);
+  *status = soup_message_get_status (message);
+  return g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+}
+
+/* What Claude Code sends, through cc-proxyd with copilot active and every
+ * GitHub and Copilot URL on the mock: a non-streamed and a streamed turn
+ * of the agent fixture come back as Anthropic answers. */
+static void
+test_copilot_end_to_end (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  const char *url = cc_test_upstream_get_url (upstream);
+  const char *env[] = {
+    "CC_PROXY_PROVIDER_DIR", g_getenv ("CC_PROXY_TEST_COPILOT_DIR"),
+    "CC_PROXY_PROVIDER", "copilot",
+    "CC_PROXY_COPILOT_BASE_URL", url,
+    "CC_PROXY_GITHUB_API_URL", url,
+    "CC_PROXY_GITHUB_URL", url,
+    "CC_PROXY_COPILOT_GITHUB_TOKEN", "gh-end-to-end",
+    NULL
+  };
+  Daemon *daemon = daemon_start (env, url);
+  g_autoptr(SoupSession) client = soup_session_new ();
+  g_autofree char *messages_url = g_strconcat (daemon->url, "/v1/messages", NULL);
+  g_autoptr(GBytes) agent = cc_test_load_fixture ("anthropic-request-agent.json");
+  g_autofree char *agent_text = g_strndup (g_bytes_get_data (agent, NULL), g_bytes_get_size (agent));
+  g_autoptr(JsonNode) request = json_from_string (agent_text, NULL);
+  g_autoptr(GBytes) tools = cc_test_load_fixture ("openai-response-tools.json");
+  g_autofree char *tools_text = g_strndup (g_bytes_get_data (tools, NULL), g_bytes_get_size (tools));
+  g_autoptr(GBytes) sse = cc_test_load_fixture ("openai-stream-parallel-tools.sse");
+  g_autofree char *sse_text = g_strndup (g_bytes_get_data (sse, NULL), g_bytes_get_size (sse));
+  const char *chunks[] = { sse_text, NULL };
+  g_autofree char *token = g_strdup_printf ("{\"token\":\"e2e-copilot\",\"expires_at\":%" G_GINT64_FORMAT ",\"refresh_in\":1500}",
+                                            g_get_real_time () / G_USEC_PER_SEC + 3600);
+  g_autofree char *expected_json = read_expected ("anthropic-response-tools.json");
+  g_autofree char *expected_stream = read_expected ("anthropic-from-openai-stream-parallel-tools.sse");
+  g_autofree char *plain_body = NULL, *plain = NULL, *streamed = NULL;
+  g_autoptr(JsonNode) got = NULL, want = NULL;
+  guint status;
+
+  g_assert_true (g_str_has_suffix (daemon->first_line, "(provider: copilot)"));
+  cc_test_upstream_respond (upstream, "/copilot_internal/v2/token", 200, "application/json", token, -1);
+  cc_test_upstream_respond (upstream, "/models", 503, "application/json", "{}", -1);
+
+  json_object_set_boolean_member (json_node_get_object (request), "stream", FALSE);
+  plain_body = json_to_string (request, FALSE);
+  cc_test_upstream_respond (upstream, "/chat/completions", 200, "application/json", tools_text, -1);
+  plain = post_text (client, messages_url, plain_body, &status);
+  g_assert_cmpuint (status, ==, 200);
+  got = json_from_string (plain, NULL);
+  want = json_from_string (expected_json, NULL);
+  g_assert_true (json_node_equal (got, want));
+
+  cc_test_upstream_stream (upstream, "/chat/completions", chunks, G_MAXUINT, FALSE);
+  streamed = post_text (client, messages_url, agent_text, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (streamed, ==, expected_stream);
+
+  /* One exchange served both. */
+  g_assert_cmpuint (cc_test_upstream_count_requests (upstream, "/copilot_internal/v2/token"), ==, 1);
+  g_assert_cmpstr (soup_message_headers_get_one (cc_test_upstream_find_request (upstream, "/chat/completions", 1)->headers,
+                                                 "Authorization"), ==, "Bearer e2e-copilot");
+  wait_for_log (daemon, "POST /v1/messages 200 ");
+  /* The capture has the assembled message of the translated stream. */
+  daemon_halt (daemon);
+  {
+    g_autofree char *captured = daemon_read_captures (daemon);
+
+    g_assert_nonnull (strstr (captured, "\"kind\":\"response-complete\""));
+    g_assert_nonnull (strstr (captured, "\"name\":\"Read\",\"input\":{\"file_path\":\"a.txt\"}"));
+    g_assert_null (strstr (captured, "gh-end-to-end"));
+    g_assert_null (strstr (captured, "e2e-copilot"));
+  }
+  daemon_free (daemon);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -463,6 +565,7 @@ main (int   argc,
   g_test_add_func ("/daemon/gsettings-set-takes-effect", test_gsettings_set_takes_effect);
   g_test_add_func ("/daemon/capture/records-requests", test_capture_records_requests);
   g_test_add_func ("/daemon/capture/unwritable-directory", test_capture_unwritable);
+  g_test_add_func ("/daemon/copilot-end-to-end", test_copilot_end_to_end);
 
   return g_test_run ();
 }
