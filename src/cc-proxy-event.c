@@ -266,7 +266,11 @@ redact_copy (JsonNode           *node,
 
         json_object_iter_init_ordered (&iter, object);
         while (json_object_iter_next_ordered (&iter, &name, &member))
-          json_object_set_member (copy, name, redact_copy (member, secrets));
+          {
+            g_autofree char *clean = cc_proxy_redact_string (name, secrets);
+
+            json_object_set_member (copy, clean, redact_copy (member, secrets));
+          }
         return json_node_init_object (json_node_alloc (), copy);
       }
 
@@ -297,6 +301,46 @@ redact_copy (JsonNode           *node,
     }
 }
 
+/* Whether any string (member names included) holds a secret: most bodies
+ * hold none, and then no copy is needed. */
+static gboolean
+json_contains_secret (JsonNode           *node,
+                      const char * const *secrets)
+{
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        const char *name;
+        JsonNode *member;
+
+        json_object_iter_init (&iter, json_node_get_object (node));
+        while (json_object_iter_next (&iter, &name, &member))
+          if (contains_secret (name, secrets) || json_contains_secret (member, secrets))
+            return TRUE;
+        return FALSE;
+      }
+
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+
+        for (guint i = 0; i < json_array_get_length (array); i++)
+          if (json_contains_secret (json_array_get_element (array, i), secrets))
+            return TRUE;
+        return FALSE;
+      }
+
+    case JSON_NODE_VALUE:
+      return json_node_get_value_type (node) == G_TYPE_STRING && contains_secret (json_node_get_string (node), secrets);
+
+    case JSON_NODE_NULL:
+    default:
+      return FALSE;
+    }
+}
+
 /**
  * cc_proxy_redact_json:
  * @node: a parsed body
@@ -309,7 +353,7 @@ JsonNode *
 cc_proxy_redact_json (JsonNode           *node,
                       const char * const *secrets)
 {
-  if (secrets == NULL || secrets[0] == NULL)
+  if (secrets == NULL || secrets[0] == NULL || !json_contains_secret (node, secrets))
     return json_node_ref (node);
 
   return redact_copy (node, secrets);

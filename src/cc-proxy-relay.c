@@ -701,7 +701,7 @@ cc_proxy_request_context_relay_async (CcProxyRequestContext *self,
   relay->finished_id = g_signal_connect (server_message, "finished", G_CALLBACK (on_client_finished), task);
   soup_server_message_pause (server_message);
   watch_client (task);
-  respond (g_steal_pointer (&task));
+  respond (task);
 }
 
 gboolean

@@ -168,6 +168,9 @@ setting (Call       *call,
   return cc_proxy_snapshot_get_value (call->snapshot, CC_COPILOT_PROVIDER_ID, key);
 }
 
+/* The functions below that take a task own it: each path through a
+ * request hands the one reference on until something completes it. */
+
 /* Answers with JSON of our own; the task is done. */
 static void
 respond_json (GTask      *task,
@@ -181,6 +184,7 @@ respond_json (GTask      *task,
   soup_server_message_set_response (message, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
   soup_server_message_unpause (message);
   g_task_return_int (task, CC_PROXY_HANDLED);
+  g_object_unref (task);
 }
 
 static void
@@ -193,6 +197,7 @@ respond_error (GTask      *task,
 
   cc_proxy_request_context_respond_error (call->context, status, type, message);
   g_task_return_int (task, CC_PROXY_HANDLED);
+  g_object_unref (task);
 }
 
 static void
@@ -211,6 +216,7 @@ fail (GTask  *task,
       GError *error)
 {
   g_task_return_error (task, error);
+  g_object_unref (task);
 }
 
 static void
@@ -374,14 +380,14 @@ on_whole (GObject      *source,
   g_free (whole);
   if (body == NULL)
     {
-      fail (task, g_steal_pointer (&error));
+      fail (g_steal_pointer (&task), g_steal_pointer (&error));
       return;
     }
   if (kind == WHOLE_ERROR)
     {
       g_autofree char *answer = cc_openai_error_to_anthropic (status, body);
 
-      respond_json (task, status, answer);
+      respond_json (g_steal_pointer (&task), status, answer);
       return;
     }
 
@@ -389,7 +395,7 @@ on_whole (GObject      *source,
   node = json_from_string (text, NULL);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
-      respond_error (task, SOUP_STATUS_BAD_GATEWAY, "api_error", _("Copilot's answer was not the JSON it should be"));
+      respond_error (g_steal_pointer (&task), SOUP_STATUS_BAD_GATEWAY, "api_error", _("Copilot's answer was not the JSON it should be"));
       return;
     }
   if (kind == WHOLE_MODELS)
@@ -397,13 +403,13 @@ on_whole (GObject      *source,
       g_autoptr(JsonNode) list = cc_copilot_models_to_anthropic (json_node_get_object (node));
 
       cc_copilot_models_update (call->self->models, json_node_get_object (node));
-      respond_node (task, list);
+      respond_node (g_steal_pointer (&task), list);
     }
   else
     {
       g_autoptr(JsonNode) message = cc_openai_response_to_anthropic (json_node_get_object (node));
 
-      respond_node (task, message);
+      respond_node (g_steal_pointer (&task), message);
     }
 }
 

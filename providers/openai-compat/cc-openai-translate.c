@@ -618,7 +618,11 @@ cc_openai_usage_to_anthropic (JsonObject *usage)
   JsonObject *object;
 
   if (mapped == NULL)
-    mapped = cc_proxy_json_node_new_object (json_object_new ());
+    {
+      g_autoptr(JsonObject) empty = json_object_new ();
+
+      mapped = cc_proxy_json_node_new_object (empty);
+    }
   object = json_node_get_object (mapped);
   if (!json_object_has_member (object, "input_tokens"))
     json_object_set_int_member (object, "input_tokens", 0);
