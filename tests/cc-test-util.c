@@ -33,6 +33,15 @@ cc_test_load_fixture (const char *name)
   return g_bytes_new_take (contents, len);
 }
 
+/* A fixture as a NUL-terminated string. */
+char *
+cc_test_load_fixture_text (const char *name)
+{
+  g_autoptr(GBytes) bytes = cc_test_load_fixture (name);
+
+  return g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+}
+
 const char *
 cc_test_module_dir (void)
 {

@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 
 char        *cc_test_fixture_path     (const char   *name);
 GBytes      *cc_test_load_fixture     (const char   *name);
+char        *cc_test_load_fixture_text (const char  *name);
 const char  *cc_test_module_dir       (void);
 GBytes      *cc_test_send             (SoupSession  *session,
                                        SoupMessage  *message,

@@ -769,8 +769,7 @@ static char *
 agent_body (const char *model,
             gboolean    stream)
 {
-  g_autoptr(GBytes) bytes = cc_test_load_fixture ("anthropic-request-agent.json");
-  g_autofree char *text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  g_autofree char *text = cc_test_load_fixture_text ("anthropic-request-agent.json");
   g_autoptr(JsonNode) node = json_from_string (text, NULL);
 
   json_object_set_string_member (json_node_get_object (node), "model", model);
@@ -834,8 +833,7 @@ static void
 test_route_messages_translated (Fixture       *fixture,
                                 gconstpointer  user_data)
 {
-  g_autoptr(GBytes) upstream_answer = cc_test_load_fixture ("openai-response-tools.json");
-  g_autofree char *answer_text = g_strndup (g_bytes_get_data (upstream_answer, NULL), g_bytes_get_size (upstream_answer));
+  g_autofree char *answer_text = cc_test_load_fixture_text ("openai-response-tools.json");
   g_autofree char *body = agent_body ("claude-sonnet-4-5-20250929", FALSE);
   g_autofree char *expected = expected_text ("anthropic-response-tools.json");
   g_autoptr(JsonNode) sent = json_from_string (body, NULL);
@@ -872,8 +870,7 @@ static void
 test_route_messages_translated_stream (Fixture       *fixture,
                                        gconstpointer  user_data)
 {
-  g_autoptr(GBytes) sse = cc_test_load_fixture ("openai-stream-parallel-tools.sse");
-  g_autofree char *sse_text = g_strndup (g_bytes_get_data (sse, NULL), g_bytes_get_size (sse));
+  g_autofree char *sse_text = cc_test_load_fixture_text ("openai-stream-parallel-tools.sse");
   g_auto(GStrv) chunks = g_strsplit (sse_text, "\n\n", -1);
   g_autofree char *body = agent_body ("claude-sonnet-4-5-20250929", TRUE);
   g_autofree char *expected = expected_text ("anthropic-from-openai-stream-parallel-tools.sse");
@@ -992,8 +989,7 @@ static void
 test_route_messages_stream_cut (Fixture       *fixture,
                                 gconstpointer  user_data)
 {
-  g_autoptr(GBytes) sse = cc_test_load_fixture ("openai-stream-cut.sse");
-  g_autofree char *sse_text = g_strndup (g_bytes_get_data (sse, NULL), g_bytes_get_size (sse));
+  g_autofree char *sse_text = cc_test_load_fixture_text ("openai-stream-cut.sse");
   const char *chunks[] = { sse_text, NULL };
   g_autofree char *body = agent_body ("gpt-4.1", TRUE);
   g_autofree char *expected = expected_text ("anthropic-from-openai-stream-cut.sse");
@@ -1010,8 +1006,7 @@ static void
 test_route_count_tokens (Fixture       *fixture,
                          gconstpointer  user_data)
 {
-  g_autoptr(GBytes) agent = cc_test_load_fixture ("anthropic-request-agent.json");
-  g_autofree char *agent_text = g_strndup (g_bytes_get_data (agent, NULL), g_bytes_get_size (agent));
+  g_autofree char *agent_text = cc_test_load_fixture_text ("anthropic-request-agent.json");
   g_autoptr(JsonNode) node = json_from_string (agent_text, NULL);
   g_autofree char *want = g_strdup_printf ("{\"input_tokens\":%" G_GINT64_FORMAT "}",
                                            cc_openai_count_tokens (json_node_get_object (node), "claude-sonnet-4-5-20250929"));
@@ -1061,8 +1056,7 @@ static void
 test_route_passthrough (Fixture       *fixture,
                         gconstpointer  user_data)
 {
-  g_autoptr(GBytes) sse = cc_test_load_fixture ("openai-stream-text.sse");
-  g_autofree char *sse_text = g_strndup (g_bytes_get_data (sse, NULL), g_bytes_get_size (sse));
+  g_autofree char *sse_text = cc_test_load_fixture_text ("openai-stream-text.sse");
   const char *chunks[] = { sse_text, NULL };
   static const char chat_body[] = "{\"model\":\"gpt-4.1\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":"
                                   "[{\"type\":\"text\",\"text\":\"hi\"},{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:x\"}}]}]}";
@@ -1136,10 +1130,8 @@ test_route_retry_401 (Fixture       *fixture,
                       gconstpointer  user_data)
 {
   g_autofree char *body = agent_body ("gpt-4.1", FALSE);
-  g_autoptr(GBytes) answer = cc_test_load_fixture ("openai-response-tools.json");
-  g_autofree char *answer_text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
-  g_autoptr(GBytes) refusal = cc_test_load_fixture ("openai-error-401.json");
-  g_autofree char *refusal_text = g_strndup (g_bytes_get_data (refusal, NULL), g_bytes_get_size (refusal));
+  g_autofree char *answer_text = cc_test_load_fixture_text ("openai-response-tools.json");
+  g_autofree char *refusal_text = cc_test_load_fixture_text ("openai-error-401.json");
   g_autofree char *ok = NULL, *refused = NULL;
   guint status;
 
@@ -1197,8 +1189,7 @@ test_route_rate_limit_rejects (Fixture       *fixture,
                                gconstpointer  user_data)
 {
   g_autofree char *body = agent_body ("gpt-4.1", FALSE);
-  g_autoptr(GBytes) answer = cc_test_load_fixture ("openai-response-tools.json");
-  g_autofree char *answer_text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  g_autofree char *answer_text = cc_test_load_fixture_text ("openai-response-tools.json");
   g_autoptr(SoupMessage) message = NULL;
   g_autofree char *first = NULL, *second = NULL, *free_route = NULL;
   g_autoptr(GError) error = NULL;
@@ -1257,8 +1248,7 @@ test_route_rate_limit_waits (Fixture       *fixture,
                              gconstpointer  user_data)
 {
   g_autofree char *body = agent_body ("gpt-4.1", FALSE);
-  g_autoptr(GBytes) answer = cc_test_load_fixture ("openai-response-tools.json");
-  g_autofree char *answer_text = g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  g_autofree char *answer_text = cc_test_load_fixture_text ("openai-response-tools.json");
   g_autofree char *url = g_strconcat (cc_proxy_server_get_url (fixture->server), "/v1/messages", NULL);
   Pair pair = { 0 };
 

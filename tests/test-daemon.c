@@ -350,8 +350,7 @@ test_capture_records_requests (void)
   g_autofree char *json_url = g_strconcat (daemon->url, "/v1/messages?beta=true", NULL);
   g_autofree char *stream_url = g_strconcat (daemon->url, "/v1/stream", NULL);
   g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-agent.json");
-  g_autoptr(GBytes) sse = cc_test_load_fixture ("anthropic-stream-text.sse");
-  g_autofree char *sse_text = g_strndup (g_bytes_get_data (sse, NULL), g_bytes_get_size (sse));
+  g_autofree char *sse_text = cc_test_load_fixture_text ("anthropic-stream-text.sse");
   const char *chunks[] = { sse_text, NULL };
   g_autofree char *dir = g_build_filename (daemon->state_dir, "cc-proxy", "captures", NULL);
   g_autoptr(GPtrArray) requests = NULL;
@@ -498,13 +497,10 @@ test_copilot_end_to_end (void)
   Daemon *daemon = daemon_start (env, url);
   g_autoptr(SoupSession) client = soup_session_new ();
   g_autofree char *messages_url = g_strconcat (daemon->url, "/v1/messages", NULL);
-  g_autoptr(GBytes) agent = cc_test_load_fixture ("anthropic-request-agent.json");
-  g_autofree char *agent_text = g_strndup (g_bytes_get_data (agent, NULL), g_bytes_get_size (agent));
+  g_autofree char *agent_text = cc_test_load_fixture_text ("anthropic-request-agent.json");
   g_autoptr(JsonNode) request = json_from_string (agent_text, NULL);
-  g_autoptr(GBytes) tools = cc_test_load_fixture ("openai-response-tools.json");
-  g_autofree char *tools_text = g_strndup (g_bytes_get_data (tools, NULL), g_bytes_get_size (tools));
-  g_autoptr(GBytes) sse = cc_test_load_fixture ("openai-stream-parallel-tools.sse");
-  g_autofree char *sse_text = g_strndup (g_bytes_get_data (sse, NULL), g_bytes_get_size (sse));
+  g_autofree char *tools_text = cc_test_load_fixture_text ("openai-response-tools.json");
+  g_autofree char *sse_text = cc_test_load_fixture_text ("openai-stream-parallel-tools.sse");
   const char *chunks[] = { sse_text, NULL };
   g_autofree char *token = g_strdup_printf ("{\"token\":\"e2e-copilot\",\"expires_at\":%" G_GINT64_FORMAT ",\"refresh_in\":1500}",
                                             g_get_real_time () / G_USEC_PER_SEC + 3600);

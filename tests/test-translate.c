@@ -464,8 +464,7 @@ test_stream (gconstpointer user_data)
 static void
 test_stream_crlf_bytewise (void)
 {
-  g_autoptr(GBytes) bytes = cc_test_load_fixture ("openai-stream-parallel-tools.sse");
-  g_autofree char *lf = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  g_autofree char *lf = cc_test_load_fixture_text ("openai-stream-parallel-tools.sse");
   g_auto(GStrv) lines = g_strsplit (lf, "\n", -1);
   g_autofree char *crlf = g_strjoinv ("\r\n", lines);
   g_autofree char *expected = expected_text ("anthropic-from-openai-stream-parallel-tools.sse");

@@ -454,7 +454,20 @@ cc_openai_request_from_anthropic (JsonObject *request,
   return cc_proxy_json_node_new_object (out);
 }
 
-/* ----- facts about an Anthropic request ----- */
+/* ----- facts about a request, in either API ----- */
+
+/* The content of the last message when it is the user's, else NULL. */
+static JsonNode *
+last_user_content (JsonObject *request)
+{
+  JsonArray *messages = cc_proxy_json_get_array (request, "messages");
+  guint n = messages ? json_array_get_length (messages) : 0;
+  JsonObject *last = n > 0 ? cc_proxy_json_array_get_object (messages, n - 1) : NULL;
+
+  if (g_strcmp0 (cc_proxy_json_get_string (last, "role"), "user") != 0)
+    return NULL;
+  return json_object_get_member (last, "content");
+}
 
 static gboolean
 blocks_have_image (JsonArray *blocks)
@@ -500,16 +513,11 @@ cc_openai_anthropic_has_image (JsonObject *request)
 gboolean
 cc_openai_anthropic_is_user_turn (JsonObject *request)
 {
-  JsonArray *messages = cc_proxy_json_get_array (request, "messages");
-  guint n = messages ? json_array_get_length (messages) : 0;
-  JsonObject *last = n > 0 ? cc_proxy_json_array_get_object (messages, n - 1) : NULL;
-  JsonNode *content = last ? json_object_get_member (last, "content") : NULL;
+  JsonNode *content = last_user_content (request);
   JsonArray *blocks;
 
-  if (content == NULL || g_strcmp0 (cc_proxy_json_get_string (last, "role"), "user") != 0)
-    return FALSE;
-  if (json_node_get_value_type (content) == G_TYPE_STRING)
-    return json_node_get_string (content)[0] != '\0';
+  if (content == NULL || json_node_get_value_type (content) == G_TYPE_STRING)
+    return content != NULL && json_node_get_string (content)[0] != '\0';
   if (!JSON_NODE_HOLDS_ARRAY (content))
     return FALSE;
 
@@ -531,7 +539,7 @@ cc_openai_anthropic_is_user_turn (JsonObject *request)
   return FALSE;
 }
 
-/* ----- facts about a chat-completions request ----- */
+
 
 static gboolean
 parts_have (JsonNode   *content,
@@ -574,15 +582,10 @@ cc_openai_chat_has_image (JsonObject *request)
 gboolean
 cc_openai_chat_is_user_turn (JsonObject *request)
 {
-  JsonArray *messages = cc_proxy_json_get_array (request, "messages");
-  guint n = messages ? json_array_get_length (messages) : 0;
-  JsonObject *last = n > 0 ? cc_proxy_json_array_get_object (messages, n - 1) : NULL;
-  JsonNode *content = last ? json_object_get_member (last, "content") : NULL;
+  JsonNode *content = last_user_content (request);
 
-  if (content == NULL || g_strcmp0 (cc_proxy_json_get_string (last, "role"), "user") != 0)
-    return FALSE;
-  if (json_node_get_value_type (content) == G_TYPE_STRING)
-    return json_node_get_string (content)[0] != '\0';
+  if (content == NULL || json_node_get_value_type (content) == G_TYPE_STRING)
+    return content != NULL && json_node_get_string (content)[0] != '\0';
   return parts_have (content, "text") || parts_have (content, "image_url");
 }
 
