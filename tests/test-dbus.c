@@ -24,11 +24,13 @@ typedef enum
   KEYRING_NONE,      /* no keyring service at all */
   KEYRING_UNLOCKED,  /* gnome-keyring-daemon --unlock with a throwaway password */
   KEYRING_LOCKED,    /* gnome-keyring-daemon, never unlocked */
+  KEYRING_UNLOCKED_COPILOT,  /* unlocked, and the copilot module with GitHub on the mock */
 } Keyring;
 
 static const Keyring keyring_none = KEYRING_NONE;
 static const Keyring keyring_unlocked = KEYRING_UNLOCKED;
 static const Keyring keyring_locked = KEYRING_LOCKED;
+static const Keyring keyring_unlocked_copilot = KEYRING_UNLOCKED_COPILOT;
 
 typedef struct
 {
@@ -183,8 +185,9 @@ fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
 {
   const Keyring *keyring = user_data;
-  const char *env[] = { "TEST_HEALTHY_URL", NULL, "TEST_NOTHANDLED_KEY", ENV_SECRET, NULL };
+  g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
+  const char *url;
 
   fixture->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
   g_test_dbus_up (fixture->bus);
@@ -201,11 +204,28 @@ fixture_set_up (Fixture       *fixture,
                                       G_DBUS_SIGNAL_FLAGS_NONE, on_traffic, fixture, NULL);
 
   if (keyring != NULL && *keyring != KEYRING_NONE)
-    start_keyring (fixture, *keyring == KEYRING_UNLOCKED);
+    start_keyring (fixture, *keyring != KEYRING_LOCKED);
 
   fixture->upstream = cc_test_upstream_new ();
-  env[1] = cc_test_upstream_get_url (fixture->upstream);
-  fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
+  url = cc_test_upstream_get_url (fixture->upstream);
+  g_ptr_array_add (env, g_strdup ("TEST_HEALTHY_URL"));
+  g_ptr_array_add (env, g_strdup (url));
+  g_ptr_array_add (env, g_strdup ("TEST_NOTHANDLED_KEY"));
+  g_ptr_array_add (env, g_strdup (ENV_SECRET));
+  if (keyring != NULL && *keyring == KEYRING_UNLOCKED_COPILOT)
+    {
+      const char * const more[] = {
+        "CC_PROXY_PROVIDER_DIR", NULL, "CC_PROXY_GITHUB_URL", url, "CC_PROXY_GITHUB_API_URL", url,
+        "CC_PROXY_COPILOT_BASE_URL", url,
+      };
+
+      for (guint i = 0; i < G_N_ELEMENTS (more); i++)
+        g_ptr_array_add (env, i == 1 ? g_strjoin (G_SEARCHPATH_SEPARATOR_S, cc_test_module_dir (),
+                                                  g_getenv ("CC_PROXY_TEST_COPILOT_DIR"), NULL)
+                                     : g_strdup (more[i]));
+    }
+  g_ptr_array_add (env, NULL);
+  fixture->daemon = daemon_start ((const char * const *) env->pdata, url);
   wait_for_name (fixture);
   fixture->client = soup_session_new ();
 }
@@ -593,6 +613,20 @@ ran_clear (Ran *ran)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Ran, ran_clear)
 
+static void
+keep_async_result (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static gboolean
+has_async_result (gpointer user_data)
+{
+  return *(GAsyncResult **) user_data != NULL;
+}
+
 static Ran
 ctl (const char *input,
      ...)
@@ -603,6 +637,7 @@ ctl (const char *input,
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
   Ran ran = { 0 };
   va_list args;
 
@@ -616,7 +651,10 @@ ctl (const char *input,
 
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input, NULL, &ran.out, &ran.err, &error);
+  /* The main loop keeps turning meanwhile: the mock upstream lives here. */
+  g_subprocess_communicate_utf8_async (process, input, NULL, keep_async_result, &result);
+  cc_test_wait_for (has_async_result, &result);
+  g_subprocess_communicate_utf8_finish (process, result, &ran.out, &ran.err, &error);
   g_assert_no_error (error);
   ran.status = g_subprocess_get_exit_status (process);
   return ran;
@@ -912,6 +950,60 @@ test_ctl_auth (Fixture       *fixture,
     g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
     g_assert_nonnull (strstr (text->str, "cc-proxyctl: The login was cancelled\n"));
   }
+}
+
+/* The copilot provider's login over the bus, as a person runs it: the
+ * address and code, then the GitHub token in the keyring, copilot active,
+ * and the exchange checked once. */
+static void
+test_ctl_auth_copilot (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  static const char device_code[] = "{\"device_code\":\"fx-device\",\"user_code\":\"WDJB-MJHT\","
+                                     "\"verification_uri\":\"https://github.com/login/device\",\"expires_in\":60,\"interval\":0}";
+  g_autofree char *exchange = g_strdup_printf ("{\"token\":\"copilot-from-login\",\"expires_at\":%" G_GINT64_FORMAT
+                                               ",\"refresh_in\":1500}", g_get_real_time () / G_USEC_PER_SEC + 3600);
+  g_autoptr(GVariant) active = NULL, values = NULL, entry = NULL;
+  gboolean set = FALSE;
+
+  cc_test_upstream_respond (fixture->upstream, "/login/device/code", 200, "application/json", device_code, -1);
+  cc_test_upstream_respond_once (fixture->upstream, "/login/oauth/access_token", 200, "application/json",
+                                 "{\"error\":\"authorization_pending\"}");
+  cc_test_upstream_respond (fixture->upstream, "/login/oauth/access_token", 200, "application/json",
+                            "{\"access_token\":\"gho_over_dbus_123456\"}", -1);
+  cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 200, "application/json", exchange, -1);
+
+  {
+    g_auto(Ran) r = ctl (NULL, "auth", "copilot", NULL);
+
+    if (r.status != 0)
+      g_test_message ("cc-proxyctl said: %s%s\ncc-proxyd said:\n%s", r.out, r.err, fixture->daemon->err_text->str);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "Open the address, sign in to GitHub and enter the code\n"
+                                "  Open:  https://github.com/login/device\n"
+                                "  Code:  WDJB-MJHT\n"
+                                "Waiting… (Ctrl-C cancels)\n"
+                                "Signed in to GitHub Copilot\n");
+  }
+  g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/login/oauth/access_token"), ==, 2);
+  g_assert_cmpstr (soup_message_headers_get_one (cc_test_upstream_find_request (fixture->upstream, "/copilot_internal/v2/token", 0)->headers,
+                                                 "authorization"), ==, "token gho_over_dbus_123456");
+
+  active = get_property (fixture, PATH, MAIN_IFACE, "ActiveProvider");
+  g_assert_cmpstr (g_variant_get_string (active, NULL), ==, "copilot");
+  values = get_property (fixture, PATH "/providers/copilot", PROVIDER_IFACE, "Values");
+  entry = g_variant_lookup_value (values, "github-token", G_VARIANT_TYPE_VARDICT);
+  g_assert_true (g_variant_lookup (entry, "set", "b", &set));
+  g_assert_true (set);
+
+  {
+    g_auto(Ran) again = ctl (NULL, "auth", "copilot", NULL);
+
+    g_assert_cmpint (again.status, ==, 1);
+    g_assert_cmpstr (again.err, ==, "cc-proxyctl: Already signed in to GitHub: use “cc-proxyctl auth copilot --force” "
+                                    "to sign in again\n");
+  }
+  g_assert_null (strstr (fixture->daemon->err_text->str, "gho_over_dbus_123456"));
 }
 
 /* What the README tells people to type. */
@@ -1222,6 +1314,7 @@ main (int   argc,
   ADD_WITH ("cc-proxyctl", keyring_unlocked, test_cc_proxyctl);
   ADD_WITH ("auth-flow", keyring_unlocked, test_auth_flow);
   ADD_WITH ("cc-proxyctl-auth", keyring_unlocked, test_ctl_auth);
+  ADD_WITH ("cc-proxyctl-auth-copilot", keyring_unlocked_copilot, test_ctl_auth_copilot);
   ADD ("traffic/signals", test_traffic_signals);
   ADD_WITH ("traffic/never-shows-secrets", keyring_unlocked, test_traffic_never_shows_secrets);
   ADD ("traffic/monitor", test_ctl_monitor);
