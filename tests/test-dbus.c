@@ -4,7 +4,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <signal.h>
+#include <stdio.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -1273,9 +1275,18 @@ test_activation (void)
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) version = NULL;
   g_autoptr(GError) error = NULL;
+  int saved_stdout;
 
   g_test_dbus_add_service_dir (bus, g_getenv ("CC_PROXY_TEST_ACTIVATION_DIR"));
+  /* The bus, and the daemon it starts, inherit our stdout, which is the
+   * TAP stream meson parses: give them stderr instead. */
+  saved_stdout = dup (STDOUT_FILENO);
+  g_assert_cmpint (saved_stdout, >=, 0);
+  fflush (stdout);
+  g_assert_cmpint (dup2 (STDERR_FILENO, STDOUT_FILENO), ==, STDOUT_FILENO);
   g_test_dbus_up (bus);
+  g_assert_cmpint (dup2 (saved_stdout, STDOUT_FILENO), ==, STDOUT_FILENO);
+  close (saved_stdout);
   connection = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (bus),
                                                        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
