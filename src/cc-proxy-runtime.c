@@ -434,6 +434,21 @@ lookup_setting (CcProxyRuntime  *self,
   return setting;
 }
 
+/* The descriptor's check, reported in the runtime's own error domain. */
+static char *
+normalize_value (CcProxySettingDescriptor  *setting,
+                 const char                *value,
+                 GError                   **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  char *normalized = cc_proxy_setting_descriptor_normalize (setting, value, &local_error);
+
+  if (normalized == NULL)
+    g_set_error_literal (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_INVALID_VALUE,
+                         local_error->message);
+  return normalized;
+}
+
 /**
  * cc_proxy_runtime_set_value:
  *
@@ -449,20 +464,15 @@ cc_proxy_runtime_set_value (CcProxyRuntime  *self,
                             GError         **error)
 {
   CcProxySettingDescriptor *setting = lookup_setting (self, provider_id, key, error);
-  g_autoptr(GError) local_error = NULL;
   GSettings *settings;
   char *normalized;
 
   if (setting == NULL)
     return FALSE;
 
-  normalized = cc_proxy_setting_descriptor_normalize (setting, value, &local_error);
+  normalized = normalize_value (setting, value, error);
   if (normalized == NULL)
-    {
-      g_set_error_literal (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_INVALID_VALUE,
-                           local_error->message);
-      return FALSE;
-    }
+    return FALSE;
 
   settings = settings_for (self, provider_id, setting);
   if (settings != NULL)
@@ -682,31 +692,27 @@ change_value_async (CcProxyRuntime      *self,
       g_task_return_error (task, error);
       return;
     }
-  if (value != NULL)
-    {
-      g_autoptr(GError) local_error = NULL;
-
-      normalized = cc_proxy_setting_descriptor_normalize (setting, value, &local_error);
-      if (normalized == NULL)
-        {
-          g_task_return_new_error (task, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_INVALID_VALUE,
-                                   "%s", local_error->message);
-          return;
-        }
-    }
-
   if (!cc_proxy_setting_descriptor_is_secret (setting) || self->secrets == NULL)
     {
       gboolean ok = value != NULL
-        ? cc_proxy_runtime_set_value (self, provider_id, key, normalized, &error)
+        ? cc_proxy_runtime_set_value (self, provider_id, key, value, &error)
         : cc_proxy_runtime_reset_value (self, provider_id, key, &error);
 
-      g_free (normalized);
       if (ok)
         g_task_return_boolean (task, TRUE);
       else
         g_task_return_error (task, error);
       return;
+    }
+
+  if (value != NULL)
+    {
+      normalized = normalize_value (setting, value, &error);
+      if (normalized == NULL)
+        {
+          g_task_return_error (task, error);
+          return;
+        }
     }
 
   change = g_new0 (SecretChange, 1);
