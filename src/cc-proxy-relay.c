@@ -57,8 +57,14 @@ typedef struct
   gpointer               filter_data;
   GDestroyNotify         filter_data_destroy;
   GSource               *idle;            /* upstream silence, with a filter */
-  GString               *filtered;
+  CcProxyRelayOutput    *output;          /* with a filter */
 } Relay;
+
+struct _CcProxyRelayOutput
+{
+  GString *text;   /* what one call of the filter made */
+  Relay   *relay;
+};
 
 /* With a filter, a silent upstream is reported this often, so that the
  * filter can keep the client's stream alive. */
@@ -90,8 +96,11 @@ relay_free (gpointer data)
   g_clear_pointer (&relay->idle, g_source_unref);
   if (relay->filter_data_destroy != NULL)
     relay->filter_data_destroy (relay->filter_data);
-  if (relay->filtered != NULL)
-    g_string_free (relay->filtered, TRUE);
+  if (relay->output != NULL)
+    {
+      g_string_free (relay->output->text, TRUE);
+      g_free (relay->output);
+    }
   g_free (relay->buffer);
   g_free (relay);
 }
@@ -279,11 +288,11 @@ on_wrote_body_data (SoupServerMessage *message,
 }
 
 
-/* Bytes for the client: written, and watched for events. */
+/* Bytes for the client, their events already reported. */
 static void
-send_to_client (Relay      *relay,
-                const char *data,
-                gsize       len)
+write_to_client (Relay      *relay,
+                 const char *data,
+                 gsize       len)
 {
   if (len == 0)
     return;
@@ -294,8 +303,6 @@ send_to_client (Relay      *relay,
       relay->unwritten += len;
       soup_server_message_unpause (relay->server_message);
     }
-  if (relay->sse != NULL)
-    cc_proxy_sse_parser_feed (relay->sse, data, len);
   if (relay->observed_body != NULL)
     {
       if (relay->observed_body->len + len <= MAX_OBSERVED_BODY)
@@ -305,6 +312,17 @@ send_to_client (Relay      *relay,
     }
 }
 
+/* Bytes for the client: written, and watched for events. */
+static void
+send_to_client (Relay      *relay,
+                const char *data,
+                gsize       len)
+{
+  write_to_client (relay, data, len);
+  if (relay->sse != NULL)
+    cc_proxy_sse_parser_feed (relay->sse, data, len);
+}
+
 /* Runs the provider's filter and sends what it made. */
 static void
 run_filter (Relay             *relay,
@@ -312,9 +330,55 @@ run_filter (Relay             *relay,
             const char        *data,
             gsize              len)
 {
-  g_string_truncate (relay->filtered, 0);
-  relay->filter (stage, data, len, relay->filtered, relay->filter_data);
-  send_to_client (relay, relay->filtered->str, relay->filtered->len);
+  g_string_truncate (relay->output->text, 0);
+  relay->filter (stage, data, len, relay->output, relay->filter_data);
+  write_to_client (relay, relay->output->text->str, relay->output->text->len);
+}
+
+/**
+ * cc_proxy_relay_output_append:
+ * @self: a filter's output
+ * @data: (array length=len): bytes for the client
+ * @len: their length
+ *
+ * Sends bytes as they are; the core reads events out of them as it does
+ * out of an upstream's answer.
+ */
+void
+cc_proxy_relay_output_append (CcProxyRelayOutput *self,
+                              const char         *data,
+                              gsize               len)
+{
+  g_return_if_fail (self != NULL);
+
+  g_string_append_len (self->text, data, len);
+  if (self->relay->sse != NULL)
+    cc_proxy_sse_parser_feed (self->relay->sse, data, len);
+}
+
+/**
+ * cc_proxy_relay_output_add_event:
+ * @self: a filter's output
+ * @event: the SSE event type
+ * @data: the event's data; sealed by the call, so not to be changed after
+ *
+ * Sends one whole SSE event, as cc_proxy_sse_append_event() writes it.
+ * A filter that builds its events as JSON should use this: the core
+ * reports @data as it is instead of parsing the text back. Do not mix
+ * it with cc_proxy_relay_output_append() in the middle of an event.
+ */
+void
+cc_proxy_relay_output_add_event (CcProxyRelayOutput *self,
+                                 const char         *event,
+                                 JsonNode           *data)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (event != NULL);
+  g_return_if_fail (data != NULL);
+
+  cc_proxy_sse_append_event (self->text, event, data);
+  if (self->relay->sse != NULL)
+    cc_proxy_request_context_emit_progress (self->relay->context, event, data);
 }
 
 static gboolean
@@ -478,7 +542,9 @@ respond (GTask *task)
       relay->status = soup_server_message_get_status (relay->server_message);
       upstream_headers = response_headers;
       soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
-      relay->filtered = g_string_new (NULL);
+      relay->output = g_new0 (CcProxyRelayOutput, 1);
+      relay->output->text = g_string_new (NULL);
+      relay->output->relay = relay;
       relay->idle = g_timeout_source_new_seconds (IDLE_SECONDS);
       g_source_set_callback (relay->idle, on_upstream_idle, task, NULL);
       g_source_attach (relay->idle, g_main_context_get_thread_default ());

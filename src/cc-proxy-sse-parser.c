@@ -155,3 +155,29 @@ cc_proxy_sse_parser_finish (CcProxySseParser *self)
   self->has_data = FALSE;
   return clean;
 }
+
+/**
+ * cc_proxy_sse_append_event:
+ * @out: where the event goes
+ * @event: the event type
+ * @data: its data, written as one line of JSON
+ *
+ * Appends `event: <type>\ndata: <json>\n\n`. Anthropic's SDKs dispatch
+ * on the event line and drop events without one.
+ */
+void
+cc_proxy_sse_append_event (GString    *out,
+                           const char *event,
+                           JsonNode   *data)
+{
+  g_autofree char *json = json_to_string (data, FALSE);
+
+  g_return_if_fail (out != NULL);
+  g_return_if_fail (event != NULL);
+
+  g_string_append (out, "event: ");
+  g_string_append (out, event);
+  g_string_append (out, "\ndata: ");
+  g_string_append (out, json);
+  g_string_append (out, "\n\n");
+}

@@ -282,9 +282,7 @@ collect (const char *event,
          JsonNode   *data,
          gpointer    user_data)
 {
-  g_autofree char *text = cc_openai_sse_event (event, data);
-
-  g_string_append (user_data, text);
+  cc_proxy_sse_append_event (user_data, event, data);
 }
 
 static char *

@@ -69,20 +69,35 @@ typedef enum {
 } CcProxyRelayStage;
 
 /**
+ * CcProxyRelayOutput:
+ *
+ * What a #CcProxyRelayFilter makes for the client, during one call of
+ * the filter: bytes, or whole SSE events.
+ */
+typedef struct _CcProxyRelayOutput CcProxyRelayOutput;
+
+/**
  * CcProxyRelayFilter:
  * @stage: what happened upstream
  * @data: (array length=len) (nullable): the chunk, or the failure's text
  * @len: its length
- * @out: append what the client gets to this
+ * @out: what the client gets goes here
  * @user_data: closure
  *
  * A provider's translation of an upstream answer, applied as it streams.
  */
-typedef void (*CcProxyRelayFilter) (CcProxyRelayStage  stage,
-                                    const char        *data,
-                                    gsize              len,
-                                    GString           *out,
-                                    gpointer           user_data);
+typedef void (*CcProxyRelayFilter) (CcProxyRelayStage   stage,
+                                    const char         *data,
+                                    gsize               len,
+                                    CcProxyRelayOutput *out,
+                                    gpointer            user_data);
+
+void                cc_proxy_relay_output_append                 (CcProxyRelayOutput    *self,
+                                                                  const char            *data,
+                                                                  gsize                  len);
+void                cc_proxy_relay_output_add_event              (CcProxyRelayOutput    *self,
+                                                                  const char            *event,
+                                                                  JsonNode              *data);
 
 void                cc_proxy_request_context_relay_async         (CcProxyRequestContext *self,
                                                                   SoupMessage           *upstream,

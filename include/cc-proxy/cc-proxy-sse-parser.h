@@ -9,6 +9,7 @@
 #endif
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -40,6 +41,10 @@ void              cc_proxy_sse_parser_feed   (CcProxySseParser    *self,
                                               const char          *bytes,
                                               gsize                len);
 gboolean          cc_proxy_sse_parser_finish (CcProxySseParser    *self);
+
+void              cc_proxy_sse_append_event  (GString             *out,
+                                              const char          *event,
+                                              JsonNode            *data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcProxySseParser, cc_proxy_sse_parser_free)
 

@@ -298,8 +298,8 @@ relay (GTask        *task,
 
 typedef struct
 {
-  CcOpenaiStream *stream;
-  GString        *out;
+  CcOpenaiStream     *stream;
+  CcProxyRelayOutput *out;
 } Translation;
 
 static void
@@ -315,18 +315,17 @@ on_translated_event (const char *event,
                      gpointer    user_data)
 {
   Translation *translation = user_data;
-  g_autofree char *text = cc_openai_sse_event (event, data);
 
-  g_string_append (translation->out, text);
+  cc_proxy_relay_output_add_event (translation->out, event, data);
 }
 
 /* Chat-completions chunks in, Anthropic events out, as they stream. */
 static void
-translate_chunk (CcProxyRelayStage  stage,
-                 const char        *data,
-                 gsize              len,
-                 GString           *out,
-                 gpointer           user_data)
+translate_chunk (CcProxyRelayStage   stage,
+                 const char         *data,
+                 gsize               len,
+                 CcProxyRelayOutput *out,
+                 gpointer            user_data)
 {
   Translation *translation = user_data;
 
@@ -544,11 +543,12 @@ on_sent (GObject      *source,
   if (soup_message_get_status (call->message) == SOUP_STATUS_UNAUTHORIZED && !call->retried &&
       call->route != ROUTE_USAGE && (fixed_token == NULL || fixed_token[0] == '\0'))
     {
+      /* Read before the task is handed over, whatever the argument order. */
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
       call->retried = TRUE;
       g_input_stream_close_async (body, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
       cc_copilot_tokens_invalidate (call->self->tokens, call->token);
-      GCancellable *cancellable = g_task_get_cancellable (task);
-
       cc_copilot_tokens_get_async (call->self->tokens, cc_proxy_request_context_get_session (call->context),
                                    call->snapshot, cancellable, on_token, g_steal_pointer (&task));
       return;

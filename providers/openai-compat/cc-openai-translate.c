@@ -860,20 +860,3 @@ cc_openai_map_model (const char         *model,
     }
   return g_steal_pointer (&name);
 }
-
-/**
- * cc_openai_sse_event:
- * @event: the event type
- * @data: its data
- *
- * Returns: (transfer full): `event: <type>\ndata: <json>\n\n`; Anthropic's
- *   SDKs dispatch on the event line and drop events without one
- */
-char *
-cc_openai_sse_event (const char *event,
-                     JsonNode   *data)
-{
-  g_autofree char *json = json_to_string (data, FALSE);
-
-  return g_strdup_printf ("event: %s\ndata: %s\n\n", event, json);
-}

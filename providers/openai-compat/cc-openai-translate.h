@@ -28,7 +28,5 @@ gboolean  cc_openai_chat_has_image          (JsonObject         *request);
 gboolean  cc_openai_chat_is_user_turn       (JsonObject         *request);
 const char *cc_openai_stop_reason           (const char         *finish_reason);
 JsonNode *cc_openai_usage_to_anthropic      (JsonObject         *usage);
-char     *cc_openai_sse_event               (const char         *event,
-                                             JsonNode           *data);
 
 G_END_DECLS
