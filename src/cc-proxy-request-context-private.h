@@ -24,6 +24,7 @@ void                   cc_proxy_request_context_set_body_stream (CcProxyRequestC
 GInputStream          *cc_proxy_request_context_get_body_stream (CcProxyRequestContext *self,
                                                                  goffset               *length);
 gboolean               cc_proxy_request_context_is_observed   (CcProxyRequestContext *self);
+const char * const    *cc_proxy_request_context_get_secrets   (CcProxyRequestContext *self);
 void                   cc_proxy_request_context_claim_terminal (CcProxyRequestContext *self);
 void                   cc_proxy_request_context_emit_request  (CcProxyRequestContext *self);
 gint64                 cc_proxy_request_context_get_start_time (CcProxyRequestContext *self);

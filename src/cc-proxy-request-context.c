@@ -40,6 +40,7 @@ struct _CcProxyRequestContext
   JsonNode           *usage;
   char               *stop_reason;
   CcProxyMessageAssembler *assembler;  /* while an Anthropic stream goes by */
+  GPtrArray          *secrets;       /* NULL-terminated; NULL until a provider adds one */
 };
 
 G_DEFINE_FINAL_TYPE (CcProxyRequestContext, cc_proxy_request_context, G_TYPE_OBJECT)
@@ -55,6 +56,7 @@ cc_proxy_request_context_finalize (GObject *object)
   g_free (self->query);
   g_clear_object (&self->message);
   g_clear_pointer (&self->snapshot, cc_proxy_snapshot_unref);
+  g_clear_pointer (&self->secrets, g_ptr_array_unref);
   g_clear_object (&self->session);
   g_clear_object (&self->sink);
   g_clear_pointer (&self->body, g_bytes_unref);
@@ -245,6 +247,44 @@ cc_proxy_request_context_get_json_body (CcProxyRequestContext *self)
 }
 
 /**
+ * cc_proxy_request_context_add_secret:
+ * @self: a request
+ * @value: a credential that is not a setting, such as a token the
+ *   provider obtained for this request
+ *
+ * Hides @value from everything reported about the request from now on
+ * (events, the capture log, signals, log lines), as the values of secret
+ * settings are. Values shorter than 4 characters are not looked for.
+ */
+void
+cc_proxy_request_context_add_secret (CcProxyRequestContext *self,
+                                     const char            *value)
+{
+  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+  g_return_if_fail (value != NULL);
+
+  if (self->secrets == NULL)
+    {
+      const char * const *known = cc_proxy_snapshot_get_secret_values (self->snapshot);
+
+      self->secrets = g_ptr_array_new_with_free_func (g_free);
+      for (guint i = 0; known[i] != NULL; i++)
+        g_ptr_array_add (self->secrets, g_strdup (known[i]));
+      g_ptr_array_add (self->secrets, NULL);
+    }
+  g_ptr_array_insert (self->secrets, self->secrets->len - 1, g_strdup (value));
+}
+
+/* What redaction hides in this request. */
+const char * const *
+cc_proxy_request_context_get_secrets (CcProxyRequestContext *self)
+{
+  if (self->secrets != NULL)
+    return (const char * const *) self->secrets->pdata;
+  return cc_proxy_snapshot_get_secret_values (self->snapshot);
+}
+
+/**
  * cc_proxy_request_context_get_snapshot:
  *
  * Returns: (transfer none): the settings this request started with
@@ -297,7 +337,7 @@ GStrv
 cc_proxy_request_context_dup_safe_headers (CcProxyRequestContext *self,
                                            SoupMessageHeaders    *headers)
 {
-  return cc_proxy_headers_safe_view (headers, cc_proxy_snapshot_get_secret_values (self->snapshot));
+  return cc_proxy_headers_safe_view (headers, cc_proxy_request_context_get_secrets (self));
 }
 
 /**
@@ -345,7 +385,7 @@ new_event (CcProxyRequestContext *self,
   event->method = g_strdup (cc_proxy_request_context_get_method (self));
   event->path = g_strdup (self->path);
   event->model = g_strdup (self->model);
-  event->query = cc_proxy_redact_string (self->query, cc_proxy_snapshot_get_secret_values (self->snapshot));
+  event->query = cc_proxy_redact_string (self->query, cc_proxy_request_context_get_secrets (self));
   return event;
 }
 
@@ -362,7 +402,7 @@ set_event_body (CcProxyRequestContext *self,
                 CcProxyEvent          *event,
                 JsonNode              *body)
 {
-  event->body = cc_proxy_redact_json (body, cc_proxy_snapshot_get_secret_values (self->snapshot));
+  event->body = cc_proxy_redact_json (body, cc_proxy_request_context_get_secrets (self));
   /* Listeners may read it from other threads (the capture log does). */
   if (event->body == body)
     json_node_seal (body);
@@ -393,7 +433,7 @@ cc_proxy_request_context_emit_request (CcProxyRequestContext *self)
   /* Known before the first event, so that every event can name it. */
   if (self->json_body != NULL && JSON_NODE_HOLDS_OBJECT (self->json_body))
     self->model = cc_proxy_redact_string (cc_proxy_json_get_string (json_node_get_object (self->json_body), "model"),
-                                          cc_proxy_snapshot_get_secret_values (self->snapshot));
+                                          cc_proxy_request_context_get_secrets (self));
 
   event = new_event (self, CC_PROXY_EVENT_REQUEST_HEADERS);
   event->headers = cc_proxy_request_context_dup_safe_headers (self, cc_proxy_request_context_get_request_headers (self));
@@ -563,7 +603,7 @@ cc_proxy_request_context_emit_error (CcProxyRequestContext *self,
 
   event = new_event (self, kind);
   event->status = status;
-  event->message = cc_proxy_redact_string (message, cc_proxy_snapshot_get_secret_values (self->snapshot));
+  event->message = cc_proxy_redact_string (message, cc_proxy_request_context_get_secrets (self));
   set_outcome (self, event);
   emit (self, event);
 }
@@ -607,7 +647,7 @@ respond_error (CcProxyRequestContext *self,
                const char            *message)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (self->message);
-  g_autofree char *clean = cc_proxy_redact_string (message, cc_proxy_snapshot_get_secret_values (self->snapshot));
+  g_autofree char *clean = cc_proxy_redact_string (message, cc_proxy_request_context_get_secrets (self));
   g_autofree char *body = cc_proxy_error_body_new (kind, clean);
   SoupMessageBody *response_body = soup_server_message_get_response_body (self->message);
 

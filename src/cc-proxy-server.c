@@ -137,7 +137,7 @@ on_provider_done (GObject      *source,
     {
       g_autofree char *message = g_strdup_printf (_("The %s provider failed to handle this request"), id);
       g_autofree char *details = cc_proxy_redact_string (error->message,
-                                                         cc_proxy_snapshot_get_secret_values (cc_proxy_request_context_get_snapshot (dispatch->context)));
+                                                         cc_proxy_request_context_get_secrets (dispatch->context));
 
       /* The details go to the debug log only: they may hold internals
        * (but never a secret). */

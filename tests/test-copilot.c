@@ -15,6 +15,7 @@
 #include "cc-copilot-models.h"
 #include "cc-copilot-tokens.h"
 #include "cc-openai-translate.h"
+#include "cc-proxy-capture-log.h"
 #include "cc-proxy-server.h"
 #include "cc-test-upstream.h"
 #include "cc-test-util.h"
@@ -1110,6 +1111,17 @@ test_route_token_hidden (Fixture       *fixture,
   g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 0);
 }
 
+static gboolean
+has_finished (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  for (guint i = 0; i < fixture->events->len; i++)
+    if (((CcProxyEvent *) g_ptr_array_index (fixture->events, i))->kind == CC_PROXY_EVENT_RESPONSE_DONE)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 test_route_token_exposed (Fixture       *fixture,
                           gconstpointer  user_data)
@@ -1117,10 +1129,25 @@ test_route_token_exposed (Fixture       *fixture,
   guint status;
   g_autofree char *got = NULL;
 
+  g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
+  gboolean reported = FALSE;
+
   g_assert_true (cc_proxy_runtime_set_value (fixture->runtime, "copilot", "expose-token", "true", NULL));
   got = request (fixture, "GET", "/token", NULL, &status, NULL);
   g_assert_cmpuint (status, ==, 200);
   g_assert_cmpstr (got, ==, "{\"token\":\"copilot-route-token\"}");
+
+  /* The client gets the token; the capture log and listeners do not. */
+  cc_test_wait_for (has_finished, fixture);
+  for (guint i = 0; i < fixture->events->len; i++)
+    {
+      g_autofree char *day = NULL;
+      g_autofree char *line = cc_proxy_capture_log_format_event (g_ptr_array_index (fixture->events, i), utc, &day);
+
+      g_assert_null (strstr (line, "copilot-route-token"));
+      reported |= strstr (line, "\"body\":{\"token\":\"[redacted]\"}") != NULL;
+    }
+  g_assert_true (reported);
 }
 
 /* Copilot says 401: the token is dropped, exchanged again, and the call

@@ -27,6 +27,8 @@ SoupMessageHeaders *cc_proxy_request_context_get_request_headers (CcProxyRequest
 GBytes             *cc_proxy_request_context_get_body            (CcProxyRequestContext *self);
 JsonNode           *cc_proxy_request_context_get_json_body       (CcProxyRequestContext *self);
 CcProxySnapshot    *cc_proxy_request_context_get_snapshot        (CcProxyRequestContext *self);
+void                cc_proxy_request_context_add_secret          (CcProxyRequestContext *self,
+                                                                  const char            *value);
 const char         *cc_proxy_request_context_get_provider_id     (CcProxyRequestContext *self);
 SoupServerMessage  *cc_proxy_request_context_get_message         (CcProxyRequestContext *self);
 SoupSession        *cc_proxy_request_context_get_session         (CcProxyRequestContext *self);

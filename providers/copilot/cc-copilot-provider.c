@@ -753,6 +753,8 @@ on_token (GObject      *source,
     }
   g_free (call->token);
   call->token = g_steal_pointer (&token);
+  /* An exchanged token is no setting, so nothing else knows to hide it. */
+  cc_proxy_request_context_add_secret (call->context, call->token);
   g_free (call->base);
   call->base = cc_copilot_base_url (call->snapshot, api_endpoint);
 
