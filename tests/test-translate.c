@@ -164,6 +164,20 @@ test_request_facts (void)
     { "{\"messages\":[{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"input\":{\"type\":\"image\"}}]},"
       "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"x\"}]}]}", TRUE, FALSE },
     { "{\"messages\":[]}", FALSE, FALSE },
+    /* Claude Code's first turn: the typed prompt, then a system message. */
+    { "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"run it\"}]},"
+      "{\"role\":\"system\",\"content\":\"agent types\"}]}", TRUE, FALSE },
+    { "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"content\":\"ok\"}]},"
+      "{\"role\":\"system\",\"content\":\"agent types\"}]}", FALSE, FALSE },
+    { "{\"messages\":[{\"role\":\"system\",\"content\":\"only instructions\"}]}", FALSE, FALSE },
+  };
+  /* The same facts about chat-completions bodies, as relayed as they are. */
+  static const struct { const char *body; gboolean user; gboolean image; } chat_cases[] = {
+    { "{\"messages\":[{\"role\":\"user\",\"content\":\"typed\"}]}", TRUE, FALSE },
+    { "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{}}]}]}", TRUE, TRUE },
+    { "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"tool\",\"content\":\"42\"}]}", FALSE, FALSE },
+    { "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"developer\",\"content\":\"be brief\"}]}", TRUE, FALSE },
+    { "{\"messages\":[{\"role\":\"user\",\"content\":\"\"}]}", FALSE, FALSE },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -172,6 +186,13 @@ test_request_facts (void)
 
       g_assert_cmpint (cc_openai_anthropic_is_user_turn (json_node_get_object (node)), ==, cases[i].user);
       g_assert_cmpint (cc_openai_anthropic_has_image (json_node_get_object (node)), ==, cases[i].image);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (chat_cases); i++)
+    {
+      g_autoptr(JsonNode) node = json_from_string (chat_cases[i].body, NULL);
+
+      g_assert_cmpint (cc_openai_chat_is_user_turn (json_node_get_object (node)), ==, chat_cases[i].user);
+      g_assert_cmpint (cc_openai_chat_has_image (json_node_get_object (node)), ==, chat_cases[i].image);
     }
 }
 

@@ -456,15 +456,25 @@ cc_openai_request_from_anthropic (JsonObject *request,
 
 /* ----- facts about a request, in either API ----- */
 
-/* The content of the last message when it is the user's, else NULL. */
+/* The content of the last turn when it is the user's, else NULL.
+ * Instructions are nobody's turn: Claude Code puts a system message
+ * after the prompt a person typed. */
 static JsonNode *
 last_user_content (JsonObject *request)
 {
   JsonArray *messages = cc_proxy_json_get_array (request, "messages");
   guint n = messages ? json_array_get_length (messages) : 0;
-  JsonObject *last = n > 0 ? cc_proxy_json_array_get_object (messages, n - 1) : NULL;
+  JsonObject *last = NULL;
+  const char *role = NULL;
 
-  if (g_strcmp0 (cc_proxy_json_get_string (last, "role"), "user") != 0)
+  while (n > 0)
+    {
+      last = cc_proxy_json_array_get_object (messages, --n);
+      role = cc_proxy_json_get_string (last, "role");
+      if (g_strcmp0 (role, "system") != 0 && g_strcmp0 (role, "developer") != 0)
+        break;
+    }
+  if (g_strcmp0 (role, "user") != 0)
     return NULL;
   return json_object_get_member (last, "content");
 }
@@ -506,9 +516,9 @@ cc_openai_anthropic_has_image (JsonObject *request)
 /**
  * cc_openai_anthropic_is_user_turn:
  *
- * Returns: whether the last message is one a person typed: a user
- *   message with text or an image that is not a tool result (tool
- *   results and continuations are the agent's turns)
+ * Returns: whether the last message other than system ones is one a
+ *   person typed: a user message with text or an image that is not a
+ *   tool result (tool results and continuations are the agent's turns)
  */
 gboolean
 cc_openai_anthropic_is_user_turn (JsonObject *request)
@@ -538,8 +548,6 @@ cc_openai_anthropic_is_user_turn (JsonObject *request)
     }
   return FALSE;
 }
-
-
 
 static gboolean
 parts_have (JsonNode   *content,
@@ -576,8 +584,9 @@ cc_openai_chat_has_image (JsonObject *request)
 /**
  * cc_openai_chat_is_user_turn:
  *
- * Returns: whether the last message is a user message with text or an
- *   image (tool messages are the agent's turns)
+ * Returns: whether the last message other than system and developer
+ *   ones is a user message with text or an image (tool messages are the
+ *   agent's turns)
  */
 gboolean
 cc_openai_chat_is_user_turn (JsonObject *request)
