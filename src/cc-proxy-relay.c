@@ -51,7 +51,7 @@ typedef struct
   GSource               *hangup;          /* watches the client socket */
   gboolean               client_gone;
   guint                  status;
-  CcProxySseParser      *sse;             /* only when observed */
+  CcProxySseParser      *sse;             /* only when observed, without a filter */
   GByteArray            *observed_body;   /* only when observed, JSON */
   CcProxyRelayFilter     filter;          /* a provider's translation */
   gpointer               filter_data;
@@ -62,8 +62,8 @@ typedef struct
 
 struct _CcProxyRelayOutput
 {
-  GString *text;   /* what one call of the filter made */
-  Relay   *relay;
+  GString               *text;     /* what one call of the filter made */
+  CcProxyRequestContext *context;  /* the relay's */
 };
 
 /* With a filter, a silent upstream is reported this often, so that the
@@ -288,11 +288,11 @@ on_wrote_body_data (SoupServerMessage *message,
 }
 
 
-/* Bytes for the client, their events already reported. */
+/* Bytes for the client: written, and watched for events. */
 static void
-write_to_client (Relay      *relay,
-                 const char *data,
-                 gsize       len)
+send_to_client (Relay      *relay,
+                const char *data,
+                gsize       len)
 {
   if (len == 0)
     return;
@@ -303,6 +303,8 @@ write_to_client (Relay      *relay,
       relay->unwritten += len;
       soup_server_message_unpause (relay->server_message);
     }
+  if (relay->sse != NULL)
+    cc_proxy_sse_parser_feed (relay->sse, data, len);
   if (relay->observed_body != NULL)
     {
       if (relay->observed_body->len + len <= MAX_OBSERVED_BODY)
@@ -310,17 +312,6 @@ write_to_client (Relay      *relay,
       else
         g_clear_pointer (&relay->observed_body, g_byte_array_unref);
     }
-}
-
-/* Bytes for the client: written, and watched for events. */
-static void
-send_to_client (Relay      *relay,
-                const char *data,
-                gsize       len)
-{
-  write_to_client (relay, data, len);
-  if (relay->sse != NULL)
-    cc_proxy_sse_parser_feed (relay->sse, data, len);
 }
 
 /* Runs the provider's filter and sends what it made. */
@@ -332,28 +323,7 @@ run_filter (Relay             *relay,
 {
   g_string_truncate (relay->output->text, 0);
   relay->filter (stage, data, len, relay->output, relay->filter_data);
-  write_to_client (relay, relay->output->text->str, relay->output->text->len);
-}
-
-/**
- * cc_proxy_relay_output_append:
- * @self: a filter's output
- * @data: (array length=len): bytes for the client
- * @len: their length
- *
- * Sends bytes as they are; the core reads events out of them as it does
- * out of an upstream's answer.
- */
-void
-cc_proxy_relay_output_append (CcProxyRelayOutput *self,
-                              const char         *data,
-                              gsize               len)
-{
-  g_return_if_fail (self != NULL);
-
-  g_string_append_len (self->text, data, len);
-  if (self->relay->sse != NULL)
-    cc_proxy_sse_parser_feed (self->relay->sse, data, len);
+  send_to_client (relay, relay->output->text->str, relay->output->text->len);
 }
 
 /**
@@ -362,10 +332,9 @@ cc_proxy_relay_output_append (CcProxyRelayOutput *self,
  * @event: the SSE event type
  * @data: the event's data; sealed by the call, so not to be changed after
  *
- * Sends one whole SSE event, as cc_proxy_sse_append_event() writes it.
- * A filter that builds its events as JSON should use this: the core
- * reports @data as it is instead of parsing the text back. Do not mix
- * it with cc_proxy_relay_output_append() in the middle of an event.
+ * Sends one whole SSE event, as cc_proxy_sse_append_event() writes it,
+ * and reports @data as it is: the core does not parse its own output
+ * back.
  */
 void
 cc_proxy_relay_output_add_event (CcProxyRelayOutput *self,
@@ -377,8 +346,7 @@ cc_proxy_relay_output_add_event (CcProxyRelayOutput *self,
   g_return_if_fail (data != NULL);
 
   cc_proxy_sse_append_event (self->text, event, data);
-  if (self->relay->sse != NULL)
-    cc_proxy_request_context_emit_progress (self->relay->context, event, data);
+  cc_proxy_request_context_emit_progress (self->context, event, data);
 }
 
 static gboolean
@@ -544,7 +512,7 @@ respond (GTask *task)
       soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
       relay->output = g_new0 (CcProxyRelayOutput, 1);
       relay->output->text = g_string_new (NULL);
-      relay->output->relay = relay;
+      relay->output->context = relay->context;
       relay->idle = g_timeout_source_new_seconds (IDLE_SECONDS);
       g_source_set_callback (relay->idle, on_upstream_idle, task, NULL);
       g_source_attach (relay->idle, g_main_context_get_thread_default ());
@@ -572,8 +540,9 @@ respond (GTask *task)
     {
       const char *type = soup_message_headers_get_content_type (upstream_headers, NULL);
 
+      /* A filter reports its events as it hands them over. */
       if (cc_proxy_headers_is_event_stream (upstream_headers))
-        relay->sse = cc_proxy_sse_parser_new (on_sse_event, relay);
+        relay->sse = relay->filter == NULL ? cc_proxy_sse_parser_new (on_sse_event, relay) : NULL;
       else if (type != NULL && g_str_has_suffix (type, "json"))
         relay->observed_body = g_byte_array_new ();
     }
@@ -733,8 +702,8 @@ cc_proxy_relay_forward_finish (GAsyncResult  *result,
  * error event), and when it has been silent for 15 seconds.
  *
  * Events (progress, the assembled message of an Anthropic stream) are
- * taken from what the client gets. The request's terminal event is sent
- * by the relay.
+ * taken from what the client gets, or with a filter from the events it
+ * adds. The request's terminal event is sent by the relay.
  */
 void
 cc_proxy_request_context_relay_async (CcProxyRequestContext *self,

@@ -170,11 +170,13 @@ cc_proxy_sse_append_event (GString    *out,
                            const char *event,
                            JsonNode   *data)
 {
-  g_autofree char *json = json_to_string (data, FALSE);
+  g_autofree char *json = NULL;
 
   g_return_if_fail (out != NULL);
   g_return_if_fail (event != NULL);
+  g_return_if_fail (data != NULL);
 
+  json = json_to_string (data, FALSE);
   g_string_append (out, "event: ");
   g_string_append (out, event);
   g_string_append (out, "\ndata: ");

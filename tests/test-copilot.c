@@ -1128,7 +1128,6 @@ test_route_token_exposed (Fixture       *fixture,
 {
   guint status;
   g_autofree char *got = NULL;
-
   g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
   gboolean reported = FALSE;
 

@@ -73,8 +73,9 @@ typedef enum {
 /**
  * CcProxyRelayOutput:
  *
- * What a #CcProxyRelayFilter makes for the client, during one call of
- * the filter: bytes, or whole SSE events.
+ * What a #CcProxyRelayFilter makes for the client during one call of
+ * the filter: whole SSE events, added with
+ * cc_proxy_relay_output_add_event().
  */
 typedef struct _CcProxyRelayOutput CcProxyRelayOutput;
 
@@ -94,9 +95,6 @@ typedef void (*CcProxyRelayFilter) (CcProxyRelayStage   stage,
                                     CcProxyRelayOutput *out,
                                     gpointer            user_data);
 
-void                cc_proxy_relay_output_append                 (CcProxyRelayOutput    *self,
-                                                                  const char            *data,
-                                                                  gsize                  len);
 void                cc_proxy_relay_output_add_event              (CcProxyRelayOutput    *self,
                                                                   const char            *event,
                                                                   JsonNode              *data);
