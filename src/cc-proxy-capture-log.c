@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cc-proxy-capture-log.h"
+#include "cc-proxy-message-assembler.h"
 
 /* Events waiting for the writer; past this they are dropped. */
 #define DEFAULT_QUEUE_LIMIT 8192
@@ -47,6 +48,7 @@ struct _CcProxyCaptureLog
   gulong            event_id;
   GSettings        *settings;
   char             *directory;
+  gsize             body_limit;      /* bytes of each body kept */
   GThread          *thread;
 
   /* Shared with the writer, under lock. */
@@ -384,6 +386,40 @@ is_terminal (CcProxyEventKind kind)
          kind == CC_PROXY_EVENT_PROXY_ERROR;
 }
 
+static void
+on_stream_event (const char *sse_event,
+                 const char *data,
+                 gpointer    user_data)
+{
+  CcProxyMessageAssembler **assembler = user_data;
+  g_autoptr(JsonNode) node = cc_proxy_json_parse (data, -1, NULL);
+
+  if (*assembler == NULL && g_strcmp0 (sse_event, "message_start") == 0)
+    *assembler = cc_proxy_message_assembler_new ();
+  if (*assembler != NULL && node != NULL)
+    cc_proxy_message_assembler_add (*assembler, node);
+}
+
+/* A body kept as bytes: JSON parsed, a stream of Anthropic events put
+ * back together into the message the client ended up with. NULL for
+ * anything else (a cut body, another format): then it is kept as text. */
+static JsonNode *
+parse_raw_body (CcProxyEvent *event)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (event->raw_body, &len);
+  g_autoptr(CcProxyMessageAssembler) assembler = NULL;
+  g_autoptr(CcProxySseParser) parser = NULL;
+
+  if (!event->raw_is_stream)
+    return event->body_truncated ? NULL : cc_proxy_json_parse (data, len, NULL);
+
+  parser = cc_proxy_sse_parser_new (on_stream_event, &assembler);
+  cc_proxy_sse_parser_feed (parser, data, len);
+  cc_proxy_sse_parser_finish (parser);
+  return assembler != NULL ? cc_proxy_message_assembler_finish (assembler) : NULL;
+}
+
 /**
  * cc_proxy_capture_log_format_event:
  * @event: an event (already redacted)
@@ -406,6 +442,22 @@ cc_proxy_capture_log_format_event (CcProxyEvent  *event,
   g_autoptr(GDateTime) when = g_date_time_add (second, real % G_USEC_PER_SEC);
   g_autofree char *time = g_date_time_format (when, "%Y-%m-%dT%H:%M:%S.%f%:z");
   g_autoptr(GString) line = NULL;
+  g_autoptr(JsonNode) parsed = NULL;
+  JsonNode *body = event->body;
+  CcProxyBodyShape shape = event->shape;
+  g_autofree char *body_text = NULL;
+
+  /* Bodies that came as bytes are parsed here, on the writer thread,
+   * and never on the request path. */
+  if (body == NULL && event->raw_body != NULL)
+    {
+      parsed = parse_raw_body (event);
+      body = parsed;
+      if (body != NULL)
+        shape = cc_proxy_body_shape_detect (body);
+      else
+        body_text = g_utf8_make_valid (g_bytes_get_data (event->raw_body, NULL), g_bytes_get_size (event->raw_body));
+    }
 
   json_builder_begin_object (builder);
   add_string (builder, "time", time);
@@ -438,8 +490,14 @@ cc_proxy_capture_log_format_event (CcProxyEvent  *event,
           json_builder_add_value (builder, json_node_copy (event->usage));
         }
     }
-  if (event->body != NULL)
-    add_string (builder, "shape", cc_proxy_body_shape_to_string (event->shape));
+  if (body != NULL)
+    add_string (builder, "shape", cc_proxy_body_shape_to_string (shape));
+  if (event->body_truncated)
+    {
+      json_builder_set_member_name (builder, "body_truncated");
+      json_builder_add_boolean_value (builder, TRUE);
+    }
+  add_string (builder, "body_text", body_text);
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
@@ -448,11 +506,11 @@ cc_proxy_capture_log_format_event (CcProxyEvent  *event,
 
   /* The body goes in last, written from the event's own tree: no copy
    * of what may be a long conversation. */
-  if (event->body != NULL)
+  if (body != NULL)
     {
       g_string_truncate (line, line->len - 1);
       g_string_append (line, ",\"body\":");
-      json_generator_set_root (generator, event->body);
+      json_generator_set_root (generator, body);
       json_generator_to_gstring (generator, line);
       g_string_append_c (line, '}');
     }
@@ -565,6 +623,7 @@ cc_proxy_capture_log_new (CcProxyEventSink *sink,
 
   self->sink = g_object_ref (sink);
   self->directory = g_strdup (directory);
+  self->body_limit = CC_PROXY_CAPTURE_DEFAULT_BODY_LIMIT;
   self->thread = g_thread_new ("cc-proxy-capture", writer_thread, self);
   return self;
 }
@@ -578,6 +637,18 @@ cc_proxy_capture_log_set_enabled (CcProxyCaptureLog *self,
     self->event_id = g_signal_connect (self->sink, "event", G_CALLBACK (on_event), self);
   else if (!enabled)
     g_clear_signal_handler (&self->event_id, self->sink);
+  if (self->sink != NULL)  /* NULL after dispose */
+    cc_proxy_event_sink_set_body_limit (self->sink, enabled ? self->body_limit : 0);
+}
+
+/* How much of each body is kept; longer ones are kept up to this size
+ * and marked as truncated. The request path holds no more than that. */
+void
+cc_proxy_capture_log_set_body_limit (CcProxyCaptureLog *self,
+                                     gsize              limit)
+{
+  self->body_limit = limit;
+  cc_proxy_event_sink_set_body_limit (self->sink, self->event_id != 0 ? limit : 0);
 }
 
 gboolean
@@ -621,6 +692,7 @@ on_settings_changed (GSettings         *settings,
 {
   if (key != NULL && !g_str_has_prefix (key, "capture"))
     return;
+  cc_proxy_capture_log_set_body_limit (self, (gsize) g_settings_get_uint (settings, "capture-body-limit") * 1024 * 1024);
   cc_proxy_capture_log_set_enabled (self, g_settings_get_boolean (settings, "capture"));
   cc_proxy_capture_log_set_limits (self, (guint64) g_settings_get_uint (settings, "capture-max-size") * 1024 * 1024,
                                    g_settings_get_uint (settings, "capture-retention-days"));

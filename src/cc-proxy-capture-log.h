@@ -10,6 +10,9 @@
 
 G_BEGIN_DECLS
 
+/* The capture-body-limit setting's default: 4 MiB of each body. */
+#define CC_PROXY_CAPTURE_DEFAULT_BODY_LIMIT (4 * 1024 * 1024)
+
 #define CC_PROXY_TYPE_CAPTURE_LOG (cc_proxy_capture_log_get_type ())
 G_DECLARE_FINAL_TYPE (CcProxyCaptureLog, cc_proxy_capture_log, CC_PROXY, CAPTURE_LOG, GObject)
 
@@ -23,6 +26,8 @@ gboolean           cc_proxy_capture_log_get_enabled     (CcProxyCaptureLog *self
 void               cc_proxy_capture_log_set_limits      (CcProxyCaptureLog *self,
                                                          guint64            max_bytes,
                                                          guint              retention_days);
+void               cc_proxy_capture_log_set_body_limit  (CcProxyCaptureLog *self,
+                                                         gsize              limit);
 void               cc_proxy_capture_log_set_queue_limit (CcProxyCaptureLog *self,
                                                          guint              max_events);
 const char        *cc_proxy_capture_log_get_directory   (CcProxyCaptureLog *self);

@@ -161,10 +161,10 @@ main_get_property (GDBusConnection  *connection,
 {
   CcProxyDBusService *self = user_data;
   CcProxyRegistry *registry = cc_proxy_runtime_get_registry (self->runtime);
-  guint64 total, failed;
+  guint64 total, failed, upstream;
   guint active;
 
-  cc_proxy_server_get_counters (self->server, &total, &active, &failed);
+  cc_proxy_server_get_counters (self->server, &total, &active, &failed, &upstream);
 
   if (g_str_equal (property_name, "Version"))
     return g_variant_new_string (PACKAGE_VERSION);
@@ -205,6 +205,8 @@ main_get_property (GDBusConnection  *connection,
     return g_variant_new_uint32 (active);
   if (g_str_equal (property_name, "RequestsFailed"))
     return g_variant_new_uint64 (failed);
+  if (g_str_equal (property_name, "UpstreamConnections"))
+    return g_variant_new_uint64 (upstream);
   if (g_str_has_prefix (property_name, "Capture"))
     return capture_property (self, property_name);
 

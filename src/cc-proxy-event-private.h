@@ -13,6 +13,8 @@ G_BEGIN_DECLS
 CcProxyEvent *cc_proxy_event_new          (CcProxyEventKind    kind);
 char         *cc_proxy_redact_string      (const char         *text,
                                            const char * const *secrets);
+GBytes       *cc_proxy_redact_bytes       (GBytes             *bytes,
+                                           const char * const *secrets);
 JsonNode     *cc_proxy_redact_json        (JsonNode           *node,
                                            const char * const *secrets);
 GStrv         cc_proxy_headers_safe_view  (SoupMessageHeaders *headers,

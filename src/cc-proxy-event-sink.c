@@ -13,6 +13,11 @@
 struct _CcProxyEventSink
 {
   GObject parent_instance;
+
+  /* What listeners need beyond the one-line figures, so that the
+   * request path builds nothing that nobody reads. */
+  gsize   body_limit;      /* bytes of each body; 0 for none */
+  guint   progress_holds;  /* listeners of stream progress events */
 };
 
 G_DEFINE_FINAL_TYPE (CcProxyEventSink, cc_proxy_event_sink, G_TYPE_OBJECT)
@@ -62,4 +67,45 @@ cc_proxy_event_sink_emit (CcProxyEventSink *self,
                           CcProxyEvent     *event)
 {
   g_signal_emit (self, signals[SIGNAL_EVENT], 0, event);
+}
+
+/* The capture log keeps bodies up to @limit bytes; others need none. */
+void
+cc_proxy_event_sink_set_body_limit (CcProxyEventSink *self,
+                                    gsize             limit)
+{
+  self->body_limit = limit;
+}
+
+/**
+ * cc_proxy_event_sink_get_body_limit:
+ *
+ * Returns: how many bytes of each body the listeners want; 0 when none
+ *   wants bodies (then none is kept or parsed)
+ */
+gsize
+cc_proxy_event_sink_get_body_limit (CcProxyEventSink *self)
+{
+  return self != NULL ? self->body_limit : 0;
+}
+
+/* Progress events (one per SSE event, parsed) are built only between a
+ * hold and its release. */
+void
+cc_proxy_event_sink_hold_progress (CcProxyEventSink *self)
+{
+  self->progress_holds++;
+}
+
+void
+cc_proxy_event_sink_release_progress (CcProxyEventSink *self)
+{
+  g_return_if_fail (self->progress_holds > 0);
+  self->progress_holds--;
+}
+
+gboolean
+cc_proxy_event_sink_wants_progress (CcProxyEventSink *self)
+{
+  return self != NULL && self->progress_holds > 0 && cc_proxy_event_sink_is_active (self);
 }

@@ -15,5 +15,11 @@ CcProxyEventSink *cc_proxy_event_sink_new       (void);
 gboolean          cc_proxy_event_sink_is_active (CcProxyEventSink *self);
 void              cc_proxy_event_sink_emit      (CcProxyEventSink *self,
                                                  CcProxyEvent     *event);
+void              cc_proxy_event_sink_set_body_limit (CcProxyEventSink *self,
+                                                      gsize             limit);
+gsize             cc_proxy_event_sink_get_body_limit (CcProxyEventSink *self);
+void              cc_proxy_event_sink_hold_progress    (CcProxyEventSink *self);
+void              cc_proxy_event_sink_release_progress (CcProxyEventSink *self);
+gboolean          cc_proxy_event_sink_wants_progress   (CcProxyEventSink *self);
 
 G_END_DECLS

@@ -2,6 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#define _GNU_SOURCE  /* memmem */
 #include "config.h"
 
 #include <string.h>
@@ -51,6 +52,7 @@ cc_proxy_event_unref (CcProxyEvent *self)
   g_free (self->model);
   g_clear_pointer (&self->usage, json_node_unref);
   g_free (self->stop_reason);
+  g_clear_pointer (&self->raw_body, g_bytes_unref);
   g_free (self);
 }
 
@@ -246,6 +248,50 @@ cc_proxy_redact_string (const char         *text,
     if (strlen (secrets[i]) >= MIN_SECRET_LENGTH)
       g_string_replace (out, secrets[i], CC_PROXY_REDACTED, 0);
   return g_string_free (out, FALSE);
+}
+
+/**
+ * cc_proxy_redact_bytes:
+ * @bytes: a body, or the first part of one
+ * @secrets: (array zero-terminated=1) (nullable): values to hide
+ *
+ * Returns: (transfer full): @bytes itself when it holds no secret, else
+ *   a copy with every occurrence replaced by "[redacted]"
+ */
+GBytes *
+cc_proxy_redact_bytes (GBytes             *bytes,
+                       const char * const *secrets)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+  g_autoptr(GString) out = NULL;
+
+  for (guint i = 0; secrets != NULL && secrets[i] != NULL; i++)
+    {
+      gsize secret_len = strlen (secrets[i]);
+      const char *at;
+
+      if (secret_len < MIN_SECRET_LENGTH)
+        continue;
+      if (out == NULL && (data == NULL || memmem (data, len, secrets[i], secret_len) == NULL))
+        continue;
+      if (out == NULL)
+        out = g_string_new_len (data, len);
+      /* g_string_replace() stops at a NUL; bodies are not C strings. */
+      for (gsize from = 0;
+           (at = memmem (out->str + from, out->len - from, secrets[i], secret_len)) != NULL;
+           from = (at - out->str) + strlen (CC_PROXY_REDACTED))
+        {
+          gsize pos = at - out->str;
+
+          g_string_erase (out, pos, secret_len);
+          g_string_insert (out, pos, CC_PROXY_REDACTED);
+          at = out->str + pos;
+        }
+    }
+  if (out == NULL)
+    return g_bytes_ref (bytes);
+  return g_string_free_to_bytes (g_steal_pointer (&out));
 }
 
 /* Builds a new tree: json_node_copy() shares objects and arrays, and

@@ -4,7 +4,118 @@
  */
 #include "config.h"
 
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
 #include "cc-proxy.h"
+
+G_DEFINE_QUARK (cc-proxy-json-error-quark, cc_proxy_json_error)
+
+/**
+ * cc_proxy_json_check_depth:
+ * @data: (array length=len): JSON text, not necessarily valid
+ * @len: its length
+ * @max_depth: how many arrays and objects may nest
+ *
+ * A byte scan, no parse: brackets inside strings do not count. Cheap
+ * enough to run before every parse of text from the network.
+ *
+ * Returns: %FALSE when arrays and objects nest deeper than @max_depth
+ */
+gboolean
+cc_proxy_json_check_depth (const char *data,
+                           gsize       len,
+                           guint       max_depth)
+{
+  const char *p = data;
+  const char *end = data + len;
+  guint depth = 0;
+
+  while (p < end)
+    {
+      switch (*p++)
+        {
+        case '"':
+          /* Skip the string: to its closing quote, past escapes. */
+          while (p < end)
+            {
+              const char *quote = memchr (p, '"', end - p);
+              const char *q;
+              gsize backslashes = 0;
+
+              if (quote == NULL)
+                return TRUE;
+              for (q = quote; q > p && q[-1] == '\\'; q--)
+                backslashes++;
+              p = quote + 1;
+              if (backslashes % 2 == 0)
+                break;
+            }
+          break;
+        case '[':
+        case '{':
+          if (++depth > max_depth)
+            return FALSE;
+          break;
+        case ']':
+        case '}':
+          if (depth > 0)
+            depth--;
+          break;
+        default:
+          break;
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * cc_proxy_json_parse:
+ * @data: (array length=len): JSON text
+ * @len: its length, or -1 when @data ends with a NUL
+ * @error: return location for a #CcProxyJsonError
+ *
+ * Parses text that came from the network: nesting is checked with
+ * cc_proxy_json_check_depth() against %CC_PROXY_JSON_MAX_DEPTH before
+ * json-glib sees it. Use it instead of json_from_string().
+ *
+ * Returns: (transfer full) (nullable): the root node, or %NULL with
+ *   @error set
+ */
+JsonNode *
+cc_proxy_json_parse (const char  *data,
+                     gssize       len,
+                     GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gsize size;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  size = len < 0 ? strlen (data) : (gsize) len;
+  if (!cc_proxy_json_check_depth (data, size, CC_PROXY_JSON_MAX_DEPTH))
+    {
+      g_set_error (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_TOO_DEEP,
+                   _("JSON nested more than %u levels deep is not accepted"), CC_PROXY_JSON_MAX_DEPTH);
+      return NULL;
+    }
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, size > 0 ? data : "", size, &local_error))
+    {
+      g_set_error_literal (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_INVALID, local_error->message);
+      return NULL;
+    }
+  /* json-glib takes an empty document as valid, with no root. */
+  if (json_parser_get_root (parser) == NULL)
+    {
+      g_set_error_literal (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_INVALID, _("The document is empty"));
+      return NULL;
+    }
+  return json_node_ref (json_parser_get_root (parser));
+}
 
 static JsonNode *
 member (JsonObject *object,

@@ -200,7 +200,7 @@ block_to_node (Block *block)
     }
   if (block->json != NULL)
     {
-      g_autoptr(JsonNode) input = json_from_string (block->json->str, NULL);
+      g_autoptr(JsonNode) input = cc_proxy_json_parse (block->json->str, -1, NULL);
 
       /* A tool input cut mid-way stays visible as the text it was. */
       if (input != NULL)

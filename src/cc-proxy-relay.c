@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cc-proxy-event-private.h"
+#include "cc-proxy-hangup.h"
 #include "cc-proxy-relay.h"
 #include "cc-proxy-request-context-private.h"
 
@@ -26,8 +27,6 @@
  * read made glibc grow and trim its heap on every request. */
 #define CHUNK_SIZE  (16 * 1024)
 #define HIGH_WATER  (256 * 1024)
-/* Bodies kept for the response-complete event; larger ones are not parsed. */
-#define MAX_OBSERVED_BODY (16 * 1024 * 1024)
 
 typedef struct
 {
@@ -50,9 +49,9 @@ typedef struct
   char                  *buffer;          /* CHUNK_SIZE bytes */
   GSource               *hangup;          /* watches the client socket */
   gboolean               client_gone;
+  gboolean               drop_upstream;   /* stop reading it before its end */
   guint                  status;
   CcProxySseParser      *sse;             /* only when observed, without a filter */
-  GByteArray            *observed_body;   /* only when observed, JSON */
   CcProxyRelayFilter     filter;          /* a provider's translation */
   gpointer               filter_data;
   GDestroyNotify         filter_data_destroy;
@@ -64,6 +63,7 @@ struct _CcProxyRelayOutput
 {
   GString               *text;     /* what one call of the filter made */
   CcProxyRequestContext *context;  /* the relay's */
+  gboolean               ended;    /* the filter wants no more upstream data */
 };
 
 /* With a filter, a silent upstream is reported this often, so that the
@@ -90,7 +90,6 @@ relay_free (gpointer data)
   g_clear_object (&relay->body);
   g_clear_object (&relay->cancellable);
   g_clear_pointer (&relay->sse, cc_proxy_sse_parser_free);
-  g_clear_pointer (&relay->observed_body, g_byte_array_unref);
   if (relay->idle != NULL)
     g_source_destroy (relay->idle);
   g_clear_pointer (&relay->idle, g_source_unref);
@@ -143,14 +142,19 @@ copy_headers (SoupMessageHeaders *from,
 }
 
 
+/* Only the events with usage in them are parsed, unless someone
+ * watches every event. */
 static void
 on_sse_event (const char *event,
               const char *data,
               gpointer    user_data)
 {
   Relay *relay = user_data;
-  g_autoptr(JsonNode) node = json_from_string (data, NULL);
+  g_autoptr(JsonNode) node = NULL;
 
+  if (!cc_proxy_sse_event_has_summary (event) && !cc_proxy_request_context_wants_progress (relay->context))
+    return;
+  node = cc_proxy_json_parse (data, -1, NULL);
   cc_proxy_request_context_emit_progress (relay->context, event, node);
 }
 
@@ -178,7 +182,7 @@ finish_relay (GTask *task)
     g_source_destroy (relay->idle);
   /* Closing a body that was not read to its end drops the upstream
    * connection: that is what stops the upstream request. */
-  if (relay->client_gone && relay->body != NULL)
+  if ((relay->client_gone || relay->drop_upstream) && relay->body != NULL)
     g_input_stream_close_async (relay->body, G_PRIORITY_DEFAULT, NULL, on_closed, NULL);
   g_task_return_boolean (task, TRUE);
 }
@@ -224,29 +228,12 @@ on_client_finished (SoupServerMessage *message,
   client_gone (task);
 }
 
-/* libsoup notices a closed client only when it next writes, and while
- * the upstream is silent (a model thinking) it writes nothing. Watching
- * the socket stops the upstream request as soon as the client leaves. */
 static gboolean
-on_client_socket (GSocket      *socket,
-                  GIOCondition  condition,
-                  gpointer      user_data)
+on_client_hangup (gpointer user_data)
 {
   GTask *task = user_data;
   Relay *relay = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  char byte;
-  GInputVector vector = { &byte, 1 };
-  int flags = G_SOCKET_MSG_PEEK;
-  gssize n;
 
-  n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, &error);
-  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    return G_SOURCE_CONTINUE;
-  if (n > 0)  /* a pipelined request, not a hang-up: stop watching */
-    return G_SOURCE_REMOVE;
-
-  g_debug ("Client hung up before the response was complete");
   client_gone (task);
   /* Let libsoup try to finish the message, fail, and release it. */
   if (!relay->server_done)
@@ -257,18 +244,13 @@ on_client_socket (GSocket      *socket,
   return G_SOURCE_REMOVE;
 }
 
+/* The task owns the relay, which owns the watch: no reference here. */
 static void
 watch_client (GTask *task)
 {
   Relay *relay = g_task_get_task_data (task);
-  GSocket *socket = soup_server_message_get_socket (relay->server_message);
 
-  if (socket == NULL)
-    return;
-  relay->hangup = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-  /* The task owns the relay, which owns the source: no reference here. */
-  g_source_set_callback (relay->hangup, (GSourceFunc) (void (*) (void)) on_client_socket, task, NULL);
-  g_source_attach (relay->hangup, g_main_context_get_thread_default ());
+  relay->hangup = cc_proxy_hangup_watch (relay->server_message, on_client_hangup, task);
 }
 
 static void
@@ -303,15 +285,11 @@ send_to_client (Relay      *relay,
       relay->unwritten += len;
       soup_server_message_unpause (relay->server_message);
     }
-  if (relay->sse != NULL)
-    cc_proxy_sse_parser_feed (relay->sse, data, len);
-  if (relay->observed_body != NULL)
-    {
-      if (relay->observed_body->len + len <= MAX_OBSERVED_BODY)
-        g_byte_array_append (relay->observed_body, (const guint8 *) data, len);
-      else
-        g_clear_pointer (&relay->observed_body, g_byte_array_unref);
-    }
+  /* An event too long to hold ends only the watching: the client
+   * still gets every byte. */
+  if (relay->sse != NULL && !cc_proxy_sse_parser_feed (relay->sse, data, len))
+    g_clear_pointer (&relay->sse, cc_proxy_sse_parser_free);
+  cc_proxy_request_context_observe_response_bytes (relay->context, data, len);
 }
 
 /* Runs the provider's filter and sends what it made. */
@@ -349,6 +327,23 @@ cc_proxy_relay_output_add_event (CcProxyRelayOutput *self,
   cc_proxy_request_context_emit_progress (self->context, event, data);
 }
 
+/**
+ * cc_proxy_relay_output_end:
+ * @self: a filter's output
+ *
+ * The client's answer is complete with what the filter has made so far
+ * (an SSE error event, say): the relay stops reading the upstream and
+ * drops its connection. For upstreams that send what cannot be
+ * translated, or more than can be held.
+ */
+void
+cc_proxy_relay_output_end (CcProxyRelayOutput *self)
+{
+  g_return_if_fail (self != NULL);
+
+  self->ended = TRUE;
+}
+
 static gboolean
 on_upstream_idle (gpointer user_data)
 {
@@ -373,15 +368,6 @@ complete_body (GTask *task)
 
   if (relay->sse != NULL)
     cc_proxy_sse_parser_finish (relay->sse);
-  if (relay->observed_body != NULL)
-    {
-      g_autoptr(JsonNode) node = NULL;
-
-      g_byte_array_append (relay->observed_body, (const guint8 *) "", 1);
-      node = json_from_string ((const char *) relay->observed_body->data, NULL);
-      if (node != NULL)
-        cc_proxy_request_context_emit_complete (relay->context, node);
-    }
   cc_proxy_request_context_emit_done (relay->context, relay->status);
 
   g_input_stream_close_async (relay->body, G_PRIORITY_DEFAULT, NULL, on_closed, NULL);
@@ -450,6 +436,18 @@ on_read (GObject      *source,
   if (relay->filter != NULL)
     {
       run_filter (relay, CC_PROXY_RELAY_DATA, relay->buffer, n);
+      if (relay->output->ended)
+        {
+          relay->drop_upstream = TRUE;
+          if (!relay->server_done)
+            {
+              soup_message_body_complete (soup_server_message_get_response_body (relay->server_message));
+              soup_server_message_unpause (relay->server_message);
+            }
+          cc_proxy_request_context_emit_done (relay->context, relay->status);
+          finish_relay (task);
+          return;
+        }
       if (relay->idle != NULL)
         g_source_set_ready_time (relay->idle, g_get_monotonic_time () + IDLE_SECONDS * G_USEC_PER_SEC);
     }
@@ -536,16 +534,11 @@ respond (GTask *task)
         soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
     }
 
-  if (cc_proxy_request_context_is_observed (relay->context))
-    {
-      const char *type = soup_message_headers_get_content_type (upstream_headers, NULL);
-
-      /* A filter reports its events as it hands them over. */
-      if (cc_proxy_headers_is_event_stream (upstream_headers))
-        relay->sse = relay->filter == NULL ? cc_proxy_sse_parser_new (on_sse_event, relay) : NULL;
-      else if (type != NULL && g_str_has_suffix (type, "json"))
-        relay->observed_body = g_byte_array_new ();
-    }
+  cc_proxy_request_context_observe_response (relay->context, upstream_headers);
+  /* A filter reports its events as it hands them over. */
+  if (relay->filter == NULL && cc_proxy_request_context_is_observed (relay->context) &&
+      cc_proxy_headers_is_event_stream (upstream_headers))
+    relay->sse = cc_proxy_sse_parser_new (on_sse_event, relay);
   cc_proxy_request_context_emit_response_headers (relay->context, relay->status, upstream_headers);
 
   relay->wrote_id = g_signal_connect (relay->server_message, "wrote-body-data",
@@ -646,8 +639,17 @@ cc_proxy_relay_forward_async (CcProxyRequestContext *context,
   body_stream = cc_proxy_request_context_get_body_stream (context, &body_length);
   if (body_stream != NULL)
     soup_message_set_request_body (relay->upstream, NULL, body_stream, body_length);
-  else if (body != NULL && g_bytes_get_size (body) > 0)
-    soup_message_set_request_body_from_bytes (relay->upstream, NULL, body);
+  else
+    {
+      if (body != NULL && g_bytes_get_size (body) > 0)
+        soup_message_set_request_body_from_bytes (relay->upstream, NULL, body);
+      /* The resend policy: libsoup puts a POST on an idle pooled
+       * connection only when told it may send it again, and it sends it
+       * again only when that connection turns out closed before any
+       * byte of the answer came. A body held whole can be replayed; one
+       * streamed from the client cannot, so it gets a new connection. */
+      soup_message_add_flags (relay->upstream, SOUP_MESSAGE_IDEMPOTENT);
+    }
 
   soup_message_body_set_accumulate (soup_server_message_get_response_body (server_message), FALSE);
   relay->finished_id = g_signal_connect (server_message, "finished", G_CALLBACK (on_client_finished), task);

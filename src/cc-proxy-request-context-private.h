@@ -32,4 +32,12 @@ void                   cc_proxy_request_context_respond_proxy_error (CcProxyRequ
                                                                      guint                  status,
                                                                      const char            *message);
 
+gboolean               cc_proxy_request_context_wants_progress (CcProxyRequestContext *self);
+gboolean               cc_proxy_sse_event_has_summary          (const char            *sse_event);
+void                   cc_proxy_request_context_observe_response (CcProxyRequestContext *self,
+                                                                  SoupMessageHeaders    *headers);
+void                   cc_proxy_request_context_observe_response_bytes (CcProxyRequestContext *self,
+                                                                        const char            *data,
+                                                                        gsize                  len);
+
 G_END_DECLS

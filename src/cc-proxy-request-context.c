@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "cc-proxy-body-scan.h"
 #include "cc-proxy-event-private.h"
 #include "cc-proxy-message-assembler.h"
 #include "cc-proxy-request-context-private.h"
@@ -39,7 +40,11 @@ struct _CcProxyRequestContext
   char               *model;
   JsonNode           *usage;
   char               *stop_reason;
-  CcProxyMessageAssembler *assembler;  /* while an Anthropic stream goes by */
+  CcProxyMessageAssembler *summary;  /* usage and stop reason of a stream */
+  GByteArray         *response_bytes;  /* the answer's first bytes, for listeners */
+  gsize               response_limit;
+  gboolean            response_truncated;
+  gboolean            response_is_stream;
   GPtrArray          *secrets;       /* NULL-terminated; NULL until a provider adds one */
 };
 
@@ -65,7 +70,8 @@ cc_proxy_request_context_finalize (GObject *object)
   g_free (self->model);
   g_clear_pointer (&self->usage, json_node_unref);
   g_free (self->stop_reason);
-  g_clear_pointer (&self->assembler, cc_proxy_message_assembler_free);
+  g_clear_pointer (&self->summary, cc_proxy_message_assembler_free);
+  g_clear_pointer (&self->response_bytes, g_byte_array_unref);
 
   G_OBJECT_CLASS (cc_proxy_request_context_parent_class)->finalize (object);
 }
@@ -409,42 +415,78 @@ set_event_body (CcProxyRequestContext *self,
   event->shape = cc_proxy_body_shape_detect (body);
 }
 
-/* Request headers, then the body when it is JSON. */
+/* Redacted, and no longer than the listeners want; NULL when they want
+ * no bodies. */
+static GBytes *
+observed_prefix (CcProxyRequestContext *self,
+                 GBytes                *bytes,
+                 gboolean              *truncated)
+{
+  gsize limit = cc_proxy_event_sink_get_body_limit (self->sink);
+  g_autoptr(GBytes) prefix = NULL;
+
+  *truncated = FALSE;
+  if (limit == 0 || bytes == NULL || g_bytes_get_size (bytes) == 0)
+    return NULL;
+  if (g_bytes_get_size (bytes) > limit)
+    {
+      *truncated = TRUE;
+      prefix = g_bytes_new_from_bytes (bytes, 0, limit);
+    }
+  else
+    prefix = g_bytes_ref (bytes);
+  return cc_proxy_redact_bytes (prefix, cc_proxy_request_context_get_secrets (self));
+}
+
+static gboolean
+is_json_type (const char *type)
+{
+  return type != NULL && g_str_has_suffix (type, "json");
+}
+
+/* Request headers, then the body when it is JSON. Nothing is parsed
+ * here: the model is found by a scan, and the body goes to the
+ * listeners as bytes, for the capture log to parse on its own thread. */
 void
 cc_proxy_request_context_emit_request (CcProxyRequestContext *self)
 {
+  const char *type;
   CcProxyEvent *event;
 
   if (!cc_proxy_request_context_is_observed (self))
     return;
 
-  if (self->json_body == NULL && self->body != NULL && g_bytes_get_size (self->body) > 0)
-    {
-      const char *type = soup_message_headers_get_content_type (cc_proxy_request_context_get_request_headers (self), NULL);
-
-      if (type != NULL && g_str_has_suffix (type, "json"))
-        {
-          gsize len;
-          const char *data = g_bytes_get_data (self->body, &len);
-
-          self->json_body = json_from_string (data ? data : "", NULL);
-        }
-    }
+  type = soup_message_headers_get_content_type (cc_proxy_request_context_get_request_headers (self), NULL);
   /* Known before the first event, so that every event can name it. */
   if (self->json_body != NULL && JSON_NODE_HOLDS_OBJECT (self->json_body))
-    self->model = cc_proxy_redact_string (cc_proxy_json_get_string (json_node_get_object (self->json_body), "model"),
-                                          cc_proxy_request_context_get_secrets (self));
+    self->model = g_strdup (cc_proxy_json_get_string (json_node_get_object (self->json_body), "model"));
+  else if (self->body != NULL && is_json_type (type))
+    self->model = cc_proxy_body_scan_string (g_bytes_get_data (self->body, NULL), g_bytes_get_size (self->body), "model");
+  if (self->model != NULL && cc_proxy_request_context_get_secrets (self) != NULL)
+    {
+      char *clean = cc_proxy_redact_string (self->model, cc_proxy_request_context_get_secrets (self));
+
+      g_free (self->model);
+      self->model = clean;
+    }
 
   event = new_event (self, CC_PROXY_EVENT_REQUEST_HEADERS);
   event->headers = cc_proxy_request_context_dup_safe_headers (self, cc_proxy_request_context_get_request_headers (self));
   emit (self, event);
 
-  if (self->json_body != NULL)
-    {
-      event = new_event (self, CC_PROXY_EVENT_REQUEST_BODY);
-      set_event_body (self, event, self->json_body);
-      emit (self, event);
-    }
+  if (cc_proxy_event_sink_get_body_limit (self->sink) == 0 || (self->json_body == NULL && !is_json_type (type)))
+    return;
+
+  event = new_event (self, CC_PROXY_EVENT_REQUEST_BODY);
+  if (self->json_body != NULL && (self->body == NULL ||
+                                  g_bytes_get_size (self->body) <= cc_proxy_event_sink_get_body_limit (self->sink)))
+    set_event_body (self, event, self->json_body);
+  else
+    event->raw_body = observed_prefix (self, self->body, &event->body_truncated);
+  if (event->body == NULL && event->raw_body == NULL)
+    g_clear_pointer (&event, cc_proxy_event_unref);
+  else
+    emit (self, event);
 }
 
 void
@@ -462,6 +504,23 @@ cc_proxy_request_context_emit_response_headers (CcProxyRequestContext *self,
   event->status = status;
   event->headers = cc_proxy_request_context_dup_safe_headers (self, headers);
   emit (self, event);
+}
+
+/* The stream events that carry the one-line figures (usage, stop
+ * reason): the only ones parsed while nobody wants progress events. */
+gboolean
+cc_proxy_sse_event_has_summary (const char *sse_event)
+{
+  return sse_event != NULL && (g_str_equal (sse_event, "message_start") ||
+                               g_str_equal (sse_event, "message_delta"));
+}
+
+/* Whether a relay should parse every event of a stream for
+ * cc_proxy_request_context_emit_progress(), or only the summary ones. */
+gboolean
+cc_proxy_request_context_wants_progress (CcProxyRequestContext *self)
+{
+  return cc_proxy_event_sink_wants_progress (self->sink);
 }
 
 /**
@@ -482,25 +541,38 @@ cc_proxy_request_context_emit_progress (CcProxyRequestContext *self,
   if (!cc_proxy_request_context_is_observed (self))
     return;
 
+  if (data != NULL && cc_proxy_sse_event_has_summary (sse_event))
+    {
+      if (self->summary == NULL)
+        self->summary = cc_proxy_message_assembler_new ();
+      cc_proxy_message_assembler_add (self->summary, data);
+    }
+  if (!cc_proxy_event_sink_wants_progress (self->sink))
+    return;
+
   event = new_event (self, CC_PROXY_EVENT_PROGRESS);
   event->sse_event = g_strdup (sse_event);
   if (data != NULL)
     set_event_body (self, event, data);
-  if (self->assembler == NULL && g_strcmp0 (sse_event, "message_start") == 0)
-    self->assembler = cc_proxy_message_assembler_new ();
-  if (self->assembler != NULL)
-    cc_proxy_message_assembler_add (self->assembler, data);
   emit (self, event);
+}
+
+static void
+summarize (CcProxyRequestContext *self,
+           JsonNode              *body)
+{
+  g_clear_pointer (&self->usage, json_node_unref);
+  g_clear_pointer (&self->stop_reason, g_free);
+  cc_proxy_response_summarize (body, &self->usage, &self->stop_reason);
 }
 
 /**
  * cc_proxy_request_context_emit_complete:
  * @self: a context
- * @body: the final response body (or the message assembled from a stream)
+ * @body: the final response body
  *
- * A stream of Anthropic events reported with
- * cc_proxy_request_context_emit_progress() needs no call: the core
- * assembles its message.
+ * A stream of Anthropic events needs no call: the core keeps its bytes
+ * and the capture log assembles its message.
  */
 void
 cc_proxy_request_context_emit_complete (CcProxyRequestContext *self,
@@ -511,12 +583,86 @@ cc_proxy_request_context_emit_complete (CcProxyRequestContext *self,
   if (!cc_proxy_request_context_is_observed (self) || self->complete_sent)
     return;
   self->complete_sent = TRUE;
-  g_clear_pointer (&self->usage, json_node_unref);
-  g_clear_pointer (&self->stop_reason, g_free);
-  cc_proxy_response_summarize (body, &self->usage, &self->stop_reason);
+  summarize (self, body);
+  if (cc_proxy_event_sink_get_body_limit (self->sink) == 0)
+    return;
 
   event = new_event (self, CC_PROXY_EVENT_RESPONSE_COMPLETE);
   set_event_body (self, event, body);
+  emit (self, event);
+}
+
+/* Summaries of JSON answers need the whole body even when nobody keeps
+ * bodies; answers are small, and this bounds the odd large one. */
+#define SUMMARY_LIMIT (1024 * 1024)
+
+/* The answer's bytes are kept (up to a limit) while they go out, for
+ * response-complete: a stream as it is, JSON to be parsed at its end. */
+void
+cc_proxy_request_context_observe_response (CcProxyRequestContext *self,
+                                           SoupMessageHeaders    *headers)
+{
+  gsize limit = cc_proxy_event_sink_get_body_limit (self->sink);
+
+  g_clear_pointer (&self->response_bytes, g_byte_array_unref);
+  if (!cc_proxy_request_context_is_observed (self))
+    return;
+  self->response_is_stream = cc_proxy_headers_is_event_stream (headers);
+  if (self->response_is_stream)
+    self->response_limit = limit;
+  else if (is_json_type (soup_message_headers_get_content_type (headers, NULL)))
+    self->response_limit = MAX (limit, SUMMARY_LIMIT);
+  else
+    self->response_limit = 0;
+  if (self->response_limit > 0)
+    self->response_bytes = g_byte_array_new ();
+}
+
+void
+cc_proxy_request_context_observe_response_bytes (CcProxyRequestContext *self,
+                                                 const char            *data,
+                                                 gsize                  len)
+{
+  gsize room;
+
+  if (self->response_bytes == NULL || self->response_truncated)
+    return;
+  room = self->response_limit - self->response_bytes->len;
+  if (len > room)
+    self->response_truncated = TRUE;
+  g_byte_array_append (self->response_bytes, (const guint8 *) data, MIN (len, room));
+}
+
+/* At the end of the answer: response-complete from the kept bytes. */
+static void
+emit_observed_response (CcProxyRequestContext *self)
+{
+  g_autoptr(GByteArray) kept = g_steal_pointer (&self->response_bytes);
+  g_autoptr(GBytes) bytes = NULL;
+  CcProxyEvent *event;
+
+  if (kept == NULL || kept->len == 0 || self->complete_sent)
+    return;
+
+  if (!self->response_is_stream && !self->response_truncated)
+    {
+      g_autoptr(JsonNode) node = cc_proxy_json_parse ((const char *) kept->data, kept->len, NULL);
+
+      if (node != NULL)
+        {
+          cc_proxy_request_context_emit_complete (self, node);
+          return;
+        }
+    }
+
+  self->complete_sent = TRUE;
+  if (cc_proxy_event_sink_get_body_limit (self->sink) == 0)
+    return;
+  bytes = g_byte_array_free_to_bytes (g_steal_pointer (&kept));
+  event = new_event (self, CC_PROXY_EVENT_RESPONSE_COMPLETE);
+  event->raw_body = observed_prefix (self, bytes, &event->body_truncated);
+  event->body_truncated |= self->response_truncated;
+  event->raw_is_stream = self->response_is_stream;
   emit (self, event);
 }
 
@@ -535,20 +681,33 @@ static void
 emit_own_response_body (CcProxyRequestContext *self)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (self->message);
-  const char *type = soup_message_headers_get_content_type (headers, NULL);
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(JsonNode) node = NULL;
 
-  if (self->complete_sent || self->assembler != NULL || type == NULL || !g_str_has_suffix (type, "json") ||
+  if (self->complete_sent || self->summary != NULL || self->response_bytes != NULL ||
+      !is_json_type (soup_message_headers_get_content_type (headers, NULL)) ||
       !cc_proxy_request_context_is_observed (self))
     return;
 
   bytes = soup_message_body_flatten (soup_server_message_get_response_body (self->message));
-  if (g_bytes_get_size (bytes) == 0)
+  if (g_bytes_get_size (bytes) == 0 || g_bytes_get_size (bytes) > SUMMARY_LIMIT)
     return;
-  node = json_from_string (g_bytes_get_data (bytes, NULL), NULL);
+  node = cc_proxy_json_parse (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL);
   if (node != NULL)
     cc_proxy_request_context_emit_complete (self, node);
+}
+
+static void
+finish_summary (CcProxyRequestContext *self)
+{
+  g_autoptr(JsonNode) message = NULL;
+
+  if (self->summary == NULL)
+    return;
+  message = cc_proxy_message_assembler_finish (self->summary);
+  g_clear_pointer (&self->summary, cc_proxy_message_assembler_free);
+  if (message != NULL && self->usage == NULL)
+    summarize (self, message);
 }
 
 void
@@ -564,13 +723,8 @@ cc_proxy_request_context_emit_done (CcProxyRequestContext *self,
   if (!cc_proxy_request_context_is_observed (self))
     return;
 
-  if (self->assembler != NULL && !self->complete_sent)
-    {
-      g_autoptr(JsonNode) message = cc_proxy_message_assembler_finish (self->assembler);
-
-      if (message != NULL)
-        cc_proxy_request_context_emit_complete (self, message);
-    }
+  finish_summary (self);
+  emit_observed_response (self);
 
   event = new_event (self, CC_PROXY_EVENT_RESPONSE_DONE);
   event->status = status;
@@ -600,6 +754,9 @@ cc_proxy_request_context_emit_error (CcProxyRequestContext *self,
   self->terminal_sent = TRUE;
   if (!cc_proxy_request_context_is_observed (self))
     return;
+
+  finish_summary (self);
+  emit_observed_response (self);
 
   event = new_event (self, kind);
   event->status = status;

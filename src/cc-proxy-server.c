@@ -9,9 +9,11 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <sys/socket.h>
 
 #include "cc-proxy-body-stream.h"
 #include "cc-proxy-event-private.h"
+#include "cc-proxy-hangup.h"
 #include "cc-proxy-relay.h"
 #include "cc-proxy-request-context-private.h"
 #include "cc-proxy-server.h"
@@ -31,6 +33,9 @@ struct _CcProxyServer
   guint64           requests_total;
   guint             requests_active;
   guint64           requests_failed;
+  guint64           upstream_connections;  /* opened since start */
+  guint64           max_request_size;      /* bytes */
+  guint             client_timeout;        /* seconds for a request head */
 };
 
 G_DEFINE_QUARK (cc-proxy-server-error-quark, cc_proxy_server_error)
@@ -45,6 +50,7 @@ typedef struct
   CcProxyProvider       *provider;
   GCancellable          *cancellable;
   guint                  deadline_id;
+  GSource               *hangup;     /* the client leaving cancels the provider */
   gboolean               abandoned;  /* the deadline answered for it */
 } Dispatch;
 
@@ -52,6 +58,9 @@ static void
 dispatch_free (Dispatch *dispatch)
 {
   g_clear_handle_id (&dispatch->deadline_id, g_source_remove);
+  if (dispatch->hangup != NULL)
+    g_source_destroy (dispatch->hangup);
+  g_clear_pointer (&dispatch->hangup, g_source_unref);
   g_clear_object (&dispatch->server);
   g_clear_object (&dispatch->context);
   g_clear_object (&dispatch->provider);
@@ -165,6 +174,18 @@ on_provider_done (GObject      *source,
   forward (dispatch->server, dispatch->context);
 }
 
+/* The client left while the provider worked: whatever it waits for
+ * (an upstream's headers, a token, a rate limit) is of no use now. */
+static gboolean
+on_dispatch_hangup (gpointer user_data)
+{
+  Dispatch *dispatch = user_data;
+
+  g_debug ("Client left; cancelling the %s provider", cc_proxy_provider_get_id (dispatch->provider));
+  g_cancellable_cancel (dispatch->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 dispatch_to_provider (CcProxyServer         *self,
                       CcProxyRequestContext *context,
@@ -179,6 +200,8 @@ dispatch_to_provider (CcProxyServer         *self,
   dispatch->deadline_id = g_timeout_add_seconds (self->deadline_seconds, on_deadline, dispatch);
 
   soup_server_message_pause (cc_proxy_request_context_get_message (context));
+  dispatch->hangup = cc_proxy_hangup_watch (cc_proxy_request_context_get_message (context),
+                                            on_dispatch_hangup, dispatch);
   cc_proxy_provider_handle_request_async (provider, context, dispatch->cancellable,
                                           on_provider_done, dispatch);
 }
@@ -202,7 +225,9 @@ check_origin (SoupServerMessage *message)
   const char *origin = soup_message_headers_get_one (headers, "Origin");
   const char *host = soup_message_headers_get_one (headers, "Host");
 
-  if (origin != NULL && !g_str_equal (origin, "null"))
+  /* "null" too: sandboxed frames and file: pages send it, and they are
+   * web pages as much as any other. */
+  if (origin != NULL)
     return _("Requests from web pages are not allowed");
 
   if (host != NULL)
@@ -227,17 +252,21 @@ parse_json_object (GBytes  *body,
 {
   gsize len;
   const char *data = g_bytes_get_data (body, &len);
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) error = NULL;
-
-  /* json-glib takes an empty document as valid, with no root. */
-  if (json_parser_load_from_data (parser, data ? data : "", len, &error) &&
-      json_parser_get_root (parser) != NULL &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return json_node_ref (json_parser_get_root (parser));
+  g_autoptr(JsonNode) node = NULL;
 
   if (len == 0)
-    *problem = g_strdup (_("The request body is empty: send a JSON object"));
+    {
+      *problem = g_strdup (_("The request body is empty: send a JSON object"));
+      return NULL;
+    }
+  node = cc_proxy_json_parse (data, len, &error);
+  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    return g_steal_pointer (&node);
+
+  if (g_error_matches (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_TOO_DEEP))
+    *problem = g_strdup_printf (_("The request body nests arrays and objects more than %u levels deep"),
+                                CC_PROXY_JSON_MAX_DEPTH);
   else if (error != NULL)
     *problem = g_strdup_printf (_("The request body is not valid JSON: %s"), error->message);
   else
@@ -290,7 +319,10 @@ proxy_resolver_from_environment (void)
   return resolver;
 }
 
-#define STREAMING_KEY "cc-proxy-streaming"
+/* On a message whose context the early handler made: the context, and
+ * whether the request was forwarded already. */
+#define CONTEXT_KEY "cc-proxy-context"
+#define FORWARDED_KEY "cc-proxy-forwarded"
 
 /* The one routing decision: the active provider when it serves @path,
  * else NULL for the default path. Both handlers must agree on it. */
@@ -304,50 +336,125 @@ route (CcProxyServer   *self,
   return (provider != NULL && cc_proxy_provider_handles_path (provider, path)) ? provider : NULL;
 }
 
+/* A body forwarded while it arrives: counted against the size cap, and
+ * its first bytes kept for the listeners (never the whole body). */
+typedef struct
+{
+  CcProxyServer         *server;   /* weak */
+  CcProxyRequestContext *context;  /* until the message is finished */
+  CcProxyBodyStream     *stream;
+  GByteArray            *prefix;
+  gsize                  prefix_limit;
+  guint64                received;
+} Upload;
+
+static void
+upload_free (gpointer data)
+{
+  Upload *upload = data;
+
+  g_clear_weak_pointer (&upload->server);
+  g_clear_object (&upload->context);
+  g_clear_object (&upload->stream);
+  g_clear_pointer (&upload->prefix, g_byte_array_unref);
+  g_free (upload);
+}
+
+static void
+refuse_too_large (CcProxyServer         *self,
+                  CcProxyRequestContext *context)
+{
+  g_autofree char *text = g_strdup_printf (_("The request body is larger than %" G_GUINT64_FORMAT " MiB; "
+                                             "the max-request-size setting raises the limit"),
+                                           self->max_request_size / (1024 * 1024));
+
+  /* The rest of the body is not read: the connection cannot carry
+   * another request. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (cc_proxy_request_context_get_message (context)),
+                                "Connection", "close");
+  cc_proxy_request_context_respond_error (context, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "request_too_large", text);
+}
+
 static void
 on_request_chunk (SoupServerMessage *message,
                   GBytes            *chunk,
-                  CcProxyBodyStream *stream)
+                  Upload            *upload)
 {
-  cc_proxy_body_stream_push (stream, chunk);
+  gsize len = g_bytes_get_size (chunk);
+
+  if (upload->server == NULL || upload->context == NULL)
+    return;
+  upload->received += len;
+  if (upload->received > upload->server->max_request_size)
+    {
+      g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                                                     _("The request body is larger than the max-request-size setting"));
+
+      if (upload->stream != NULL)
+        cc_proxy_body_stream_fail (upload->stream, error);
+      g_clear_object (&upload->stream);
+      if (!cc_proxy_request_context_has_response_started (upload->context))
+        refuse_too_large (upload->server, upload->context);
+      return;
+    }
+  if (upload->stream != NULL)
+    cc_proxy_body_stream_push (upload->stream, chunk);
+  if (upload->prefix != NULL && upload->prefix->len < upload->prefix_limit)
+    g_byte_array_append (upload->prefix, g_bytes_get_data (chunk, NULL),
+                         MIN (len, upload->prefix_limit - upload->prefix->len));
 }
 
 static void
-on_request_body (SoupServerMessage     *message,
-                 CcProxyRequestContext *context)
+on_request_body (SoupServerMessage *message,
+                 Upload            *upload)
 {
-  GInputStream *stream = cc_proxy_request_context_get_body_stream (context, NULL);
-  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GBytes) prefix = NULL;
 
-  cc_proxy_body_stream_end (CC_PROXY_BODY_STREAM (stream));
-  /* The body was kept only when someone watches the traffic. */
-  body = soup_message_body_flatten (soup_server_message_get_request_body (message));
-  cc_proxy_request_context_set_body (context, body, NULL);
-  cc_proxy_request_context_emit_request (context);
+  if (upload->context == NULL)
+    return;
+  if (upload->stream != NULL)
+    cc_proxy_body_stream_end (upload->stream);
+  /* Only the first bytes were kept: enough for the model and the
+   * capture log's prefix. */
+  if (upload->prefix != NULL)
+    {
+      prefix = g_bytes_new (upload->prefix->data, upload->prefix->len);
+      cc_proxy_request_context_set_body (upload->context, prefix, NULL);
+    }
+  cc_proxy_request_context_emit_request (upload->context);
 }
 
 static void
-on_upload_finished (SoupServerMessage     *message,
-                    CcProxyRequestContext *context)
+on_upload_finished (SoupServerMessage *message,
+                    Upload            *upload)
 {
-  GInputStream *stream = cc_proxy_request_context_get_body_stream (context, NULL);
   g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
                                                  _("The client closed the connection while sending the request body"));
 
   /* A no-op once the body was complete. */
-  cc_proxy_body_stream_fail (CC_PROXY_BODY_STREAM (stream), error);
+  if (upload->stream != NULL)
+    cc_proxy_body_stream_fail (upload->stream, error);
   /* The message held the context, which holds the message. */
-  g_object_set_data (G_OBJECT (message), STREAMING_KEY, NULL);
+  g_object_set_data (G_OBJECT (message), CONTEXT_KEY, NULL);
+  g_clear_object (&upload->context);
+  g_clear_object (&upload->stream);
 }
 
 /* Bodies up to this size arrive in a read or two: forwarding them whole
  * is cheaper than streaming them, and no slower to the upstream. */
 #define STREAM_BODY_THRESHOLD (64 * 1024)
 
-/* Large or chunked request bodies on the default path are forwarded as
- * soon as their headers are in, and the body as it arrives. Requests a
- * provider serves, or that will be refused, wait for the whole body in
- * handle_message(). */
+/* Enough of a streamed body to find its model in. */
+#define MODEL_SCAN_PREFIX (64 * 1024)
+
+static void
+stop_client_timeout (SoupServerMessage *message);
+
+/* Runs once a request's headers are in. Bodies over the size cap are
+ * refused before they are read. Large or chunked request bodies on the
+ * default path are forwarded now, and the body as it arrives. Requests
+ * a provider serves, or that will be refused, wait for the whole body
+ * in handle_message(), counted against the cap as it arrives. */
 static void
 handle_early (SoupServer        *soup_server,
               SoupServerMessage *message,
@@ -358,38 +465,57 @@ handle_early (SoupServer        *soup_server,
   CcProxyServer *self = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (message);
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+  goffset length = encoding == SOUP_ENCODING_CONTENT_LENGTH ? soup_message_headers_get_content_length (headers) : -1;
   GUri *uri = soup_server_message_get_uri (message);
-  CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
+  CcProxySnapshot *snapshot;
   const char *base_url;
+  gboolean forward_now;
   g_autoptr(CcProxyRequestContext) context = NULL;
-  g_autoptr(CcProxyBodyStream) stream = NULL;
+  Upload *upload;
+
+  stop_client_timeout (message);
 
   /* Most requests stop here, before any lookup. */
-  if (encoding == SOUP_ENCODING_NONE ||
-      (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
-       soup_message_headers_get_content_length (headers) <= STREAM_BODY_THRESHOLD))
+  if (encoding == SOUP_ENCODING_NONE || (length >= 0 && length <= STREAM_BODY_THRESHOLD))
     return;
+
+  snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
+  context = cc_proxy_request_context_new (message, g_uri_get_path (uri), g_uri_get_query (uri),
+                                          snapshot, self->session, self->sink);
+  if (length >= 0 && (guint64) length > self->max_request_size)
+    {
+      cc_proxy_request_context_emit_request (context);
+      refuse_too_large (self, context);
+      return;
+    }
+
   /* Refusals and the missing-URL error are answered by handle_message():
    * libsoup cannot answer before the body is read. */
   base_url = cc_proxy_snapshot_get_value (snapshot, CC_PROXY_BUILTIN_PROVIDER_ID, "base-url");
-  if (check_origin (message) != NULL || base_url == NULL || base_url[0] == '\0')
-    return;
-  if (route (self, snapshot, g_uri_get_path (uri)) != NULL)
+  forward_now = check_origin (message) == NULL && base_url != NULL && base_url[0] != '\0' &&
+                route (self, snapshot, g_uri_get_path (uri)) == NULL;
+
+  upload = g_new0 (Upload, 1);
+  g_set_weak_pointer (&upload->server, self);
+  upload->context = g_object_ref (context);
+  g_signal_connect_data (message, "got-chunk", G_CALLBACK (on_request_chunk), upload,
+                         (GClosureNotify) (void (*) (void)) upload_free, 0);
+  g_signal_connect (message, "finished", G_CALLBACK (on_upload_finished), upload);
+  g_object_set_data_full (G_OBJECT (message), CONTEXT_KEY, g_object_ref (context), g_object_unref);
+  if (!forward_now)
     return;
 
-  context = cc_proxy_request_context_new (message, g_uri_get_path (uri), g_uri_get_query (uri),
-                                          snapshot, self->session, self->sink);
-  stream = cc_proxy_body_stream_new ();
-  cc_proxy_request_context_set_body_stream (context, G_INPUT_STREAM (stream),
-                                            encoding == SOUP_ENCODING_CONTENT_LENGTH
-                                              ? soup_message_headers_get_content_length (headers) : -1);
-  if (!cc_proxy_request_context_is_observed (context))
-    soup_message_body_set_accumulate (soup_server_message_get_request_body (message), FALSE);
-
-  g_signal_connect_object (message, "got-chunk", G_CALLBACK (on_request_chunk), stream, 0);
-  g_signal_connect_object (message, "got-body", G_CALLBACK (on_request_body), context, 0);
-  g_signal_connect_object (message, "finished", G_CALLBACK (on_upload_finished), context, 0);
-  g_object_set_data_full (G_OBJECT (message), STREAMING_KEY, g_object_ref (context), g_object_unref);
+  upload->stream = cc_proxy_body_stream_new ();
+  cc_proxy_request_context_set_body_stream (context, G_INPUT_STREAM (upload->stream), length);
+  /* The body goes upstream as it arrives; only a prefix stays here. */
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (message), FALSE);
+  if (cc_proxy_request_context_is_observed (context))
+    {
+      upload->prefix_limit = MAX (cc_proxy_event_sink_get_body_limit (self->sink), MODEL_SCAN_PREFIX);
+      upload->prefix = g_byte_array_new ();
+    }
+  g_signal_connect (message, "got-body", G_CALLBACK (on_request_body), upload);
+  g_object_set_data (G_OBJECT (message), FORWARDED_KEY, GINT_TO_POINTER (TRUE));
 
   forward (self, context);
 }
@@ -416,15 +542,19 @@ handle_message (SoupServer        *soup_server,
 
   /* Forwarded since its headers arrived: hold the answer until the
    * upstream's comes. */
-  if (g_object_get_data (G_OBJECT (message), STREAMING_KEY) != NULL)
+  if (g_object_get_data (G_OBJECT (message), FORWARDED_KEY) != NULL)
     {
       if (soup_server_message_get_status (message) == SOUP_STATUS_NONE)
         soup_server_message_pause (message);
       return;
     }
 
-  context = cc_proxy_request_context_new (message, path, g_uri_get_query (uri),
-                                          snapshot, self->session, self->sink);
+  context = g_object_get_data (G_OBJECT (message), CONTEXT_KEY);
+  if (context != NULL)
+    g_object_ref (context);
+  else
+    context = cc_proxy_request_context_new (message, path, g_uri_get_query (uri),
+                                            snapshot, self->session, self->sink);
   body = soup_message_body_flatten (soup_server_message_get_request_body (message));
 
   /* Decide first, then record the request once, then answer. */
@@ -468,13 +598,82 @@ handle_message (SoupServer        *soup_server,
   dispatch_to_provider (self, context, provider);
 }
 
+/* Every request the server starts, whatever becomes of it (libsoup
+ * answers bad request lines and oversized headers itself, and a client
+ * may vanish mid-way), is counted out exactly once: at its end, or when
+ * the message is freed. */
+typedef struct
+{
+  CcProxyServer *server;      /* weak */
+  guint          timeout_id;  /* the client's time to send a request head */
+  gboolean       done;
+} Tracked;
+
+#define TRACKED_KEY "cc-proxy-tracked"
+
+static void
+count_out (Tracked  *tracked,
+           gboolean  failed)
+{
+  g_clear_handle_id (&tracked->timeout_id, g_source_remove);
+  if (tracked->done || tracked->server == NULL)
+    return;
+  tracked->done = TRUE;
+  tracked->server->requests_active--;
+  if (failed)
+    tracked->server->requests_failed++;
+}
+
+static void
+tracked_free (gpointer data)
+{
+  Tracked *tracked = data;
+
+  count_out (tracked, TRUE);
+  g_clear_weak_pointer (&tracked->server);
+  g_free (tracked);
+}
+
+/* A connection that sends no request head in time (idle between
+ * requests, or trickling its headers) is closed: each one holds a
+ * socket and a message. */
+static gboolean
+on_client_timeout (gpointer user_data)
+{
+  SoupServerMessage *message = user_data;
+  Tracked *tracked = g_object_get_data (G_OBJECT (message), TRACKED_KEY);
+  GSocket *socket = soup_server_message_get_socket (message);
+
+  tracked->timeout_id = 0;
+  g_debug ("Closing a client connection that sent no request head within %u s",
+           tracked->server ? tracked->server->client_timeout : 0);
+  if (socket != NULL)
+    g_socket_shutdown (socket, TRUE, TRUE, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop_client_timeout (SoupServerMessage *message)
+{
+  Tracked *tracked = g_object_get_data (G_OBJECT (message), TRACKED_KEY);
+
+  if (tracked != NULL)
+    g_clear_handle_id (&tracked->timeout_id, g_source_remove);
+}
+
 static void
 on_request_started (SoupServer        *soup_server,
                     SoupServerMessage *message,
                     CcProxyServer     *self)
 {
+  Tracked *tracked = g_new0 (Tracked, 1);
+
   self->requests_total++;
   self->requests_active++;
+  g_set_weak_pointer (&tracked->server, self);
+  /* The message owns the tracker, so the timer never outlives it. */
+  tracked->timeout_id = g_timeout_add_seconds (self->client_timeout, on_client_timeout, message);
+  g_object_set_data_full (G_OBJECT (message), TRACKED_KEY, tracked, tracked_free);
 }
 
 static void
@@ -482,9 +681,10 @@ on_request_finished (SoupServer        *soup_server,
                      SoupServerMessage *message,
                      CcProxyServer     *self)
 {
-  self->requests_active--;
-  if (soup_server_message_get_status (message) >= 400)
-    self->requests_failed++;
+  Tracked *tracked = g_object_get_data (G_OBJECT (message), TRACKED_KEY);
+
+  if (tracked != NULL)
+    count_out (tracked, soup_server_message_get_status (message) >= 400);
 }
 
 static void
@@ -492,8 +692,10 @@ on_request_aborted (SoupServer        *soup_server,
                     SoupServerMessage *message,
                     CcProxyServer     *self)
 {
-  self->requests_active--;
-  self->requests_failed++;
+  Tracked *tracked = g_object_get_data (G_OBJECT (message), TRACKED_KEY);
+
+  if (tracked != NULL)
+    count_out (tracked, TRUE);
 }
 
 /**
@@ -503,13 +705,17 @@ on_request_aborted (SoupServer        *soup_server,
  * @active: (out) (optional): requests in progress
  * @failed: (out) (optional): requests answered with an error status, or
  *   cut off
+ * @upstream_connections: (out) (optional): upstream connections opened
  */
 void
 cc_proxy_server_get_counters (CcProxyServer *self,
                               guint64       *total,
                               guint         *active,
-                              guint64       *failed)
+                              guint64       *failed,
+                              guint64       *upstream_connections)
 {
+  if (upstream_connections != NULL)
+    *upstream_connections = self->upstream_connections;
   if (total != NULL)
     *total = self->requests_total;
   if (active != NULL)
@@ -558,6 +764,74 @@ static void
 cc_proxy_server_init (CcProxyServer *self)
 {
   self->deadline_seconds = CC_PROXY_DEFAULT_DEADLINE_SECONDS;
+  self->max_request_size = (guint64) CC_PROXY_DEFAULT_MAX_REQUEST_MIB * 1024 * 1024;
+  self->client_timeout = CC_PROXY_DEFAULT_CLIENT_TIMEOUT_SECONDS;
+}
+
+static void
+on_network_event (SoupMessage        *message,
+                  GSocketClientEvent  event,
+                  GIOStream          *connection,
+                  CcProxyServer      *self)
+{
+  if (event == G_SOCKET_CLIENT_CONNECTED)
+    self->upstream_connections++;
+}
+
+/* Every upstream request, the providers' too, goes through the one
+ * session: count the connections it opens. */
+static void
+on_request_queued (SoupSession   *session,
+                   SoupMessage   *message,
+                   CcProxyServer *self)
+{
+  g_signal_connect_object (message, "network-event", G_CALLBACK (on_network_event), self, 0);
+}
+
+/* One session for every request: an upstream connection (and its TLS
+ * session) is reused whichever client connection comes next. Timeouts
+ * are the providers' and clients' business: a thinking model may be
+ * silent for minutes. Bodies are relayed as they are, never decoded,
+ * so compressed answers reach the client as it asked. Each stream holds
+ * a connection for its whole length, so the per-host limit is how many
+ * streams run side by side. */
+static SoupSession *
+new_session (CcProxyServer *self,
+             guint          max_per_host)
+{
+  g_autoptr(GProxyResolver) resolver = proxy_resolver_from_environment ();
+  SoupSession *session;
+
+  session = soup_session_new_with_options ("timeout", 0, "idle-timeout", 60,
+                                           "max-conns", max_per_host * 2, "max-conns-per-host", max_per_host,
+                                           "proxy-resolver", resolver,
+                                           NULL);
+  soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_DECODER);
+  soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_SNIFFER);
+  g_signal_connect_object (session, "request-queued", G_CALLBACK (on_request_queued), self, 0);
+  return session;
+}
+
+/**
+ * cc_proxy_server_set_limits:
+ * @self: a server that has not served a request yet
+ * @max_request_size: request bodies larger than this many bytes get 413
+ * @max_upstream_connections: connections per upstream host
+ * @client_timeout: seconds a client connection may take to send a
+ *   request head, counted from its connection or its previous answer
+ */
+void
+cc_proxy_server_set_limits (CcProxyServer *self,
+                            guint64        max_request_size,
+                            guint          max_upstream_connections,
+                            guint          client_timeout)
+{
+  self->max_request_size = max_request_size;
+  self->client_timeout = MAX (client_timeout, 1);
+  if (self->session != NULL)
+    soup_session_abort (self->session);
+  g_clear_object (&self->session);
+  self->session = new_session (self, MAX (max_upstream_connections, 1));
 }
 
 CcProxyServer *
@@ -566,7 +840,6 @@ cc_proxy_server_new (CcProxyRegistry  *registry,
                      CcProxyEventSink *sink)
 {
   CcProxyServer *self = g_object_new (CC_PROXY_TYPE_SERVER, NULL);
-  g_autoptr(GProxyResolver) resolver = proxy_resolver_from_environment ();
 
   self->registry = g_object_ref (registry);
   self->runtime = g_object_ref (runtime);
@@ -580,17 +853,7 @@ cc_proxy_server_new (CcProxyRegistry  *registry,
   soup_server_add_early_handler (self->soup_server, NULL, handle_early, self, NULL);
   soup_server_add_handler (self->soup_server, NULL, handle_message, self, NULL);
 
-  /* One session for every request: an upstream connection (and its TLS
-   * session) is reused whichever client connection comes next. Timeouts
-   * are the providers' and clients' business: a thinking model may be
-   * silent for minutes. Bodies are relayed as they are, never decoded,
-   * so compressed answers reach the client as it asked. */
-  self->session = soup_session_new_with_options ("timeout", 0, "idle-timeout", 60,
-                                                 "max-conns", 64, "max-conns-per-host", 32,
-                                                 "proxy-resolver", resolver,
-                                                 NULL);
-  soup_session_remove_feature_by_type (self->session, SOUP_TYPE_CONTENT_DECODER);
-  soup_session_remove_feature_by_type (self->session, SOUP_TYPE_CONTENT_SNIFFER);
+  self->session = new_session (self, CC_PROXY_DEFAULT_UPSTREAM_CONNECTIONS);
 
   return self;
 }
@@ -661,13 +924,23 @@ cc_proxy_server_listen (CcProxyServer  *self,
 {
   g_autoptr(GSocketAddress) socket_address = parse_address (address, error);
   g_autoptr(GSocketAddress) local = NULL;
+  g_autoptr(GSocket) socket = NULL;
   g_autofree char *host = NULL;
   GSList *listeners;
 
   if (socket_address == NULL)
     return FALSE;
 
-  if (!soup_server_listen (self->soup_server, socket_address, 0, error))
+  /* libsoup's own listener queues 10 connections; a burst of clients
+   * (parallel agents, a benchmark) needs the system's limit. */
+  socket = g_socket_new (g_socket_address_get_family (socket_address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (socket, SOMAXCONN);
+  if (!g_socket_bind (socket, socket_address, TRUE, error) ||
+      !g_socket_listen (socket, error) ||
+      !soup_server_listen_socket (self->soup_server, socket, 0, error))
     return FALSE;
 
   /* The address we got, port 0 resolved. (Not soup_server_get_uris():

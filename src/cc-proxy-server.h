@@ -21,6 +21,9 @@ GQuark cc_proxy_server_error_quark (void);
 
 #define CC_PROXY_DEFAULT_LISTEN_ADDRESS "127.0.0.1:3344"
 #define CC_PROXY_DEFAULT_DEADLINE_SECONDS 300
+#define CC_PROXY_DEFAULT_MAX_REQUEST_MIB 32
+#define CC_PROXY_DEFAULT_UPSTREAM_CONNECTIONS 256
+#define CC_PROXY_DEFAULT_CLIENT_TIMEOUT_SECONDS 60
 
 #define CC_PROXY_TYPE_SERVER (cc_proxy_server_get_type ())
 G_DECLARE_FINAL_TYPE (CcProxyServer, cc_proxy_server, CC_PROXY, SERVER, GObject)
@@ -34,9 +37,14 @@ gboolean       cc_proxy_server_listen       (CcProxyServer    *self,
 const char    *cc_proxy_server_get_url      (CcProxyServer    *self);
 void           cc_proxy_server_set_deadline (CcProxyServer    *self,
                                              guint             seconds);
+void           cc_proxy_server_set_limits   (CcProxyServer    *self,
+                                             guint64           max_request_size,
+                                             guint             max_upstream_connections,
+                                             guint             client_timeout);
 void           cc_proxy_server_get_counters (CcProxyServer    *self,
                                              guint64          *total,
                                              guint            *active,
-                                             guint64          *failed);
+                                             guint64          *failed,
+                                             guint64          *upstream_connections);
 
 G_END_DECLS

@@ -17,6 +17,7 @@ struct _CcProxySseParser
   char                *event;      /* event field of the current event */
   gboolean             has_data;
   gboolean             after_cr;   /* a \r ended the last line: skip one \n */
+  gboolean             overflowed; /* an event outgrew CC_PROXY_SSE_MAX_EVENT_SIZE */
 };
 
 CcProxySseParser *
@@ -100,13 +101,20 @@ out:
  * @bytes: the next bytes of the stream
  * @len: their length
  *
- * Calls the event function for every event these bytes complete.
+ * Calls the event function for every event these bytes complete. An
+ * event (or a line) longer than %CC_PROXY_SSE_MAX_EVENT_SIZE is not held:
+ * the parser stops and this and every later call return %FALSE.
+ *
+ * Returns: %FALSE once the stream has outgrown the limit
  */
-void
+gboolean
 cc_proxy_sse_parser_feed (CcProxySseParser *self,
                           const char       *bytes,
                           gsize             len)
 {
+  if (self->overflowed)
+    return FALSE;
+
   for (gsize i = 0; i < len; i++)
     {
       char c = bytes[i];
@@ -131,8 +139,16 @@ cc_proxy_sse_parser_feed (CcProxySseParser *self,
           while (i + 1 < len && bytes[i + 1] != '\r' && bytes[i + 1] != '\n')
             i++;
           g_string_append_len (self->line, bytes + start, i - start + 1);
+          if (self->line->len + self->data->len > CC_PROXY_SSE_MAX_EVENT_SIZE)
+            {
+              self->overflowed = TRUE;
+              g_string_truncate (self->line, 0);
+              g_string_truncate (self->data, 0);
+              return FALSE;
+            }
         }
     }
+  return TRUE;
 }
 
 /**
@@ -147,7 +163,7 @@ cc_proxy_sse_parser_feed (CcProxySseParser *self,
 gboolean
 cc_proxy_sse_parser_finish (CcProxySseParser *self)
 {
-  gboolean clean = self->line->len == 0 && !self->has_data && self->event == NULL;
+  gboolean clean = !self->overflowed && self->line->len == 0 && !self->has_data && self->event == NULL;
 
   g_string_truncate (self->line, 0);
   g_string_truncate (self->data, 0);

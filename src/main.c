@@ -178,6 +178,10 @@ main (int   argc,
       cc_proxy_server_set_deadline (server, g_settings_get_uint (core, "request-deadline"));
       g_signal_connect_object (core, "changed::request-deadline", G_CALLBACK (on_deadline_changed), server, 0);
     }
+  if (core != NULL)
+    cc_proxy_server_set_limits (server, (guint64) g_settings_get_uint (core, "max-request-size") * 1024 * 1024,
+                                g_settings_get_uint (core, "max-upstream-connections"),
+                                CC_PROXY_DEFAULT_CLIENT_TIMEOUT_SECONDS);
   if (listen == NULL && core != NULL)
     listen = g_settings_get_string (core, "listen-address");
   if (!cc_proxy_server_listen (server, listen ? listen : CC_PROXY_DEFAULT_LISTEN_ADDRESS, &error))

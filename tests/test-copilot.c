@@ -713,6 +713,9 @@ fixture_set_up (Fixture       *fixture,
   fixture->sink = cc_proxy_event_sink_new ();
   fixture->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cc_proxy_event_unref);
   g_signal_connect (fixture->sink, "event", G_CALLBACK (record_event), fixture);
+  /* Listens as the capture log does, and to every stream event too. */
+  cc_proxy_event_sink_set_body_limit (fixture->sink, 16 * 1024 * 1024);
+  cc_proxy_event_sink_hold_progress (fixture->sink);
   fixture->server = cc_proxy_server_new (registry, fixture->runtime, fixture->sink);
   cc_proxy_server_listen (fixture->server, "127.0.0.1:0", &error);
   g_assert_no_error (error);

@@ -76,6 +76,11 @@ typedef enum {
  *   Anthropic's member names (input_tokens, output_tokens,
  *   cache_read_input_tokens, cache_creation_input_tokens)
  * @stop_reason: (nullable): for the same kinds, why the model stopped
+ * @raw_body: (nullable): for %CC_PROXY_EVENT_REQUEST_BODY and
+ *   %CC_PROXY_EVENT_RESPONSE_COMPLETE when @body is %NULL: the body's
+ *   bytes (redacted), parsed later by whoever needs them
+ * @raw_is_stream: @raw_body is an SSE stream, not one document
+ * @body_truncated: @raw_body is only the first part of a longer body
  *
  * One traffic event. Immutable once emitted; secrets are already removed,
  * both by header name and by value.
@@ -100,6 +105,9 @@ typedef struct {
   char             *model;
   JsonNode         *usage;
   char             *stop_reason;
+  GBytes           *raw_body;
+  gboolean          raw_is_stream;
+  gboolean          body_truncated;
   /*< private >*/
   gatomicrefcount   ref_count;
 } CcProxyEvent;

@@ -12,6 +12,37 @@
 
 G_BEGIN_DECLS
 
+/**
+ * CC_PROXY_JSON_MAX_DEPTH:
+ *
+ * How deeply arrays and objects may nest in JSON that cc-proxy parses.
+ * json-glib recurses once per level, so a body nested a few hundred
+ * thousand levels deep would overflow the stack; real API bodies stay
+ * below 20.
+ */
+#define CC_PROXY_JSON_MAX_DEPTH 128
+
+#define CC_PROXY_JSON_ERROR (cc_proxy_json_error_quark ())
+
+/**
+ * CcProxyJsonError:
+ * @CC_PROXY_JSON_ERROR_TOO_DEEP: arrays and objects nest deeper than
+ *   %CC_PROXY_JSON_MAX_DEPTH
+ * @CC_PROXY_JSON_ERROR_INVALID: the text is not JSON
+ */
+typedef enum {
+  CC_PROXY_JSON_ERROR_TOO_DEEP,
+  CC_PROXY_JSON_ERROR_INVALID,
+} CcProxyJsonError;
+
+GQuark      cc_proxy_json_error_quark (void);
+gboolean    cc_proxy_json_check_depth (const char *data,
+                                       gsize       len,
+                                       guint       max_depth);
+JsonNode   *cc_proxy_json_parse       (const char *data,
+                                       gssize      len,
+                                       GError    **error);
+
 /* json-glib's *_with_default() accessors warn when a member has another
  * type than asked for; a client or upstream must not be able to cause
  * that. These return the default instead, and take a NULL object. */

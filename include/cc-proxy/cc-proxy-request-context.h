@@ -98,6 +98,7 @@ typedef void (*CcProxyRelayFilter) (CcProxyRelayStage   stage,
 void                cc_proxy_relay_output_add_event              (CcProxyRelayOutput    *self,
                                                                   const char            *event,
                                                                   JsonNode              *data);
+void                cc_proxy_relay_output_end                    (CcProxyRelayOutput    *self);
 
 void                cc_proxy_request_context_relay_async         (CcProxyRequestContext *self,
                                                                   SoupMessage           *upstream,

@@ -21,6 +21,15 @@ G_BEGIN_DECLS
  *
  * Called once for every complete event, in stream order.
  */
+/**
+ * CC_PROXY_SSE_MAX_EVENT_SIZE:
+ *
+ * The longest line or event a #CcProxySseParser holds: 16 MiB. Real
+ * events are a few kilobytes; an upstream that never ends a line must
+ * not make the proxy hold it whole.
+ */
+#define CC_PROXY_SSE_MAX_EVENT_SIZE (16 * 1024 * 1024)
+
 typedef void (*CcProxySseEventFunc) (const char *event,
                                      const char *data,
                                      gpointer    user_data);
@@ -37,7 +46,7 @@ typedef struct _CcProxySseParser CcProxySseParser;
 CcProxySseParser *cc_proxy_sse_parser_new    (CcProxySseEventFunc  func,
                                               gpointer             user_data);
 void              cc_proxy_sse_parser_free   (CcProxySseParser    *self);
-void              cc_proxy_sse_parser_feed   (CcProxySseParser    *self,
+gboolean          cc_proxy_sse_parser_feed   (CcProxySseParser    *self,
                                               const char          *bytes,
                                               gsize                len);
 gboolean          cc_proxy_sse_parser_finish (CcProxySseParser    *self);

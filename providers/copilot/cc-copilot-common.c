@@ -124,6 +124,7 @@ cc_copilot_new_message (const char  *method,
 {
   g_autofree char *url = g_strconcat (base, path, NULL);
   g_autoptr(GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  SoupMessage *message;
 
   if (uri == NULL || g_uri_get_host (uri) == NULL ||
       !(g_str_equal (g_uri_get_scheme (uri), "http") || g_str_equal (g_uri_get_scheme (uri), "https")))
@@ -132,5 +133,9 @@ cc_copilot_new_message (const char  *method,
                    _("“%s” is not a valid http(s) URL: check the copilot provider's settings"), base);
       return NULL;
     }
-  return soup_message_new_from_uri (method, uri);
+  message = soup_message_new_from_uri (method, uri);
+  /* Bodies are held whole, so a request may go on an idle pooled
+   * connection and be sent again if that turns out closed. */
+  soup_message_add_flags (message, SOUP_MESSAGE_IDEMPOTENT);
+  return message;
 }

@@ -70,7 +70,7 @@ read_answer (GObject      *source,
   if (body == NULL)
     return NULL;
   text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  node = json_from_string (text, NULL);
+  node = cc_proxy_json_parse (text, -1, NULL);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
       g_set_error (error, CC_COPILOT_ERROR, CC_COPILOT_ERROR_LOGIN_FAILED,

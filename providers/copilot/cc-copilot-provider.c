@@ -225,7 +225,7 @@ count_tokens (GTask *task)
   Call *call = g_task_get_task_data (task);
   GBytes *body = cc_proxy_request_context_get_body (call->context);
   g_autofree char *text = body ? g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body)) : g_strdup ("");
-  g_autoptr(JsonNode) node = json_from_string (text, NULL);
+  g_autoptr(JsonNode) node = cc_proxy_json_parse (text, -1, NULL);
   g_autofree char *answer = NULL;
   gint64 tokens;
 
@@ -333,7 +333,8 @@ translate_chunk (CcProxyRelayStage   stage,
   switch (stage)
     {
     case CC_PROXY_RELAY_DATA:
-      cc_openai_stream_feed (translation->stream, data, len);
+      if (!cc_openai_stream_feed (translation->stream, data, len))
+        cc_proxy_relay_output_end (out);
       break;
     case CC_PROXY_RELAY_END:
       cc_openai_stream_finish (translation->stream);
@@ -391,7 +392,7 @@ on_whole (GObject      *source,
     }
 
   text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  node = json_from_string (text, NULL);
+  node = cc_proxy_json_parse (text, -1, NULL);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
       respond_error (g_steal_pointer (&task), SOUP_STATUS_BAD_GATEWAY, "api_error", _("Copilot's answer was not the JSON it should be"));
@@ -608,7 +609,7 @@ choose_endpoint (GTask *task)
          * and its signatures stay. (A copy: the body is shared.) */
         g_autofree char *original = json_to_string (cc_proxy_request_context_get_json_body (call->context), FALSE);
 
-        body = json_from_string (original, NULL);
+        body = cc_proxy_json_parse (original, -1, NULL);
         json_object_set_string_member (json_node_get_object (body), "model", call->model);
         call->upstream_path = "/v1/messages";
       }
@@ -644,7 +645,7 @@ on_models (GObject      *source,
   if (body != NULL && soup_message_get_status (message) == SOUP_STATUS_OK)
     {
       g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-      g_autoptr(JsonNode) node = json_from_string (text, NULL);
+      g_autoptr(JsonNode) node = cc_proxy_json_parse (text, -1, NULL);
 
       if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
         cc_copilot_models_update (call->self->models, json_node_get_object (node));

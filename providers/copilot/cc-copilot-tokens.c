@@ -88,7 +88,7 @@ on_exchanged (GObject      *source,
     {
       g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
 
-      node = json_from_string (text, NULL);
+      node = cc_proxy_json_parse (text, -1, NULL);
     }
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node) ||
       cc_proxy_json_get_string (json_node_get_object (node), "token") == NULL)

@@ -392,7 +392,7 @@ on_chunk (const char *event,
       return;
     }
 
-  node = json_from_string (data, NULL);
+  node = cc_proxy_json_parse (data, -1, NULL);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
       end_with_error (self, "The upstream sent data that is not a chat-completions chunk");
@@ -459,14 +459,20 @@ cc_openai_stream_free (CcOpenaiStream *self)
   g_free (self);
 }
 
-/* Bytes as they arrive, split anywhere. */
-void
+/* Bytes as they arrive, split anywhere. Returns FALSE when the
+ * upstream sent an event too large to hold: the client's stream has
+ * ended with an error, and the upstream should be dropped. */
+gboolean
 cc_openai_stream_feed (CcOpenaiStream *self,
                        const char     *bytes,
                        gsize           len)
 {
-  if (!self->done)
-    cc_proxy_sse_parser_feed (self->parser, bytes, len);
+  if (self->done)
+    return TRUE;
+  if (cc_proxy_sse_parser_feed (self->parser, bytes, len))
+    return TRUE;
+  end_with_error (self, "The upstream sent an event larger than 16 MiB");
+  return FALSE;
 }
 
 /**

@@ -34,7 +34,7 @@ typedef struct _CcOpenaiStream CcOpenaiStream;
 CcOpenaiStream *cc_openai_stream_new    (CcOpenaiEventFunc  func,
                                          gpointer           user_data);
 void            cc_openai_stream_free   (CcOpenaiStream    *self);
-void            cc_openai_stream_feed   (CcOpenaiStream    *self,
+gboolean        cc_openai_stream_feed   (CcOpenaiStream    *self,
                                          const char        *bytes,
                                          gsize              len);
 void            cc_openai_stream_finish (CcOpenaiStream    *self);

@@ -686,7 +686,7 @@ cc_openai_response_to_anthropic (JsonObject *response)
           JsonObject *call = cc_proxy_json_array_get_object (calls, j);
           JsonObject *function = cc_proxy_json_get_object (call, "function");
           const char *arguments = cc_proxy_json_get_string (function, "arguments");
-          g_autoptr(JsonNode) input = arguments ? json_from_string (arguments, NULL) : NULL;
+          g_autoptr(JsonNode) input = arguments ? cc_proxy_json_parse (arguments, -1, NULL) : NULL;
           JsonObject *block = json_object_new ();
 
           json_object_set_string_member (block, "type", "tool_use");
@@ -753,7 +753,7 @@ cc_openai_error_to_anthropic (guint   status,
   if (upstream_body != NULL && g_bytes_get_size (upstream_body) > 0)
     {
       text = g_strndup (g_bytes_get_data (upstream_body, NULL), g_bytes_get_size (upstream_body));
-      node = json_from_string (text, NULL);
+      node = cc_proxy_json_parse (text, -1, NULL);
     }
   if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
     {
