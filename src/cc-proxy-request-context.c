@@ -808,6 +808,12 @@ respond_error (CcProxyRequestContext *self,
   g_autofree char *body = cc_proxy_error_body_new (kind, clean);
   SoupMessageBody *response_body = soup_server_message_get_response_body (self->message);
 
+  /* The first answer wins: a request refused (413, say) while its body
+   * was going upstream must not become the 502 of the upstream send it
+   * cut short. */
+  if (self->terminal_sent)
+    return;
+
   /* Until the status line is on the wire, an error can still replace
    * whatever had been prepared. */
   if (!self->finished && !self->headers_sent)

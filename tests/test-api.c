@@ -6,6 +6,7 @@
 #include <cc-proxy.h>
 
 #include "cc-proxy-event-private.h"
+#include "cc-proxy-body-scan.h"
 #include "cc-test-util.h"
 
 static const char * const modes[] = { "fast", "slow", NULL };
@@ -254,6 +255,100 @@ test_error_body_and_shapes (void)
   g_assert_cmpint (cc_proxy_body_shape_detect (NULL), ==, CC_PROXY_BODY_SHAPE_NONE);
 }
 
+/* An event that never ends is not held past the limit. */
+static void
+test_sse_event_cap (void)
+{
+  SseCollect collect = { g_string_new (NULL) };
+  g_autoptr(CcProxySseParser) parser = cc_proxy_sse_parser_new (collect_event, &collect);
+  gsize chunk = 1024 * 1024;
+  g_autofree char *data = g_malloc (chunk);
+  gsize fed = 0;
+  gboolean ok = TRUE;
+
+  memset (data, 'x', chunk);
+  g_assert_true (cc_proxy_sse_parser_feed (parser, "event: ping\ndata: ", 18));
+  while (ok && fed <= CC_PROXY_SSE_MAX_EVENT_SIZE)
+    {
+      ok = cc_proxy_sse_parser_feed (parser, data, chunk);
+      fed += chunk;
+    }
+  g_assert_false (ok);
+  /* The line already held "data: ": the 16th MiB takes it past. */
+  g_assert_cmpuint (fed, ==, CC_PROXY_SSE_MAX_EVENT_SIZE);
+  /* Refused from then on; nothing was dispatched. */
+  g_assert_false (cc_proxy_sse_parser_feed (parser, "\n\n", 2));
+  g_assert_false (cc_proxy_sse_parser_finish (parser));
+  g_assert_cmpstr (collect.events->str, ==, "");
+  g_string_free (collect.events, TRUE);
+}
+
+static void
+test_json_depth (void)
+{
+  g_autoptr(GString) deep = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  /* Brackets in strings, escaped quotes included, do not count. */
+  g_assert_true (cc_proxy_json_check_depth ("{\"a\":\"[[[[\\\"[[[\"}", 16, 2));
+  g_assert_true (cc_proxy_json_check_depth ("[[]]", 4, 2));
+  g_assert_false (cc_proxy_json_check_depth ("[[[]]]", 6, 2));
+  g_assert_true (cc_proxy_json_check_depth ("\"\\\\\"[[", 6, 2));
+  g_assert_false (cc_proxy_json_check_depth ("\"\\\\\"[[[", 7, 2));
+
+  for (guint i = 0; i < CC_PROXY_JSON_MAX_DEPTH; i++)
+    g_string_append_c (deep, '[');
+  for (guint i = 0; i < CC_PROXY_JSON_MAX_DEPTH; i++)
+    g_string_append_c (deep, ']');
+  node = cc_proxy_json_parse (deep->str, deep->len, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  g_clear_pointer (&node, json_node_unref);
+
+  g_string_prepend_c (deep, '[');
+  g_string_append_c (deep, ']');
+  node = cc_proxy_json_parse (deep->str, -1, &error);
+  g_assert_null (node);
+  g_assert_error (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_TOO_DEEP);
+  g_clear_error (&error);
+
+  node = cc_proxy_json_parse ("", 0, &error);
+  g_assert_error (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_INVALID);
+  g_clear_error (&error);
+  node = cc_proxy_json_parse ("{\"a\":", -1, &error);
+  g_assert_error (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_INVALID);
+}
+
+/* The model of a request without parsing it. */
+static void
+test_body_scan (void)
+{
+  static const struct {
+    const char *body;
+    const char *model;
+  } cases[] = {
+    { "{\"model\":\"claude-sonnet-4\",\"messages\":[]}", "claude-sonnet-4" },
+    { " { \"max_tokens\" : 5 , \"model\" : \"m\" }", "m" },
+    /* Only the top level counts, and only keys. */
+    { "{\"messages\":[{\"model\":\"inner\"}],\"model\":\"outer\"}", "outer" },
+    { "{\"system\":\"model\",\"x\":1}", NULL },
+    { "{\"a\":\"\\\"model\\\":\\\"no\\\"\",\"model\":\"yes\"}", "yes" },
+    { "{\"model\":\"esc\\u0061ped\"}", "escaped" },
+    { "{\"model\":42}", NULL },
+    { "[{\"model\":\"x\"}]", NULL },
+    { "{\"model\":\"cut", NULL },
+    { "", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *model = cc_proxy_body_scan_string (cases[i].body, strlen (cases[i].body), "model");
+
+      g_assert_cmpstr (model, ==, cases[i].model);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -265,6 +360,9 @@ main (int   argc,
   g_test_add_func ("/api/descriptor/validate", test_validate);
   g_test_add_func ("/api/sse/split-anywhere", test_sse_split_anywhere);
   g_test_add_func ("/api/sse/edge-cases", test_sse_edge_cases);
+  g_test_add_func ("/api/sse/event-cap", test_sse_event_cap);
+  g_test_add_func ("/api/json/depth", test_json_depth);
+  g_test_add_func ("/api/json/body-scan", test_body_scan);
   g_test_add_func ("/api/events/redaction", test_redaction);
   g_test_add_func ("/api/events/safe-view", test_safe_view);
   g_test_add_func ("/api/events/error-body-and-shapes", test_error_body_and_shapes);

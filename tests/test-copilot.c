@@ -967,6 +967,34 @@ test_route_messages_responses_only (Fixture       *fixture,
                          "translate to yet; choose another model\"}}");
 }
 
+/* A body nested far past json-glib's recursion is refused before any
+ * parse; the next request is served. */
+static void
+test_route_messages_deep_json (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autoptr(GString) deep = g_string_new ("{\"model\":\"gpt-4.1\",\"messages\":");
+  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  g_autofree char *got = NULL;
+  g_autofree char *next = NULL;
+  g_autofree char *answer = cc_test_load_fixture_text ("openai-response-tools.json");
+  guint status;
+
+  for (guint i = 0; i < 200000; i++)
+    g_string_append_c (deep, '[');
+  for (guint i = 0; i < 200000; i++)
+    g_string_append_c (deep, ']');
+  g_string_append_c (deep, '}');
+  got = request (fixture, "POST", "/v1/messages", deep->str, &status, NULL);
+  g_assert_cmpuint (status, ==, 400);
+  assert_json_text (got, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":"
+                         "\"The request body nests arrays and objects more than 128 levels deep\"}}");
+
+  cc_test_upstream_respond (fixture->upstream, "/chat/completions", 200, "application/json", answer, -1);
+  next = request (fixture, "POST", "/v1/messages", body, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+}
+
 /* Upstream errors keep their status and message, typed by status. */
 static void
 test_route_messages_errors (Fixture       *fixture,
@@ -1415,6 +1443,7 @@ main (int   argc,
   ROUTE ("messages/translated-stream", NULL, test_route_messages_translated_stream);
   ROUTE ("messages/native", NULL, test_route_messages_native);
   ROUTE ("messages/responses-only", NULL, test_route_messages_responses_only);
+  ROUTE ("messages/deep-json", NULL, test_route_messages_deep_json);
   ROUTE ("messages/upstream-errors", NULL, test_route_messages_errors);
   ROUTE ("messages/stream-cut", NULL, test_route_messages_stream_cut);
   ROUTE ("count-tokens", NULL, test_route_count_tokens);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cc-proxy-body-stream.h"
+#include "cc-proxy-capture-log.h"
 #include "cc-proxy-server.h"
 #include "cc-test-upstream.h"
 #include "cc-test-util.h"
@@ -707,6 +708,340 @@ test_events_are_safe (Fixture       *fixture,
     }
 }
 
+/* ----- bounds ----- */
+
+/* `{"messages":[[[[…` far deeper than json-glib's recursion survives. */
+static GBytes *
+deep_body (guint depth)
+{
+  GString *text = g_string_new ("{\"model\":\"claude-deep\",\"messages\":");
+
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (text, '[');
+  for (guint i = 0; i < depth; i++)
+    g_string_append_c (text, ']');
+  g_string_append_c (text, '}');
+  return g_string_free_to_bytes (text);
+}
+
+static void
+test_deep_json_to_provider (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) deep = new_message (fixture, "POST", "/healthy/echo");
+  g_autoptr(SoupMessage) next = new_message (fixture, "POST", "/healthy/echo");
+  g_autoptr(GBytes) body = deep_body (200000);
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GBytes) next_answer = NULL;
+
+  use_provider (fixture, "healthy");
+  set_body (deep, "application/json", body);
+  answer = send_ok (fixture, deep);
+  g_assert_cmpuint (soup_message_get_status (deep), ==, 400);
+  assert_error_body (answer, "invalid_request_error",
+                     "The request body nests arrays and objects more than 128 levels deep");
+
+  /* The daemon is still there, and serves the next request. */
+  set_body (next, "application/json", request);
+  next_answer = send_ok (fixture, next);
+  g_assert_cmpuint (soup_message_get_status (next), ==, 200);
+}
+
+/* The passthrough forwards any body; observing it must not parse it
+ * into a stack overflow, here or in the capture log's formatting. */
+static void
+test_deep_json_passthrough (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) deep = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(GBytes) body = deep_body (200000);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
+  gboolean captured = FALSE;
+
+  set_body (deep, "application/json", body);
+  answer = send_ok (fixture, deep);
+  g_assert_cmpuint (soup_message_get_status (deep), ==, 200);
+  g_assert_true (g_bytes_equal (cc_test_upstream_get_request (fixture->upstream, 0)->body, body));
+
+  cc_test_wait_for (last_event_is_terminal, fixture);
+  for (guint i = 0; i < fixture->events->len; i++)
+    {
+      CcProxyEvent *event = g_ptr_array_index (fixture->events, i);
+      g_autofree char *day = NULL;
+      g_autofree char *line = cc_proxy_capture_log_format_event (event, utc, &day);
+
+      g_assert_cmpstr (event->model, ==, "claude-deep");
+      if (event->kind == CC_PROXY_EVENT_REQUEST_BODY)
+        {
+          /* Kept as text: it is not JSON the log can parse. */
+          g_assert_nonnull (strstr (line, "\"body_text\":\"{\\\"model\\\":\\\"claude-deep\\\""));
+          g_assert_null (strstr (line, "\"body\":"));
+          captured = TRUE;
+        }
+    }
+  g_assert_true (captured);
+}
+
+static GBytes *
+filled (gsize size)
+{
+  return g_bytes_new_take (memset (g_malloc (size), 'x', size), size);
+}
+
+static void
+test_body_too_large (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) declared = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(SoupMessage) chunked = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(SoupMessage) provider = new_message (fixture, "POST", "/healthy/echo");
+  g_autoptr(SoupMessage) fits = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(GBytes) big = filled (2 * 1024 * 1024);
+  g_autoptr(GBytes) small = filled (512 * 1024);
+  g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (big);
+  g_autoptr(GBytes) answer1 = NULL;
+  g_autoptr(GBytes) answer2 = NULL;
+  g_autoptr(GBytes) answer3 = NULL;
+  g_autoptr(GBytes) answer4 = NULL;
+
+  cc_proxy_server_set_limits (fixture->server, 1024 * 1024, 16, 60);
+
+  /* A declared length over the cap is refused before the body is read. */
+  set_body (declared, "application/json", big);
+  answer1 = send_ok (fixture, declared);
+  g_assert_cmpuint (soup_message_get_status (declared), ==, 413);
+  assert_error_body (answer1, "request_too_large", "larger than 1 MiB");
+
+  /* The same for a provider's route. */
+  use_provider (fixture, "healthy");
+  set_body (provider, "application/json", big);
+  answer3 = send_ok (fixture, provider);
+  g_assert_cmpuint (soup_message_get_status (provider), ==, 413);
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 0);
+  use_provider (fixture, "anthropic");
+
+  /* A chunked body is counted as it arrives; the part already sent
+   * upstream is cut off there. (libsoup's server, the mock, takes a
+   * chunked body cut at a chunk boundary for a whole one, so the
+   * upstream's count is not asserted here.) */
+  soup_message_set_request_body (chunked, "application/json", stream, -1);
+  answer2 = send_ok (fixture, chunked);
+  g_assert_cmpuint (soup_message_get_status (chunked), ==, 413);
+  assert_error_body (answer2, "request_too_large", "larger than 1 MiB");
+
+
+  /* Below the cap, all is as before. */
+  set_body (fits, "application/octet-stream", small);
+  answer4 = send_ok (fixture, fits);
+  g_assert_cmpuint (soup_message_get_status (fits), ==, 200);
+  g_assert_true (g_bytes_equal (cc_test_upstream_get_request (fixture->upstream,
+                                                              cc_test_upstream_get_n_requests (fixture->upstream) - 1)->body,
+                                small));
+}
+
+/* libsoup puts a POST on an idle connection only when it may resend it. */
+static void
+test_post_reuses_connections (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-agent.json");
+  guint64 opened = 0;
+
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
+      g_autoptr(GBytes) body = NULL;
+
+      set_body (message, "application/json", request);
+      body = send_ok (fixture, message);
+      g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+    }
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 20);
+  g_assert_cmpuint (cc_test_upstream_get_n_connections (fixture->upstream), ==, 1);
+  cc_proxy_server_get_counters (fixture->server, NULL, NULL, NULL, &opened);
+  g_assert_cmpuint (opened, ==, 1);
+}
+
+typedef struct
+{
+  Fixture *fixture;
+  guint    n;
+} Count;
+
+static gboolean
+all_held (gpointer user_data)
+{
+  Count *count = user_data;
+
+  return cc_test_upstream_get_n_held (count->fixture->upstream) >= count->n;
+}
+
+static gboolean
+all_done (gpointer user_data)
+{
+  Count *count = user_data;
+  guint active;
+
+  cc_proxy_server_get_counters (count->fixture->server, NULL, &active, NULL, NULL);
+  return active == 0;
+}
+
+static void
+on_stream_done (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  guint *finished = user_data;
+
+  if (body != NULL && g_bytes_get_size (body) > 0)
+    (*finished)++;
+}
+
+/* 256 streams run side by side: none waits for another's connection. */
+static void
+test_concurrent_streams (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  g_autoptr(GBytes) fixture_stream = cc_test_load_fixture ("anthropic-stream-text.sse");
+  g_auto(GStrv) chunks = split_events (fixture_stream);
+  g_autoptr(SoupSession) client = soup_session_new_with_options ("timeout", 30, "max-conns", 600,
+                                                                 "max-conns-per-host", 300, NULL);
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  Count count = { fixture, 256 };
+  guint finished = 0;
+
+  cc_test_upstream_stream (fixture->upstream, "/v1/messages", (const char * const *) chunks, 1, FALSE);
+  for (guint i = 0; i < count.n; i++)
+    {
+      SoupMessage *message = new_message (fixture, "POST", "/v1/messages");
+
+      g_ptr_array_add (messages, message);
+      soup_session_send_and_read_async (client, message, G_PRIORITY_DEFAULT, NULL, on_stream_done, &finished);
+    }
+  /* Every stream has begun upstream while all of them are held. */
+  cc_test_wait_for (all_held, &count);
+  g_assert_cmpuint (cc_test_upstream_get_n_held (fixture->upstream), ==, count.n);
+
+  cc_test_upstream_release (fixture->upstream);
+  cc_test_wait_for (all_done, &count);
+  while (finished < count.n)
+    g_main_context_iteration (NULL, TRUE);
+  soup_session_abort (client);
+}
+
+/* Requests libsoup refuses itself are counted out too. */
+static void
+test_counters_after_malformed (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  static const char * const garbage[] = {
+    "NOT A REQUEST LINE\r\n\r\n",
+    "GET / HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n",
+    "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: nope\r\n\r\n",
+  };
+  g_autoptr(GUri) uri = g_uri_parse (cc_proxy_server_get_url (fixture->server), G_URI_FLAGS_NONE, NULL);
+  Count count = { fixture, 0 };
+  guint64 total = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (garbage); i++)
+    {
+      g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+      g_autoptr(GSocketConnection) connection = NULL;
+      g_autoptr(GError) error = NULL;
+      char reply[256] = { 0 };
+
+      connection = g_socket_client_connect_to_host (socket_client, g_uri_get_host (uri), g_uri_get_port (uri),
+                                                    NULL, &error);
+      g_assert_no_error (error);
+      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                 garbage[i], strlen (garbage[i]), NULL, NULL, &error);
+      g_assert_no_error (error);
+      /* libsoup answers an error status and closes. */
+      g_input_stream_read_all_async (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                     reply, sizeof reply - 1, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+      cc_test_drain (100);
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    }
+  cc_test_wait_for (all_done, &count);
+  cc_proxy_server_get_counters (fixture->server, &total, NULL, NULL, NULL);
+  g_assert_cmpuint (total, >=, G_N_ELEMENTS (garbage));
+}
+
+static gboolean
+connection_closed (gpointer user_data)
+{
+  return *(gboolean *) user_data;
+}
+
+static void
+on_closed_read (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  /* End of file (or a reset): the server let go of the connection. */
+  *(gboolean *) user_data = n <= 0;
+}
+
+/* A connection that never sends a request head is closed. */
+static void
+test_client_timeout (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autoptr(GUri) uri = g_uri_parse (cc_proxy_server_get_url (fixture->server), G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  static const char partial[] = "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  char byte;
+  gboolean closed = FALSE;
+  Count count = { fixture, 0 };
+
+  cc_proxy_server_set_limits (fixture->server, 1024 * 1024, 16, 1);
+  connection = g_socket_client_connect_to_host (socket_client, g_uri_get_host (uri), g_uri_get_port (uri),
+                                                NULL, &error);
+  g_assert_no_error (error);
+  /* Half a request head, then silence. */
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                             partial, strlen (partial), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (connection)), &byte, 1,
+                             G_PRIORITY_DEFAULT, NULL, on_closed_read, &closed);
+  cc_test_wait_for (connection_closed, &closed);
+  cc_test_wait_for (all_done, &count);
+}
+
+/* The client leaving stops a provider's work at once, not at the
+ * deadline. */
+static void
+test_client_gone_cancels_provider (Fixture       *fixture,
+                                   gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+  Count count = { fixture, 0 };
+  CcProxyEvent *last;
+
+  cc_proxy_server_set_deadline (fixture->server, 600);
+  use_provider (fixture, "hanging");
+  set_body (message, "application/json", request);
+  soup_session_send_async (fixture->client, message, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  while (fixture->events->len == 0)
+    g_main_context_iteration (NULL, TRUE);
+  cc_test_drain (50);
+
+  soup_session_abort (fixture->client);
+  cc_test_wait_for (last_event_is_terminal, fixture);
+  last = g_ptr_array_index (fixture->events, fixture->events->len - 1);
+  g_assert_cmpint (last->kind, ==, CC_PROXY_EVENT_PROXY_ERROR);
+  g_assert_null (strstr (last->message, "did not answer within"));
+  cc_test_wait_for (all_done, &count);
+}
+
 /* ----- the dispatch boundary ----- */
 
 static void
@@ -1070,6 +1405,14 @@ main (int   argc,
   ADD ("dispatch/not-handled-after-start", test_not_handled_after_start_is_a_bug);
   ADD ("snapshot/isolation", test_snapshot_isolation);
   ADD ("snapshot/switch-provider-mid-stream", test_switch_provider_mid_stream);
+  ADD ("bounds/deep-json-to-provider", test_deep_json_to_provider);
+  ADD ("bounds/deep-json-passthrough", test_deep_json_passthrough);
+  ADD ("bounds/body-too-large", test_body_too_large);
+  ADD ("bounds/client-timeout", test_client_timeout);
+  ADD ("forward/post-reuses-connections", test_post_reuses_connections);
+  ADD ("forward/concurrent-streams", test_concurrent_streams);
+  ADD ("counters/after-malformed-requests", test_counters_after_malformed);
+  ADD ("dispatch/client-gone-cancels-provider", test_client_gone_cancels_provider);
 #undef ADD
   g_test_add_func ("/pipeline/listen-addresses", test_listen_addresses);
 

@@ -601,6 +601,33 @@ test_stream_ping_and_clean_end (void)
   g_assert_nonnull (strstr (result, "\"stop_reason\":\"max_tokens\""));
 }
 
+/* An upstream line that never ends: the client's stream ends with an
+ * error once it passes the cap, and the caller is told to drop it. */
+static void
+test_stream_event_cap (void)
+{
+  static const char first[] =
+    "data: {\"id\":\"c\",\"model\":\"m\",\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n"
+    "data: {\"choices\":[{\"delta\":{\"content\":\"";
+  GString *out = g_string_new (NULL);
+  g_autoptr(CcOpenaiStream) stream = cc_openai_stream_new (collect, out);
+  gsize chunk = 1024 * 1024;
+  g_autofree char *data = memset (g_malloc (chunk), 'x', chunk);
+  g_autofree char *result = NULL;
+  gboolean ok = TRUE;
+  guint fed;
+
+  g_assert_true (cc_openai_stream_feed (stream, first, strlen (first)));
+  for (fed = 0; ok && fed < 64; fed++)
+    ok = cc_openai_stream_feed (stream, data, chunk);
+  g_assert_false (ok);
+  g_assert_cmpuint (fed, ==, 16);
+  g_assert_true (cc_openai_stream_is_done (stream));
+  result = g_string_free (out, FALSE);
+  validate_stream (result, TRUE);
+  g_assert_nonnull (strstr (result, "The upstream sent an event larger than 16 MiB"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -626,6 +653,7 @@ main (int   argc,
   g_test_add_func ("/translate/stream/crlf-bytewise", test_stream_crlf_bytewise);
   g_test_add_func ("/translate/stream/edges", test_stream_edges);
   g_test_add_func ("/translate/stream/ping-and-clean-end", test_stream_ping_and_clean_end);
+  g_test_add_func ("/translate/stream/event-cap", test_stream_event_cap);
 
   return g_test_run ();
 }
