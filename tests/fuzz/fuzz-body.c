@@ -1,0 +1,22 @@
+/* fuzz-body.c: the request-body bounds: depth check, model scan, parse
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <cc-proxy.h>
+
+#include "cc-proxy-body-scan.h"
+
+int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data,
+                        size_t        size)
+{
+  g_autofree char *model = cc_proxy_body_scan_string ((const char *) data, size, "model");
+  g_autoptr(JsonNode) node = cc_proxy_json_parse ((const char *) data, size, NULL);
+
+  /* What the scan returns is always text a capture line can hold. */
+  if (model != NULL)
+    g_assert_true (g_utf8_validate (model, -1, NULL));
+  return 0;
+}
