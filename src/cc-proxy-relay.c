@@ -142,22 +142,6 @@ copy_headers (SoupMessageHeaders *from,
 }
 
 
-/* Only the events with usage in them are parsed, unless someone
- * watches every event. */
-static void
-on_sse_event (const char *event,
-              const char *data,
-              gpointer    user_data)
-{
-  Relay *relay = user_data;
-  g_autoptr(JsonNode) node = NULL;
-
-  if (!cc_proxy_sse_event_has_summary (event) && !cc_proxy_request_context_wants_progress (relay->context))
-    return;
-  node = cc_proxy_json_parse (data, -1, NULL);
-  cc_proxy_request_context_emit_progress (relay->context, event, node);
-}
-
 static void read_next (GTask *task);
 
 static void
@@ -538,7 +522,7 @@ respond (GTask *task)
   /* A filter reports its events as it hands them over. */
   if (relay->filter == NULL && cc_proxy_request_context_is_observed (relay->context) &&
       cc_proxy_headers_is_event_stream (upstream_headers))
-    relay->sse = cc_proxy_sse_parser_new (on_sse_event, relay);
+    relay->sse = cc_proxy_sse_parser_new (cc_proxy_request_context_observe_sse_event, relay->context);
   cc_proxy_request_context_emit_response_headers (relay->context, relay->status, upstream_headers);
 
   relay->wrote_id = g_signal_connect (relay->server_message, "wrote-body-data",

@@ -32,6 +32,10 @@ void                   cc_proxy_request_context_respond_proxy_error (CcProxyRequ
                                                                      guint                  status,
                                                                      const char            *message);
 
+SoupServerMessage     *cc_proxy_request_context_get_message   (CcProxyRequestContext *self);
+void                   cc_proxy_request_context_observe_sse_event (const char *event,
+                                                                   const char *data,
+                                                                   gpointer    context);
 gboolean               cc_proxy_request_context_wants_progress (CcProxyRequestContext *self);
 gboolean               cc_proxy_sse_event_has_summary          (const char            *sse_event);
 void                   cc_proxy_request_context_observe_response (CcProxyRequestContext *self,

@@ -45,6 +45,7 @@ struct _CcProxyRequestContext
   gsize               response_limit;
   gboolean            response_truncated;
   gboolean            response_is_stream;
+  CcProxySseParser   *own_sse;         /* a stream the provider writes itself */
   GPtrArray          *secrets;       /* NULL-terminated; NULL until a provider adds one */
 };
 
@@ -72,6 +73,7 @@ cc_proxy_request_context_finalize (GObject *object)
   g_free (self->stop_reason);
   g_clear_pointer (&self->summary, cc_proxy_message_assembler_free);
   g_clear_pointer (&self->response_bytes, g_byte_array_unref);
+  g_clear_pointer (&self->own_sse, cc_proxy_sse_parser_free);
 
   G_OBJECT_CLASS (cc_proxy_request_context_parent_class)->finalize (object);
 }
@@ -94,7 +96,23 @@ new_request_id (void)
                           g_random_int (), g_random_int (), g_random_int (), g_random_int ());
 }
 
-static void emit_own_response_body (CcProxyRequestContext *self);
+
+/* One event of an answer streamed by the core (relayed, or written by
+ * the provider through the context): only the events with usage in
+ * them are parsed, unless someone watches every event. */
+void
+cc_proxy_request_context_observe_sse_event (const char *event,
+                                            const char *data,
+                                            gpointer    user_data)
+{
+  CcProxyRequestContext *self = user_data;
+  g_autoptr(JsonNode) node = NULL;
+
+  if (!cc_proxy_sse_event_has_summary (event) && !cc_proxy_request_context_wants_progress (self))
+    return;
+  node = cc_proxy_json_parse (data, -1, NULL);
+  cc_proxy_request_context_emit_progress (self, event, node);
+}
 
 /* Every request ends with exactly one terminal event; a provider that
  * answered by itself gets its response-done here. */
@@ -104,10 +122,7 @@ on_message_finished (SoupServerMessage     *message,
 {
   self->finished = TRUE;
   if (!self->terminal_sent && !self->terminal_claimed)
-    {
-      emit_own_response_body (self);
-      cc_proxy_request_context_emit_done (self, soup_server_message_get_status (message));
-    }
+    cc_proxy_request_context_emit_done (self, soup_server_message_get_status (message));
   /* Drops the reference this handler held. */
   g_clear_signal_handler (&self->finished_id, message);
 }
@@ -307,16 +322,154 @@ cc_proxy_request_context_get_provider_id (CcProxyRequestContext *self)
   return cc_proxy_snapshot_get_active_provider (self->snapshot);
 }
 
-/**
- * cc_proxy_request_context_get_message:
- *
- * Returns: (transfer none): the message to answer; the core paused it
- *   before calling the provider
- */
+/* The core's own: providers answer through the calls below. */
 SoupServerMessage *
 cc_proxy_request_context_get_message (CcProxyRequestContext *self)
 {
   return self->message;
+}
+
+/**
+ * cc_proxy_request_context_set_status:
+ * @self: a context
+ * @status: an HTTP status
+ *
+ * Sets the status of the answer without sending anything yet, for a
+ * provider that then relays with a filter
+ * (cc_proxy_request_context_relay_async()). From now on the provider
+ * owns the answer: "not handled" is no longer an option.
+ */
+void
+cc_proxy_request_context_set_status (CcProxyRequestContext *self,
+                                     guint                  status)
+{
+  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+
+  soup_server_message_set_status (self->message, status, NULL);
+}
+
+/**
+ * cc_proxy_request_context_get_response_headers:
+ *
+ * Returns: (transfer none): the headers of the answer, to add to before
+ *   it is sent
+ */
+SoupMessageHeaders *
+cc_proxy_request_context_get_response_headers (CcProxyRequestContext *self)
+{
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
+
+  return soup_server_message_get_response_headers (self->message);
+}
+
+/**
+ * cc_proxy_request_context_respond:
+ * @self: a context
+ * @status: an HTTP status
+ * @content_type: (nullable): the body's type
+ * @body: (nullable): the whole body
+ *
+ * Answers in one go. The answer is observed as any other: a JSON body
+ * gives the traffic views their usage and stop reason.
+ */
+void
+cc_proxy_request_context_respond (CcProxyRequestContext *self,
+                                  guint                  status,
+                                  const char            *content_type,
+                                  GBytes                *body)
+{
+  SoupMessageHeaders *headers;
+  gsize len = body != NULL ? g_bytes_get_size (body) : 0;
+
+  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+
+  if (self->finished)
+    return;
+  headers = soup_server_message_get_response_headers (self->message);
+  soup_server_message_set_status (self->message, status, NULL);
+  if (content_type != NULL)
+    soup_message_headers_set_content_type (headers, content_type, NULL);
+  soup_message_headers_set_content_length (headers, len);
+  if (len > 0)
+    soup_message_body_append_bytes (soup_server_message_get_response_body (self->message), body);
+  cc_proxy_request_context_observe_response (self, headers);
+  if (len > 0)
+    cc_proxy_request_context_observe_response_bytes (self, g_bytes_get_data (body, NULL), len);
+  soup_message_body_complete (soup_server_message_get_response_body (self->message));
+  soup_server_message_unpause (self->message);
+}
+
+/**
+ * cc_proxy_request_context_begin_stream:
+ * @self: a context
+ * @status: an HTTP status
+ * @content_type: the body's type (`text/event-stream` for SSE)
+ *
+ * Sends the status line and headers now; the body follows with
+ * cc_proxy_request_context_write() as it is made, and ends with
+ * cc_proxy_request_context_end_stream(). An SSE body written this way
+ * is observed event by event, like a relayed one.
+ */
+void
+cc_proxy_request_context_begin_stream (CcProxyRequestContext *self,
+                                       guint                  status,
+                                       const char            *content_type)
+{
+  SoupMessageHeaders *headers;
+
+  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+  g_return_if_fail (content_type != NULL);
+
+  if (self->finished)
+    return;
+  headers = soup_server_message_get_response_headers (self->message);
+  soup_server_message_set_status (self->message, status, NULL);
+  soup_message_headers_set_content_type (headers, content_type, NULL);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  soup_message_body_set_accumulate (soup_server_message_get_response_body (self->message), FALSE);
+  cc_proxy_request_context_observe_response (self, headers);
+  if (self->response_is_stream && cc_proxy_request_context_is_observed (self))
+    self->own_sse = cc_proxy_sse_parser_new (cc_proxy_request_context_observe_sse_event, self);
+  soup_server_message_unpause (self->message);
+}
+
+/**
+ * cc_proxy_request_context_write:
+ * @self: a context whose stream has begun
+ * @data: (array length=len): the next bytes of the body
+ * @len: their length
+ */
+void
+cc_proxy_request_context_write (CcProxyRequestContext *self,
+                                const char            *data,
+                                gsize                  len)
+{
+  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+
+  if (self->finished || len == 0)
+    return;
+  soup_message_body_append (soup_server_message_get_response_body (self->message), SOUP_MEMORY_COPY, data, len);
+  if (self->own_sse != NULL && !cc_proxy_sse_parser_feed (self->own_sse, data, len))
+    g_clear_pointer (&self->own_sse, cc_proxy_sse_parser_free);
+  cc_proxy_request_context_observe_response_bytes (self, data, len);
+  soup_server_message_unpause (self->message);
+}
+
+/**
+ * cc_proxy_request_context_end_stream:
+ * @self: a context whose stream has begun
+ *
+ * The body is complete.
+ */
+void
+cc_proxy_request_context_end_stream (CcProxyRequestContext *self)
+{
+  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+
+  if (self->finished)
+    return;
+  soup_message_body_complete (soup_server_message_get_response_body (self->message));
+  soup_server_message_unpause (self->message);
 }
 
 /**
@@ -674,27 +827,6 @@ set_outcome (CcProxyRequestContext *self,
   event->duration_us = g_get_monotonic_time () - self->start_time;
   event->usage = self->usage ? json_node_copy (self->usage) : NULL;
   event->stop_reason = g_strdup (self->stop_reason);
-}
-
-/* The JSON answer a provider wrote by itself, for the capture log. */
-static void
-emit_own_response_body (CcProxyRequestContext *self)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (self->message);
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(JsonNode) node = NULL;
-
-  if (self->complete_sent || self->summary != NULL || self->response_bytes != NULL ||
-      !is_json_type (soup_message_headers_get_content_type (headers, NULL)) ||
-      !cc_proxy_request_context_is_observed (self))
-    return;
-
-  bytes = soup_message_body_flatten (soup_server_message_get_response_body (self->message));
-  if (g_bytes_get_size (bytes) == 0 || g_bytes_get_size (bytes) > SUMMARY_LIMIT)
-    return;
-  node = cc_proxy_json_parse (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL);
-  if (node != NULL)
-    cc_proxy_request_context_emit_complete (self, node);
 }
 
 static void

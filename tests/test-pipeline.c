@@ -1044,6 +1044,33 @@ test_client_gone_cancels_provider (Fixture       *fixture,
 
 /* ----- the dispatch boundary ----- */
 
+/* A provider's own stream is observed like a relayed one. */
+static void
+test_provider_own_stream_observed (Fixture       *fixture,
+                                   gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) message = new_message (fixture, "GET", "/healthy/own-stream");
+  g_autoptr(GBytes) answer = NULL;
+  g_autofree char *text = NULL;
+  CcProxyEvent *last;
+  JsonObject *usage;
+
+  use_provider (fixture, "healthy");
+  text = send_for_text (fixture, message, &answer);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  g_assert_true (g_str_has_suffix (text, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"));
+
+  cc_test_wait_for (last_event_is_terminal, fixture);
+  last = g_ptr_array_index (fixture->events, fixture->events->len - 1);
+  g_assert_cmpint (last->kind, ==, CC_PROXY_EVENT_RESPONSE_DONE);
+  g_assert_cmpstr (last->stop_reason, ==, "end_turn");
+  g_assert_nonnull (last->usage);
+  usage = json_node_get_object (last->usage);
+  g_assert_cmpint (json_object_get_int_member (usage, "input_tokens"), ==, 7);
+  g_assert_cmpint (json_object_get_int_member (usage, "output_tokens"), ==, 3);
+}
+
+
 static void
 test_provider_handles (Fixture       *fixture,
                        gconstpointer  user_data)
@@ -1395,6 +1422,7 @@ main (int   argc,
   ADD ("guard/web-origin-refused", test_web_origin_refused);
   ADD ("events/safe-and-redacted", test_events_are_safe);
   ADD ("dispatch/handled", test_provider_handles);
+  ADD ("dispatch/own-stream-observed", test_provider_own_stream_observed);
   ADD ("dispatch/bad-json", test_bad_json_rejected);
   ADD ("dispatch/wrong-method", test_wrong_method);
   ADD ("dispatch/not-handled-forwards-to-anthropic", test_not_handled_forwards_to_anthropic);

@@ -30,11 +30,25 @@ CcProxySnapshot    *cc_proxy_request_context_get_snapshot        (CcProxyRequest
 void                cc_proxy_request_context_add_secret          (CcProxyRequestContext *self,
                                                                   const char            *value);
 const char         *cc_proxy_request_context_get_provider_id     (CcProxyRequestContext *self);
-SoupServerMessage  *cc_proxy_request_context_get_message         (CcProxyRequestContext *self);
 SoupSession        *cc_proxy_request_context_get_session         (CcProxyRequestContext *self);
 GStrv               cc_proxy_request_context_dup_safe_headers    (CcProxyRequestContext *self,
                                                                   SoupMessageHeaders    *headers);
 gboolean            cc_proxy_request_context_has_response_started (CcProxyRequestContext *self);
+
+void                cc_proxy_request_context_set_status          (CcProxyRequestContext *self,
+                                                                  guint                  status);
+SoupMessageHeaders *cc_proxy_request_context_get_response_headers (CcProxyRequestContext *self);
+void                cc_proxy_request_context_respond             (CcProxyRequestContext *self,
+                                                                  guint                  status,
+                                                                  const char            *content_type,
+                                                                  GBytes                *body);
+void                cc_proxy_request_context_begin_stream        (CcProxyRequestContext *self,
+                                                                  guint                  status,
+                                                                  const char            *content_type);
+void                cc_proxy_request_context_write               (CcProxyRequestContext *self,
+                                                                  const char            *data,
+                                                                  gsize                  len);
+void                cc_proxy_request_context_end_stream          (CcProxyRequestContext *self);
 
 void                cc_proxy_request_context_respond_error       (CcProxyRequestContext *self,
                                                                   guint                  status,

@@ -178,11 +178,9 @@ respond_json (GTask      *task,
               const char *body)
 {
   Call *call = g_task_get_task_data (task);
-  SoupServerMessage *message = cc_proxy_request_context_get_message (call->context);
+  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
 
-  soup_server_message_set_status (message, status, NULL);
-  soup_server_message_set_response (message, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
-  soup_server_message_unpause (message);
+  cc_proxy_request_context_respond (call->context, status, "application/json", bytes);
   g_task_return_int (task, CC_PROXY_HANDLED);
   g_object_unref (task);
 }
@@ -442,12 +440,11 @@ answer (GTask        *task,
     read_whole (task, body, WHOLE_TRANSLATE);
   else if (call->route == ROUTE_MESSAGES && call->endpoint == CC_COPILOT_ENDPOINT_CHAT)
     {
-      SoupServerMessage *message = cc_proxy_request_context_get_message (call->context);
-      SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
+      SoupMessageHeaders *headers = cc_proxy_request_context_get_response_headers (call->context);
       Translation *translation = g_new0 (Translation, 1);
 
       translation->stream = cc_openai_stream_new (on_translated_event, translation);
-      soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+      cc_proxy_request_context_set_status (call->context, SOUP_STATUS_OK);
       soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
       soup_message_headers_replace (headers, "cache-control", "no-cache");
       relay (task, body, translate_chunk, translation, (GDestroyNotify) translation_free);
@@ -699,7 +696,7 @@ on_slot (GObject      *source,
         {
           g_autofree char *seconds = g_strdup_printf ("%u", retry_after);
 
-          soup_message_headers_replace (soup_server_message_get_response_headers (cc_proxy_request_context_get_message (call->context)),
+          soup_message_headers_replace (cc_proxy_request_context_get_response_headers (call->context),
                                         "retry-after", seconds);
           respond_error (g_steal_pointer (&task), 429, "rate_limit_error", error->message);
         }

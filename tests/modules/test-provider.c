@@ -168,13 +168,21 @@ get_allowed_methods (CcProxyProvider *provider,
 }
 
 #if TEST_VARIANT == VARIANT_HEALTHY
+static void
+respond_json (CcProxyRequestContext *context,
+              const char            *text)
+{
+  g_autoptr(GBytes) answer = g_bytes_new (text, strlen (text));
+
+  cc_proxy_request_context_respond (context, 200, "application/json", answer);
+}
+
 /* Answers with what the request looked like and the settings it saw. */
 static void
 answer_echo (GTask *task)
 {
   CcProxyRequestContext *context = g_task_get_task_data (task);
   CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (context);
-  SoupServerMessage *message = cc_proxy_request_context_get_message (context);
   JsonObject *body = json_node_get_object (cc_proxy_request_context_get_json_body (context));
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
@@ -195,9 +203,7 @@ answer_echo (GTask *task)
   root = json_builder_get_root (builder);
   text = json_to_string (root, FALSE);
 
-  soup_server_message_set_status (message, 200, NULL);
-  soup_server_message_set_response (message, "application/json", SOUP_MEMORY_COPY, text, strlen (text));
-  soup_server_message_unpause (message);
+  respond_json (context, text);
   g_task_return_int (task, CC_PROXY_HANDLED);
 }
 
@@ -218,14 +224,11 @@ on_relay_sent (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   CcProxyRequestContext *context = g_task_get_task_data (task);
-  SoupServerMessage *message = cc_proxy_request_context_get_message (context);
   SoupMessage *upstream = g_object_get_data (G_OBJECT (task), "upstream");
   g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
   g_autofree char *text = g_strdup_printf ("{\"upstream_status\": %u}", soup_message_get_status (upstream));
 
-  soup_server_message_set_status (message, 200, NULL);
-  soup_server_message_set_response (message, "application/json", SOUP_MEMORY_COPY, text, strlen (text));
-  soup_server_message_unpause (message);
+  respond_json (context, text);
   g_task_return_int (task, CC_PROXY_HANDLED);
 }
 
@@ -284,7 +287,6 @@ handle_request_async (CcProxyProvider       *provider,
 #if TEST_VARIANT == VARIANT_HEALTHY
   {
     const char *path = cc_proxy_request_context_get_path (context);
-    SoupServerMessage *message = cc_proxy_request_context_get_message (context);
 
     if (g_str_equal (path, "/healthy/echo"))
       {
@@ -297,28 +299,36 @@ handle_request_async (CcProxyProvider       *provider,
     else if (g_str_equal (path, "/healthy/stream-fail"))
       {
         static const char first[] = "event: ping\ndata: {\"type\": \"ping\"}\n\n";
-        SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
 
-        soup_server_message_set_status (message, 200, NULL);
-        soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
-        soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
-        soup_message_body_append (soup_server_message_get_response_body (message),
-                                  SOUP_MEMORY_STATIC, first, strlen (first));
-        soup_server_message_unpause (message);
+        cc_proxy_request_context_begin_stream (context, 200, "text/event-stream");
+        cc_proxy_request_context_write (context, first, strlen (first));
         g_timeout_add_full (G_PRIORITY_DEFAULT, 50, fail_after_start, g_object_ref (task), g_object_unref);
       }
     else if (g_str_equal (path, "/healthy/json-fail"))
       {
         static const char first[] = "{\"partial\": ";
-        SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
 
-        soup_server_message_set_status (message, 200, NULL);
-        soup_message_headers_set_content_type (headers, "application/json", NULL);
-        soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
-        soup_message_body_append (soup_server_message_get_response_body (message),
-                                  SOUP_MEMORY_STATIC, first, strlen (first));
-        soup_server_message_unpause (message);
+        cc_proxy_request_context_begin_stream (context, 200, "application/json");
+        cc_proxy_request_context_write (context, first, strlen (first));
         g_timeout_add_full (G_PRIORITY_DEFAULT, 50, fail_after_start, g_object_ref (task), g_object_unref);
+      }
+    else if (g_str_equal (path, "/healthy/own-stream"))
+      {
+        /* An Anthropic stream written through the context. */
+        static const char events[] =
+          "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_own\","
+          "\"type\":\"message\",\"role\":\"assistant\",\"model\":\"own\",\"content\":[],"
+          "\"usage\":{\"input_tokens\":7,\"output_tokens\":1}}}\n\n"
+          "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},"
+          "\"usage\":{\"output_tokens\":3}}\n\n"
+          "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+
+        cc_proxy_request_context_begin_stream (context, 200, "text/event-stream");
+        /* Split mid-event: the core's observer must not mind. */
+        cc_proxy_request_context_write (context, events, 40);
+        cc_proxy_request_context_write (context, events + 40, strlen (events) - 40);
+        cc_proxy_request_context_end_stream (context);
+        g_task_return_int (task, CC_PROXY_HANDLED);
       }
     else if (g_str_equal (path, "/healthy/relay"))
       {
@@ -326,7 +336,7 @@ handle_request_async (CcProxyProvider       *provider,
       }
     else if (g_str_equal (path, "/healthy/bug"))
       {
-        soup_server_message_set_status (message, 200, NULL);
+        cc_proxy_request_context_set_status (context, 200);
         g_task_return_int (task, CC_PROXY_NOT_HANDLED);
       }
     else
