@@ -5,9 +5,11 @@
  * event reaches the client before the next one exists. Reading stops
  * while more than HIGH_WATER bytes wait to be written to a slow client.
  *
- * The client going away finishes the server message early; that cancels
- * the upstream request. Reading the upstream body to its end returns the
- * connection to the session's pool for the next request.
+ * The relay is the request's responder while it works: its exchange
+ * tells it when bytes went out (backpressure), when the client left
+ * (which cancels the upstream request) and when the message finished.
+ * Reading the upstream body to its end returns the connection to the
+ * session's pool for the next request.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -19,7 +21,6 @@
 #include <string.h>
 
 #include "cc-proxy-event-private.h"
-#include "cc-proxy-hangup.h"
 #include "cc-proxy-relay.h"
 #include "cc-proxy-request-context-private.h"
 
@@ -31,12 +32,11 @@
 typedef struct
 {
   CcProxyRequestContext *context;
-  SoupServerMessage     *server_message;
+  CcProxyExchange       *exchange;
+  GTask                 *task;            /* not a reference: the task owns us */
   SoupMessage           *upstream;
   GInputStream          *body;
   GCancellable          *cancellable;
-  gulong                 finished_id;
-  gulong                 wrote_id;
   gsize                  unwritten;       /* appended, not yet written */
   goffset                expected;        /* Content-Length, or -1 */
   goffset                appended;
@@ -44,14 +44,11 @@ typedef struct
   GTask                 *waiting;         /* held while paused on a slow client */
   GTask                 *deferred;        /* held while the client still uploads */
   gboolean               uploading;       /* the request body is still arriving */
-  gulong                 got_body_id;
   GError                *send_error;
   char                  *buffer;          /* CHUNK_SIZE bytes */
-  GSource               *hangup;          /* watches the client socket */
   gboolean               client_gone;
   gboolean               drop_upstream;   /* stop reading it before its end */
   guint                  status;
-  CcProxySseParser      *sse;             /* only when observed, without a filter */
   CcProxyRelayFilter     filter;          /* a provider's translation */
   gpointer               filter_data;
   GDestroyNotify         filter_data_destroy;
@@ -75,21 +72,15 @@ relay_free (gpointer data)
 {
   Relay *relay = data;
 
-  g_clear_signal_handler (&relay->finished_id, relay->server_message);
-  g_clear_signal_handler (&relay->wrote_id, relay->server_message);
-  g_clear_signal_handler (&relay->got_body_id, relay->server_message);
+  cc_proxy_exchange_clear_responder (relay->exchange, relay);
   g_assert (relay->waiting == NULL);
   g_assert (relay->deferred == NULL);
   g_clear_error (&relay->send_error);
-  if (relay->hangup != NULL)
-    g_source_destroy (relay->hangup);
-  g_clear_pointer (&relay->hangup, g_source_unref);
   g_clear_object (&relay->context);
-  g_clear_object (&relay->server_message);
+  g_clear_object (&relay->exchange);
   g_clear_object (&relay->upstream);
   g_clear_object (&relay->body);
   g_clear_object (&relay->cancellable);
-  g_clear_pointer (&relay->sse, cc_proxy_sse_parser_free);
   if (relay->idle != NULL)
     g_source_destroy (relay->idle);
   g_clear_pointer (&relay->idle, g_source_unref);
@@ -157,11 +148,7 @@ finish_relay (GTask *task)
 {
   Relay *relay = g_task_get_task_data (task);
 
-  g_clear_signal_handler (&relay->finished_id, relay->server_message);
-  g_clear_signal_handler (&relay->wrote_id, relay->server_message);
-  g_clear_signal_handler (&relay->got_body_id, relay->server_message);
-  if (relay->hangup != NULL)
-    g_source_destroy (relay->hangup);
+  cc_proxy_exchange_clear_responder (relay->exchange, relay);
   if (relay->idle != NULL)
     g_source_destroy (relay->idle);
   /* Closing a body that was not read to its end drops the upstream
@@ -188,17 +175,24 @@ client_gone (GTask *task)
   g_cancellable_cancel (relay->cancellable);
   if (waiting != NULL)
     {
-      cc_proxy_request_context_emit_error (relay->context, CC_PROXY_EVENT_PROXY_ERROR, relay->status,
-                                           _("The client closed the connection mid-response"));
+      cc_proxy_exchange_end_error (relay->exchange, CC_PROXY_EVENT_PROXY_ERROR, relay->status,
+                                   _("The client closed the connection mid-response"));
       finish_relay (waiting);
     }
 }
 
 static void
-on_client_finished (SoupServerMessage *message,
-                    GTask             *task)
+on_gone (gpointer data)
 {
-  Relay *relay = g_task_get_task_data (task);
+  Relay *relay = data;
+
+  client_gone (relay->task);
+}
+
+static void
+on_client_finished (gpointer data)
+{
+  Relay *relay = data;
 
   relay->server_done = TRUE;
 
@@ -209,42 +203,16 @@ on_client_finished (SoupServerMessage *message,
     return;
 
   /* Finished before we completed the body: the client went away. */
-  client_gone (task);
-}
-
-static gboolean
-on_client_hangup (gpointer user_data)
-{
-  GTask *task = user_data;
-  Relay *relay = g_task_get_task_data (task);
-
-  client_gone (task);
-  /* Let libsoup try to finish the message, fail, and release it. */
-  if (!relay->server_done)
-    {
-      soup_message_body_complete (soup_server_message_get_response_body (relay->server_message));
-      soup_server_message_unpause (relay->server_message);
-    }
-  return G_SOURCE_REMOVE;
-}
-
-/* The task owns the relay, which owns the watch: no reference here. */
-static void
-watch_client (GTask *task)
-{
-  Relay *relay = g_task_get_task_data (task);
-
-  relay->hangup = cc_proxy_hangup_watch (relay->server_message, on_client_hangup, task);
+  client_gone (relay->task);
 }
 
 static void
-on_wrote_body_data (SoupServerMessage *message,
-                    guint              chunk_size,
-                    GTask             *task)
+on_wrote (gsize    len,
+          gpointer data)
 {
-  Relay *relay = g_task_get_task_data (task);
+  Relay *relay = data;
 
-  relay->unwritten -= MIN (relay->unwritten, chunk_size);
+  relay->unwritten -= MIN (relay->unwritten, len);
   if (relay->waiting != NULL && relay->unwritten < HIGH_WATER / 2)
     {
       g_autoptr(GTask) waiting = g_steal_pointer (&relay->waiting);
@@ -253,6 +221,27 @@ on_wrote_body_data (SoupServerMessage *message,
     }
 }
 
+static void respond (GTask *task);
+
+/* The upstream answered (or failed) while the client still uploaded:
+ * now its last byte is in. */
+static void
+on_request_complete (gpointer data)
+{
+  Relay *relay = data;
+  g_autoptr(GTask) deferred = g_steal_pointer (&relay->deferred);
+
+  relay->uploading = FALSE;
+  if (deferred != NULL)
+    respond (deferred);
+}
+
+static const CcProxyResponder relay_responder = {
+  .gone = on_gone,
+  .wrote = on_wrote,
+  .finished = on_client_finished,
+  .request_complete = on_request_complete,
+};
 
 /* Bytes for the client: written, and watched for events. */
 static void
@@ -263,17 +252,8 @@ send_to_client (Relay      *relay,
   if (len == 0)
     return;
   if (!relay->server_done)
-    {
-      soup_message_body_append (soup_server_message_get_response_body (relay->server_message),
-                                SOUP_MEMORY_COPY, data, len);
-      relay->unwritten += len;
-      soup_server_message_unpause (relay->server_message);
-    }
-  /* An event too long to hold ends only the watching: the client
-   * still gets every byte. */
-  if (relay->sse != NULL && !cc_proxy_sse_parser_feed (relay->sse, data, len))
-    g_clear_pointer (&relay->sse, cc_proxy_sse_parser_free);
-  cc_proxy_request_context_observe_response_bytes (relay->context, data, len);
+    relay->unwritten += len;
+  cc_proxy_exchange_write (relay->exchange, data, len);
 }
 
 /* Runs the provider's filter and sends what it made. */
@@ -344,15 +324,8 @@ complete_body (GTask *task)
 
   if (relay->filter != NULL)
     run_filter (relay, CC_PROXY_RELAY_END, NULL, 0);
-  if (!relay->server_done)
-    {
-      soup_message_body_complete (soup_server_message_get_response_body (relay->server_message));
-      soup_server_message_unpause (relay->server_message);
-    }
-
-  if (relay->sse != NULL)
-    cc_proxy_sse_parser_finish (relay->sse);
-  cc_proxy_request_context_emit_done (relay->context, relay->status);
+  cc_proxy_exchange_end_body (relay->exchange);
+  cc_proxy_exchange_end (relay->exchange, relay->status);
 
   g_input_stream_close_async (relay->body, G_PRIORITY_DEFAULT, NULL, on_closed, NULL);
   finish_relay (task);
@@ -372,16 +345,12 @@ fail_mid_body (GTask        *task,
   if (relay->filter != NULL)
     {
       run_filter (relay, CC_PROXY_RELAY_FAILED, message, strlen (message));
-      cc_proxy_request_context_emit_error (relay->context, CC_PROXY_EVENT_PROXY_ERROR, relay->status, message);
-      if (!relay->server_done)
-        {
-          soup_message_body_complete (soup_server_message_get_response_body (relay->server_message));
-          soup_server_message_unpause (relay->server_message);
-        }
+      cc_proxy_exchange_end_error (relay->exchange, CC_PROXY_EVENT_PROXY_ERROR, relay->status, message);
+      cc_proxy_exchange_end_body (relay->exchange);
       finish_relay (task);
       return;
     }
-  cc_proxy_request_context_respond_proxy_error (relay->context, SOUP_STATUS_BAD_GATEWAY, message);
+  cc_proxy_exchange_respond_error (relay->exchange, CC_PROXY_EVENT_PROXY_ERROR, SOUP_STATUS_BAD_GATEWAY, "api_error", message);
   finish_relay (task);
 }
 
@@ -399,8 +368,8 @@ on_read (GObject      *source,
 
   if (relay->client_gone)
     {
-      cc_proxy_request_context_emit_error (relay->context, CC_PROXY_EVENT_PROXY_ERROR, relay->status,
-                                           _("The client closed the connection mid-response"));
+      cc_proxy_exchange_end_error (relay->exchange, CC_PROXY_EVENT_PROXY_ERROR, relay->status,
+                                   _("The client closed the connection mid-response"));
       finish_relay (task);
       return;
     }
@@ -423,12 +392,8 @@ on_read (GObject      *source,
       if (relay->output->ended)
         {
           relay->drop_upstream = TRUE;
-          if (!relay->server_done)
-            {
-              soup_message_body_complete (soup_server_message_get_response_body (relay->server_message));
-              soup_server_message_unpause (relay->server_message);
-            }
-          cc_proxy_request_context_emit_done (relay->context, relay->status);
+          cc_proxy_exchange_end_body (relay->exchange);
+          cc_proxy_exchange_end (relay->exchange, relay->status);
           finish_relay (task);
           return;
         }
@@ -471,25 +436,25 @@ respond (GTask *task)
 
       if (relay->client_gone)
         {
-          cc_proxy_request_context_emit_error (relay->context, CC_PROXY_EVENT_PROXY_ERROR, 0,
-                                               _("The client closed the connection before the upstream answered"));
+          cc_proxy_exchange_end_error (relay->exchange, CC_PROXY_EVENT_PROXY_ERROR, 0,
+                                       _("The client closed the connection before the upstream answered"));
           finish_relay (task);
           return;
         }
 
       message = g_strdup_printf (_("Could not reach the upstream %s: %s"),
                                  g_uri_get_host (soup_message_get_uri (relay->upstream)), error->message);
-      cc_proxy_request_context_respond_proxy_error (relay->context, SOUP_STATUS_BAD_GATEWAY, message);
+      cc_proxy_exchange_respond_error (relay->exchange, CC_PROXY_EVENT_PROXY_ERROR, SOUP_STATUS_BAD_GATEWAY, "api_error", message);
       finish_relay (task);
       return;
     }
 
-  response_headers = soup_server_message_get_response_headers (relay->server_message);
+  response_headers = cc_proxy_exchange_get_response_headers (relay->exchange);
   relay->expected = -1;
   if (relay->filter != NULL)
     {
       /* The provider set the status and headers of what it makes. */
-      relay->status = soup_server_message_get_status (relay->server_message);
+      relay->status = cc_proxy_exchange_get_status (relay->exchange);
       upstream_headers = response_headers;
       soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
       relay->output = g_new0 (CcProxyRelayOutput, 1);
@@ -503,8 +468,7 @@ respond (GTask *task)
     {
       relay->status = soup_message_get_status (relay->upstream);
       upstream_headers = soup_message_get_response_headers (relay->upstream);
-      soup_server_message_set_status (relay->server_message, relay->status,
-                                      soup_message_get_reason_phrase (relay->upstream));
+      cc_proxy_exchange_set_status (relay->exchange, relay->status, soup_message_get_reason_phrase (relay->upstream));
       /* The server put its own Date in; the upstream's is the one to keep. */
       if (soup_message_headers_get_one (upstream_headers, "Date") != NULL)
         soup_message_headers_remove (response_headers, "Date");
@@ -518,32 +482,11 @@ respond (GTask *task)
         soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
     }
 
-  cc_proxy_request_context_observe_response (relay->context, upstream_headers);
-  /* A filter reports its events as it hands them over. */
-  if (relay->filter == NULL && cc_proxy_request_context_is_observed (relay->context) &&
-      cc_proxy_headers_is_event_stream (upstream_headers))
-    relay->sse = cc_proxy_sse_parser_new (cc_proxy_request_context_observe_sse_event, relay->context);
   cc_proxy_request_context_emit_response_headers (relay->context, relay->status, upstream_headers);
-
-  relay->wrote_id = g_signal_connect (relay->server_message, "wrote-body-data",
-                                      G_CALLBACK (on_wrote_body_data), task);
-  soup_server_message_unpause (relay->server_message);
+  /* A filter reports its events as it hands them over: only a relayed
+   * stream is parsed for them. */
+  cc_proxy_exchange_begin_body (relay->exchange, relay->filter == NULL);
   read_next (task);
-}
-
-static void
-on_request_complete (SoupServerMessage *message,
-                     GTask             *task)
-{
-  Relay *relay = g_task_get_task_data (task);
-  g_autoptr(GTask) deferred = g_steal_pointer (&relay->deferred);
-
-  relay->uploading = FALSE;
-  g_clear_signal_handler (&relay->got_body_id, relay->server_message);
-  /* Only now: while the body arrives, the socket is readable anyway. */
-  watch_client (task);
-  if (deferred != NULL)
-    respond (deferred);
 }
 
 static void
@@ -562,6 +505,24 @@ on_sent (GObject      *source,
     relay->deferred = g_steal_pointer (&task);
   else
     respond (task);
+}
+
+/* The relay becomes the request's responder: the exchange tells it
+ * about the client from now on, and it ends the request. */
+static Relay *
+relay_new (GTask                 *task,
+           CcProxyRequestContext *context,
+           GCancellable          *cancellable)
+{
+  Relay *relay = g_new0 (Relay, 1);
+
+  relay->task = task;
+  relay->context = g_object_ref (context);
+  relay->exchange = g_object_ref (cc_proxy_request_context_get_exchange (context));
+  relay->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
+  g_task_set_task_data (task, relay, relay_free);
+  cc_proxy_exchange_set_responder (relay->exchange, &relay_responder, relay);
+  return relay;
 }
 
 /**
@@ -585,7 +546,6 @@ cc_proxy_relay_forward_async (CcProxyRequestContext *context,
                               gpointer               user_data)
 {
   g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  SoupServerMessage *server_message = cc_proxy_request_context_get_message (context);
   const char *query = cc_proxy_request_context_get_query (context);
   g_autofree char *target = NULL;
   g_autoptr(GUri) uri = NULL;
@@ -610,19 +570,19 @@ cc_proxy_relay_forward_async (CcProxyRequestContext *context,
       return;
     }
 
-  relay = g_new0 (Relay, 1);
-  relay->context = g_object_ref (context);
-  cc_proxy_request_context_claim_terminal (context);
-  relay->server_message = g_object_ref (server_message);
-  relay->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
-  relay->upstream = soup_message_new_from_uri (soup_server_message_get_method (server_message), uri);
-  g_task_set_task_data (task, relay, relay_free);
+  relay = relay_new (task, context, cancellable);
+  relay->upstream = soup_message_new_from_uri (cc_proxy_request_context_get_method (context), uri);
 
-  copy_headers (soup_server_message_get_request_headers (server_message),
+  copy_headers (cc_proxy_request_context_get_request_headers (context),
                 soup_message_get_request_headers (relay->upstream));
   body_stream = cc_proxy_request_context_get_body_stream (context, &body_length);
   if (body_stream != NULL)
-    soup_message_set_request_body (relay->upstream, NULL, body_stream, body_length);
+    {
+      soup_message_set_request_body (relay->upstream, NULL, body_stream, body_length);
+      /* An upstream that answers early waits for the client's last byte:
+       * libsoup answers a message only once its body is read. */
+      relay->uploading = !cc_proxy_exchange_request_is_complete (relay->exchange);
+    }
   else
     {
       if (body != NULL && g_bytes_get_size (body) > 0)
@@ -633,22 +593,6 @@ cc_proxy_relay_forward_async (CcProxyRequestContext *context,
        * byte of the answer came. A body held whole can be replayed; one
        * streamed from the client cannot, so it gets a new connection. */
       soup_message_add_flags (relay->upstream, SOUP_MESSAGE_IDEMPOTENT);
-    }
-
-  soup_message_body_set_accumulate (soup_server_message_get_response_body (server_message), FALSE);
-  relay->finished_id = g_signal_connect (server_message, "finished", G_CALLBACK (on_client_finished), task);
-  if (body_stream != NULL)
-    {
-      /* Pausing now would stop the server reading the body we forward;
-       * the server handler pauses the message once the body is in. */
-      relay->uploading = TRUE;
-      relay->got_body_id = g_signal_connect_after (server_message, "got-body",
-                                                   G_CALLBACK (on_request_complete), task);
-    }
-  else
-    {
-      soup_server_message_pause (server_message);
-      watch_client (task);
     }
 
   soup_session_send_async (cc_proxy_request_context_get_session (context), relay->upstream,
@@ -703,25 +647,21 @@ cc_proxy_request_context_relay_async (CcProxyRequestContext *self,
                                       gpointer               user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  SoupServerMessage *server_message = cc_proxy_request_context_get_message (self);
-  Relay *relay = g_new0 (Relay, 1);
+  Relay *relay;
 
   g_task_set_source_tag (task, cc_proxy_request_context_relay_async);
-  relay->context = g_object_ref (self);
-  cc_proxy_request_context_claim_terminal (self);
-  relay->server_message = g_object_ref (server_message);
-  relay->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
+  if (cc_proxy_request_context_get_exchange (self) == NULL)
+    {
+      /* The request is over (the client left): nothing to relay to. */
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  relay = relay_new (task, self, cancellable);
   relay->upstream = g_object_ref (upstream);
   relay->body = g_object_ref (body);
   relay->filter = filter;
   relay->filter_data = filter_data;
   relay->filter_data_destroy = filter_data_destroy;
-  g_task_set_task_data (task, relay, relay_free);
-
-  soup_message_body_set_accumulate (soup_server_message_get_response_body (server_message), FALSE);
-  relay->finished_id = g_signal_connect (server_message, "finished", G_CALLBACK (on_client_finished), task);
-  soup_server_message_pause (server_message);
-  watch_client (task);
   respond (task);
 }
 

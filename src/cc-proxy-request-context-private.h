@@ -6,10 +6,11 @@
 
 #include "cc-proxy.h"
 #include "cc-proxy-event-sink.h"
+#include "cc-proxy-exchange.h"
 
 G_BEGIN_DECLS
 
-CcProxyRequestContext *cc_proxy_request_context_new           (SoupServerMessage     *message,
+CcProxyRequestContext *cc_proxy_request_context_new           (CcProxyExchange       *exchange,
                                                                const char            *path,
                                                                const char            *query,
                                                                CcProxySnapshot       *snapshot,
@@ -25,21 +26,28 @@ GInputStream          *cc_proxy_request_context_get_body_stream (CcProxyRequestC
                                                                  goffset               *length);
 gboolean               cc_proxy_request_context_is_observed   (CcProxyRequestContext *self);
 const char * const    *cc_proxy_request_context_get_secrets   (CcProxyRequestContext *self);
-void                   cc_proxy_request_context_claim_terminal (CcProxyRequestContext *self);
 void                   cc_proxy_request_context_emit_request  (CcProxyRequestContext *self);
-gint64                 cc_proxy_request_context_get_start_time (CcProxyRequestContext *self);
-void                   cc_proxy_request_context_respond_proxy_error (CcProxyRequestContext *self,
-                                                                     guint                  status,
-                                                                     const char            *message);
 
-SoupServerMessage     *cc_proxy_request_context_get_message   (CcProxyRequestContext *self);
+CcProxyExchange       *cc_proxy_request_context_get_exchange  (CcProxyRequestContext *self);
+void                   cc_proxy_request_context_report_done   (CcProxyRequestContext *self,
+                                                               guint                  status);
+void                   cc_proxy_request_context_report_error  (CcProxyRequestContext *self,
+                                                               CcProxyEventKind       kind,
+                                                               guint                  status,
+                                                               const char            *message);
+void                   cc_proxy_request_context_emit_response_headers_once (CcProxyRequestContext *self,
+                                                                            guint                  status,
+                                                                            SoupMessageHeaders    *headers);
+char                  *cc_proxy_request_context_redact        (CcProxyRequestContext *self,
+                                                               const char            *text);
 void                   cc_proxy_request_context_observe_sse_event (const char *event,
                                                                    const char *data,
                                                                    gpointer    context);
 gboolean               cc_proxy_request_context_wants_progress (CcProxyRequestContext *self);
 gboolean               cc_proxy_sse_event_has_summary          (const char            *sse_event);
 void                   cc_proxy_request_context_observe_response (CcProxyRequestContext *self,
-                                                                  SoupMessageHeaders    *headers);
+                                                                  SoupMessageHeaders    *headers,
+                                                                  gboolean               parse_events);
 void                   cc_proxy_request_context_observe_response_bytes (CcProxyRequestContext *self,
                                                                         const char            *data,
                                                                         gsize                  len);

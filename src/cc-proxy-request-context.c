@@ -1,4 +1,8 @@
-/* cc-proxy-request-context.c: one request, from arrival to the last byte
+/* cc-proxy-request-context.c: one request as a provider sees it
+ *
+ * The façade of a CcProxyExchange: the request's data, the calls that
+ * answer it (forwarded to the exchange, which owns the HTTP message),
+ * and what the request reports about itself (its events).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -8,6 +12,7 @@
 
 #include "cc-proxy-body-scan.h"
 #include "cc-proxy-event-private.h"
+#include "cc-proxy-exchange.h"
 #include "cc-proxy-message-assembler.h"
 #include "cc-proxy-request-context-private.h"
 #include "cc-proxy-snapshot-private.h"
@@ -19,7 +24,9 @@ struct _CcProxyRequestContext
   char               *id;
   char               *path;
   char               *query;
-  SoupServerMessage  *message;
+  const char         *method;        /* interned */
+  SoupMessageHeaders *request_headers;
+  CcProxyExchange    *exchange;      /* weak: the exchange owns us */
   CcProxySnapshot    *snapshot;
   SoupSession        *session;
   CcProxyEventSink   *sink;
@@ -29,13 +36,8 @@ struct _CcProxyRequestContext
   goffset             body_length;
   gint64              start_time;
   guint               sequence;
-  gboolean            headers_sent;
-  gboolean            finished;
-  gboolean            terminal_sent;  /* done, error or proxy-error went out */
-  gboolean            terminal_claimed; /* the relay will send it */
   gboolean            response_headers_sent;  /* the event, not the bytes */
   gboolean            complete_sent;
-  gulong              finished_id;
   /* What the one-line views of a request show. */
   char               *model;
   JsonNode           *usage;
@@ -45,7 +47,8 @@ struct _CcProxyRequestContext
   gsize               response_limit;
   gboolean            response_truncated;
   gboolean            response_is_stream;
-  CcProxySseParser   *own_sse;         /* a stream the provider writes itself */
+  CcProxySseParser   *sse;             /* the answer's events, while observed */
+  SoupMessageHeaders *spare_headers;   /* for providers late with an answer */
   GPtrArray          *secrets;       /* NULL-terminated; NULL until a provider adds one */
 };
 
@@ -56,11 +59,11 @@ cc_proxy_request_context_finalize (GObject *object)
 {
   CcProxyRequestContext *self = (CcProxyRequestContext *) object;
 
-  g_signal_handlers_disconnect_by_data (self->message, self);
   g_free (self->id);
   g_free (self->path);
   g_free (self->query);
-  g_clear_object (&self->message);
+  g_clear_pointer (&self->request_headers, soup_message_headers_unref);
+  g_clear_weak_pointer (&self->exchange);
   g_clear_pointer (&self->snapshot, cc_proxy_snapshot_unref);
   g_clear_pointer (&self->secrets, g_ptr_array_unref);
   g_clear_object (&self->session);
@@ -73,7 +76,8 @@ cc_proxy_request_context_finalize (GObject *object)
   g_free (self->stop_reason);
   g_clear_pointer (&self->summary, cc_proxy_message_assembler_free);
   g_clear_pointer (&self->response_bytes, g_byte_array_unref);
-  g_clear_pointer (&self->own_sse, cc_proxy_sse_parser_free);
+  g_clear_pointer (&self->sse, cc_proxy_sse_parser_free);
+  g_clear_pointer (&self->spare_headers, soup_message_headers_unref);
 
   G_OBJECT_CLASS (cc_proxy_request_context_parent_class)->finalize (object);
 }
@@ -114,55 +118,28 @@ cc_proxy_request_context_observe_sse_event (const char *event,
   cc_proxy_request_context_emit_progress (self, event, node);
 }
 
-/* Every request ends with exactly one terminal event; a provider that
- * answered by itself gets its response-done here. */
-static void
-on_message_finished (SoupServerMessage     *message,
-                     CcProxyRequestContext *self)
-{
-  self->finished = TRUE;
-  if (!self->terminal_sent && !self->terminal_claimed)
-    cc_proxy_request_context_emit_done (self, soup_server_message_get_status (message));
-  /* Drops the reference this handler held. */
-  g_clear_signal_handler (&self->finished_id, message);
-}
-
-/* Answers the provider wrote itself get their response-headers event
- * when their status line goes out. */
-static void
-on_wrote_headers (SoupServerMessage     *message,
-                  CcProxyRequestContext *self)
-{
-  self->headers_sent = TRUE;
-  if (!self->response_headers_sent && !self->terminal_sent)
-    cc_proxy_request_context_emit_response_headers (self, soup_server_message_get_status (message),
-                                                    soup_server_message_get_response_headers (message));
-}
-
+/* Made by the exchange, once the request head is in. */
 CcProxyRequestContext *
-cc_proxy_request_context_new (SoupServerMessage *message,
-                              const char        *path,
-                              const char        *query,
-                              CcProxySnapshot   *snapshot,
-                              SoupSession       *session,
-                              CcProxyEventSink  *sink)
+cc_proxy_request_context_new (CcProxyExchange  *exchange,
+                              const char       *path,
+                              const char       *query,
+                              CcProxySnapshot  *snapshot,
+                              SoupSession      *session,
+                              CcProxyEventSink *sink)
 {
   CcProxyRequestContext *self = g_object_new (CC_PROXY_TYPE_REQUEST_CONTEXT, NULL);
+  SoupServerMessage *message = cc_proxy_exchange_get_message (exchange);
 
   self->id = new_request_id ();
   self->path = g_strdup (path);
   self->query = g_strdup (query);
-  self->message = g_object_ref (message);
+  self->method = g_intern_string (soup_server_message_get_method (message));
+  self->request_headers = soup_message_headers_ref (soup_server_message_get_request_headers (message));
+  g_set_weak_pointer (&self->exchange, exchange);
   self->snapshot = cc_proxy_snapshot_ref (snapshot);
   self->session = g_object_ref (session);
   self->sink = sink ? g_object_ref (sink) : NULL;
   self->start_time = g_get_monotonic_time ();
-  /* The message outlives the request's other owners: hold the context
-   * until it is done. */
-  self->finished_id = g_signal_connect_data (message, "finished", G_CALLBACK (on_message_finished),
-                                             g_object_ref (self), (GClosureNotify) (void (*) (void)) g_object_unref, 0);
-  g_signal_connect (message, "wrote-headers", G_CALLBACK (on_wrote_headers), self);
-
   return self;
 }
 
@@ -206,7 +183,7 @@ cc_proxy_request_context_get_id (CcProxyRequestContext *self)
 const char *
 cc_proxy_request_context_get_method (CcProxyRequestContext *self)
 {
-  return soup_server_message_get_method (self->message);
+  return self->method;
 }
 
 /**
@@ -240,7 +217,7 @@ cc_proxy_request_context_get_query (CcProxyRequestContext *self)
 SoupMessageHeaders *
 cc_proxy_request_context_get_request_headers (CcProxyRequestContext *self)
 {
-  return soup_server_message_get_request_headers (self->message);
+  return self->request_headers;
 }
 
 /**
@@ -322,11 +299,11 @@ cc_proxy_request_context_get_provider_id (CcProxyRequestContext *self)
   return cc_proxy_snapshot_get_active_provider (self->snapshot);
 }
 
-/* The core's own: providers answer through the calls below. */
-SoupServerMessage *
-cc_proxy_request_context_get_message (CcProxyRequestContext *self)
+/* The exchange this is the façade of; NULL once the request is over. */
+CcProxyExchange *
+cc_proxy_request_context_get_exchange (CcProxyRequestContext *self)
 {
-  return self->message;
+  return self->exchange;
 }
 
 /**
@@ -345,7 +322,8 @@ cc_proxy_request_context_set_status (CcProxyRequestContext *self,
 {
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
 
-  soup_server_message_set_status (self->message, status, NULL);
+  if (self->exchange != NULL)
+    cc_proxy_exchange_set_status (self->exchange, status, NULL);
 }
 
 /**
@@ -359,7 +337,14 @@ cc_proxy_request_context_get_response_headers (CcProxyRequestContext *self)
 {
   g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
 
-  return soup_server_message_get_response_headers (self->message);
+  if (self->exchange == NULL)
+    {
+      /* The request is over: headers that go nowhere. */
+      if (self->spare_headers == NULL)
+        self->spare_headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+      return self->spare_headers;
+    }
+  return cc_proxy_exchange_get_response_headers (self->exchange);
 }
 
 /**
@@ -378,25 +363,10 @@ cc_proxy_request_context_respond (CcProxyRequestContext *self,
                                   const char            *content_type,
                                   GBytes                *body)
 {
-  SoupMessageHeaders *headers;
-  gsize len = body != NULL ? g_bytes_get_size (body) : 0;
-
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
 
-  if (self->finished)
-    return;
-  headers = soup_server_message_get_response_headers (self->message);
-  soup_server_message_set_status (self->message, status, NULL);
-  if (content_type != NULL)
-    soup_message_headers_set_content_type (headers, content_type, NULL);
-  soup_message_headers_set_content_length (headers, len);
-  if (len > 0)
-    soup_message_body_append_bytes (soup_server_message_get_response_body (self->message), body);
-  cc_proxy_request_context_observe_response (self, headers);
-  if (len > 0)
-    cc_proxy_request_context_observe_response_bytes (self, g_bytes_get_data (body, NULL), len);
-  soup_message_body_complete (soup_server_message_get_response_body (self->message));
-  soup_server_message_unpause (self->message);
+  if (self->exchange != NULL)
+    cc_proxy_exchange_respond (self->exchange, status, content_type, body);
 }
 
 /**
@@ -420,17 +390,13 @@ cc_proxy_request_context_begin_stream (CcProxyRequestContext *self,
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
   g_return_if_fail (content_type != NULL);
 
-  if (self->finished)
+  if (self->exchange == NULL)
     return;
-  headers = soup_server_message_get_response_headers (self->message);
-  soup_server_message_set_status (self->message, status, NULL);
+  headers = cc_proxy_exchange_get_response_headers (self->exchange);
+  cc_proxy_exchange_set_status (self->exchange, status, NULL);
   soup_message_headers_set_content_type (headers, content_type, NULL);
   soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
-  soup_message_body_set_accumulate (soup_server_message_get_response_body (self->message), FALSE);
-  cc_proxy_request_context_observe_response (self, headers);
-  if (self->response_is_stream && cc_proxy_request_context_is_observed (self))
-    self->own_sse = cc_proxy_sse_parser_new (cc_proxy_request_context_observe_sse_event, self);
-  soup_server_message_unpause (self->message);
+  cc_proxy_exchange_begin_body (self->exchange, TRUE);
 }
 
 /**
@@ -446,13 +412,8 @@ cc_proxy_request_context_write (CcProxyRequestContext *self,
 {
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
 
-  if (self->finished || len == 0)
-    return;
-  soup_message_body_append (soup_server_message_get_response_body (self->message), SOUP_MEMORY_COPY, data, len);
-  if (self->own_sse != NULL && !cc_proxy_sse_parser_feed (self->own_sse, data, len))
-    g_clear_pointer (&self->own_sse, cc_proxy_sse_parser_free);
-  cc_proxy_request_context_observe_response_bytes (self, data, len);
-  soup_server_message_unpause (self->message);
+  if (self->exchange != NULL)
+    cc_proxy_exchange_write (self->exchange, data, len);
 }
 
 /**
@@ -466,10 +427,8 @@ cc_proxy_request_context_end_stream (CcProxyRequestContext *self)
 {
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
 
-  if (self->finished)
-    return;
-  soup_message_body_complete (soup_server_message_get_response_body (self->message));
-  soup_server_message_unpause (self->message);
+  if (self->exchange != NULL)
+    cc_proxy_exchange_end_body (self->exchange);
 }
 
 /**
@@ -508,23 +467,9 @@ cc_proxy_request_context_dup_safe_headers (CcProxyRequestContext *self,
 gboolean
 cc_proxy_request_context_has_response_started (CcProxyRequestContext *self)
 {
-  return self->finished || soup_server_message_get_status (self->message) != SOUP_STATUS_NONE;
+  return self->exchange == NULL || cc_proxy_exchange_has_response_started (self->exchange);
 }
 
-gint64
-cc_proxy_request_context_get_start_time (CcProxyRequestContext *self)
-{
-  return self->start_time;
-}
-
-/* The caller promises to send the terminal event itself, even when the
- * message finishes first (a Content-Length body is finished once its
- * last byte is written, before the upstream's end is read). */
-void
-cc_proxy_request_context_claim_terminal (CcProxyRequestContext *self)
-{
-  self->terminal_claimed = TRUE;
-}
 
 gboolean
 cc_proxy_request_context_is_observed (CcProxyRequestContext *self)
@@ -659,6 +604,16 @@ cc_proxy_request_context_emit_response_headers (CcProxyRequestContext *self,
   emit (self, event);
 }
 
+/* For answers that did not report their headers themselves. */
+void
+cc_proxy_request_context_emit_response_headers_once (CcProxyRequestContext *self,
+                                                     guint                  status,
+                                                     SoupMessageHeaders    *headers)
+{
+  if (!self->response_headers_sent)
+    cc_proxy_request_context_emit_response_headers (self, status, headers);
+}
+
 /* The stream events that carry the one-line figures (usage, stop
  * reason): the only ones parsed while nobody wants progress events. */
 gboolean
@@ -753,14 +708,18 @@ cc_proxy_request_context_emit_complete (CcProxyRequestContext *self,
  * response-complete: a stream as it is, JSON to be parsed at its end. */
 void
 cc_proxy_request_context_observe_response (CcProxyRequestContext *self,
-                                           SoupMessageHeaders    *headers)
+                                           SoupMessageHeaders    *headers,
+                                           gboolean               parse_events)
 {
   gsize limit = cc_proxy_event_sink_get_body_limit (self->sink);
 
   g_clear_pointer (&self->response_bytes, g_byte_array_unref);
+  g_clear_pointer (&self->sse, cc_proxy_sse_parser_free);
   if (!cc_proxy_request_context_is_observed (self))
     return;
   self->response_is_stream = cc_proxy_headers_is_event_stream (headers);
+  if (self->response_is_stream && parse_events)
+    self->sse = cc_proxy_sse_parser_new (cc_proxy_request_context_observe_sse_event, self);
   if (self->response_is_stream)
     self->response_limit = limit;
   else if (is_json_type (soup_message_headers_get_content_type (headers, NULL)))
@@ -778,6 +737,10 @@ cc_proxy_request_context_observe_response_bytes (CcProxyRequestContext *self,
 {
   gsize room;
 
+  /* An event too long to hold ends only the watching: the client
+   * still gets every byte. */
+  if (self->sse != NULL && !cc_proxy_sse_parser_feed (self->sse, data, len))
+    g_clear_pointer (&self->sse, cc_proxy_sse_parser_free);
   if (self->response_bytes == NULL || self->response_truncated)
     return;
   room = self->response_limit - self->response_bytes->len;
@@ -842,16 +805,15 @@ finish_summary (CcProxyRequestContext *self)
     summarize (self, message);
 }
 
+/* The request's terminal events, built; the exchange decides when. */
 void
-cc_proxy_request_context_emit_done (CcProxyRequestContext *self,
-                                    guint                  status)
+cc_proxy_request_context_report_done (CcProxyRequestContext *self,
+                                      guint                  status)
 {
   CcProxyEvent *event;
 
-  /* The first terminal event wins; anything after it is noise. */
-  if (self->terminal_sent)
-    return;
-  self->terminal_sent = TRUE;
+  if (self->sse != NULL)
+    cc_proxy_sse_parser_finish (self->sse);
   if (!cc_proxy_request_context_is_observed (self))
     return;
 
@@ -864,26 +826,14 @@ cc_proxy_request_context_emit_done (CcProxyRequestContext *self,
   emit (self, event);
 }
 
-/**
- * cc_proxy_request_context_emit_error:
- * @self: a context
- * @kind: %CC_PROXY_EVENT_ERROR or %CC_PROXY_EVENT_PROXY_ERROR
- * @status: the status the client got
- * @message: what went wrong; secret values are removed from it
- */
 void
-cc_proxy_request_context_emit_error (CcProxyRequestContext *self,
-                                     CcProxyEventKind       kind,
-                                     guint                  status,
-                                     const char            *message)
+cc_proxy_request_context_report_error (CcProxyRequestContext *self,
+                                       CcProxyEventKind       kind,
+                                       guint                  status,
+                                       const char            *message)
 {
   CcProxyEvent *event;
 
-  g_return_if_fail (kind == CC_PROXY_EVENT_ERROR || kind == CC_PROXY_EVENT_PROXY_ERROR);
-
-  if (self->terminal_sent)
-    return;
-  self->terminal_sent = TRUE;
   if (!cc_proxy_request_context_is_observed (self))
     return;
 
@@ -895,6 +845,56 @@ cc_proxy_request_context_emit_error (CcProxyRequestContext *self,
   event->message = cc_proxy_redact_string (message, cc_proxy_request_context_get_secrets (self));
   set_outcome (self, event);
   emit (self, event);
+}
+
+/**
+ * cc_proxy_request_context_emit_done:
+ * @self: a context
+ * @status: the status the client got
+ *
+ * Ends the request's report: it was answered in full. Only the first
+ * ending counts; the core ends requests by itself, so providers rarely
+ * need this.
+ */
+void
+cc_proxy_request_context_emit_done (CcProxyRequestContext *self,
+                                    guint                  status)
+{
+  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+
+  if (self->exchange != NULL)
+    cc_proxy_exchange_end (self->exchange, status);
+}
+
+/**
+ * cc_proxy_request_context_emit_error:
+ * @self: a context
+ * @kind: %CC_PROXY_EVENT_ERROR or %CC_PROXY_EVENT_PROXY_ERROR
+ * @status: the status the client got
+ * @message: what went wrong; secret values are removed from it
+ *
+ * Ends the request's report with a failure, without answering; see
+ * cc_proxy_request_context_respond_error() to answer as well.
+ */
+void
+cc_proxy_request_context_emit_error (CcProxyRequestContext *self,
+                                     CcProxyEventKind       kind,
+                                     guint                  status,
+                                     const char            *message)
+{
+  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+  g_return_if_fail (kind == CC_PROXY_EVENT_ERROR || kind == CC_PROXY_EVENT_PROXY_ERROR);
+
+  if (self->exchange != NULL)
+    cc_proxy_exchange_end_error (self->exchange, kind, status, message);
+}
+
+/* @text without this request's secret values. */
+char *
+cc_proxy_request_context_redact (CcProxyRequestContext *self,
+                                 const char            *text)
+{
+  return cc_proxy_redact_string (text, cc_proxy_request_context_get_secrets (self));
 }
 
 /**
@@ -928,67 +928,6 @@ cc_proxy_error_body_new (const char *kind,
 }
 
 
-static void
-respond_error (CcProxyRequestContext *self,
-               CcProxyEventKind       event_kind,
-               guint                  status,
-               const char            *kind,
-               const char            *message)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (self->message);
-  g_autofree char *clean = cc_proxy_redact_string (message, cc_proxy_request_context_get_secrets (self));
-  g_autofree char *body = cc_proxy_error_body_new (kind, clean);
-  SoupMessageBody *response_body = soup_server_message_get_response_body (self->message);
-
-  /* The first answer wins: a request refused (413, say) while its body
-   * was going upstream must not become the 502 of the upstream send it
-   * cut short. */
-  if (self->terminal_sent)
-    return;
-
-  /* Until the status line is on the wire, an error can still replace
-   * whatever had been prepared. */
-  if (!self->finished && !self->headers_sent)
-    {
-      soup_server_message_set_status (self->message, status, NULL);
-      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
-      soup_server_message_set_response (self->message, "application/json",
-                                        SOUP_MEMORY_COPY, body, strlen (body));
-      if (!self->response_headers_sent && !self->terminal_sent)
-        cc_proxy_request_context_emit_response_headers (self, status, headers);
-    }
-
-  /* The event tells the status the client got. */
-  cc_proxy_request_context_emit_error (self, event_kind,
-                                       self->headers_sent ? soup_server_message_get_status (self->message) : status,
-                                       clean);
-
-  if (self->finished)
-    return;
-
-  if (!self->headers_sent)
-    ;  /* the error answer set above goes out as it is */
-  else if (cc_proxy_headers_is_event_stream (headers))
-    {
-      g_autofree char *event = g_strdup_printf ("event: error\ndata: %s\n\n", body);
-
-      soup_message_body_append (response_body, SOUP_MEMORY_COPY, event, strlen (event));
-      soup_message_body_complete (response_body);
-    }
-  else
-    {
-      GSocket *socket = soup_server_message_get_socket (self->message);
-
-      /* Any other body cut short must not look complete. Stealing the
-       * connection would not do: libsoup first writes the end of the
-       * chunked body. Shutting the socket down leaves the client a body
-       * without its end; unpausing lets libsoup notice and let go. */
-      if (socket != NULL)
-        g_socket_shutdown (socket, TRUE, TRUE, NULL);
-    }
-  soup_server_message_unpause (self->message);
-}
-
 /**
  * cc_proxy_request_context_respond_error:
  * @self: a context
@@ -1008,15 +947,9 @@ cc_proxy_request_context_respond_error (CcProxyRequestContext *self,
                                         const char            *kind,
                                         const char            *message)
 {
-  respond_error (self, CC_PROXY_EVENT_ERROR, status, kind, message);
+  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+
+  if (self->exchange != NULL)
+    cc_proxy_exchange_respond_error (self->exchange, CC_PROXY_EVENT_ERROR, status, kind, message);
 }
 
-/* The same answer, recorded as a transport failure (upstream down,
- * provider failed or timed out) rather than an error status. */
-void
-cc_proxy_request_context_respond_proxy_error (CcProxyRequestContext *self,
-                                              guint                  status,
-                                              const char            *message)
-{
-  respond_error (self, CC_PROXY_EVENT_PROXY_ERROR, status, "api_error", message);
-}

@@ -13,7 +13,7 @@
 
 #include "cc-proxy-body-stream.h"
 #include "cc-proxy-event-private.h"
-#include "cc-proxy-hangup.h"
+#include "cc-proxy-exchange.h"
 #include "cc-proxy-relay.h"
 #include "cc-proxy-request-context-private.h"
 #include "cc-proxy-server.h"
@@ -30,9 +30,7 @@ struct _CcProxyServer
   CcProxyEventSink *sink;
   char             *url;
   guint             deadline_seconds;
-  guint64           requests_total;
-  guint             requests_active;
-  guint64           requests_failed;
+  CcProxyCounters  *counters;             /* shared with every exchange */
   guint64           upstream_connections;  /* opened since start */
   guint64           max_request_size;      /* bytes */
   guint             client_timeout;        /* seconds for a request head */
@@ -42,15 +40,16 @@ G_DEFINE_QUARK (cc-proxy-server-error-quark, cc_proxy_server_error)
 
 G_DEFINE_FINAL_TYPE (CcProxyServer, cc_proxy_server, G_TYPE_OBJECT)
 
-/* One provider call in flight. */
+/* One provider call in flight: the request's responder until the
+ * provider answers (or hands the answer to a relay). */
 typedef struct
 {
   CcProxyServer         *server;
+  CcProxyExchange       *exchange;
   CcProxyRequestContext *context;
   CcProxyProvider       *provider;
   GCancellable          *cancellable;
   guint                  deadline_id;
-  GSource               *hangup;     /* the client leaving cancels the provider */
   gboolean               abandoned;  /* the deadline answered for it */
 } Dispatch;
 
@@ -58,10 +57,9 @@ static void
 dispatch_free (Dispatch *dispatch)
 {
   g_clear_handle_id (&dispatch->deadline_id, g_source_remove);
-  if (dispatch->hangup != NULL)
-    g_source_destroy (dispatch->hangup);
-  g_clear_pointer (&dispatch->hangup, g_source_unref);
+  cc_proxy_exchange_clear_responder (dispatch->exchange, dispatch);
   g_clear_object (&dispatch->server);
+  g_clear_object (&dispatch->exchange);
   g_clear_object (&dispatch->context);
   g_clear_object (&dispatch->provider);
   g_clear_object (&dispatch->cancellable);
@@ -111,7 +109,7 @@ on_deadline (gpointer user_data)
 
   /* A provider that has started answering (a long stream, say) owns the
    * answer; the deadline is for providers that never start. */
-  if (cc_proxy_request_context_has_response_started (dispatch->context))
+  if (cc_proxy_exchange_has_response_started (dispatch->exchange))
     return G_SOURCE_REMOVE;
 
   dispatch->abandoned = TRUE;
@@ -122,7 +120,8 @@ on_deadline (gpointer user_data)
                                                 dispatch->server->deadline_seconds);
 
     g_message ("%s", message);
-    cc_proxy_request_context_respond_proxy_error (dispatch->context, SOUP_STATUS_BAD_GATEWAY, message);
+    cc_proxy_exchange_respond_error (dispatch->exchange, CC_PROXY_EVENT_PROXY_ERROR, SOUP_STATUS_BAD_GATEWAY,
+                                     "api_error", message);
   }
   return G_SOURCE_REMOVE;
 }
@@ -145,64 +144,66 @@ on_provider_done (GObject      *source,
   if (error != NULL)
     {
       g_autofree char *message = g_strdup_printf (_("The %s provider failed to handle this request"), id);
-      g_autofree char *details = cc_proxy_redact_string (error->message,
-                                                         cc_proxy_request_context_get_secrets (dispatch->context));
+      g_autofree char *details = cc_proxy_request_context_redact (dispatch->context, error->message);
+      gboolean started = cc_proxy_exchange_has_response_started (dispatch->exchange);
 
       /* The details go to the debug log only: they may hold internals
        * (but never a secret). */
       g_debug ("Provider %s failed: %s", id, details);
-      if (cc_proxy_request_context_has_response_started (dispatch->context))
-        cc_proxy_request_context_respond_error (dispatch->context, SOUP_STATUS_BAD_GATEWAY, "api_error", message);
-      else
-        cc_proxy_request_context_respond_proxy_error (dispatch->context, SOUP_STATUS_BAD_GATEWAY, message);
+      cc_proxy_exchange_respond_error (dispatch->exchange, started ? CC_PROXY_EVENT_ERROR : CC_PROXY_EVENT_PROXY_ERROR,
+                                       SOUP_STATUS_BAD_GATEWAY, "api_error", message);
       return;
     }
 
   if (handled == CC_PROXY_HANDLED)
     return;
 
-  if (cc_proxy_request_context_has_response_started (dispatch->context))
+  if (cc_proxy_exchange_has_response_started (dispatch->exchange))
     {
       g_autofree char *message = g_strdup_printf (_("The %s provider answered “not handled” after it had started the response"), id);
 
       /* Forwarding now would send the request a second time. */
       cc_proxy_registry_record_error (dispatch->server->registry, id, message);
-      cc_proxy_request_context_respond_error (dispatch->context, SOUP_STATUS_BAD_GATEWAY, "api_error", message);
+      cc_proxy_exchange_respond_error (dispatch->exchange, CC_PROXY_EVENT_ERROR, SOUP_STATUS_BAD_GATEWAY,
+                                       "api_error", message);
       return;
     }
 
+  cc_proxy_exchange_clear_responder (dispatch->exchange, dispatch);
   forward (dispatch->server, dispatch->context);
 }
 
 /* The client left while the provider worked: whatever it waits for
  * (an upstream's headers, a token, a rate limit) is of no use now. */
-static gboolean
-on_dispatch_hangup (gpointer user_data)
+static void
+on_dispatch_gone (gpointer data)
 {
-  Dispatch *dispatch = user_data;
+  Dispatch *dispatch = data;
 
   g_debug ("Client left; cancelling the %s provider", cc_proxy_provider_get_id (dispatch->provider));
   g_cancellable_cancel (dispatch->cancellable);
-  return G_SOURCE_REMOVE;
 }
+
+static const CcProxyResponder dispatch_responder = {
+  .gone = on_dispatch_gone,
+};
 
 static void
 dispatch_to_provider (CcProxyServer         *self,
-                      CcProxyRequestContext *context,
+                      CcProxyExchange       *exchange,
                       CcProxyProvider       *provider)
 {
   Dispatch *dispatch = g_new0 (Dispatch, 1);
 
   dispatch->server = g_object_ref (self);
-  dispatch->context = g_object_ref (context);
+  dispatch->exchange = g_object_ref (exchange);
+  dispatch->context = g_object_ref (cc_proxy_exchange_get_context (exchange));
   dispatch->provider = g_object_ref (provider);
   dispatch->cancellable = g_cancellable_new ();
   dispatch->deadline_id = g_timeout_add_seconds (self->deadline_seconds, on_deadline, dispatch);
 
-  soup_server_message_pause (cc_proxy_request_context_get_message (context));
-  dispatch->hangup = cc_proxy_hangup_watch (cc_proxy_request_context_get_message (context),
-                                            on_dispatch_hangup, dispatch);
-  cc_proxy_provider_handle_request_async (provider, context, dispatch->cancellable,
+  cc_proxy_exchange_set_responder (exchange, &dispatch_responder, dispatch);
+  cc_proxy_provider_handle_request_async (provider, dispatch->context, dispatch->cancellable,
                                           on_provider_done, dispatch);
 }
 
@@ -336,110 +337,6 @@ route (CcProxyServer   *self,
   return (provider != NULL && cc_proxy_provider_handles_path (provider, path)) ? provider : NULL;
 }
 
-/* A body forwarded while it arrives: counted against the size cap, and
- * its first bytes kept for the listeners (never the whole body). */
-typedef struct
-{
-  CcProxyServer         *server;   /* weak */
-  CcProxyRequestContext *context;  /* until the message is finished */
-  CcProxyBodyStream     *stream;
-  GByteArray            *prefix;
-  gsize                  prefix_limit;
-  guint64                received;
-} Upload;
-
-static void
-upload_free (gpointer data)
-{
-  Upload *upload = data;
-
-  g_clear_weak_pointer (&upload->server);
-  g_clear_object (&upload->context);
-  g_clear_object (&upload->stream);
-  g_clear_pointer (&upload->prefix, g_byte_array_unref);
-  g_free (upload);
-}
-
-static void
-refuse_too_large (CcProxyServer         *self,
-                  CcProxyRequestContext *context)
-{
-  g_autofree char *text = g_strdup_printf (_("The request body is larger than %" G_GUINT64_FORMAT " MiB; "
-                                             "the max-request-size setting raises the limit"),
-                                           self->max_request_size / (1024 * 1024));
-
-  /* The rest of the body is not read: the connection cannot carry
-   * another request. */
-  soup_message_headers_replace (soup_server_message_get_response_headers (cc_proxy_request_context_get_message (context)),
-                                "Connection", "close");
-  cc_proxy_request_context_respond_error (context, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "request_too_large", text);
-}
-
-static void
-on_request_chunk (SoupServerMessage *message,
-                  GBytes            *chunk,
-                  Upload            *upload)
-{
-  gsize len = g_bytes_get_size (chunk);
-
-  if (upload->server == NULL || upload->context == NULL)
-    return;
-  upload->received += len;
-  if (upload->received > upload->server->max_request_size)
-    {
-      g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                                                     _("The request body is larger than the max-request-size setting"));
-
-      if (upload->stream != NULL)
-        cc_proxy_body_stream_fail (upload->stream, error);
-      g_clear_object (&upload->stream);
-      if (!cc_proxy_request_context_has_response_started (upload->context))
-        refuse_too_large (upload->server, upload->context);
-      return;
-    }
-  if (upload->stream != NULL)
-    cc_proxy_body_stream_push (upload->stream, chunk);
-  if (upload->prefix != NULL && upload->prefix->len < upload->prefix_limit)
-    g_byte_array_append (upload->prefix, g_bytes_get_data (chunk, NULL),
-                         MIN (len, upload->prefix_limit - upload->prefix->len));
-}
-
-static void
-on_request_body (SoupServerMessage *message,
-                 Upload            *upload)
-{
-  g_autoptr(GBytes) prefix = NULL;
-
-  if (upload->context == NULL)
-    return;
-  if (upload->stream != NULL)
-    cc_proxy_body_stream_end (upload->stream);
-  /* Only the first bytes were kept: enough for the model and the
-   * capture log's prefix. */
-  if (upload->prefix != NULL)
-    {
-      prefix = g_bytes_new (upload->prefix->data, upload->prefix->len);
-      cc_proxy_request_context_set_body (upload->context, prefix, NULL);
-    }
-  cc_proxy_request_context_emit_request (upload->context);
-}
-
-static void
-on_upload_finished (SoupServerMessage *message,
-                    Upload            *upload)
-{
-  g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                                                 _("The client closed the connection while sending the request body"));
-
-  /* A no-op once the body was complete. */
-  if (upload->stream != NULL)
-    cc_proxy_body_stream_fail (upload->stream, error);
-  /* The message held the context, which holds the message. */
-  g_object_set_data (G_OBJECT (message), CONTEXT_KEY, NULL);
-  g_clear_object (&upload->context);
-  g_clear_object (&upload->stream);
-}
-
 /* Bodies up to this size arrive in a read or two: forwarding them whole
  * is cheaper than streaming them, and no slower to the upstream. */
 #define STREAM_BODY_THRESHOLD (64 * 1024)
@@ -447,10 +344,9 @@ on_upload_finished (SoupServerMessage *message,
 /* Enough of a streamed body to find its model in. */
 #define MODEL_SCAN_PREFIX (64 * 1024)
 
-static void
-stop_client_timeout (SoupServerMessage *message);
+#define FORWARDED_KEY "cc-proxy-forwarded"
 
-/* Runs once a request's headers are in. Bodies over the size cap are
+/* Runs once a request's head is in. Bodies over the size cap are
  * refused before they are read. Large or chunked request bodies on the
  * default path are forwarded now, and the body as it arrives. Requests
  * a provider serves, or that will be refused, wait for the whole body
@@ -463,60 +359,41 @@ handle_early (SoupServer        *soup_server,
               gpointer           user_data)
 {
   CcProxyServer *self = user_data;
+  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (message);
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
-  goffset length = encoding == SOUP_ENCODING_CONTENT_LENGTH ? soup_message_headers_get_content_length (headers) : -1;
+  CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
   GUri *uri = soup_server_message_get_uri (message);
-  CcProxySnapshot *snapshot;
+  CcProxyRequestContext *context;
   const char *base_url;
-  gboolean forward_now;
-  g_autoptr(CcProxyRequestContext) context = NULL;
-  Upload *upload;
+  GInputStream *stream;
+  gsize keep = 0;
 
-  stop_client_timeout (message);
+  cc_proxy_exchange_start (exchange, snapshot, self->session, self->sink);
 
   /* Most requests stop here, before any lookup. */
-  if (encoding == SOUP_ENCODING_NONE || (length >= 0 && length <= STREAM_BODY_THRESHOLD))
+  if (encoding == SOUP_ENCODING_NONE ||
+      (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
+       soup_message_headers_get_content_length (headers) <= STREAM_BODY_THRESHOLD))
     return;
-
-  snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
-  context = cc_proxy_request_context_new (message, g_uri_get_path (uri), g_uri_get_query (uri),
-                                          snapshot, self->session, self->sink);
-  if (length >= 0 && (guint64) length > self->max_request_size)
-    {
-      cc_proxy_request_context_emit_request (context);
-      refuse_too_large (self, context);
-      return;
-    }
+  if (!cc_proxy_exchange_limit_body (exchange, self->max_request_size))
+    return;
 
   /* Refusals and the missing-URL error are answered by handle_message():
    * libsoup cannot answer before the body is read. */
   base_url = cc_proxy_snapshot_get_value (snapshot, CC_PROXY_BUILTIN_PROVIDER_ID, "base-url");
-  forward_now = check_origin (message) == NULL && base_url != NULL && base_url[0] != '\0' &&
-                route (self, snapshot, g_uri_get_path (uri)) == NULL;
-
-  upload = g_new0 (Upload, 1);
-  g_set_weak_pointer (&upload->server, self);
-  upload->context = g_object_ref (context);
-  g_signal_connect_data (message, "got-chunk", G_CALLBACK (on_request_chunk), upload,
-                         (GClosureNotify) (void (*) (void)) upload_free, 0);
-  g_signal_connect (message, "finished", G_CALLBACK (on_upload_finished), upload);
-  g_object_set_data_full (G_OBJECT (message), CONTEXT_KEY, g_object_ref (context), g_object_unref);
-  if (!forward_now)
+  if (check_origin (message) != NULL || base_url == NULL || base_url[0] == '\0' ||
+      route (self, snapshot, g_uri_get_path (uri)) != NULL)
     return;
 
-  upload->stream = cc_proxy_body_stream_new ();
-  cc_proxy_request_context_set_body_stream (context, G_INPUT_STREAM (upload->stream), length);
-  /* The body goes upstream as it arrives; only a prefix stays here. */
-  soup_message_body_set_accumulate (soup_server_message_get_request_body (message), FALSE);
+  context = cc_proxy_exchange_get_context (exchange);
   if (cc_proxy_request_context_is_observed (context))
-    {
-      upload->prefix_limit = MAX (cc_proxy_event_sink_get_body_limit (self->sink), MODEL_SCAN_PREFIX);
-      upload->prefix = g_byte_array_new ();
-    }
-  g_signal_connect (message, "got-body", G_CALLBACK (on_request_body), upload);
+    keep = MAX (cc_proxy_event_sink_get_body_limit (self->sink), MODEL_SCAN_PREFIX);
+  stream = cc_proxy_exchange_stream_body (exchange, keep);
+  cc_proxy_request_context_set_body_stream (context, stream,
+                                            encoding == SOUP_ENCODING_CONTENT_LENGTH
+                                              ? soup_message_headers_get_content_length (headers) : -1);
   g_object_set_data (G_OBJECT (message), FORWARDED_KEY, GINT_TO_POINTER (TRUE));
-
   forward (self, context);
 }
 
@@ -528,19 +405,19 @@ handle_message (SoupServer        *soup_server,
                 gpointer           user_data)
 {
   CcProxyServer *self = user_data;
-  GUri *uri = soup_server_message_get_uri (message);
-  CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
-  g_autoptr(CcProxyRequestContext) context = NULL;
+  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
+  CcProxyRequestContext *context = cc_proxy_exchange_get_context (exchange);
+  CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (context);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonNode) json = NULL;
   g_autofree char *bad_body = NULL;
   CcProxyProvider *provider;
-  const char *path = g_uri_get_path (uri);
+  const char *path = cc_proxy_request_context_get_path (context);
   const char *refusal;
   const char *allow = NULL;
   gboolean wrong_method = FALSE;
 
-  /* Forwarded since its headers arrived: hold the answer until the
+  /* Forwarded since its head arrived: hold the answer until the
    * upstream's comes. */
   if (g_object_get_data (G_OBJECT (message), FORWARDED_KEY) != NULL)
     {
@@ -549,12 +426,6 @@ handle_message (SoupServer        *soup_server,
       return;
     }
 
-  context = g_object_get_data (G_OBJECT (message), CONTEXT_KEY);
-  if (context != NULL)
-    g_object_ref (context);
-  else
-    context = cc_proxy_request_context_new (message, path, g_uri_get_query (uri),
-                                            snapshot, self->session, self->sink);
   body = soup_message_body_flatten (soup_server_message_get_request_body (message));
 
   /* Decide first, then record the request once, then answer. */
@@ -569,6 +440,7 @@ handle_message (SoupServer        *soup_server,
     }
   cc_proxy_request_context_set_body (context, body, json);
   cc_proxy_request_context_emit_request (context);
+  cc_proxy_exchange_dispatch (exchange);
 
   if (refusal != NULL)
     {
@@ -595,85 +467,18 @@ handle_message (SoupServer        *soup_server,
       return;
     }
 
-  dispatch_to_provider (self, context, provider);
+  dispatch_to_provider (self, exchange, provider);
 }
 
-/* Every request the server starts, whatever becomes of it (libsoup
- * answers bad request lines and oversized headers itself, and a client
- * may vanish mid-way), is counted out exactly once: at its end, or when
- * the message is freed. */
-typedef struct
-{
-  CcProxyServer *server;      /* weak */
-  guint          timeout_id;  /* the client's time to send a request head */
-  gboolean       done;
-} Tracked;
-
-#define TRACKED_KEY "cc-proxy-tracked"
-
-static void
-count_out (Tracked  *tracked,
-           gboolean  failed)
-{
-  g_clear_handle_id (&tracked->timeout_id, g_source_remove);
-  if (tracked->done || tracked->server == NULL)
-    return;
-  tracked->done = TRUE;
-  tracked->server->requests_active--;
-  if (failed)
-    tracked->server->requests_failed++;
-}
-
-static void
-tracked_free (gpointer data)
-{
-  Tracked *tracked = data;
-
-  count_out (tracked, TRUE);
-  g_clear_weak_pointer (&tracked->server);
-  g_free (tracked);
-}
-
-/* A connection that sends no request head in time (idle between
- * requests, or trickling its headers) is closed: each one holds a
- * socket and a message. */
-static gboolean
-on_client_timeout (gpointer user_data)
-{
-  SoupServerMessage *message = user_data;
-  Tracked *tracked = g_object_get_data (G_OBJECT (message), TRACKED_KEY);
-  GSocket *socket = soup_server_message_get_socket (message);
-
-  tracked->timeout_id = 0;
-  g_debug ("Closing a client connection that sent no request head within %u s",
-           tracked->server ? tracked->server->client_timeout : 0);
-  if (socket != NULL)
-    g_socket_shutdown (socket, TRUE, TRUE, NULL);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-stop_client_timeout (SoupServerMessage *message)
-{
-  Tracked *tracked = g_object_get_data (G_OBJECT (message), TRACKED_KEY);
-
-  if (tracked != NULL)
-    g_clear_handle_id (&tracked->timeout_id, g_source_remove);
-}
-
+/* Every request the server starts gets its exchange, counted in;
+ * libsoup answers bad request lines and oversized heads itself, so
+ * some never reach a handler. */
 static void
 on_request_started (SoupServer        *soup_server,
                     SoupServerMessage *message,
                     CcProxyServer     *self)
 {
-  Tracked *tracked = g_new0 (Tracked, 1);
-
-  self->requests_total++;
-  self->requests_active++;
-  g_set_weak_pointer (&tracked->server, self);
-  /* The message owns the tracker, so the timer never outlives it. */
-  tracked->timeout_id = g_timeout_add_seconds (self->client_timeout, on_client_timeout, message);
-  g_object_set_data_full (G_OBJECT (message), TRACKED_KEY, tracked, tracked_free);
+  cc_proxy_exchange_new (message, self->counters, self->client_timeout);
 }
 
 static void
@@ -681,10 +486,10 @@ on_request_finished (SoupServer        *soup_server,
                      SoupServerMessage *message,
                      CcProxyServer     *self)
 {
-  Tracked *tracked = g_object_get_data (G_OBJECT (message), TRACKED_KEY);
+  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
 
-  if (tracked != NULL)
-    count_out (tracked, soup_server_message_get_status (message) >= 400);
+  if (exchange != NULL)
+    cc_proxy_exchange_count_out (exchange, soup_server_message_get_status (message) >= 400);
 }
 
 static void
@@ -692,10 +497,10 @@ on_request_aborted (SoupServer        *soup_server,
                     SoupServerMessage *message,
                     CcProxyServer     *self)
 {
-  Tracked *tracked = g_object_get_data (G_OBJECT (message), TRACKED_KEY);
+  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
 
-  if (tracked != NULL)
-    count_out (tracked, TRUE);
+  if (exchange != NULL)
+    cc_proxy_exchange_count_out (exchange, TRUE);
 }
 
 /**
@@ -717,11 +522,11 @@ cc_proxy_server_get_counters (CcProxyServer *self,
   if (upstream_connections != NULL)
     *upstream_connections = self->upstream_connections;
   if (total != NULL)
-    *total = self->requests_total;
+    *total = self->counters->total;
   if (active != NULL)
-    *active = self->requests_active;
+    *active = self->counters->active;
   if (failed != NULL)
-    *failed = self->requests_failed;
+    *failed = self->counters->failed;
 }
 
 static void
@@ -748,6 +553,7 @@ cc_proxy_server_finalize (GObject *object)
   CcProxyServer *self = (CcProxyServer *) object;
 
   g_free (self->url);
+  g_rc_box_release (self->counters);
   G_OBJECT_CLASS (cc_proxy_server_parent_class)->finalize (object);
 }
 
@@ -766,6 +572,7 @@ cc_proxy_server_init (CcProxyServer *self)
   self->deadline_seconds = CC_PROXY_DEFAULT_DEADLINE_SECONDS;
   self->max_request_size = (guint64) CC_PROXY_DEFAULT_MAX_REQUEST_MIB * 1024 * 1024;
   self->client_timeout = CC_PROXY_DEFAULT_CLIENT_TIMEOUT_SECONDS;
+  self->counters = g_rc_box_new0 (CcProxyCounters);
 }
 
 static void

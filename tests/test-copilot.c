@@ -995,6 +995,25 @@ test_route_messages_deep_json (Fixture       *fixture,
   g_assert_cmpuint (status, ==, 200);
 }
 
+/* An upstream error body is read up to a cap, never whole. */
+static void
+test_route_messages_error_body_cap (Fixture       *fixture,
+                                    gconstpointer  user_data)
+{
+  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  gsize size = 2 * 1024 * 1024;
+  g_autofree char *huge = memset (g_malloc (size + 1), ' ', size);
+  g_autofree char *got = NULL;
+  guint status;
+
+  huge[size] = '\0';
+  cc_test_upstream_respond (fixture->upstream, "/chat/completions", 400, "application/json", huge, -1);
+  got = request (fixture, "POST", "/v1/messages", body, &status, NULL);
+  g_assert_cmpuint (status, ==, 502);
+  assert_json_text (got, "{\"type\":\"error\",\"error\":{\"type\":\"api_error\","
+                         "\"message\":\"Copilot's answer is larger than 1 MiB\"}}");
+}
+
 /* Upstream errors keep their status and message, typed by status. */
 static void
 test_route_messages_errors (Fixture       *fixture,
@@ -1444,6 +1463,7 @@ main (int   argc,
   ROUTE ("messages/native", NULL, test_route_messages_native);
   ROUTE ("messages/responses-only", NULL, test_route_messages_responses_only);
   ROUTE ("messages/deep-json", NULL, test_route_messages_deep_json);
+  ROUTE ("messages/error-body-cap", NULL, test_route_messages_error_body_cap);
   ROUTE ("messages/upstream-errors", NULL, test_route_messages_errors);
   ROUTE ("messages/stream-cut", NULL, test_route_messages_stream_cut);
   ROUTE ("count-tokens", NULL, test_route_count_tokens);

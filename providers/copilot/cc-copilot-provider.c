@@ -238,34 +238,91 @@ count_tokens (GTask *task)
 
 /* ----- reading whole answers ----- */
 
+/* What is read whole, at most: an upstream that keeps sending must not
+ * make the proxy hold it all. Errors are short; a model list or a
+ * non-streamed answer can be long. */
+#define MAX_ERROR_BODY  (1024 * 1024)
+#define MAX_WHOLE_BODY  (32 * 1024 * 1024)
+#define READ_CHUNK      (64 * 1024)
+
+typedef struct
+{
+  GInputStream *stream;
+  GByteArray   *bytes;
+  gsize         max;
+} ReadAll;
+
 static void
-on_read_all (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
+read_all_free (ReadAll *read)
+{
+  g_object_unref (read->stream);
+  g_byte_array_unref (read->bytes);
+  g_free (read);
+}
+
+static void read_more (GTask *task);
+
+static void
+on_read_more (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  ReadAll *read = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
 
-  /* source is the memory stream the body went into. */
-  if (g_output_stream_splice_finish (G_OUTPUT_STREAM (source), result, &error) < 0)
-    g_task_return_error (task, g_steal_pointer (&error));
-  else
-    g_task_return_pointer (task, g_memory_output_stream_steal_as_bytes (G_MEMORY_OUTPUT_STREAM (source)),
-                           (GDestroyNotify) g_bytes_unref);
+  if (n < 0)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (n == 0)
+    {
+      g_input_stream_close_async (read->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+      g_task_return_pointer (task, g_byte_array_free_to_bytes (g_byte_array_ref (read->bytes)),
+                             (GDestroyNotify) g_bytes_unref);
+      return;
+    }
+  g_byte_array_set_size (read->bytes, read->bytes->len - (READ_CHUNK - n));
+  if (read->bytes->len > read->max)
+    {
+      /* Dropped unread: closing the stream drops the connection. */
+      g_input_stream_close_async (read->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                               _("Copilot's answer is larger than %zu MiB"), read->max / (1024 * 1024));
+      return;
+    }
+  read_more (g_steal_pointer (&task));
 }
 
 static void
+read_more (GTask *task)
+{
+  ReadAll *read = g_task_get_task_data (task);
+  gsize len = read->bytes->len;
+
+  g_byte_array_set_size (read->bytes, len + READ_CHUNK);
+  g_input_stream_read_async (read->stream, read->bytes->data + len, READ_CHUNK, G_PRIORITY_DEFAULT,
+                             g_task_get_cancellable (task), on_read_more, task);
+}
+
+/* Reads @stream to its end, or fails once it passes @max bytes. */
+static void
 read_all_async (GInputStream        *stream,
+                gsize                max,
                 GCancellable        *cancellable,
                 GAsyncReadyCallback  callback,
                 gpointer             user_data)
 {
-  g_autoptr(GOutputStream) sink = g_memory_output_stream_new_resizable ();
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  ReadAll *read = g_new0 (ReadAll, 1);
 
-  g_output_stream_splice_async (sink, stream,
-                                G_OUTPUT_STREAM_SPLICE_CLOSE_SOURCE | G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET,
-                                G_PRIORITY_DEFAULT, cancellable, on_read_all,
-                                g_task_new (NULL, cancellable, callback, user_data));
+  read->stream = g_object_ref (stream);
+  read->bytes = g_byte_array_new ();
+  read->max = max;
+  g_task_set_task_data (task, read, (GDestroyNotify) read_all_free);
+  read_more (task);
 }
 
 /* ----- answers ----- */
@@ -376,6 +433,11 @@ on_whole (GObject      *source,
   g_autoptr(JsonNode) node = NULL;
 
   g_free (whole);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+    {
+      respond_error (g_steal_pointer (&task), SOUP_STATUS_BAD_GATEWAY, "api_error", error->message);
+      return;
+    }
   if (body == NULL)
     {
       fail (g_steal_pointer (&task), g_steal_pointer (&error));
@@ -420,7 +482,8 @@ read_whole (GTask        *task,
 
   whole->task = task;
   whole->kind = kind;
-  read_all_async (body, g_task_get_cancellable (task), on_whole, whole);
+  read_all_async (body, kind == WHOLE_ERROR ? MAX_ERROR_BODY : MAX_WHOLE_BODY,
+                  g_task_get_cancellable (task), on_whole, whole);
 }
 
 /* The upstream answered (not 401, or 401 a second time). */

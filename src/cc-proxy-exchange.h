@@ -1,0 +1,118 @@
+/* cc-proxy-exchange.h: one request, owned from its first byte to its last
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "cc-proxy.h"
+#include "cc-proxy-event-sink.h"
+
+G_BEGIN_DECLS
+
+/**
+ * CcProxyExchangeState:
+ * @CC_PROXY_EXCHANGE_RECEIVING: the request is arriving
+ * @CC_PROXY_EXCHANGE_DISPATCHING: a provider or the upstream has it;
+ *   nothing has been sent to the client yet
+ * @CC_PROXY_EXCHANGE_STREAMING: the status line is out, the body going
+ * @CC_PROXY_EXCHANGE_DONE: answered in full
+ * @CC_PROXY_EXCHANGE_FAILED: answered with an error, cut off, or the
+ *   client left
+ */
+typedef enum {
+  CC_PROXY_EXCHANGE_RECEIVING,
+  CC_PROXY_EXCHANGE_DISPATCHING,
+  CC_PROXY_EXCHANGE_STREAMING,
+  CC_PROXY_EXCHANGE_DONE,
+  CC_PROXY_EXCHANGE_FAILED,
+} CcProxyExchangeState;
+
+/* The server's request counters, shared with every exchange. */
+typedef struct
+{
+  guint64 total;
+  guint   active;
+  guint64 failed;
+} CcProxyCounters;
+
+/**
+ * CcProxyResponder:
+ * @gone: the client left before its answer was complete
+ * @wrote: (nullable): @len bytes of the body went out to the client
+ * @finished: (nullable): the HTTP message finished; the responder ends
+ *   the request itself. Without it, the exchange ends the request.
+ * @request_complete: (nullable): the last byte of a request body that
+ *   was forwarded while it arrived is in
+ *
+ * Whoever is producing the answer right now (the dispatch to a
+ * provider, then perhaps a relay): the exchange tells it, and only it,
+ * what happens to the client.
+ */
+typedef struct
+{
+  void (*gone)             (gpointer data);
+  void (*wrote)            (gsize    len,
+                            gpointer data);
+  void (*finished)         (gpointer data);
+  void (*request_complete) (gpointer data);
+} CcProxyResponder;
+
+#define CC_PROXY_TYPE_EXCHANGE (cc_proxy_exchange_get_type ())
+G_DECLARE_FINAL_TYPE (CcProxyExchange, cc_proxy_exchange, CC_PROXY, EXCHANGE, GObject)
+
+CcProxyExchange       *cc_proxy_exchange_new              (SoupServerMessage      *message,
+                                                          CcProxyCounters        *counters,
+                                                          guint                   client_timeout);
+CcProxyExchange       *cc_proxy_exchange_from_message     (SoupServerMessage      *message);
+void                   cc_proxy_exchange_start            (CcProxyExchange        *self,
+                                                          CcProxySnapshot        *snapshot,
+                                                          SoupSession            *session,
+                                                          CcProxyEventSink       *sink);
+CcProxyRequestContext *cc_proxy_exchange_get_context      (CcProxyExchange        *self);
+SoupServerMessage     *cc_proxy_exchange_get_message      (CcProxyExchange        *self);
+CcProxyExchangeState   cc_proxy_exchange_get_state        (CcProxyExchange        *self);
+void                   cc_proxy_exchange_count_out        (CcProxyExchange        *self,
+                                                          gboolean                failed);
+
+gboolean               cc_proxy_exchange_limit_body       (CcProxyExchange        *self,
+                                                          guint64                 max_size);
+GInputStream          *cc_proxy_exchange_stream_body      (CcProxyExchange        *self,
+                                                          gsize                   keep);
+gboolean               cc_proxy_exchange_request_is_complete (CcProxyExchange     *self);
+void                   cc_proxy_exchange_dispatch         (CcProxyExchange        *self);
+
+void                   cc_proxy_exchange_set_responder    (CcProxyExchange        *self,
+                                                          const CcProxyResponder *responder,
+                                                          gpointer                data);
+void                   cc_proxy_exchange_clear_responder  (CcProxyExchange        *self,
+                                                          gpointer                data);
+
+gboolean               cc_proxy_exchange_has_response_started (CcProxyExchange    *self);
+guint                  cc_proxy_exchange_get_status       (CcProxyExchange        *self);
+void                   cc_proxy_exchange_set_status       (CcProxyExchange        *self,
+                                                          guint                   status,
+                                                          const char             *reason);
+SoupMessageHeaders    *cc_proxy_exchange_get_response_headers (CcProxyExchange    *self);
+void                   cc_proxy_exchange_respond          (CcProxyExchange        *self,
+                                                          guint                   status,
+                                                          const char             *content_type,
+                                                          GBytes                 *body);
+void                   cc_proxy_exchange_begin_body       (CcProxyExchange        *self,
+                                                          gboolean                parse_events);
+void                   cc_proxy_exchange_write            (CcProxyExchange        *self,
+                                                          const char             *data,
+                                                          gsize                   len);
+void                   cc_proxy_exchange_end_body         (CcProxyExchange        *self);
+void                   cc_proxy_exchange_respond_error    (CcProxyExchange        *self,
+                                                          CcProxyEventKind        event_kind,
+                                                          guint                   status,
+                                                          const char             *kind,
+                                                          const char             *message);
+void                   cc_proxy_exchange_end              (CcProxyExchange        *self,
+                                                          guint                   status);
+void                   cc_proxy_exchange_end_error        (CcProxyExchange        *self,
+                                                          CcProxyEventKind        kind,
+                                                          guint                   status,
+                                                          const char             *message);
+
+G_END_DECLS
