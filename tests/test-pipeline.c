@@ -841,6 +841,45 @@ test_body_too_large (Fixture       *fixture,
                                 small));
 }
 
+/* Listeners get at most their limit of each body, marked as cut. */
+static void
+test_capture_prefix (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-agent.json");
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
+  guint seen = 0;
+
+  cc_proxy_event_sink_set_body_limit (fixture->sink, 100);
+  set_body (message, "application/json", request);
+  answer = send_ok (fixture, message);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  /* The upstream still got all of it. */
+  g_assert_true (g_bytes_equal (cc_test_upstream_get_request (fixture->upstream, 0)->body, request));
+
+  cc_test_wait_for (last_event_is_terminal, fixture);
+  for (guint i = 0; i < fixture->events->len; i++)
+    {
+      CcProxyEvent *event = g_ptr_array_index (fixture->events, i);
+      g_autofree char *day = NULL;
+      g_autofree char *line = NULL;
+
+      if (event->kind != CC_PROXY_EVENT_REQUEST_BODY)
+        continue;
+      g_assert_nonnull (event->raw_body);
+      g_assert_cmpuint (g_bytes_get_size (event->raw_body), ==, 100);
+      g_assert_true (event->body_truncated);
+      g_assert_cmpmem (g_bytes_get_data (event->raw_body, NULL), 100, g_bytes_get_data (request, NULL), 100);
+      line = cc_proxy_capture_log_format_event (event, utc, &day);
+      g_assert_nonnull (strstr (line, "\"body_truncated\":true"));
+      g_assert_nonnull (strstr (line, "\"body_text\":\"{"));
+      seen++;
+    }
+  g_assert_cmpuint (seen, ==, 1);
+}
+
 /* libsoup puts a POST on an idle connection only when it may resend it. */
 static void
 test_post_reuses_connections (Fixture       *fixture,
@@ -1437,6 +1476,7 @@ main (int   argc,
   ADD ("bounds/deep-json-passthrough", test_deep_json_passthrough);
   ADD ("bounds/body-too-large", test_body_too_large);
   ADD ("bounds/client-timeout", test_client_timeout);
+  ADD ("bounds/capture-prefix", test_capture_prefix);
   ADD ("forward/post-reuses-connections", test_post_reuses_connections);
   ADD ("forward/concurrent-streams", test_concurrent_streams);
   ADD ("counters/after-malformed-requests", test_counters_after_malformed);
