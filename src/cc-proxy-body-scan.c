@@ -1,9 +1,9 @@
-/* cc-proxy-body-scan.c: what the core needs from a request body, without parsing it
+/* cc-proxy-body-scan.c: what the core needs from a body, without parsing it
  *
- * Traffic reports name the model of every request. Parsing a long
- * conversation with json-glib to read one member cost a third of the
- * passthrough's CPU; this scan reads the bytes once, stops at the
- * member, and allocates nothing else.
+ * Traffic reports name the model of every request, and the capture log
+ * writes every body. Building a json-glib tree of a long conversation
+ * to read one member, or to write it out again, cost more CPU than
+ * proxying it; these scans read the bytes once and allocate nothing.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -61,26 +61,31 @@ string_value (const char *start,
   node = cc_proxy_json_parse (token, -1, NULL);
   if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
     return NULL;
-  return g_strdup (json_node_get_string (node));
+  /* json-glib lets broken \u escapes through as broken UTF-8 (found
+   * by tests/fuzz/fuzz-body). */
+  return g_utf8_make_valid (json_node_get_string (node), -1);
 }
 
-/**
- * cc_proxy_body_scan_string:
- * @data: (array length=len): a request body, not necessarily valid JSON
- * @len: its length
- * @member: a member name without escapes
- *
- * Returns: (transfer full) (nullable): the value of @member of the
- *   top-level object when it is a string
+/*
+ * Calls @func for each member of the top-level object, in order, with
+ * the member's name (without quotes or escapes resolved) and where its
+ * value starts; stops when @func returns TRUE. Works on the first part
+ * of a body as well as on a whole one, valid or not.
  */
-char *
-cc_proxy_body_scan_string (const char *data,
-                           gsize       len,
-                           const char *member)
+typedef gboolean (*MemberFunc) (const char *name,
+                                gsize       name_len,
+                                const char *value,
+                                const char *end,
+                                gpointer    user_data);
+
+static void
+scan_members (const char *data,
+              gsize       len,
+              MemberFunc  func,
+              gpointer    user_data)
 {
   const char *p = data;
   const char *end = data + len;
-  gsize member_len = strlen (member);
   guint depth = 0;
   gboolean in_object = FALSE;   /* the top level is an object */
   gboolean expect_key = FALSE;  /* at depth 1, the next string is a key */
@@ -97,22 +102,18 @@ cc_proxy_body_scan_string (const char *data,
             const char *quote = string_end (p, end);
 
             if (quote == NULL)
-              return NULL;
+              return;
             p = quote + 1;
             if (depth != 1 || !in_object || !expect_key)
               break;
             expect_key = FALSE;
-            if ((gsize) (quote - start) != member_len || memcmp (start, member, member_len) != 0)
-              break;
             p = skip_space (p, end);
             if (p >= end || *p != ':')
-              return NULL;
-            p = skip_space (p + 1, end);
-            if (p >= end || *p != '"')
-              return NULL;
-            start = p + 1;
-            quote = string_end (start, end);
-            return quote != NULL ? string_value (start, quote) : NULL;
+              return;
+            p++;
+            if (func (start, quote - start, skip_space (p, end), end, user_data))
+              return;
+            break;
           }
         case '{':
           if (++depth == 1)
@@ -120,23 +121,300 @@ cc_proxy_body_scan_string (const char *data,
           break;
         case '[':
           if (++depth == 1)
-            return NULL;
+            return;
           break;
         case '}':
         case ']':
           if (depth == 0 || --depth == 0)
-            return NULL;
+            return;
           break;
         case ',':
           expect_key = depth == 1;
-          break;
-        case ':':
-          if (depth == 1)
-            expect_key = FALSE;
           break;
         default:
           break;
         }
     }
+}
+
+static gboolean
+name_is (const char *name,
+         gsize       name_len,
+         const char *wanted)
+{
+  return strlen (wanted) == name_len && memcmp (name, wanted, name_len) == 0;
+}
+
+typedef struct
+{
+  const char *member;
+  char       *value;
+} FindString;
+
+static gboolean
+find_string (const char *name,
+             gsize       name_len,
+             const char *value,
+             const char *end,
+             gpointer    user_data)
+{
+  FindString *find = user_data;
+  const char *quote;
+
+  if (!name_is (name, name_len, find->member))
+    return FALSE;
+  if (value < end && *value == '"' && (quote = string_end (value + 1, end)) != NULL)
+    find->value = string_value (value + 1, quote);
+  return TRUE;
+}
+
+/**
+ * cc_proxy_body_scan_string:
+ * @data: (array length=len): a request body, not necessarily valid JSON
+ * @len: its length
+ * @member: a member name without escapes
+ *
+ * Returns: (transfer full) (nullable): the value of @member of the
+ *   top-level object when it is a string
+ */
+char *
+cc_proxy_body_scan_string (const char *data,
+                           gsize       len,
+                           const char *member)
+{
+  FindString find = { member, NULL };
+
+  scan_members (data, len, find_string, &find);
+  return find.value;
+}
+
+static gboolean
+note_member (const char *name,
+             gsize       name_len,
+             const char *value,
+             const char *end,
+             gpointer    user_data)
+{
+  CcProxyBodyMembers *members = user_data;
+
+  if (name_is (name, name_len, "choices"))
+    members->has_choices = TRUE;
+  else if (name_is (name, name_len, "object"))
+    members->has_object = TRUE;
+  else if (name_is (name, name_len, "messages"))
+    members->has_messages = TRUE;
+  else if (name_is (name, name_len, "system"))
+    members->has_system = TRUE;
+  else if (name_is (name, name_len, "max_tokens"))
+    members->has_max_tokens = TRUE;
+  else if (name_is (name, name_len, "stream_options"))
+    members->has_stream_options = TRUE;
+  else if (name_is (name, name_len, "type") && members->type == NULL && value < end && *value == '"')
+    {
+      const char *quote = string_end (value + 1, end);
+
+      if (quote != NULL)
+        members->type = string_value (value + 1, quote);
+    }
+  return FALSE;
+}
+
+/**
+ * cc_proxy_body_scan_shape:
+ * @data: (array length=len): a JSON body
+ * @len: its length
+ *
+ * The same answer as cc_proxy_body_shape_detect() on the parsed body.
+ */
+CcProxyBodyShape
+cc_proxy_body_scan_shape (const char *data,
+                          gsize       len)
+{
+  CcProxyBodyMembers members = { 0, };
+  const char *first = skip_space (data, data + len);
+  CcProxyBodyShape shape;
+
+  if (first >= data + len)
+    return CC_PROXY_BODY_SHAPE_NONE;
+  if (*first != '{')
+    return CC_PROXY_BODY_SHAPE_OTHER;
+  scan_members (data, len, note_member, &members);
+  shape = cc_proxy_body_shape_from_members (&members);
+  g_free (members.type);
+  return shape;
+}
+
+static const char *
+skip_string (const char *p,
+             const char *end)
+{
+  /* @p is past the opening quote. */
+  while (p < end)
+    {
+      guchar c = *p++;
+
+      if (c == '"')
+        return p;
+      if (c < 0x20)
+        return NULL;
+      if (c != '\\')
+        continue;
+      if (p >= end)
+        return NULL;
+      c = *p++;
+      if (c == 'u')
+        {
+          for (guint i = 0; i < 4; i++, p++)
+            if (p >= end || !g_ascii_isxdigit (*p))
+              return NULL;
+        }
+      else if (strchr ("\"\\/bfnrt", c) == NULL || c == '\0')
+        return NULL;
+    }
   return NULL;
+}
+
+static const char *
+skip_digits (const char *p,
+             const char *end)
+{
+  const char *start = p;
+
+  while (p < end && g_ascii_isdigit (*p))
+    p++;
+  return p > start ? p : NULL;
+}
+
+static const char *
+skip_number (const char *p,
+             const char *end)
+{
+  if (p < end && *p == '-')
+    p++;
+  if (p < end && *p == '0')
+    p++;
+  else if ((p = skip_digits (p, end)) == NULL)
+    return NULL;
+  if (p < end && *p == '.' && (p = skip_digits (p + 1, end)) == NULL)
+    return NULL;
+  if (p < end && (*p == 'e' || *p == 'E'))
+    {
+      p++;
+      if (p < end && (*p == '+' || *p == '-'))
+        p++;
+      if ((p = skip_digits (p, end)) == NULL)
+        return NULL;
+    }
+  return p;
+}
+
+static const char *
+skip_literal (const char *p,
+              const char *end,
+              const char *literal)
+{
+  gsize len = strlen (literal);
+
+  return (gsize) (end - p) >= len && memcmp (p, literal, len) == 0 ? p + len : NULL;
+}
+
+/**
+ * cc_proxy_body_scan_is_json:
+ * @data: (array length=len): text
+ * @len: its length
+ *
+ * Checks the grammar of RFC 8259, UTF-8 included, and nesting against
+ * %CC_PROXY_JSON_MAX_DEPTH, without building anything: what the capture
+ * log needs before it writes a body into a line as it is.
+ *
+ * Returns: whether @data is one JSON document
+ */
+gboolean
+cc_proxy_body_scan_is_json (const char *data,
+                            gsize       len)
+{
+  enum { VALUE, KEY, AFTER } state = VALUE;
+  char stack[CC_PROXY_JSON_MAX_DEPTH];
+  guint depth = 0;
+  const char *p = data;
+  const char *end = data + len;
+
+  if (!g_utf8_validate_len (data, len, NULL))
+    return FALSE;
+
+  for (;;)
+    {
+      p = skip_space (p, end);
+      if (state == AFTER)
+        {
+          if (depth == 0)
+            return p == end;
+          if (p >= end)
+            return FALSE;
+          if (*p == ',')
+            {
+              p++;
+              state = stack[depth - 1] == '{' ? KEY : VALUE;
+            }
+          else if (*p == (stack[depth - 1] == '{' ? '}' : ']'))
+            {
+              p++;
+              depth--;
+            }
+          else
+            return FALSE;
+          continue;
+        }
+      if (p >= end)
+        return FALSE;
+      if (state == KEY)
+        {
+          if (*p != '"' || (p = skip_string (p + 1, end)) == NULL)
+            return FALSE;
+          p = skip_space (p, end);
+          if (p >= end || *p != ':')
+            return FALSE;
+          p++;
+          state = VALUE;
+          continue;
+        }
+
+      /* A value. */
+      switch (*p)
+        {
+        case '{':
+        case '[':
+          if (depth == G_N_ELEMENTS (stack))
+            return FALSE;
+          stack[depth++] = *p++;
+          p = skip_space (p, end);
+          if (p < end && *p == (stack[depth - 1] == '{' ? '}' : ']'))
+            {
+              p++;
+              depth--;
+              state = AFTER;
+            }
+          else
+            state = stack[depth - 1] == '{' ? KEY : VALUE;
+          continue;
+        case '"':
+          p = skip_string (p + 1, end);
+          break;
+        case 't':
+          p = skip_literal (p, end, "true");
+          break;
+        case 'f':
+          p = skip_literal (p, end, "false");
+          break;
+        case 'n':
+          p = skip_literal (p, end, "null");
+          break;
+        default:
+          p = skip_number (p, end);
+          break;
+        }
+      if (p == NULL)
+        return FALSE;
+      state = AFTER;
+    }
 }

@@ -1,15 +1,33 @@
-/* cc-proxy-body-scan.h: what the core needs from a request body, without parsing it
+/* cc-proxy-body-scan.h: what the core needs from a body, without parsing it
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 
-#include <glib.h>
+#include "cc-proxy.h"
 
 G_BEGIN_DECLS
 
-char *cc_proxy_body_scan_string (const char *data,
-                                 gsize       len,
-                                 const char *member);
+/* The top-level members that tell which API a body speaks. */
+typedef struct
+{
+  gboolean  has_choices;
+  gboolean  has_object;
+  gboolean  has_messages;
+  gboolean  has_system;
+  gboolean  has_max_tokens;
+  gboolean  has_stream_options;
+  char     *type;              /* the "type" member, when a string */
+} CcProxyBodyMembers;
+
+CcProxyBodyShape cc_proxy_body_shape_from_members (const CcProxyBodyMembers *members);
+
+char            *cc_proxy_body_scan_string  (const char *data,
+                                             gsize       len,
+                                             const char *member);
+CcProxyBodyShape cc_proxy_body_scan_shape   (const char *data,
+                                             gsize       len);
+gboolean         cc_proxy_body_scan_is_json (const char *data,
+                                             gsize       len);
 
 G_END_DECLS

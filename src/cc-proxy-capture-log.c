@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cc-proxy-body-scan.h"
 #include "cc-proxy-capture-log.h"
 #include "cc-proxy-message-assembler.h"
 
@@ -400,9 +401,26 @@ on_stream_event (const char *sse_event,
     cc_proxy_message_assembler_add (*assembler, node);
 }
 
-/* A body kept as bytes: JSON parsed, a stream of Anthropic events put
- * back together into the message the client ended up with. NULL for
- * anything else (a cut body, another format): then it is kept as text. */
+/* Valid JSON has line ends only as white space between tokens (inside
+ * strings they are escaped): spaces keep it one line. */
+static void
+append_json_line (GString    *line,
+                  const char *json,
+                  gsize       len)
+{
+  gsize start = line->len;
+
+  g_string_append_len (line, json, len);
+  if (memchr (json, '\n', len) == NULL && memchr (json, '\r', len) == NULL)
+    return;
+  for (gsize i = start; i < line->len; i++)
+    if (line->str[i] == '\n' || line->str[i] == '\r')
+      line->str[i] = ' ';
+}
+
+/* A stream of Anthropic events kept as bytes, put back together into the
+ * message the client ended up with. NULL for anything else (a cut
+ * body, another format): then it is kept as text. */
 static JsonNode *
 parse_raw_body (CcProxyEvent *event)
 {
@@ -412,7 +430,7 @@ parse_raw_body (CcProxyEvent *event)
   g_autoptr(CcProxySseParser) parser = NULL;
 
   if (!event->raw_is_stream)
-    return event->body_truncated ? NULL : cc_proxy_json_parse (data, len, NULL);
+    return NULL;
 
   parser = cc_proxy_sse_parser_new (on_stream_event, &assembler);
   cc_proxy_sse_parser_feed (parser, data, len);
@@ -446,17 +464,26 @@ cc_proxy_capture_log_format_event (CcProxyEvent  *event,
   JsonNode *body = event->body;
   CcProxyBodyShape shape = event->shape;
   g_autofree char *body_text = NULL;
+  gsize raw_len = event->raw_body != NULL ? g_bytes_get_size (event->raw_body) : 0;
+  const char *raw = event->raw_body != NULL ? g_bytes_get_data (event->raw_body, NULL) : NULL;
+  gboolean raw_json = FALSE;
 
-  /* Bodies that came as bytes are parsed here, on the writer thread,
-   * and never on the request path. */
-  if (body == NULL && event->raw_body != NULL)
+  /* Bodies that came as bytes are dealt with here, on the writer thread,
+   * and never on the request path. A whole JSON document goes into the
+   * line as it is: checking it costs a tenth of parsing and writing it
+   * out again. A stream is put back together into its message. */
+  if (body == NULL && raw != NULL)
     {
-      parsed = parse_raw_body (event);
-      body = parsed;
-      if (body != NULL)
-        shape = cc_proxy_body_shape_detect (body);
+      raw_json = !event->raw_is_stream && !event->body_truncated && cc_proxy_body_scan_is_json (raw, raw_len);
+      if (raw_json)
+        shape = cc_proxy_body_scan_shape (raw, raw_len);
+      else if ((parsed = parse_raw_body (event)) != NULL)
+        {
+          body = parsed;
+          shape = cc_proxy_body_shape_detect (body);
+        }
       else
-        body_text = g_utf8_make_valid (g_bytes_get_data (event->raw_body, NULL), g_bytes_get_size (event->raw_body));
+        body_text = g_utf8_make_valid (raw, raw_len);
     }
 
   json_builder_begin_object (builder);
@@ -490,7 +517,7 @@ cc_proxy_capture_log_format_event (CcProxyEvent  *event,
           json_builder_add_value (builder, json_node_copy (event->usage));
         }
     }
-  if (body != NULL)
+  if (body != NULL || raw_json)
     add_string (builder, "shape", cc_proxy_body_shape_to_string (shape));
   if (event->body_truncated)
     {
@@ -506,12 +533,17 @@ cc_proxy_capture_log_format_event (CcProxyEvent  *event,
 
   /* The body goes in last, written from the event's own tree: no copy
    * of what may be a long conversation. */
-  if (body != NULL)
+  if (body != NULL || raw_json)
     {
       g_string_truncate (line, line->len - 1);
       g_string_append (line, ",\"body\":");
-      json_generator_set_root (generator, body);
-      json_generator_to_gstring (generator, line);
+      if (raw_json)
+        append_json_line (line, raw, raw_len);
+      else
+        {
+          json_generator_set_root (generator, body);
+          json_generator_to_gstring (generator, line);
+        }
       g_string_append_c (line, '}');
     }
   g_string_append_c (line, '\n');

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <libsoup/soup.h>
 
+#include "cc-proxy-body-scan.h"
 #include "cc-proxy-event-private.h"
 
 G_DEFINE_BOXED_TYPE (CcProxyEvent, cc_proxy_event, cc_proxy_event_ref, cc_proxy_event_unref)
@@ -91,7 +92,7 @@ CcProxyBodyShape
 cc_proxy_body_shape_detect (JsonNode *body)
 {
   JsonObject *object;
-  const char *type;
+  CcProxyBodyMembers members = { 0, };
 
   if (body == NULL)
     return CC_PROXY_BODY_SHAPE_NONE;
@@ -99,21 +100,35 @@ cc_proxy_body_shape_detect (JsonNode *body)
     return CC_PROXY_BODY_SHAPE_OTHER;
 
   object = json_node_get_object (body);
-  if (json_object_has_member (object, "choices") || json_object_has_member (object, "object"))
+  members.has_choices = json_object_has_member (object, "choices");
+  members.has_object = json_object_has_member (object, "object");
+  members.has_messages = json_object_has_member (object, "messages");
+  members.has_system = json_object_has_member (object, "system");
+  members.has_max_tokens = json_object_has_member (object, "max_tokens");
+  members.has_stream_options = json_object_has_member (object, "stream_options");
+  members.type = (char *) cc_proxy_json_get_string (object, "type");
+  return cc_proxy_body_shape_from_members (&members);
+}
+
+/* The one place that tells the shapes apart, for parsed bodies and for
+ * bodies scanned as bytes (cc_proxy_body_scan_shape()). */
+CcProxyBodyShape
+cc_proxy_body_shape_from_members (const CcProxyBodyMembers *members)
+{
+  const char *type = members->type;
+
+  if (members->has_choices || members->has_object)
     return CC_PROXY_BODY_SHAPE_OPENAI;
 
-  type = cc_proxy_json_get_string (object, "type");
   if (type != NULL && (g_str_equal (type, "message") || g_str_has_prefix (type, "message_") ||
                        g_str_has_prefix (type, "content_block_") || g_str_equal (type, "ping") ||
                        g_str_equal (type, "error")))
     return CC_PROXY_BODY_SHAPE_ANTHROPIC;
 
-  if (json_object_has_member (object, "messages"))
+  if (members->has_messages)
     {
       /* Only Anthropic requires max_tokens and has a top-level system. */
-      if (json_object_has_member (object, "system") ||
-          (json_object_has_member (object, "max_tokens") &&
-           !json_object_has_member (object, "stream_options")))
+      if (members->has_system || (members->has_max_tokens && !members->has_stream_options))
         return CC_PROXY_BODY_SHAPE_ANTHROPIC;
       return CC_PROXY_BODY_SHAPE_OPENAI;
     }

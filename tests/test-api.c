@@ -347,6 +347,73 @@ test_body_scan (void)
 
       g_assert_cmpstr (model, ==, cases[i].model);
     }
+
+  /* A broken escape still gives UTF-8, whatever json-glib makes of it
+   * (found by tests/fuzz/fuzz-body). */
+  {
+    static const char broken[] = "{\"model\":\"cl\\ude-x\"}";
+    g_autofree char *model = cc_proxy_body_scan_string (broken, strlen (broken), "model");
+
+    g_assert_true (model == NULL || g_utf8_validate (model, -1, NULL));
+  }
+}
+
+/* The capture log writes bodies the validator accepts as they are. */
+static void
+test_body_is_json (void)
+{
+  static const char * const valid[] = {
+    "{}", "[]", " {\"a\" : [1, -2.5e+3, 0, true, false, null, \"x\\u00e9\\n\"]} ",
+    "\"text\"", "0", "-0.0E-1", "{\"a\":{\"b\":{}}}", "[[],[[]]]", "\n{\"multi\":\n\"line\"}\n",
+  };
+  static const char * const invalid[] = {
+    "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\"}", "{a:1}", "[01]", "[1.]", "[.5]", "[1e]",
+    "[\"\\x\"]", "[\"\\u12\"]", "[\"raw\nline\"]", "tru", "nul", "[true false]", "{} {}", "[\"\xff\"]",
+    "{\"a\":1]", "[1}",
+  };
+  g_autoptr(GString) deep = g_string_new (NULL);
+  g_autofree char *agent = cc_test_load_fixture_text ("anthropic-request-agent.json");
+
+  for (guint i = 0; i < G_N_ELEMENTS (valid); i++)
+    g_assert_true (cc_proxy_body_scan_is_json (valid[i], strlen (valid[i])));
+  for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
+    g_assert_false (cc_proxy_body_scan_is_json (invalid[i], strlen (invalid[i])));
+  g_assert_true (cc_proxy_body_scan_is_json (agent, strlen (agent)));
+
+  for (guint i = 0; i < CC_PROXY_JSON_MAX_DEPTH + 1; i++)
+    g_string_append_c (deep, '[');
+  for (guint i = 0; i < CC_PROXY_JSON_MAX_DEPTH + 1; i++)
+    g_string_append_c (deep, ']');
+  g_assert_false (cc_proxy_body_scan_is_json (deep->str, deep->len));
+  g_assert_true (cc_proxy_body_scan_is_json (deep->str + 1, deep->len - 2));
+}
+
+/* Scanned as bytes, a body has the shape its parsed tree has. */
+static void
+test_body_scan_shape (void)
+{
+  static const char * const names[] = {
+    "anthropic-request-agent.json", "anthropic-request-minimal.json", "openai-response-tools.json",
+    "copilot-models.json", "openai-error-401.json", "github-device-code.json",
+  };
+  static const char * const bodies[] = {
+    "{\"type\":\"message_start\",\"message\":{}}", "{\"messages\":[],\"stream_options\":{},\"max_tokens\":1}",
+    "{\"messages\":[],\"max_tokens\":1}", "[1,2]", "{\"type\":\"other\"}", "",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *text = cc_test_load_fixture_text (names[i]);
+      g_autoptr(JsonNode) node = cc_proxy_json_parse (text, -1, NULL);
+
+      g_assert_cmpint (cc_proxy_body_scan_shape (text, strlen (text)), ==, cc_proxy_body_shape_detect (node));
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr(JsonNode) node = bodies[i][0] ? cc_proxy_json_parse (bodies[i], -1, NULL) : NULL;
+
+      g_assert_cmpint (cc_proxy_body_scan_shape (bodies[i], strlen (bodies[i])), ==, cc_proxy_body_shape_detect (node));
+    }
 }
 
 int
@@ -363,6 +430,8 @@ main (int   argc,
   g_test_add_func ("/api/sse/event-cap", test_sse_event_cap);
   g_test_add_func ("/api/json/depth", test_json_depth);
   g_test_add_func ("/api/json/body-scan", test_body_scan);
+  g_test_add_func ("/api/json/is-json", test_body_is_json);
+  g_test_add_func ("/api/json/scan-shape", test_body_scan_shape);
   g_test_add_func ("/api/events/redaction", test_redaction);
   g_test_add_func ("/api/events/safe-view", test_safe_view);
   g_test_add_func ("/api/events/error-body-and-shapes", test_error_body_and_shapes);

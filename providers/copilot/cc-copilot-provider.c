@@ -272,6 +272,8 @@ on_read_more (GObject      *source,
   g_autoptr(GError) error = NULL;
   gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
 
+  /* read_more() made room for a whole chunk. */
+  g_byte_array_set_size (read->bytes, read->bytes->len - READ_CHUNK + MAX (n, 0));
   if (n < 0)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -284,7 +286,6 @@ on_read_more (GObject      *source,
                              (GDestroyNotify) g_bytes_unref);
       return;
     }
-  g_byte_array_set_size (read->bytes, read->bytes->len - (READ_CHUNK - n));
   if (read->bytes->len > read->max)
     {
       /* Dropped unread: closing the stream drops the connection. */

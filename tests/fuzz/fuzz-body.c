@@ -1,4 +1,5 @@
-/* fuzz-body.c: the request-body bounds: depth check, model scan, parse
+/* fuzz-body.c: the body scans: depth check, model scan, shape scan, the
+ * validator the capture log trusts, and the bounded parse
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -18,5 +19,9 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   /* What the scan returns is always text a capture line can hold. */
   if (model != NULL)
     g_assert_true (g_utf8_validate (model, -1, NULL));
+  cc_proxy_body_scan_shape ((const char *) data, size);
+  /* A body the capture log writes as it is must be JSON a reader takes. */
+  if (cc_proxy_body_scan_is_json ((const char *) data, size))
+    g_assert_nonnull (node);
   return 0;
 }
