@@ -188,6 +188,83 @@ cc_proxy_body_scan_string (const char *data,
   return find.value;
 }
 
+typedef struct
+{
+  const char *member;
+  const char *value;
+} FindValue;
+
+static gboolean
+find_value (const char *name,
+            gsize       name_len,
+            const char *value,
+            const char *end,
+            gpointer    user_data)
+{
+  FindValue *find = user_data;
+
+  if (!name_is (name, name_len, find->member))
+    return FALSE;
+  find->value = value < end ? value : NULL;
+  return TRUE;
+}
+
+/**
+ * cc_proxy_body_scan_value:
+ * @data: (array length=len): a JSON object, not necessarily valid
+ * @len: its length
+ * @member: a member name without escapes
+ *
+ * Returns: (nullable): where the value of the top-level @member starts
+ *   in @data (an object's value can be scanned in turn)
+ */
+const char *
+cc_proxy_body_scan_value (const char *data,
+                          gsize       len,
+                          const char *member)
+{
+  FindValue find = { member, NULL };
+
+  scan_members (data, len, find_value, &find);
+  return find.value;
+}
+
+/**
+ * cc_proxy_body_scan_int:
+ * @data: (array length=len): a JSON object, not necessarily valid
+ * @len: its length
+ * @member: a member name without escapes
+ * @default_value: the answer when @member is not a whole number
+ *
+ * Returns: the value of the top-level @member
+ */
+gint64
+cc_proxy_body_scan_int (const char *data,
+                        gsize       len,
+                        const char *member,
+                        gint64      default_value)
+{
+  const char *value = cc_proxy_body_scan_value (data, len, member);
+  const char *end = data + len;
+  gint64 number = 0;
+  gboolean negative = FALSE;
+  guint digits = 0;
+
+  if (value == NULL)
+    return default_value;
+  if (value < end && *value == '-')
+    {
+      negative = TRUE;
+      value++;
+    }
+  /* 18 digits always fit. */
+  for (; value < end && g_ascii_isdigit (*value) && digits < 18; value++, digits++)
+    number = number * 10 + (*value - '0');
+  if (digits == 0 || (value < end && (g_ascii_isdigit (*value) || *value == '.' || *value == 'e' || *value == 'E')))
+    return default_value;
+  return negative ? -number : number;
+}
+
 static gboolean
 note_member (const char *name,
              gsize       name_len,

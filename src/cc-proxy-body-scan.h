@@ -25,6 +25,13 @@ CcProxyBodyShape cc_proxy_body_shape_from_members (const CcProxyBodyMembers *mem
 char            *cc_proxy_body_scan_string  (const char *data,
                                              gsize       len,
                                              const char *member);
+const char      *cc_proxy_body_scan_value   (const char *data,
+                                             gsize       len,
+                                             const char *member);
+gint64           cc_proxy_body_scan_int     (const char *data,
+                                             gsize       len,
+                                             const char *member,
+                                             gint64      default_value);
 CcProxyBodyShape cc_proxy_body_scan_shape   (const char *data,
                                              gsize       len);
 gboolean         cc_proxy_body_scan_is_json (const char *data,

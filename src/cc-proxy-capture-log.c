@@ -387,13 +387,40 @@ is_terminal (CcProxyEventKind kind)
          kind == CC_PROXY_EVENT_PROXY_ERROR;
 }
 
+/* A text, thinking or tool-input delta (nearly every event of a
+ * stream), taken apart by scanning, not parsing. */
+static gboolean
+add_delta_fast (CcProxyMessageAssembler *assembler,
+                const char              *data)
+{
+  gsize len = strlen (data);
+  const char *delta = cc_proxy_body_scan_value (data, len, "delta");
+  gsize delta_len = delta != NULL ? len - (delta - data) : 0;
+  g_autofree char *type = NULL;
+  g_autofree char *value = NULL;
+  const char *member;
+
+  if (delta == NULL || *delta != '{')
+    return FALSE;
+  type = cc_proxy_body_scan_string (delta, delta_len, "type");
+  member = cc_proxy_message_assembler_delta_member (type);
+  if (member == NULL || (value = cc_proxy_body_scan_string (delta, delta_len, member)) == NULL)
+    return FALSE;
+  cc_proxy_message_assembler_add_delta (assembler, cc_proxy_body_scan_int (data, len, "index", -1), type, value);
+  return TRUE;
+}
+
 static void
 on_stream_event (const char *sse_event,
                  const char *data,
                  gpointer    user_data)
 {
   CcProxyMessageAssembler **assembler = user_data;
-  g_autoptr(JsonNode) node = cc_proxy_json_parse (data, -1, NULL);
+  g_autoptr(JsonNode) node = NULL;
+
+  if (*assembler != NULL && g_strcmp0 (sse_event, "content_block_delta") == 0 && add_delta_fast (*assembler, data))
+    return;
+  node = cc_proxy_json_parse (data, -1, NULL);
 
   if (*assembler == NULL && g_strcmp0 (sse_event, "message_start") == 0)
     *assembler = cc_proxy_message_assembler_new ();

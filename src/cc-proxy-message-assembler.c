@@ -66,10 +66,8 @@ copy_object (JsonObject *object)
 
 static Block *
 block_at (CcProxyMessageAssembler *self,
-          JsonObject              *event)
+          gint64                   index)
 {
-  gint64 index = cc_proxy_json_get_int (event, "index", -1);
-
   if (index < 0 || index >= 4096)
     return NULL;
   if ((guint) index >= self->blocks->len)
@@ -88,24 +86,42 @@ append (GString    **string,
   g_string_append (*string, text);
 }
 
+/**
+ * cc_proxy_message_assembler_delta_member:
+ * @type: a content_block_delta's delta type
+ *
+ * Returns: (nullable): the member of the delta that carries its text
+ */
+const char *
+cc_proxy_message_assembler_delta_member (const char *type)
+{
+  if (type == NULL)
+    return NULL;
+  if (g_str_equal (type, "text_delta"))
+    return "text";
+  if (g_str_equal (type, "thinking_delta"))
+    return "thinking";
+  if (g_str_equal (type, "input_json_delta"))
+    return "partial_json";
+  if (g_str_equal (type, "signature_delta"))
+    return "signature";
+  return NULL;
+}
+
 static void
 add_delta (Block      *block,
-           JsonObject *delta)
+           const char *type,
+           const char *value)
 {
-  const char *type = cc_proxy_json_get_string (delta, "type");
-
-  if (type == NULL)
+  if (type == NULL || value == NULL)
     return;
 
-  if (g_str_equal (type, "text_delta"))
-    append (&block->text, cc_proxy_json_get_string (delta, "text"));
-  else if (g_str_equal (type, "thinking_delta"))
-    append (&block->text, cc_proxy_json_get_string (delta, "thinking"));
+  if (g_str_equal (type, "text_delta") || g_str_equal (type, "thinking_delta"))
+    append (&block->text, value);
   else if (g_str_equal (type, "input_json_delta"))
-    append (&block->json, cc_proxy_json_get_string (delta, "partial_json"));
+    append (&block->json, value);
   else if (g_str_equal (type, "signature_delta") && block->block != NULL)
-    json_object_set_string_member (block->block, "signature",
-                                   cc_proxy_json_get_string (delta, "signature"));
+    json_object_set_string_member (block->block, "signature", value);
 }
 
 /* Copies what message_delta carries onto the message. */
@@ -156,7 +172,7 @@ cc_proxy_message_assembler_add (CcProxyMessageAssembler *self,
     {
       JsonObject *content = cc_proxy_json_get_object (object, "content_block");
 
-      if (content != NULL && (block = block_at (self, object)) != NULL)
+      if (content != NULL && (block = block_at (self, cc_proxy_json_get_int (object, "index", -1))) != NULL)
         {
           block_clear (block);
           block->block = copy_object (content);
@@ -165,9 +181,11 @@ cc_proxy_message_assembler_add (CcProxyMessageAssembler *self,
   else if (g_str_equal (type, "content_block_delta"))
     {
       JsonObject *delta = cc_proxy_json_get_object (object, "delta");
+      const char *delta_type = cc_proxy_json_get_string (delta, "type");
+      const char *member = cc_proxy_message_assembler_delta_member (delta_type);
 
-      if (delta != NULL && (block = block_at (self, object)) != NULL)
-        add_delta (block, delta);
+      if (member != NULL && (block = block_at (self, cc_proxy_json_get_int (object, "index", -1))) != NULL)
+        add_delta (block, delta_type, cc_proxy_json_get_string (delta, member));
     }
   else if (g_str_equal (type, "message_delta"))
     {
@@ -183,6 +201,29 @@ cc_proxy_message_assembler_add (CcProxyMessageAssembler *self,
           merge_members (json_object_get_object_member (self->message, "usage"), usage);
         }
     }
+}
+
+/**
+ * cc_proxy_message_assembler_add_delta:
+ * @self: an assembler
+ * @index: the content block's index
+ * @type: the delta's type (`text_delta`, …)
+ * @value: the delta's text (the member
+ *   cc_proxy_message_assembler_delta_member() names)
+ *
+ * The same as adding a content_block_delta event, for a reader that
+ * took the event apart without parsing it.
+ */
+void
+cc_proxy_message_assembler_add_delta (CcProxyMessageAssembler *self,
+                                      gint64                   index,
+                                      const char              *type,
+                                      const char              *value)
+{
+  Block *block;
+
+  if (self->message != NULL && (block = block_at (self, index)) != NULL)
+    add_delta (block, type, value);
 }
 
 static JsonNode *

@@ -14,6 +14,11 @@ CcProxyMessageAssembler *cc_proxy_message_assembler_new    (void);
 void                     cc_proxy_message_assembler_free   (CcProxyMessageAssembler *self);
 void                     cc_proxy_message_assembler_add    (CcProxyMessageAssembler *self,
                                                             JsonNode                *event);
+void                     cc_proxy_message_assembler_add_delta (CcProxyMessageAssembler *self,
+                                                               gint64                   index,
+                                                               const char              *type,
+                                                               const char              *value);
+const char              *cc_proxy_message_assembler_delta_member (const char           *type);
 JsonNode                *cc_proxy_message_assembler_finish (CcProxyMessageAssembler *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcProxyMessageAssembler, cc_proxy_message_assembler_free)

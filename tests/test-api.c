@@ -348,6 +348,25 @@ test_body_scan (void)
       g_assert_cmpstr (model, ==, cases[i].model);
     }
 
+  /* Values found where they start; whole numbers read. */
+  {
+    static const char event[] = "{\"type\":\"content_block_delta\",\"index\":12,"
+                                "\"delta\":{\"type\":\"text_delta\",\"text\":\"a\\\"b\"}}";
+    const char *delta = cc_proxy_body_scan_value (event, strlen (event), "delta");
+    g_autofree char *text = NULL;
+
+    g_assert_nonnull (delta);
+    g_assert_true (g_str_has_prefix (delta, "{\"type\":\"text_delta\""));
+    text = cc_proxy_body_scan_string (delta, strlen (delta), "text");
+    g_assert_cmpstr (text, ==, "a\"b");
+    g_assert_cmpint (cc_proxy_body_scan_int (event, strlen (event), "index", -1), ==, 12);
+    g_assert_cmpint (cc_proxy_body_scan_int ("{\"i\":-3}", 8, "i", 0), ==, -3);
+    g_assert_cmpint (cc_proxy_body_scan_int ("{\"i\":1.5}", 9, "i", 7), ==, 7);
+    g_assert_cmpint (cc_proxy_body_scan_int ("{\"i\":\"1\"}", 9, "i", 7), ==, 7);
+    g_assert_cmpint (cc_proxy_body_scan_int ("{\"i\":99999999999999999999}", 25, "i", 7), ==, 7);
+    g_assert_null (cc_proxy_body_scan_value (event, strlen (event), "missing"));
+  }
+
   /* A broken escape still gives UTF-8, whatever json-glib makes of it
    * (found by tests/fuzz/fuzz-body). */
   {

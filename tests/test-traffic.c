@@ -56,6 +56,49 @@ test_assembler_text (void)
                "\"stop_sequence\":null,\"usage\":{\"input_tokens\":25,\"output_tokens\":3}}");
 }
 
+/* The capture log takes the deltas of a stream apart by scanning; the
+ * message it writes is the one the parsing assembler makes, for every
+ * stream we have (text, thinking, parallel tool calls, escapes). */
+static void
+test_assembler_scanned_deltas (void)
+{
+  static const char * const streams[] = {
+    "anthropic-from-openai-stream-text.sse", "anthropic-from-openai-stream-reasoning.sse",
+    "anthropic-from-openai-stream-parallel-tools.sse", "anthropic-from-openai-stream-cut.sse",
+  };
+  g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (streams) + 1; i++)
+    {
+      g_autofree char *path = i < G_N_ELEMENTS (streams)
+                              ? g_build_filename (g_getenv ("CC_PROXY_TEST_EXPECTED"), streams[i], NULL)
+                              : cc_test_fixture_path ("anthropic-stream-text.sse");
+      g_autofree char *text = NULL;
+      g_autoptr(CcProxyMessageAssembler) assembler = cc_proxy_message_assembler_new ();
+      g_autoptr(CcProxySseParser) parser = cc_proxy_sse_parser_new (feed_event, assembler);
+      g_autoptr(JsonNode) want = NULL;
+      g_autoptr(CcProxyEvent) event = cc_proxy_event_new (CC_PROXY_EVENT_RESPONSE_COMPLETE);
+      g_autofree char *day = NULL;
+      g_autofree char *line = NULL;
+      g_autoptr(JsonNode) written = NULL;
+      gsize len;
+
+      g_assert_true (g_file_get_contents (path, &text, &len, NULL));
+      cc_proxy_sse_parser_feed (parser, text, len);
+      cc_proxy_sse_parser_finish (parser);
+      want = cc_proxy_message_assembler_finish (assembler);
+      g_assert_nonnull (want);
+
+      event->request_id = g_strdup ("0123");
+      event->raw_body = g_bytes_new (text, len);
+      event->raw_is_stream = TRUE;
+      line = cc_proxy_capture_log_format_event (event, utc, &day);
+      written = json_from_string (line, NULL);
+      g_assert_nonnull (written);
+      g_assert_true (json_node_equal (json_object_get_member (json_node_get_object (written), "body"), want));
+    }
+}
+
 static void
 add_events (CcProxyMessageAssembler *assembler,
             const char * const      *events)
@@ -457,6 +500,7 @@ main (int   argc,
   g_test_add_func ("/traffic/assembler/text", test_assembler_text);
   g_test_add_func ("/traffic/assembler/blocks", test_assembler_blocks);
   g_test_add_func ("/traffic/assembler/no-message", test_assembler_no_message);
+  g_test_add_func ("/traffic/assembler/scanned-deltas", test_assembler_scanned_deltas);
   g_test_add_func ("/traffic/summary", test_summary);
 #define ADD(path, func) g_test_add ("/traffic/capture/" path, Capture, NULL, capture_set_up, func, capture_tear_down)
   ADD ("writes-lines", test_capture_writes_lines);

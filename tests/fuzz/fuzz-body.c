@@ -20,6 +20,17 @@ LLVMFuzzerTestOneInput (const guint8 *data,
   if (model != NULL)
     g_assert_true (g_utf8_validate (model, -1, NULL));
   cc_proxy_body_scan_shape ((const char *) data, size);
+  cc_proxy_body_scan_int ((const char *) data, size, "index", -1);
+  {
+    const char *delta = cc_proxy_body_scan_value ((const char *) data, size, "delta");
+
+    if (delta != NULL)
+      {
+        g_autofree char *text = cc_proxy_body_scan_string (delta, size - (delta - (const char *) data), "text");
+
+        g_assert_true (delta >= (const char *) data && delta < (const char *) data + size);
+      }
+  }
   /* A body the capture log writes as it is must be JSON a reader takes. */
   if (cc_proxy_body_scan_is_json ((const char *) data, size))
     g_assert_nonnull (node);
