@@ -148,49 +148,6 @@ name_is (const char *name,
 typedef struct
 {
   const char *member;
-  char       *value;
-} FindString;
-
-static gboolean
-find_string (const char *name,
-             gsize       name_len,
-             const char *value,
-             const char *end,
-             gpointer    user_data)
-{
-  FindString *find = user_data;
-  const char *quote;
-
-  if (!name_is (name, name_len, find->member))
-    return FALSE;
-  if (value < end && *value == '"' && (quote = string_end (value + 1, end)) != NULL)
-    find->value = string_value (value + 1, quote);
-  return TRUE;
-}
-
-/**
- * cc_proxy_body_scan_string:
- * @data: (array length=len): a request body, not necessarily valid JSON
- * @len: its length
- * @member: a member name without escapes
- *
- * Returns: (transfer full) (nullable): the value of @member of the
- *   top-level object when it is a string
- */
-char *
-cc_proxy_body_scan_string (const char *data,
-                           gsize       len,
-                           const char *member)
-{
-  FindString find = { member, NULL };
-
-  scan_members (data, len, find_string, &find);
-  return find.value;
-}
-
-typedef struct
-{
-  const char *member;
   const char *value;
 } FindValue;
 
@@ -227,6 +184,28 @@ cc_proxy_body_scan_value (const char *data,
 
   scan_members (data, len, find_value, &find);
   return find.value;
+}
+
+/**
+ * cc_proxy_body_scan_string:
+ * @data: (array length=len): a request body, not necessarily valid JSON
+ * @len: its length
+ * @member: a member name without escapes
+ *
+ * Returns: (transfer full) (nullable): the value of @member of the
+ *   top-level object when it is a string
+ */
+char *
+cc_proxy_body_scan_string (const char *data,
+                           gsize       len,
+                           const char *member)
+{
+  const char *value = cc_proxy_body_scan_value (data, len, member);
+  const char *quote;
+
+  if (value == NULL || *value != '"' || (quote = string_end (value + 1, data + len)) == NULL)
+    return NULL;
+  return string_value (value + 1, quote);
 }
 
 /**
