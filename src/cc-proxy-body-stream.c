@@ -6,6 +6,11 @@
  * read_async() (as g_output_stream_splice_async() does), and a read
  * with nothing queued waits for the next push.
  *
+ * The queue is what the client sent and the upstream has not taken yet:
+ * cc_proxy_body_stream_get_queued() tells its size, so that the server
+ * stops reading from a client that sends faster than the upstream takes,
+ * and the drained callback says when to read again.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
@@ -20,6 +25,9 @@ struct _CcProxyBodyStream
 
   GQueue        chunks;      /* GBytes */
   gsize         offset;      /* into the head chunk */
+  gsize         queued;      /* bytes in chunks, from offset on */
+  GSourceFunc   drained;     /* the queue emptied */
+  gpointer      drained_data;
   gboolean      ended;
   GError       *error;
 
@@ -50,6 +58,7 @@ take_queued (CcProxyBodyStream *self,
       memcpy ((guint8 *) buffer + done, data + self->offset, n);
       done += n;
       self->offset += n;
+      self->queued -= n;
       if (self->offset == len)
         {
           g_bytes_unref (g_queue_pop_head (&self->chunks));
@@ -57,6 +66,8 @@ take_queued (CcProxyBodyStream *self,
         }
     }
 
+  if (done > 0 && self->queued == 0 && self->drained != NULL)
+    self->drained (self->drained_data);
   if (done > 0 || self->ended)
     return done;
   return -1;
@@ -204,7 +215,25 @@ cc_proxy_body_stream_push (CcProxyBodyStream *self,
   if (g_bytes_get_size (bytes) == 0)
     return;
   g_queue_push_tail (&self->chunks, g_bytes_ref (bytes));
+  self->queued += g_bytes_get_size (bytes);
   complete_pending (self);
+}
+
+/* What was pushed and not read yet. */
+gsize
+cc_proxy_body_stream_get_queued (CcProxyBodyStream *self)
+{
+  return self->queued;
+}
+
+/* @func runs whenever a read empties the queue; not a reference. */
+void
+cc_proxy_body_stream_set_drained_func (CcProxyBodyStream *self,
+                                       GSourceFunc        func,
+                                       gpointer           user_data)
+{
+  self->drained = func;
+  self->drained_data = user_data;
 }
 
 /* The body is complete: reads drain the queue, then see EOF. */

@@ -15,6 +15,10 @@ CcProxyBodyStream *cc_proxy_body_stream_new        (void);
 void               cc_proxy_body_stream_push       (CcProxyBodyStream *self,
                                                     GBytes            *bytes);
 void               cc_proxy_body_stream_end        (CcProxyBodyStream *self);
+gsize              cc_proxy_body_stream_get_queued (CcProxyBodyStream *self);
+void               cc_proxy_body_stream_set_drained_func (CcProxyBodyStream *self,
+                                                          GSourceFunc        func,
+                                                          gpointer           user_data);
 void               cc_proxy_body_stream_fail       (CcProxyBodyStream *self,
                                                     const GError      *error);
 

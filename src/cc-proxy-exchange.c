@@ -29,6 +29,9 @@
 
 #define EXCHANGE_KEY "cc-proxy-exchange"
 
+/* How much of a request body may wait for a slow upstream. */
+#define UPLOAD_HIGH_WATER (1024 * 1024)
+
 struct _CcProxyExchange
 {
   GObject                 parent_instance;
@@ -54,6 +57,7 @@ struct _CcProxyExchange
   GByteArray             *prefix;        /* what listeners see of it */
   gsize                   keep;
   gboolean                request_complete;
+  gboolean                upload_paused;   /* the upstream is slower than the client */
 
   const CcProxyResponder *responder;
   gpointer                responder_data;
@@ -70,6 +74,9 @@ cc_proxy_exchange_dispose (GObject *object)
   if (self->hangup != NULL)
     g_source_destroy (self->hangup);
   g_clear_pointer (&self->hangup, g_source_unref);
+  /* The upstream request may read the body after we are gone. */
+  if (self->upload != NULL)
+    cc_proxy_body_stream_set_drained_func (self->upload, NULL, NULL);
   G_OBJECT_CLASS (cc_proxy_exchange_parent_class)->dispose (object);
 }
 
@@ -387,7 +394,16 @@ on_got_chunk (SoupServerMessage *message,
       return;
     }
   if (self->upload != NULL)
-    cc_proxy_body_stream_push (self->upload, chunk);
+    {
+      cc_proxy_body_stream_push (self->upload, chunk);
+      /* Holding what the upstream has not taken would hold the whole
+       * body: stop reading from the client until it has. */
+      if (cc_proxy_body_stream_get_queued (self->upload) > UPLOAD_HIGH_WATER && !self->upload_paused)
+        {
+          self->upload_paused = TRUE;
+          soup_server_message_pause (message);
+        }
+    }
   if (self->prefix != NULL && self->prefix->len < self->keep)
     g_byte_array_append (self->prefix, g_bytes_get_data (chunk, NULL), MIN (len, self->keep - self->prefix->len));
 }
@@ -445,6 +461,19 @@ cc_proxy_exchange_limit_body (CcProxyExchange *self,
   return TRUE;
 }
 
+static gboolean
+on_upload_drained (gpointer user_data)
+{
+  CcProxyExchange *self = user_data;
+
+  if (self->upload_paused && self->message != NULL && !self->finished)
+    {
+      self->upload_paused = FALSE;
+      soup_server_message_unpause (self->message);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 /**
  * cc_proxy_exchange_stream_body:
  * @self: an exchange whose body is limited (cc_proxy_exchange_limit_body())
@@ -462,6 +491,7 @@ cc_proxy_exchange_stream_body (CcProxyExchange *self,
   g_return_val_if_fail (self->upload == NULL, NULL);
 
   self->upload = cc_proxy_body_stream_new ();
+  cc_proxy_body_stream_set_drained_func (self->upload, on_upload_drained, self);
   self->keep = keep;
   if (keep > 0)
     self->prefix = g_byte_array_new ();
