@@ -501,6 +501,13 @@ cc_proxy_exchange_stream_body (CcProxyExchange *self,
   return G_INPUT_STREAM (self->upload);
 }
 
+/* Whether the request body goes upstream while it arrives. */
+gboolean
+cc_proxy_exchange_is_streaming_body (CcProxyExchange *self)
+{
+  return self->upload != NULL;
+}
+
 /* Whether the request body is all in. */
 gboolean
 cc_proxy_exchange_request_is_complete (CcProxyExchange *self)

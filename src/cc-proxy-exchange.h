@@ -78,6 +78,7 @@ gboolean               cc_proxy_exchange_limit_body       (CcProxyExchange      
                                                           guint64                 max_size);
 GInputStream          *cc_proxy_exchange_stream_body      (CcProxyExchange        *self,
                                                           gsize                   keep);
+gboolean               cc_proxy_exchange_is_streaming_body (CcProxyExchange       *self);
 gboolean               cc_proxy_exchange_request_is_complete (CcProxyExchange     *self);
 void                   cc_proxy_exchange_dispatch         (CcProxyExchange        *self);
 

@@ -323,8 +323,6 @@ proxy_resolver_from_environment (void)
 /* On a message whose context the early handler made: the context, and
  * whether the request was forwarded already. */
 #define CONTEXT_KEY "cc-proxy-context"
-#define FORWARDED_KEY "cc-proxy-forwarded"
-
 /* The one routing decision: the active provider when it serves @path,
  * else NULL for the default path. Both handlers must agree on it. */
 static CcProxyProvider *
@@ -343,8 +341,6 @@ route (CcProxyServer   *self,
 
 /* Enough of a streamed body to find its model in. */
 #define MODEL_SCAN_PREFIX (64 * 1024)
-
-#define FORWARDED_KEY "cc-proxy-forwarded"
 
 /* Runs once a request's head is in. Bodies over the size cap are
  * refused before they are read. Large or chunked request bodies on the
@@ -393,7 +389,6 @@ handle_early (SoupServer        *soup_server,
   cc_proxy_request_context_set_body_stream (context, stream,
                                             encoding == SOUP_ENCODING_CONTENT_LENGTH
                                               ? soup_message_headers_get_content_length (headers) : -1);
-  g_object_set_data (G_OBJECT (message), FORWARDED_KEY, GINT_TO_POINTER (TRUE));
   forward (self, context);
 }
 
@@ -419,7 +414,7 @@ handle_message (SoupServer        *soup_server,
 
   /* Forwarded since its head arrived: hold the answer until the
    * upstream's comes. */
-  if (g_object_get_data (G_OBJECT (message), FORWARDED_KEY) != NULL)
+  if (cc_proxy_exchange_is_streaming_body (exchange))
     {
       if (soup_server_message_get_status (message) == SOUP_STATUS_NONE)
         soup_server_message_pause (message);
