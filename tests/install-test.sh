@@ -1,0 +1,48 @@
+#!/bin/sh
+# install-test.sh SOURCE-DIR: `meson setup --prefix ~/.local && meson install`
+# works as the README says: into a throwaway HOME, the installed daemon
+# and cc-proxyctl run with no LD_LIBRARY_PATH, find their module and
+# schemas, and the user unit and D-Bus service land where systemd and
+# dbus-daemon look.
+set -eu
+src=$1
+work=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+pid=
+home=$work/home
+prefix=$home/.local
+unset LD_LIBRARY_PATH GSETTINGS_SCHEMA_DIR CC_PROXY_PROVIDER_DIR
+
+meson setup "$work/build" "$src" --prefix "$prefix" -Dtests=false >"$work/setup.log" 2>&1 ||
+  { cat "$work/setup.log"; exit 1; }
+meson install -C "$work/build" >"$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+
+fail() { echo "not ok: $*"; exit 1; }
+
+"$prefix/libexec/cc-proxyd" --version | grep -q '^cc-proxyd ' || fail "installed cc-proxyd does not run"
+"$prefix/bin/cc-proxyctl" --help >/dev/null || fail "installed cc-proxyctl does not run"
+
+# The unit and the D-Bus service where a user's systemd and bus look.
+unit_paths=$(env -u XDG_DATA_HOME -u XDG_CONFIG_HOME HOME="$home" XDG_RUNTIME_DIR="$work/run" \
+             systemd-analyze --user unit-paths)
+found=
+for dir in $unit_paths; do
+  [ -f "$dir/cc-proxyd.service" ] && found=$dir
+done
+[ -n "$found" ] || fail "cc-proxyd.service is in none of: $unit_paths"
+[ -f "$prefix/share/dbus-1/services/org.ccproxy.Proxy1.service" ] || fail "no D-Bus service file"
+grep -q "^Exec=$prefix/libexec/cc-proxyd\$" "$prefix/share/dbus-1/services/org.ccproxy.Proxy1.service" ||
+  fail "the D-Bus service file does not name the installed daemon"
+
+# The installed daemon starts with its installed module and schemas
+# (GLib reads ~/.local/share/glib-2.0/schemas), and no bus.
+env -u XDG_DATA_HOME HOME="$home" DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent GSETTINGS_BACKEND=memory \
+  CC_PROXY_PROVIDER=copilot "$prefix/libexec/cc-proxyd" --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+pid=$!
+for _ in $(seq 100); do
+  grep -q listening "$work/out" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q '^cc-proxyd listening on http://127.0.0.1:[0-9]* (provider: copilot)$' "$work/out" ||
+  { cat "$work/out" "$work/err"; fail "the installed daemon did not start with the copilot module"; }
+echo "ok: installed into $prefix; unit in $found"
