@@ -11,6 +11,7 @@
 #include <gio/gunixsocketaddress.h>
 #include <locale.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cc-proxy-dbus-service.h"
 #include "cc-proxy-event-sink.h"
@@ -55,6 +56,67 @@ on_name_lost (GDBusConnection    *connection,
   else
     g_message (_("Another process owns %s: this cc-proxyd cannot be controlled over D-Bus"), name);
   cc_proxy_dbus_service_unexport (service);
+}
+
+/* systemd's watchdog (WatchdogSec= in the unit): a "WATCHDOG=1" datagram
+ * to $NOTIFY_SOCKET at half the interval, sent from the main loop, so
+ * that a daemon whose loop hangs is restarted. No libsystemd needed. */
+typedef struct
+{
+  GSocket        *socket;
+  GSocketAddress *address;
+  guint           source_id;
+} Watchdog;
+
+static void
+watchdog_free (Watchdog *watchdog)
+{
+  g_clear_handle_id (&watchdog->source_id, g_source_remove);
+  g_clear_object (&watchdog->socket);
+  g_clear_object (&watchdog->address);
+  g_free (watchdog);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Watchdog, watchdog_free)
+
+static gboolean
+on_watchdog (gpointer user_data)
+{
+  Watchdog *watchdog = user_data;
+  static const char ping[] = "WATCHDOG=1";
+
+  g_socket_send_to (watchdog->socket, watchdog->address, ping, sizeof ping - 1, NULL, NULL);
+  return G_SOURCE_CONTINUE;
+}
+
+static Watchdog *
+watchdog_start (void)
+{
+  const char *path = g_getenv ("NOTIFY_SOCKET");
+  const char *usec = g_getenv ("WATCHDOG_USEC");
+  const char *pid = g_getenv ("WATCHDOG_PID");
+  guint64 interval = usec != NULL ? g_ascii_strtoull (usec, NULL, 10) : 0;
+  Watchdog *watchdog;
+
+  if (path == NULL || path[0] == '\0' || interval == 0 ||
+      (pid != NULL && g_ascii_strtoull (pid, NULL, 10) != (guint64) getpid ()))
+    return NULL;
+
+  watchdog = g_new0 (Watchdog, 1);
+  watchdog->socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM, 0, NULL);
+  /* "@name" is a socket in the abstract namespace. */
+  watchdog->address = path[0] == '@'
+    ? g_unix_socket_address_new_with_type (path + 1, -1, G_UNIX_SOCKET_ADDRESS_ABSTRACT)
+    : g_unix_socket_address_new (path);
+  if (watchdog->socket == NULL)
+    {
+      g_message (_("Cannot talk to the service manager's watchdog at %s"), path);
+      watchdog_free (watchdog);
+      return NULL;
+    }
+  watchdog->source_id = g_timeout_add_full (G_PRIORITY_DEFAULT, MAX (interval / 2000, 1), on_watchdog, watchdog, NULL);
+  on_watchdog (watchdog);
+  return watchdog;
 }
 
 /* --log-traffic: one line per request, when its last event arrives. */
@@ -107,6 +169,7 @@ main (int   argc,
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(CcProxyDBusService) service = NULL;
   g_autoptr(CcProxyCaptureLog) capture = NULL;
+  g_autoptr(Watchdog) watchdog = NULL;
   g_autofree char *capture_dir = NULL;
   GSettings *core;
   guint owner_id;
@@ -194,6 +257,7 @@ main (int   argc,
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_quit_signal, loop);
   g_unix_signal_add (SIGTERM, on_quit_signal, loop);
+  watchdog = watchdog_start ();
 
   /* Scripts and tests read this line to learn the port. */
   g_print (_("cc-proxyd listening on %s (provider: %s)\n"), cc_proxy_server_get_url (server),
@@ -209,7 +273,18 @@ main (int   argc,
     cc_proxy_runtime_use_keyring (runtime, secrets);
   }
 
-  capture_dir = g_build_filename (g_get_user_state_dir (), "cc-proxy", "captures", NULL);
+  /* Under systemd the unit's StateDirectory= is the place it keeps
+   * writable; with ProtectHome=read-only nothing else in the home is, and
+   * before systemd 254 a user unit's state directory is not even
+   * ~/.local/state (it is ~/.config). */
+  if (g_getenv ("STATE_DIRECTORY") != NULL && g_getenv ("STATE_DIRECTORY")[0] != '\0')
+    {
+      g_auto(GStrv) dirs = g_strsplit (g_getenv ("STATE_DIRECTORY"), ":", 2);
+
+      capture_dir = g_build_filename (dirs[0], "captures", NULL);
+    }
+  else
+    capture_dir = g_build_filename (g_get_user_state_dir (), "cc-proxy", "captures", NULL);
   capture = cc_proxy_capture_log_new (sink, capture_dir);
   if (core != NULL)
     cc_proxy_capture_log_bind_settings (capture, core);

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <string.h>
+#include <gio/gunixsocketaddress.h>
 #include <signal.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -546,6 +547,40 @@ test_copilot_end_to_end (void)
   daemon_free (daemon);
 }
 
+/* Under systemd with WatchdogSec=, the daemon pings $NOTIFY_SOCKET from
+ * its main loop, again and again. */
+static void
+test_watchdog (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  g_autofree char *dir = g_dir_make_tmp ("cc-proxy-notify-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "notify", NULL);
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM, 0, NULL);
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GError) error = NULL;
+  const char *env[] = { "NOTIFY_SOCKET", path, "WATCHDOG_USEC", "100000", NULL };
+  Daemon *daemon;
+  guint pings = 0;
+
+  g_socket_bind (socket, address, TRUE, &error);
+  g_assert_no_error (error);
+  g_socket_set_timeout (socket, 10);
+  daemon = daemon_start (env, cc_test_upstream_get_url (upstream));
+  while (pings < 3)
+    {
+      char buffer[64] = { 0 };
+      gssize n = g_socket_receive (socket, buffer, sizeof buffer - 1, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (buffer, ==, "WATCHDOG=1");
+      g_assert_cmpint (n, ==, 10);
+      pings++;
+    }
+  daemon_free (daemon);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -562,6 +597,7 @@ main (int   argc,
   g_test_add_func ("/daemon/capture/records-requests", test_capture_records_requests);
   g_test_add_func ("/daemon/capture/unwritable-directory", test_capture_unwritable);
   g_test_add_func ("/daemon/copilot-end-to-end", test_copilot_end_to_end);
+  g_test_add_func ("/daemon/watchdog", test_watchdog);
 
   return g_test_run ();
 }
