@@ -49,6 +49,7 @@ typedef struct
   guint               expire_id;
   guint               pending;   /* settings still being stored */
   GError             *store_error;
+  gboolean            session_only;  /* the keyring could not take the login */
   gboolean            activate;
 } AuthFlow;
 
@@ -389,6 +390,18 @@ finish_storing (AuthFlow          *flow,
       auth_flow_complete (flow, "failed", error->message);
       return;
     }
+  if (flow->session_only)
+    {
+      /* Never silent: the person must know the login will not last. */
+      g_autofree char *message = g_strdup_printf (_("%s, for this session only: no keyring is available to keep "
+                                                    "the login, so cc-proxyd holds it in memory until it stops. "
+                                                    "To keep it, start or unlock a keyring "
+                                                    "(gnome-keyring-daemon --unlock) and sign in again."),
+                                                  cc_proxy_auth_result_get_message (result));
+
+      auth_flow_complete (flow, "succeeded", message);
+      return;
+    }
   auth_flow_complete (flow, "succeeded", cc_proxy_auth_result_get_message (result));
 }
 
@@ -396,6 +409,8 @@ typedef struct
 {
   AuthFlow          *flow;
   CcProxyAuthResult *result;
+  char              *key;
+  char              *value;
 } Storing;
 
 static void
@@ -407,12 +422,26 @@ on_result_value_stored (GObject      *source,
   AuthFlow *flow = storing->flow;
   g_autoptr(GError) error = NULL;
 
-  if (!cc_proxy_runtime_set_value_finish (CC_PROXY_RUNTIME (source), res, &error) && flow->store_error == NULL)
-    flow->store_error = g_steal_pointer (&error);
+  if (!cc_proxy_runtime_set_value_finish (CC_PROXY_RUNTIME (source), res, &error))
+    {
+      /* A login the keyring cannot take is kept in memory, not lost. */
+      if (g_error_matches (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_KEYRING_UNAVAILABLE) &&
+          cc_proxy_runtime_keep_secret (CC_PROXY_RUNTIME (source), flow->provider_id, storing->key, storing->value,
+                                        NULL))
+        {
+          g_message ("The keyring could not take the %s login (%s); it is kept in memory", flow->provider_id,
+                     error->message);
+          flow->session_only = TRUE;
+        }
+      else if (flow->store_error == NULL)
+        flow->store_error = g_steal_pointer (&error);
+    }
   if (--flow->pending == 0)
     finish_storing (flow, storing->result);
   cc_proxy_auth_result_unref (storing->result);
   auth_flow_release (flow);
+  g_free (storing->key);
+  g_free (storing->value);
   g_free (storing);
 }
 
@@ -445,6 +474,8 @@ on_auth_flow_done (GObject      *source,
 
           storing->flow = g_rc_box_acquire (flow);
           storing->result = cc_proxy_auth_result_ref (result);
+          storing->key = g_strdup (key);
+          storing->value = g_strdup (value);
           flow->pending++;
           cc_proxy_runtime_set_value_async (flow->service->runtime, flow->provider_id, key, value, NULL,
                                             on_result_value_stored, storing);

@@ -729,6 +729,40 @@ change_value_async (CcProxyRuntime      *self,
 }
 
 /**
+ * cc_proxy_runtime_keep_secret:
+ * @self: a runtime
+ * @provider_id: a provider
+ * @key: one of its secret settings
+ * @value: the value
+ * @error: return location for an error
+ *
+ * Uses @value from now until the daemon stops, without storing it
+ * anywhere: for a login that the keyring could not take, so that it is
+ * not lost.
+ *
+ * Returns: %FALSE when @key is not a secret setting or @value is not valid
+ */
+gboolean
+cc_proxy_runtime_keep_secret (CcProxyRuntime  *self,
+                              const char      *provider_id,
+                              const char      *key,
+                              const char      *value,
+                              GError         **error)
+{
+  CcProxySettingDescriptor *setting = lookup_setting (self, provider_id, key, error);
+  g_autofree char *normalized = NULL;
+
+  if (setting == NULL)
+    return FALSE;
+  g_return_val_if_fail (cc_proxy_setting_descriptor_is_secret (setting), FALSE);
+  normalized = normalize_value (setting, value, error);
+  if (normalized == NULL)
+    return FALSE;
+  remember_secret (self, provider_id, key, normalized);
+  return TRUE;
+}
+
+/**
  * cc_proxy_runtime_set_value_async:
  *
  * Like cc_proxy_runtime_set_value(), but a secret setting is saved in

@@ -49,6 +49,11 @@ const char      *cc_proxy_runtime_get_fallback_note   (CcProxyRuntime      *self
 void             cc_proxy_runtime_reload              (CcProxyRuntime      *self);
 void             cc_proxy_runtime_use_keyring         (CcProxyRuntime      *self,
                                                        CcProxySecretStore  *store);
+gboolean         cc_proxy_runtime_keep_secret         (CcProxyRuntime      *self,
+                                                       const char          *provider_id,
+                                                       const char          *key,
+                                                       const char          *value,
+                                                       GError             **error);
 void             cc_proxy_runtime_set_value_async     (CcProxyRuntime      *self,
                                                        const char          *provider_id,
                                                        const char          *key,

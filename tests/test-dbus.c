@@ -27,12 +27,14 @@ typedef enum
   KEYRING_UNLOCKED,  /* gnome-keyring-daemon --unlock with a throwaway password */
   KEYRING_LOCKED,    /* gnome-keyring-daemon, never unlocked */
   KEYRING_UNLOCKED_COPILOT,  /* unlocked, and the copilot module with GitHub on the mock */
+  KEYRING_NONE_COPILOT,      /* no keyring, and the copilot module with GitHub on the mock */
 } Keyring;
 
 static const Keyring keyring_none = KEYRING_NONE;
 static const Keyring keyring_unlocked = KEYRING_UNLOCKED;
 static const Keyring keyring_locked = KEYRING_LOCKED;
 static const Keyring keyring_unlocked_copilot = KEYRING_UNLOCKED_COPILOT;
+static const Keyring keyring_none_copilot = KEYRING_NONE_COPILOT;
 
 typedef struct
 {
@@ -205,7 +207,7 @@ fixture_set_up (Fixture       *fixture,
   g_dbus_connection_signal_subscribe (fixture->connection, NAME, MAIN_IFACE, NULL, PATH, NULL,
                                       G_DBUS_SIGNAL_FLAGS_NONE, on_traffic, fixture, NULL);
 
-  if (keyring != NULL && *keyring != KEYRING_NONE)
+  if (keyring != NULL && *keyring != KEYRING_NONE && *keyring != KEYRING_NONE_COPILOT)
     start_keyring (fixture, *keyring != KEYRING_LOCKED);
 
   fixture->upstream = cc_test_upstream_new ();
@@ -214,7 +216,7 @@ fixture_set_up (Fixture       *fixture,
   g_ptr_array_add (env, g_strdup (url));
   g_ptr_array_add (env, g_strdup ("TEST_NOTHANDLED_KEY"));
   g_ptr_array_add (env, g_strdup (ENV_SECRET));
-  if (keyring != NULL && *keyring == KEYRING_UNLOCKED_COPILOT)
+  if (keyring != NULL && (*keyring == KEYRING_UNLOCKED_COPILOT || *keyring == KEYRING_NONE_COPILOT))
     {
       const char * const more[] = {
         "CC_PROXY_PROVIDER_DIR", NULL, "CC_PROXY_GITHUB_URL", url, "CC_PROXY_GITHUB_API_URL", url,
@@ -1008,6 +1010,55 @@ test_ctl_auth_copilot (Fixture       *fixture,
   g_assert_null (strstr (fixture->daemon->err_text->str, "gho_over_dbus_123456"));
 }
 
+/* Without a keyring the login is not thrown away: it is kept in memory,
+ * requests are served with it, and cc-proxyctl says plainly that it will
+ * not last and what to do. */
+static void
+test_ctl_auth_without_keyring (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  static const char device_code[] = "{\"device_code\":\"fx-device\",\"user_code\":\"WDJB-MJHT\","
+                                     "\"verification_uri\":\"https://github.com/login/device\",\"expires_in\":60,\"interval\":0}";
+  g_autofree char *exchange = g_strdup_printf ("{\"token\":\"copilot-from-login\",\"expires_at\":%" G_GINT64_FORMAT
+                                               ",\"refresh_in\":1500}", g_get_real_time () / G_USEC_PER_SEC + 3600);
+  g_autofree char *answer = cc_test_load_fixture_text ("openai-response-tools.json");
+  g_autofree char *request = cc_test_load_fixture_text ("anthropic-request-minimal.json");
+  g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) body = g_bytes_new (request, strlen (request));
+  g_autoptr(GBytes) got = NULL;
+  g_autoptr(GError) error = NULL;
+  CcTestRecordedRequest *seen;
+
+  cc_test_upstream_respond (fixture->upstream, "/login/device/code", 200, "application/json", device_code, -1);
+  cc_test_upstream_respond (fixture->upstream, "/login/oauth/access_token", 200, "application/json",
+                            "{\"access_token\":\"gho_memory_only_123456\"}", -1);
+  cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 200, "application/json", exchange, -1);
+  cc_test_upstream_respond (fixture->upstream, "/chat/completions", 200, "application/json", answer, -1);
+
+  {
+    g_auto(Ran) r = ctl (NULL, "auth", "copilot", NULL);
+
+    if (r.status != 0)
+      g_test_message ("cc-proxyctl said: %s%s\ncc-proxyd said:\n%s", r.out, r.err, fixture->daemon->err_text->str);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_true (g_str_has_suffix (r.out, "Signed in to GitHub Copilot, for this session only: no keyring is "
+                                            "available to keep the login, so cc-proxyd holds it in memory until it "
+                                            "stops. To keep it, start or unlock a keyring (gnome-keyring-daemon "
+                                            "--unlock) and sign in again.\n"));
+  }
+
+  /* A request is served with that login. */
+  soup_message_set_request_body_from_bytes (message, "application/json", body);
+  got = cc_test_send (fixture->client, message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  seen = cc_test_upstream_find_request (fixture->upstream, "/copilot_internal/v2/token", 0);
+  g_assert_nonnull (seen);
+  g_assert_cmpstr (soup_message_headers_get_one (seen->headers, "authorization"), ==, "token gho_memory_only_123456");
+  g_assert_null (strstr (fixture->daemon->err_text->str, "gho_memory_only_123456"));
+}
+
 /* What the README tells people to type. */
 static void
 test_busctl (Fixture       *fixture,
@@ -1326,6 +1377,7 @@ main (int   argc,
   ADD_WITH ("auth-flow", keyring_unlocked, test_auth_flow);
   ADD_WITH ("cc-proxyctl-auth", keyring_unlocked, test_ctl_auth);
   ADD_WITH ("cc-proxyctl-auth-copilot", keyring_unlocked_copilot, test_ctl_auth_copilot);
+  ADD_WITH ("cc-proxyctl-auth-without-keyring", keyring_none_copilot, test_ctl_auth_without_keyring);
   ADD ("traffic/signals", test_traffic_signals);
   ADD_WITH ("traffic/never-shows-secrets", keyring_unlocked, test_traffic_never_shows_secrets);
   ADD ("traffic/monitor", test_ctl_monitor);
