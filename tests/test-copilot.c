@@ -1363,6 +1363,10 @@ test_route_no_credentials (Fixture       *fixture,
   g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 0);
 }
 
+/* A GITHUB_TOKEN in the environment (CI's, gh's) is not taken for a
+ * Copilot login: it would outrank the one in the keyring. */
+static const char * const generic_token_env[] = { "CC_PROXY_COPILOT_GITHUB_TOKEN=", "GITHUB_TOKEN=gh-generic-ci-token", NULL };
+
 /* ----- the provider's login capability ----- */
 
 static void
@@ -1463,6 +1467,7 @@ main (int   argc,
   ROUTE ("messages/native", NULL, test_route_messages_native);
   ROUTE ("messages/responses-only", NULL, test_route_messages_responses_only);
   ROUTE ("messages/deep-json", NULL, test_route_messages_deep_json);
+  ROUTE ("no-credentials/generic-github-token", generic_token_env, test_route_no_credentials);
   ROUTE ("messages/error-body-cap", NULL, test_route_messages_error_body_cap);
   ROUTE ("messages/upstream-errors", NULL, test_route_messages_errors);
   ROUTE ("messages/stream-cut", NULL, test_route_messages_stream_cut);

@@ -1046,7 +1046,9 @@ make_descriptor (void)
   static const char * const rate_env[] = { "CC_PROXY_COPILOT_RATE_LIMIT_SECONDS", NULL };
   static const char * const wait_env[] = { "CC_PROXY_COPILOT_RATE_LIMIT_WAIT", NULL };
   static const char * const token_env[] = { "GITHUB_COPILOT_TOKEN", NULL };
-  static const char * const github_token_env[] = { "CC_PROXY_COPILOT_GITHUB_TOKEN", "GITHUB_TOKEN", NULL };
+  /* Not GITHUB_TOKEN: it is usually another tool's token (CI, gh), and
+   * the environment outranks the login stored in the keyring. */
+  static const char * const github_token_env[] = { "CC_PROXY_COPILOT_GITHUB_TOKEN", NULL };
   CcProxySettingDescriptor *settings[] = {
     cc_proxy_setting_descriptor_new ("base-url", _("Copilot API URL"),
                                      _("Where Copilot's API is; empty: the address the Copilot token names, else the one the account type implies."),
