@@ -13,6 +13,8 @@
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <locale.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <termios.h>
 #include <unistd.h>
@@ -36,6 +38,8 @@ static const char usage[] =
      "  auth PROVIDER [--force]     sign in: shows where to go and the code to\n"
      "                              enter, then waits (Ctrl-C cancels)\n"
      "  reload                      read the settings again\n"
+     "  stop                        stop the running cc-proxyd\n"
+     "  restart                     stop it, then start it again (D-Bus activation)\n"
      "  monitor [--json]            print a line for each request as it finishes\n"
      "                              (time, provider, model, path, status, duration,\n"
      "                              tokens); --json prints one JSON object a line\n");
@@ -86,6 +90,87 @@ call (const char  *path,
                                                            NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
 
   return reply != NULL;
+}
+
+static void
+on_name_vanished (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+on_stop_timeout (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Asks the running daemon to stop (SIGTERM, as systemd would) and waits
+ * until its bus name is gone. Under systemd it stays stopped: a clean
+ * exit is not a failure to restart on. */
+static int
+cmd_stop (gboolean start_again)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) version = NULL;
+  gboolean gone = FALSE, timed_out = FALSE;
+  guint32 pid;
+  guint watch, timeout;
+
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                       "GetConnectionUnixProcessID", g_variant_new ("(s)", NAME),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  if (reply == NULL)
+    {
+      if (!g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
+        return fail (error);
+      if (!start_again)
+        {
+          g_print (_("cc-proxyd is not running\n"));
+          return 0;
+        }
+      g_clear_error (&error);
+    }
+  else
+    {
+      g_variant_get (reply, "(u)", &pid);
+      watch = g_bus_watch_name_on_connection (bus, NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
+                                              on_name_vanished, &gone, NULL);
+      timeout = g_timeout_add_seconds (10, on_stop_timeout, &timed_out);
+      if (kill ((pid_t) pid, SIGTERM) != 0)
+        {
+          g_printerr (_("cc-proxyctl: cannot stop cc-proxyd (pid %u): %s\n"), pid, g_strerror (errno));
+          return 1;
+        }
+      while (!gone && !timed_out)
+        g_main_context_iteration (NULL, TRUE);
+      g_bus_unwatch_name (watch);
+      if (!timed_out)
+        g_source_remove (timeout);
+      if (!gone)
+        {
+          g_printerr (_("cc-proxyctl: cc-proxyd (pid %u) did not stop within 10 seconds\n"), pid);
+          return 1;
+        }
+      g_print (_("Stopped cc-proxyd (pid %u)\n"), pid);
+    }
+  if (!start_again)
+    return 0;
+
+  /* Any call starts it again when it is installed as a D-Bus service. */
+  version = get (PATH, MAIN_IFACE, "Version", &error);
+  if (version == NULL)
+    {
+      g_dbus_error_strip_remote_error (error);
+      g_printerr (_("cc-proxyctl: cc-proxyd could not be started again: %s. Start it the way it was started "
+                    "(systemctl --user start cc-proxyd, or build-aux/dev run)\n"), error->message);
+      return 1;
+    }
+  g_print (_("Started cc-proxyd %s\n"), g_variant_get_string (version, NULL));
+  return 0;
 }
 
 /* The provider's settings, or a clear error for an unknown provider
@@ -739,7 +824,7 @@ main (int   argc,
     static const struct { const char *name; int min, max; } commands[] = {
       { "status", 0, 0 }, { "providers", 0, 0 }, { "get", 1, 2 }, { "set", 2, 3 },
       { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 2 },
-      { "monitor", 0, 1 },
+      { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 },
     };
     gboolean known = FALSE;
 
@@ -801,6 +886,9 @@ main (int   argc,
         }
       return cmd_monitor (n == 1);
     }
+
+  if (g_str_equal (command, "stop") || g_str_equal (command, "restart"))
+    return cmd_stop (g_str_equal (command, "restart"));
 
   /* reload */
   if (!call (PATH, MAIN_IFACE, "Reload", NULL, &error))

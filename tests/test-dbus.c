@@ -1240,6 +1240,43 @@ test_traffic_never_shows_secrets (Fixture       *fixture,
   daemon_free (g_steal_pointer (&fixture->daemon));
 }
 
+/* `stop` ends the running daemon cleanly; `restart` says so when it
+ * cannot be started again (this bus has no service files for it). */
+static void
+test_ctl_stop_restart (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *stopped = g_strdup_printf ("Stopped cc-proxyd (pid %s)\n",
+                                              g_subprocess_get_identifier (fixture->daemon->process));
+
+  {
+    g_auto(Ran) r = ctl (NULL, "stop", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, stopped);
+  }
+  g_subprocess_wait (fixture->daemon->process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (fixture->daemon->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (fixture->daemon->process), ==, 0);
+
+  {
+    g_auto(Ran) again = ctl (NULL, "stop", NULL);
+
+    g_assert_cmpint (again.status, ==, 0);
+    g_assert_cmpstr (again.out, ==, "cc-proxyd is not running\n");
+  }
+  {
+    g_auto(Ran) restart = ctl (NULL, "restart", NULL);
+
+    g_assert_cmpint (restart.status, ==, 1);
+    g_assert_true (g_str_has_prefix (restart.err, "cc-proxyctl: cc-proxyd could not be started again: "));
+    g_assert_true (g_str_has_suffix (restart.err, "(systemctl --user start cc-proxyd, or build-aux/dev run)\n"));
+  }
+  daemon_free (g_steal_pointer (&fixture->daemon));
+}
+
 static gboolean
 monitor_is_ready (gpointer user_data)
 {
@@ -1378,6 +1415,7 @@ main (int   argc,
   ADD_WITH ("cc-proxyctl-auth", keyring_unlocked, test_ctl_auth);
   ADD_WITH ("cc-proxyctl-auth-copilot", keyring_unlocked_copilot, test_ctl_auth_copilot);
   ADD_WITH ("cc-proxyctl-auth-without-keyring", keyring_none_copilot, test_ctl_auth_without_keyring);
+  ADD ("cc-proxyctl-stop-restart", test_ctl_stop_restart);
   ADD ("traffic/signals", test_traffic_signals);
   ADD_WITH ("traffic/never-shows-secrets", keyring_unlocked, test_traffic_never_shows_secrets);
   ADD ("traffic/monitor", test_ctl_monitor);
