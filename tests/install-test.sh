@@ -31,6 +31,7 @@ for dir in $unit_paths; do
 done
 [ -n "$found" ] || fail "cc-proxyd.service is in none of: $unit_paths"
 [ -f "$prefix/share/dbus-1/services/org.ccproxy.Proxy1.service" ] || fail "no D-Bus service file"
+[ -f "$prefix/share/bash-completion/completions/cc-proxyctl" ] || fail "no bash completion where bash-completion looks"
 grep -q "^Exec=$prefix/libexec/cc-proxyd\$" "$prefix/share/dbus-1/services/org.ccproxy.Proxy1.service" ||
   fail "the D-Bus service file does not name the installed daemon"
 
