@@ -237,6 +237,33 @@ main_set_property (GDBusConnection  *connection,
   return TRUE;
 }
 
+/* A value the client sends as its API key when the provider signs in
+ * upstream by itself: Claude Code wants one before it starts. */
+#define PLACEHOLDER_AUTH_TOKEN "cc-proxy"
+
+static GVariant *
+client_environment (CcProxyDBusService *self)
+{
+  CcProxySnapshot *snap = snapshot (self);
+  CcProxyProvider *provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (self->runtime),
+                                                        cc_proxy_snapshot_get_active_provider (snap));
+  g_autoptr(GHashTable) environment = NULL;
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("a{ss}"));
+  GHashTableIter iter;
+  gpointer name, value;
+
+  environment = provider != NULL ? cc_proxy_provider_dup_client_environment (provider, snap)
+                                 : g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (provider != NULL && CC_PROXY_IS_AUTH_CAPABLE (provider))
+    g_hash_table_replace (environment, g_strdup ("ANTHROPIC_AUTH_TOKEN"), g_strdup (PLACEHOLDER_AUTH_TOKEN));
+  g_hash_table_replace (environment, g_strdup ("ANTHROPIC_BASE_URL"),
+                        g_strdup (cc_proxy_server_get_url (self->server) ? cc_proxy_server_get_url (self->server) : ""));
+  g_hash_table_iter_init (&iter, environment);
+  while (g_hash_table_iter_next (&iter, &name, &value))
+    g_variant_builder_add (builder, "{ss}", name, value);
+  return g_variant_new ("(a{ss})", builder);
+}
+
 static void
 main_method_call (GDBusConnection       *connection,
                   const char            *sender,
@@ -249,7 +276,11 @@ main_method_call (GDBusConnection       *connection,
 {
   CcProxyDBusService *self = user_data;
 
-  /* Reload is the only method. */
+  if (g_str_equal (method_name, "GetClientEnvironment"))
+    {
+      g_dbus_method_invocation_return_value (invocation, client_environment (self));
+      return;
+    }
   cc_proxy_runtime_reload (self->runtime);
   g_dbus_method_invocation_return_value (invocation, NULL);
 }

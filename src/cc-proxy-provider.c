@@ -137,3 +137,29 @@ cc_proxy_provider_handle_request_finish (CcProxyProvider  *self,
 
   return CC_PROXY_PROVIDER_GET_IFACE (self)->handle_request_finish (self, result, error);
 }
+
+/**
+ * cc_proxy_provider_dup_client_environment:
+ * @self: a provider
+ * @snapshot: the settings in use
+ *
+ * What a client such as Claude Code should be started with to use this
+ * provider well, beyond the proxy's address: the models to ask for, say
+ * (`ANTHROPIC_MODEL`, `ANTHROPIC_SMALL_FAST_MODEL`). Optional vfunc.
+ *
+ * Returns: (transfer full) (element-type utf8 utf8): variable names to
+ *   values; empty when the provider recommends nothing
+ */
+GHashTable *
+cc_proxy_provider_dup_client_environment (CcProxyProvider *self,
+                                          CcProxySnapshot *snapshot)
+{
+  CcProxyProviderInterface *iface;
+  GHashTable *environment;
+
+  g_return_val_if_fail (CC_PROXY_IS_PROVIDER (self), NULL);
+
+  iface = CC_PROXY_PROVIDER_GET_IFACE (self);
+  environment = iface->dup_client_environment != NULL ? iface->dup_client_environment (self, snapshot) : NULL;
+  return environment != NULL ? environment : g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}

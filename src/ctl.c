@@ -38,6 +38,9 @@ static const char usage[] =
      "  auth PROVIDER [--force]     sign in: shows where to go and the code to\n"
      "                              enter, then waits (Ctrl-C cancels)\n"
      "  reload                      read the settings again\n"
+     "  env                         the environment a client needs, as export lines\n"
+     "                              (ANTHROPIC_BASE_URL, models, a placeholder key)\n"
+     "  claude [ARGUMENTS]          run Claude Code with that environment\n"
      "  stop                        stop the running cc-proxyd\n"
      "  restart                     stop it, then start it again (D-Bus activation)\n"
      "  monitor [--json]            print a line for each request as it finishes\n"
@@ -171,6 +174,82 @@ cmd_stop (gboolean start_again)
     }
   g_print (_("Started cc-proxyd %s\n"), g_variant_get_string (version, NULL));
   return 0;
+}
+
+/* What GetClientEnvironment says; the call starts the daemon when it
+ * is installed as a session service. */
+static GHashTable *
+client_environment (GError **error)
+{
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (bus, NAME, PATH, MAIN_IFACE, "GetClientEnvironment", NULL,
+                                                           G_VARIANT_TYPE ("(a{ss})"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                                           NULL, error);
+  g_autoptr(GVariantIter) iter = NULL;
+  GHashTable *environment;
+  const char *name, *value;
+
+  if (reply == NULL)
+    return NULL;
+  environment = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_variant_get (reply, "(a{ss})", &iter);
+  while (g_variant_iter_next (iter, "{&s&s}", &name, &value))
+    g_hash_table_replace (environment, g_strdup (name), g_strdup (value));
+  return environment;
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b,
+               gpointer      user_data)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+static int
+cmd_env (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) environment = client_environment (&error);
+  g_autofree const char **names = NULL;
+  guint n;
+
+  if (environment == NULL)
+    return fail (error);
+  /* Sorted, for people and diffs. */
+  names = (const char **) g_hash_table_get_keys_as_array (environment, &n);
+  g_qsort_with_data (names, n, sizeof (char *), compare_names, NULL);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *quoted = g_shell_quote (g_hash_table_lookup (environment, names[i]));
+
+      g_print ("export %s=%s\n", names[i], quoted);
+    }
+  return 0;
+}
+
+/* Claude Code, with the proxy's address, models and placeholder key. */
+static int
+cmd_claude (char **args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) environment = client_environment (&error);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer name, value;
+
+  if (environment == NULL)
+    return fail (error);
+  g_hash_table_iter_init (&iter, environment);
+  while (g_hash_table_iter_next (&iter, &name, &value))
+    g_setenv (name, value, TRUE);
+  g_ptr_array_add (argv, (gpointer) "claude");
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, args[i]);
+  g_ptr_array_add (argv, NULL);
+  execvp ("claude", (char **) argv->pdata);
+  g_printerr (_("cc-proxyctl: cannot run claude: %s. Install Claude Code (npm install -g @anthropic-ai/claude-code), "
+                "or start it yourself with the variables “cc-proxyctl env” prints\n"), g_strerror (errno));
+  return 1;
 }
 
 /* The provider's settings, or a clear error for an unknown provider
@@ -824,7 +903,7 @@ main (int   argc,
     static const struct { const char *name; int min, max; } commands[] = {
       { "status", 0, 0 }, { "providers", 0, 0 }, { "get", 1, 2 }, { "set", 2, 3 },
       { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 2 },
-      { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 },
+      { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 }, { "env", 0, 0 }, { "claude", 0, G_MAXINT },
     };
     gboolean known = FALSE;
 
@@ -887,6 +966,10 @@ main (int   argc,
       return cmd_monitor (n == 1);
     }
 
+  if (g_str_equal (command, "env"))
+    return cmd_env ();
+  if (g_str_equal (command, "claude"))
+    return cmd_claude (argv + 2);
   if (g_str_equal (command, "stop") || g_str_equal (command, "restart"))
     return cmd_stop (g_str_equal (command, "restart"));
 

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 #include <string.h>
+#include <glib/gstdio.h>
 
 #include <json-glib/json-glib.h>
 
@@ -1023,6 +1024,7 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
                                                ",\"refresh_in\":1500}", g_get_real_time () / G_USEC_PER_SEC + 3600);
   g_autofree char *answer = cc_test_load_fixture_text ("openai-response-tools.json");
   g_autofree char *request = cc_test_load_fixture_text ("anthropic-request-minimal.json");
+  g_autofree char *models = cc_test_load_fixture_text ("copilot-models.json");
   g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
   g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
   g_autoptr(GBytes) body = g_bytes_new (request, strlen (request));
@@ -1035,6 +1037,7 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
                             "{\"access_token\":\"gho_memory_only_123456\"}", -1);
   cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 200, "application/json", exchange, -1);
   cc_test_upstream_respond (fixture->upstream, "/chat/completions", 200, "application/json", answer, -1);
+  cc_test_upstream_respond (fixture->upstream, "/models", 200, "application/json", models, -1);
 
   {
     g_auto(Ran) r = ctl (NULL, "auth", "copilot", NULL);
@@ -1057,6 +1060,20 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
   g_assert_nonnull (seen);
   g_assert_cmpstr (soup_message_headers_get_one (seen->headers, "authorization"), ==, "token gho_memory_only_123456");
   g_assert_null (strstr (fixture->daemon->err_text->str, "gho_memory_only_123456"));
+
+  /* A client needs no key of its own, and gets the account's models. */
+  {
+    g_auto(Ran) env = ctl (NULL, "env", NULL);
+    g_autofree char *quoted = NULL;
+
+    g_assert_cmpint (env.status, ==, 0);
+    /* g_shell_quote() quotes every value. */
+    quoted = g_strdup_printf ("export ANTHROPIC_AUTH_TOKEN='cc-proxy'\n"
+                              "export ANTHROPIC_BASE_URL='%s'\n"
+                              "export ANTHROPIC_MODEL='claude-sonnet-4.5'\n"
+                              "export ANTHROPIC_SMALL_FAST_MODEL='claude-sonnet-4.5'\n", fixture->daemon->url);
+    g_assert_cmpstr (env.out, ==, quoted);
+  }
 }
 
 /* What the README tells people to type. */
@@ -1277,6 +1294,48 @@ test_ctl_stop_restart (Fixture       *fixture,
   daemon_free (g_steal_pointer (&fixture->daemon));
 }
 
+/* `cc-proxyctl claude` runs claude (here a stub on PATH that writes down
+ * its arguments and environment) with the proxy's address. */
+static void
+test_ctl_claude (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cc-proxy-claude-XXXXXX", NULL);
+  g_autofree char *stub = g_build_filename (dir, "claude", NULL);
+  g_autofree char *record = g_build_filename (dir, "record", NULL);
+  g_autofree char *script = g_strdup_printf ("#!/bin/sh\n"
+                                             "{ printf '%%s\\n' \"$@\"; echo \"URL=$ANTHROPIC_BASE_URL\";"
+                                             " echo \"TOKEN=${ANTHROPIC_AUTH_TOKEN-unset}\"; } > '%s'\n"
+                                             "exit 7\n", record);
+  g_autofree char *path = g_strconcat (dir, ":", g_getenv ("PATH"), NULL);
+  g_autofree char *expected = g_strdup_printf ("-p\nsay hi\nURL=%s\nTOKEN=unset\n", fixture->daemon->url);
+  g_autofree char *got = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
+
+  g_assert_true (g_file_set_contents (stub, script, -1, NULL));
+  g_assert_cmpint (g_chmod (stub, 0755), ==, 0);
+  g_subprocess_launcher_setenv (launcher, "PATH", path, TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("CC_PROXYCTL"), "claude", "-p", "say hi", NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait_async (process, NULL, keep_async_result, &result);
+  cc_test_wait_for (has_async_result, &result);
+  g_subprocess_wait_finish (process, result, &error);
+  g_clear_object (&result);
+  g_assert_no_error (error);
+  /* claude's own exit status is cc-proxyctl's: it became claude. */
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 7);
+
+  g_assert_true (g_file_get_contents (record, &got, NULL, NULL));
+  /* The anthropic passthrough forwards the client's own key: no placeholder. */
+  g_assert_cmpstr (got, ==, expected);
+  g_unlink (record);
+  g_unlink (stub);
+  g_rmdir (dir);
+}
+
 static gboolean
 monitor_is_ready (gpointer user_data)
 {
@@ -1416,6 +1475,7 @@ main (int   argc,
   ADD_WITH ("cc-proxyctl-auth-copilot", keyring_unlocked_copilot, test_ctl_auth_copilot);
   ADD_WITH ("cc-proxyctl-auth-without-keyring", keyring_none_copilot, test_ctl_auth_without_keyring);
   ADD ("cc-proxyctl-stop-restart", test_ctl_stop_restart);
+  ADD ("cc-proxyctl-claude", test_ctl_claude);
   ADD ("traffic/signals", test_traffic_signals);
   ADD_WITH ("traffic/never-shows-secrets", keyring_unlocked, test_traffic_never_shows_secrets);
   ADD ("traffic/monitor", test_ctl_monitor);

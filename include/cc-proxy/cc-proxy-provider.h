@@ -85,9 +85,11 @@ struct _CcProxyProviderInterface
   CcProxyHandled             (*handle_request_finish) (CcProxyProvider        *self,
                                                        GAsyncResult           *result,
                                                        GError                **error);
+  GHashTable                *(*dup_client_environment) (CcProxyProvider      *self,
+                                                         CcProxySnapshot      *snapshot);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 CcProxyProviderDescriptor *cc_proxy_provider_get_descriptor        (CcProxyProvider        *self);
@@ -106,5 +108,7 @@ void                       cc_proxy_provider_handle_request_async  (CcProxyProvi
 CcProxyHandled             cc_proxy_provider_handle_request_finish (CcProxyProvider        *self,
                                                                     GAsyncResult           *result,
                                                                     GError                **error);
+GHashTable                *cc_proxy_provider_dup_client_environment (CcProxyProvider       *self,
+                                                                     CcProxySnapshot       *snapshot);
 
 G_END_DECLS

@@ -915,6 +915,44 @@ handle_request_finish (CcProxyProvider  *provider,
   return (CcProxyHandled) handled;
 }
 
+/* The newest model of a family the account has (ids compare as
+ * versions do: claude-sonnet-4.5 > claude-sonnet-4), or NULL. */
+static const char *
+newest (GStrv        ids,
+        const char  *family)
+{
+  const char *best = NULL;
+
+  for (guint i = 0; ids != NULL && ids[i] != NULL; i++)
+    if (g_str_has_prefix (ids[i], family) && (best == NULL || g_strcmp0 (ids[i], best) > 0))
+      best = ids[i];
+  return best;
+}
+
+/* Claude Code's models, from those the account has, once /models has
+ * been read: Sonnet for the main model, Haiku (or Sonnet) for the small
+ * fast one. Before that, nothing: Claude Code's own names are mapped. */
+static GHashTable *
+dup_client_environment (CcProxyProvider *provider,
+                        CcProxySnapshot *snapshot)
+{
+  CcCopilotProvider *self = CC_COPILOT_PROVIDER (provider);
+  g_auto(GStrv) ids = cc_copilot_models_dup_ids (self->models);
+  GHashTable *environment = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  const char *main_model = newest (ids, "claude-sonnet-");
+  const char *small = newest (ids, "claude-haiku-");
+
+  if (main_model == NULL)
+    main_model = newest (ids, "claude-opus-");
+  if (small == NULL)
+    small = main_model;
+  if (main_model != NULL)
+    g_hash_table_insert (environment, g_strdup ("ANTHROPIC_MODEL"), g_strdup (main_model));
+  if (small != NULL)
+    g_hash_table_insert (environment, g_strdup ("ANTHROPIC_SMALL_FAST_MODEL"), g_strdup (small));
+  return environment;
+}
+
 static void
 provider_iface_init (CcProxyProviderInterface *iface)
 {
@@ -924,6 +962,7 @@ provider_iface_init (CcProxyProviderInterface *iface)
   iface->get_allowed_methods = get_allowed_methods;
   iface->handle_request_async = handle_request_async;
   iface->handle_request_finish = handle_request_finish;
+  iface->dup_client_environment = dup_client_environment;
 }
 
 /* ----- login ----- */
