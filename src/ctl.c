@@ -30,7 +30,8 @@ static const char usage[] =
      "Commands:\n"
      "  status                      where cc-proxyd listens, what serves, counters\n"
      "  providers                   the providers (* marks the active one)\n"
-     "  get PROVIDER [KEY]          a provider's settings, or one of them\n"
+     "  get [-v] PROVIDER [KEY]     a provider's settings, or one of them; -v adds\n"
+     "                              what each means and its environment variables\n"
      "  set PROVIDER KEY [VALUE]    store a setting; a secret is read from standard\n"
      "                              input (or asked for), never from the command line\n"
      "  reset PROVIDER KEY          forget a stored setting\n"
@@ -55,6 +56,37 @@ provider_path (const char *id)
   g_autofree char *element = g_strdelimit (g_strdup (id), "-", '_');
 
   return g_strconcat (PATH "/providers/", element, NULL);
+}
+
+/* The usage's lines about @command (the one that names it and the
+ * ones that go on explaining it), or a usage error for an unknown one. */
+static int bad_usage (const char *message);
+
+static int
+command_help (const char *command)
+{
+  g_auto(GStrv) lines = g_strsplit (_(usage), "\n", -1);
+  g_autofree char *start = g_strconcat ("  ", command, NULL);
+  gboolean printing = FALSE, found = FALSE;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = lines[i];
+
+      if (g_str_has_prefix (line, start) && (line[strlen (start)] == ' ' || line[strlen (start)] == '\0'))
+        printing = found = TRUE;
+      else if (!g_str_has_prefix (line, "    "))
+        printing = FALSE;
+      if (printing)
+        g_print ("%s\n", line + 2);
+    }
+  if (!found)
+    {
+      g_autofree char *message = g_strdup_printf (_("unknown command “%s”"), command);
+
+      return bad_usage (message);
+    }
+  return 0;
 }
 
 /* Says what went wrong in the service's own words. */
@@ -390,9 +422,49 @@ print_value (const char *key,
     g_print ("%s\n", shown);
 }
 
+/* -v: the meaning, the allowed values and the environment variables
+ * of each setting, from its descriptor. */
+static void
+print_descriptor (GVariant   *descriptors,
+                  const char *key)
+{
+  GVariantIter iter;
+  GVariant *descriptor;
+
+  g_variant_iter_init (&iter, descriptors);
+  while (g_variant_iter_next (&iter, "@a{sv}", &descriptor))
+    {
+      g_autoptr(GVariant) owned = descriptor;
+      g_autofree const char **options = NULL;
+      g_autofree const char **env = NULL;
+      const char *name = NULL, *description = NULL, *fallback = NULL;
+
+      g_variant_lookup (descriptor, "key", "&s", &name);
+      if (g_strcmp0 (name, key) != 0)
+        continue;
+      if (g_variant_lookup (descriptor, "description", "&s", &description) && description[0] != '\0')
+        g_print ("    %s\n", description);
+      if (g_variant_lookup (descriptor, "options", "^a&s", &options) && options[0] != NULL)
+        {
+          g_autofree char *joined = g_strjoinv (", ", (char **) options);
+
+          g_print (_("    one of: %s\n"), joined);
+        }
+      if (g_variant_lookup (descriptor, "default", "&s", &fallback) && fallback[0] != '\0')
+        g_print (_("    default: %s\n"), fallback);
+      if (g_variant_lookup (descriptor, "env-vars", "^a&s", &env) && env[0] != NULL)
+        {
+          g_autofree char *joined = g_strjoinv (", ", (char **) env);
+
+          g_print (_("    environment: %s\n"), joined);
+        }
+    }
+}
+
 static int
 cmd_get (const char *id,
-         const char *key)
+         const char *key,
+         gboolean    verbose)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) descriptors = provider_settings (id, &error);
@@ -417,7 +489,9 @@ cmd_get (const char *id,
           g_printerr (_("cc-proxyctl: Provider “%s” has no setting “%s”\n"), id, key);
           return 1;
         }
-      print_value (key, one, FALSE);
+      print_value (key, one, verbose);
+      if (verbose)
+        print_descriptor (descriptors, key);
       return 0;
     }
 
@@ -425,6 +499,8 @@ cmd_get (const char *id,
   while (g_variant_iter_next (&iter, "{&s@a{sv}}", &name, &entry))
     {
       print_value (name, entry, TRUE);
+      if (verbose)
+        print_descriptor (descriptors, name);
       g_variant_unref (entry);
     }
   return 0;
@@ -875,6 +951,7 @@ main (int   argc,
 {
   g_autoptr(GError) error = NULL;
   const char *command;
+  gboolean verbose = FALSE;
   int n;
 
   setlocale (LC_ALL, "");
@@ -897,6 +974,18 @@ main (int   argc,
       g_print ("cc-proxyctl %s\n", PACKAGE_VERSION);
       return 0;
     }
+
+  /* get -v: the only option before a command's arguments. */
+  if (g_str_equal (command, "get") && n > 0 && g_str_equal (argv[2], "-v"))
+    {
+      verbose = TRUE;
+      argv++;
+      argc--;
+      n--;
+    }
+  /* COMMAND --help: that command's lines of the usage. */
+  if (n == 1 && !g_str_equal (command, "claude") && (g_str_equal (argv[2], "--help") || g_str_equal (argv[2], "-h")))
+    return command_help (command);
 
   /* The command line first: a typo is a usage error, whatever the bus. */
   {
@@ -938,7 +1027,7 @@ main (int   argc,
   if (g_str_equal (command, "providers"))
     return cmd_providers ();
   if (g_str_equal (command, "get"))
-    return cmd_get (argv[2], n == 2 ? argv[3] : NULL);
+    return cmd_get (argv[2], n == 2 ? argv[3] : NULL, verbose);
   if (g_str_equal (command, "set"))
     return cmd_set (argv[2], argv[3], n == 3 ? argv[4] : NULL);
   if (g_str_equal (command, "reset"))

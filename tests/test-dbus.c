@@ -709,6 +709,28 @@ test_cc_proxyctl (Fixture       *fixture,
     g_assert_nonnull (strstr (echo, "\"mode\":\"beta\""));
   }
   {
+    /* -v: what each setting means, its values and its variables. */
+    g_auto(Ran) r = ctl (NULL, "get", "-v", "healthy", "mode", NULL);
+    g_auto(Ran) token = ctl (NULL, "get", "-v", "healthy", "token", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "mode                 beta\n"
+                                "    A choice.\n"
+                                "    one of: alpha, beta\n"
+                                "    default: alpha\n");
+    g_assert_cmpstr (token.out, ==, "token                (secret, not set)\n"
+                                    "    A secret.\n"
+                                    "    environment: TEST_HEALTHY_TOKEN_PRIMARY, TEST_HEALTHY_TOKEN\n");
+  }
+  {
+    /* COMMAND --help: that command's lines only, and nothing is run. */
+    g_auto(Ran) r = ctl (NULL, "set", "--help", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "set PROVIDER KEY [VALUE]    store a setting; a secret is read from standard\n"
+                                "                            input (or asked for), never from the command line\n");
+  }
+  {
     g_auto(Ran) r = ctl (NULL, "set", "healthy", "mode", "gamma", NULL);
     g_assert_cmpint (r.status, ==, 1);
     g_assert_cmpstr (r.err, ==, "cc-proxyctl: “gamma” is not a valid value for mode: use one of alpha, beta\n");
