@@ -217,9 +217,14 @@ resolve_active_provider (CcProxyRuntime *self)
         {
           g_autofree char *known = cc_proxy_registry_dup_known_ids (self->registry);
 
-          /* Set behind our back (gsettings set): refuse it, keep serving. */
-          g_message (_("Ignoring active-provider “%s” from GSettings: there is no such provider (known: %s)"),
-                     stored, known);
+          /* Set behind our back (gsettings set): refuse it, keep serving,
+           * and say so where people look (status, ActiveProviderNote). */
+          self->fallback_note = g_strdup_printf (_("active-provider is “%s” in GSettings, which names no known "
+                                                   "provider (known: %s); %s stays active"),
+                                                 stored, known,
+                                                 self->active_provider != NULL &&
+                                                 cc_proxy_registry_lookup (self->registry, self->active_provider)
+                                                   ? self->active_provider : CC_PROXY_BUILTIN_PROVIDER_ID);
         }
     }
 

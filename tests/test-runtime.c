@@ -221,9 +221,13 @@ test_gsettings_storage (void)
   g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "mode"), ==, "alpha");
   g_assert_cmpstr (cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)), ==, "failing");
 
-  /* An unknown provider set behind our back is refused; the current one stays. */
+  /* An unknown provider set behind our back is refused; the current one
+   * stays, and the note (status, ActiveProviderNote) says why. */
   g_settings_set_string (core, "active-provider", "nonexistent");
   g_assert_cmpstr (cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)), ==, "failing");
+  g_assert_cmpstr (cc_proxy_runtime_get_fallback_note (runtime), ==,
+                   "active-provider is “nonexistent” in GSettings, which names no known provider "
+                   "(known: anthropic, healthy, nothandled, failing, hanging); failing stays active");
 
   /* Secrets have no GSettings key. */
   g_object_get (healthy, "settings-schema", &schema, NULL);
