@@ -23,6 +23,7 @@ struct _CcProxyDBusService
   CcProxyRuntime  *runtime;
   CcProxyServer   *server;
   CcProxyEventSink *sink;
+  CcProxyLogRing   *log;
   CcProxyCaptureLog *capture;
   gulong           event_id;
   GDBusConnection *connection;
@@ -279,6 +280,13 @@ main_method_call (GDBusConnection       *connection,
   if (g_str_equal (method_name, "GetClientEnvironment"))
     {
       g_dbus_method_invocation_return_value (invocation, client_environment (self));
+      return;
+    }
+  if (g_str_equal (method_name, "GetRecentLog"))
+    {
+      g_auto(GStrv) lines = self->log != NULL ? cc_proxy_log_ring_dup_lines (self->log) : g_new0 (char *, 1);
+
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(^as)", lines));
       return;
     }
   cc_proxy_runtime_reload (self->runtime);
@@ -906,6 +914,7 @@ cc_proxy_dbus_service_dispose (GObject *object)
   g_clear_object (&self->runtime);
   g_clear_object (&self->server);
   g_clear_object (&self->sink);
+  g_clear_object (&self->log);
   g_clear_object (&self->capture);
   G_OBJECT_CLASS (cc_proxy_dbus_service_parent_class)->dispose (object);
 }
@@ -960,6 +969,14 @@ cc_proxy_dbus_service_new (CcProxyRuntime    *runtime,
   self->sink = g_object_ref (sink);
   self->capture = capture ? g_object_ref (capture) : NULL;
   return self;
+}
+
+/* The recent service log that GetRecentLog answers with. */
+void
+cc_proxy_dbus_service_set_log (CcProxyDBusService *self,
+                               CcProxyLogRing     *log)
+{
+  g_set_object (&self->log, log);
 }
 
 static gboolean

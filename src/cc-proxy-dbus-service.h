@@ -5,6 +5,7 @@
 #pragma once
 
 #include "cc-proxy-capture-log.h"
+#include "cc-proxy-log-ring.h"
 #include "cc-proxy-runtime.h"
 #include "cc-proxy-server.h"
 
@@ -39,5 +40,8 @@ gboolean            cc_proxy_dbus_service_export   (CcProxyDBusService *self,
                                                     GError            **error);
 void                cc_proxy_dbus_service_unexport (CcProxyDBusService *self);
 char               *cc_proxy_dbus_provider_path    (const char         *provider_id);
+
+void                cc_proxy_dbus_service_set_log  (CcProxyDBusService *self,
+                                                    CcProxyLogRing     *log);
 
 G_END_DECLS

@@ -42,6 +42,7 @@ static const char usage[] =
      "  env                         the environment a client needs, as export lines\n"
      "                              (ANTHROPIC_BASE_URL, models, a placeholder key)\n"
      "  claude [ARGUMENTS]          run Claude Code with that environment\n"
+     "  log                         the service's recent messages and warnings\n"
      "  stop                        stop the running cc-proxyd\n"
      "  restart                     stop it, then start it again (D-Bus activation)\n"
      "  monitor [--json]            print a line for each request as it finishes\n"
@@ -256,6 +257,23 @@ cmd_env (void)
 
       g_print ("export %s=%s\n", names[i], quoted);
     }
+  return 0;
+}
+
+static int
+cmd_log (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (bus, NAME, PATH, MAIN_IFACE, "GetRecentLog", NULL,
+                                                           G_VARIANT_TYPE ("(as)"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                                           NULL, &error);
+  g_autofree const char **lines = NULL;
+
+  if (reply == NULL)
+    return fail (error);
+  g_variant_get (reply, "(^a&s)", &lines);
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_print ("%s\n", lines[i]);
   return 0;
 }
 
@@ -992,7 +1010,7 @@ main (int   argc,
     static const struct { const char *name; int min, max; } commands[] = {
       { "status", 0, 0 }, { "providers", 0, 0 }, { "get", 1, 2 }, { "set", 2, 3 },
       { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 2 },
-      { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 }, { "env", 0, 0 }, { "claude", 0, G_MAXINT },
+      { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 }, { "env", 0, 0 }, { "claude", 0, G_MAXINT }, { "log", 0, 0 },
     };
     gboolean known = FALSE;
 
@@ -1057,6 +1075,8 @@ main (int   argc,
 
   if (g_str_equal (command, "env"))
     return cmd_env ();
+  if (g_str_equal (command, "log"))
+    return cmd_log ();
   if (g_str_equal (command, "claude"))
     return cmd_claude (argv + 2);
   if (g_str_equal (command, "stop") || g_str_equal (command, "restart"))

@@ -15,6 +15,7 @@
 
 #include "cc-proxy-dbus-service.h"
 #include "cc-proxy-event-sink.h"
+#include "cc-proxy-log-ring.h"
 #include "cc-proxy-registry.h"
 #include "cc-proxy-runtime.h"
 #include "cc-proxy-server.h"
@@ -170,6 +171,7 @@ main (int   argc,
   g_autoptr(CcProxyDBusService) service = NULL;
   g_autoptr(CcProxyCaptureLog) capture = NULL;
   g_autoptr(Watchdog) watchdog = NULL;
+  g_autoptr(CcProxyLogRing) log = cc_proxy_log_ring_new (200);
   g_autofree char *capture_dir = NULL;
   GSettings *core;
   guint owner_id;
@@ -182,6 +184,8 @@ main (int   argc,
   g_type_ensure (G_TYPE_NETWORK_ADDRESS);
   g_type_ensure (G_TYPE_UNIX_SOCKET_ADDRESS);
 
+  /* Before anything can log: cc-proxyctl log reads the recent lines. */
+  cc_proxy_log_ring_install (log);
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
@@ -296,6 +300,7 @@ main (int   argc,
     }
 
   service = cc_proxy_dbus_service_new (runtime, server, sink, capture);
+  cc_proxy_dbus_service_set_log (service, log);
   owner_id = g_bus_own_name (G_BUS_TYPE_SESSION, CC_PROXY_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
                              (GBusAcquiredCallback) on_bus_acquired, NULL,
                              (GBusNameLostCallback) on_name_lost, service, NULL);

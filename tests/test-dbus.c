@@ -1358,6 +1358,30 @@ test_ctl_claude (Fixture       *fixture,
   g_rmdir (dir);
 }
 
+/* `cc-proxyctl log` shows the service's own messages: here the one about
+ * the missing keyring, which a daemon started by D-Bus alone would have
+ * written to nowhere. */
+static void
+test_ctl_log (Fixture       *fixture,
+              gconstpointer  user_data)
+{
+  for (guint attempt = 0; ; attempt++)
+    {
+      g_auto(Ran) r = ctl (NULL, "log", NULL);
+
+      g_assert_cmpint (r.status, ==, 0);
+      if (strstr (r.out, "cc-proxy-runtime: The keyring is not available") != NULL)
+        {
+          /* One line per message, each starting with the date. */
+          g_assert_true (g_ascii_isdigit (r.out[0]));
+          g_assert_true (g_str_has_suffix (r.out, "\n"));
+          break;
+        }
+      g_assert_cmpuint (attempt, <, 100);
+      cc_test_drain (50);
+    }
+}
+
 static gboolean
 monitor_is_ready (gpointer user_data)
 {
@@ -1488,6 +1512,7 @@ main (int   argc,
   ADD ("provider-settings", test_provider_settings);
   ADD_WITH ("secret-in-keyring-never-returned", keyring_unlocked, test_secret_never_returned);
   ADD_WITH ("keyring-absent", keyring_none, test_keyring_unavailable);
+  ADD_WITH ("cc-proxyctl-log", keyring_none, test_ctl_log);
   ADD_WITH ("keyring-locked", keyring_locked, test_keyring_unavailable);
   ADD ("counters", test_counters);
   ADD ("busctl", test_busctl);
