@@ -220,9 +220,10 @@ test_gsettings_set_takes_effect (void)
   probe.expected = "\"mode\":\"beta\"";
   cc_test_wait_for (answer_contains, &probe);
 
-  /* An unknown provider is refused with a message; healthy keeps serving. */
+  /* An unknown provider is refused with a message (the same text is the
+   * ActiveProviderNote that status shows); healthy keeps serving. */
   run_gsettings (env, "set", "org.ccproxy.Proxy", "active-provider", "nosuch", NULL);
-  wait_for_log (daemon, "Ignoring active-provider “nosuch” from GSettings: there is no such provider");
+  wait_for_log (daemon, "active-provider is “nosuch” in GSettings, which names no known provider");
   g_assert_true (answer_contains (&probe));
 
   daemon_stop (daemon);
