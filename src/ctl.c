@@ -36,8 +36,10 @@ static const char usage[] =
      "                              input (or asked for), never from the command line\n"
      "  reset PROVIDER KEY          forget a stored setting\n"
      "  use PROVIDER                make PROVIDER the active one\n"
-     "  auth PROVIDER [--force]     sign in: shows where to go and the code to\n"
-     "                              enter, then waits (Ctrl-C cancels)\n"
+     "  auth PROVIDER [--force] [--open]\n"
+     "                              sign in: shows where to go and the code to\n"
+     "                              enter, then waits (Ctrl-C cancels); --open\n"
+     "                              opens the address in the browser\n"
      "  reload                      read the settings again\n"
      "  env                         the environment a client needs, as export lines\n"
      "                              (ANTHROPIC_BASE_URL, models, a placeholder key)\n"
@@ -632,8 +634,34 @@ typedef struct
   GMainLoop *loop;
   char      *path;
   gboolean   shown;
+  gboolean   open;      /* --open: the browser shows the address */
   int        status;
 } Login;
+
+/* Opens @url with the desktop's browser: through the OpenURI portal, as
+ * GNOME applications do (it works from a sandbox and over ssh with a
+ * forwarded bus), else with `gio open`. Never fatal: the address is
+ * printed anyway. */
+static void
+open_url (const char *url)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariantBuilder) options = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+  const char *gio_open[] = { "gio", "open", url, NULL };
+
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop",
+                                       "org.freedesktop.portal.OpenURI", "OpenURI",
+                                       g_variant_new ("(ssa{sv})", "", url, options),
+                                       G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000, NULL, &error);
+  if (reply != NULL)
+    return;
+  g_debug ("OpenURI portal: %s", error->message);
+  g_clear_error (&error);
+  if (!g_spawn_async (NULL, (char **) gio_open, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
+                      G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, &error))
+    g_printerr (_("cc-proxyctl: cannot open a browser (%s): open the address yourself\n"), error->message);
+}
 
 static void
 show_prompt (Login      *login,
@@ -648,6 +676,8 @@ show_prompt (Login      *login,
     g_print ("%s\n", message);
   g_print (_("  Open:  %s\n  Code:  %s\n"), url, code);
   g_print (_("Waiting… (Ctrl-C cancels)\n"));
+  if (login->open)
+    open_url (url);
 }
 
 static void
@@ -704,7 +734,8 @@ on_interrupt (gpointer user_data)
 
 static int
 cmd_auth (const char *id,
-          gboolean    force)
+          gboolean    force,
+          gboolean    open)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) descriptors = provider_settings (id, &error);
@@ -712,7 +743,7 @@ cmd_auth (const char *id,
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) state = NULL, url = NULL, code = NULL, message = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Login login = { loop, NULL, FALSE, 1 };
+  Login login = { loop, NULL, FALSE, open, 1 };
   guint subscription;
   guint sigint;
 
@@ -1009,7 +1040,7 @@ main (int   argc,
   {
     static const struct { const char *name; int min, max; } commands[] = {
       { "status", 0, 0 }, { "providers", 0, 0 }, { "get", 1, 2 }, { "set", 2, 3 },
-      { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 2 },
+      { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 3 },
       { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 }, { "env", 0, 0 }, { "claude", 0, G_MAXINT }, { "log", 0, 0 },
     };
     gboolean known = FALSE;
@@ -1054,13 +1085,22 @@ main (int   argc,
     return cmd_use (argv[2]);
   if (g_str_equal (command, "auth"))
     {
-      if (n == 2 && !g_str_equal (argv[3], "--force"))
-        {
-          g_autofree char *message = g_strdup_printf (_("unknown option “%s” for auth"), argv[3]);
+      gboolean force = FALSE, open = FALSE;
 
-          return bad_usage (message);
+      for (int i = 3; i < argc; i++)
+        {
+          if (g_str_equal (argv[i], "--force"))
+            force = TRUE;
+          else if (g_str_equal (argv[i], "--open"))
+            open = TRUE;
+          else
+            {
+              g_autofree char *message = g_strdup_printf (_("unknown option “%s” for auth"), argv[i]);
+
+              return bad_usage (message);
+            }
         }
-      return cmd_auth (argv[2], n == 2);
+      return cmd_auth (argv[2], force, open);
     }
   if (g_str_equal (command, "monitor"))
     {

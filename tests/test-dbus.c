@@ -1033,6 +1033,52 @@ test_ctl_auth_copilot (Fixture       *fixture,
   g_assert_null (strstr (fixture->daemon->err_text->str, "gho_over_dbus_123456"));
 }
 
+/* A stand-in for xdg-desktop-portal's OpenURI on the test bus: it
+ * records the address it was asked to open. */
+static const char portal_xml[] =
+  "<node><interface name='org.freedesktop.portal.OpenURI'>"
+  "<method name='OpenURI'><arg type='s' direction='in'/><arg type='s' direction='in'/>"
+  "<arg type='a{sv}' direction='in'/><arg type='o' direction='out'/></method>"
+  "</interface></node>";
+
+static void
+on_open_uri (GDBusConnection       *connection,
+             const char            *sender,
+             const char            *object_path,
+             const char            *interface_name,
+             const char            *method_name,
+             GVariant              *parameters,
+             GDBusMethodInvocation *invocation,
+             gpointer               user_data)
+{
+  char **opened = user_data;
+  const char *uri;
+
+  g_variant_get (parameters, "(&s&s@a{sv})", NULL, &uri, NULL);
+  g_free (*opened);
+  *opened = g_strdup (uri);
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", "/org/freedesktop/portal/desktop/request/1"));
+}
+
+static const GDBusInterfaceVTable portal_vtable = { on_open_uri, NULL, NULL, { NULL } };
+
+static guint
+fake_portal_start (Fixture  *fixture,
+                   char    **opened,
+                   guint    *owner)
+{
+  g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (portal_xml, NULL);
+  g_autoptr(GError) error = NULL;
+  guint id = g_dbus_connection_register_object (fixture->connection, "/org/freedesktop/portal/desktop",
+                                                node->interfaces[0], &portal_vtable, opened, NULL, &error);
+
+  g_assert_no_error (error);
+  *owner = g_bus_own_name_on_connection (fixture->connection, "org.freedesktop.portal.Desktop",
+                                         G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, NULL, NULL);
+  cc_test_drain (50);
+  return id;
+}
+
 /* Without a keyring the login is not thrown away: it is kept in memory,
  * requests are served with it, and cc-proxyctl says plainly that it will
  * not last and what to do. */
@@ -1052,7 +1098,10 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
   g_autoptr(GBytes) body = g_bytes_new (request, strlen (request));
   g_autoptr(GBytes) got = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *opened = NULL;
   CcTestRecordedRequest *seen;
+  guint portal_owner;
+  guint portal = fake_portal_start (fixture, &opened, &portal_owner);
 
   cc_test_upstream_respond (fixture->upstream, "/login/device/code", 200, "application/json", device_code, -1);
   cc_test_upstream_respond (fixture->upstream, "/login/oauth/access_token", 200, "application/json",
@@ -1062,11 +1111,15 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
   cc_test_upstream_respond (fixture->upstream, "/models", 200, "application/json", models, -1);
 
   {
-    g_auto(Ran) r = ctl (NULL, "auth", "copilot", NULL);
+    /* --open: the browser is asked (through the portal) for the address. */
+    g_auto(Ran) r = ctl (NULL, "auth", "copilot", "--open", NULL);
 
     if (r.status != 0)
       g_test_message ("cc-proxyctl said: %s%s\ncc-proxyd said:\n%s", r.out, r.err, fixture->daemon->err_text->str);
     g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (opened, ==, "https://github.com/login/device");
+    g_bus_unown_name (portal_owner);
+    g_dbus_connection_unregister_object (fixture->connection, portal);
     g_assert_true (g_str_has_suffix (r.out, "Signed in to GitHub Copilot, for this session only: no keyring is "
                                             "available to keep the login, so cc-proxyd holds it in memory until it "
                                             "stops. To keep it, start or unlock a keyring (gnome-keyring-daemon "
