@@ -577,7 +577,7 @@ test_watchdog (void)
       g_assert_cmpint (n, ==, 10);
       pings++;
     }
-  daemon_free (daemon);
+  daemon_stop (daemon);
   g_unlink (path);
   g_rmdir (dir);
 }

@@ -1366,7 +1366,8 @@ test_ctl_stop_restart (Fixture       *fixture,
     g_assert_true (g_str_has_prefix (restart.err, "cc-proxyctl: cc-proxyd could not be started again: "));
     g_assert_true (g_str_has_suffix (restart.err, "(systemctl --user start cc-proxyd, or build-aux/dev run)\n"));
   }
-  daemon_free (g_steal_pointer (&fixture->daemon));
+  /* It has exited already: this only collects its last words. */
+  daemon_stop (g_steal_pointer (&fixture->daemon));
 }
 
 /* `cc-proxyctl claude` runs claude (here a stub on PATH that writes down
