@@ -257,3 +257,40 @@ cc_proxy_auth_capable_run_auth_flow_finish (CcProxyAuthCapable  *self,
 
   return CC_PROXY_AUTH_CAPABLE_GET_IFACE (self)->run_auth_flow_finish (self, result, error);
 }
+
+/**
+ * cc_proxy_auth_capable_is_signed_in:
+ * @self: a provider that can sign in
+ * @snapshot: the settings in use
+ *
+ * Whether the provider holds what its login gets. Optional vfunc; without
+ * it, whether any of the provider's secret settings has a value.
+ *
+ * Returns: %TRUE when signed in
+ */
+gboolean
+cc_proxy_auth_capable_is_signed_in (CcProxyAuthCapable *self,
+                                    CcProxySnapshot    *snapshot)
+{
+  CcProxyAuthCapableInterface *iface;
+  CcProxyProviderDescriptor *descriptor;
+  const char *id;
+
+  g_return_val_if_fail (CC_PROXY_IS_AUTH_CAPABLE (self), FALSE);
+
+  iface = CC_PROXY_AUTH_CAPABLE_GET_IFACE (self);
+  if (iface->is_signed_in != NULL)
+    return iface->is_signed_in (self, snapshot);
+
+  descriptor = cc_proxy_provider_get_descriptor (CC_PROXY_PROVIDER (self));
+  id = cc_proxy_provider_descriptor_get_id (descriptor);
+  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
+    {
+      CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
+      const char *value = cc_proxy_snapshot_get_value (snapshot, id, cc_proxy_setting_descriptor_get_key (setting));
+
+      if (cc_proxy_setting_descriptor_is_secret (setting) && value != NULL && value[0] != '\0')
+        return TRUE;
+    }
+  return FALSE;
+}

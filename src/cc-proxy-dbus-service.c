@@ -734,6 +734,9 @@ provider_get_property (GDBusConnection  *connection,
     return setting_values (snapshot (self), descriptor);
   if (g_str_equal (property_name, "AuthCapable"))
     return g_variant_new_boolean (CC_PROXY_IS_AUTH_CAPABLE (provider));
+  if (g_str_equal (property_name, "SignedIn"))
+    return g_variant_new_boolean (CC_PROXY_IS_AUTH_CAPABLE (provider) &&
+                                  cc_proxy_auth_capable_is_signed_in (CC_PROXY_AUTH_CAPABLE (provider), snapshot (self)));
 
   g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, _("No property %s"), property_name);
   return NULL;

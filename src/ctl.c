@@ -343,6 +343,36 @@ find_setting (GVariant   *descriptors,
   return NULL;
 }
 
+/* The providers that sign in, and whether they are. */
+static void
+print_sign_in_state (void)
+{
+  g_autoptr(GVariant) providers = get (PATH, MAIN_IFACE, "Providers", NULL);
+  g_autofree const char **ids = NULL;
+  gboolean header = FALSE;
+
+  if (providers == NULL)
+    return;
+  ids = g_variant_get_strv (providers, NULL);
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autofree char *path = provider_path (ids[i]);
+      g_autoptr(GVariant) capable = get (path, PROVIDER_IFACE, "AuthCapable", NULL);
+      g_autoptr(GVariant) signed_in = NULL;
+
+      if (capable == NULL || !g_variant_get_boolean (capable))
+        continue;
+      signed_in = get (path, PROVIDER_IFACE, "SignedIn", NULL);
+      if (!header)
+        g_print (_("Sign-in:\n"));
+      header = TRUE;
+      if (signed_in != NULL && g_variant_get_boolean (signed_in))
+        g_print (_("  %s: signed in\n"), ids[i]);
+      else
+        g_print (_("  %s: not signed in (cc-proxyctl auth %s)\n"), ids[i], ids[i]);
+    }
+}
+
 static int
 cmd_status (void)
 {
@@ -386,6 +416,7 @@ cmd_status (void)
       if (g_variant_get_string (capture_error, NULL)[0] != '\0')
         g_print (_("  Lines are being dropped: %s\n"), g_variant_get_string (capture_error, NULL));
     }
+  print_sign_in_state ();
   if (g_variant_n_children (errors) > 0)
     {
       g_print (_("Plugins not loaded:\n"));

@@ -1111,6 +1111,12 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
   cc_test_upstream_respond (fixture->upstream, "/models", 200, "application/json", models, -1);
 
   {
+    g_auto(Ran) before = ctl (NULL, "status", NULL);
+
+    g_assert_nonnull (strstr (before.out, "Sign-in:\n"));
+    g_assert_nonnull (strstr (before.out, "\n  copilot: not signed in (cc-proxyctl auth copilot)\n"));
+  }
+  {
     /* --open: the browser is asked (through the portal) for the address. */
     g_auto(Ran) r = ctl (NULL, "auth", "copilot", "--open", NULL);
 
@@ -1124,6 +1130,12 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
                                             "available to keep the login, so cc-proxyd holds it in memory until it "
                                             "stops. To keep it, start or unlock a keyring (gnome-keyring-daemon "
                                             "--unlock) and sign in again.\n"));
+  }
+
+  {
+    g_auto(Ran) after = ctl (NULL, "status", NULL);
+
+    g_assert_nonnull (strstr (after.out, "\n  copilot: signed in\n"));
   }
 
   /* A request is served with that login. */

@@ -76,9 +76,11 @@ struct _CcProxyAuthCapableInterface
   CcProxyAuthResult *(*run_auth_flow_finish) (CcProxyAuthCapable   *self,
                                               GAsyncResult         *result,
                                               GError              **error);
+  gboolean           (*is_signed_in)         (CcProxyAuthCapable   *self,
+                                              CcProxySnapshot      *snapshot);
 
   /*< private >*/
-  gpointer padding[4];
+  gpointer padding[3];
 };
 
 void               cc_proxy_auth_capable_run_auth_flow_async  (CcProxyAuthCapable   *self,
@@ -90,5 +92,8 @@ void               cc_proxy_auth_capable_run_auth_flow_async  (CcProxyAuthCapabl
 CcProxyAuthResult *cc_proxy_auth_capable_run_auth_flow_finish (CcProxyAuthCapable   *self,
                                                                GAsyncResult         *result,
                                                                GError              **error);
+
+gboolean           cc_proxy_auth_capable_is_signed_in (CcProxyAuthCapable *self,
+                                                       CcProxySnapshot    *snapshot);
 
 G_END_DECLS
