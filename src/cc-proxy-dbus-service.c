@@ -24,6 +24,7 @@ struct _CcProxyDBusService
   CcProxyServer   *server;
   CcProxyEventSink *sink;
   CcProxyLogRing   *log;
+  char             *last_error;   /* the last failed request, for status */
   CcProxyCaptureLog *capture;
   gulong           event_id;
   GDBusConnection *connection;
@@ -209,6 +210,8 @@ main_get_property (GDBusConnection  *connection,
     return g_variant_new_uint64 (failed);
   if (g_str_equal (property_name, "UpstreamConnections"))
     return g_variant_new_uint64 (upstream);
+  if (g_str_equal (property_name, "LastError"))
+    return g_variant_new_string (self->last_error ? self->last_error : "");
   if (g_str_has_prefix (property_name, "Capture"))
     return capture_property (self, property_name);
 
@@ -887,6 +890,17 @@ on_traffic_event (CcProxyEventSink   *sink,
         JsonObject *counts = event->usage ? json_node_get_object (event->usage) : NULL;
         g_autoptr(GList) members = counts ? json_object_get_members (counts) : NULL;
 
+        /* What status shows as the last error (the message is redacted). */
+        if (event->kind != CC_PROXY_EVENT_RESPONSE_DONE && event->message != NULL)
+          {
+            g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+            g_autofree char *time = g_date_time_format (now, "%Y-%m-%d %H:%M:%S");
+
+            g_free (self->last_error);
+            self->last_error = g_strdup_printf ("%s %s %s (%s): %s", time, event->method, event->path,
+                                                event->provider_id, event->message);
+          }
+
         g_variant_builder_init (&usage, G_VARIANT_TYPE ("a{st}"));
         for (GList *l = members; l != NULL; l = l->next)
           g_variant_builder_add (&usage, "{st}", l->data, (guint64) cc_proxy_json_get_int (counts, l->data, 0));
@@ -918,6 +932,7 @@ cc_proxy_dbus_service_dispose (GObject *object)
   g_clear_object (&self->server);
   g_clear_object (&self->sink);
   g_clear_object (&self->log);
+  g_clear_pointer (&self->last_error, g_free);
   g_clear_object (&self->capture);
   G_OBJECT_CLASS (cc_proxy_dbus_service_parent_class)->dispose (object);
 }

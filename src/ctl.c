@@ -380,7 +380,7 @@ cmd_status (void)
   g_autoptr(GVariant) version = get (PATH, MAIN_IFACE, "Version", &error);
   g_autoptr(GVariant) address = NULL, active = NULL, note = NULL, total = NULL, running = NULL, failed = NULL, errors = NULL;
   g_autoptr(GVariant) capture = NULL, capture_dir = NULL, written = NULL, dropped = NULL, capture_error = NULL;
-  g_autoptr(GVariant) upstream = NULL;
+  g_autoptr(GVariant) upstream = NULL, last_error = NULL;
   GVariantIter iter;
   const char *module, *message;
 
@@ -393,6 +393,7 @@ cmd_status (void)
   running = get (PATH, MAIN_IFACE, "RequestsActive", NULL);
   failed = get (PATH, MAIN_IFACE, "RequestsFailed", NULL);
   upstream = get (PATH, MAIN_IFACE, "UpstreamConnections", NULL);
+  last_error = get (PATH, MAIN_IFACE, "LastError", NULL);
   errors = get (PATH, MAIN_IFACE, "PluginLoadErrors", NULL);
   capture = get (PATH, MAIN_IFACE, "CaptureEnabled", NULL);
   capture_dir = get (PATH, MAIN_IFACE, "CaptureDirectory", NULL);
@@ -408,6 +409,8 @@ cmd_status (void)
            g_variant_get_uint64 (total), g_variant_get_uint32 (running), g_variant_get_uint64 (failed));
   if (upstream != NULL)
     g_print (_("Upstream connections opened: %" G_GUINT64_FORMAT "\n"), g_variant_get_uint64 (upstream));
+  if (last_error != NULL && g_variant_get_string (last_error, NULL)[0] != '\0')
+    g_print (_("Last error: %s\n"), g_variant_get_string (last_error, NULL));
   if (capture != NULL)
     {
       g_print (g_variant_get_boolean (capture) ? _("Capture: on, in %s (%" G_GUINT64_FORMAT " lines written, %" G_GUINT64_FORMAT " dropped)\n")

@@ -1448,6 +1448,34 @@ test_ctl_log (Fixture       *fixture,
     }
 }
 
+/* status tells the last request that failed, and why. */
+static void
+test_ctl_status_last_error (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_auto(Ran) before = ctl (NULL, "status", NULL);
+
+    g_assert_null (strstr (before.out, "Last error:"));
+  }
+  soup_message_headers_append (soup_message_get_request_headers (message), "Origin", "https://example.com");
+  answer = cc_test_send (fixture->client, message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 403);
+  {
+    g_auto(Ran) after = ctl (NULL, "status", NULL);
+    const char *line = strstr (after.out, "Last error: ");
+
+    g_assert_nonnull (line);
+    g_assert_nonnull (strstr (line, " POST /v1/messages (anthropic): Requests from web pages are not allowed\n"));
+  }
+}
+
 static gboolean
 monitor_is_ready (gpointer user_data)
 {
@@ -1589,6 +1617,7 @@ main (int   argc,
   ADD_WITH ("cc-proxyctl-auth-without-keyring", keyring_none_copilot, test_ctl_auth_without_keyring);
   ADD ("cc-proxyctl-stop-restart", test_ctl_stop_restart);
   ADD ("cc-proxyctl-claude", test_ctl_claude);
+  ADD ("cc-proxyctl-status-last-error", test_ctl_status_last_error);
   ADD ("traffic/signals", test_traffic_signals);
   ADD_WITH ("traffic/never-shows-secrets", keyring_unlocked, test_traffic_never_shows_secrets);
   ADD ("traffic/monitor", test_ctl_monitor);
