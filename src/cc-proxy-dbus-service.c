@@ -25,6 +25,7 @@ struct _CcProxyDBusService
   CcProxyEventSink *sink;
   CcProxyLogRing   *log;
   char             *last_error;   /* the last failed request, for status */
+  char             *start_error;  /* why it serves no HTTP, or NULL */
   CcProxyCaptureLog *capture;
   gulong           event_id;
   GDBusConnection *connection;
@@ -210,6 +211,8 @@ main_get_property (GDBusConnection  *connection,
     return g_variant_new_uint64 (failed);
   if (g_str_equal (property_name, "UpstreamConnections"))
     return g_variant_new_uint64 (upstream);
+  if (g_str_equal (property_name, "StartError"))
+    return g_variant_new_string (self->start_error ? self->start_error : "");
   if (g_str_equal (property_name, "LastError"))
     return g_variant_new_string (self->last_error ? self->last_error : "");
   if (g_str_has_prefix (property_name, "Capture"))
@@ -933,6 +936,7 @@ cc_proxy_dbus_service_dispose (GObject *object)
   g_clear_object (&self->sink);
   g_clear_object (&self->log);
   g_clear_pointer (&self->last_error, g_free);
+  g_clear_pointer (&self->start_error, g_free);
   g_clear_object (&self->capture);
   G_OBJECT_CLASS (cc_proxy_dbus_service_parent_class)->dispose (object);
 }
@@ -987,6 +991,15 @@ cc_proxy_dbus_service_new (CcProxyRuntime    *runtime,
   self->sink = g_object_ref (sink);
   self->capture = capture ? g_object_ref (capture) : NULL;
   return self;
+}
+
+/* Why the daemon serves no HTTP (it could not listen), for StartError. */
+void
+cc_proxy_dbus_service_set_start_error (CcProxyDBusService *self,
+                                       const char         *error)
+{
+  g_free (self->start_error);
+  self->start_error = g_strdup (error);
 }
 
 /* The recent service log that GetRecentLog answers with. */

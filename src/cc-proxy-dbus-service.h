@@ -43,5 +43,7 @@ char               *cc_proxy_dbus_provider_path    (const char         *provider
 
 void                cc_proxy_dbus_service_set_log  (CcProxyDBusService *self,
                                                     CcProxyLogRing     *log);
+void                cc_proxy_dbus_service_set_start_error (CcProxyDBusService *self,
+                                                           const char         *error);
 
 G_END_DECLS

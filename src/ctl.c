@@ -380,7 +380,7 @@ cmd_status (void)
   g_autoptr(GVariant) version = get (PATH, MAIN_IFACE, "Version", &error);
   g_autoptr(GVariant) address = NULL, active = NULL, note = NULL, total = NULL, running = NULL, failed = NULL, errors = NULL;
   g_autoptr(GVariant) capture = NULL, capture_dir = NULL, written = NULL, dropped = NULL, capture_error = NULL;
-  g_autoptr(GVariant) upstream = NULL, last_error = NULL;
+  g_autoptr(GVariant) upstream = NULL, last_error = NULL, start_error = NULL;
   GVariantIter iter;
   const char *module, *message;
 
@@ -401,6 +401,13 @@ cmd_status (void)
   dropped = get (PATH, MAIN_IFACE, "CaptureLinesDropped", NULL);
   capture_error = get (PATH, MAIN_IFACE, "CaptureError", NULL);
 
+  start_error = get (PATH, MAIN_IFACE, "StartError", NULL);
+  if (start_error != NULL && g_variant_get_string (start_error, NULL)[0] != '\0')
+    {
+      g_printerr (_("cc-proxyd %s is running but serves nothing: %s\n"), g_variant_get_string (version, NULL),
+                  g_variant_get_string (start_error, NULL));
+      return 1;
+    }
   g_print (_("cc-proxyd %s listening on %s\n"), g_variant_get_string (version, NULL), g_variant_get_string (address, NULL));
   g_print (_("Active provider: %s\n"), g_variant_get_string (active, NULL));
   if (g_variant_get_string (note, NULL)[0] != '\0')

@@ -172,6 +172,7 @@ main (int   argc,
   g_autoptr(CcProxyCaptureLog) capture = NULL;
   g_autoptr(Watchdog) watchdog = NULL;
   g_autoptr(CcProxyLogRing) log = cc_proxy_log_ring_new (200);
+  g_autofree char *start_error = NULL;
   g_autofree char *capture_dir = NULL;
   GSettings *core;
   guint owner_id;
@@ -254,7 +255,13 @@ main (int   argc,
   if (!cc_proxy_server_listen (server, listen ? listen : CC_PROXY_DEFAULT_LISTEN_ADDRESS, &error))
     {
       g_printerr (_("%s: cannot listen: %s\n"), g_get_prgname (), error->message);
-      return 1;
+      /* Started by the bus itself (no systemd, no terminal), standard
+       * error goes nowhere and the caller only learns "exited with status
+       * 1": stay on the bus instead, so that status says why. */
+      if (g_getenv ("DBUS_STARTER_BUS_TYPE") == NULL || g_getenv ("INVOCATION_ID") != NULL)
+        return 1;
+      start_error = g_strdup_printf (_("cannot listen: %s"), error->message);
+      g_clear_error (&error);
     }
 
   /* Handlers first: whoever reads the line below may stop us at once. */
@@ -264,10 +271,13 @@ main (int   argc,
   watchdog = watchdog_start ();
 
   /* Scripts and tests read this line to learn the port. */
-  g_print (_("cc-proxyd listening on %s (provider: %s)\n"), cc_proxy_server_get_url (server),
-           cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)));
-  g_print (_("Point Claude Code at it:  ANTHROPIC_BASE_URL=%s claude\n"), cc_proxy_server_get_url (server));
-  fflush (stdout);
+  if (start_error == NULL)
+    {
+      g_print (_("cc-proxyd listening on %s (provider: %s)\n"), cc_proxy_server_get_url (server),
+               cc_proxy_snapshot_get_active_provider (cc_proxy_runtime_get_snapshot (runtime)));
+      g_print (_("Point Claude Code at it:  ANTHROPIC_BASE_URL=%s claude\n"), cc_proxy_server_get_url (server));
+      fflush (stdout);
+    }
 
   /* Secret settings arrive from the keyring a moment later; requests
    * before that see only the environment's. */
@@ -301,6 +311,7 @@ main (int   argc,
 
   service = cc_proxy_dbus_service_new (runtime, server, sink, capture);
   cc_proxy_dbus_service_set_log (service, log);
+  cc_proxy_dbus_service_set_start_error (service, start_error);
   owner_id = g_bus_own_name (G_BUS_TYPE_SESSION, CC_PROXY_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
                              (GBusAcquiredCallback) on_bus_acquired, NULL,
                              (GBusNameLostCallback) on_name_lost, service, NULL);

@@ -1476,6 +1476,47 @@ test_ctl_status_last_error (Fixture       *fixture,
   }
 }
 
+/* A daemon the bus started by itself (no systemd, no terminal) that
+ * cannot listen stays on the bus to say why, instead of dying silently. */
+static void
+test_start_error_is_told (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autoptr(GSocketListener) busy = g_socket_listener_new ();
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *listen = NULL;
+  guint16 port;
+
+  /* The fixture's daemon leaves; a port is taken. */
+  daemon_stop (g_steal_pointer (&fixture->daemon));
+  port = g_socket_listener_add_any_inet_port (busy, NULL, &error);
+  g_assert_no_error (error);
+  listen = g_strdup_printf ("127.0.0.1:%u", port);
+
+  g_subprocess_launcher_setenv (launcher, "DBUS_STARTER_BUS_TYPE", "session", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "INVOCATION_ID");
+  g_subprocess_launcher_setenv (launcher, "CC_PROXY_PROVIDER_DIR", cc_test_module_dir (), TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("CC_PROXYD"), "--listen", listen, NULL);
+  g_assert_no_error (error);
+  wait_for_name (fixture);
+
+  {
+    g_auto(Ran) r = ctl (NULL, "status", NULL);
+
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_true (g_str_has_prefix (r.err, "cc-proxyd " PACKAGE_VERSION " is running but serves nothing: cannot listen: "));
+  }
+  {
+    g_auto(Ran) stop = ctl (NULL, "stop", NULL);
+
+    g_assert_cmpint (stop.status, ==, 0);
+  }
+  g_subprocess_wait (process, NULL, NULL);
+}
+
 static gboolean
 monitor_is_ready (gpointer user_data)
 {
@@ -1618,6 +1659,7 @@ main (int   argc,
   ADD ("cc-proxyctl-stop-restart", test_ctl_stop_restart);
   ADD ("cc-proxyctl-claude", test_ctl_claude);
   ADD ("cc-proxyctl-status-last-error", test_ctl_status_last_error);
+  ADD ("start-error-is-told", test_start_error_is_told);
   ADD ("traffic/signals", test_traffic_signals);
   ADD_WITH ("traffic/never-shows-secrets", keyring_unlocked, test_traffic_never_shows_secrets);
   ADD ("traffic/monitor", test_ctl_monitor);
