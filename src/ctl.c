@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 #include <locale.h>
 #include <errno.h>
 #include <signal.h>
@@ -44,6 +45,7 @@ static const char usage[] =
      "  env                         the environment a client needs, as export lines\n"
      "                              (ANTHROPIC_BASE_URL, models, a placeholder key)\n"
      "  claude [ARGUMENTS]          run Claude Code with that environment\n"
+     "  usage                       the active provider's plan and quotas (copilot)\n"
      "  log                         the service's recent messages and warnings\n"
      "  stop                        stop the running cc-proxyd\n"
      "  restart                     stop it, then start it again (D-Bus activation)\n"
@@ -258,6 +260,95 @@ cmd_env (void)
       g_autofree char *quoted = g_shell_quote (g_hash_table_lookup (environment, names[i]));
 
       g_print ("export %s=%s\n", names[i], quoted);
+    }
+  return 0;
+}
+
+/* A member of an answer from the network, or NULL when it is missing or
+ * of another type (json-glib's accessors would log a critical). */
+static JsonNode *
+member_of (JsonObject *object,
+           const char *name,
+           GType       type)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL)
+    return NULL;
+  if (type == JSON_TYPE_OBJECT)
+    return JSON_NODE_HOLDS_OBJECT (node) ? node : NULL;
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    return NULL;
+  if (type == G_TYPE_DOUBLE)
+    return json_node_get_value_type (node) == G_TYPE_DOUBLE || json_node_get_value_type (node) == G_TYPE_INT64 ? node : NULL;
+  return json_node_get_value_type (node) == type ? node : NULL;
+}
+
+/* One quota of Copilot's answer: "premium_interactions: 250 of 300 left". */
+static void
+print_quota (JsonObject *quotas,
+             const char *name)
+{
+  JsonNode *quota_node = member_of (quotas, name, JSON_TYPE_OBJECT);
+  JsonObject *quota = quota_node ? json_node_get_object (quota_node) : NULL;
+  JsonNode *unlimited = member_of (quota, "unlimited", G_TYPE_BOOLEAN);
+  JsonNode *remaining = member_of (quota, "remaining", G_TYPE_DOUBLE);
+  JsonNode *entitlement = member_of (quota, "entitlement", G_TYPE_DOUBLE);
+
+  if (quota == NULL)
+    return;
+  if (unlimited != NULL && json_node_get_boolean (unlimited))
+    g_print (_("  %s: unlimited\n"), name);
+  else if (remaining != NULL && entitlement != NULL)
+    g_print (_("  %s: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " left\n"), name,
+             (gint64) json_node_get_double (remaining), (gint64) json_node_get_double (entitlement));
+}
+
+/* The active provider's /usage route (copilot: the plan and quotas
+ * GitHub reports for the signed-in account). */
+static int
+cmd_usage (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) address = get (PATH, MAIN_IFACE, "ListenAddress", &error);
+  g_autoptr(GVariant) active = NULL;
+  g_autoptr(SoupSession) session = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *url = NULL;
+  JsonObject *answer;
+  JsonNode *plan, *reset, *quotas;
+
+  if (address == NULL)
+    return fail (error);
+  active = get (PATH, MAIN_IFACE, "ActiveProvider", NULL);
+  url = g_strconcat (g_variant_get_string (address, NULL), "/usage", NULL);
+  session = soup_session_new ();
+  message = soup_message_new ("GET", url);
+  body = soup_session_send_and_read (session, message, NULL, &error);
+  if (body == NULL)
+    return fail (error);
+  if (soup_message_get_status (message) != SOUP_STATUS_OK ||
+      !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_printerr (_("cc-proxyctl: the %s provider reports no usage (HTTP %u)\n"),
+                  active ? g_variant_get_string (active, NULL) : "active", soup_message_get_status (message));
+      return 1;
+    }
+  answer = json_node_get_object (json_parser_get_root (parser));
+  plan = member_of (answer, "copilot_plan", G_TYPE_STRING);
+  reset = member_of (answer, "quota_reset_date", G_TYPE_STRING);
+  quotas = member_of (answer, "quota_snapshots", JSON_TYPE_OBJECT);
+  g_print (_("Plan: %s\n"), plan ? json_node_get_string (plan) : _("unknown"));
+  if (reset != NULL)
+    g_print (_("Quotas reset on %s\n"), json_node_get_string (reset));
+  if (quotas != NULL)
+    {
+      print_quota (json_node_get_object (quotas), "premium_interactions");
+      print_quota (json_node_get_object (quotas), "chat");
+      print_quota (json_node_get_object (quotas), "completions");
     }
   return 0;
 }
@@ -1082,7 +1173,7 @@ main (int   argc,
     static const struct { const char *name; int min, max; } commands[] = {
       { "status", 0, 0 }, { "providers", 0, 0 }, { "get", 1, 2 }, { "set", 2, 3 },
       { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 3 },
-      { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 }, { "env", 0, 0 }, { "claude", 0, G_MAXINT }, { "log", 0, 0 },
+      { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 }, { "env", 0, 0 }, { "claude", 0, G_MAXINT }, { "log", 0, 0 }, { "usage", 0, 0 },
     };
     gboolean known = FALSE;
 
@@ -1158,6 +1249,8 @@ main (int   argc,
     return cmd_env ();
   if (g_str_equal (command, "log"))
     return cmd_log ();
+  if (g_str_equal (command, "usage"))
+    return cmd_usage ();
   if (g_str_equal (command, "claude"))
     return cmd_claude (argv + 2);
   if (g_str_equal (command, "stop") || g_str_equal (command, "restart"))

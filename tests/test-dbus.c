@@ -1148,6 +1148,21 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
   g_assert_cmpstr (soup_message_headers_get_one (seen->headers, "authorization"), ==, "token gho_memory_only_123456");
   g_assert_null (strstr (fixture->daemon->err_text->str, "gho_memory_only_123456"));
 
+  /* The account's plan and quotas, as GitHub reports them. */
+  cc_test_upstream_respond (fixture->upstream, "/copilot_internal/user", 200, "application/json",
+                            "{\"copilot_plan\":\"individual\",\"quota_reset_date\":\"2026-12-31\","
+                            "\"quota_snapshots\":{\"premium_interactions\":{\"entitlement\":300,\"remaining\":250,"
+                            "\"unlimited\":false},\"chat\":{\"unlimited\":true},\"completions\":\"odd\"}}", -1);
+  {
+    g_auto(Ran) usage = ctl (NULL, "usage", NULL);
+
+    g_assert_cmpint (usage.status, ==, 0);
+    g_assert_cmpstr (usage.out, ==, "Plan: individual\n"
+                                    "Quotas reset on 2026-12-31\n"
+                                    "  premium_interactions: 250 of 300 left\n"
+                                    "  chat: unlimited\n");
+  }
+
   /* A client needs no key of its own, and gets the account's models. */
   {
     g_auto(Ran) env = ctl (NULL, "env", NULL);
