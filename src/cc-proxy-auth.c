@@ -227,6 +227,17 @@ G_DEFINE_INTERFACE (CcProxyAuthCapable, cc_proxy_auth_capable, CC_PROXY_TYPE_PRO
 static void
 cc_proxy_auth_capable_default_init (CcProxyAuthCapableInterface *iface)
 {
+  /**
+   * CcProxyAuthCapable::attention-changed:
+   * @self: the provider
+   *
+   * What cc_proxy_auth_capable_dup_attention() says has changed: the
+   * provider needs the person to sign in again, or no longer does. The
+   * core shows it on the bus, in `cc-proxyctl status` and as a desktop
+   * notification with a "Sign in" action.
+   */
+  g_signal_new ("attention-changed", G_TYPE_FROM_INTERFACE (iface), G_SIGNAL_RUN_LAST,
+                0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 void
@@ -293,4 +304,39 @@ cc_proxy_auth_capable_is_signed_in (CcProxyAuthCapable *self,
         return TRUE;
     }
   return FALSE;
+}
+
+/**
+ * cc_proxy_auth_capable_dup_attention:
+ * @self: a provider that can sign in
+ *
+ * Optional vfunc: why the person must sign in again (the upstream
+ * refused the login: revoked, expired), or %NULL when all is well.
+ *
+ * Returns: (transfer full) (nullable): the reason, for a person
+ */
+char *
+cc_proxy_auth_capable_dup_attention (CcProxyAuthCapable *self)
+{
+  CcProxyAuthCapableInterface *iface;
+
+  g_return_val_if_fail (CC_PROXY_IS_AUTH_CAPABLE (self), NULL);
+
+  iface = CC_PROXY_AUTH_CAPABLE_GET_IFACE (self);
+  return iface->dup_attention != NULL ? iface->dup_attention (self) : NULL;
+}
+
+/**
+ * cc_proxy_auth_capable_attention_changed:
+ * @self: a provider that can sign in
+ *
+ * For providers: emits #CcProxyAuthCapable::attention-changed after what
+ * dup_attention() says has changed.
+ */
+void
+cc_proxy_auth_capable_attention_changed (CcProxyAuthCapable *self)
+{
+  g_return_if_fail (CC_PROXY_IS_AUTH_CAPABLE (self));
+
+  g_signal_emit_by_name (self, "attention-changed");
 }

@@ -26,6 +26,8 @@ struct _CcProxyDBusService
   CcProxyLogRing   *log;
   char             *last_error;   /* the last failed request, for status */
   char             *start_error;  /* why it serves no HTTP, or NULL */
+  GHashTable       *notifications;  /* desktop notification id → provider id */
+  guint             action_id;      /* ActionInvoked subscription */
   CcProxyCaptureLog *capture;
   gulong           event_id;
   GDBusConnection *connection;
@@ -53,6 +55,7 @@ typedef struct
   guint               pending;   /* settings still being stored */
   GError             *store_error;
   gboolean            session_only;  /* the keyring could not take the login */
+  gboolean            notify;        /* started from a notification: tell it there */
   gboolean            activate;
 } AuthFlow;
 
@@ -314,6 +317,144 @@ emit_changed (CcProxyDBusService *self,
                                  g_variant_new ("(sa{sv}as)", interface, changed, NULL), NULL);
 }
 
+/* ----- desktop notifications (org.freedesktop.Notifications) ----- */
+
+#define NOTIFICATIONS_NAME "org.freedesktop.Notifications"
+#define NOTIFICATIONS_PATH "/org/freedesktop/Notifications"
+#define SIGN_IN_ACTION "sign-in"
+
+typedef struct
+{
+  CcProxyDBusService *service;  /* weak */
+  char               *provider_id;
+} Notified;
+
+static void
+on_notified (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Notified *notified = user_data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, NULL);
+  guint32 id;
+
+  if (reply != NULL && notified->service != NULL)
+    {
+      g_variant_get (reply, "(u)", &id);
+      g_hash_table_replace (notified->service->notifications, GUINT_TO_POINTER (id), g_strdup (notified->provider_id));
+    }
+  g_clear_weak_pointer (&notified->service);
+  g_free (notified->provider_id);
+  g_free (notified);
+}
+
+/* Tells the person on the desktop, when a notification server is on the
+ * bus (none on a headless one: nothing happens, status still says it). */
+static void
+notify_desktop (CcProxyDBusService *self,
+                const char         *provider_id,
+                const char         *summary,
+                const char         *body,
+                gboolean            sign_in)
+{
+  g_autoptr(GVariantBuilder) actions = g_variant_builder_new (G_VARIANT_TYPE_STRING_ARRAY);
+  g_autoptr(GVariantBuilder) hints = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+  Notified *notified;
+
+  if (self->connection == NULL)
+    return;
+  if (sign_in)
+    {
+      /* "default" is a click on the notification itself. */
+      g_variant_builder_add (actions, "s", "default");
+      g_variant_builder_add (actions, "s", _("Sign in"));
+      g_variant_builder_add (actions, "s", SIGN_IN_ACTION);
+      g_variant_builder_add (actions, "s", _("Sign in"));
+    }
+  g_variant_builder_add (hints, "{sv}", "urgency", g_variant_new_byte (sign_in ? 1 : 0));
+  notified = g_new0 (Notified, 1);
+  g_set_weak_pointer (&notified->service, self);
+  notified->provider_id = g_strdup (provider_id);
+  g_dbus_connection_call (self->connection, NOTIFICATIONS_NAME, NOTIFICATIONS_PATH, NOTIFICATIONS_NAME, "Notify",
+                          g_variant_new ("(susssasa{sv}i)", "cc-proxy", 0, "dialog-password-symbolic", summary,
+                                         body, actions, hints, -1),
+                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, on_notified, notified);
+}
+
+/* The sign-in address, in the desktop's browser (the OpenURI portal). */
+static void
+open_in_browser (CcProxyDBusService *self,
+                 const char         *url)
+{
+  g_autoptr(GVariantBuilder) options = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+
+  if (self->connection == NULL || url == NULL || url[0] == '\0')
+    return;
+  g_dbus_connection_call (self->connection, "org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop",
+                          "org.freedesktop.portal.OpenURI", "OpenURI", g_variant_new ("(ssa{sv})", "", url, options),
+                          NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
+}
+
+static AuthFlow *start_flow (CcProxyDBusService  *self,
+                             CcProxyProvider     *provider,
+                             gboolean             force,
+                             gboolean             notify,
+                             GError             **error);
+
+/* "Sign in" on the notification: the login starts here, and its code
+ * comes back as a notification of its own. */
+static void
+on_action_invoked (GDBusConnection *connection,
+                   const char      *sender,
+                   const char      *path,
+                   const char      *interface,
+                   const char      *signal,
+                   GVariant        *parameters,
+                   gpointer         user_data)
+{
+  CcProxyDBusService *self = user_data;
+  g_autoptr(GError) error = NULL;
+  const char *action, *provider_id;
+  CcProxyProvider *provider;
+  guint32 id;
+
+  g_variant_get (parameters, "(u&s)", &id, &action);
+  provider_id = g_hash_table_lookup (self->notifications, GUINT_TO_POINTER (id));
+  if (provider_id == NULL || !(g_str_equal (action, SIGN_IN_ACTION) || g_str_equal (action, "default")))
+    return;
+  provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (self->runtime), provider_id);
+  if (provider == NULL || !CC_PROXY_IS_AUTH_CAPABLE (provider))
+    return;
+  if (start_flow (self, provider, TRUE, TRUE, &error) == NULL)
+    g_message (_("Could not start the %s login from the notification: %s"), provider_id, error->message);
+}
+
+/* A provider needs the person to sign in again (or no longer does). */
+static void
+on_attention_changed (CcProxyAuthCapable *capable,
+                      CcProxyDBusService *self)
+{
+  CcProxyProvider *provider = CC_PROXY_PROVIDER (capable);
+  const char *id = cc_proxy_provider_get_id (provider);
+  g_autofree char *reason = cc_proxy_auth_capable_dup_attention (capable);
+  g_autofree char *path = cc_proxy_dbus_provider_path (id);
+  g_autoptr(GVariantBuilder) changed = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+
+  if (self->connection == NULL)
+    return;
+  g_variant_builder_add (changed, "{sv}", "Attention", g_variant_new_string (reason ? reason : ""));
+  emit_changed (self, path, "org.ccproxy.Proxy1.Provider", changed);
+  if (reason != NULL)
+    {
+      g_autofree char *summary = g_strdup_printf (_("%s needs you to sign in again"),
+                                                  cc_proxy_provider_descriptor_get_display_name (cc_proxy_provider_get_descriptor (provider)));
+
+      g_message ("%s: %s", summary, reason);
+      notify_desktop (self, id, summary, reason, TRUE);
+    }
+}
+
+
 /* ----- org.ccproxy.Proxy1.AuthFlow ----- */
 
 static void
@@ -397,6 +538,8 @@ auth_flow_complete (AuthFlow   *flow,
   g_free (flow->message);
   flow->message = g_strdup (message);
   auth_flow_notify (flow, "Completed", g_variant_new ("(ss)", state, message));
+  if (flow->notify && flow->service != NULL)
+    notify_desktop (flow->service, flow->provider_id, message, "", FALSE);
   if (flow->service != NULL)
     flow->expire_id = g_timeout_add_seconds (FLOW_EXPIRY_SECONDS, on_flow_expired, flow);
 }
@@ -413,6 +556,14 @@ on_prompt_shown (CcProxyAuthPrompt *prompt,
   g_free (flow->message);
   flow->message = g_strdup (message ? message : "");
   auth_flow_notify (flow, "PromptReady", g_variant_new ("(sss)", url ? url : "", code ? code : "", flow->message));
+  if (flow->notify && flow->service != NULL)
+    {
+      g_autofree char *summary = g_strdup_printf (_("Enter the code %s"), code ? code : "");
+      g_autofree char *body = g_strdup_printf (_("at %s (opened in your browser)"), url ? url : "");
+
+      notify_desktop (flow->service, flow->provider_id, summary, body, FALSE);
+      open_in_browser (flow->service, url);
+    }
 }
 
 static void
@@ -593,6 +744,38 @@ static const GDBusInterfaceVTable flow_vtable = {
   flow_method_call, flow_get_property, NULL, { NULL }
 };
 
+/* A login flow for @provider, published on the bus and started from an
+ * idle: whoever asked gets its path before anything happens on it. */
+static AuthFlow *
+start_flow (CcProxyDBusService  *self,
+            CcProxyProvider     *provider,
+            gboolean             force,
+            gboolean             notify,
+            GError             **error)
+{
+  AuthFlow *flow = g_rc_box_new0 (AuthFlow);
+
+  flow->service = self;
+  flow->path = g_strdup_printf (CC_PROXY_DBUS_PATH "/auth/%u", ++self->next_flow);
+  flow->provider_id = g_strdup (cc_proxy_provider_get_id (provider));
+  flow->cancellable = g_cancellable_new ();
+  flow->notify = notify;
+  g_object_set_data (G_OBJECT (flow->cancellable), "force", GINT_TO_POINTER (!!force));
+  flow->state = "starting";
+  flow->message = g_strdup ("");
+  flow->registration = g_dbus_connection_register_object (self->connection, flow->path,
+                                                          (GDBusInterfaceInfo *) &cc_proxy_dbus_proxy1_auth_flow_interface,
+                                                          &flow_vtable, flow, NULL, error);
+  if (flow->registration == 0)
+    {
+      auth_flow_release (flow);
+      return NULL;
+    }
+  g_hash_table_insert (self->flows, flow->path, flow);
+  g_idle_add (start_auth_flow, flow);
+  return flow;
+}
+
 static void
 authenticate (CcProxyDBusService    *self,
               CcProxyProvider       *provider,
@@ -608,30 +791,11 @@ authenticate (CcProxyDBusService    *self,
                                              _("The %s provider has no login"), cc_proxy_provider_get_id (provider));
       return;
     }
-
-  flow = g_rc_box_new0 (AuthFlow);
-  flow->service = self;
-  flow->path = g_strdup_printf (CC_PROXY_DBUS_PATH "/auth/%u", ++self->next_flow);
-  flow->provider_id = g_strdup (cc_proxy_provider_get_id (provider));
-  flow->cancellable = g_cancellable_new ();
-  g_object_set_data (G_OBJECT (flow->cancellable), "force", GINT_TO_POINTER (!!force));
-  flow->state = "starting";
-  flow->message = g_strdup ("");
-  flow->registration = g_dbus_connection_register_object (self->connection, flow->path,
-                                                          (GDBusInterfaceInfo *) &cc_proxy_dbus_proxy1_auth_flow_interface,
-                                                          &flow_vtable, flow, NULL, &error);
-  if (flow->registration == 0)
-    {
-      auth_flow_release (flow);
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return;
-    }
-  g_hash_table_insert (self->flows, flow->path, flow);
-
-  /* The reply first, so that the caller has the path before anything
-   * happens on it. */
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", flow->path));
-  g_idle_add (start_auth_flow, flow);
+  flow = start_flow (self, provider, force, FALSE, &error);
+  if (flow == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", flow->path));
 }
 
 /* ----- org.ccproxy.Proxy1.Provider ----- */
@@ -740,6 +904,13 @@ provider_get_property (GDBusConnection  *connection,
     return setting_values (snapshot (self), descriptor);
   if (g_str_equal (property_name, "AuthCapable"))
     return g_variant_new_boolean (CC_PROXY_IS_AUTH_CAPABLE (provider));
+  if (g_str_equal (property_name, "Attention"))
+    {
+      g_autofree char *reason = CC_PROXY_IS_AUTH_CAPABLE (provider)
+                                ? cc_proxy_auth_capable_dup_attention (CC_PROXY_AUTH_CAPABLE (provider)) : NULL;
+
+      return g_variant_new_string (reason ? reason : "");
+    }
   if (g_str_equal (property_name, "SignedIn"))
     return g_variant_new_boolean (CC_PROXY_IS_AUTH_CAPABLE (provider) &&
                                   cc_proxy_auth_capable_is_signed_in (CC_PROXY_AUTH_CAPABLE (provider), snapshot (self)));
@@ -949,6 +1120,7 @@ cc_proxy_dbus_service_finalize (GObject *object)
   g_array_unref (self->registrations);
   g_hash_table_unref (self->flows);
   g_hash_table_unref (self->last_values);
+  g_hash_table_unref (self->notifications);
   g_free (self->last_active);
   g_free (self->last_note);
   G_OBJECT_CLASS (cc_proxy_dbus_service_parent_class)->finalize (object);
@@ -968,6 +1140,7 @@ cc_proxy_dbus_service_init (CcProxyDBusService *self)
 {
   self->registrations = g_array_new (FALSE, FALSE, sizeof (guint));
   self->flows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, auth_flow_retire);
+  self->notifications = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   self->last_values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_variant_unref);
 }
 
@@ -1049,12 +1222,18 @@ cc_proxy_dbus_service_export (CcProxyDBusService  *self,
 
   for (guint i = 0; i < providers->len; i++)
     {
-      g_autofree char *path = cc_proxy_dbus_provider_path (cc_proxy_provider_get_id (g_ptr_array_index (providers, i)));
+      CcProxyProvider *provider = g_ptr_array_index (providers, i);
+      g_autofree char *path = cc_proxy_dbus_provider_path (cc_proxy_provider_get_id (provider));
 
       if (!register_object (self, path, (GDBusInterfaceInfo *) &cc_proxy_dbus_proxy1_provider_interface,
                             &provider_vtable, error))
         goto fail;
+      if (CC_PROXY_IS_AUTH_CAPABLE (provider))
+        g_signal_connect_object (provider, "attention-changed", G_CALLBACK (on_attention_changed), self, 0);
     }
+  self->action_id = g_dbus_connection_signal_subscribe (connection, NULL, NOTIFICATIONS_NAME, "ActionInvoked",
+                                                        NOTIFICATIONS_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                        on_action_invoked, self, NULL);
 
   /* What is on the bus now is the baseline for change signals. */
   self->last_active = g_strdup (cc_proxy_snapshot_get_active_provider (snapshot (self)));
@@ -1078,6 +1257,9 @@ cc_proxy_dbus_service_unexport (CcProxyDBusService *self)
 
   g_clear_signal_handler (&self->changed_id, self->runtime);
   g_clear_signal_handler (&self->event_id, self->sink);
+  if (self->action_id != 0)
+    g_dbus_connection_signal_unsubscribe (self->connection, self->action_id);
+  self->action_id = 0;
   g_hash_table_remove_all (self->flows);
   for (guint i = 0; i < self->registrations->len; i++)
     g_dbus_connection_unregister_object (self->connection, g_array_index (self->registrations, guint, i));

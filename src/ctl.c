@@ -449,15 +449,19 @@ print_sign_in_state (void)
     {
       g_autofree char *path = provider_path (ids[i]);
       g_autoptr(GVariant) capable = get (path, PROVIDER_IFACE, "AuthCapable", NULL);
-      g_autoptr(GVariant) signed_in = NULL;
+      g_autoptr(GVariant) signed_in = NULL, attention = NULL;
 
       if (capable == NULL || !g_variant_get_boolean (capable))
         continue;
       signed_in = get (path, PROVIDER_IFACE, "SignedIn", NULL);
+      attention = get (path, PROVIDER_IFACE, "Attention", NULL);
       if (!header)
         g_print (_("Sign-in:\n"));
       header = TRUE;
-      if (signed_in != NULL && g_variant_get_boolean (signed_in))
+      if (attention != NULL && g_variant_get_string (attention, NULL)[0] != '\0')
+        g_print (_("  %s: needs you to sign in again: %s (cc-proxyctl auth %s --force)\n"), ids[i],
+                 g_variant_get_string (attention, NULL), ids[i]);
+      else if (signed_in != NULL && g_variant_get_boolean (signed_in))
         g_print (_("  %s: signed in\n"), ids[i]);
       else
         g_print (_("  %s: not signed in (cc-proxyctl auth %s)\n"), ids[i], ids[i]);

@@ -324,7 +324,9 @@ test_tokens_failure_backoff (Unit          *unit,
 
   cc_test_upstream_respond (unit->upstream, TOKEN_PATH, 401, "application/json", "{\"message\":\"Bad credentials\"}", -1);
   none = get_token (unit, tokens, &error);
-  g_assert_error (error, CC_COPILOT_ERROR, CC_COPILOT_ERROR_EXCHANGE_FAILED);
+  /* 401: the GitHub login itself is refused, which the provider reports
+   * as needing attention. */
+  g_assert_error (error, CC_COPILOT_ERROR, CC_COPILOT_ERROR_LOGIN_REFUSED);
   g_assert_cmpstr (error->message, ==, "GitHub refused the Copilot token exchange (HTTP 401): "
                                        "sign in again with “cc-proxyctl auth copilot --force”");
   still_none = get_token (unit, tokens, &again);

@@ -1532,6 +1532,148 @@ test_start_error_is_told (Fixture       *fixture,
   g_subprocess_wait (process, NULL, NULL);
 }
 
+/* A stand-in notification server on the test bus: it keeps what it is
+ * asked to show, and can press a notification's buttons. */
+static const char notifications_xml[] =
+  "<node><interface name='org.freedesktop.Notifications'>"
+  "<method name='Notify'><arg type='s' direction='in'/><arg type='u' direction='in'/>"
+  "<arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='s' direction='in'/>"
+  "<arg type='as' direction='in'/><arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
+  "<arg type='u' direction='out'/></method>"
+  "<signal name='ActionInvoked'><arg type='u'/><arg type='s'/></signal>"
+  "</interface></node>";
+
+typedef struct
+{
+  GPtrArray *shown;    /* "summary|body|action,action" */
+  guint32    last_id;
+} Notifications;
+
+static void
+on_notify (GDBusConnection       *connection,
+           const char            *sender,
+           const char            *object_path,
+           const char            *interface_name,
+           const char            *method_name,
+           GVariant              *parameters,
+           GDBusMethodInvocation *invocation,
+           gpointer               user_data)
+{
+  Notifications *notifications = user_data;
+  const char *summary, *body;
+  g_autofree const char **actions = NULL;
+  g_autofree char *joined = NULL;
+
+  g_variant_get (parameters, "(&su&s&s&s^a&s@a{sv}i)", NULL, NULL, NULL, &summary, &body, &actions, NULL, NULL);
+  joined = g_strjoinv (",", (char **) actions);
+  g_ptr_array_add (notifications->shown, g_strdup_printf ("%s|%s|%s", summary, body, joined));
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", ++notifications->last_id));
+}
+
+static const GDBusInterfaceVTable notifications_vtable = { on_notify, NULL, NULL, { NULL } };
+
+static gboolean
+has_shown (gpointer user_data)
+{
+  Notifications *notifications = ((gpointer *) user_data)[0];
+
+  return notifications->shown->len >= GPOINTER_TO_UINT (((gpointer *) user_data)[1]);
+}
+
+static void
+wait_shown (Notifications *notifications,
+            guint          n)
+{
+  gpointer wanted[2] = { notifications, GUINT_TO_POINTER (n) };
+
+  cc_test_wait_for (has_shown, wanted);
+}
+
+/* GitHub refuses the login: the provider says it needs attention (bus,
+ * status, a notification with "Sign in"); the button starts the login,
+ * whose code comes as a notification; signing in clears it all. */
+static void
+test_attention_needed (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  static const char device_code[] = "{\"device_code\":\"fx-device\",\"user_code\":\"WDJB-MJHT\","
+                                     "\"verification_uri\":\"https://github.com/login/device\",\"expires_in\":60,\"interval\":0}";
+  g_autofree char *exchange = g_strdup_printf ("{\"token\":\"copilot-after\",\"expires_at\":%" G_GINT64_FORMAT
+                                               ",\"refresh_in\":1500}", g_get_real_time () / G_USEC_PER_SEC + 3600);
+  g_autofree char *request = cc_test_load_fixture_text ("anthropic-request-minimal.json");
+  g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) body = g_bytes_new (request, strlen (request));
+  g_autoptr(GBytes) got = NULL;
+  g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (notifications_xml, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) attention = NULL;
+  Notifications notifications = { g_ptr_array_new_with_free_func (g_free), 0 };
+  g_autofree char *opened = NULL;
+  guint portal_owner, owner, registration;
+  guint portal = fake_portal_start (fixture, &opened, &portal_owner);
+
+  registration = g_dbus_connection_register_object (fixture->connection, "/org/freedesktop/Notifications",
+                                                    node->interfaces[0], &notifications_vtable, &notifications,
+                                                    NULL, &error);
+  g_assert_no_error (error);
+  owner = g_bus_own_name_on_connection (fixture->connection, "org.freedesktop.Notifications",
+                                        G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, NULL, NULL);
+  cc_test_drain (100);
+
+  /* Signed in; then GitHub revokes the login. */
+  cc_test_upstream_respond (fixture->upstream, "/login/device/code", 200, "application/json", device_code, -1);
+  cc_test_upstream_respond (fixture->upstream, "/login/oauth/access_token", 200, "application/json",
+                            "{\"access_token\":\"gho_attention_123456\"}", -1);
+  cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 200, "application/json", exchange, -1);
+  {
+    g_auto(Ran) r = ctl (NULL, "auth", "copilot", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+  }
+  cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 401, "application/json",
+                            "{\"message\":\"Bad credentials\"}", -1);
+  soup_message_set_request_body_from_bytes (message, "application/json", body);
+  got = cc_test_send (fixture->client, message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 401);
+
+  wait_shown (&notifications, 1);
+  g_assert_cmpstr (g_ptr_array_index (notifications.shown, 0), ==,
+                   "GitHub Copilot needs you to sign in again|"
+                   "GitHub refused the Copilot login (revoked or expired): sign in again|default,Sign in,sign-in,Sign in");
+  attention = get_property (fixture, PATH "/providers/copilot", PROVIDER_IFACE, "Attention");
+  g_assert_cmpstr (g_variant_get_string (attention, NULL), ==,
+                   "GitHub refused the Copilot login (revoked or expired): sign in again");
+  {
+    g_auto(Ran) status = ctl (NULL, "status", NULL);
+
+    g_assert_nonnull (strstr (status.out, "  copilot: needs you to sign in again: GitHub refused the Copilot login "
+                                          "(revoked or expired): sign in again (cc-proxyctl auth copilot --force)\n"));
+  }
+
+  /* "Sign in": the login starts, its code is shown, the browser opens. */
+  cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 200, "application/json", exchange, -1);
+  g_dbus_connection_emit_signal (fixture->connection, NULL, "/org/freedesktop/Notifications",
+                                 "org.freedesktop.Notifications", "ActionInvoked",
+                                 g_variant_new ("(us)", notifications.last_id, "sign-in"), &error);
+  g_assert_no_error (error);
+  wait_shown (&notifications, 3);
+  g_assert_cmpstr (g_ptr_array_index (notifications.shown, 1), ==,
+                   "Enter the code WDJB-MJHT|at https://github.com/login/device (opened in your browser)|");
+  g_assert_cmpstr (opened, ==, "https://github.com/login/device");
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (notifications.shown, 2), "Signed in to GitHub Copilot"));
+  g_clear_pointer (&attention, g_variant_unref);
+  attention = get_property (fixture, PATH "/providers/copilot", PROVIDER_IFACE, "Attention");
+  g_assert_cmpstr (g_variant_get_string (attention, NULL), ==, "");
+
+  g_bus_unown_name (owner);
+  g_dbus_connection_unregister_object (fixture->connection, registration);
+  g_bus_unown_name (portal_owner);
+  g_dbus_connection_unregister_object (fixture->connection, portal);
+  g_ptr_array_unref (notifications.shown);
+}
+
 static gboolean
 monitor_is_ready (gpointer user_data)
 {
@@ -1675,6 +1817,7 @@ main (int   argc,
   ADD ("cc-proxyctl-claude", test_ctl_claude);
   ADD ("cc-proxyctl-status-last-error", test_ctl_status_last_error);
   ADD ("start-error-is-told", test_start_error_is_told);
+  ADD_WITH ("attention-needed", keyring_none_copilot, test_attention_needed);
   ADD ("traffic/signals", test_traffic_signals);
   ADD_WITH ("traffic/never-shows-secrets", keyring_unlocked, test_traffic_never_shows_secrets);
   ADD ("traffic/monitor", test_ctl_monitor);

@@ -78,9 +78,10 @@ struct _CcProxyAuthCapableInterface
                                               GError              **error);
   gboolean           (*is_signed_in)         (CcProxyAuthCapable   *self,
                                               CcProxySnapshot      *snapshot);
+  char              *(*dup_attention)        (CcProxyAuthCapable   *self);
 
   /*< private >*/
-  gpointer padding[3];
+  gpointer padding[2];
 };
 
 void               cc_proxy_auth_capable_run_auth_flow_async  (CcProxyAuthCapable   *self,
@@ -95,5 +96,8 @@ CcProxyAuthResult *cc_proxy_auth_capable_run_auth_flow_finish (CcProxyAuthCapabl
 
 gboolean           cc_proxy_auth_capable_is_signed_in (CcProxyAuthCapable *self,
                                                        CcProxySnapshot    *snapshot);
+
+char              *cc_proxy_auth_capable_dup_attention (CcProxyAuthCapable *self);
+void               cc_proxy_auth_capable_attention_changed (CcProxyAuthCapable *self);
 
 G_END_DECLS

@@ -20,6 +20,7 @@ typedef enum {
   CC_COPILOT_ERROR_EXCHANGE_FAILED,  /* GitHub refused the token exchange */
   CC_COPILOT_ERROR_RATE_LIMITED,     /* too soon after the last call */
   CC_COPILOT_ERROR_LOGIN_FAILED,     /* the device flow ended in an error */
+  CC_COPILOT_ERROR_LOGIN_REFUSED,    /* GitHub refused the login itself (revoked, expired) */
 } CcCopilotError;
 
 GQuark cc_copilot_error_quark (void);

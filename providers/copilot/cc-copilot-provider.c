@@ -34,6 +34,7 @@ struct _CcCopilotProvider
   CcCopilotModels           *models;
   CcCopilotLimiter          *limiter;
   SoupSession               *login_session;
+  char                      *attention;  /* why the person must sign in again */
 };
 
 static void provider_iface_init (CcProxyProviderInterface *iface);
@@ -793,6 +794,18 @@ on_slot (GObject      *source,
     }
 }
 
+/* GitHub refused the login (or accepted it again): say so once. */
+static void
+set_attention (CcCopilotProvider *self,
+               const char        *reason)
+{
+  if (g_strcmp0 (self->attention, reason) == 0)
+    return;
+  g_free (self->attention);
+  self->attention = g_strdup (reason);
+  cc_proxy_auth_capable_attention_changed (CC_PROXY_AUTH_CAPABLE (self));
+}
+
 static void
 on_token (GObject      *source,
           GAsyncResult *result,
@@ -807,12 +820,15 @@ on_token (GObject      *source,
 
   if (token == NULL)
     {
+      if (g_error_matches (error, CC_COPILOT_ERROR, CC_COPILOT_ERROR_LOGIN_REFUSED))
+        set_attention (call->self, _("GitHub refused the Copilot login (revoked or expired): sign in again"));
       if (error->domain == CC_COPILOT_ERROR)
         respond_error (g_steal_pointer (&task), SOUP_STATUS_UNAUTHORIZED, "authentication_error", error->message);
       else
         fail (g_steal_pointer (&task), g_steal_pointer (&error));
       return;
     }
+  set_attention (call->self, NULL);
   g_free (call->token);
   call->token = g_steal_pointer (&token);
   /* An exchanged token is no setting, so nothing else knows to hide it. */
@@ -979,7 +995,10 @@ on_checked (GObject      *source,
   g_autoptr(CcProxyAuthResult) final = NULL;
 
   if (answer != NULL)
-    final = cc_proxy_auth_result_new (_("Signed in to GitHub Copilot"));
+    {
+      final = cc_proxy_auth_result_new (_("Signed in to GitHub Copilot"));
+      set_attention (g_task_get_source_object (task), NULL);
+    }
   else
     {
       g_autofree char *message = g_strdup_printf (_("Authorised, but the token exchange failed: %s"), error->message);
@@ -1063,11 +1082,18 @@ run_auth_flow_finish (CcProxyAuthCapable  *capable,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+static char *
+dup_attention (CcProxyAuthCapable *capable)
+{
+  return g_strdup (CC_COPILOT_PROVIDER (capable)->attention);
+}
+
 static void
 auth_iface_init (CcProxyAuthCapableInterface *iface)
 {
   iface->run_auth_flow_async = run_auth_flow_async;
   iface->run_auth_flow_finish = run_auth_flow_finish;
+  iface->dup_attention = dup_attention;
 }
 
 /* ----- the object ----- */
@@ -1136,6 +1162,7 @@ cc_copilot_provider_finalize (GObject *object)
   g_clear_pointer (&self->descriptor, cc_proxy_provider_descriptor_unref);
   g_clear_pointer (&self->tokens, cc_copilot_tokens_free);
   g_clear_pointer (&self->models, cc_copilot_models_free);
+  g_clear_pointer (&self->attention, g_free);
   g_clear_pointer (&self->limiter, cc_copilot_limiter_free);
   g_clear_object (&self->login_session);
   G_OBJECT_CLASS (cc_copilot_provider_parent_class)->finalize (object);

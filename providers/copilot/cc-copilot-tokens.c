@@ -93,7 +93,10 @@ on_exchanged (GObject      *source,
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node) ||
       cc_proxy_json_get_string (json_node_get_object (node), "token") == NULL)
     {
-      g_task_return_new_error (task, CC_COPILOT_ERROR, CC_COPILOT_ERROR_EXCHANGE_FAILED,
+      /* 401 and 403: the GitHub login itself is no good any more. */
+      g_task_return_new_error (task, CC_COPILOT_ERROR,
+                               status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN
+                               ? CC_COPILOT_ERROR_LOGIN_REFUSED : CC_COPILOT_ERROR_EXCHANGE_FAILED,
                                status == SOUP_STATUS_OK
                                ? _("GitHub's answer to the Copilot token exchange had no token")
                                : _("GitHub refused the Copilot token exchange (HTTP %u): sign in again with “cc-proxyctl auth copilot --force”"),
