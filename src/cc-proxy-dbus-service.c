@@ -27,6 +27,7 @@ struct _CcProxyDBusService
   char             *last_error;   /* the last failed request, for status */
   char             *start_error;  /* why it serves no HTTP, or NULL */
   GHashTable       *notifications;  /* desktop notification id → provider id */
+  GHashTable       *exported;       /* ids of the providers on the bus */
   guint             action_id;      /* ActionInvoked subscription */
   CcProxyCaptureLog *capture;
   gulong           event_id;
@@ -157,6 +158,18 @@ capture_property (CcProxyDBusService *self,
   return g_variant_new_uint64 (g_str_equal (name, "CaptureLinesWritten") ? written : dropped);
 }
 
+/* The ids of the loaded providers, in load order. */
+static GVariant *
+providers_variant (CcProxyRegistry *registry)
+{
+  GPtrArray *providers = cc_proxy_registry_get_providers (registry);
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_STRING_ARRAY);
+
+  for (guint i = 0; i < providers->len; i++)
+    g_variant_builder_add (builder, "s", cc_proxy_provider_get_id (g_ptr_array_index (providers, i)));
+  return g_variant_ref_sink (g_variant_builder_end (builder));
+}
+
 static GVariant *
 main_get_property (GDBusConnection  *connection,
                    const char       *sender,
@@ -186,14 +199,7 @@ main_get_property (GDBusConnection  *connection,
       return g_variant_new_string (note ? note : "");
     }
   if (g_str_equal (property_name, "Providers"))
-    {
-      GPtrArray *providers = cc_proxy_registry_get_providers (registry);
-      g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_STRING_ARRAY);
-
-      for (guint i = 0; i < providers->len; i++)
-        g_variant_builder_add (builder, "s", cc_proxy_provider_get_id (g_ptr_array_index (providers, i)));
-      return g_variant_builder_end (builder);
-    }
+    return providers_variant (registry);
   if (g_str_equal (property_name, "PluginLoadErrors"))
     {
       GHashTable *errors = cc_proxy_registry_get_load_errors (registry);
@@ -247,6 +253,8 @@ main_set_property (GDBusConnection  *connection,
   return TRUE;
 }
 
+static void reload (CcProxyDBusService *self);
+
 /* A value the client sends as its API key when the provider signs in
  * upstream by itself: Claude Code wants one before it starts. */
 #define PLACEHOLDER_AUTH_TOKEN "cc-proxy"
@@ -298,7 +306,7 @@ main_method_call (GDBusConnection       *connection,
       g_dbus_method_invocation_return_value (invocation, g_variant_new ("(^as)", lines));
       return;
     }
-  cc_proxy_runtime_reload (self->runtime);
+  reload (self);
   g_dbus_method_invocation_return_value (invocation, NULL);
 }
 
@@ -1121,6 +1129,7 @@ cc_proxy_dbus_service_finalize (GObject *object)
   g_hash_table_unref (self->flows);
   g_hash_table_unref (self->last_values);
   g_hash_table_unref (self->notifications);
+  g_hash_table_unref (self->exported);
   g_free (self->last_active);
   g_free (self->last_note);
   G_OBJECT_CLASS (cc_proxy_dbus_service_parent_class)->finalize (object);
@@ -1141,6 +1150,7 @@ cc_proxy_dbus_service_init (CcProxyDBusService *self)
   self->registrations = g_array_new (FALSE, FALSE, sizeof (guint));
   self->flows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, auth_flow_retire);
   self->notifications = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  self->exported = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->last_values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_variant_unref);
 }
 
@@ -1206,13 +1216,60 @@ register_object (CcProxyDBusService         *self,
  *
  * Puts the main object and one object per provider on @connection.
  */
+/* An object for each provider not on the bus yet (all of them at first;
+ * after a rescan, the new ones). */
+static gboolean
+export_providers (CcProxyDBusService  *self,
+                  GError             **error)
+{
+  GPtrArray *providers = cc_proxy_registry_get_providers (cc_proxy_runtime_get_registry (self->runtime));
+
+  for (guint i = 0; i < providers->len; i++)
+    {
+      CcProxyProvider *provider = g_ptr_array_index (providers, i);
+      const char *id = cc_proxy_provider_get_id (provider);
+      g_autofree char *path = NULL;
+
+      if (g_hash_table_contains (self->exported, id))
+        continue;
+      path = cc_proxy_dbus_provider_path (id);
+      if (!register_object (self, path, (GDBusInterfaceInfo *) &cc_proxy_dbus_proxy1_provider_interface,
+                            &provider_vtable, error))
+        return FALSE;
+      g_hash_table_add (self->exported, g_strdup (id));
+      if (CC_PROXY_IS_AUTH_CAPABLE (provider))
+        g_signal_connect_object (provider, "attention-changed", G_CALLBACK (on_attention_changed), self, 0);
+    }
+  return TRUE;
+}
+
+/* Reload: settings read again, and provider modules that appeared in
+ * the provider directories since the start loaded and put on the bus. */
+static void
+reload (CcProxyDBusService *self)
+{
+  CcProxyRegistry *registry = cc_proxy_runtime_get_registry (self->runtime);
+  g_autoptr(GError) error = NULL;
+
+  if (cc_proxy_registry_rescan (registry) > 0)
+    {
+      g_autoptr(GVariantBuilder) changed = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+      g_autoptr(GVariant) ids = providers_variant (registry);
+
+      cc_proxy_runtime_add_providers (self->runtime);
+      if (!export_providers (self, &error))
+        g_message (_("Could not put the new providers on the bus: %s"), error->message);
+      g_variant_builder_add (changed, "{sv}", "Providers", ids);
+      emit_changed (self, CC_PROXY_DBUS_PATH, "org.ccproxy.Proxy1", changed);
+    }
+  cc_proxy_runtime_reload (self->runtime);
+}
+
 gboolean
 cc_proxy_dbus_service_export (CcProxyDBusService  *self,
                               GDBusConnection     *connection,
                               GError             **error)
 {
-  GPtrArray *providers = cc_proxy_registry_get_providers (cc_proxy_runtime_get_registry (self->runtime));
-
   g_return_val_if_fail (self->connection == NULL, FALSE);
 
   self->connection = g_object_ref (connection);
@@ -1220,17 +1277,8 @@ cc_proxy_dbus_service_export (CcProxyDBusService  *self,
                         (GDBusInterfaceInfo *) &cc_proxy_dbus_proxy1_interface, &main_vtable, error))
     goto fail;
 
-  for (guint i = 0; i < providers->len; i++)
-    {
-      CcProxyProvider *provider = g_ptr_array_index (providers, i);
-      g_autofree char *path = cc_proxy_dbus_provider_path (cc_proxy_provider_get_id (provider));
-
-      if (!register_object (self, path, (GDBusInterfaceInfo *) &cc_proxy_dbus_proxy1_provider_interface,
-                            &provider_vtable, error))
-        goto fail;
-      if (CC_PROXY_IS_AUTH_CAPABLE (provider))
-        g_signal_connect_object (provider, "attention-changed", G_CALLBACK (on_attention_changed), self, 0);
-    }
+  if (!export_providers (self, error))
+    goto fail;
   self->action_id = g_dbus_connection_signal_subscribe (connection, NULL, NOTIFICATIONS_NAME, "ActionInvoked",
                                                         NOTIFICATIONS_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
                                                         on_action_invoked, self, NULL);
@@ -1264,6 +1312,7 @@ cc_proxy_dbus_service_unexport (CcProxyDBusService *self)
   for (guint i = 0; i < self->registrations->len; i++)
     g_dbus_connection_unregister_object (self->connection, g_array_index (self->registrations, guint, i));
   g_array_set_size (self->registrations, 0);
+  g_hash_table_remove_all (self->exported);
   g_hash_table_remove_all (self->last_values);
   g_clear_object (&self->connection);
 }

@@ -26,6 +26,8 @@ struct _CcProxyRegistry
   GPtrArray  *providers;    /* CcProxyProvider, in load order */
   GHashTable *by_id;        /* id → CcProxyProvider (unowned) */
   GHashTable *load_errors;  /* module file name → message */
+  GPtrArray  *directories;  /* where modules were looked for, to rescan */
+  GHashTable *attempted;    /* module paths tried: a module loads once */
 };
 
 G_DEFINE_QUARK (cc-proxy-registry-error-quark, cc_proxy_registry_error)
@@ -40,6 +42,8 @@ cc_proxy_registry_finalize (GObject *object)
   g_clear_pointer (&self->by_id, g_hash_table_unref);
   g_clear_pointer (&self->providers, g_ptr_array_unref);
   g_clear_pointer (&self->load_errors, g_hash_table_unref);
+  g_clear_pointer (&self->directories, g_ptr_array_unref);
+  g_clear_pointer (&self->attempted, g_hash_table_unref);
 
   G_OBJECT_CLASS (cc_proxy_registry_parent_class)->finalize (object);
 }
@@ -56,6 +60,8 @@ cc_proxy_registry_init (CcProxyRegistry *self)
   self->providers = g_ptr_array_new_with_free_func (g_object_unref);
   self->by_id = g_hash_table_new (g_str_hash, g_str_equal);
   self->load_errors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->directories = g_ptr_array_new_with_free_func (g_free);
+  self->attempted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 void
@@ -221,6 +227,10 @@ load_module_from (CcProxyRegistry   *self,
   GIOModule *module;
   guint added = 0;
 
+  /* Types register once per process: a module is never loaded twice. */
+  if (!g_hash_table_add (self->attempted, g_strdup (path)))
+    return;
+
   if (!check_module_file (path, &error))
     {
       cc_proxy_registry_record_error (self, name, error->message);
@@ -288,6 +298,8 @@ cc_proxy_registry_load_modules (CcProxyRegistry *self,
   g_autoptr(GError) error = NULL;
   const char *name;
 
+  if (!g_ptr_array_find_with_equal_func (self->directories, directory, g_str_equal, NULL))
+    g_ptr_array_add (self->directories, g_strdup (directory));
   dir = g_dir_open (directory, 0, &error);
   if (dir == NULL)
     {
@@ -302,6 +314,27 @@ cc_proxy_registry_load_modules (CcProxyRegistry *self,
 
   for (guint i = 0; i < names->len; i++)
     load_module_from (self, point, directory, g_ptr_array_index (names, i));
+}
+
+/**
+ * cc_proxy_registry_rescan:
+ * @self: a registry
+ *
+ * Looks again in every directory modules were loaded from, and loads the
+ * modules that were not there before. Modules already loaded (or tried)
+ * stay as they are: the type system cannot unload them.
+ *
+ * Returns: how many providers were added
+ */
+guint
+cc_proxy_registry_rescan (CcProxyRegistry *self)
+{
+  guint before = self->providers->len;
+
+  /* A directory already listed is not added again while we go. */
+  for (guint i = 0; i < self->directories->len; i++)
+    cc_proxy_registry_load_modules (self, g_ptr_array_index (self->directories, i));
+  return self->providers->len - before;
 }
 
 /**

@@ -40,4 +40,6 @@ void             cc_proxy_registry_record_error     (CcProxyRegistry *self,
                                                      const char      *source,
                                                      const char      *message);
 
+guint            cc_proxy_registry_rescan           (CcProxyRegistry *self);
+
 G_END_DECLS

@@ -45,6 +45,7 @@ struct _CcProxyRuntime
   char            *fallback_note;
   CcProxySecretStore *secrets;       /* NULL: secrets in memory only */
   gboolean         keyring_warned;
+  GSettingsBackend *backend;         /* NULL: the default */
 };
 
 G_DEFINE_QUARK (cc-proxy-runtime-error-quark, cc_proxy_runtime_error)
@@ -67,6 +68,7 @@ cc_proxy_runtime_finalize (GObject *object)
     g_signal_handlers_disconnect_by_data (self->core, self);
   g_clear_object (&self->core);
   g_clear_pointer (&self->provider_settings, g_hash_table_unref);
+  g_clear_object (&self->backend);
   g_clear_object (&self->registry);
   g_clear_object (&self->secrets);
   g_strfreev (self->environment);
@@ -298,6 +300,27 @@ open_settings (CcProxyRuntime   *self,
   return settings;
 }
 
+/* GSettings for each provider that has none yet (and a schema). */
+static void
+open_provider_settings (CcProxyRuntime *self)
+{
+  GPtrArray *providers = cc_proxy_registry_get_providers (self->registry);
+
+  for (guint i = 0; i < providers->len; i++)
+    {
+      const char *id = cc_proxy_provider_get_id (g_ptr_array_index (providers, i));
+      g_autofree char *schema_id = NULL;
+      GSettings *settings;
+
+      if (g_hash_table_contains (self->provider_settings, id))
+        continue;
+      schema_id = cc_proxy_schema_id_for_provider (id);
+      settings = open_settings (self, schema_id, self->backend);
+      if (settings != NULL)
+        g_hash_table_insert (self->provider_settings, g_strdup (id), settings);
+    }
+}
+
 /**
  * cc_proxy_runtime_new_full:
  * @registry: the providers
@@ -311,22 +334,28 @@ cc_proxy_runtime_new_full (CcProxyRegistry    *registry,
                            GSettingsBackend   *backend)
 {
   CcProxyRuntime *self = g_object_new (CC_PROXY_TYPE_RUNTIME, NULL);
-  GPtrArray *providers = cc_proxy_registry_get_providers (registry);
 
   self->registry = g_object_ref (registry);
   self->environment = environment ? g_strdupv ((char **) environment) : g_get_environ ();
+  self->backend = backend ? g_object_ref (backend) : NULL;
   self->core = open_settings (self, CC_PROXY_SCHEMA_ID, backend);
-  for (guint i = 0; i < providers->len; i++)
-    {
-      const char *id = cc_proxy_provider_get_id (g_ptr_array_index (providers, i));
-      g_autofree char *schema_id = cc_proxy_schema_id_for_provider (id);
-      GSettings *settings = open_settings (self, schema_id, backend);
-
-      if (settings != NULL)
-        g_hash_table_insert (self->provider_settings, g_strdup (id), settings);
-    }
+  open_provider_settings (self);
   rebuild (self);
   return self;
+}
+
+/**
+ * cc_proxy_runtime_add_providers:
+ * @self: a runtime
+ *
+ * The registry has new providers (a rescan): their settings are read
+ * from now on, and the next snapshot has them.
+ */
+void
+cc_proxy_runtime_add_providers (CcProxyRuntime *self)
+{
+  open_provider_settings (self);
+  rebuild (self);
 }
 
 CcProxyRuntime *

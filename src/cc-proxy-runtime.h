@@ -46,6 +46,7 @@ gboolean         cc_proxy_runtime_reset_value         (CcProxyRuntime      *self
                                                        const char          *key,
                                                        GError             **error);
 const char      *cc_proxy_runtime_get_fallback_note   (CcProxyRuntime      *self);
+void             cc_proxy_runtime_add_providers       (CcProxyRuntime      *self);
 void             cc_proxy_runtime_reload              (CcProxyRuntime      *self);
 void             cc_proxy_runtime_use_keyring         (CcProxyRuntime      *self,
                                                        CcProxySecretStore  *store);

@@ -29,6 +29,7 @@ typedef enum
   KEYRING_LOCKED,    /* gnome-keyring-daemon, never unlocked */
   KEYRING_UNLOCKED_COPILOT,  /* unlocked, and the copilot module with GitHub on the mock */
   KEYRING_NONE_COPILOT,      /* no keyring, and the copilot module with GitHub on the mock */
+  KEYRING_NONE_RESCAN,       /* no keyring, and an empty second provider directory */
 } Keyring;
 
 static const Keyring keyring_none = KEYRING_NONE;
@@ -36,12 +37,14 @@ static const Keyring keyring_unlocked = KEYRING_UNLOCKED;
 static const Keyring keyring_locked = KEYRING_LOCKED;
 static const Keyring keyring_unlocked_copilot = KEYRING_UNLOCKED_COPILOT;
 static const Keyring keyring_none_copilot = KEYRING_NONE_COPILOT;
+static const Keyring keyring_none_rescan = KEYRING_NONE_RESCAN;
 
 typedef struct
 {
   GTestDBus       *bus;
   GSubprocess     *keyring;
   char            *home;
+  char            *extra_modules;  /* KEYRING_NONE_RESCAN's second directory */
   GDBusConnection *connection;
   CcTestUpstream  *upstream;
   Daemon          *daemon;
@@ -208,7 +211,8 @@ fixture_set_up (Fixture       *fixture,
   g_dbus_connection_signal_subscribe (fixture->connection, NAME, MAIN_IFACE, NULL, PATH, NULL,
                                       G_DBUS_SIGNAL_FLAGS_NONE, on_traffic, fixture, NULL);
 
-  if (keyring != NULL && *keyring != KEYRING_NONE && *keyring != KEYRING_NONE_COPILOT)
+  if (keyring != NULL && *keyring != KEYRING_NONE && *keyring != KEYRING_NONE_COPILOT &&
+      *keyring != KEYRING_NONE_RESCAN)
     start_keyring (fixture, *keyring != KEYRING_LOCKED);
 
   fixture->upstream = cc_test_upstream_new ();
@@ -228,6 +232,12 @@ fixture_set_up (Fixture       *fixture,
         g_ptr_array_add (env, i == 1 ? g_strjoin (G_SEARCHPATH_SEPARATOR_S, cc_test_module_dir (),
                                                   g_getenv ("CC_PROXY_TEST_COPILOT_DIR"), NULL)
                                      : g_strdup (more[i]));
+    }
+  if (keyring != NULL && *keyring == KEYRING_NONE_RESCAN)
+    {
+      fixture->extra_modules = g_dir_make_tmp ("cc-proxy-modules-XXXXXX", NULL);
+      g_ptr_array_add (env, g_strdup ("CC_PROXY_PROVIDER_DIR"));
+      g_ptr_array_add (env, g_strjoin (G_SEARCHPATH_SEPARATOR_S, cc_test_module_dir (), fixture->extra_modules, NULL));
     }
   g_ptr_array_add (env, NULL);
   fixture->daemon = daemon_start ((const char * const *) env->pdata, url);
@@ -255,6 +265,13 @@ fixture_tear_down (Fixture       *fixture,
       g_clear_object (&fixture->keyring);
       g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
       g_clear_pointer (&fixture->home, g_free);
+    }
+  if (fixture->extra_modules != NULL)
+    {
+      const char *rm[] = { "rm", "-rf", fixture->extra_modules, NULL };
+
+      g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+      g_clear_pointer (&fixture->extra_modules, g_free);
     }
   g_dbus_connection_close_sync (fixture->connection, NULL, NULL);
   g_clear_object (&fixture->connection);
@@ -1674,6 +1691,49 @@ test_attention_needed (Fixture       *fixture,
   g_ptr_array_unref (notifications.shown);
 }
 
+/* `reload` loads provider modules that appeared since the start, and
+ * puts them on the bus. */
+static void
+test_reload_rescans (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autofree char *source = g_build_filename (g_getenv ("CC_PROXY_TEST_COPILOT_DIR"), "copilot.so", NULL);
+  g_autofree char *target = g_build_filename (fixture->extra_modules, "copilot.so", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GVariant) name = NULL;
+  gsize length;
+  gboolean announced = FALSE;
+
+  {
+    g_auto(Ran) before = ctl (NULL, "providers", NULL);
+
+    g_assert_null (strstr (before.out, "copilot"));
+  }
+  g_assert_true (g_file_get_contents (source, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (target, contents, length, NULL));
+  {
+    g_auto(Ran) reload = ctl (NULL, "reload", NULL);
+    g_auto(Ran) after = ctl (NULL, "providers", NULL);
+
+    g_assert_cmpint (reload.status, ==, 0);
+    g_assert_nonnull (strstr (after.out, "  copilot          GitHub Copilot\n"));
+  }
+  name = get_property (fixture, PATH "/providers/copilot", PROVIDER_IFACE, "DisplayName");
+  g_assert_cmpstr (g_variant_get_string (name, NULL), ==, "GitHub Copilot");
+  cc_test_drain (50);
+  for (guint i = 0; i < fixture->changes->len; i++)
+    announced |= strstr (g_ptr_array_index (fixture->changes, i), "'Providers'") != NULL &&
+                 strstr (g_ptr_array_index (fixture->changes, i), "'copilot'") != NULL;
+  g_assert_true (announced);
+
+  /* A second reload finds nothing new, and changes nothing. */
+  {
+    g_auto(Ran) again = ctl (NULL, "reload", NULL);
+
+    g_assert_cmpint (again.status, ==, 0);
+  }
+}
+
 static gboolean
 monitor_is_ready (gpointer user_data)
 {
@@ -1818,6 +1878,7 @@ main (int   argc,
   ADD ("cc-proxyctl-status-last-error", test_ctl_status_last_error);
   ADD ("start-error-is-told", test_start_error_is_told);
   ADD_WITH ("attention-needed", keyring_none_copilot, test_attention_needed);
+  ADD_WITH ("reload-rescans", keyring_none_rescan, test_reload_rescans);
   ADD ("traffic/signals", test_traffic_signals);
   ADD_WITH ("traffic/never-shows-secrets", keyring_unlocked, test_traffic_never_shows_secrets);
   ADD ("traffic/monitor", test_ctl_monitor);
