@@ -41,7 +41,7 @@ static const char usage[] =
      "                              sign in: shows where to go and the code to\n"
      "                              enter, then waits (Ctrl-C cancels); --open\n"
      "                              opens the address in the browser\n"
-     "  reload                      read the settings again\n"
+     "  reload                      read the settings again; load new provider modules\n"
      "  env                         the environment a client needs, as export lines\n"
      "                              (ANTHROPIC_BASE_URL, models, a placeholder key)\n"
      "  claude [ARGUMENTS]          run Claude Code with that environment\n"
