@@ -45,7 +45,8 @@ static const char usage[] =
      "  env                         the environment a client needs, as export lines\n"
      "                              (ANTHROPIC_BASE_URL, models, a placeholder key)\n"
      "  claude [ARGUMENTS]          run Claude Code with that environment\n"
-     "  usage                       the active provider's plan and quotas (copilot)\n"
+     "  usage                       the active provider's plan and quotas, as it\n"
+     "                              reports them\n"
      "  log                         the service's recent messages and warnings\n"
      "  stop                        stop the running cc-proxyd\n"
      "  restart                     stop it, then start it again (D-Bus activation)\n"
@@ -264,48 +265,57 @@ cmd_env (void)
   return 0;
 }
 
-/* A member of an answer from the network, or NULL when it is missing or
- * of another type (json-glib's accessors would log a critical). */
-static JsonNode *
-member_of (JsonObject *object,
-           const char *name,
-           GType       type)
-{
-  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
-
-  if (node == NULL)
-    return NULL;
-  if (type == JSON_TYPE_OBJECT)
-    return JSON_NODE_HOLDS_OBJECT (node) ? node : NULL;
-  if (!JSON_NODE_HOLDS_VALUE (node))
-    return NULL;
-  if (type == G_TYPE_DOUBLE)
-    return json_node_get_value_type (node) == G_TYPE_DOUBLE || json_node_get_value_type (node) == G_TYPE_INT64 ? node : NULL;
-  return json_node_get_value_type (node) == type ? node : NULL;
-}
-
-/* One quota of Copilot's answer: "premium_interactions: 250 of 300 left". */
+/* A JSON answer as indented "name: value" lines: the core knows no
+ * provider's format, so usage is shown as the provider gives it. */
 static void
-print_quota (JsonObject *quotas,
-             const char *name)
+print_usage_json (JsonNode *node,
+                  guint     depth)
 {
-  JsonNode *quota_node = member_of (quotas, name, JSON_TYPE_OBJECT);
-  JsonObject *quota = quota_node ? json_node_get_object (quota_node) : NULL;
-  JsonNode *unlimited = member_of (quota, "unlimited", G_TYPE_BOOLEAN);
-  JsonNode *remaining = member_of (quota, "remaining", G_TYPE_DOUBLE);
-  JsonNode *entitlement = member_of (quota, "entitlement", G_TYPE_DOUBLE);
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *object = json_node_get_object (node);
+      g_autoptr(GList) names = json_object_get_members (object);
 
-  if (quota == NULL)
-    return;
-  if (unlimited != NULL && json_node_get_boolean (unlimited))
-    g_print (_("  %s: unlimited\n"), name);
-  else if (remaining != NULL && entitlement != NULL)
-    g_print (_("  %s: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " left\n"), name,
-             (gint64) json_node_get_double (remaining), (gint64) json_node_get_double (entitlement));
+      for (GList *l = names; l != NULL; l = l->next)
+        {
+          JsonNode *member = json_object_get_member (object, l->data);
+
+          g_print ("%*s%s:", depth * 2, "", (const char *) l->data);
+          if (JSON_NODE_HOLDS_OBJECT (member) || JSON_NODE_HOLDS_ARRAY (member))
+            {
+              g_print ("\n");
+              print_usage_json (member, depth + 1);
+            }
+          else
+            {
+              g_autofree char *value = JSON_NODE_HOLDS_VALUE (member) &&
+                                       json_node_get_value_type (member) == G_TYPE_STRING
+                                       ? g_strdup (json_node_get_string (member)) : json_to_string (member, FALSE);
+
+              g_print (" %s\n", value);
+            }
+        }
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          g_print ("%*s-\n", depth * 2, "");
+          print_usage_json (json_array_get_element (array, i), depth + 1);
+        }
+    }
+  else
+    {
+      g_autofree char *value = json_to_string (node, FALSE);
+
+      g_print ("%*s%s\n", depth * 2, "", value);
+    }
 }
 
-/* The active provider's /usage route (copilot: the plan and quotas
- * GitHub reports for the signed-in account). */
+/* The active provider's /usage route: its plan and quotas, as it reports
+ * them. */
 static int
 cmd_usage (void)
 {
@@ -317,8 +327,6 @@ cmd_usage (void)
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autofree char *url = NULL;
-  JsonObject *answer;
-  JsonNode *plan, *reset, *quotas;
 
   if (address == NULL)
     return fail (error);
@@ -331,25 +339,13 @@ cmd_usage (void)
     return fail (error);
   if (soup_message_get_status (message) != SOUP_STATUS_OK ||
       !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+      json_parser_get_root (parser) == NULL)
     {
       g_printerr (_("cc-proxyctl: the %s provider reports no usage (HTTP %u)\n"),
                   active ? g_variant_get_string (active, NULL) : "active", soup_message_get_status (message));
       return 1;
     }
-  answer = json_node_get_object (json_parser_get_root (parser));
-  plan = member_of (answer, "copilot_plan", G_TYPE_STRING);
-  reset = member_of (answer, "quota_reset_date", G_TYPE_STRING);
-  quotas = member_of (answer, "quota_snapshots", JSON_TYPE_OBJECT);
-  g_print (_("Plan: %s\n"), plan ? json_node_get_string (plan) : _("unknown"));
-  if (reset != NULL)
-    g_print (_("Quotas reset on %s\n"), json_node_get_string (reset));
-  if (quotas != NULL)
-    {
-      print_quota (json_node_get_object (quotas), "premium_interactions");
-      print_quota (json_node_get_object (quotas), "chat");
-      print_quota (json_node_get_object (quotas), "completions");
-    }
+  print_usage_json (json_parser_get_root (parser), 0);
   return 0;
 }
 

@@ -1174,10 +1174,16 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
     g_auto(Ran) usage = ctl (NULL, "usage", NULL);
 
     g_assert_cmpint (usage.status, ==, 0);
-    g_assert_cmpstr (usage.out, ==, "Plan: individual\n"
-                                    "Quotas reset on 2026-12-31\n"
-                                    "  premium_interactions: 250 of 300 left\n"
-                                    "  chat: unlimited\n");
+    g_assert_cmpstr (usage.out, ==, "copilot_plan: individual\n"
+                                    "quota_reset_date: 2026-12-31\n"
+                                    "quota_snapshots:\n"
+                                    "  premium_interactions:\n"
+                                    "    entitlement: 300\n"
+                                    "    remaining: 250\n"
+                                    "    unlimited: false\n"
+                                    "  chat:\n"
+                                    "    unlimited: true\n"
+                                    "  completions: odd\n");
   }
 
   /* A client needs no key of its own, and gets the account's models. */
