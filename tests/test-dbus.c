@@ -996,6 +996,36 @@ test_ctl_auth (Fixture       *fixture,
   }
 }
 
+/* The Copilot token exchange on the mock: a token (200) or a refusal. */
+static void
+mock_copilot_exchange (Fixture *fixture,
+                       guint    status)
+{
+  g_autofree char *exchange = g_strdup_printf ("{\"token\":\"copilot-from-login\",\"expires_at\":%" G_GINT64_FORMAT
+                                               ",\"refresh_in\":1500}", g_get_real_time () / G_USEC_PER_SEC + 3600);
+
+  if (status == 200)
+    cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 200, "application/json", exchange, -1);
+  else
+    cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", status, "application/json",
+                              "{\"message\":\"Bad credentials\"}", -1);
+}
+
+/* GitHub's device flow and the Copilot token exchange, on the mock: the
+ * login gets @access_token, the exchange a Copilot token. */
+static void
+mock_github_login (Fixture    *fixture,
+                   const char *access_token)
+{
+  static const char device_code[] = "{\"device_code\":\"fx-device\",\"user_code\":\"WDJB-MJHT\","
+                                     "\"verification_uri\":\"https://github.com/login/device\",\"expires_in\":60,\"interval\":0}";
+  g_autofree char *answer = g_strdup_printf ("{\"access_token\":\"%s\"}", access_token);
+
+  cc_test_upstream_respond (fixture->upstream, "/login/device/code", 200, "application/json", device_code, -1);
+  cc_test_upstream_respond (fixture->upstream, "/login/oauth/access_token", 200, "application/json", answer, -1);
+  mock_copilot_exchange (fixture, 200);
+}
+
 /* The copilot provider's login over the bus, as a person runs it: the
  * address and code, then the GitHub token in the keyring, copilot active,
  * and the exchange checked once. */
@@ -1003,19 +1033,13 @@ static void
 test_ctl_auth_copilot (Fixture       *fixture,
                        gconstpointer  user_data)
 {
-  static const char device_code[] = "{\"device_code\":\"fx-device\",\"user_code\":\"WDJB-MJHT\","
-                                     "\"verification_uri\":\"https://github.com/login/device\",\"expires_in\":60,\"interval\":0}";
-  g_autofree char *exchange = g_strdup_printf ("{\"token\":\"copilot-from-login\",\"expires_at\":%" G_GINT64_FORMAT
-                                               ",\"refresh_in\":1500}", g_get_real_time () / G_USEC_PER_SEC + 3600);
   g_autoptr(GVariant) active = NULL, values = NULL, entry = NULL;
   gboolean set = FALSE;
 
-  cc_test_upstream_respond (fixture->upstream, "/login/device/code", 200, "application/json", device_code, -1);
+  mock_github_login (fixture, "gho_over_dbus_123456");
+  /* Once "pending", as when the person has not entered the code yet. */
   cc_test_upstream_respond_once (fixture->upstream, "/login/oauth/access_token", 200, "application/json",
                                  "{\"error\":\"authorization_pending\"}");
-  cc_test_upstream_respond (fixture->upstream, "/login/oauth/access_token", 200, "application/json",
-                            "{\"access_token\":\"gho_over_dbus_123456\"}", -1);
-  cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 200, "application/json", exchange, -1);
 
   {
     g_auto(Ran) r = ctl (NULL, "auth", "copilot", NULL);
@@ -1103,10 +1127,6 @@ static void
 test_ctl_auth_without_keyring (Fixture       *fixture,
                                gconstpointer  user_data)
 {
-  static const char device_code[] = "{\"device_code\":\"fx-device\",\"user_code\":\"WDJB-MJHT\","
-                                     "\"verification_uri\":\"https://github.com/login/device\",\"expires_in\":60,\"interval\":0}";
-  g_autofree char *exchange = g_strdup_printf ("{\"token\":\"copilot-from-login\",\"expires_at\":%" G_GINT64_FORMAT
-                                               ",\"refresh_in\":1500}", g_get_real_time () / G_USEC_PER_SEC + 3600);
   g_autofree char *answer = cc_test_load_fixture_text ("openai-response-tools.json");
   g_autofree char *request = cc_test_load_fixture_text ("anthropic-request-minimal.json");
   g_autofree char *models = cc_test_load_fixture_text ("copilot-models.json");
@@ -1120,10 +1140,7 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
   guint portal_owner;
   guint portal = fake_portal_start (fixture, &opened, &portal_owner);
 
-  cc_test_upstream_respond (fixture->upstream, "/login/device/code", 200, "application/json", device_code, -1);
-  cc_test_upstream_respond (fixture->upstream, "/login/oauth/access_token", 200, "application/json",
-                            "{\"access_token\":\"gho_memory_only_123456\"}", -1);
-  cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 200, "application/json", exchange, -1);
+  mock_github_login (fixture, "gho_memory_only_123456");
   cc_test_upstream_respond (fixture->upstream, "/chat/completions", 200, "application/json", answer, -1);
   cc_test_upstream_respond (fixture->upstream, "/models", 200, "application/json", models, -1);
 
@@ -1619,10 +1636,6 @@ static void
 test_attention_needed (Fixture       *fixture,
                        gconstpointer  user_data)
 {
-  static const char device_code[] = "{\"device_code\":\"fx-device\",\"user_code\":\"WDJB-MJHT\","
-                                     "\"verification_uri\":\"https://github.com/login/device\",\"expires_in\":60,\"interval\":0}";
-  g_autofree char *exchange = g_strdup_printf ("{\"token\":\"copilot-after\",\"expires_at\":%" G_GINT64_FORMAT
-                                               ",\"refresh_in\":1500}", g_get_real_time () / G_USEC_PER_SEC + 3600);
   g_autofree char *request = cc_test_load_fixture_text ("anthropic-request-minimal.json");
   g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
   g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
@@ -1645,17 +1658,13 @@ test_attention_needed (Fixture       *fixture,
   cc_test_drain (100);
 
   /* Signed in; then GitHub revokes the login. */
-  cc_test_upstream_respond (fixture->upstream, "/login/device/code", 200, "application/json", device_code, -1);
-  cc_test_upstream_respond (fixture->upstream, "/login/oauth/access_token", 200, "application/json",
-                            "{\"access_token\":\"gho_attention_123456\"}", -1);
-  cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 200, "application/json", exchange, -1);
+  mock_github_login (fixture, "gho_attention_123456");
   {
     g_auto(Ran) r = ctl (NULL, "auth", "copilot", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
   }
-  cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 401, "application/json",
-                            "{\"message\":\"Bad credentials\"}", -1);
+  mock_copilot_exchange (fixture, 401);
   soup_message_set_request_body_from_bytes (message, "application/json", body);
   got = cc_test_send (fixture->client, message, &error);
   g_assert_no_error (error);
@@ -1676,7 +1685,7 @@ test_attention_needed (Fixture       *fixture,
   }
 
   /* "Sign in": the login starts, its code is shown, the browser opens. */
-  cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 200, "application/json", exchange, -1);
+  mock_copilot_exchange (fixture, 200);
   g_dbus_connection_emit_signal (fixture->connection, NULL, "/org/freedesktop/Notifications",
                                  "org.freedesktop.Notifications", "ActionInvoked",
                                  g_variant_new ("(us)", notifications.last_id, "sign-in"), &error);
