@@ -35,6 +35,34 @@ done
 grep -q "^Exec=$prefix/libexec/cc-proxyd\$" "$prefix/share/dbus-1/services/org.ccproxy.Proxy1.service" ||
   fail "the D-Bus service file does not name the installed daemon"
 
+# A provider author's view: the installed headers, through the installed
+# cc-proxy-1.pc alone, compile as C11 with every warning an error, and
+# the one-include rule holds.
+pc=$(find "$prefix" -name cc-proxy-1.pc | head -n 1)
+[ -n "$pc" ] || fail "no cc-proxy-1.pc installed"
+cat > "$work/sdk.c" <<'C'
+#include <cc-proxy/cc-proxy.h>
+
+int
+main (void)
+{
+  g_autoptr(CcProxySseParser) parser = cc_proxy_sse_parser_new (NULL, NULL);
+
+  return parser == NULL || !cc_proxy_json_check_depth ("[]", 2, CC_PROXY_JSON_MAX_DEPTH);
+}
+C
+flags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs cc-proxy-1)
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror -o "$work/sdk" "$work/sdk.c" $flags 2>"$work/sdk.log" ||
+  { cat "$work/sdk.log"; fail "the installed headers do not compile out of tree"; }
+printf '#include <cc-proxy/cc-proxy-json.h>\n' > "$work/one.c"
+# shellcheck disable=SC2086
+if cc -std=c11 -c -o "$work/one.o" "$work/one.c" $flags 2>"$work/one.log"; then
+  fail "a single public header compiled on its own"
+fi
+grep -q 'Only <cc-proxy/cc-proxy.h> can be included directly' "$work/one.log" ||
+  { cat "$work/one.log"; fail "including one header alone does not say what to include"; }
+
 # The installed daemon starts with its installed module and schemas
 # (GLib reads ~/.local/share/glib-2.0/schemas), and no bus.
 env -u XDG_DATA_HOME HOME="$home" DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent GSETTINGS_BACKEND=memory \

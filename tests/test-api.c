@@ -3,7 +3,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <cc-proxy.h>
+#include <cc-proxy/cc-proxy.h>
 
 #include "cc-proxy-event-private.h"
 #include "cc-proxy-body-scan.h"

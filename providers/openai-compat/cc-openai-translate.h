@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include <cc-proxy.h>
+#include <cc-proxy/cc-proxy.h>
 
 G_BEGIN_DECLS
 

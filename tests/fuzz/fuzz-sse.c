@@ -3,7 +3,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <cc-proxy.h>
+#include <cc-proxy/cc-proxy.h>
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 

@@ -4,7 +4,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#include <cc-proxy.h>
+#include <cc-proxy/cc-proxy.h>
 
 #include "cc-openai-stream.h"
 

@@ -14,7 +14,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <string.h>
-#include <cc-proxy.h>
+#include <cc-proxy/cc-proxy.h>
 
 #define VARIANT_HEALTHY       1
 #define VARIANT_NOTHANDLED    2
