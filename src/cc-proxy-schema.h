@@ -13,6 +13,7 @@ G_BEGIN_DECLS
 #define CC_PROXY_PROVIDER_SCHEMA_PATH_PREFIX "/org/ccproxy/Proxy/providers/"
 
 char *cc_proxy_schema_id_for_provider (const char                      *provider_id);
-char *cc_proxy_schema_from_descriptor (const CcProxyProviderDescriptor *descriptor);
+char *cc_proxy_schema_from_descriptor (const CcProxyProviderDescriptor *descriptor,
+                                       const char                      *gettext_domain);
 
 G_END_DECLS

@@ -1,9 +1,11 @@
 /* schema-gen.c: cc-proxy-schema-gen, run by the build on each provider
  *
- *   cc-proxy-schema-gen --builtin ID           the built-in provider
- *   cc-proxy-schema-gen --module FILE.so       the provider a module registers
+ *   cc-proxy-schema-gen [--gettext-domain DOMAIN] --builtin ID
+ *   cc-proxy-schema-gen [--gettext-domain DOMAIN] --module FILE.so
  *
- * Writes the provider's gschema XML to standard output.
+ * Writes the provider's gschema XML to standard output. Installed, and
+ * named by cc-proxy-1.pc's schema_gen variable, for providers built out
+ * of the tree; DOMAIN is the provider's own gettext domain.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -14,6 +16,8 @@
 #include "cc-proxy-registry.h"
 #include "cc-proxy-schema.h"
 
+#define USAGE "usage: cc-proxy-schema-gen [--gettext-domain DOMAIN] --builtin ID | --module FILE"
+
 int
 main (int   argc,
       char *argv[])
@@ -21,9 +25,22 @@ main (int   argc,
   g_autoptr(CcProxyRegistry) registry = NULL;
   g_autofree char *schema = NULL;
   CcProxyProvider *provider = NULL;
+  const char *gettext_domain = NULL;
 
   g_set_prgname ("cc-proxy-schema-gen");
+  if (argc == 2 && g_str_equal (argv[1], "--help"))
+    {
+      g_print (USAGE "\n"
+               "Write the GSettings schema of a cc-proxy provider to standard output.\n");
+      return 0;
+    }
   registry = cc_proxy_registry_new ();
+  if (argc >= 3 && g_str_equal (argv[1], "--gettext-domain"))
+    {
+      gettext_domain = argv[2];
+      argv += 2;
+      argc -= 2;
+    }
 
   if (argc == 3 && g_str_equal (argv[1], "--builtin"))
     {
@@ -50,7 +67,7 @@ main (int   argc,
     }
   else
     {
-      g_printerr ("usage: %s --builtin ID | --module FILE\n", g_get_prgname ());
+      g_printerr (USAGE "\n");
       return 2;
     }
 
@@ -60,7 +77,7 @@ main (int   argc,
       return 1;
     }
 
-  schema = cc_proxy_schema_from_descriptor (cc_proxy_provider_get_descriptor (provider));
+  schema = cc_proxy_schema_from_descriptor (cc_proxy_provider_get_descriptor (provider), gettext_domain);
   fputs (schema, stdout);
   return 0;
 }

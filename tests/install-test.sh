@@ -63,6 +63,24 @@ fi
 grep -q 'Only <cc-proxy/cc-proxy.h> can be included directly' "$work/one.log" ||
   { cat "$work/one.log"; fail "including one header alone does not say what to include"; }
 
+# The schema tool the .pc names turns an installed module into a schema
+# GLib accepts, in the provider's own gettext domain.
+gen=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=schema_gen cc-proxy-1)
+[ -x "$gen" ] || fail "cc-proxy-1.pc names no runnable schema_gen ($gen)"
+module=$(find "$prefix" -name 'copilot.so' | head -n 1)
+mkdir "$work/schemas"
+"$gen" --gettext-domain example-provider --module "$module" \
+  >"$work/schemas/org.ccproxy.Proxy.providers.copilot.gschema.xml" ||
+  fail "$gen could not read the installed copilot module"
+grep -q 'gettext-domain="example-provider"' "$work/schemas/org.ccproxy.Proxy.providers.copilot.gschema.xml" ||
+  fail "schema_gen ignored --gettext-domain"
+glib-compile-schemas --strict --dry-run "$work/schemas" || fail "the generated schema does not compile"
+"$gen" --module "$work/sdk.c" 2>/dev/null && fail "schema_gen accepted a file that is no module"
+rc=0; "$gen" --bogus 2>/dev/null || rc=$?
+[ "$rc" -eq 2 ] || fail "schema_gen does not exit 2 on a usage error"
+"$gen" --help | grep -q '^usage: cc-proxy-schema-gen' || fail "schema_gen --help says no usage"
+[ -f "$prefix/share/man/man1/cc-proxy-schema-gen.1" ] || fail "no cc-proxy-schema-gen man page"
+
 # The installed daemon starts with its installed module and schemas
 # (GLib reads ~/.local/share/glib-2.0/schemas), and no bus.
 env -u XDG_DATA_HOME HOME="$home" DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent GSETTINGS_BACKEND=memory \
