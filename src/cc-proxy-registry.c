@@ -18,6 +18,7 @@
 
 #include "cc-proxy-anthropic-provider.h"
 #include "cc-proxy-registry.h"
+#include "cc-proxy-version.h"
 
 struct _CcProxyRegistry
 {
@@ -175,15 +176,29 @@ check_module_file (const char  *path,
 
   ok = g_module_symbol (module, "g_io_module_load", &symbol) &&
        g_module_symbol (module, "g_io_module_unload", &symbol);
-  g_module_close (module);
-
   if (!ok)
     {
       g_set_error_literal (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_NO_LOAD_FUNCTION,
                            _("not a provider module: it has no g_io_module_load()/g_io_module_unload() function"));
-      return FALSE;
     }
-  return TRUE;
+  /* Read before g_io_module_load() runs: a module built for another API
+   * would misread every structure we hand it. */
+  else if (!g_module_symbol (module, "cc_proxy_provider_module_api_version", &symbol))
+    {
+      ok = FALSE;
+      g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_API_VERSION,
+                   _("no provider API version: the module does not say CC_PROXY_PROVIDER_MODULE; rebuild it against cc-proxy-%d"),
+                   CC_PROXY_API_VERSION);
+    }
+  else if (*(const int *) symbol != CC_PROXY_API_VERSION)
+    {
+      ok = FALSE;
+      g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_API_VERSION,
+                   _("built for provider API %d; this cc-proxyd speaks provider API %d"),
+                   *(const int *) symbol, CC_PROXY_API_VERSION);
+    }
+  g_module_close (module);
+  return ok;
 }
 
 static CcProxyProvider *

@@ -43,6 +43,8 @@ pc=$(find "$prefix" -name cc-proxy-1.pc | head -n 1)
 cat > "$work/sdk.c" <<'C'
 #include <cc-proxy/cc-proxy.h>
 
+CC_PROXY_PROVIDER_MODULE;
+
 int
 main (void)
 {

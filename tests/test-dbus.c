@@ -363,7 +363,7 @@ test_main_object (Fixture       *fixture,
   g_assert_cmpstr (g_variant_get_string (version, NULL), ==, PACKAGE_VERSION);
   g_assert_cmpstr (g_variant_get_string (address, NULL), ==, fixture->daemon->url);
   g_assert_cmpstr (providers_text, ==, "['anthropic', 'healthy', 'nothandled', 'failing', 'hanging']");
-  g_assert_cmpuint (g_variant_n_children (errors), ==, 10);
+  g_assert_cmpuint (g_variant_n_children (errors), ==, 12);
   g_assert_true (g_variant_lookup (errors, "50-emptyid.so", "&s", &message));
   g_assert_cmpstr (message, ==, "the provider id is empty");
   g_assert_cmpstr (g_variant_get_string (active, NULL), ==, "anthropic");

@@ -33,7 +33,7 @@ test_healthy_providers (void)
     g_assert_nonnull (cc_proxy_registry_lookup (registry, expected[i]));
   g_assert_cmpstr (ids, ==, "anthropic, healthy, nothandled, failing, hanging");
   /* Ten broken modules, ten errors: none is silently skipped. */
-  g_assert_cmpuint (g_hash_table_size (cc_proxy_registry_get_load_errors (registry)), ==, 10);
+  g_assert_cmpuint (g_hash_table_size (cc_proxy_registry_get_load_errors (registry)), ==, 12);
 }
 
 static void
@@ -80,6 +80,20 @@ test_no_load_function (void)
 }
 
 static void
+test_future_api_version (void)
+{
+  /* The module aborts if its load function runs: refused before that. */
+  assert_load_error ("60-future.so", "built for provider API 2; this cc-proxyd speaks provider API 1");
+}
+
+static void
+test_no_api_version (void)
+{
+  assert_load_error ("61-noversion.so",
+                     "no provider API version: the module does not say CC_PROXY_PROVIDER_MODULE; rebuild it against cc-proxy-1");
+}
+
+static void
 test_not_a_shared_object (void)
 {
   const char *message = g_hash_table_lookup (cc_proxy_registry_get_load_errors (registry), "59-notelf.so");
@@ -118,6 +132,8 @@ main (int   argc,
   g_test_add_func ("/registry/registered-nothing", test_registered_nothing);
   g_test_add_func ("/registry/factory-failed", test_factory_failed);
   g_test_add_func ("/registry/no-load-function", test_no_load_function);
+  g_test_add_func ("/registry/future-api-version", test_future_api_version);
+  g_test_add_func ("/registry/no-api-version", test_no_api_version);
   g_test_add_func ("/registry/not-a-shared-object", test_not_a_shared_object);
   g_test_add_func ("/registry/missing-directory", test_missing_directory);
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #define CC_PROXY_INSIDE
+#include "cc-proxy-version.h"
 #include "cc-proxy-setting-descriptor.h"
 #include "cc-proxy-provider-descriptor.h"
 #include "cc-proxy-snapshot.h"

@@ -6,6 +6,8 @@
 
 #include "cc-copilot-provider.h"
 
+CC_PROXY_PROVIDER_MODULE;
+
 G_MODULE_EXPORT void
 g_io_module_load (GIOModule *module)
 {

@@ -13,6 +13,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <stdlib.h>
 #include <string.h>
 #include <cc-proxy/cc-proxy.h>
 
@@ -28,6 +29,8 @@
 #define VARIANT_BADDEFAULT   10
 #define VARIANT_NOTHING      11
 #define VARIANT_FACTORY      12
+#define VARIANT_FUTURE       13
+#define VARIANT_NOVERSION    14
 
 #define PASTE_(a, b) a##b
 #define PASTE(a, b) PASTE_(a, b)
@@ -470,9 +473,21 @@ FN (_init) (TEST_TYPE *self)
   self->descriptor = make_descriptor ();
 }
 
+#if TEST_VARIANT == VARIANT_FUTURE
+/* Claims a provider API this cc-proxyd does not speak. */
+G_MODULE_EXPORT extern const int cc_proxy_provider_module_api_version;
+G_MODULE_EXPORT const int cc_proxy_provider_module_api_version = CC_PROXY_API_VERSION + 1;
+#elif TEST_VARIANT != VARIANT_NOVERSION
+CC_PROXY_PROVIDER_MODULE;
+#endif
+
 G_MODULE_EXPORT void
 g_io_module_load (GIOModule *module)
 {
+  /* Modules the version check refuses must never get this far. */
+  if (TEST_VARIANT == VARIANT_FUTURE || TEST_VARIANT == VARIANT_NOVERSION)
+    abort ();
+
   /* The "nothing" variant loads but registers nothing. */
   if (TEST_VARIANT == VARIANT_NOTHING)
     return;

@@ -1,0 +1,32 @@
+/* cc-proxy-version.h: which provider API a module was built against
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#if !defined(CC_PROXY_INSIDE) && !defined(CC_PROXY_COMPILATION)
+#error "Only <cc-proxy/cc-proxy.h> can be included directly."
+#endif
+
+#include <gmodule.h>
+
+/**
+ * CC_PROXY_API_VERSION:
+ *
+ * The provider API these headers describe: the "1" of cc-proxy-1.pc and
+ * libcc-proxy-1.so. It changes only when a change would break a module
+ * built against the previous headers; see "Versions" in the plugin guide.
+ */
+#define CC_PROXY_API_VERSION 1
+
+/**
+ * CC_PROXY_PROVIDER_MODULE:
+ *
+ * Put once, at file scope, in a provider module. It exports the provider
+ * API version the module is built against; cc-proxyd reads it before it
+ * runs any of the module's code, and refuses a module without it or with
+ * another version, with a load error that says which.
+ */
+#define CC_PROXY_PROVIDER_MODULE \
+  G_MODULE_EXPORT extern const int cc_proxy_provider_module_api_version; \
+  G_MODULE_EXPORT const int cc_proxy_provider_module_api_version = CC_PROXY_API_VERSION
