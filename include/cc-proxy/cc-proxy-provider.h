@@ -59,12 +59,21 @@ G_DECLARE_INTERFACE (CcProxyProvider, cc_proxy_provider, CC_PROXY, PROVIDER, GOb
  *   object before calling @handle_request_async
  * @get_allowed_methods: optional; the methods a handled path accepts,
  *   as an `Allow` header value ("POST"), or %NULL for any
- * @handle_request_async: serve one request; answer through the
- *   context's #SoupServerMessage (paused by the core) and unpause it;
- *   the default answers %CC_PROXY_NOT_HANDLED
+ * @handle_request_async: serve one request; answer through the context
+ *   (cc_proxy_request_context_respond(), or
+ *   cc_proxy_request_context_begin_stream() and its writes), never the
+ *   HTTP message, which the core owns; the default answers
+ *   %CC_PROXY_NOT_HANDLED
  * @handle_request_finish: %CC_PROXY_HANDLED, %CC_PROXY_NOT_HANDLED, or
  *   an error that the core turns into a 502; the default reads a #GTask
  *   completed with g_task_return_int() or an error
+ * @dup_client_environment: optional; (transfer full) variables a client
+ *   should be started with beyond the proxy's address, name to value, or
+ *   %NULL for none
+ *
+ * New vfuncs are only ever appended, taking a slot of the padding, so
+ * that a module built against an earlier release of the same API keeps
+ * working (see "Versions" in the plugin guide).
  */
 struct _CcProxyProviderInterface
 {
