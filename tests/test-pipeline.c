@@ -1109,6 +1109,29 @@ test_provider_own_stream_observed (Fixture       *fixture,
   g_assert_cmpint (json_object_get_int_member (usage, "output_tokens"), ==, 3);
 }
 
+/* So is a whole JSON answer it writes. */
+static void
+test_provider_own_json_observed (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) message = new_message (fixture, "GET", "/healthy/own-json");
+  g_autoptr(GBytes) answer = NULL;
+  CcProxyEvent *last;
+  JsonObject *usage;
+
+  use_provider (fixture, "healthy");
+  answer = send_ok (fixture, message);
+  g_assert_cmpuint (g_bytes_get_size (answer), >, 0);
+
+  cc_test_wait_for (last_event_is_terminal, fixture);
+  last = g_ptr_array_index (fixture->events, fixture->events->len - 1);
+  g_assert_cmpint (last->kind, ==, CC_PROXY_EVENT_RESPONSE_DONE);
+  g_assert_cmpstr (last->stop_reason, ==, "max_tokens");
+  g_assert_nonnull (last->usage);
+  usage = json_node_get_object (last->usage);
+  g_assert_cmpint (json_object_get_int_member (usage, "input_tokens"), ==, 11);
+  g_assert_cmpint (json_object_get_int_member (usage, "output_tokens"), ==, 5);
+}
 
 static void
 test_provider_handles (Fixture       *fixture,
@@ -1462,6 +1485,7 @@ main (int   argc,
   ADD ("events/safe-and-redacted", test_events_are_safe);
   ADD ("dispatch/handled", test_provider_handles);
   ADD ("dispatch/own-stream-observed", test_provider_own_stream_observed);
+  ADD ("dispatch/own-json-observed", test_provider_own_json_observed);
   ADD ("dispatch/bad-json", test_bad_json_rejected);
   ADD ("dispatch/wrong-method", test_wrong_method);
   ADD ("dispatch/not-handled-forwards-to-anthropic", test_not_handled_forwards_to_anthropic);

@@ -333,6 +333,15 @@ handle_request_async (CcProxyProvider       *provider,
         cc_proxy_request_context_end_stream (context);
         g_task_return_int (task, CC_PROXY_HANDLED);
       }
+    else if (g_str_equal (path, "/healthy/own-json"))
+      {
+        /* A whole Anthropic message answered through the context. */
+        respond_json (context,
+                      "{\"id\":\"msg_own\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"own\","
+                      "\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\"stop_reason\":\"max_tokens\","
+                      "\"usage\":{\"input_tokens\":11,\"output_tokens\":5}}");
+        g_task_return_int (task, CC_PROXY_HANDLED);
+      }
     else if (g_str_equal (path, "/healthy/relay"))
       {
         relay_with_token (task);
