@@ -66,6 +66,19 @@ string_value (const char *start,
   return g_utf8_make_valid (json_node_get_string (node), -1);
 }
 
+/* The contents of the string @value points at, or NULL when @value is
+ * no string or the text ends inside it. */
+static char *
+string_at (const char *value,
+           const char *end)
+{
+  const char *quote;
+
+  if (value >= end || *value != '"' || (quote = string_end (value + 1, end)) == NULL)
+    return NULL;
+  return string_value (value + 1, quote);
+}
+
 /*
  * Calls @func for each member of the top-level object, in order, with
  * the member's name (without quotes or escapes resolved) and where its
@@ -201,11 +214,8 @@ cc_proxy_body_scan_string (const char *data,
                            const char *member)
 {
   const char *value = cc_proxy_body_scan_value (data, len, member);
-  const char *quote;
 
-  if (value == NULL || *value != '"' || (quote = string_end (value + 1, data + len)) == NULL)
-    return NULL;
-  return string_value (value + 1, quote);
+  return value != NULL ? string_at (value, data + len) : NULL;
 }
 
 /**
@@ -265,13 +275,8 @@ note_member (const char *name,
     members->has_max_tokens = TRUE;
   else if (name_is (name, name_len, "stream_options"))
     members->has_stream_options = TRUE;
-  else if (name_is (name, name_len, "type") && members->type == NULL && value < end && *value == '"')
-    {
-      const char *quote = string_end (value + 1, end);
-
-      if (quote != NULL)
-        members->type = string_value (value + 1, quote);
-    }
+  else if (name_is (name, name_len, "type") && members->type == NULL)
+    members->type = string_at (value, end);
   return FALSE;
 }
 
