@@ -66,14 +66,27 @@ struct _CcProxyExchange
 G_DEFINE_FINAL_TYPE (CcProxyExchange, cc_proxy_exchange, G_TYPE_OBJECT)
 
 static void
+stop_watching_client (CcProxyExchange *self)
+{
+  if (self->hangup != NULL)
+    g_source_destroy (self->hangup);
+  g_clear_pointer (&self->hangup, g_source_unref);
+}
+
+/* Whether the message can still take an answer. */
+static gboolean
+message_is_open (CcProxyExchange *self)
+{
+  return !self->finished && self->message != NULL;
+}
+
+static void
 cc_proxy_exchange_dispose (GObject *object)
 {
   CcProxyExchange *self = (CcProxyExchange *) object;
 
   g_clear_handle_id (&self->client_timeout_id, g_source_remove);
-  if (self->hangup != NULL)
-    g_source_destroy (self->hangup);
-  g_clear_pointer (&self->hangup, g_source_unref);
+  stop_watching_client (self);
   /* The upstream request may read the body after we are gone. */
   if (self->upload != NULL)
     cc_proxy_body_stream_set_drained_func (self->upload, NULL, NULL);
@@ -227,7 +240,7 @@ on_client_hangup (gpointer user_data)
   g_clear_pointer (&self->hangup, g_source_unref);
   tell_gone (self);
   /* Let libsoup try to finish the message, fail, and release it. */
-  if (!self->finished && self->message != NULL)
+  if (message_is_open (self))
     {
       soup_message_body_complete (soup_server_message_get_response_body (self->message));
       soup_server_message_unpause (self->message);
@@ -240,7 +253,7 @@ on_client_hangup (gpointer user_data)
 static void
 watch_client (CcProxyExchange *self)
 {
-  if (self->hangup != NULL || self->finished || self->message == NULL)
+  if (self->hangup != NULL || !message_is_open (self))
     return;
   self->hangup = cc_proxy_hangup_watch (self->message, on_client_hangup, self);
 }
@@ -274,9 +287,7 @@ on_finished (SoupServerMessage *message,
   g_autoptr(CcProxyExchange) hold = g_object_ref (self);
 
   self->finished = TRUE;
-  if (self->hangup != NULL)
-    g_source_destroy (self->hangup);
-  g_clear_pointer (&self->hangup, g_source_unref);
+  stop_watching_client (self);
   g_signal_handlers_disconnect_by_data (message, self);
   /* Before the body's end was in, the client leaving fails the upload
    * (a no-op once the body was complete). */
@@ -466,7 +477,7 @@ on_upload_drained (gpointer user_data)
 {
   CcProxyExchange *self = user_data;
 
-  if (self->upload_paused && self->message != NULL && !self->finished)
+  if (self->upload_paused && message_is_open (self))
     {
       self->upload_paused = FALSE;
       soup_server_message_unpause (self->message);
@@ -563,7 +574,7 @@ cc_proxy_exchange_clear_responder (CcProxyExchange *self,
 gboolean
 cc_proxy_exchange_has_response_started (CcProxyExchange *self)
 {
-  return self->finished || self->message == NULL ||
+  return !message_is_open (self) ||
          soup_server_message_get_status (self->message) != SOUP_STATUS_NONE;
 }
 
@@ -578,7 +589,7 @@ cc_proxy_exchange_set_status (CcProxyExchange *self,
                               guint            status,
                               const char      *reason)
 {
-  if (self->finished || self->message == NULL)
+  if (!message_is_open (self))
     return;
   soup_server_message_set_status (self->message, status, reason);
 }
@@ -604,7 +615,7 @@ cc_proxy_exchange_respond (CcProxyExchange *self,
   SoupMessageHeaders *headers;
   gsize len = body != NULL ? g_bytes_get_size (body) : 0;
 
-  if (self->finished || self->message == NULL)
+  if (!message_is_open (self))
     return;
   headers = soup_server_message_get_response_headers (self->message);
   soup_server_message_set_status (self->message, status, NULL);
@@ -632,7 +643,7 @@ void
 cc_proxy_exchange_begin_body (CcProxyExchange *self,
                               gboolean         parse_events)
 {
-  if (self->finished || self->message == NULL)
+  if (!message_is_open (self))
     return;
   soup_message_body_set_accumulate (soup_server_message_get_response_body (self->message), FALSE);
   cc_proxy_request_context_observe_response (self->context, soup_server_message_get_response_headers (self->message),
@@ -647,7 +658,7 @@ cc_proxy_exchange_write (CcProxyExchange *self,
 {
   if (len == 0)
     return;
-  if (!self->finished && self->message != NULL)
+  if (message_is_open (self))
     {
       soup_message_body_append (soup_server_message_get_response_body (self->message), SOUP_MEMORY_COPY, data, len);
       soup_server_message_unpause (self->message);
@@ -659,7 +670,7 @@ void
 cc_proxy_exchange_end_body (CcProxyExchange *self)
 {
   self->answer_complete = TRUE;
-  if (self->finished || self->message == NULL)
+  if (!message_is_open (self))
     return;
   soup_message_body_complete (soup_server_message_get_response_body (self->message));
   soup_server_message_unpause (self->message);
@@ -698,7 +709,7 @@ cc_proxy_exchange_respond_error (CcProxyExchange  *self,
   clean = cc_proxy_request_context_redact (self->context, message);
   body = cc_proxy_error_body_new (kind, clean);
 
-  if (self->finished || self->message == NULL)
+  if (!message_is_open (self))
     {
       cc_proxy_exchange_end_error (self, event_kind, status, clean);
       return;
@@ -728,7 +739,6 @@ cc_proxy_exchange_respond_error (CcProxyExchange  *self,
       soup_message_body_append (soup_server_message_get_response_body (self->message),
                                 SOUP_MEMORY_COPY, event, strlen (event));
       cc_proxy_exchange_end_body (self);
-      return;
     }
   else
     {
