@@ -104,15 +104,28 @@ fail (GError *error)
   return 1;
 }
 
+/* A method of cc-proxyd; the reply, or NULL and @error. */
+static GVariant *
+call_for_reply (const char          *path,
+                const char          *interface,
+                const char          *method,
+                GVariant            *parameters,
+                const GVariantType  *reply_type,
+                GError             **error)
+{
+  return g_dbus_connection_call_sync (bus, NAME, path, interface, method, parameters,
+                                      reply_type, G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+}
+
 static GVariant *
 get (const char  *path,
      const char  *interface,
      const char  *property,
      GError     **error)
 {
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (bus, NAME, path, "org.freedesktop.DBus.Properties", "Get",
-                                                           g_variant_new ("(ss)", interface, property),
-                                                           G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  g_autoptr(GVariant) reply = call_for_reply (path, "org.freedesktop.DBus.Properties", "Get",
+                                              g_variant_new ("(ss)", interface, property),
+                                              G_VARIANT_TYPE ("(v)"), error);
   GVariant *value = NULL;
 
   if (reply != NULL)
@@ -127,8 +140,7 @@ call (const char  *path,
       GVariant    *parameters,
       GError     **error)
 {
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (bus, NAME, path, interface, method, parameters,
-                                                           NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  g_autoptr(GVariant) reply = call_for_reply (path, interface, method, parameters, NULL, error);
 
   return reply != NULL;
 }
@@ -219,9 +231,8 @@ cmd_stop (gboolean start_again)
 static GHashTable *
 client_environment (GError **error)
 {
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (bus, NAME, PATH, MAIN_IFACE, "GetClientEnvironment", NULL,
-                                                           G_VARIANT_TYPE ("(a{ss})"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                                           NULL, error);
+  g_autoptr(GVariant) reply = call_for_reply (PATH, MAIN_IFACE, "GetClientEnvironment", NULL,
+                                              G_VARIANT_TYPE ("(a{ss})"), error);
   g_autoptr(GVariantIter) iter = NULL;
   GHashTable *environment;
   const char *name, *value;
@@ -353,9 +364,8 @@ static int
 cmd_log (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (bus, NAME, PATH, MAIN_IFACE, "GetRecentLog", NULL,
-                                                           G_VARIANT_TYPE ("(as)"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                                           NULL, &error);
+  g_autoptr(GVariant) reply = call_for_reply (PATH, MAIN_IFACE, "GetRecentLog", NULL,
+                                              G_VARIANT_TYPE ("(as)"), &error);
   g_autofree const char **lines = NULL;
 
   if (reply == NULL)
@@ -881,8 +891,8 @@ cmd_auth (const char *id,
 
   if (descriptors == NULL)
     return fail (error);
-  reply = g_dbus_connection_call_sync (bus, NAME, provider, PROVIDER_IFACE, "Authenticate", g_variant_new ("(b)", force),
-                                       G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  reply = call_for_reply (provider, PROVIDER_IFACE, "Authenticate", g_variant_new ("(b)", force),
+                          G_VARIANT_TYPE ("(o)"), &error);
   if (reply == NULL)
     return fail (error);
   g_variant_get (reply, "(o)", &login.path);
