@@ -27,6 +27,7 @@
 #include "cc-proxy-runtime.h"
 #include "cc-proxy-schema.h"
 #include "cc-proxy-snapshot-private.h"
+#include "cc-proxy-private.h"
 
 #define PROVIDER_ENV "CC_PROXY_PROVIDER"
 
@@ -241,7 +242,7 @@ rebuild (CcProxyRuntime *self)
 {
   g_autofree char *old_note = g_strdup (self->fallback_note);
   GPtrArray *providers = cc_proxy_registry_get_providers (self->registry);
-  CcProxySnapshot *snapshot = cc_proxy_snapshot_new (resolve_active_provider (self));
+  CcProxySnapshot *snapshot = CC_PROXY_PRIVATE_CALL (snapshot_new) (resolve_active_provider (self));
 
   for (guint i = 0; i < providers->len; i++)
     {
@@ -259,7 +260,7 @@ rebuild (CcProxyRuntime *self)
           if (value == NULL)
             value = cc_proxy_setting_descriptor_get_default (setting);
 
-          cc_proxy_snapshot_insert (snapshot, id, key, value, from_env != NULL,
+          CC_PROXY_PRIVATE_CALL (snapshot_insert) (snapshot, id, key, value, from_env != NULL,
                                     cc_proxy_setting_descriptor_is_secret (setting));
         }
     }

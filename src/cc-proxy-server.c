@@ -18,6 +18,7 @@
 #include "cc-proxy-request-context-private.h"
 #include "cc-proxy-server.h"
 #include "cc-proxy-snapshot-private.h"
+#include "cc-proxy-private.h"
 
 struct _CcProxyServer
 {
@@ -57,7 +58,7 @@ static void
 dispatch_free (Dispatch *dispatch)
 {
   g_clear_handle_id (&dispatch->deadline_id, g_source_remove);
-  cc_proxy_exchange_clear_responder (dispatch->exchange, dispatch);
+  CC_PROXY_PRIVATE_CALL (exchange_clear_responder) (dispatch->exchange, dispatch);
   g_clear_object (&dispatch->server);
   g_clear_object (&dispatch->exchange);
   g_clear_object (&dispatch->context);
@@ -75,7 +76,7 @@ on_forwarded (GObject      *source,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!cc_proxy_relay_forward_finish (result, &error))
+  if (!CC_PROXY_PRIVATE_CALL (relay_forward_finish) (result, &error))
     g_debug ("Forwarding ended: %s", error->message);
 }
 
@@ -97,7 +98,7 @@ forward (CcProxyServer         *self,
       return;
     }
 
-  cc_proxy_relay_forward_async (context, base_url, NULL, on_forwarded, NULL);
+  CC_PROXY_PRIVATE_CALL (relay_forward_async) (context, base_url, NULL, on_forwarded, NULL);
 }
 
 static gboolean
@@ -109,7 +110,7 @@ on_deadline (gpointer user_data)
 
   /* A provider that has started answering (a long stream, say) owns the
    * answer; the deadline is for providers that never start. */
-  if (cc_proxy_exchange_has_response_started (dispatch->exchange))
+  if (CC_PROXY_PRIVATE_CALL (exchange_has_response_started) (dispatch->exchange))
     return G_SOURCE_REMOVE;
 
   dispatch->abandoned = TRUE;
@@ -120,7 +121,7 @@ on_deadline (gpointer user_data)
                                                 dispatch->server->deadline_seconds);
 
     g_message ("%s", message);
-    cc_proxy_exchange_respond_error (dispatch->exchange, CC_PROXY_EVENT_PROXY_ERROR, SOUP_STATUS_BAD_GATEWAY,
+    CC_PROXY_PRIVATE_CALL (exchange_respond_error) (dispatch->exchange, CC_PROXY_EVENT_PROXY_ERROR, SOUP_STATUS_BAD_GATEWAY,
                                      "api_error", message);
   }
   return G_SOURCE_REMOVE;
@@ -144,13 +145,13 @@ on_provider_done (GObject      *source,
   if (error != NULL)
     {
       g_autofree char *message = g_strdup_printf (_("The %s provider failed to handle this request"), id);
-      g_autofree char *details = cc_proxy_request_context_redact (dispatch->context, error->message);
-      gboolean started = cc_proxy_exchange_has_response_started (dispatch->exchange);
+      g_autofree char *details = CC_PROXY_PRIVATE_CALL (request_context_redact) (dispatch->context, error->message);
+      gboolean started = CC_PROXY_PRIVATE_CALL (exchange_has_response_started) (dispatch->exchange);
 
       /* The details go to the debug log only: they may hold internals
        * (but never a secret). */
       g_debug ("Provider %s failed: %s", id, details);
-      cc_proxy_exchange_respond_error (dispatch->exchange, started ? CC_PROXY_EVENT_ERROR : CC_PROXY_EVENT_PROXY_ERROR,
+      CC_PROXY_PRIVATE_CALL (exchange_respond_error) (dispatch->exchange, started ? CC_PROXY_EVENT_ERROR : CC_PROXY_EVENT_PROXY_ERROR,
                                        SOUP_STATUS_BAD_GATEWAY, "api_error", message);
       return;
     }
@@ -158,18 +159,18 @@ on_provider_done (GObject      *source,
   if (handled == CC_PROXY_HANDLED)
     return;
 
-  if (cc_proxy_exchange_has_response_started (dispatch->exchange))
+  if (CC_PROXY_PRIVATE_CALL (exchange_has_response_started) (dispatch->exchange))
     {
       g_autofree char *message = g_strdup_printf (_("The %s provider answered “not handled” after it had started the response"), id);
 
       /* Forwarding now would send the request a second time. */
       cc_proxy_registry_record_error (dispatch->server->registry, id, message);
-      cc_proxy_exchange_respond_error (dispatch->exchange, CC_PROXY_EVENT_ERROR, SOUP_STATUS_BAD_GATEWAY,
+      CC_PROXY_PRIVATE_CALL (exchange_respond_error) (dispatch->exchange, CC_PROXY_EVENT_ERROR, SOUP_STATUS_BAD_GATEWAY,
                                        "api_error", message);
       return;
     }
 
-  cc_proxy_exchange_clear_responder (dispatch->exchange, dispatch);
+  CC_PROXY_PRIVATE_CALL (exchange_clear_responder) (dispatch->exchange, dispatch);
   forward (dispatch->server, dispatch->context);
 }
 
@@ -197,12 +198,12 @@ dispatch_to_provider (CcProxyServer         *self,
 
   dispatch->server = g_object_ref (self);
   dispatch->exchange = g_object_ref (exchange);
-  dispatch->context = g_object_ref (cc_proxy_exchange_get_context (exchange));
+  dispatch->context = g_object_ref (CC_PROXY_PRIVATE_CALL (exchange_get_context) (exchange));
   dispatch->provider = g_object_ref (provider);
   dispatch->cancellable = g_cancellable_new ();
   dispatch->deadline_id = g_timeout_add_seconds (self->deadline_seconds, on_deadline, dispatch);
 
-  cc_proxy_exchange_set_responder (exchange, &dispatch_responder, dispatch);
+  CC_PROXY_PRIVATE_CALL (exchange_set_responder) (exchange, &dispatch_responder, dispatch);
   cc_proxy_provider_handle_request_async (provider, dispatch->context, dispatch->cancellable,
                                           on_provider_done, dispatch);
 }
@@ -355,7 +356,7 @@ handle_early (SoupServer        *soup_server,
               gpointer           user_data)
 {
   CcProxyServer *self = user_data;
-  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
+  CcProxyExchange *exchange = CC_PROXY_PRIVATE_CALL (exchange_from_message) (message);
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (message);
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
   CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
@@ -365,14 +366,14 @@ handle_early (SoupServer        *soup_server,
   GInputStream *stream;
   gsize keep = 0;
 
-  cc_proxy_exchange_start (exchange, snapshot, self->session, self->sink);
+  CC_PROXY_PRIVATE_CALL (exchange_start) (exchange, snapshot, self->session, self->sink);
 
   /* Most requests stop here, before any lookup. */
   if (encoding == SOUP_ENCODING_NONE ||
       (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
        soup_message_headers_get_content_length (headers) <= STREAM_BODY_THRESHOLD))
     return;
-  if (!cc_proxy_exchange_limit_body (exchange, self->max_request_size))
+  if (!CC_PROXY_PRIVATE_CALL (exchange_limit_body) (exchange, self->max_request_size))
     return;
 
   /* Refusals and the missing-URL error are answered by handle_message():
@@ -382,11 +383,11 @@ handle_early (SoupServer        *soup_server,
       route (self, snapshot, g_uri_get_path (uri)) != NULL)
     return;
 
-  context = cc_proxy_exchange_get_context (exchange);
-  if (cc_proxy_request_context_is_observed (context))
-    keep = MAX (cc_proxy_event_sink_get_body_limit (self->sink), MODEL_SCAN_PREFIX);
-  stream = cc_proxy_exchange_stream_body (exchange, keep);
-  cc_proxy_request_context_set_body_stream (context, stream,
+  context = CC_PROXY_PRIVATE_CALL (exchange_get_context) (exchange);
+  if (CC_PROXY_PRIVATE_CALL (request_context_is_observed) (context))
+    keep = MAX (CC_PROXY_PRIVATE_CALL (event_sink_get_body_limit) (self->sink), MODEL_SCAN_PREFIX);
+  stream = CC_PROXY_PRIVATE_CALL (exchange_stream_body) (exchange, keep);
+  CC_PROXY_PRIVATE_CALL (request_context_set_body_stream) (context, stream,
                                             encoding == SOUP_ENCODING_CONTENT_LENGTH
                                               ? soup_message_headers_get_content_length (headers) : -1);
   forward (self, context);
@@ -400,8 +401,8 @@ handle_message (SoupServer        *soup_server,
                 gpointer           user_data)
 {
   CcProxyServer *self = user_data;
-  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
-  CcProxyRequestContext *context = cc_proxy_exchange_get_context (exchange);
+  CcProxyExchange *exchange = CC_PROXY_PRIVATE_CALL (exchange_from_message) (message);
+  CcProxyRequestContext *context = CC_PROXY_PRIVATE_CALL (exchange_get_context) (exchange);
   CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (context);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonNode) json = NULL;
@@ -414,7 +415,7 @@ handle_message (SoupServer        *soup_server,
 
   /* Forwarded since its head arrived: hold the answer until the
    * upstream's comes. */
-  if (cc_proxy_exchange_is_streaming_body (exchange))
+  if (CC_PROXY_PRIVATE_CALL (exchange_is_streaming_body) (exchange))
     {
       if (soup_server_message_get_status (message) == SOUP_STATUS_NONE)
         soup_server_message_pause (message);
@@ -433,9 +434,9 @@ handle_message (SoupServer        *soup_server,
       if (!wrong_method && cc_proxy_provider_expects_json_body (provider, path))
         json = parse_json_object (body, &bad_body);
     }
-  cc_proxy_request_context_set_body (context, body, json);
-  cc_proxy_request_context_emit_request (context);
-  cc_proxy_exchange_dispatch (exchange);
+  CC_PROXY_PRIVATE_CALL (request_context_set_body) (context, body, json);
+  CC_PROXY_PRIVATE_CALL (request_context_emit_request) (context);
+  CC_PROXY_PRIVATE_CALL (exchange_dispatch) (exchange);
 
   if (refusal != NULL)
     {
@@ -473,7 +474,7 @@ on_request_started (SoupServer        *soup_server,
                     SoupServerMessage *message,
                     CcProxyServer     *self)
 {
-  cc_proxy_exchange_new (message, self->counters, self->client_timeout);
+  CC_PROXY_PRIVATE_CALL (exchange_new) (message, self->counters, self->client_timeout);
 }
 
 static void
@@ -481,10 +482,10 @@ on_request_finished (SoupServer        *soup_server,
                      SoupServerMessage *message,
                      CcProxyServer     *self)
 {
-  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
+  CcProxyExchange *exchange = CC_PROXY_PRIVATE_CALL (exchange_from_message) (message);
 
   if (exchange != NULL)
-    cc_proxy_exchange_count_out (exchange, soup_server_message_get_status (message) >= 400);
+    CC_PROXY_PRIVATE_CALL (exchange_count_out) (exchange, soup_server_message_get_status (message) >= 400);
 }
 
 static void
@@ -492,10 +493,10 @@ on_request_aborted (SoupServer        *soup_server,
                     SoupServerMessage *message,
                     CcProxyServer     *self)
 {
-  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
+  CcProxyExchange *exchange = CC_PROXY_PRIVATE_CALL (exchange_from_message) (message);
 
   if (exchange != NULL)
-    cc_proxy_exchange_count_out (exchange, TRUE);
+    CC_PROXY_PRIVATE_CALL (exchange_count_out) (exchange, TRUE);
 }
 
 /**

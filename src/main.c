@@ -19,6 +19,7 @@
 #include "cc-proxy-registry.h"
 #include "cc-proxy-runtime.h"
 #include "cc-proxy-server.h"
+#include "cc-proxy-private.h"
 
 static gboolean
 on_quit_signal (gpointer user_data)
@@ -232,7 +233,7 @@ main (int   argc,
         cc_proxy_registry_load_modules (registry, dirs[i]);
   }
   runtime = cc_proxy_runtime_new (registry, NULL);
-  sink = cc_proxy_event_sink_new ();
+  sink = CC_PROXY_PRIVATE_CALL (event_sink_new) ();
   if (log_traffic)
     g_signal_connect (sink, "event", G_CALLBACK (on_traffic_event), NULL);
 

@@ -83,15 +83,76 @@ rc=0; "$gen" --bogus 2>/dev/null || rc=$?
 "$gen" --help | grep -q '^usage: cc-proxy-schema-gen' || fail "schema_gen --help says no usage"
 [ -f "$prefix/share/man/man1/cc-proxy-schema-gen.1" ] || fail "no cc-proxy-schema-gen man page"
 
-# The installed daemon starts with its installed module and schemas
-# (GLib reads ~/.local/share/glib-2.0/schemas), and no bus.
-env -u XDG_DATA_HOME HOME="$home" DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent GSETTINGS_BACKEND=memory \
-  CC_PROXY_PROVIDER=copilot "$prefix/libexec/cc-proxyd" --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
-pid=$!
-for _ in $(seq 100); do
-  grep -q listening "$work/out" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q '^cc-proxyd listening on http://127.0.0.1:[0-9]* (provider: copilot)$' "$work/out" ||
-  { cat "$work/out" "$work/err"; fail "the installed daemon did not start with the copilot module"; }
-echo "ok: installed into $prefix; unit in $found"
+# The plugin guide's provider, built as an author would: from the
+# installed copy, against the installed cc-proxy-1.pc (PKG_CONFIG_PATH
+# and meson), installed into the provider directory with its schema.
+example_src=$prefix/share/doc/cc-proxy/example-provider
+[ -f "$example_src/example-provider.c" ] || fail "the example provider is not installed"
+python3 - "$src/docs/plugin-guide.md" "$example_src/example-provider.c" <<'PY' || fail "the plugin guide quotes code the example does not have"
+import re, sys
+guide = open(sys.argv[1]).read()
+example = open(sys.argv[2]).read()
+blocks = re.findall(r'```c\n(.*?)```', guide, re.DOTALL)
+assert blocks, 'no C in the guide'
+for block in blocks:
+    if block not in example:
+        sys.exit('not in the example:\n' + block)
+PY
+PKG_CONFIG_PATH=$(dirname "$pc") meson setup "$work/example" "$example_src" --prefix "$prefix" \
+  >"$work/example-setup.log" 2>&1 || { cat "$work/example-setup.log"; fail "the example does not configure"; }
+meson install -C "$work/example" >"$work/example-install.log" 2>&1 ||
+  { cat "$work/example-install.log"; fail "the example does not build and install"; }
+providerdir=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=providerdir cc-proxy-1)
+[ -f "$providerdir/example.so" ] || fail "the example did not land in the provider directory ($providerdir)"
+[ -f "$prefix/share/glib-2.0/schemas/org.ccproxy.Proxy.providers.example.gschema.xml" ] ||
+  fail "the example's schema was not installed"
+
+# start_daemon PROVIDER [VAR=VALUE...]: the installed daemon with its
+# installed modules and schemas (GLib reads ~/.local/share/glib-2.0/schemas),
+# and no bus; sets $port.
+start_daemon() {
+  active=$1
+  shift
+  env -u XDG_DATA_HOME HOME="$home" DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent GSETTINGS_BACKEND=memory \
+    CC_PROXY_PROVIDER="$active" "$@" "$prefix/libexec/cc-proxyd" --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+  pid=$!
+  for _ in $(seq 100); do
+    grep -q listening "$work/out" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -q "^cc-proxyd listening on http://127.0.0.1:[0-9]* (provider: $active)\$" "$work/out" ||
+    { cat "$work/out" "$work/err"; fail "the installed daemon did not start with the $active module"; }
+  port=$(sed -n 's|^cc-proxyd listening on http://127.0.0.1:\([0-9]*\) .*|\1|p' "$work/out")
+}
+
+stop_daemon() {
+  kill "$pid"
+  wait "$pid" || true
+  pid=
+}
+
+start_daemon copilot
+stop_daemon
+
+# The example answers through the installed daemon, as JSON and as a
+# stream, with its setting taken from the environment it declares.
+start_daemon example EXAMPLE_PROVIDER_GREETING='Hi from the install test'
+python3 - "$port" <<'PY' || { cat "$work/err"; fail "the installed example provider did not answer"; }
+import json, sys, urllib.request
+url = 'http://127.0.0.1:%s/v1/messages' % sys.argv[1]
+def post(body):
+    request = urllib.request.Request(url, json.dumps(body).encode(), {'content-type': 'application/json'})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return answer.status, answer.headers.get('content-type'), answer.read().decode()
+ask = {'model': 'claude-test', 'max_tokens': 16, 'messages': [{'role': 'user', 'content': 'hello'}]}
+status, kind, text = post(ask)
+message = json.loads(text)
+assert status == 200 and kind == 'application/json', (status, kind)
+assert message['content'][0]['text'] == 'Hi from the install test', message
+assert message['model'] == 'claude-test' and message['usage']['output_tokens'] == 5, message
+status, kind, text = post(dict(ask, stream=True))
+assert status == 200 and kind.startswith('text/event-stream'), (status, kind)
+assert '"text":"Hi from the install test"' in text and text.rstrip().endswith('{"type":"message_stop"}'), text
+PY
+stop_daemon
+echo "ok: installed into $prefix; unit in $found; the example provider built, installed and answered"

@@ -8,6 +8,7 @@
 #include "cc-proxy-event-private.h"
 #include "cc-proxy-body-scan.h"
 #include "cc-test-util.h"
+#include "cc-proxy-private.h"
 
 static const char * const modes[] = { "fast", "slow", NULL };
 
@@ -197,9 +198,9 @@ static void
 test_redaction (void)
 {
   static const char * const secrets[] = { "sk-live-abcdef", "ab", NULL };
-  g_autofree char *text = cc_proxy_redact_string ("key sk-live-abcdef and sk-live-abcdef; ab stays", secrets);
+  g_autofree char *text = CC_PROXY_PRIVATE_CALL (redact_string) ("key sk-live-abcdef and sk-live-abcdef; ab stays", secrets);
   g_autoptr(JsonNode) body = json_from_string ("{\"a\": [\"x sk-live-abcdef\", 1, {\"sk\": \"sk-live-abcdef\"}]}", NULL);
-  g_autoptr(JsonNode) clean = cc_proxy_redact_json (body, secrets);
+  g_autoptr(JsonNode) clean = CC_PROXY_PRIVATE_CALL (redact_json) (body, secrets);
   g_autofree char *clean_text = json_to_string (clean, FALSE);
   g_autofree char *body_text = json_to_string (body, FALSE);
 
@@ -226,7 +227,7 @@ test_safe_view (void)
   soup_message_headers_append (headers, "Anthropic-Version", "2023-06-01");
   soup_message_headers_append (headers, "X-Echo", "has tok-123456 inside");
 
-  view = cc_proxy_headers_safe_view (headers, secrets);
+  view = CC_PROXY_PRIVATE_CALL (headers_safe_view) (headers, secrets);
   joined = g_strjoinv ("|", view);
   g_assert_cmpstr (joined, ==, "anthropic-version|2023-06-01|x-echo|has [redacted] inside");
   soup_message_headers_unref (headers);
@@ -249,8 +250,9 @@ test_error_body_and_shapes (void)
   openai = json_from_string ("{\"model\": \"gpt-4.1\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", NULL);
   openai_response = json_from_string (g_bytes_get_data (tools, NULL), NULL);
   g_assert_cmpint (cc_proxy_body_shape_detect (anthropic), ==, CC_PROXY_BODY_SHAPE_ANTHROPIC);
-  g_assert_cmpint (cc_proxy_body_shape_detect (openai), ==, CC_PROXY_BODY_SHAPE_OPENAI);
-  g_assert_cmpint (cc_proxy_body_shape_detect (openai_response), ==, CC_PROXY_BODY_SHAPE_OPENAI);
+  /* Another API's bodies are just JSON to the core. */
+  g_assert_cmpint (cc_proxy_body_shape_detect (openai), ==, CC_PROXY_BODY_SHAPE_OTHER);
+  g_assert_cmpint (cc_proxy_body_shape_detect (openai_response), ==, CC_PROXY_BODY_SHAPE_OTHER);
   g_assert_cmpint (cc_proxy_body_shape_detect (other), ==, CC_PROXY_BODY_SHAPE_OTHER);
   g_assert_cmpint (cc_proxy_body_shape_detect (NULL), ==, CC_PROXY_BODY_SHAPE_NONE);
 }

@@ -233,6 +233,31 @@ test_response_stop_reasons (void)
     }
 }
 
+/* OpenAI's names become Anthropic's; cached prompt tokens are reported
+ * apart, not counted as input twice; what is not told counts 0. */
+static void
+test_usage (void)
+{
+  static const struct { const char *openai; const char *anthropic; } cases[] = {
+    { "{\"prompt_tokens\":50,\"completion_tokens\":10,\"prompt_tokens_details\":{\"cached_tokens\":20}}",
+      "{\"input_tokens\":30,\"output_tokens\":10,\"cache_read_input_tokens\":20}" },
+    { "{\"prompt_tokens\":5,\"completion_tokens\":1,\"prompt_tokens_details\":{\"cached_tokens\":0}}",
+      "{\"input_tokens\":5,\"output_tokens\":1}" },
+    { "{\"prompt_tokens\":\"5\",\"completion_tokens\":-3}", "{\"input_tokens\":0,\"output_tokens\":0}" },
+    { "{}", "{\"input_tokens\":0,\"output_tokens\":0}" },
+  };
+  g_autoptr(JsonNode) none = cc_openai_usage_to_anthropic (NULL);
+
+  assert_json (none, "{\"input_tokens\":0,\"output_tokens\":0}");
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(JsonNode) node = json_from_string (cases[i].openai, NULL);
+      g_autoptr(JsonNode) out = cc_openai_usage_to_anthropic (json_node_get_object (node));
+
+      assert_json (out, cases[i].anthropic);
+    }
+}
+
 static void
 test_errors (void)
 {
@@ -641,6 +666,7 @@ main (int   argc,
   g_test_add_func ("/translate/request/facts", test_request_facts);
   g_test_add_func ("/translate/response/tools", test_response_tools);
   g_test_add_func ("/translate/response/stop-reasons", test_response_stop_reasons);
+  g_test_add_func ("/translate/response/usage", test_usage);
   g_test_add_func ("/translate/errors", test_errors);
   g_test_add_func ("/translate/count-tokens", test_count_tokens);
   g_test_add_func ("/translate/model-map", test_model_map);

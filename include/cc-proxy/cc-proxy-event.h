@@ -38,15 +38,15 @@ typedef enum {
  * CcProxyBodyShape:
  * @CC_PROXY_BODY_SHAPE_NONE: no body, or not JSON
  * @CC_PROXY_BODY_SHAPE_ANTHROPIC: an Anthropic Messages API body
- * @CC_PROXY_BODY_SHAPE_OPENAI: an OpenAI chat-completions style body
  * @CC_PROXY_BODY_SHAPE_OTHER: JSON of another shape
  *
- * Which API a body speaks, so that viewers render it correctly.
+ * Whether a body speaks the Anthropic API, so that viewers render it
+ * correctly. What a provider sends its upstream in another API is the
+ * provider's business, not the core's.
  */
 typedef enum {
   CC_PROXY_BODY_SHAPE_NONE,
   CC_PROXY_BODY_SHAPE_ANTHROPIC,
-  CC_PROXY_BODY_SHAPE_OPENAI,
   CC_PROXY_BODY_SHAPE_OTHER,
 } CcProxyBodyShape;
 
@@ -108,17 +108,20 @@ typedef struct {
   GBytes           *raw_body;
   gboolean          raw_is_stream;
   gboolean          body_truncated;
-  /*< private >*/
-  gatomicrefcount   ref_count;
 } CcProxyEvent;
 
+CC_PROXY_EXPORT
 GType          cc_proxy_event_get_type       (void) G_GNUC_CONST;
+CC_PROXY_EXPORT
 CcProxyEvent  *cc_proxy_event_ref            (CcProxyEvent *self);
+CC_PROXY_EXPORT
 void           cc_proxy_event_unref          (CcProxyEvent *self);
+CC_PROXY_EXPORT
 const char    *cc_proxy_event_kind_to_string (CcProxyEventKind kind);
+CC_PROXY_EXPORT
 const char    *cc_proxy_body_shape_to_string (CcProxyBodyShape shape);
+CC_PROXY_EXPORT
 CcProxyBodyShape cc_proxy_body_shape_detect  (JsonNode *body);
-JsonNode      *cc_proxy_usage_from_openai    (JsonObject *usage);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcProxyEvent, cc_proxy_event_unref)
 

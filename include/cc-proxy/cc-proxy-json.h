@@ -35,10 +35,13 @@ typedef enum {
   CC_PROXY_JSON_ERROR_INVALID,
 } CcProxyJsonError;
 
+CC_PROXY_EXPORT
 GQuark      cc_proxy_json_error_quark (void);
+CC_PROXY_EXPORT
 gboolean    cc_proxy_json_check_depth (const char *data,
                                        gsize       len,
                                        guint       max_depth);
+CC_PROXY_EXPORT
 JsonNode   *cc_proxy_json_parse       (const char *data,
                                        gssize      len,
                                        GError    **error);
@@ -46,20 +49,27 @@ JsonNode   *cc_proxy_json_parse       (const char *data,
 /* json-glib's *_with_default() accessors warn when a member has another
  * type than asked for; a client or upstream must not be able to cause
  * that. These return the default instead, and take a NULL object. */
+CC_PROXY_EXPORT
 const char *cc_proxy_json_get_string (JsonObject *object,
                                       const char *member);
+CC_PROXY_EXPORT
 gint64      cc_proxy_json_get_int    (JsonObject *object,
                                       const char *member,
                                       gint64      default_value);
+CC_PROXY_EXPORT
 gboolean    cc_proxy_json_get_bool   (JsonObject *object,
                                       const char *member,
                                       gboolean    default_value);
+CC_PROXY_EXPORT
 JsonObject *cc_proxy_json_get_object (JsonObject *object,
                                       const char *member);
+CC_PROXY_EXPORT
 JsonArray  *cc_proxy_json_get_array  (JsonObject *object,
                                       const char *member);
+CC_PROXY_EXPORT
 JsonObject *cc_proxy_json_array_get_object (JsonArray *array,
                                             guint      index);
+CC_PROXY_EXPORT
 JsonNode   *cc_proxy_json_node_new_object  (JsonObject *object);
 
 G_END_DECLS

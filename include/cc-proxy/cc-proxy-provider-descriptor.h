@@ -22,19 +22,29 @@ G_BEGIN_DECLS
  */
 typedef struct _CcProxyProviderDescriptor CcProxyProviderDescriptor;
 
+CC_PROXY_EXPORT
 GType                       cc_proxy_provider_descriptor_get_type         (void) G_GNUC_CONST;
+CC_PROXY_EXPORT
 CcProxyProviderDescriptor  *cc_proxy_provider_descriptor_new              (const char                 *id,
                                                                            const char                 *display_name,
                                                                            CcProxySettingDescriptor  **settings);
+CC_PROXY_EXPORT
 CcProxyProviderDescriptor  *cc_proxy_provider_descriptor_ref              (CcProxyProviderDescriptor  *self);
+CC_PROXY_EXPORT
 void                        cc_proxy_provider_descriptor_unref            (CcProxyProviderDescriptor  *self);
+CC_PROXY_EXPORT
 const char                 *cc_proxy_provider_descriptor_get_id           (const CcProxyProviderDescriptor *self);
+CC_PROXY_EXPORT
 const char                 *cc_proxy_provider_descriptor_get_display_name (const CcProxyProviderDescriptor *self);
+CC_PROXY_EXPORT
 guint                       cc_proxy_provider_descriptor_get_n_settings   (const CcProxyProviderDescriptor *self);
+CC_PROXY_EXPORT
 CcProxySettingDescriptor   *cc_proxy_provider_descriptor_get_setting      (const CcProxyProviderDescriptor *self,
                                                                            guint                            position);
+CC_PROXY_EXPORT
 CcProxySettingDescriptor   *cc_proxy_provider_descriptor_lookup_setting   (const CcProxyProviderDescriptor *self,
                                                                            const char                      *key);
+CC_PROXY_EXPORT
 gboolean                    cc_proxy_provider_descriptor_validate         (const CcProxyProviderDescriptor *self,
                                                                            GError                         **error);
 

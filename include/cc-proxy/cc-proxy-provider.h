@@ -46,9 +46,11 @@ typedef enum {
   CC_PROXY_PROVIDER_ERROR_INVALID_VALUE,
 } CcProxyProviderError;
 
+CC_PROXY_EXPORT
 GQuark cc_proxy_provider_error_quark (void);
 
 #define CC_PROXY_TYPE_PROVIDER (cc_proxy_provider_get_type ())
+CC_PROXY_EXPORT
 G_DECLARE_INTERFACE (CcProxyProvider, cc_proxy_provider, CC_PROXY, PROVIDER, GObject)
 
 /**
@@ -101,22 +103,30 @@ struct _CcProxyProviderInterface
   gpointer padding[7];
 };
 
+CC_PROXY_EXPORT
 CcProxyProviderDescriptor *cc_proxy_provider_get_descriptor        (CcProxyProvider        *self);
+CC_PROXY_EXPORT
 const char                *cc_proxy_provider_get_id                (CcProxyProvider        *self);
+CC_PROXY_EXPORT
 gboolean                   cc_proxy_provider_handles_path          (CcProxyProvider        *self,
                                                                     const char             *path);
+CC_PROXY_EXPORT
 gboolean                   cc_proxy_provider_expects_json_body     (CcProxyProvider        *self,
                                                                     const char             *path);
+CC_PROXY_EXPORT
 const char                *cc_proxy_provider_get_allowed_methods   (CcProxyProvider        *self,
                                                                     const char             *path);
+CC_PROXY_EXPORT
 void                       cc_proxy_provider_handle_request_async  (CcProxyProvider        *self,
                                                                     CcProxyRequestContext  *context,
                                                                     GCancellable           *cancellable,
                                                                     GAsyncReadyCallback     callback,
                                                                     gpointer                user_data);
+CC_PROXY_EXPORT
 CcProxyHandled             cc_proxy_provider_handle_request_finish (CcProxyProvider        *self,
                                                                     GAsyncResult           *result,
                                                                     GError                **error);
+CC_PROXY_EXPORT
 GHashTable                *cc_proxy_provider_dup_client_environment (CcProxyProvider       *self,
                                                                      CcProxySnapshot       *snapshot);
 

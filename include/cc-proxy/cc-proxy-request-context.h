@@ -17,54 +17,80 @@
 G_BEGIN_DECLS
 
 #define CC_PROXY_TYPE_REQUEST_CONTEXT (cc_proxy_request_context_get_type ())
+CC_PROXY_EXPORT
 G_DECLARE_FINAL_TYPE (CcProxyRequestContext, cc_proxy_request_context, CC_PROXY, REQUEST_CONTEXT, GObject)
 
+CC_PROXY_EXPORT
 const char         *cc_proxy_request_context_get_id              (CcProxyRequestContext *self);
+CC_PROXY_EXPORT
 const char         *cc_proxy_request_context_get_method          (CcProxyRequestContext *self);
+CC_PROXY_EXPORT
 const char         *cc_proxy_request_context_get_path            (CcProxyRequestContext *self);
+CC_PROXY_EXPORT
 const char         *cc_proxy_request_context_get_query           (CcProxyRequestContext *self);
+CC_PROXY_EXPORT
 SoupMessageHeaders *cc_proxy_request_context_get_request_headers (CcProxyRequestContext *self);
+CC_PROXY_EXPORT
 GBytes             *cc_proxy_request_context_get_body            (CcProxyRequestContext *self);
+CC_PROXY_EXPORT
 JsonNode           *cc_proxy_request_context_get_json_body       (CcProxyRequestContext *self);
+CC_PROXY_EXPORT
 CcProxySnapshot    *cc_proxy_request_context_get_snapshot        (CcProxyRequestContext *self);
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_add_secret          (CcProxyRequestContext *self,
                                                                   const char            *value);
+CC_PROXY_EXPORT
 const char         *cc_proxy_request_context_get_provider_id     (CcProxyRequestContext *self);
+CC_PROXY_EXPORT
 SoupSession        *cc_proxy_request_context_get_session         (CcProxyRequestContext *self);
+CC_PROXY_EXPORT
 GStrv               cc_proxy_request_context_dup_safe_headers    (CcProxyRequestContext *self,
                                                                   SoupMessageHeaders    *headers);
+CC_PROXY_EXPORT
 gboolean            cc_proxy_request_context_has_response_started (CcProxyRequestContext *self);
 
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_set_status          (CcProxyRequestContext *self,
                                                                   guint                  status);
+CC_PROXY_EXPORT
 SoupMessageHeaders *cc_proxy_request_context_get_response_headers (CcProxyRequestContext *self);
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_respond             (CcProxyRequestContext *self,
                                                                   guint                  status,
                                                                   const char            *content_type,
                                                                   GBytes                *body);
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_begin_stream        (CcProxyRequestContext *self,
                                                                   guint                  status,
                                                                   const char            *content_type);
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_write               (CcProxyRequestContext *self,
                                                                   const char            *data,
                                                                   gsize                  len);
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_end_stream          (CcProxyRequestContext *self);
 
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_respond_error       (CcProxyRequestContext *self,
                                                                   guint                  status,
                                                                   const char            *kind,
                                                                   const char            *message);
 
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_emit_response_headers (CcProxyRequestContext *self,
                                                                     guint                  status,
                                                                     SoupMessageHeaders    *headers);
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_emit_progress       (CcProxyRequestContext *self,
                                                                   const char            *sse_event,
                                                                   JsonNode              *data);
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_emit_complete       (CcProxyRequestContext *self,
                                                                   JsonNode              *body);
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_emit_done           (CcProxyRequestContext *self,
                                                                   guint                  status);
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_emit_error          (CcProxyRequestContext *self,
                                                                   CcProxyEventKind       kind,
                                                                   guint                  status,
@@ -109,11 +135,14 @@ typedef void (*CcProxyRelayFilter) (CcProxyRelayStage   stage,
                                     CcProxyRelayOutput *out,
                                     gpointer            user_data);
 
+CC_PROXY_EXPORT
 void                cc_proxy_relay_output_add_event              (CcProxyRelayOutput    *self,
                                                                   const char            *event,
                                                                   JsonNode              *data);
+CC_PROXY_EXPORT
 void                cc_proxy_relay_output_end                    (CcProxyRelayOutput    *self);
 
+CC_PROXY_EXPORT
 void                cc_proxy_request_context_relay_async         (CcProxyRequestContext *self,
                                                                   SoupMessage           *upstream,
                                                                   GInputStream          *body,
@@ -123,9 +152,11 @@ void                cc_proxy_request_context_relay_async         (CcProxyRequest
                                                                   GCancellable          *cancellable,
                                                                   GAsyncReadyCallback    callback,
                                                                   gpointer               user_data);
+CC_PROXY_EXPORT
 gboolean            cc_proxy_request_context_relay_finish        (CcProxyRequestContext *self,
                                                                   GAsyncResult          *result,
                                                                   GError               **error);
+CC_PROXY_EXPORT
 char               *cc_proxy_error_body_new                      (const char            *kind,
                                                                   const char            *message);
 

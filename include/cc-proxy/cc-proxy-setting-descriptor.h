@@ -37,7 +37,9 @@ typedef enum {
  */
 typedef struct _CcProxySettingDescriptor CcProxySettingDescriptor;
 
+CC_PROXY_EXPORT
 GType                      cc_proxy_setting_descriptor_get_type        (void) G_GNUC_CONST;
+CC_PROXY_EXPORT
 CcProxySettingDescriptor  *cc_proxy_setting_descriptor_new             (const char          *key,
                                                                         const char          *label,
                                                                         const char          *description,
@@ -46,16 +48,27 @@ CcProxySettingDescriptor  *cc_proxy_setting_descriptor_new             (const ch
                                                                         const char * const  *options,
                                                                         gboolean             secret,
                                                                         const char * const  *env_vars);
+CC_PROXY_EXPORT
 CcProxySettingDescriptor  *cc_proxy_setting_descriptor_ref             (CcProxySettingDescriptor *self);
+CC_PROXY_EXPORT
 void                       cc_proxy_setting_descriptor_unref           (CcProxySettingDescriptor *self);
+CC_PROXY_EXPORT
 const char                *cc_proxy_setting_descriptor_get_key         (const CcProxySettingDescriptor *self);
+CC_PROXY_EXPORT
 const char                *cc_proxy_setting_descriptor_get_label       (const CcProxySettingDescriptor *self);
+CC_PROXY_EXPORT
 const char                *cc_proxy_setting_descriptor_get_description (const CcProxySettingDescriptor *self);
+CC_PROXY_EXPORT
 CcProxySettingKind         cc_proxy_setting_descriptor_get_kind        (const CcProxySettingDescriptor *self);
+CC_PROXY_EXPORT
 const char                *cc_proxy_setting_descriptor_get_default     (const CcProxySettingDescriptor *self);
+CC_PROXY_EXPORT
 const char * const        *cc_proxy_setting_descriptor_get_options     (const CcProxySettingDescriptor *self);
+CC_PROXY_EXPORT
 gboolean                   cc_proxy_setting_descriptor_is_secret       (const CcProxySettingDescriptor *self);
+CC_PROXY_EXPORT
 const char * const        *cc_proxy_setting_descriptor_get_env_vars    (const CcProxySettingDescriptor *self);
+CC_PROXY_EXPORT
 char                      *cc_proxy_setting_descriptor_normalize       (const CcProxySettingDescriptor *self,
                                                                         const char                     *value,
                                                                         GError                        **error);

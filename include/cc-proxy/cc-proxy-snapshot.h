@@ -24,22 +24,31 @@ G_BEGIN_DECLS
  */
 typedef struct _CcProxySnapshot CcProxySnapshot;
 
+CC_PROXY_EXPORT
 GType             cc_proxy_snapshot_get_type             (void) G_GNUC_CONST;
+CC_PROXY_EXPORT
 CcProxySnapshot  *cc_proxy_snapshot_ref                  (CcProxySnapshot *self);
+CC_PROXY_EXPORT
 void              cc_proxy_snapshot_unref                (CcProxySnapshot *self);
+CC_PROXY_EXPORT
 const char       *cc_proxy_snapshot_get_active_provider  (CcProxySnapshot *self);
+CC_PROXY_EXPORT
 const char       *cc_proxy_snapshot_get_value            (CcProxySnapshot *self,
                                                           const char      *provider_id,
                                                           const char      *key);
+CC_PROXY_EXPORT
 gboolean          cc_proxy_snapshot_get_boolean          (CcProxySnapshot *self,
                                                           const char      *provider_id,
                                                           const char      *key);
+CC_PROXY_EXPORT
 guint             cc_proxy_snapshot_get_uint             (CcProxySnapshot *self,
                                                           const char      *provider_id,
                                                           const char      *key);
+CC_PROXY_EXPORT
 gboolean          cc_proxy_snapshot_is_from_environment  (CcProxySnapshot *self,
                                                           const char      *provider_id,
                                                           const char      *key);
+CC_PROXY_EXPORT
 const char       *cc_proxy_snapshot_get_active_base_url  (CcProxySnapshot *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcProxySnapshot, cc_proxy_snapshot_unref)

@@ -43,14 +43,19 @@ typedef void (*CcProxySseEventFunc) (const char *event,
  */
 typedef struct _CcProxySseParser CcProxySseParser;
 
+CC_PROXY_EXPORT
 CcProxySseParser *cc_proxy_sse_parser_new    (CcProxySseEventFunc  func,
                                               gpointer             user_data);
+CC_PROXY_EXPORT
 void              cc_proxy_sse_parser_free   (CcProxySseParser    *self);
+CC_PROXY_EXPORT
 gboolean          cc_proxy_sse_parser_feed   (CcProxySseParser    *self,
                                               const char          *bytes,
                                               gsize                len);
+CC_PROXY_EXPORT
 gboolean          cc_proxy_sse_parser_finish (CcProxySseParser    *self);
 
+CC_PROXY_EXPORT
 void              cc_proxy_sse_append_event  (GString             *out,
                                               const char          *event,
                                               JsonNode            *data);

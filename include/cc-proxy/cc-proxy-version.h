@@ -11,6 +11,19 @@
 #include <gmodule.h>
 
 /**
+ * CC_PROXY_EXPORT:
+ *
+ * Marks a declaration as part of libcc-proxy's ABI. The library is built
+ * with hidden visibility: what these headers do not declare with it is
+ * not exported, and a test keeps the two lists equal.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define CC_PROXY_EXPORT __attribute__((visibility ("default"))) extern
+#else
+#define CC_PROXY_EXPORT extern
+#endif
+
+/**
  * CC_PROXY_API_VERSION:
  *
  * The provider API these headers describe: the "1" of cc-proxy-1.pc and

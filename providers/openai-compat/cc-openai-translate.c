@@ -626,21 +626,19 @@ cc_openai_stop_reason (const char *finish_reason)
 JsonNode *
 cc_openai_usage_to_anthropic (JsonObject *usage)
 {
-  JsonNode *mapped = cc_proxy_usage_from_openai (usage);
-  JsonObject *object;
+  JsonObject *details = cc_proxy_json_get_object (usage, "prompt_tokens_details");
+  gint64 cached = MAX (cc_proxy_json_get_int (details, "cached_tokens", 0), 0);
+  gint64 prompt = MAX (cc_proxy_json_get_int (usage, "prompt_tokens", 0), 0);
+  g_autoptr(JsonObject) out = json_object_new ();
 
-  if (mapped == NULL)
-    {
-      g_autoptr(JsonObject) empty = json_object_new ();
-
-      mapped = cc_proxy_json_node_new_object (empty);
-    }
-  object = json_node_get_object (mapped);
-  if (!json_object_has_member (object, "input_tokens"))
-    json_object_set_int_member (object, "input_tokens", 0);
-  if (!json_object_has_member (object, "output_tokens"))
-    json_object_set_int_member (object, "output_tokens", 0);
-  return mapped;
+  /* OpenAI counts cached prompt tokens in prompt_tokens; Anthropic
+   * reports them apart. */
+  json_object_set_int_member (out, "input_tokens", MAX (prompt - cached, 0));
+  json_object_set_int_member (out, "output_tokens",
+                              MAX (cc_proxy_json_get_int (usage, "completion_tokens", 0), 0));
+  if (cached > 0)
+    json_object_set_int_member (out, "cache_read_input_tokens", cached);
+  return cc_proxy_json_node_new_object (out);
 }
 
 /**

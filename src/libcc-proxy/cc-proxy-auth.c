@@ -10,7 +10,6 @@
 
 struct _CcProxyAuthResult
 {
-  gatomicrefcount  ref_count;
   char            *message;
   GHashTable      *values;
   gboolean         activate;
@@ -27,9 +26,8 @@ G_DEFINE_BOXED_TYPE (CcProxyAuthResult, cc_proxy_auth_result, cc_proxy_auth_resu
 CcProxyAuthResult *
 cc_proxy_auth_result_new (const char *message)
 {
-  CcProxyAuthResult *self = g_new0 (CcProxyAuthResult, 1);
+  CcProxyAuthResult *self = g_atomic_rc_box_new0 (CcProxyAuthResult);
 
-  g_atomic_ref_count_init (&self->ref_count);
   self->message = g_strdup (message ? message : "");
   self->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return self;
@@ -38,18 +36,21 @@ cc_proxy_auth_result_new (const char *message)
 CcProxyAuthResult *
 cc_proxy_auth_result_ref (CcProxyAuthResult *self)
 {
-  g_atomic_ref_count_inc (&self->ref_count);
-  return self;
+  return g_atomic_rc_box_acquire (self);
+}
+
+/* Frees what the box holds; g_atomic_rc_box_release_full() frees the box. */
+static void
+cc_proxy_auth_result_clear (CcProxyAuthResult *self)
+{
+  g_free (self->message);
+  g_hash_table_unref (self->values);
 }
 
 void
 cc_proxy_auth_result_unref (CcProxyAuthResult *self)
 {
-  if (!g_atomic_ref_count_dec (&self->ref_count))
-    return;
-  g_free (self->message);
-  g_hash_table_unref (self->values);
-  g_free (self);
+  g_atomic_rc_box_release_full (self, (GDestroyNotify) cc_proxy_auth_result_clear);
 }
 
 /**

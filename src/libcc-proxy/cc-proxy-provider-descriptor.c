@@ -10,7 +10,6 @@
 
 struct _CcProxyProviderDescriptor
 {
-  gatomicrefcount  ref_count;
   char            *id;
   char            *display_name;
   GPtrArray       *settings;
@@ -34,9 +33,8 @@ cc_proxy_provider_descriptor_new (const char                *id,
                                   const char                *display_name,
                                   CcProxySettingDescriptor **settings)
 {
-  CcProxyProviderDescriptor *self = g_new0 (CcProxyProviderDescriptor, 1);
+  CcProxyProviderDescriptor *self = g_atomic_rc_box_new0 (CcProxyProviderDescriptor);
 
-  g_atomic_ref_count_init (&self->ref_count);
   self->id = g_strdup (id ? id : "");
   self->display_name = g_strdup (display_name ? display_name : "");
   self->settings = g_ptr_array_new_with_free_func ((GDestroyNotify) cc_proxy_setting_descriptor_unref);
@@ -51,8 +49,16 @@ cc_proxy_provider_descriptor_ref (CcProxyProviderDescriptor *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
-  g_atomic_ref_count_inc (&self->ref_count);
-  return self;
+  return g_atomic_rc_box_acquire (self);
+}
+
+/* Frees what the box holds; g_atomic_rc_box_release_full() frees the box. */
+static void
+cc_proxy_provider_descriptor_clear (CcProxyProviderDescriptor *self)
+{
+  g_free (self->id);
+  g_free (self->display_name);
+  g_ptr_array_unref (self->settings);
 }
 
 void
@@ -60,13 +66,7 @@ cc_proxy_provider_descriptor_unref (CcProxyProviderDescriptor *self)
 {
   g_return_if_fail (self != NULL);
 
-  if (!g_atomic_ref_count_dec (&self->ref_count))
-    return;
-
-  g_free (self->id);
-  g_free (self->display_name);
-  g_ptr_array_unref (self->settings);
-  g_free (self);
+  g_atomic_rc_box_release_full (self, (GDestroyNotify) cc_proxy_provider_descriptor_clear);
 }
 
 const char *

@@ -11,12 +11,9 @@ G_BEGIN_DECLS
 /* The top-level members that tell which API a body speaks. */
 typedef struct
 {
-  gboolean  has_choices;
-  gboolean  has_object;
   gboolean  has_messages;
   gboolean  has_system;
   gboolean  has_max_tokens;
-  gboolean  has_stream_options;
   char     *type;              /* the "type" member, when a string */
 } CcProxyBodyMembers;
 

@@ -16,9 +16,8 @@ G_DEFINE_BOXED_TYPE (CcProxyEvent, cc_proxy_event, cc_proxy_event_ref, cc_proxy_
 CcProxyEvent *
 cc_proxy_event_new (CcProxyEventKind kind)
 {
-  CcProxyEvent *self = g_new0 (CcProxyEvent, 1);
+  CcProxyEvent *self = g_atomic_rc_box_new0 (CcProxyEvent);
 
-  g_atomic_ref_count_init (&self->ref_count);
   self->kind = kind;
   self->timestamp = g_get_monotonic_time ();
   return self;
@@ -29,18 +28,13 @@ cc_proxy_event_ref (CcProxyEvent *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
-  g_atomic_ref_count_inc (&self->ref_count);
-  return self;
+  return g_atomic_rc_box_acquire (self);
 }
 
-void
-cc_proxy_event_unref (CcProxyEvent *self)
+/* Frees what the box holds; g_atomic_rc_box_release_full() frees the box. */
+static void
+cc_proxy_event_clear (CcProxyEvent *self)
 {
-  g_return_if_fail (self != NULL);
-
-  if (!g_atomic_ref_count_dec (&self->ref_count))
-    return;
-
   g_free (self->request_id);
   g_free (self->provider_id);
   g_free (self->method);
@@ -54,7 +48,14 @@ cc_proxy_event_unref (CcProxyEvent *self)
   g_clear_pointer (&self->usage, json_node_unref);
   g_free (self->stop_reason);
   g_clear_pointer (&self->raw_body, g_bytes_unref);
-  g_free (self);
+}
+
+void
+cc_proxy_event_unref (CcProxyEvent *self)
+{
+  g_return_if_fail (self != NULL);
+
+  g_atomic_rc_box_release_full (self, (GDestroyNotify) cc_proxy_event_clear);
 }
 
 const char *
@@ -72,7 +73,7 @@ cc_proxy_event_kind_to_string (CcProxyEventKind kind)
 const char *
 cc_proxy_body_shape_to_string (CcProxyBodyShape shape)
 {
-  static const char * const names[] = { "none", "anthropic", "openai", "other" };
+  static const char * const names[] = { "none", "anthropic", "other" };
 
   g_return_val_if_fail (shape < G_N_ELEMENTS (names), NULL);
   return names[shape];
@@ -83,8 +84,7 @@ cc_proxy_body_shape_to_string (CcProxyBodyShape shape)
  * @body: (nullable): a parsed body
  *
  * Tells an Anthropic Messages body (request, response or stream event)
- * from an OpenAI chat-completions one by the members only one of them
- * has.
+ * from any other JSON by the members the Messages API requires.
  *
  * Returns: the shape
  */
@@ -100,82 +100,18 @@ cc_proxy_body_shape_detect (JsonNode *body)
     return CC_PROXY_BODY_SHAPE_OTHER;
 
   object = json_node_get_object (body);
-  members.has_choices = json_object_has_member (object, "choices");
-  members.has_object = json_object_has_member (object, "object");
   members.has_messages = json_object_has_member (object, "messages");
   members.has_system = json_object_has_member (object, "system");
   members.has_max_tokens = json_object_has_member (object, "max_tokens");
-  members.has_stream_options = json_object_has_member (object, "stream_options");
   members.type = (char *) cc_proxy_json_get_string (object, "type");
   return cc_proxy_body_shape_from_members (&members);
 }
 
-/* The one place that tells the shapes apart, for parsed bodies and for
- * bodies scanned as bytes (cc_proxy_body_scan_shape()). */
-CcProxyBodyShape
-cc_proxy_body_shape_from_members (const CcProxyBodyMembers *members)
-{
-  const char *type = members->type;
-
-  if (members->has_choices || members->has_object)
-    return CC_PROXY_BODY_SHAPE_OPENAI;
-
-  if (type != NULL && (g_str_equal (type, "message") || g_str_has_prefix (type, "message_") ||
-                       g_str_has_prefix (type, "content_block_") || g_str_equal (type, "ping") ||
-                       g_str_equal (type, "error")))
-    return CC_PROXY_BODY_SHAPE_ANTHROPIC;
-
-  if (members->has_messages)
-    {
-      /* Only Anthropic requires max_tokens and has a top-level system. */
-      if (members->has_system || (members->has_max_tokens && !members->has_stream_options))
-        return CC_PROXY_BODY_SHAPE_ANTHROPIC;
-      return CC_PROXY_BODY_SHAPE_OPENAI;
-    }
-
-  return CC_PROXY_BODY_SHAPE_OTHER;
-}
-
-static void
-add_count (JsonObject *into,
-           const char *name,
-           gint64      value)
-{
-  /* Negative: not told. A zero cache figure says nothing either. */
-  if (value > 0 || (value == 0 && !g_str_has_prefix (name, "cache_")))
-    json_object_set_int_member (into, name, value);
-}
-
-/**
- * cc_proxy_usage_from_openai:
- * @usage: (nullable): an OpenAI `usage` object
- *
- * Cached prompt tokens are reported apart, as Anthropic does, not
- * counted twice.
- *
- * Returns: (transfer full) (nullable): the same figures with Anthropic's
- *   names (input_tokens, output_tokens, cache_read_input_tokens when
- *   non-zero), or %NULL when @usage tells nothing
- */
-JsonNode *
-cc_proxy_usage_from_openai (JsonObject *usage)
-{
-  JsonObject *details = cc_proxy_json_get_object (usage, "prompt_tokens_details");
-  gint64 cached = MAX (cc_proxy_json_get_int (details, "cached_tokens", 0), 0);
-  gint64 prompt = cc_proxy_json_get_int (usage, "prompt_tokens", -1);
-  g_autoptr(JsonObject) out = json_object_new ();
-
-  add_count (out, "input_tokens", prompt >= 0 ? MAX (prompt - cached, 0) : -1);
-  add_count (out, "output_tokens", cc_proxy_json_get_int (usage, "completion_tokens", -1));
-  add_count (out, "cache_read_input_tokens", cached);
-  return json_object_get_size (out) > 0 ? cc_proxy_json_node_new_object (out) : NULL;
-}
-
 /**
  * cc_proxy_response_summarize:
- * @body: (nullable): a response body, or a message assembled from a stream
- * @usage: (out) (transfer full) (nullable): token counts, with Anthropic's
- *   member names whichever API answered
+ * @body: (nullable): an Anthropic response body, or a message assembled
+ *   from a stream
+ * @usage: (out) (transfer full) (nullable): its token counts
  * @stop_reason: (out) (transfer full) (nullable): why the model stopped
  *
  * The figures a one-line view of a request shows.
@@ -185,7 +121,11 @@ cc_proxy_response_summarize (JsonNode  *body,
                              JsonNode **usage,
                              char     **stop_reason)
 {
-  JsonObject *object, *counts, *out;
+  static const char * const names[] = {
+    "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
+  };
+  JsonObject *object, *counts;
+  g_autoptr(JsonObject) out = NULL;
 
   *usage = NULL;
   *stop_reason = NULL;
@@ -195,34 +135,18 @@ cc_proxy_response_summarize (JsonNode  *body,
   counts = cc_proxy_json_get_object (object, "usage");
   out = json_object_new ();
 
-  if (cc_proxy_body_shape_detect (body) == CC_PROXY_BODY_SHAPE_OPENAI)
+  for (guint i = 0; counts != NULL && i < G_N_ELEMENTS (names); i++)
     {
-      JsonArray *choices = cc_proxy_json_get_array (object, "choices");
-      g_autoptr(JsonNode) mapped = cc_proxy_usage_from_openai (counts);
+      gint64 value = cc_proxy_json_get_int (counts, names[i], -1);
 
-      if (mapped != NULL)
-        {
-          json_object_unref (out);
-          out = json_object_ref (json_node_get_object (mapped));
-        }
-      *stop_reason = g_strdup (cc_proxy_json_get_string (cc_proxy_json_array_get_object (choices, 0), "finish_reason"));
+      /* Negative: not told. A zero cache figure says nothing either. */
+      if (value > 0 || (value == 0 && !g_str_has_prefix (names[i], "cache_")))
+        json_object_set_int_member (out, names[i], value);
     }
-  else
-    {
-      static const char * const names[] = {
-        "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
-      };
-
-      for (guint i = 0; counts != NULL && i < G_N_ELEMENTS (names); i++)
-        add_count (out, names[i], cc_proxy_json_get_int (counts, names[i], -1));
-      *stop_reason = g_strdup (cc_proxy_json_get_string (object, "stop_reason"));
-    }
+  *stop_reason = g_strdup (cc_proxy_json_get_string (object, "stop_reason"));
 
   if (json_object_get_size (out) > 0)
-    {
-      *usage = cc_proxy_json_node_new_object (out);
-    }
-  json_object_unref (out);
+    *usage = cc_proxy_json_node_new_object (out);
 }
 
 /* Secrets shorter than this are not searched for by value: replacing

@@ -263,21 +263,35 @@ note_member (const char *name,
 {
   CcProxyBodyMembers *members = user_data;
 
-  if (name_is (name, name_len, "choices"))
-    members->has_choices = TRUE;
-  else if (name_is (name, name_len, "object"))
-    members->has_object = TRUE;
-  else if (name_is (name, name_len, "messages"))
+  if (name_is (name, name_len, "messages"))
     members->has_messages = TRUE;
   else if (name_is (name, name_len, "system"))
     members->has_system = TRUE;
   else if (name_is (name, name_len, "max_tokens"))
     members->has_max_tokens = TRUE;
-  else if (name_is (name, name_len, "stream_options"))
-    members->has_stream_options = TRUE;
   else if (name_is (name, name_len, "type") && members->type == NULL)
     members->type = string_at (value, end);
   return FALSE;
+}
+
+/* The one place that tells the shapes apart, for parsed bodies and for
+ * bodies scanned as bytes (cc_proxy_body_scan_shape()). */
+CcProxyBodyShape
+cc_proxy_body_shape_from_members (const CcProxyBodyMembers *members)
+{
+  const char *type = members->type;
+
+  if (type != NULL && (g_str_equal (type, "message") || g_str_has_prefix (type, "message_") ||
+                       g_str_has_prefix (type, "content_block_") || g_str_equal (type, "ping") ||
+                       g_str_equal (type, "error")))
+    return CC_PROXY_BODY_SHAPE_ANTHROPIC;
+
+  /* A Messages request: its max_tokens is required, its system prompt
+   * top-level. */
+  if (members->has_messages && (members->has_system || members->has_max_tokens))
+    return CC_PROXY_BODY_SHAPE_ANTHROPIC;
+
+  return CC_PROXY_BODY_SHAPE_OTHER;
 }
 
 /**

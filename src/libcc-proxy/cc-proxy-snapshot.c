@@ -16,7 +16,6 @@ typedef struct
 
 struct _CcProxySnapshot
 {
-  gatomicrefcount  ref_count;
   char            *active_provider;
   GHashTable      *entries;        /* "provider/key" → Entry */
   GPtrArray       *secret_values;  /* NULL-terminated, for redaction */
@@ -36,9 +35,8 @@ entry_free (gpointer data)
 CcProxySnapshot *
 cc_proxy_snapshot_new (const char *active_provider)
 {
-  CcProxySnapshot *self = g_new0 (CcProxySnapshot, 1);
+  CcProxySnapshot *self = g_atomic_rc_box_new0 (CcProxySnapshot);
 
-  g_atomic_ref_count_init (&self->ref_count);
   self->active_provider = g_strdup (active_provider);
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, entry_free);
   self->secret_values = g_ptr_array_new_with_free_func (g_free);
@@ -71,8 +69,16 @@ cc_proxy_snapshot_ref (CcProxySnapshot *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
-  g_atomic_ref_count_inc (&self->ref_count);
-  return self;
+  return g_atomic_rc_box_acquire (self);
+}
+
+/* Frees what the box holds; g_atomic_rc_box_release_full() frees the box. */
+static void
+cc_proxy_snapshot_clear (CcProxySnapshot *self)
+{
+  g_free (self->active_provider);
+  g_hash_table_unref (self->entries);
+  g_ptr_array_unref (self->secret_values);
 }
 
 void
@@ -80,13 +86,7 @@ cc_proxy_snapshot_unref (CcProxySnapshot *self)
 {
   g_return_if_fail (self != NULL);
 
-  if (!g_atomic_ref_count_dec (&self->ref_count))
-    return;
-
-  g_free (self->active_provider);
-  g_hash_table_unref (self->entries);
-  g_ptr_array_unref (self->secret_values);
-  g_free (self);
+  g_atomic_rc_box_release_full (self, (GDestroyNotify) cc_proxy_snapshot_clear);
 }
 
 const char *

@@ -10,7 +10,6 @@
 
 struct _CcProxySettingDescriptor
 {
-  gatomicrefcount     ref_count;
   char               *key;
   char               *label;
   char               *description;
@@ -53,9 +52,8 @@ cc_proxy_setting_descriptor_new (const char         *key,
                                  gboolean            secret,
                                  const char * const *env_vars)
 {
-  CcProxySettingDescriptor *self = g_new0 (CcProxySettingDescriptor, 1);
+  CcProxySettingDescriptor *self = g_atomic_rc_box_new0 (CcProxySettingDescriptor);
 
-  g_atomic_ref_count_init (&self->ref_count);
   self->key = g_strdup (key ? key : "");
   self->label = g_strdup (label ? label : "");
   self->description = g_strdup (description ? description : "");
@@ -73,8 +71,19 @@ cc_proxy_setting_descriptor_ref (CcProxySettingDescriptor *self)
 {
   g_return_val_if_fail (self != NULL, NULL);
 
-  g_atomic_ref_count_inc (&self->ref_count);
-  return self;
+  return g_atomic_rc_box_acquire (self);
+}
+
+/* Frees what the box holds; g_atomic_rc_box_release_full() frees the box. */
+static void
+cc_proxy_setting_descriptor_clear (CcProxySettingDescriptor *self)
+{
+  g_free (self->key);
+  g_free (self->label);
+  g_free (self->description);
+  g_free (self->default_value);
+  g_strfreev (self->options);
+  g_strfreev (self->env_vars);
 }
 
 void
@@ -82,16 +91,7 @@ cc_proxy_setting_descriptor_unref (CcProxySettingDescriptor *self)
 {
   g_return_if_fail (self != NULL);
 
-  if (!g_atomic_ref_count_dec (&self->ref_count))
-    return;
-
-  g_free (self->key);
-  g_free (self->label);
-  g_free (self->description);
-  g_free (self->default_value);
-  g_strfreev (self->options);
-  g_strfreev (self->env_vars);
-  g_free (self);
+  g_atomic_rc_box_release_full (self, (GDestroyNotify) cc_proxy_setting_descriptor_clear);
 }
 
 const char *

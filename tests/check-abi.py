@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+# check-abi.py LIBRARY HEADER...: libcc-proxy exports exactly what its
+# public headers declare.
+#
+# Fails on a symbol the library exports that no public header declares
+# (a private function leaking into the ABI, or a declaration that lost
+# its CC_PROXY_EXPORT), and on a public declaration the library does
+# not export (a provider module would fail to load).
+#
+# SPDX-License-Identifier: LGPL-2.1-or-later
+
+import re
+import subprocess
+import sys
+
+# Not API: the table cc-proxyd calls the library's internals through
+# (src/libcc-proxy/cc-proxy-private.h).
+PRIVATE_TABLE = 'cc_proxy__private__'
+# What the linker itself puts in every shared object.
+LINKER_SYMBOLS = {'_init', '_fini', '_edata', '_end', '__bss_start'}
+
+DECLARE = re.compile(r'^G_DECLARE_\w+\s*\(\s*\w+\s*,\s*(\w+)')
+FUNCTION = re.compile(r'\b(cc_proxy_\w+)\s*\(')
+
+
+def declared(headers):
+    names = set()
+    for path in headers:
+        with open(path, encoding='utf-8') as f:
+            text = re.sub(r'/\*.*?\*/', '', f.read(), flags=re.DOTALL)
+        for line in text.splitlines():
+            # Declarations start in the first column; macros, and the
+            # parameter lines of a declaration, do not count.
+            if line.startswith(('#', ' ', '\t')):
+                continue
+            m = DECLARE.match(line)
+            if m:
+                names.add(m.group(1) + '_get_type')
+                continue
+            m = FUNCTION.search(line)
+            if m:
+                names.add(m.group(1))
+    return names
+
+
+def exported(library):
+    out = subprocess.run(['nm', '--dynamic', '--defined-only', library],
+                         check=True, capture_output=True, text=True).stdout
+    names = set()
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[2] not in LINKER_SYMBOLS:
+            names.add(fields[2].split('@')[0])
+    return names
+
+
+def main():
+    if len(sys.argv) < 3:
+        print('usage: check-abi.py LIBRARY HEADER...', file=sys.stderr)
+        return 2
+    public = declared(sys.argv[2:])
+    symbols = exported(sys.argv[1])
+    leaked = sorted(symbols - public - {PRIVATE_TABLE})
+    missing = sorted(public - symbols)
+    print(f'{len(public)} public declarations, {len(symbols)} exported symbols')
+    for name in leaked:
+        print(f'exported but not in the public headers: {name}')
+    for name in missing:
+        print(f'declared in the public headers but not exported: {name}')
+    if PRIVATE_TABLE not in symbols:
+        print(f'{PRIVATE_TABLE} is not exported: cc-proxyd cannot start')
+    ok = not leaked and not missing and PRIVATE_TABLE in symbols
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
