@@ -12,7 +12,9 @@
 #include "cc-proxy-event.h"
 #include "cc-proxy-request-context.h"
 #include "cc-proxy-provider.h"
-#include "cc-proxy-auth.h"
+#include "cc-proxy-auth-result.h"
+#include "cc-proxy-auth-prompt.h"
+#include "cc-proxy-auth-capable.h"
 #include "cc-proxy-sse-parser.h"
 #include "cc-proxy-json.h"
 #undef CC_PROXY_INSIDE
