@@ -17,6 +17,14 @@
 G_BEGIN_DECLS
 
 #define CC_PROXY_TYPE_AUTH_CAPABLE (cc_proxy_auth_capable_get_type ())
+
+/**
+ * CcProxyAuthCapable:
+ *
+ * Implemented by a #CcProxyProvider that can sign the person in (a
+ * device-flow login, say). The core runs the flow for `Authenticate()`
+ * on the bus and `cc-proxyctl auth`, and stores what it returns.
+ */
 CC_PROXY_EXPORT
 G_DECLARE_INTERFACE (CcProxyAuthCapable, cc_proxy_auth_capable, CC_PROXY, AUTH_CAPABLE, GObject)
 

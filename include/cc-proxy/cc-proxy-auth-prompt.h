@@ -15,6 +15,15 @@
 G_BEGIN_DECLS
 
 #define CC_PROXY_TYPE_AUTH_PROMPT (cc_proxy_auth_prompt_get_type ())
+
+/**
+ * CcProxyAuthPrompt:
+ *
+ * How a running login flow tells the person what to do: the address to
+ * open and the code to enter, through cc_proxy_auth_prompt_show(). The
+ * core shows them on the bus (the `AuthFlow` object) and in
+ * `cc-proxyctl auth`.
+ */
 CC_PROXY_EXPORT
 G_DECLARE_FINAL_TYPE (CcProxyAuthPrompt, cc_proxy_auth_prompt, CC_PROXY, AUTH_PROMPT, GObject)
 

@@ -22,6 +22,8 @@ G_BEGIN_DECLS
  * @CC_PROXY_EVENT_RESPONSE_DONE: the response was sent in full
  * @CC_PROXY_EVENT_ERROR: the proxy answered with an error status
  * @CC_PROXY_EVENT_PROXY_ERROR: a transport failure (upstream or client)
+ *
+ * What a #CcProxyEvent reports, in the order a request's events come.
  */
 typedef enum {
   CC_PROXY_EVENT_REQUEST_HEADERS,

@@ -29,6 +29,8 @@ G_BEGIN_DECLS
  * @CC_PROXY_JSON_ERROR_TOO_DEEP: arrays and objects nest deeper than
  *   %CC_PROXY_JSON_MAX_DEPTH
  * @CC_PROXY_JSON_ERROR_INVALID: the text is not JSON
+ *
+ * Errors of the %CC_PROXY_JSON_ERROR domain, from cc_proxy_json_parse().
  */
 typedef enum {
   CC_PROXY_JSON_ERROR_TOO_DEEP,
@@ -51,21 +53,21 @@ JsonNode   *cc_proxy_json_parse       (const char *data,
  * that. These return the default instead, and take a NULL object. */
 CC_PROXY_EXPORT
 const char *cc_proxy_json_get_string (JsonObject *object,
-                                      const char *member);
+                                      const char *name);
 CC_PROXY_EXPORT
 gint64      cc_proxy_json_get_int    (JsonObject *object,
-                                      const char *member,
+                                      const char *name,
                                       gint64      default_value);
 CC_PROXY_EXPORT
 gboolean    cc_proxy_json_get_bool   (JsonObject *object,
-                                      const char *member,
+                                      const char *name,
                                       gboolean    default_value);
 CC_PROXY_EXPORT
 JsonObject *cc_proxy_json_get_object (JsonObject *object,
-                                      const char *member);
+                                      const char *name);
 CC_PROXY_EXPORT
 JsonArray  *cc_proxy_json_get_array  (JsonObject *object,
-                                      const char *member);
+                                      const char *name);
 CC_PROXY_EXPORT
 JsonObject *cc_proxy_json_array_get_object (JsonArray *array,
                                             guint      index);

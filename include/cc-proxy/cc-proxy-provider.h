@@ -26,6 +26,8 @@ G_BEGIN_DECLS
  * CcProxyHandled:
  * @CC_PROXY_NOT_HANDLED: the core goes on with its default upstream
  * @CC_PROXY_HANDLED: the provider answered the request
+ *
+ * What a provider did with a request it was given.
  */
 typedef enum {
   CC_PROXY_NOT_HANDLED,
@@ -39,6 +41,8 @@ typedef enum {
  * @CC_PROXY_PROVIDER_ERROR_FAILED: the provider could not serve a request
  * @CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR: a descriptor breaks a rule
  * @CC_PROXY_PROVIDER_ERROR_INVALID_VALUE: a setting value is not allowed
+ *
+ * Errors of the %CC_PROXY_PROVIDER_ERROR domain.
  */
 typedef enum {
   CC_PROXY_PROVIDER_ERROR_FAILED,
@@ -50,6 +54,15 @@ CC_PROXY_EXPORT
 GQuark cc_proxy_provider_error_quark (void);
 
 #define CC_PROXY_TYPE_PROVIDER (cc_proxy_provider_get_type ())
+
+/**
+ * CcProxyProvider:
+ *
+ * What a provider module implements: a descriptor (id, name, settings),
+ * the request paths it serves, and the serving itself. cc-proxyd finds
+ * implementations on the `cc-proxy-provider` extension point and makes
+ * one instance of each.
+ */
 CC_PROXY_EXPORT
 G_DECLARE_INTERFACE (CcProxyProvider, cc_proxy_provider, CC_PROXY, PROVIDER, GObject)
 

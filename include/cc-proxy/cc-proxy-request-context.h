@@ -17,6 +17,15 @@
 G_BEGIN_DECLS
 
 #define CC_PROXY_TYPE_REQUEST_CONTEXT (cc_proxy_request_context_get_type ())
+
+/**
+ * CcProxyRequestContext:
+ *
+ * One request, as a provider sees it: what the client sent, the settings
+ * it runs with, the upstream session, and the only way to answer it.
+ * The core owns the HTTP message; it reports the answer to the event
+ * listeners and the capture log, whoever wrote it.
+ */
 CC_PROXY_EXPORT
 G_DECLARE_FINAL_TYPE (CcProxyRequestContext, cc_proxy_request_context, CC_PROXY, REQUEST_CONTEXT, GObject)
 
@@ -102,6 +111,8 @@ void                cc_proxy_request_context_emit_error          (CcProxyRequest
  * @CC_PROXY_RELAY_END: the upstream body ended cleanly
  * @CC_PROXY_RELAY_FAILED: the upstream failed mid-body; the data is why
  * @CC_PROXY_RELAY_IDLE: the upstream has been silent for a while
+ *
+ * Why a #CcProxyRelayFilter is called.
  */
 typedef enum {
   CC_PROXY_RELAY_DATA,

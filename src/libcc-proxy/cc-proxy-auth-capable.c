@@ -24,6 +24,20 @@ cc_proxy_auth_capable_default_init (CcProxyAuthCapableInterface *iface)
                 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
+/**
+ * cc_proxy_auth_capable_run_auth_flow_async:
+ * @self: a provider that can log in
+ * @force: run the flow even when a credential is already stored
+ * @prompt: where to show what the person must do (address, code) before
+ *   waiting on them
+ * @cancellable: (nullable): cancels the flow (the person gave up, or the
+ *   caller left)
+ * @callback: called when the flow is over
+ * @user_data: closure for @callback
+ *
+ * Starts the provider's login flow. The core calls it for `Authenticate()`
+ * on the bus; the result's values are stored (secrets in the keyring).
+ */
 void
 cc_proxy_auth_capable_run_auth_flow_async (CcProxyAuthCapable  *self,
                                            gboolean             force,
@@ -40,6 +54,11 @@ cc_proxy_auth_capable_run_auth_flow_async (CcProxyAuthCapable  *self,
 
 /**
  * cc_proxy_auth_capable_run_auth_flow_finish:
+ * @self: a provider that can log in
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes cc_proxy_auth_capable_run_auth_flow_async().
  *
  * Returns: (transfer full) (nullable): the result, or %NULL with @error
  */

@@ -60,6 +60,11 @@ cc_proxy_auth_prompt_init (CcProxyAuthPrompt *self)
 /**
  * cc_proxy_auth_prompt_new:
  * @snapshot: the settings the flow runs with (URLs, existing credentials)
+ *
+ * Creates the prompt a login flow shows its instructions through. The
+ * core makes one per flow; a provider's tests may make their own.
+ *
+ * Returns: (transfer full): a new prompt
  */
 CcProxyAuthPrompt *
 cc_proxy_auth_prompt_new (CcProxySnapshot *snapshot)
@@ -72,6 +77,9 @@ cc_proxy_auth_prompt_new (CcProxySnapshot *snapshot)
 
 /**
  * cc_proxy_auth_prompt_get_snapshot:
+ * @self: a prompt
+ *
+ * Gets the settings the flow was started with.
  *
  * Returns: (transfer none): the settings the flow runs with
  */
@@ -105,18 +113,42 @@ cc_proxy_auth_prompt_show (CcProxyAuthPrompt *self,
   g_signal_emit (self, prompt_signals[SIGNAL_SHOWN], 0);
 }
 
+/**
+ * cc_proxy_auth_prompt_get_verification_url:
+ * @self: a prompt
+ *
+ * Gets what the last cc_proxy_auth_prompt_show() gave: the address the person must open.
+ *
+ * Returns: (nullable): the address the person must open, or %NULL before the flow showed anything
+ */
 const char *
 cc_proxy_auth_prompt_get_verification_url (CcProxyAuthPrompt *self)
 {
   return self->verification_url;
 }
 
+/**
+ * cc_proxy_auth_prompt_get_user_code:
+ * @self: a prompt
+ *
+ * Gets what the last cc_proxy_auth_prompt_show() gave: the code the person must enter.
+ *
+ * Returns: (nullable): the code the person must enter, or %NULL before the flow showed anything
+ */
 const char *
 cc_proxy_auth_prompt_get_user_code (CcProxyAuthPrompt *self)
 {
   return self->user_code;
 }
 
+/**
+ * cc_proxy_auth_prompt_get_message:
+ * @self: a prompt
+ *
+ * Gets what the last cc_proxy_auth_prompt_show() gave: the text shown with them.
+ *
+ * Returns: (nullable): the text shown with them, or %NULL before the flow showed anything
+ */
 const char *
 cc_proxy_auth_prompt_get_message (CcProxyAuthPrompt *self)
 {

@@ -19,6 +19,8 @@ G_DEFINE_BOXED_TYPE (CcProxyAuthResult, cc_proxy_auth_result, cc_proxy_auth_resu
  * cc_proxy_auth_result_new:
  * @message: what to tell the person ("Signed in as …")
  *
+ * Creates the result of a finished login flow.
+ *
  * Returns: (transfer full): a result with no settings to store
  */
 CcProxyAuthResult *
@@ -31,6 +33,14 @@ cc_proxy_auth_result_new (const char *message)
   return self;
 }
 
+/**
+ * cc_proxy_auth_result_ref:
+ * @self: a result
+ *
+ * Takes a reference on @self.
+ *
+ * Returns: (transfer full): @self
+ */
 CcProxyAuthResult *
 cc_proxy_auth_result_ref (CcProxyAuthResult *self)
 {
@@ -45,6 +55,12 @@ cc_proxy_auth_result_clear (CcProxyAuthResult *self)
   g_hash_table_unref (self->values);
 }
 
+/**
+ * cc_proxy_auth_result_unref:
+ * @self: (transfer full): a result
+ *
+ * Drops a reference; the last one frees @self.
+ */
 void
 cc_proxy_auth_result_unref (CcProxyAuthResult *self)
 {
@@ -53,6 +69,9 @@ cc_proxy_auth_result_unref (CcProxyAuthResult *self)
 
 /**
  * cc_proxy_auth_result_set_value:
+ * @self: a result
+ * @key: one of the provider's setting keys
+ * @value: the value to store
  *
  * Asks the core to store @value for the provider's setting @key; secret
  * settings go to the keyring.
@@ -67,8 +86,11 @@ cc_proxy_auth_result_set_value (CcProxyAuthResult *self,
 
 /**
  * cc_proxy_auth_result_set_activate:
+ * @self: a result
+ * @activate: whether to make the provider the active one
  *
- * Asks the core to make the provider the active one.
+ * Asks the core to make the provider the active one once the values are
+ * stored.
  */
 void
 cc_proxy_auth_result_set_activate (CcProxyAuthResult *self,
@@ -77,6 +99,14 @@ cc_proxy_auth_result_set_activate (CcProxyAuthResult *self,
   self->activate = !!activate;
 }
 
+/**
+ * cc_proxy_auth_result_get_message:
+ * @self: a result
+ *
+ * Gets the message for the person who started the flow.
+ *
+ * Returns: the message
+ */
 const char *
 cc_proxy_auth_result_get_message (CcProxyAuthResult *self)
 {
@@ -85,6 +115,9 @@ cc_proxy_auth_result_get_message (CcProxyAuthResult *self)
 
 /**
  * cc_proxy_auth_result_get_values:
+ * @self: a result
+ *
+ * Gets the settings the flow asks the core to store.
  *
  * Returns: (transfer none) (element-type utf8 utf8): key → value to store
  */
@@ -94,6 +127,14 @@ cc_proxy_auth_result_get_values (CcProxyAuthResult *self)
   return self->values;
 }
 
+/**
+ * cc_proxy_auth_result_get_activate:
+ * @self: a result
+ *
+ * Gets whether the flow asks to make its provider the active one.
+ *
+ * Returns: whether to activate the provider
+ */
 gboolean
 cc_proxy_auth_result_get_activate (CcProxyAuthResult *self)
 {

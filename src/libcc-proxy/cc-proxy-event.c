@@ -23,6 +23,15 @@ cc_proxy_event_new (CcProxyEventKind kind)
   return self;
 }
 
+/**
+ * cc_proxy_event_ref:
+ * @self: an event
+ *
+ * Takes a reference on @self; an event is immutable, so any thread may
+ * hold one.
+ *
+ * Returns: (transfer full): @self
+ */
 CcProxyEvent *
 cc_proxy_event_ref (CcProxyEvent *self)
 {
@@ -50,6 +59,12 @@ cc_proxy_event_clear (CcProxyEvent *self)
   g_clear_pointer (&self->raw_body, g_bytes_unref);
 }
 
+/**
+ * cc_proxy_event_unref:
+ * @self: (transfer full): an event
+ *
+ * Drops a reference; the last one frees @self.
+ */
 void
 cc_proxy_event_unref (CcProxyEvent *self)
 {
@@ -58,6 +73,14 @@ cc_proxy_event_unref (CcProxyEvent *self)
   g_atomic_rc_box_release_full (self, (GDestroyNotify) cc_proxy_event_clear);
 }
 
+/**
+ * cc_proxy_event_kind_to_string:
+ * @kind: an event kind
+ *
+ * Gets the name the capture log and the bus use for @kind.
+ *
+ * Returns: "request-headers", "response-done", …
+ */
 const char *
 cc_proxy_event_kind_to_string (CcProxyEventKind kind)
 {
@@ -70,6 +93,14 @@ cc_proxy_event_kind_to_string (CcProxyEventKind kind)
   return names[kind];
 }
 
+/**
+ * cc_proxy_body_shape_to_string:
+ * @shape: a body shape
+ *
+ * Gets the name the capture log uses for @shape.
+ *
+ * Returns: "none", "anthropic" or "other"
+ */
 const char *
 cc_proxy_body_shape_to_string (CcProxyBodyShape shape)
 {

@@ -10,6 +10,13 @@
 
 #include "cc-proxy.h"
 
+/**
+ * cc_proxy_json_error_quark:
+ *
+ * The domain of #CcProxyJsonError.
+ *
+ * Returns: the quark
+ */
 G_DEFINE_QUARK (cc-proxy-json-error-quark, cc_proxy_json_error)
 
 /**
@@ -127,7 +134,9 @@ member (JsonObject *object,
 /**
  * cc_proxy_json_get_string:
  * @object: (nullable): an object
- * @member: a member name
+ * @name: a member name
+ *
+ * Reads a string member that may be missing or of another type.
  *
  * Returns: (nullable): the member's text, or %NULL when it is missing or
  *   not a string
@@ -145,6 +154,11 @@ cc_proxy_json_get_string (JsonObject *object,
 
 /**
  * cc_proxy_json_get_int:
+ * @object: (nullable): an object
+ * @name: a member name
+ * @default_value: what to return when the member is no integer
+ *
+ * Reads an integer member that may be missing or of another type.
  *
  * Returns: the member as an integer (a whole-valued double counts), or
  *   @default_value
@@ -169,6 +183,16 @@ cc_proxy_json_get_int (JsonObject *object,
   return default_value;
 }
 
+/**
+ * cc_proxy_json_get_bool:
+ * @object: (nullable): an object
+ * @name: a member name
+ * @default_value: what to return when the member is no boolean
+ *
+ * Reads a boolean member that may be missing or of another type.
+ *
+ * Returns: the member's value, or @default_value
+ */
 gboolean
 cc_proxy_json_get_bool (JsonObject *object,
                         const char *name,
@@ -183,6 +207,10 @@ cc_proxy_json_get_bool (JsonObject *object,
 
 /**
  * cc_proxy_json_get_object:
+ * @object: (nullable): an object
+ * @name: a member name
+ *
+ * Reads an object member that may be missing or of another type.
  *
  * Returns: (transfer none) (nullable): the member when it is an object
  */
@@ -197,6 +225,10 @@ cc_proxy_json_get_object (JsonObject *object,
 
 /**
  * cc_proxy_json_get_array:
+ * @object: (nullable): an object
+ * @name: a member name
+ *
+ * Reads an array member that may be missing or of another type.
  *
  * Returns: (transfer none) (nullable): the member when it is an array
  */
@@ -211,6 +243,10 @@ cc_proxy_json_get_array (JsonObject *object,
 
 /**
  * cc_proxy_json_array_get_object:
+ * @array: (nullable): an array
+ * @index: an element's position
+ *
+ * Reads an element that may be missing or of another type.
  *
  * Returns: (transfer none) (nullable): element @index when it is an object
  */
@@ -229,6 +265,8 @@ cc_proxy_json_array_get_object (JsonArray *array,
 /**
  * cc_proxy_json_node_new_object:
  * @object: an object
+ *
+ * Wraps @object in a node, as json_node_init_object() does, in one call.
  *
  * Returns: (transfer full): a node holding a new reference to @object
  */

@@ -26,6 +26,8 @@ G_DEFINE_BOXED_TYPE (CcProxyProviderDescriptor, cc_proxy_provider_descriptor,
  *   settings, in the order they are shown; the descriptor takes each
  *   element's reference (the array itself stays the caller's)
  *
+ * Describes a provider: what cc_proxy_provider_get_descriptor() returns.
+ *
  * Returns: (transfer full): a new descriptor
  */
 CcProxyProviderDescriptor *
@@ -44,6 +46,14 @@ cc_proxy_provider_descriptor_new (const char                *id,
   return self;
 }
 
+/**
+ * cc_proxy_provider_descriptor_ref:
+ * @self: a descriptor
+ *
+ * Takes a reference on @self.
+ *
+ * Returns: (transfer full): @self
+ */
 CcProxyProviderDescriptor *
 cc_proxy_provider_descriptor_ref (CcProxyProviderDescriptor *self)
 {
@@ -61,6 +71,12 @@ cc_proxy_provider_descriptor_clear (CcProxyProviderDescriptor *self)
   g_ptr_array_unref (self->settings);
 }
 
+/**
+ * cc_proxy_provider_descriptor_unref:
+ * @self: (transfer full): a descriptor
+ *
+ * Drops a reference; the last one frees @self and its settings.
+ */
 void
 cc_proxy_provider_descriptor_unref (CcProxyProviderDescriptor *self)
 {
@@ -69,18 +85,42 @@ cc_proxy_provider_descriptor_unref (CcProxyProviderDescriptor *self)
   g_atomic_rc_box_release_full (self, (GDestroyNotify) cc_proxy_provider_descriptor_clear);
 }
 
+/**
+ * cc_proxy_provider_descriptor_get_id:
+ * @self: a descriptor
+ *
+ * Gets the provider id: lower-case letters, digits and dashes.
+ *
+ * Returns: the id
+ */
 const char *
 cc_proxy_provider_descriptor_get_id (const CcProxyProviderDescriptor *self)
 {
   return self->id;
 }
 
+/**
+ * cc_proxy_provider_descriptor_get_display_name:
+ * @self: a descriptor
+ *
+ * Gets the name people see.
+ *
+ * Returns: the display name
+ */
 const char *
 cc_proxy_provider_descriptor_get_display_name (const CcProxyProviderDescriptor *self)
 {
   return self->display_name;
 }
 
+/**
+ * cc_proxy_provider_descriptor_get_n_settings:
+ * @self: a descriptor
+ *
+ * Gets how many settings the provider declares.
+ *
+ * Returns: the number of settings
+ */
 guint
 cc_proxy_provider_descriptor_get_n_settings (const CcProxyProviderDescriptor *self)
 {
@@ -89,6 +129,10 @@ cc_proxy_provider_descriptor_get_n_settings (const CcProxyProviderDescriptor *se
 
 /**
  * cc_proxy_provider_descriptor_get_setting:
+ * @self: a descriptor
+ * @position: an index below cc_proxy_provider_descriptor_get_n_settings()
+ *
+ * Gets a setting, in the order they are shown.
  *
  * Returns: (transfer none): the setting at @position
  */
@@ -103,8 +147,12 @@ cc_proxy_provider_descriptor_get_setting (const CcProxyProviderDescriptor *self,
 
 /**
  * cc_proxy_provider_descriptor_lookup_setting:
+ * @self: a descriptor
+ * @key: a setting key
  *
- * Returns: (transfer none) (nullable): the setting named @key
+ * Finds a setting by its key.
+ *
+ * Returns: (transfer none) (nullable): the setting named @key, or %NULL
  */
 CcProxySettingDescriptor *
 cc_proxy_provider_descriptor_lookup_setting (const CcProxyProviderDescriptor *self,

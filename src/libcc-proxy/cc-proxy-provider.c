@@ -6,6 +6,13 @@
 
 #include "cc-proxy.h"
 
+/**
+ * cc_proxy_provider_error_quark:
+ *
+ * The domain of #CcProxyProviderError.
+ *
+ * Returns: the quark
+ */
 G_DEFINE_QUARK (cc-proxy-provider-error-quark, cc_proxy_provider_error)
 
 G_DEFINE_INTERFACE (CcProxyProvider, cc_proxy_provider, G_TYPE_OBJECT)
@@ -62,8 +69,12 @@ cc_proxy_provider_default_init (CcProxyProviderInterface *iface)
 
 /**
  * cc_proxy_provider_get_descriptor:
+ * @self: a provider
  *
- * Returns: (transfer none): the provider's descriptor
+ * Gets the provider's id, name and settings.
+ *
+ * Returns: (transfer none): the provider's descriptor, which it keeps for
+ *   its lifetime
  */
 CcProxyProviderDescriptor *
 cc_proxy_provider_get_descriptor (CcProxyProvider *self)
@@ -73,12 +84,30 @@ cc_proxy_provider_get_descriptor (CcProxyProvider *self)
   return CC_PROXY_PROVIDER_GET_IFACE (self)->get_descriptor (self);
 }
 
+/**
+ * cc_proxy_provider_get_id:
+ * @self: a provider
+ *
+ * Gets the provider's id, from its descriptor.
+ *
+ * Returns: the id ("copilot")
+ */
 const char *
 cc_proxy_provider_get_id (CcProxyProvider *self)
 {
   return cc_proxy_provider_descriptor_get_id (cc_proxy_provider_get_descriptor (self));
 }
 
+/**
+ * cc_proxy_provider_handles_path:
+ * @self: a provider
+ * @path: a request path, without the query
+ *
+ * Asks whether the provider serves @path; the core sends what it does not
+ * serve to the `anthropic` upstream.
+ *
+ * Returns: whether the provider serves @path
+ */
 gboolean
 cc_proxy_provider_handles_path (CcProxyProvider *self,
                                 const char      *path)
@@ -88,6 +117,16 @@ cc_proxy_provider_handles_path (CcProxyProvider *self,
   return CC_PROXY_PROVIDER_GET_IFACE (self)->handles_path (self, path);
 }
 
+/**
+ * cc_proxy_provider_expects_json_body:
+ * @self: a provider
+ * @path: a path the provider serves
+ *
+ * Asks whether the core must parse the body as a JSON object first;
+ * anything else then gets a 400 and the provider is not called.
+ *
+ * Returns: whether the body must be a JSON object
+ */
 gboolean
 cc_proxy_provider_expects_json_body (CcProxyProvider *self,
                                      const char      *path)
@@ -99,6 +138,10 @@ cc_proxy_provider_expects_json_body (CcProxyProvider *self,
 
 /**
  * cc_proxy_provider_get_allowed_methods:
+ * @self: a provider
+ * @path: a path the provider serves
+ *
+ * Gets the methods @path accepts; other methods get 405 with `Allow`.
  *
  * Returns: (nullable): the `Allow` value for a handled @path, or %NULL
  *   when any method goes
@@ -115,6 +158,18 @@ cc_proxy_provider_get_allowed_methods (CcProxyProvider *self,
   return iface->get_allowed_methods ? iface->get_allowed_methods (self, path) : NULL;
 }
 
+/**
+ * cc_proxy_provider_handle_request_async:
+ * @self: a provider
+ * @context: the request, and the only way to answer it
+ * @cancellable: (nullable): cancelled as soon as the client goes away
+ * @callback: called when the provider is done with the request
+ * @user_data: closure for @callback
+ *
+ * Serves one request: through cc_proxy_request_context_respond(), or
+ * cc_proxy_request_context_begin_stream() and its writes, or
+ * cc_proxy_request_context_relay_async().
+ */
 void
 cc_proxy_provider_handle_request_async (CcProxyProvider       *self,
                                         CcProxyRequestContext *context,
@@ -128,6 +183,19 @@ cc_proxy_provider_handle_request_async (CcProxyProvider       *self,
   CC_PROXY_PROVIDER_GET_IFACE (self)->handle_request_async (self, context, cancellable, callback, user_data);
 }
 
+/**
+ * cc_proxy_provider_handle_request_finish:
+ * @self: a provider
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes cc_proxy_provider_handle_request_async(). An error becomes a
+ * 502 that names the provider (or an SSE `error` event when the answer
+ * had begun).
+ *
+ * Returns: %CC_PROXY_HANDLED, or %CC_PROXY_NOT_HANDLED to let the core
+ *   forward the request
+ */
 CcProxyHandled
 cc_proxy_provider_handle_request_finish (CcProxyProvider  *self,
                                          GAsyncResult     *result,

@@ -665,6 +665,17 @@ cc_proxy_request_context_relay_async (CcProxyRequestContext *self,
   respond (task);
 }
 
+/**
+ * cc_proxy_request_context_relay_finish:
+ * @self: a context
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes cc_proxy_request_context_relay_async().
+ *
+ * Returns: %TRUE when the client got the whole answer, %FALSE with @error
+ *   when the upstream or the client failed
+ */
 gboolean
 cc_proxy_request_context_relay_finish (CcProxyRequestContext  *self,
                                        GAsyncResult           *result,

@@ -174,12 +174,28 @@ cc_proxy_request_context_get_body_stream (CcProxyRequestContext *self,
   return self->body_stream;
 }
 
+/**
+ * cc_proxy_request_context_get_id:
+ * @self: a context
+ *
+ * Gets the id the core gave the request.
+ *
+ * Returns: the id: 32 hex characters, the same in every event and the capture log
+ */
 const char *
 cc_proxy_request_context_get_id (CcProxyRequestContext *self)
 {
   return self->id;
 }
 
+/**
+ * cc_proxy_request_context_get_method:
+ * @self: a context
+ *
+ * Gets the request method.
+ *
+ * Returns: the method ("POST")
+ */
 const char *
 cc_proxy_request_context_get_method (CcProxyRequestContext *self)
 {
@@ -188,8 +204,11 @@ cc_proxy_request_context_get_method (CcProxyRequestContext *self)
 
 /**
  * cc_proxy_request_context_get_path:
+ * @self: a context
  *
- * Returns: the request path, without the query: what routes match on
+ * Gets the request path, the part routes match on.
+ *
+ * Returns: the request path, without the query
  */
 const char *
 cc_proxy_request_context_get_path (CcProxyRequestContext *self)
@@ -199,6 +218,9 @@ cc_proxy_request_context_get_path (CcProxyRequestContext *self)
 
 /**
  * cc_proxy_request_context_get_query:
+ * @self: a context
+ *
+ * Gets the query, to pass on to an upstream.
  *
  * Returns: (nullable): the raw query string, as the client sent it
  */
@@ -210,9 +232,13 @@ cc_proxy_request_context_get_query (CcProxyRequestContext *self)
 
 /**
  * cc_proxy_request_context_get_request_headers:
+ * @self: a context
  *
- * Returns: (transfer none): the client's headers, credentials included:
- *   never put them in an event or log; use the safe view for that
+ * Gets the client's headers, credentials included: never put them in an
+ * event or a log; cc_proxy_request_context_dup_safe_headers() makes the
+ * view for that.
+ *
+ * Returns: (transfer none): the client's headers
  */
 SoupMessageHeaders *
 cc_proxy_request_context_get_request_headers (CcProxyRequestContext *self)
@@ -222,6 +248,9 @@ cc_proxy_request_context_get_request_headers (CcProxyRequestContext *self)
 
 /**
  * cc_proxy_request_context_get_body:
+ * @self: a context
+ *
+ * Gets the request body, when the core read it whole.
  *
  * Returns: (transfer none) (nullable): the request body
  */
@@ -233,10 +262,13 @@ cc_proxy_request_context_get_body (CcProxyRequestContext *self)
 
 /**
  * cc_proxy_request_context_get_json_body:
+ * @self: a context
+ *
+ * Gets the parsed body, when the provider expects JSON on this path. It
+ * is shared with the event listeners, which may read it from another
+ * thread: treat it as read-only and build a new body for the upstream.
  *
  * Returns: (transfer none) (nullable): the parsed body (a JSON object)
- *   when the provider expects JSON on this path. Read-only: it is shared
- *   with the event listeners; build a new body to send upstream
  */
 JsonNode *
 cc_proxy_request_context_get_json_body (CcProxyRequestContext *self)
@@ -284,8 +316,12 @@ cc_proxy_request_context_get_secrets (CcProxyRequestContext *self)
 
 /**
  * cc_proxy_request_context_get_snapshot:
+ * @self: a context
  *
- * Returns: (transfer none): the settings this request started with
+ * Gets the settings the request started with; they do not change while
+ * it runs, whatever the person changes meanwhile.
+ *
+ * Returns: (transfer none): the request's settings
  */
 CcProxySnapshot *
 cc_proxy_request_context_get_snapshot (CcProxyRequestContext *self)
@@ -293,6 +329,14 @@ cc_proxy_request_context_get_snapshot (CcProxyRequestContext *self)
   return self->snapshot;
 }
 
+/**
+ * cc_proxy_request_context_get_provider_id:
+ * @self: a context
+ *
+ * Gets which provider the core chose.
+ *
+ * Returns: the id of the provider serving the request
+ */
 const char *
 cc_proxy_request_context_get_provider_id (CcProxyRequestContext *self)
 {
@@ -328,9 +372,11 @@ cc_proxy_request_context_set_status (CcProxyRequestContext *self,
 
 /**
  * cc_proxy_request_context_get_response_headers:
+ * @self: a context
  *
- * Returns: (transfer none): the headers of the answer, to add to before
- *   it is sent
+ * Gets the headers of the answer, to add to before it is sent.
+ *
+ * Returns: (transfer none): the answer's headers
  */
 SoupMessageHeaders *
 cc_proxy_request_context_get_response_headers (CcProxyRequestContext *self)
@@ -404,6 +450,9 @@ cc_proxy_request_context_begin_stream (CcProxyRequestContext *self,
  * @self: a context whose stream has begun
  * @data: (array length=len): the next bytes of the body
  * @len: their length
+ *
+ * Sends the next part of an answer begun with
+ * cc_proxy_request_context_begin_stream().
  */
 void
 cc_proxy_request_context_write (CcProxyRequestContext *self,
@@ -433,9 +482,12 @@ cc_proxy_request_context_end_stream (CcProxyRequestContext *self)
 
 /**
  * cc_proxy_request_context_get_session:
+ * @self: a context
  *
- * Returns: (transfer none): the shared upstream session: reuse it so that
- *   upstream connections stay alive between requests
+ * Gets the session every upstream request should go through, so that
+ * upstream connections stay alive between requests.
+ *
+ * Returns: (transfer none): the shared upstream session
  */
 SoupSession *
 cc_proxy_request_context_get_session (CcProxyRequestContext *self)
@@ -447,6 +499,8 @@ cc_proxy_request_context_get_session (CcProxyRequestContext *self)
  * cc_proxy_request_context_dup_safe_headers:
  * @self: a context
  * @headers: headers to show
+ *
+ * Makes the view of @headers that may go into events and logs.
  *
  * Returns: (transfer full): @headers without credentials, noise, or any
  *   secret setting's value, as name/value pairs
@@ -460,9 +514,12 @@ cc_proxy_request_context_dup_safe_headers (CcProxyRequestContext *self,
 
 /**
  * cc_proxy_request_context_has_response_started:
+ * @self: a context
  *
- * Returns: whether a status was set (or the client went away): from then
- *   on the one who started answering owns the answer
+ * Tells whether a status was set (or the client went away): from then on
+ * the one who started answering owns the answer.
+ *
+ * Returns: whether the answer has started
  */
 gboolean
 cc_proxy_request_context_has_response_started (CcProxyRequestContext *self)
@@ -587,6 +644,16 @@ cc_proxy_request_context_emit_request (CcProxyRequestContext *self)
     emit (self, event);
 }
 
+/**
+ * cc_proxy_request_context_emit_response_headers:
+ * @self: a context
+ * @status: the status the client gets
+ * @headers: the headers the client gets
+ *
+ * Reports the answer's status and headers to the event listeners (safe
+ * view only). The core does it for answers it sends; a provider calls it
+ * only for an answer it reports in its own way.
+ */
 void
 cc_proxy_request_context_emit_response_headers (CcProxyRequestContext *self,
                                                 guint                  status,
@@ -901,6 +968,8 @@ cc_proxy_request_context_redact (CcProxyRequestContext *self,
  * cc_proxy_error_body_new:
  * @kind: an Anthropic error type ("api_error", "invalid_request_error", …)
  * @message: text for a person
+ *
+ * Writes the body of an Anthropic error answer.
  *
  * Returns: (transfer full): `{"type":"error","error":{"type":…,"message":…}}`
  */

@@ -39,8 +39,10 @@ static const char * const empty_strv[] = { NULL };
  * @env_vars: (nullable) (array zero-terminated=1): environment variables
  *   that override the stored value, the first one set wins
  *
- * Returns: (transfer full): a new descriptor. Validation happens when the
- *   provider descriptor holding it is validated.
+ * Declares one setting of a provider. Validation happens when the
+ * provider descriptor holding it is validated, as the module loads.
+ *
+ * Returns: (transfer full): a new descriptor
  */
 CcProxySettingDescriptor *
 cc_proxy_setting_descriptor_new (const char         *key,
@@ -66,6 +68,14 @@ cc_proxy_setting_descriptor_new (const char         *key,
   return self;
 }
 
+/**
+ * cc_proxy_setting_descriptor_ref:
+ * @self: a setting descriptor
+ *
+ * Takes a reference on @self.
+ *
+ * Returns: (transfer full): @self
+ */
 CcProxySettingDescriptor *
 cc_proxy_setting_descriptor_ref (CcProxySettingDescriptor *self)
 {
@@ -86,6 +96,12 @@ cc_proxy_setting_descriptor_clear (CcProxySettingDescriptor *self)
   g_strfreev (self->env_vars);
 }
 
+/**
+ * cc_proxy_setting_descriptor_unref:
+ * @self: (transfer full): a setting descriptor
+ *
+ * Drops a reference; the last one frees @self.
+ */
 void
 cc_proxy_setting_descriptor_unref (CcProxySettingDescriptor *self)
 {
@@ -94,30 +110,70 @@ cc_proxy_setting_descriptor_unref (CcProxySettingDescriptor *self)
   g_atomic_rc_box_release_full (self, (GDestroyNotify) cc_proxy_setting_descriptor_clear);
 }
 
+/**
+ * cc_proxy_setting_descriptor_get_key:
+ * @self: a setting descriptor
+ *
+ * Gets the key ("base-url").
+ *
+ * Returns: the key ("base-url")
+ */
 const char *
 cc_proxy_setting_descriptor_get_key (const CcProxySettingDescriptor *self)
 {
   return self->key;
 }
 
+/**
+ * cc_proxy_setting_descriptor_get_label:
+ * @self: a setting descriptor
+ *
+ * Gets the short name people see.
+ *
+ * Returns: the short name people see
+ */
 const char *
 cc_proxy_setting_descriptor_get_label (const CcProxySettingDescriptor *self)
 {
   return self->label;
 }
 
+/**
+ * cc_proxy_setting_descriptor_get_description:
+ * @self: a setting descriptor
+ *
+ * Gets the sentence saying what the setting does.
+ *
+ * Returns: the sentence saying what the setting does
+ */
 const char *
 cc_proxy_setting_descriptor_get_description (const CcProxySettingDescriptor *self)
 {
   return self->description;
 }
 
+/**
+ * cc_proxy_setting_descriptor_get_kind:
+ * @self: a setting descriptor
+ *
+ * Gets the setting's value type.
+ *
+ * Returns: the kind
+ */
 CcProxySettingKind
 cc_proxy_setting_descriptor_get_kind (const CcProxySettingDescriptor *self)
 {
   return self->kind;
 }
 
+/**
+ * cc_proxy_setting_descriptor_get_default:
+ * @self: a setting descriptor
+ *
+ * Gets the default value, as text.
+ *
+ * Returns: the default value, as text
+ */
 const char *
 cc_proxy_setting_descriptor_get_default (const CcProxySettingDescriptor *self)
 {
@@ -126,6 +182,9 @@ cc_proxy_setting_descriptor_get_default (const CcProxySettingDescriptor *self)
 
 /**
  * cc_proxy_setting_descriptor_get_options:
+ * @self: a setting descriptor
+ *
+ * Gets the values a %CC_PROXY_SETTING_KIND_SELECT setting allows.
  *
  * Returns: (transfer none) (array zero-terminated=1): allowed values; empty
  *   unless the kind is %CC_PROXY_SETTING_KIND_SELECT
@@ -136,6 +195,15 @@ cc_proxy_setting_descriptor_get_options (const CcProxySettingDescriptor *self)
   return (const char * const *) self->options;
 }
 
+/**
+ * cc_proxy_setting_descriptor_is_secret:
+ * @self: a setting descriptor
+ *
+ * Tells whether the value is a credential: kept in the keyring, never
+ * sent over D-Bus, logged or put in events.
+ *
+ * Returns: whether the setting is secret
+ */
 gboolean
 cc_proxy_setting_descriptor_is_secret (const CcProxySettingDescriptor *self)
 {
@@ -144,6 +212,9 @@ cc_proxy_setting_descriptor_is_secret (const CcProxySettingDescriptor *self)
 
 /**
  * cc_proxy_setting_descriptor_get_env_vars:
+ * @self: a setting descriptor
+ *
+ * Gets the environment variables that override the stored value.
  *
  * Returns: (transfer none) (array zero-terminated=1): the overriding
  *   environment variables, in order of precedence

@@ -64,6 +64,15 @@ cc_proxy_snapshot_insert (CcProxySnapshot *self,
     g_ptr_array_insert (self->secret_values, self->secret_values->len - 1, g_strdup (value));
 }
 
+/**
+ * cc_proxy_snapshot_ref:
+ * @self: a snapshot
+ *
+ * Takes a reference on @self; a snapshot is immutable, so any thread may
+ * hold one.
+ *
+ * Returns: (transfer full): @self
+ */
 CcProxySnapshot *
 cc_proxy_snapshot_ref (CcProxySnapshot *self)
 {
@@ -81,6 +90,12 @@ cc_proxy_snapshot_clear (CcProxySnapshot *self)
   g_ptr_array_unref (self->secret_values);
 }
 
+/**
+ * cc_proxy_snapshot_unref:
+ * @self: (transfer full): a snapshot
+ *
+ * Drops a reference; the last one frees @self.
+ */
 void
 cc_proxy_snapshot_unref (CcProxySnapshot *self)
 {
@@ -89,6 +104,14 @@ cc_proxy_snapshot_unref (CcProxySnapshot *self)
   g_atomic_rc_box_release_full (self, (GDestroyNotify) cc_proxy_snapshot_clear);
 }
 
+/**
+ * cc_proxy_snapshot_get_active_provider:
+ * @self: a snapshot
+ *
+ * Gets which provider serves requests.
+ *
+ * Returns: the active provider's id
+ */
 const char *
 cc_proxy_snapshot_get_active_provider (CcProxySnapshot *self)
 {
@@ -111,6 +134,9 @@ lookup (CcProxySnapshot *self,
  * @provider_id: a provider id
  * @key: a setting key of that provider
  *
+ * Reads a setting: its environment override, else its stored value,
+ * else its default, normalised (a URL without its trailing slash).
+ *
  * Returns: (nullable): the normalised value, or %NULL when the provider
  *   declares no such setting
  */
@@ -124,6 +150,16 @@ cc_proxy_snapshot_get_value (CcProxySnapshot *self,
   return entry ? entry->value : NULL;
 }
 
+/**
+ * cc_proxy_snapshot_get_boolean:
+ * @self: a snapshot
+ * @provider_id: a provider id
+ * @key: one of its setting keys
+ *
+ * Reads a %CC_PROXY_SETTING_KIND_BOOL setting.
+ *
+ * Returns: whether the setting is "true"
+ */
 gboolean
 cc_proxy_snapshot_get_boolean (CcProxySnapshot *self,
                                const char      *provider_id,
@@ -134,9 +170,14 @@ cc_proxy_snapshot_get_boolean (CcProxySnapshot *self,
 
 /**
  * cc_proxy_snapshot_get_uint:
+ * @self: a snapshot
+ * @provider_id: a provider id
+ * @key: one of its setting keys
  *
  * Reads a text setting that holds a non-negative integer (a number of
  * seconds, say). Anything else reads as 0, the "off" value.
+ *
+ * Returns: the value, or 0
  */
 guint
 cc_proxy_snapshot_get_uint (CcProxySnapshot *self,
@@ -153,8 +194,14 @@ cc_proxy_snapshot_get_uint (CcProxySnapshot *self,
 
 /**
  * cc_proxy_snapshot_is_from_environment:
+ * @self: a snapshot
+ * @provider_id: a provider id
+ * @key: one of its setting keys
  *
- * Returns: whether an environment variable decided this value
+ * Tells whether an environment variable decided this value, over the
+ * stored one.
+ *
+ * Returns: whether the value comes from the environment
  */
 gboolean
 cc_proxy_snapshot_is_from_environment (CcProxySnapshot *self,
@@ -168,6 +215,9 @@ cc_proxy_snapshot_is_from_environment (CcProxySnapshot *self,
 
 /**
  * cc_proxy_snapshot_get_active_base_url:
+ * @self: a snapshot
+ *
+ * Gets where requests the active provider does not serve itself go.
  *
  * Returns: the active provider's `base-url` when it is set, else the
  *   built-in provider's; "" when neither is

@@ -20,6 +20,16 @@ struct _CcProxySseParser
   gboolean             overflowed; /* an event outgrew CC_PROXY_SSE_MAX_EVENT_SIZE */
 };
 
+/**
+ * cc_proxy_sse_parser_new:
+ * @func: (scope forever): called for every complete event
+ * @user_data: (closure func): closure for @func
+ *
+ * Creates a parser; feed it with cc_proxy_sse_parser_feed().
+ *
+ * Returns: (transfer full): a new parser; free it with
+ *   cc_proxy_sse_parser_free()
+ */
 CcProxySseParser *
 cc_proxy_sse_parser_new (CcProxySseEventFunc func,
                          gpointer            user_data)
@@ -33,6 +43,12 @@ cc_proxy_sse_parser_new (CcProxySseEventFunc func,
   return self;
 }
 
+/**
+ * cc_proxy_sse_parser_free:
+ * @self: (transfer full): a parser
+ *
+ * Frees @self; an event not yet complete is dropped.
+ */
 void
 cc_proxy_sse_parser_free (CcProxySseParser *self)
 {
