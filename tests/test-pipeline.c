@@ -1093,6 +1093,7 @@ test_provider_own_stream_observed (Fixture       *fixture,
   g_autoptr(GBytes) answer = NULL;
   g_autofree char *text = NULL;
   CcProxyEvent *last;
+  CcProxyEvent *complete = NULL;
   JsonObject *usage;
 
   use_provider (fixture, "healthy");
@@ -1108,6 +1109,24 @@ test_provider_own_stream_observed (Fixture       *fixture,
   usage = json_node_get_object (last->usage);
   g_assert_cmpint (json_object_get_int_member (usage, "input_tokens"), ==, 7);
   g_assert_cmpint (json_object_get_int_member (usage, "output_tokens"), ==, 3);
+
+  /* The bytes that went out reach the listeners whole, as a stream, for
+   * the capture log to assemble the message from. */
+  for (guint i = 0; i < fixture->events->len; i++)
+    {
+      CcProxyEvent *event = g_ptr_array_index (fixture->events, i);
+
+      if (event->kind != CC_PROXY_EVENT_RESPONSE_COMPLETE)
+        continue;
+      g_assert_null (complete);
+      complete = event;
+    }
+  g_assert_nonnull (complete);
+  g_assert_true (complete->raw_is_stream);
+  g_assert_false (complete->body_truncated);
+  g_assert_nonnull (complete->raw_body);
+  g_assert_cmpmem (g_bytes_get_data (complete->raw_body, NULL), g_bytes_get_size (complete->raw_body),
+                   text, strlen (text));
 }
 
 /* So is a whole JSON answer it writes. */
