@@ -46,6 +46,8 @@ typedef struct
 {
   CcProxyDBusService *service;   /* NULL once the service is gone */
   char               *path;
+  char               *owner;     /* the caller's unique name; NULL for the service's own */
+  guint               owner_watch;
   char               *provider_id;
   guint               registration;
   CcProxyAuthPrompt  *prompt;
@@ -315,14 +317,24 @@ static const GDBusInterfaceVTable main_vtable = {
 };
 
 static void
+emit_changed_to (CcProxyDBusService *self,
+                 const char         *destination,
+                 const char         *path,
+                 const char         *interface,
+                 GVariantBuilder    *changed)
+{
+  g_dbus_connection_emit_signal (self->connection, destination, path, "org.freedesktop.DBus.Properties",
+                                 "PropertiesChanged",
+                                 g_variant_new ("(sa{sv}as)", interface, changed, NULL), NULL);
+}
+
+static void
 emit_changed (CcProxyDBusService *self,
               const char         *path,
               const char         *interface,
               GVariantBuilder    *changed)
 {
-  g_dbus_connection_emit_signal (self->connection, NULL, path, "org.freedesktop.DBus.Properties",
-                                 "PropertiesChanged",
-                                 g_variant_new ("(sa{sv}as)", interface, changed, NULL), NULL);
+  emit_changed_to (self, NULL, path, interface, changed);
 }
 
 /* ----- desktop notifications (org.freedesktop.Notifications) ----- */
@@ -405,6 +417,7 @@ open_in_browser (CcProxyDBusService *self,
 
 static AuthFlow *start_flow (CcProxyDBusService  *self,
                              CcProxyProvider     *provider,
+                             const char          *owner,
                              gboolean             force,
                              gboolean             notify,
                              GError             **error);
@@ -433,7 +446,7 @@ on_action_invoked (GDBusConnection *connection,
   provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (self->runtime), provider_id);
   if (provider == NULL || !CC_PROXY_IS_AUTH_CAPABLE (provider))
     return;
-  if (start_flow (self, provider, TRUE, TRUE, &error) == NULL)
+  if (start_flow (self, provider, NULL, TRUE, TRUE, &error) == NULL)
     g_message (_("Could not start the %s login from the notification: %s"), provider_id, error->message);
 }
 
@@ -469,6 +482,7 @@ static void
 auth_flow_clear (AuthFlow *flow)
 {
   g_free (flow->path);
+  g_free (flow->owner);
   g_free (flow->provider_id);
   g_clear_object (&flow->prompt);
   g_clear_object (&flow->cancellable);
@@ -491,6 +505,7 @@ auth_flow_retire (gpointer data)
   if (flow->registration != 0 && flow->service != NULL && flow->service->connection != NULL)
     g_dbus_connection_unregister_object (flow->service->connection, flow->registration);
   flow->registration = 0;
+  g_clear_handle_id (&flow->owner_watch, g_bus_unwatch_name);
   g_clear_handle_id (&flow->expire_id, g_source_remove);
   g_cancellable_cancel (flow->cancellable);
   flow->service = NULL;
@@ -520,9 +535,11 @@ auth_flow_notify (AuthFlow   *flow,
       g_variant_builder_add (changed, "{sv}", "UserCode",
                              g_variant_new_string (cc_proxy_auth_prompt_get_user_code (flow->prompt) ?: ""));
     }
-  emit_changed (self, flow->path, "org.ccproxy.Proxy1.AuthFlow", changed);
+  /* What a login shows (the code) is for its caller alone, as with a
+   * portal request. */
+  emit_changed_to (self, flow->owner, flow->path, "org.ccproxy.Proxy1.AuthFlow", changed);
   if (signal != NULL)
-    g_dbus_connection_emit_signal (self->connection, NULL, flow->path, "org.ccproxy.Proxy1.AuthFlow",
+    g_dbus_connection_emit_signal (self->connection, flow->owner, flow->path, "org.ccproxy.Proxy1.AuthFlow",
                                    signal, parameters, NULL);
 }
 
@@ -545,6 +562,7 @@ auth_flow_complete (AuthFlow   *flow,
   flow->state = state;
   g_free (flow->message);
   flow->message = g_strdup (message);
+  g_clear_handle_id (&flow->owner_watch, g_bus_unwatch_name);
   auth_flow_notify (flow, "Completed", g_variant_new ("(ss)", state, message));
   if (flow->notify && flow->service != NULL)
     notify_desktop (flow->service, flow->provider_id, message, "", FALSE);
@@ -743,9 +761,27 @@ flow_method_call (GDBusConnection       *connection,
 {
   AuthFlow *flow = user_data;
 
-  /* Cancel is the only method; a finished flow ignores it. */
+  /* Cancel is the only method; a finished flow ignores it. Only the
+   * caller that started a flow may end it. */
+  if (flow->owner != NULL && g_strcmp0 (sender, flow->owner) != 0)
+    {
+      g_dbus_method_invocation_return_error_literal (invocation, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
+                                                     _("Only the caller that started this login may cancel it"));
+      return;
+    }
   g_cancellable_cancel (flow->cancellable);
   g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+/* The caller left: nobody is there to show the code to any more. */
+static void
+on_flow_owner_vanished (GDBusConnection *connection,
+                        const char      *name,
+                        gpointer         user_data)
+{
+  AuthFlow *flow = user_data;
+
+  g_cancellable_cancel (flow->cancellable);
 }
 
 static const GDBusInterfaceVTable flow_vtable = {
@@ -753,10 +789,14 @@ static const GDBusInterfaceVTable flow_vtable = {
 };
 
 /* A login flow for @provider, published on the bus and started from an
- * idle: whoever asked gets its path before anything happens on it. */
+ * idle: whoever asked gets its path before anything happens on it.
+ * @owner (a unique name) alone sees it and may cancel it, and its
+ * leaving cancels it; a flow without one (started from a notification)
+ * is the service's own. */
 static AuthFlow *
 start_flow (CcProxyDBusService  *self,
             CcProxyProvider     *provider,
+            const char          *owner,
             gboolean             force,
             gboolean             notify,
             GError             **error)
@@ -780,6 +820,13 @@ start_flow (CcProxyDBusService  *self,
       return NULL;
     }
   g_hash_table_insert (self->flows, flow->path, flow);
+  if (owner != NULL)
+    {
+      flow->owner = g_strdup (owner);
+      flow->owner_watch = g_bus_watch_name_on_connection (self->connection, owner, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                                          NULL, on_flow_owner_vanished,
+                                                          g_rc_box_acquire (flow), auth_flow_release);
+    }
   g_idle_add (start_auth_flow, flow);
   return flow;
 }
@@ -799,7 +846,7 @@ authenticate (CcProxyDBusService    *self,
                                              _("The %s provider has no login"), cc_proxy_provider_get_id (provider));
       return;
     }
-  flow = start_flow (self, provider, force, FALSE, &error);
+  flow = start_flow (self, provider, g_dbus_method_invocation_get_sender (invocation), force, FALSE, &error);
   if (flow == NULL)
     g_dbus_method_invocation_return_gerror (invocation, error);
   else

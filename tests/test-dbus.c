@@ -927,6 +927,132 @@ test_auth_flow (Fixture       *fixture,
 }
 
 static gboolean
+flow_is_waiting (gpointer user_data)
+{
+  Flow *flow = user_data;
+
+  return flow->prompt != NULL;
+}
+
+typedef struct
+{
+  Fixture    *fixture;
+  const char *path;
+} FlowState;
+
+static gboolean
+flow_is_cancelled (gpointer user_data)
+{
+  FlowState *watch = user_data;
+  g_autoptr(GVariant) state = get_property (watch->fixture, watch->path, "org.ccproxy.Proxy1.AuthFlow", "State");
+
+  return g_str_equal (g_variant_get_string (state, NULL), "cancelled");
+}
+
+static GDBusConnection *
+second_connection (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *connection =
+    g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (fixture->bus),
+                                            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                            NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return connection;
+}
+
+/* A login belongs to its caller, as a portal request does: another
+ * client can neither see what it shows nor cancel it. */
+static void
+test_auth_flow_owned (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  g_autoptr(GDBusConnection) other = second_connection (fixture);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) state = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *remote = NULL;
+  Flow mine = { fixture, };
+  Flow theirs = { fixture, };
+  guint own_subscription, other_subscription;
+
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "mode", "beta"), NULL));
+  own_subscription = g_dbus_connection_signal_subscribe (fixture->connection, NULL, "org.ccproxy.Proxy1.AuthFlow",
+                                                         NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                         on_flow_signal, &mine, NULL);
+  other_subscription = g_dbus_connection_signal_subscribe (other, NULL, "org.ccproxy.Proxy1.AuthFlow",
+                                                           NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                           on_flow_signal, &theirs, NULL);
+  reply = g_dbus_connection_call_sync (fixture->connection, NAME, HEALTHY_PATH, PROVIDER_IFACE, "Authenticate",
+                                       g_variant_new ("(b)", TRUE), G_VARIANT_TYPE ("(o)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(o)", &mine.path);
+  theirs.path = g_strdup (mine.path);
+  cc_test_wait_for (flow_is_waiting, &mine);
+
+  /* Another client's Cancel is refused, and changes nothing. */
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = g_dbus_connection_call_sync (other, NAME, mine.path, "org.ccproxy.Proxy1.AuthFlow", "Cancel", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_null (reply);
+  remote = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote, ==, "org.freedesktop.DBus.Error.AccessDenied");
+  g_dbus_error_strip_remote_error (error);
+  g_assert_cmpstr (error->message, ==, "Only the caller that started this login may cancel it");
+  g_clear_error (&error);
+  state = get_property (fixture, mine.path, "org.ccproxy.Proxy1.AuthFlow", "State");
+  g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "waiting");
+
+  /* Its caller's Cancel ends it. */
+  g_assert_null (call (fixture, mine.path, "org.ccproxy.Proxy1.AuthFlow", "Cancel", NULL, NULL));
+  cc_test_wait_for (flow_completed, &mine);
+  g_assert_cmpstr (mine.state, ==, "cancelled");
+
+  /* The code and the end went to the caller only. A round trip on the
+   * other connection first, so that anything sent to it has arrived. */
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = g_dbus_connection_call_sync (other, NAME, PATH, "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_main_context_iteration (NULL, FALSE);
+  g_assert_cmpstr (mine.prompt, ==, "https://login.example.test/device WDJB-MJHT");
+  g_assert_null (theirs.prompt);
+  g_assert_null (theirs.state);
+
+  g_dbus_connection_signal_unsubscribe (fixture->connection, own_subscription);
+  g_dbus_connection_signal_unsubscribe (other, other_subscription);
+  flow_clear (&mine);
+  flow_clear (&theirs);
+}
+
+/* A login whose caller leaves is cancelled: nobody is there to finish it. */
+static void
+test_auth_flow_caller_leaves (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  g_autoptr(GDBusConnection) other = second_connection (fixture);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  FlowState watch = { fixture, };
+
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "mode", "beta"), NULL));
+  reply = g_dbus_connection_call_sync (other, NAME, HEALTHY_PATH, PROVIDER_IFACE, "Authenticate",
+                                       g_variant_new ("(b)", TRUE), G_VARIANT_TYPE ("(o)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(o)", &path);
+  g_dbus_connection_close_sync (other, NULL, &error);
+  g_assert_no_error (error);
+
+  watch.path = path;
+  cc_test_wait_for (flow_is_cancelled, &watch);
+}
+
+static gboolean
 output_has_code (gpointer user_data)
 {
   GString *out = user_data;
@@ -1885,6 +2011,8 @@ main (int   argc,
   ADD ("busctl", test_busctl);
   ADD_WITH ("cc-proxyctl", keyring_unlocked, test_cc_proxyctl);
   ADD_WITH ("auth-flow", keyring_unlocked, test_auth_flow);
+  ADD ("auth-flow/owned-by-caller", test_auth_flow_owned);
+  ADD ("auth-flow/caller-leaves", test_auth_flow_caller_leaves);
   ADD_WITH ("cc-proxyctl-auth", keyring_unlocked, test_ctl_auth);
   ADD_WITH ("cc-proxyctl-auth-copilot", keyring_unlocked_copilot, test_ctl_auth_copilot);
   ADD_WITH ("cc-proxyctl-auth-without-keyring", keyring_none_copilot, test_ctl_auth_without_keyring);

@@ -422,7 +422,11 @@ run_auth_flow_async (CcProxyAuthCapable  *capable,
     }
   cc_proxy_auth_prompt_show (prompt, "https://login.example.test/device", "WDJB-MJHT",
                              "Open the address and enter the code");
-  g_timeout_add_full (G_PRIORITY_DEFAULT, 300, finish_login, g_object_ref (task), g_object_unref);
+  /* Mode "beta": a person who never comes back; only cancelling ends it. */
+  if (g_strcmp0 (cc_proxy_snapshot_get_value (cc_proxy_auth_prompt_get_snapshot (prompt), "healthy", "mode"), "beta") == 0)
+    g_cancellable_connect (cancellable, G_CALLBACK (on_cancelled), g_object_ref (task), g_object_unref);
+  else
+    g_timeout_add_full (G_PRIORITY_DEFAULT, 300, finish_login, g_object_ref (task), g_object_unref);
 }
 
 static CcProxyAuthResult *
