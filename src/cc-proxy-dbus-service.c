@@ -13,7 +13,7 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "cc-proxy-dbus-info.h"
+#include "cc-proxy-dbus-resources.h"
 #include "cc-proxy-dbus-service.h"
 
 struct _CcProxyDBusService
@@ -32,6 +32,7 @@ struct _CcProxyDBusService
   CcProxyCaptureLog *capture;
   gulong           event_id;
   GDBusConnection *connection;
+  GDBusNodeInfo   *introspection;  /* the interfaces, documented */
   GArray          *registrations;  /* guint */
   GHashTable      *last_values;    /* object path → last sent Values */
   char            *last_active;
@@ -326,6 +327,13 @@ emit_changed_to (CcProxyDBusService *self,
   g_dbus_connection_emit_signal (self->connection, destination, path, "org.freedesktop.DBus.Properties",
                                  "PropertiesChanged",
                                  g_variant_new ("(sa{sv}as)", interface, changed, NULL), NULL);
+}
+
+static GDBusInterfaceInfo *
+interface_info (CcProxyDBusService *self,
+                const char         *name)
+{
+  return g_dbus_node_info_lookup_interface (self->introspection, name);
 }
 
 static void
@@ -812,7 +820,7 @@ start_flow (CcProxyDBusService  *self,
   flow->state = "starting";
   flow->message = g_strdup ("");
   flow->registration = g_dbus_connection_register_object (self->connection, flow->path,
-                                                          (GDBusInterfaceInfo *) &cc_proxy_dbus_proxy1_auth_flow_interface,
+                                                          interface_info (self, "org.ccproxy.Proxy1.AuthFlow"),
                                                           &flow_vtable, flow, NULL, error);
   if (flow->registration == 0)
     {
@@ -1173,6 +1181,7 @@ cc_proxy_dbus_service_finalize (GObject *object)
   CcProxyDBusService *self = (CcProxyDBusService *) object;
 
   g_array_unref (self->registrations);
+  g_dbus_node_info_unref (self->introspection);
   g_hash_table_unref (self->flows);
   g_hash_table_unref (self->last_values);
   g_hash_table_unref (self->notifications);
@@ -1194,6 +1203,14 @@ cc_proxy_dbus_service_class_init (CcProxyDBusServiceClass *klass)
 static void
 cc_proxy_dbus_service_init (CcProxyDBusService *self)
 {
+  g_autoptr(GBytes) xml = g_resource_lookup_data (cc_proxy_dbus_get_resource (),
+                                                  "/org/ccproxy/Proxy1/org.ccproxy.Proxy1.xml",
+                                                  G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_autoptr(GError) error = NULL;
+
+  /* Built in and checked by the build: failing here is a packaging bug. */
+  self->introspection = g_dbus_node_info_new_for_xml (g_bytes_get_data (xml, NULL), &error);
+  g_assert_no_error (error);
   self->registrations = g_array_new (FALSE, FALSE, sizeof (guint));
   self->flows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, auth_flow_retire);
   self->notifications = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
@@ -1280,7 +1297,7 @@ export_providers (CcProxyDBusService  *self,
       if (g_hash_table_contains (self->exported, id))
         continue;
       path = cc_proxy_dbus_provider_path (id);
-      if (!register_object (self, path, (GDBusInterfaceInfo *) &cc_proxy_dbus_proxy1_provider_interface,
+      if (!register_object (self, path, interface_info (self, "org.ccproxy.Proxy1.Provider"),
                             &provider_vtable, error))
         return FALSE;
       g_hash_table_add (self->exported, g_strdup (id));
@@ -1321,7 +1338,7 @@ cc_proxy_dbus_service_export (CcProxyDBusService  *self,
 
   self->connection = g_object_ref (connection);
   if (!register_object (self, CC_PROXY_DBUS_PATH,
-                        (GDBusInterfaceInfo *) &cc_proxy_dbus_proxy1_interface, &main_vtable, error))
+                        interface_info (self, "org.ccproxy.Proxy1"), &main_vtable, error))
     goto fail;
 
   if (!export_providers (self, error))

@@ -963,6 +963,25 @@ second_connection (Fixture *fixture)
   return connection;
 }
 
+/* Starts, from @connection, a login that waits until it is cancelled
+ * (the healthy provider in mode "beta"); returns its path. */
+static char *
+start_waiting_flow (Fixture         *fixture,
+                    GDBusConnection *connection)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "mode", "beta"), NULL));
+  reply = g_dbus_connection_call_sync (connection, NAME, HEALTHY_PATH, PROVIDER_IFACE, "Authenticate",
+                                       g_variant_new ("(b)", TRUE), G_VARIANT_TYPE ("(o)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(o)", &path);
+  return path;
+}
+
 /* A login belongs to its caller, as a portal request does: another
  * client can neither see what it shows nor cancel it. */
 static void
@@ -978,23 +997,17 @@ test_auth_flow_owned (Fixture       *fixture,
   Flow theirs = { fixture, };
   guint own_subscription, other_subscription;
 
-  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "mode", "beta"), NULL));
   own_subscription = g_dbus_connection_signal_subscribe (fixture->connection, NULL, "org.ccproxy.Proxy1.AuthFlow",
                                                          NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
                                                          on_flow_signal, &mine, NULL);
   other_subscription = g_dbus_connection_signal_subscribe (other, NULL, "org.ccproxy.Proxy1.AuthFlow",
                                                            NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
                                                            on_flow_signal, &theirs, NULL);
-  reply = g_dbus_connection_call_sync (fixture->connection, NAME, HEALTHY_PATH, PROVIDER_IFACE, "Authenticate",
-                                       g_variant_new ("(b)", TRUE), G_VARIANT_TYPE ("(o)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(o)", &mine.path);
+  mine.path = start_waiting_flow (fixture, fixture->connection);
   theirs.path = g_strdup (mine.path);
   cc_test_wait_for (flow_is_waiting, &mine);
 
   /* Another client's Cancel is refused, and changes nothing. */
-  g_clear_pointer (&reply, g_variant_unref);
   reply = g_dbus_connection_call_sync (other, NAME, mine.path, "org.ccproxy.Proxy1.AuthFlow", "Cancel", NULL, NULL,
                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   g_assert_null (reply);
@@ -1034,22 +1047,91 @@ test_auth_flow_caller_leaves (Fixture       *fixture,
                               gconstpointer  user_data)
 {
   g_autoptr(GDBusConnection) other = second_connection (fixture);
-  g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
+  g_autofree char *path = start_waiting_flow (fixture, other);
   FlowState watch = { fixture, };
 
-  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "mode", "beta"), NULL));
-  reply = g_dbus_connection_call_sync (other, NAME, HEALTHY_PATH, PROVIDER_IFACE, "Authenticate",
-                                       g_variant_new ("(b)", TRUE), G_VARIANT_TYPE ("(o)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(o)", &path);
   g_dbus_connection_close_sync (other, NULL, &error);
   g_assert_no_error (error);
 
   watch.path = path;
   cc_test_wait_for (flow_is_cancelled, &watch);
+}
+
+static void
+assert_documented (GDBusAnnotationInfo **annotations,
+                   const char           *what,
+                   const char           *name)
+{
+  const char *doc = g_dbus_annotation_info_lookup (annotations, "org.gtk.GDBus.DocString");
+
+  if (doc == NULL || doc[0] == '\0')
+    g_error ("%s %s has no org.gtk.GDBus.DocString in live introspection", what, name);
+}
+
+static void
+assert_args_documented (GDBusArgInfo **args,
+                        const char    *member)
+{
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    assert_documented (args[i]->annotations, member, args[i]->name);
+}
+
+/* Returns how many of cc-proxyd's interfaces @path has. */
+static guint
+assert_object_documented (Fixture    *fixture,
+                          const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, NAME, path,
+                                                           "org.freedesktop.DBus.Introspectable", "Introspect",
+                                                           NULL, G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
+                                                           -1, NULL, &error);
+  g_autoptr(GDBusNodeInfo) node = NULL;
+  const char *xml;
+  guint ours = 0;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(&s)", &xml);
+  node = g_dbus_node_info_new_for_xml (xml, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; node->interfaces[i] != NULL; i++)
+    {
+      GDBusInterfaceInfo *iface = node->interfaces[i];
+
+      if (!g_str_has_prefix (iface->name, "org.ccproxy."))
+        continue;
+      ours++;
+      assert_documented (iface->annotations, "interface", iface->name);
+      for (guint j = 0; iface->methods != NULL && iface->methods[j] != NULL; j++)
+        {
+          assert_documented (iface->methods[j]->annotations, "method", iface->methods[j]->name);
+          assert_args_documented (iface->methods[j]->in_args, iface->methods[j]->name);
+          assert_args_documented (iface->methods[j]->out_args, iface->methods[j]->name);
+        }
+      for (guint j = 0; iface->signals != NULL && iface->signals[j] != NULL; j++)
+        {
+          assert_documented (iface->signals[j]->annotations, "signal", iface->signals[j]->name);
+          assert_args_documented (iface->signals[j]->args, iface->signals[j]->name);
+        }
+      for (guint j = 0; iface->properties != NULL && iface->properties[j] != NULL; j++)
+        assert_documented (iface->properties[j]->annotations, "property", iface->properties[j]->name);
+    }
+  return ours;
+}
+
+/* busctl, d-spy and gdbus introspect show what every member is for. */
+static void
+test_introspection_documented (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autofree char *flow = NULL;
+
+  g_assert_cmpuint (assert_object_documented (fixture, PATH), ==, 1);
+  g_assert_cmpuint (assert_object_documented (fixture, HEALTHY_PATH), ==, 1);
+  flow = start_waiting_flow (fixture, fixture->connection);
+  g_assert_cmpuint (assert_object_documented (fixture, flow), ==, 1);
+  g_assert_null (call (fixture, flow, "org.ccproxy.Proxy1.AuthFlow", "Cancel", NULL, NULL));
 }
 
 static gboolean
@@ -2013,6 +2095,7 @@ main (int   argc,
   ADD_WITH ("auth-flow", keyring_unlocked, test_auth_flow);
   ADD ("auth-flow/owned-by-caller", test_auth_flow_owned);
   ADD ("auth-flow/caller-leaves", test_auth_flow_caller_leaves);
+  ADD ("introspection-documented", test_introspection_documented);
   ADD_WITH ("cc-proxyctl-auth", keyring_unlocked, test_ctl_auth);
   ADD_WITH ("cc-proxyctl-auth-copilot", keyring_unlocked_copilot, test_ctl_auth_copilot);
   ADD_WITH ("cc-proxyctl-auth-without-keyring", keyring_none_copilot, test_ctl_auth_without_keyring);
