@@ -58,7 +58,7 @@ cc_proxy_anthropic_provider_init (CcProxyAnthropicProvider *self)
   CcProxySettingDescriptor *settings[] = {
     cc_proxy_setting_descriptor_new ("base-url", _("Base URL"),
                                      _("The Anthropic-compatible API that requests are forwarded to."),
-                                     CC_PROXY_SETTING_KIND_TEXT, "https://api.anthropic.com",
+                                     CC_PROXY_SETTING_KIND_URL, "https://api.anthropic.com",
                                      NULL, FALSE, base_url_env),
     NULL
   };

@@ -14,6 +14,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cc-proxy-dbus-resources.h"
+#include "cc-proxy-schema.h"
 #include "cc-proxy-dbus-service.h"
 
 struct _CcProxyDBusService
@@ -866,7 +867,7 @@ authenticate (CcProxyDBusService    *self,
 static const char *
 kind_name (CcProxySettingKind kind)
 {
-  static const char * const names[] = { "text", "bool", "select" };
+  static const char * const names[] = { "text", "bool", "select", "integer", "url" };
 
   return kind < G_N_ELEMENTS (names) ? names[kind] : "text";
 }
@@ -879,6 +880,7 @@ setting_descriptors (CcProxyProviderDescriptor *descriptor)
   for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
     {
       CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
+      gint minimum, maximum;
 
       /* A fixed order, so that busctl and gdbus show it the same way. */
       g_variant_builder_open (builder, G_VARIANT_TYPE_VARDICT);
@@ -894,6 +896,15 @@ setting_descriptors (CcProxyProviderDescriptor *descriptor)
       g_variant_builder_add (builder, "{sv}", "secret", g_variant_new_boolean (cc_proxy_setting_descriptor_is_secret (setting)));
       g_variant_builder_add (builder, "{sv}", "env-vars",
                              g_variant_new_strv (cc_proxy_setting_descriptor_get_env_vars (setting), -1));
+      g_variant_builder_add (builder, "{sv}", "type",
+                             g_variant_new_take_string (g_variant_type_dup_string (cc_proxy_setting_descriptor_get_value_type (setting))));
+      if (cc_proxy_setting_descriptor_get_range (setting, &minimum, &maximum))
+        {
+          g_variant_builder_add (builder, "{sv}", "minimum", g_variant_new_int32 (minimum));
+          g_variant_builder_add (builder, "{sv}", "maximum", g_variant_new_int32 (maximum));
+        }
+      if (cc_proxy_setting_descriptor_get_unit (setting) != NULL)
+        g_variant_builder_add (builder, "{sv}", "unit", g_variant_new_string (cc_proxy_setting_descriptor_get_unit (setting)));
       g_variant_builder_close (builder);
     }
   return g_variant_builder_end (builder);
@@ -1008,9 +1019,9 @@ provider_method_call (GDBusConnection       *connection,
                       gpointer               user_data)
 {
   CcProxyDBusService *self = user_data;
-  const char *id = cc_proxy_provider_get_id (provider_for_path (self, object_path));
+  CcProxyProvider *provider = provider_for_path (self, object_path);
+  const char *id = cc_proxy_provider_get_id (provider);
   const char *key = NULL;
-  const char *value = NULL;
 
   if (g_str_equal (method_name, "Authenticate"))
     {
@@ -1024,8 +1035,29 @@ provider_method_call (GDBusConnection       *connection,
   /* Asynchronous: a secret goes to the keyring, which may take a while. */
   if (g_str_equal (method_name, "SetValue"))
     {
-      g_variant_get (parameters, "(&s&s)", &key, &value);
-      cc_proxy_runtime_set_value_async (self->runtime, id, key, value, NULL, on_value_changed, g_object_ref (invocation));
+      g_autoptr(GVariant) value = NULL;
+      g_autofree char *text = NULL;
+      CcProxySettingDescriptor *setting;
+
+      g_variant_get (parameters, "(&sv)", &key, &value);
+      setting = cc_proxy_provider_descriptor_lookup_setting (cc_proxy_provider_get_descriptor (provider), key);
+      /* A value in the setting's own type, or as text; an unknown key is
+       * the runtime's to refuse. */
+      if (setting == NULL)
+        text = g_variant_print (value, FALSE);
+      else
+        {
+          g_autoptr(GError) error = NULL;
+
+          text = cc_proxy_schema_value_from_variant (setting, value, &error);
+          if (text == NULL)
+            {
+              g_dbus_method_invocation_return_error_literal (invocation, CC_PROXY_DBUS_ERROR,
+                                                             CC_PROXY_DBUS_ERROR_INVALID_VALUE, error->message);
+              return;
+            }
+        }
+      cc_proxy_runtime_set_value_async (self->runtime, id, key, text, NULL, on_value_changed, g_object_ref (invocation));
     }
   else
     {

@@ -140,9 +140,16 @@ stored_value (CcProxyRuntime           *self,
 
   if (settings != NULL)
     {
-      if (cc_proxy_setting_descriptor_get_kind (setting) == CC_PROXY_SETTING_KIND_BOOL)
-        return g_strdup (g_settings_get_boolean (settings, key) ? "true" : "false");
-      return g_settings_get_string (settings, key);
+      g_autoptr(GVariant) value = g_settings_get_value (settings, key);
+      g_autoptr(GError) error = NULL;
+      char *text = cc_proxy_schema_value_from_variant (setting, value, &error);
+
+      /* GSettings checks types and ranges, not what a URL may be: a
+       * value stored behind our back (gsettings set) that the setting
+       * refuses is not used, and that is said. */
+      if (text == NULL)
+        g_message (_("Ignoring the stored value of %s for %s: %s"), key, provider_id, error->message);
+      return text;
     }
 
   full = g_strconcat (provider_id, "/", key, NULL);
@@ -512,9 +519,7 @@ cc_proxy_runtime_set_value (CcProxyRuntime  *self,
   settings = settings_for (self, provider_id, setting);
   if (settings != NULL)
     {
-      GVariant *variant = cc_proxy_setting_descriptor_get_kind (setting) == CC_PROXY_SETTING_KIND_BOOL
-        ? g_variant_new_boolean (g_str_equal (normalized, "true"))
-        : g_variant_new_string (normalized);
+      GVariant *variant = cc_proxy_schema_value_to_variant (setting, normalized);
 
       write_quietly (self, settings, key, variant);
       g_free (normalized);

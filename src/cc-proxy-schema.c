@@ -9,12 +9,72 @@
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "cc-proxy-schema.h"
 
 char *
 cc_proxy_schema_id_for_provider (const char *provider_id)
 {
   return g_strconcat (CC_PROXY_PROVIDER_SCHEMA_PREFIX, provider_id, NULL);
+}
+
+/**
+ * cc_proxy_schema_value_to_variant:
+ * @setting: a setting
+ * @normalized: a value cc_proxy_setting_descriptor_normalize() gave
+ *
+ * Returns: (transfer floating): the value as its GSettings key holds it
+ */
+GVariant *
+cc_proxy_schema_value_to_variant (const CcProxySettingDescriptor *setting,
+                                  const char                     *normalized)
+{
+  const GVariantType *type = cc_proxy_setting_descriptor_get_value_type (setting);
+
+  if (g_variant_type_equal (type, G_VARIANT_TYPE_BOOLEAN))
+    return g_variant_new_boolean (g_str_equal (normalized, "true"));
+  if (g_variant_type_equal (type, G_VARIANT_TYPE_INT32))
+    return g_variant_new_int32 ((gint32) g_ascii_strtoll (normalized, NULL, 10));
+  return g_variant_new_string (normalized);
+}
+
+/**
+ * cc_proxy_schema_value_from_variant:
+ * @setting: a setting
+ * @value: its value in its own type, or as text (what a person types)
+ * @error: return location for a %CC_PROXY_PROVIDER_ERROR_INVALID_VALUE
+ *
+ * Checks a value that comes typed (from the bus or GSettings) against
+ * its setting.
+ *
+ * Returns: (transfer full) (nullable): the normalised text, or %NULL
+ */
+char *
+cc_proxy_schema_value_from_variant (const CcProxySettingDescriptor  *setting,
+                                    GVariant                        *value,
+                                    GError                         **error)
+{
+  const GVariantType *type = cc_proxy_setting_descriptor_get_value_type (setting);
+  g_autofree char *text = NULL;
+
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    text = g_variant_dup_string (value, NULL);
+  else if (!g_variant_is_of_type (value, type))
+    {
+      g_autofree char *wanted = g_variant_type_dup_string (type);
+
+      g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_VALUE,
+                   _("%s takes a value of type %s (or its text), not %s"),
+                   cc_proxy_setting_descriptor_get_key (setting), wanted, g_variant_get_type_string (value));
+      return NULL;
+    }
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+    text = g_strdup (g_variant_get_boolean (value) ? "true" : "false");
+  else
+    text = g_strdup_printf ("%d", g_variant_get_int32 (value));
+
+  return cc_proxy_setting_descriptor_normalize (setting, text, error);
 }
 
 static void
@@ -79,6 +139,18 @@ cc_proxy_schema_from_descriptor (const CcProxyProviderDescriptor *descriptor,
 
           g_string_append_printf (out, "    <key name=\"%s\" type=\"b\">\n      <default>%s</default>\n",
                                   key, normalized ? normalized : "false");
+        }
+      else if (kind == CC_PROXY_SETTING_KIND_INT)
+        {
+          g_autofree char *normalized = cc_proxy_setting_descriptor_normalize (setting, def, NULL);
+          gint minimum, maximum;
+
+          /* GSettings refuses a value outside the range, whoever sets it. */
+          cc_proxy_setting_descriptor_get_range (setting, &minimum, &maximum);
+          g_string_append_printf (out, "    <key name=\"%s\" type=\"i\">\n"
+                                       "      <range min=\"%d\" max=\"%d\"/>\n"
+                                       "      <default>%s</default>\n",
+                                  key, minimum, maximum, normalized ? normalized : "0");
         }
       else
         {

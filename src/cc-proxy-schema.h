@@ -16,4 +16,10 @@ char *cc_proxy_schema_id_for_provider (const char                      *provider
 char *cc_proxy_schema_from_descriptor (const CcProxyProviderDescriptor *descriptor,
                                        const char                      *gettext_domain);
 
+GVariant *cc_proxy_schema_value_to_variant   (const CcProxySettingDescriptor *setting,
+                                              const char                     *normalized);
+char     *cc_proxy_schema_value_from_variant (const CcProxySettingDescriptor *setting,
+                                              GVariant                       *value,
+                                              GError                        **error);
+
 G_END_DECLS

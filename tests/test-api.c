@@ -41,26 +41,47 @@ static void
 test_normalize (void)
 {
   g_autoptr(CcProxySettingDescriptor) url =
-    cc_proxy_setting_descriptor_new ("base-url", "URL", "", CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL);
+    cc_proxy_setting_descriptor_new ("base-url", "URL", "", CC_PROXY_SETTING_KIND_URL, "", NULL, FALSE, NULL);
   g_autoptr(CcProxySettingDescriptor) flag =
     cc_proxy_setting_descriptor_new ("flag", "Flag", "", CC_PROXY_SETTING_KIND_BOOL, "false", NULL, FALSE, NULL);
   g_autoptr(CcProxySettingDescriptor) mode =
     cc_proxy_setting_descriptor_new ("mode", "Mode", "", CC_PROXY_SETTING_KIND_SELECT, "fast", modes, FALSE, NULL);
   g_autoptr(CcProxySettingDescriptor) text =
     cc_proxy_setting_descriptor_new ("note", "Note", "", CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL);
+  g_autoptr(CcProxySettingDescriptor) seconds =
+    cc_proxy_setting_descriptor_new_int ("rate-limit-seconds", "Seconds", "", 0, 0, 3600, "seconds", NULL);
+  g_autoptr(CcProxySettingDescriptor) count =
+    cc_proxy_setting_descriptor_new_int ("retries", "Retries", "", 2, -1, 5, NULL, NULL);
+  gint minimum = 0, maximum = 0;
 
   assert_normalized (url, "  http://127.0.0.1:8080/// ", "http://127.0.0.1:8080");
-  {
-    g_autoptr(CcProxySettingDescriptor) seconds =
-      cc_proxy_setting_descriptor_new ("rate-limit-seconds", "Seconds", "", CC_PROXY_SETTING_KIND_TEXT, "0", NULL, FALSE, NULL);
+  assert_normalized (url, "HTTPS://api.example.test/v1", "HTTPS://api.example.test/v1");
+  assert_rejected (url, "not-a-url", "“not-a-url” is not a valid value for base-url: use an http:// or https:// address");
+  assert_rejected (url, "file:///etc/passwd", "“file:///etc/passwd” is not a valid value for base-url: use an http:// or https:// address");
+  assert_rejected (url, "http://", "“http://” is not a valid value for base-url: use an http:// or https:// address");
 
-    assert_normalized (seconds, " 30 ", "30");
-    assert_normalized (seconds, "0", "0");
-    assert_rejected (seconds, "-1", "“-1” is not a valid value for rate-limit-seconds: use a whole number of seconds (0 turns it off)");
-    assert_rejected (seconds, "ten", "“ten” is not a valid value for rate-limit-seconds: use a whole number of seconds (0 turns it off)");
-    assert_rejected (seconds, "", "“” is not a valid value for rate-limit-seconds: use a whole number of seconds (0 turns it off)");
-  }
+  /* Integers: whole numbers within the range, told with the unit. */
+  assert_normalized (seconds, " 30 ", "30");
+  assert_normalized (seconds, "0", "0");
+  assert_normalized (seconds, "3600", "3600");
+  assert_rejected (seconds, "3601", "“3601” is not a valid value for rate-limit-seconds: use a whole number from 0 to 3600 (seconds)");
+  assert_rejected (seconds, "-1", "“-1” is not a valid value for rate-limit-seconds: use a whole number from 0 to 3600 (seconds)");
+  assert_rejected (seconds, "ten", "“ten” is not a valid value for rate-limit-seconds: use a whole number from 0 to 3600 (seconds)");
+  assert_rejected (seconds, "", "“” is not a valid value for rate-limit-seconds: use a whole number from 0 to 3600 (seconds)");
+  assert_normalized (count, "-1", "-1");
+  assert_rejected (count, "1.5", "“1.5” is not a valid value for retries: use a whole number from -1 to 5");
+  g_assert_true (cc_proxy_setting_descriptor_get_range (seconds, &minimum, &maximum));
+  g_assert_cmpint (minimum, ==, 0);
+  g_assert_cmpint (maximum, ==, 3600);
+  g_assert_cmpstr (cc_proxy_setting_descriptor_get_unit (seconds), ==, "seconds");
+  g_assert_cmpstr (cc_proxy_setting_descriptor_get_default (count), ==, "2");
+  g_assert_false (cc_proxy_setting_descriptor_get_range (url, NULL, NULL));
+  g_assert_true (g_variant_type_equal (cc_proxy_setting_descriptor_get_value_type (seconds), G_VARIANT_TYPE_INT32));
+  g_assert_true (g_variant_type_equal (cc_proxy_setting_descriptor_get_value_type (flag), G_VARIANT_TYPE_BOOLEAN));
+  g_assert_true (g_variant_type_equal (cc_proxy_setting_descriptor_get_value_type (url), G_VARIANT_TYPE_STRING));
+
   assert_normalized (url, "", "");
+  /* Text is what it is, whatever its key looks like. */
   assert_normalized (text, " keep / ", " keep / ");
   for (guint i = 0; i < 4; i++)
     {
@@ -98,6 +119,18 @@ test_validate (void)
     cc_proxy_setting_descriptor_new ("flag", "Flag", "", CC_PROXY_SETTING_KIND_BOOL, "sometimes", NULL, FALSE, NULL),
     NULL
   };
+  CcProxySettingDescriptor *bad_range[] = {
+    cc_proxy_setting_descriptor_new_int ("wait-seconds", "Wait", "", 5, 10, 1, "seconds", NULL),
+    NULL
+  };
+  CcProxySettingDescriptor *bad_int_default[] = {
+    cc_proxy_setting_descriptor_new_int ("wait-seconds", "Wait", "", 99, 0, 60, "seconds", NULL),
+    NULL
+  };
+  CcProxySettingDescriptor *bad_url_default[] = {
+    cc_proxy_setting_descriptor_new ("base-url", "URL", "", CC_PROXY_SETTING_KIND_URL, "ftp://x.test", NULL, FALSE, NULL),
+    NULL
+  };
   CcProxySettingDescriptor *bad_key[] = {
     cc_proxy_setting_descriptor_new ("Base URL", "URL", "", CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL),
     NULL
@@ -115,7 +148,13 @@ test_validate (void)
                   "provider id “Upper” must be lower-case letters, digits and dashes");
   assert_invalid (cc_proxy_provider_descriptor_new ("nameless", "", NULL), "provider “nameless” has no display name");
   assert_invalid (cc_proxy_provider_descriptor_new ("p", "P", bad_bool),
-                  "default “sometimes” of boolean setting “flag” is not a boolean");
+                  "default “sometimes” of setting “flag” is not a valid value for it");
+  assert_invalid (cc_proxy_provider_descriptor_new ("r", "R", bad_range),
+                  "integer setting “wait-seconds” has a range from 10 to 1");
+  assert_invalid (cc_proxy_provider_descriptor_new ("s", "S", bad_int_default),
+                  "default “99” of setting “wait-seconds” is not a valid value for it");
+  assert_invalid (cc_proxy_provider_descriptor_new ("t", "T", bad_url_default),
+                  "default “ftp://x.test” of setting “base-url” is not a valid value for it");
   assert_invalid (cc_proxy_provider_descriptor_new ("q", "Q", bad_key),
                   "setting key “Base URL” must be lower-case letters, digits and dashes");
 }

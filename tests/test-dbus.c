@@ -444,7 +444,8 @@ test_provider_settings (Fixture       *fixture,
   g_assert_cmpstr (g_variant_get_string (id, NULL), ==, "healthy");
   g_assert_true (g_variant_get_boolean (capable));
   g_assert_cmpstr (mode_text, ==, "{'key': <'mode'>, 'label': <'Mode'>, 'description': <'A choice.'>, 'kind': <'select'>, "
-                                  "'default': <'alpha'>, 'options': <['alpha', 'beta']>, 'secret': <false>, 'env-vars': <@as []>}");
+                                  "'default': <'alpha'>, 'options': <['alpha', 'beta']>, 'secret': <false>, 'env-vars': <@as []>, "
+                                  "'type': <'s'>}");
   g_assert_nonnull (token);
   {
     gboolean secret = FALSE;
@@ -458,7 +459,7 @@ test_provider_settings (Fixture       *fixture,
   }
 
   g_assert_null (set_active_provider (fixture, "healthy", NULL));
-  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "mode", "beta"), NULL));
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(sv)", "mode", g_variant_new_string ("beta")), NULL));
   echo = echo_via_proxy (fixture);
   g_assert_nonnull (strstr (echo, "\"mode\":\"beta\""));
 
@@ -466,7 +467,7 @@ test_provider_settings (Fixture       *fixture,
     {
       g_autofree char *message = NULL;
       g_autofree char *error = call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue",
-                                     g_variant_new ("(ss)", bad[i].key, bad[i].value), &message);
+                                     g_variant_new ("(sv)", bad[i].key, g_variant_new_string (bad[i].value)), &message);
 
       g_assert_cmpstr (error, ==, bad[i].error);
       g_assert_cmpstr (message, ==, bad[i].message);
@@ -527,7 +528,7 @@ test_secret_never_returned (Fixture       *fixture,
   g_autofree char *all_text = NULL;
   gboolean set = FALSE;
 
-  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "token", secret), NULL));
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(sv)", "token", g_variant_new_string (secret)), NULL));
 
   all = g_dbus_connection_call_sync (fixture->connection, NAME, HEALTHY_PATH, "org.freedesktop.DBus.Properties", "GetAll",
                                      g_variant_new ("(s)", PROVIDER_IFACE), NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
@@ -573,7 +574,7 @@ test_keyring_unavailable (Fixture       *fixture,
 {
   g_autofree char *message = NULL;
   g_autofree char *error = call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue",
-                                 g_variant_new ("(ss)", "token", "sk-unstorable-12345"), &message);
+                                 g_variant_new ("(sv)", "token", g_variant_new_string ("sk-unstorable-12345")), &message);
   g_autofree char *echo = NULL;
 
   g_assert_cmpstr (error, ==, "org.ccproxy.Proxy1.Error.KeyringUnavailable");
@@ -582,7 +583,7 @@ test_keyring_unavailable (Fixture       *fixture,
   g_assert_false (token_is_set (fixture));
   g_assert_null (strstr (message, "sk-unstorable-12345"));
 
-  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "mode", "beta"), NULL));
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(sv)", "mode", g_variant_new_string ("beta")), NULL));
   g_assert_null (set_active_provider (fixture, "healthy", NULL));
   echo = echo_via_proxy (fixture);
   g_assert_nonnull (strstr (echo, "\"mode\":\"beta\""));
@@ -714,6 +715,7 @@ test_cc_proxyctl (Fixture       *fixture,
     g_auto(Ran) all = ctl (NULL, "get", "healthy", NULL);
     g_autofree char *echo = echo_via_proxy (fixture);
     g_autofree char *expected = g_strdup_printf ("base-url             %s  [from the environment]\n"
+                                                 "patience-seconds     30\n"
                                                  "flag                 false\n"
                                                  "mode                 beta\n"
                                                  "token                (secret, not set)\n",
@@ -914,7 +916,7 @@ test_auth_flow (Fixture       *fixture,
   flow_clear (&flow);
 
   /* The person says no. */
-  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "flag", "true"), NULL));
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(sv)", "flag", g_variant_new_string ("true")), NULL));
   authenticate (fixture, TRUE, FALSE, &flow);
   g_assert_cmpstr (flow.state, ==, "failed");
   g_assert_cmpstr (flow.message, ==, "the person denied access");
@@ -963,6 +965,119 @@ second_connection (Fixture *fixture)
   return connection;
 }
 
+static char *
+value_of (Fixture    *fixture,
+          const char *key)
+{
+  g_autoptr(GVariant) values = get_property (fixture, HEALTHY_PATH, PROVIDER_IFACE, "Values");
+  g_autoptr(GVariant) entry = g_variant_lookup_value (values, key, G_VARIANT_TYPE_VARDICT);
+  char *value = NULL;
+
+  g_assert_nonnull (entry);
+  g_assert_true (g_variant_lookup (entry, "value", "s", &value));
+  return value;
+}
+
+/* Typed settings on the bus: what SettingDescriptors says of an integer
+ * and a URL, values set in their own type or as text, and every bad one
+ * refused with what is allowed, changing nothing. */
+static void
+test_typed_settings (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autoptr(GVariant) descriptors = get_property (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SettingDescriptors");
+  g_autoptr(GVariant) patience = setting (descriptors, "patience-seconds");
+  g_autoptr(GVariant) url = setting (descriptors, "base-url");
+  g_autofree char *patience_text = g_variant_print (patience, FALSE);
+  g_autofree char *url_kind = NULL;
+  g_autofree char *url_type = NULL;
+  const struct { const char *key; GVariant *value; const char *message; } bad[] = {
+    { "patience-seconds", g_variant_new_int32 (601),
+      "“601” is not a valid value for patience-seconds: use a whole number from 0 to 600 (seconds)" },
+    { "patience-seconds", g_variant_new_string ("-5"),
+      "“-5” is not a valid value for patience-seconds: use a whole number from 0 to 600 (seconds)" },
+    { "patience-seconds", g_variant_new_string ("soon"),
+      "“soon” is not a valid value for patience-seconds: use a whole number from 0 to 600 (seconds)" },
+    { "patience-seconds", g_variant_new_boolean (TRUE),
+      "patience-seconds takes a value of type i (or its text), not b" },
+    { "flag", g_variant_new_int32 (1), "flag takes a value of type b (or its text), not i" },
+    { "base-url", g_variant_new_string ("not-a-url"),
+      "“not-a-url” is not a valid value for base-url: use an http:// or https:// address" },
+    { "base-url", g_variant_new_string ("file:///etc/passwd"),
+      "“file:///etc/passwd” is not a valid value for base-url: use an http:// or https:// address" },
+  };
+  g_autofree char *before_patience = NULL;
+  g_autofree char *before_url = NULL;
+  g_autofree char *after = NULL;
+
+  g_assert_cmpstr (patience_text, ==,
+                   "{'key': <'patience-seconds'>, 'label': <'Patience'>, 'description': <'A number with a range.'>, "
+                   "'kind': <'integer'>, 'default': <'30'>, 'options': <@as []>, 'secret': <false>, "
+                   "'env-vars': <@as []>, 'type': <'i'>, 'minimum': <0>, 'maximum': <600>, 'unit': <'seconds'>}");
+  g_assert_true (g_variant_lookup (url, "kind", "s", &url_kind));
+  g_assert_cmpstr (url_kind, ==, "url");
+  g_assert_true (g_variant_lookup (url, "type", "s", &url_type));
+  g_assert_cmpstr (url_type, ==, "s");
+
+  /* In its own type, or as text. */
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue",
+                       g_variant_new ("(sv)", "patience-seconds", g_variant_new_int32 (45)), NULL));
+  after = value_of (fixture, "patience-seconds");
+  g_assert_cmpstr (after, ==, "45");
+  g_clear_pointer (&after, g_free);
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue",
+                       g_variant_new ("(sv)", "patience-seconds", g_variant_new_string (" 600 ")), NULL));
+  after = value_of (fixture, "patience-seconds");
+  g_assert_cmpstr (after, ==, "600");
+  g_clear_pointer (&after, g_free);
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue",
+                       g_variant_new ("(sv)", "flag", g_variant_new_boolean (TRUE)), NULL));
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue",
+                       g_variant_new ("(sv)", "base-url", g_variant_new_string ("http://127.0.0.1:9/")), NULL));
+
+  before_patience = value_of (fixture, "patience-seconds");
+  before_url = value_of (fixture, "base-url");
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *message = NULL;
+      g_autofree char *error = call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue",
+                                     g_variant_new ("(sv)", bad[i].key, bad[i].value), &message);
+
+      g_assert_cmpstr (error, ==, "org.ccproxy.Proxy1.Error.InvalidValue");
+      g_assert_cmpstr (message, ==, bad[i].message);
+    }
+  after = value_of (fixture, "patience-seconds");
+  g_assert_cmpstr (after, ==, before_patience);
+  g_clear_pointer (&after, g_free);
+  after = value_of (fixture, "base-url");
+  g_assert_cmpstr (after, ==, before_url);
+
+  /* cc-proxyctl: the same refusal, and the range where people look. */
+  {
+    g_auto(Ran) r = ctl (NULL, "set", "healthy", "patience-seconds", "601", NULL);
+
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_cmpstr (r.err, ==, "cc-proxyctl: “601” is not a valid value for patience-seconds: "
+                                "use a whole number from 0 to 600 (seconds)\n");
+  }
+  {
+    g_auto(Ran) r = ctl (NULL, "set", "healthy", "base-url", "file:///etc/passwd", NULL);
+
+    g_assert_cmpint (r.status, ==, 1);
+    g_assert_cmpstr (r.err, ==, "cc-proxyctl: “file:///etc/passwd” is not a valid value for base-url: "
+                                "use an http:// or https:// address\n");
+  }
+  {
+    g_auto(Ran) r = ctl (NULL, "get", "-v", "healthy", "patience-seconds", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "patience-seconds     600\n"
+                                "    A number with a range.\n"
+                                "    from 0 to 600 seconds\n"
+                                "    default: 30\n");
+  }
+}
+
 /* Starts, from @connection, a login that waits until it is cancelled
  * (the healthy provider in mode "beta"); returns its path. */
 static char *
@@ -973,7 +1088,7 @@ start_waiting_flow (Fixture         *fixture,
   g_autoptr(GError) error = NULL;
   char *path = NULL;
 
-  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "mode", "beta"), NULL));
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(sv)", "mode", g_variant_new_string ("beta")), NULL));
   reply = g_dbus_connection_call_sync (connection, NAME, HEALTHY_PATH, PROVIDER_IFACE, "Authenticate",
                                        g_variant_new ("(b)", TRUE), G_VARIANT_TYPE ("(o)"),
                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
@@ -1434,7 +1549,7 @@ test_busctl (Fixture       *fixture,
   g_autofree char *address = g_strconcat ("--address=", g_test_dbus_get_bus_address (fixture->bus), NULL);
   const char *introspect[] = { "busctl", address, "introspect", NAME, PATH, NULL };
   const char *set[] = { "busctl", address, "set-property", NAME, PATH, MAIN_IFACE, "ActiveProvider", "s", "healthy", NULL };
-  const char *bad[] = { "busctl", address, "call", NAME, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", "ss", "mode", "gamma", NULL };
+  const char *bad[] = { "busctl", address, "call", NAME, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", "sv", "mode", "s", "gamma", NULL };
   const char *get[] = { "busctl", address, "get-property", NAME, PATH, MAIN_IFACE, "ActiveProvider", NULL };
   g_autofree char *listing = run (introspect, 0);
   g_autofree char *set_out = run (set, 0);
@@ -1577,7 +1692,7 @@ test_traffic_never_shows_secrets (Fixture       *fixture,
                                              keyring_secret);
   g_autofree char *captured = NULL;
 
-  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", "token", keyring_secret), NULL));
+  g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue", g_variant_new ("(sv)", "token", g_variant_new_string (keyring_secret)), NULL));
   cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json", answer, -1);
 
   g_assert_cmpuint (post_to (fixture, path, body, "x-note", keyring_secret), ==, 200);
@@ -2085,6 +2200,7 @@ main (int   argc,
   ADD ("main-object", test_main_object);
   ADD ("switch-provider", test_switch_provider);
   ADD ("provider-settings", test_provider_settings);
+  ADD ("typed-settings", test_typed_settings);
   ADD_WITH ("secret-in-keyring-never-returned", keyring_unlocked, test_secret_never_returned);
   ADD_WITH ("keyring-absent", keyring_none, test_keyring_unavailable);
   ADD_WITH ("cc-proxyctl-log", keyring_none, test_ctl_log);

@@ -2,6 +2,7 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <string.h>
 #include "cc-proxy-runtime.h"
 #include "cc-test-util.h"
 
@@ -240,6 +241,72 @@ test_gsettings_storage (void)
   g_assert_false (cc_proxy_snapshot_get_boolean (cc_proxy_runtime_get_snapshot (runtime), "healthy", "flag"));
 }
 
+static char *
+run_gsettings (const char * const *argv,
+               int                 expected_status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error);
+  g_assert_no_error (error);
+  if (expected_status == 0)
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  else
+    g_assert_false (g_spawn_check_wait_status (status, NULL));
+  return g_strconcat (out, err, NULL);
+}
+
+/* Typed keys: GSettings itself refuses an integer out of its range (the
+ * gsettings tool included), and a stored value the setting refuses (a
+ * URL GSettings cannot judge) is not used. */
+static void
+test_typed_storage (void)
+{
+  g_autoptr(GSettingsBackend) backend = g_memory_settings_backend_new ();
+  g_autoptr(CcProxyRuntime) runtime = runtime_with_backend (NULL, backend);
+  g_autoptr(GSettings) healthy = g_settings_new_with_backend ("org.ccproxy.Proxy.providers.healthy", backend);
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autoptr(GSettingsSchemaKey) key = NULL;
+  g_autoptr(GVariant) too_big = g_variant_ref_sink (g_variant_new_int32 (601));
+  g_autoptr(GError) error = NULL;
+  const char *range[] = { "gsettings", "range", "org.ccproxy.Proxy.providers.healthy", "patience-seconds", NULL };
+  const char *set[] = { "gsettings", "set", "org.ccproxy.Proxy.providers.healthy", "patience-seconds", "601", NULL };
+  const char *wrong[] = { "gsettings", "set", "org.ccproxy.Proxy.providers.healthy", "patience-seconds", "'soon'", NULL };
+  g_autofree char *range_out = run_gsettings (range, 0);
+  g_autofree char *set_out = run_gsettings (set, 1);
+  g_autofree char *wrong_out = run_gsettings (wrong, 1);
+
+  g_assert_cmpstr (range_out, ==, "range i 0 600\n");
+  g_assert_cmpstr (set_out, ==, "The provided value is outside of the valid range\n");
+  g_assert_nonnull (strstr (wrong_out, "type"));
+
+  g_object_get (healthy, "settings-schema", &schema, NULL);
+  key = g_settings_schema_get_key (schema, "patience-seconds");
+  g_assert_false (g_settings_schema_key_range_check (key, too_big));
+
+  /* Stored as an integer, read as its text. */
+  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "patience-seconds", "90", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_settings_get_int (healthy, "patience-seconds"), ==, 90);
+  g_settings_set_int (healthy, "patience-seconds", 120);
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "patience-seconds"),
+                   ==, "120");
+  g_assert_cmpuint (cc_proxy_snapshot_get_uint (cc_proxy_runtime_get_snapshot (runtime), "healthy", "patience-seconds"),
+                    ==, 120);
+
+  /* A URL GSettings took but the setting refuses: the default is used. */
+  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "base-url", "http://127.0.0.1:8/", &error));
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "base-url"),
+                   ==, "http://127.0.0.1:8");
+  g_settings_set_string (healthy, "base-url", "file:///etc/passwd");
+  g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "base-url"), ==, "");
+  g_assert_false (cc_proxy_runtime_set_value (runtime, "healthy", "base-url", "file:///etc/passwd", &error));
+  g_assert_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_INVALID_VALUE);
+}
+
 /* The environment wins, and is never written anywhere. */
 static void
 test_environment_not_stored (void)
@@ -303,6 +370,26 @@ test_schemas_match_descriptors (void)
               g_assert_true (g_variant_is_of_type (def, G_VARIANT_TYPE_BOOLEAN));
               g_assert_cmpstr (g_variant_get_boolean (def) ? "true" : "false", ==, cc_proxy_setting_descriptor_get_default (setting));
               break;
+            case CC_PROXY_SETTING_KIND_INT:
+              {
+                g_autoptr(GVariant) bounds = NULL;
+                g_autofree char *range_type = NULL;
+                g_autofree char *text = NULL;
+                gint minimum, maximum, low, high;
+
+                /* A native integer key whose range is the descriptor's. */
+                g_assert_true (g_variant_is_of_type (def, G_VARIANT_TYPE_INT32));
+                text = g_strdup_printf ("%d", g_variant_get_int32 (def));
+                g_assert_cmpstr (text, ==, cc_proxy_setting_descriptor_get_default (setting));
+                g_assert_true (cc_proxy_setting_descriptor_get_range (setting, &minimum, &maximum));
+                range = g_settings_schema_key_get_range (schema_key);
+                g_variant_get (range, "(sv)", &range_type, &bounds);
+                g_assert_cmpstr (range_type, ==, "range");
+                g_variant_get (bounds, "(ii)", &low, &high);
+                g_assert_cmpint (low, ==, minimum);
+                g_assert_cmpint (high, ==, maximum);
+              }
+              break;
             case CC_PROXY_SETTING_KIND_SELECT:
               {
                 const char * const *options = cc_proxy_setting_descriptor_get_options (setting);
@@ -323,6 +410,7 @@ test_schemas_match_descriptors (void)
               }
               G_GNUC_FALLTHROUGH;
             case CC_PROXY_SETTING_KIND_TEXT:
+            case CC_PROXY_SETTING_KIND_URL:
             default:
               g_assert_true (g_variant_is_of_type (def, G_VARIANT_TYPE_STRING));
               g_assert_cmpstr (g_variant_get_string (def, NULL), ==, cc_proxy_setting_descriptor_get_default (setting));
@@ -360,6 +448,7 @@ main (int   argc,
   g_test_add_func ("/runtime/gsettings-storage", test_gsettings_storage);
   g_test_add_func ("/runtime/environment-not-stored", test_environment_not_stored);
   g_test_add_func ("/runtime/schemas-match-descriptors", test_schemas_match_descriptors);
+  g_test_add_func ("/runtime/typed-storage", test_typed_storage);
 
   status = g_test_run ();
   g_object_unref (registry);

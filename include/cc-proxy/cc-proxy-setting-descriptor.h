@@ -17,13 +17,20 @@ G_BEGIN_DECLS
  * @CC_PROXY_SETTING_KIND_TEXT: free text (a string)
  * @CC_PROXY_SETTING_KIND_BOOL: a boolean
  * @CC_PROXY_SETTING_KIND_SELECT: one of a fixed list of options
+ * @CC_PROXY_SETTING_KIND_INT: a whole number within a range, in a unit
+ *   (see cc_proxy_setting_descriptor_new_int())
+ * @CC_PROXY_SETTING_KIND_URL: an `http` or `https` address, or empty
  *
- * The type of a setting's value.
+ * The type of a setting's value. It decides the GSettings type (`s`, `b`
+ * or `i` with its range), what the bus shows, and what is refused when
+ * set, from every door.
  */
 typedef enum {
   CC_PROXY_SETTING_KIND_TEXT,
   CC_PROXY_SETTING_KIND_BOOL,
   CC_PROXY_SETTING_KIND_SELECT,
+  CC_PROXY_SETTING_KIND_INT,
+  CC_PROXY_SETTING_KIND_URL,
 } CcProxySettingKind;
 
 #define CC_PROXY_TYPE_SETTING_DESCRIPTOR (cc_proxy_setting_descriptor_get_type ())
@@ -49,6 +56,15 @@ CcProxySettingDescriptor  *cc_proxy_setting_descriptor_new             (const ch
                                                                         gboolean             secret,
                                                                         const char * const  *env_vars);
 CC_PROXY_EXPORT
+CcProxySettingDescriptor  *cc_proxy_setting_descriptor_new_int         (const char          *key,
+                                                                        const char          *label,
+                                                                        const char          *description,
+                                                                        gint                 default_value,
+                                                                        gint                 minimum,
+                                                                        gint                 maximum,
+                                                                        const char          *unit,
+                                                                        const char * const  *env_vars);
+CC_PROXY_EXPORT
 CcProxySettingDescriptor  *cc_proxy_setting_descriptor_ref             (CcProxySettingDescriptor *self);
 CC_PROXY_EXPORT
 void                       cc_proxy_setting_descriptor_unref           (CcProxySettingDescriptor *self);
@@ -66,6 +82,14 @@ CC_PROXY_EXPORT
 const char * const        *cc_proxy_setting_descriptor_get_options     (const CcProxySettingDescriptor *self);
 CC_PROXY_EXPORT
 gboolean                   cc_proxy_setting_descriptor_is_secret       (const CcProxySettingDescriptor *self);
+CC_PROXY_EXPORT
+gboolean                   cc_proxy_setting_descriptor_get_range       (const CcProxySettingDescriptor *self,
+                                                                        gint                           *minimum,
+                                                                        gint                           *maximum);
+CC_PROXY_EXPORT
+const char                *cc_proxy_setting_descriptor_get_unit        (const CcProxySettingDescriptor *self);
+CC_PROXY_EXPORT
+const GVariantType        *cc_proxy_setting_descriptor_get_value_type  (const CcProxySettingDescriptor *self);
 CC_PROXY_EXPORT
 const char * const        *cc_proxy_setting_descriptor_get_env_vars    (const CcProxySettingDescriptor *self);
 CC_PROXY_EXPORT

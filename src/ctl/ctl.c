@@ -599,7 +599,8 @@ print_descriptor (GVariant   *descriptors,
       g_autoptr(GVariant) owned = descriptor;
       g_autofree const char **options = NULL;
       g_autofree const char **env = NULL;
-      const char *name = NULL, *description = NULL, *fallback = NULL;
+      const char *name = NULL, *description = NULL, *fallback = NULL, *unit = NULL;
+      gint32 minimum = 0, maximum = 0;
 
       g_variant_lookup (descriptor, "key", "&s", &name);
       if (g_strcmp0 (name, key) != 0)
@@ -611,6 +612,14 @@ print_descriptor (GVariant   *descriptors,
           g_autofree char *joined = g_strjoinv (", ", (char **) options);
 
           g_print (_("    one of: %s\n"), joined);
+        }
+      if (g_variant_lookup (descriptor, "minimum", "i", &minimum) &&
+          g_variant_lookup (descriptor, "maximum", "i", &maximum))
+        {
+          if (g_variant_lookup (descriptor, "unit", "&s", &unit))
+            g_print (_("    from %d to %d %s\n"), minimum, maximum, unit);
+          else
+            g_print (_("    from %d to %d\n"), minimum, maximum);
         }
       if (g_variant_lookup (descriptor, "default", "&s", &fallback) && fallback[0] != '\0')
         g_print (_("    default: %s\n"), fallback);
@@ -740,7 +749,7 @@ cmd_set (const char *id,
       return 2;
     }
 
-  if (!call (path, PROVIDER_IFACE, "SetValue", g_variant_new ("(ss)", key, value), &error))
+  if (!call (path, PROVIDER_IFACE, "SetValue", g_variant_new ("(sv)", key, g_variant_new_string (value)), &error))
     return fail (error);
   return 0;
 }

@@ -226,12 +226,26 @@ validate_setting (const CcProxySettingDescriptor  *setting,
         }
       break;
 
+    case CC_PROXY_SETTING_KIND_INT:
+      {
+        gint minimum, maximum;
+
+        cc_proxy_setting_descriptor_get_range (setting, &minimum, &maximum);
+        if (minimum > maximum)
+          {
+            g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                         _("integer setting “%s” has a range from %d to %d"), key, minimum, maximum);
+            return FALSE;
+          }
+      }
+      G_GNUC_FALLTHROUGH;
     case CC_PROXY_SETTING_KIND_BOOL:
+    case CC_PROXY_SETTING_KIND_URL:
       normalized = cc_proxy_setting_descriptor_normalize (setting, def, NULL);
       if (normalized == NULL)
         {
           g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
-                       _("default “%s” of boolean setting “%s” is not a boolean"), def, key);
+                       _("default “%s” of setting “%s” is not a valid value for it"), def, key);
           return FALSE;
         }
       break;

@@ -18,6 +18,9 @@ struct _CcProxySettingDescriptor
   GStrv               options;
   gboolean            secret;
   GStrv               env_vars;
+  gint                minimum;   /* CC_PROXY_SETTING_KIND_INT only */
+  gint                maximum;
+  char               *unit;
 };
 
 G_DEFINE_BOXED_TYPE (CcProxySettingDescriptor, cc_proxy_setting_descriptor,
@@ -64,7 +67,50 @@ cc_proxy_setting_descriptor_new (const char         *key,
   self->options = g_strdupv ((char **) (options ? options : empty_strv));
   self->secret = !!secret;
   self->env_vars = g_strdupv ((char **) (env_vars ? env_vars : empty_strv));
+  /* An integer declared without a range takes what GSettings' "i" holds
+   * that is not negative. */
+  self->minimum = 0;
+  self->maximum = G_MAXINT32;
 
+  return self;
+}
+
+/**
+ * cc_proxy_setting_descriptor_new_int:
+ * @key: the setting's key, lower-case words joined by dashes
+ * @label: a short, translatable name
+ * @description: one sentence saying what it does
+ * @default_value: the default, within the range
+ * @minimum: the smallest value allowed
+ * @maximum: the largest value allowed
+ * @unit: (nullable): what the number counts ("seconds"), for people
+ * @env_vars: (nullable) (array zero-terminated=1): environment variables
+ *   that override the stored value, the first one set wins
+ *
+ * Declares a %CC_PROXY_SETTING_KIND_INT setting: a GSettings `i` key with
+ * this range, refused when set outside it (by GSettings itself too).
+ * Providers read it with cc_proxy_snapshot_get_uint() or as text.
+ *
+ * Returns: (transfer full): a new descriptor
+ */
+CcProxySettingDescriptor *
+cc_proxy_setting_descriptor_new_int (const char         *key,
+                                     const char         *label,
+                                     const char         *description,
+                                     gint                default_value,
+                                     gint                minimum,
+                                     gint                maximum,
+                                     const char         *unit,
+                                     const char * const *env_vars)
+{
+  g_autofree char *text = g_strdup_printf ("%d", default_value);
+  CcProxySettingDescriptor *self = cc_proxy_setting_descriptor_new (key, label, description,
+                                                                    CC_PROXY_SETTING_KIND_INT, text,
+                                                                    NULL, FALSE, env_vars);
+
+  self->minimum = minimum;
+  self->maximum = maximum;
+  self->unit = g_strdup (unit);
   return self;
 }
 
@@ -94,6 +140,7 @@ cc_proxy_setting_descriptor_clear (CcProxySettingDescriptor *self)
   g_free (self->default_value);
   g_strfreev (self->options);
   g_strfreev (self->env_vars);
+  g_free (self->unit);
 }
 
 /**
@@ -211,6 +258,68 @@ cc_proxy_setting_descriptor_is_secret (const CcProxySettingDescriptor *self)
 }
 
 /**
+ * cc_proxy_setting_descriptor_get_range:
+ * @self: a setting descriptor
+ * @minimum: (out) (optional): the smallest value allowed
+ * @maximum: (out) (optional): the largest value allowed
+ *
+ * Gets the range of a %CC_PROXY_SETTING_KIND_INT setting.
+ *
+ * Returns: %TRUE for an integer setting, which has a range
+ */
+gboolean
+cc_proxy_setting_descriptor_get_range (const CcProxySettingDescriptor *self,
+                                       gint                           *minimum,
+                                       gint                           *maximum)
+{
+  if (minimum != NULL)
+    *minimum = self->minimum;
+  if (maximum != NULL)
+    *maximum = self->maximum;
+  return self->kind == CC_PROXY_SETTING_KIND_INT;
+}
+
+/**
+ * cc_proxy_setting_descriptor_get_unit:
+ * @self: a setting descriptor
+ *
+ * Gets what an integer setting counts, for people ("seconds").
+ *
+ * Returns: (nullable): the unit, or %NULL
+ */
+const char *
+cc_proxy_setting_descriptor_get_unit (const CcProxySettingDescriptor *self)
+{
+  return self->unit;
+}
+
+/**
+ * cc_proxy_setting_descriptor_get_value_type:
+ * @self: a setting descriptor
+ *
+ * Gets the type the value has in GSettings and on the bus:
+ * %G_VARIANT_TYPE_BOOLEAN, %G_VARIANT_TYPE_INT32 or %G_VARIANT_TYPE_STRING.
+ *
+ * Returns: (transfer none): the value's type
+ */
+const GVariantType *
+cc_proxy_setting_descriptor_get_value_type (const CcProxySettingDescriptor *self)
+{
+  switch (self->kind)
+    {
+    case CC_PROXY_SETTING_KIND_BOOL:
+      return G_VARIANT_TYPE_BOOLEAN;
+    case CC_PROXY_SETTING_KIND_INT:
+      return G_VARIANT_TYPE_INT32;
+    case CC_PROXY_SETTING_KIND_TEXT:
+    case CC_PROXY_SETTING_KIND_SELECT:
+    case CC_PROXY_SETTING_KIND_URL:
+    default:
+      return G_VARIANT_TYPE_STRING;
+    }
+}
+
+/**
  * cc_proxy_setting_descriptor_get_env_vars:
  * @self: a setting descriptor
  *
@@ -249,10 +358,11 @@ parse_boolean (const char *text,
  * @value: a value as a person or the environment wrote it
  * @error: return location for a %CC_PROXY_PROVIDER_ERROR_INVALID_VALUE
  *
- * Brings @value to its canonical text: URLs (keys ending in "url") lose
- * surrounding space and trailing slashes, booleans become "true" or
- * "false" (from 1/0, true/false, yes/no, on/off), select values must be
- * one of the options.
+ * Brings @value to its canonical text, or refuses it: booleans become
+ * "true" or "false" (from 1/0, true/false, yes/no, on/off); select values
+ * must be one of the options; integers must be whole numbers within
+ * their range; URLs must be http or https addresses (or empty), and lose
+ * surrounding space and trailing slashes.
  *
  * Returns: (transfer full) (nullable): the normalised value, or %NULL
  */
@@ -292,33 +402,53 @@ cc_proxy_setting_descriptor_normalize (const CcProxySettingDescriptor  *self,
         }
       return g_strdup (value);
 
+    case CC_PROXY_SETTING_KIND_INT:
+      {
+        g_autofree char *number = g_strstrip (g_strdup (value));
+        gint64 parsed;
+
+        if (!g_ascii_string_to_signed (number, 10, self->minimum, self->maximum, &parsed, NULL))
+          {
+            if (self->unit != NULL)
+              g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_VALUE,
+                           _("“%s” is not a valid value for %s: use a whole number from %d to %d (%s)"),
+                           value, self->key, self->minimum, self->maximum, self->unit);
+            else
+              g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_VALUE,
+                           _("“%s” is not a valid value for %s: use a whole number from %d to %d"),
+                           value, self->key, self->minimum, self->maximum);
+            return NULL;
+          }
+        return g_strdup_printf ("%" G_GINT64_FORMAT, parsed);
+      }
+
+    case CC_PROXY_SETTING_KIND_URL:
+      {
+        char *url = g_strstrip (g_strdup (value));
+        gsize len = strlen (url);
+        g_autoptr(GUri) uri = NULL;
+
+        while (len > 0 && url[len - 1] == '/')
+          url[--len] = '\0';
+        /* Empty: not set (the provider's own default applies). */
+        if (len == 0)
+          return url;
+        uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+        if (uri == NULL || g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0' ||
+            (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0 &&
+             g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") != 0))
+          {
+            g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_VALUE,
+                         _("“%s” is not a valid value for %s: use an http:// or https:// address"),
+                         value, self->key);
+            g_free (url);
+            return NULL;
+          }
+        return url;
+      }
+
     case CC_PROXY_SETTING_KIND_TEXT:
     default:
-      /* By convention a text key ending in "-seconds" holds a duration:
-       * a bad one is refused here rather than read as 0 later. */
-      if (g_str_has_suffix (self->key, "-seconds"))
-        {
-          g_autofree char *number = g_strstrip (g_strdup (value));
-          guint64 seconds;
-
-          if (!g_ascii_string_to_unsigned (number, 10, 0, G_MAXUINT, &seconds, NULL))
-            {
-              g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_VALUE,
-                           _("“%s” is not a valid value for %s: use a whole number of seconds (0 turns it off)"),
-                           value, self->key);
-              return NULL;
-            }
-          return g_strdup_printf ("%" G_GUINT64_FORMAT, seconds);
-        }
-      if (g_str_has_suffix (self->key, "url"))
-        {
-          char *url = g_strstrip (g_strdup (value));
-          gsize len = strlen (url);
-
-          while (len > 0 && url[len - 1] == '/')
-            url[--len] = '\0';
-          return url;
-        }
       return g_strdup (value);
     }
 }

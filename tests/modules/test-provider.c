@@ -80,7 +80,9 @@ make_descriptor (void)
 #if TEST_VARIANT == VARIANT_HEALTHY
   CcProxySettingDescriptor *settings[] = {
     cc_proxy_setting_descriptor_new ("base-url", "Base URL", "Where requests go.",
-                                     CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, url_env),
+                                     CC_PROXY_SETTING_KIND_URL, "", NULL, FALSE, url_env),
+    cc_proxy_setting_descriptor_new_int ("patience-seconds", "Patience", "A number with a range.",
+                                         30, 0, 600, "seconds", NULL),
     cc_proxy_setting_descriptor_new ("flag", "Flag", "A boolean.",
                                      CC_PROXY_SETTING_KIND_BOOL, "false", NULL, FALSE, flag_env),
     cc_proxy_setting_descriptor_new ("mode", "Mode", "A choice.",
@@ -93,7 +95,7 @@ make_descriptor (void)
 #elif TEST_VARIANT == VARIANT_NOTHANDLED
   CcProxySettingDescriptor *settings[] = {
     cc_proxy_setting_descriptor_new ("base-url", "Base URL", "Its own upstream, never for client credentials.",
-                                     CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, NULL),
+                                     CC_PROXY_SETTING_KIND_URL, "", NULL, FALSE, NULL),
     /* A second secret, so that one can come from the keyring (healthy's
      * token) while this one comes from the environment. */
     cc_proxy_setting_descriptor_new ("key", "Key", "A secret from the environment.",
