@@ -13,6 +13,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "cc-proxy-dbus-interface.h"
 #include "cc-proxy-dbus-resources.h"
 #include "cc-proxy-schema.h"
 #include "cc-proxy-dbus-service.h"
@@ -34,7 +35,8 @@ struct _CcProxyDBusService
   gulong           event_id;
   GDBusConnection *connection;
   GDBusNodeInfo   *introspection;  /* the interfaces, documented */
-  GArray          *registrations;  /* guint */
+  CcProxyDBusInterface *main_interface;
+  GDBusObjectManagerServer *manager;  /* providers and login flows */
   GHashTable      *last_values;    /* object path → last sent Values */
   char            *last_active;
   char            *last_note;
@@ -50,8 +52,9 @@ typedef struct
   char               *path;
   char               *owner;     /* the caller's unique name; NULL for the service's own */
   guint               owner_watch;
+  gboolean            owner_gone;
   char               *provider_id;
-  guint               registration;
+  gboolean            exported;
   CcProxyAuthPrompt  *prompt;
   GCancellable       *cancellable;
   const char         *state;     /* static string */
@@ -428,8 +431,7 @@ static AuthFlow *start_flow (CcProxyDBusService  *self,
                              CcProxyProvider     *provider,
                              const char          *owner,
                              gboolean             force,
-                             gboolean             notify,
-                             GError             **error);
+                             gboolean             notify);
 
 /* "Sign in" on the notification: the login starts here, and its code
  * comes back as a notification of its own. */
@@ -443,7 +445,6 @@ on_action_invoked (GDBusConnection *connection,
                    gpointer         user_data)
 {
   CcProxyDBusService *self = user_data;
-  g_autoptr(GError) error = NULL;
   const char *action, *provider_id;
   CcProxyProvider *provider;
   guint32 id;
@@ -455,8 +456,7 @@ on_action_invoked (GDBusConnection *connection,
   provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (self->runtime), provider_id);
   if (provider == NULL || !CC_PROXY_IS_AUTH_CAPABLE (provider))
     return;
-  if (start_flow (self, provider, NULL, TRUE, TRUE, &error) == NULL)
-    g_message (_("Could not start the %s login from the notification: %s"), provider_id, error->message);
+  start_flow (self, provider, NULL, TRUE, TRUE);
 }
 
 /* A provider needs the person to sign in again (or no longer does). */
@@ -511,9 +511,9 @@ auth_flow_retire (gpointer data)
 {
   AuthFlow *flow = data;
 
-  if (flow->registration != 0 && flow->service != NULL && flow->service->connection != NULL)
-    g_dbus_connection_unregister_object (flow->service->connection, flow->registration);
-  flow->registration = 0;
+  if (flow->exported && flow->service != NULL && flow->service->manager != NULL)
+    g_dbus_object_manager_server_unexport (flow->service->manager, flow->path);
+  flow->exported = FALSE;
   g_clear_handle_id (&flow->owner_watch, g_bus_unwatch_name);
   g_clear_handle_id (&flow->expire_id, g_source_remove);
   g_cancellable_cancel (flow->cancellable);
@@ -571,11 +571,13 @@ auth_flow_complete (AuthFlow   *flow,
   flow->state = state;
   g_free (flow->message);
   flow->message = g_strdup (message);
-  g_clear_handle_id (&flow->owner_watch, g_bus_unwatch_name);
   auth_flow_notify (flow, "Completed", g_variant_new ("(ss)", state, message));
   if (flow->notify && flow->service != NULL)
     notify_desktop (flow->service, flow->provider_id, message, "", FALSE);
-  if (flow->service != NULL)
+  /* Readable for a while by its caller; at once gone when that caller is. */
+  if (flow->service != NULL && flow->owner_gone)
+    flow->expire_id = g_idle_add (on_flow_expired, flow);
+  else if (flow->service != NULL)
     flow->expire_id = g_timeout_add_seconds (FLOW_EXPIRY_SECONDS, on_flow_expired, flow);
 }
 
@@ -744,6 +746,8 @@ flow_get_property (GDBusConnection  *connection,
 {
   AuthFlow *flow = user_data;
   const char *value = NULL;
+  /* What the person must type is for the flow's caller alone. */
+  gboolean for_owner = flow->owner == NULL || g_strcmp0 (sender, flow->owner) == 0;
 
   if (g_str_equal (property_name, "Provider"))
     value = flow->provider_id;
@@ -751,9 +755,9 @@ flow_get_property (GDBusConnection  *connection,
     value = flow->state;
   else if (g_str_equal (property_name, "Message"))
     value = flow->message;
-  else if (g_str_equal (property_name, "VerificationUrl") && flow->prompt != NULL)
+  else if (g_str_equal (property_name, "VerificationUrl") && flow->prompt != NULL && for_owner)
     value = cc_proxy_auth_prompt_get_verification_url (flow->prompt);
-  else if (g_str_equal (property_name, "UserCode") && flow->prompt != NULL)
+  else if (g_str_equal (property_name, "UserCode") && flow->prompt != NULL && for_owner)
     value = cc_proxy_auth_prompt_get_user_code (flow->prompt);
   return g_variant_new_string (value ? value : "");
 }
@@ -790,7 +794,15 @@ on_flow_owner_vanished (GDBusConnection *connection,
 {
   AuthFlow *flow = user_data;
 
-  g_cancellable_cancel (flow->cancellable);
+  flow->owner_gone = TRUE;
+  if (flow->expire_id == 0)
+    {
+      g_cancellable_cancel (flow->cancellable);
+      return;
+    }
+  /* Over already: nobody is left to read the outcome. */
+  g_source_remove (flow->expire_id);
+  flow->expire_id = g_idle_add (on_flow_expired, flow);
 }
 
 static const GDBusInterfaceVTable flow_vtable = {
@@ -807,12 +819,12 @@ start_flow (CcProxyDBusService  *self,
             CcProxyProvider     *provider,
             const char          *owner,
             gboolean             force,
-            gboolean             notify,
-            GError             **error)
+            gboolean             notify)
 {
   AuthFlow *flow = g_rc_box_new0 (AuthFlow);
 
   flow->service = self;
+  flow->owner = g_strdup (owner);
   flow->path = g_strdup_printf (CC_PROXY_DBUS_PATH "/auth/%u", ++self->next_flow);
   flow->provider_id = g_strdup (cc_proxy_provider_get_id (provider));
   flow->cancellable = g_cancellable_new ();
@@ -820,18 +832,18 @@ start_flow (CcProxyDBusService  *self,
   g_object_set_data (G_OBJECT (flow->cancellable), "force", GINT_TO_POINTER (!!force));
   flow->state = "starting";
   flow->message = g_strdup ("");
-  flow->registration = g_dbus_connection_register_object (self->connection, flow->path,
-                                                          interface_info (self, "org.ccproxy.Proxy1.AuthFlow"),
-                                                          &flow_vtable, flow, NULL, error);
-  if (flow->registration == 0)
-    {
-      auth_flow_release (flow);
-      return NULL;
-    }
+  {
+    g_autoptr(GDBusObjectSkeleton) object = g_dbus_object_skeleton_new (flow->path);
+    g_autoptr(CcProxyDBusInterface) iface = cc_proxy_dbus_interface_new (interface_info (self, "org.ccproxy.Proxy1.AuthFlow"),
+                                                                         &flow_vtable, flow);
+
+    g_dbus_object_skeleton_add_interface (object, G_DBUS_INTERFACE_SKELETON (iface));
+    g_dbus_object_manager_server_export (self->manager, object);
+    flow->exported = TRUE;
+  }
   g_hash_table_insert (self->flows, flow->path, flow);
   if (owner != NULL)
     {
-      flow->owner = g_strdup (owner);
       flow->owner_watch = g_bus_watch_name_on_connection (self->connection, owner, G_BUS_NAME_WATCHER_FLAGS_NONE,
                                                           NULL, on_flow_owner_vanished,
                                                           g_rc_box_acquire (flow), auth_flow_release);
@@ -846,7 +858,6 @@ authenticate (CcProxyDBusService    *self,
               gboolean               force,
               GDBusMethodInvocation *invocation)
 {
-  g_autoptr(GError) error = NULL;
   AuthFlow *flow;
 
   if (!CC_PROXY_IS_AUTH_CAPABLE (provider))
@@ -855,11 +866,8 @@ authenticate (CcProxyDBusService    *self,
                                              _("The %s provider has no login"), cc_proxy_provider_get_id (provider));
       return;
     }
-  flow = start_flow (self, provider, g_dbus_method_invocation_get_sender (invocation), force, FALSE, &error);
-  if (flow == NULL)
-    g_dbus_method_invocation_return_gerror (invocation, error);
-  else
-    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", flow->path));
+  flow = start_flow (self, provider, g_dbus_method_invocation_get_sender (invocation), force, FALSE);
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", flow->path));
 }
 
 /* ----- org.ccproxy.Proxy1.Provider ----- */
@@ -1212,7 +1220,6 @@ cc_proxy_dbus_service_finalize (GObject *object)
 {
   CcProxyDBusService *self = (CcProxyDBusService *) object;
 
-  g_array_unref (self->registrations);
   g_dbus_node_info_unref (self->introspection);
   g_hash_table_unref (self->flows);
   g_hash_table_unref (self->last_values);
@@ -1243,7 +1250,6 @@ cc_proxy_dbus_service_init (CcProxyDBusService *self)
   /* Built in and checked by the build: failing here is a packaging bug. */
   self->introspection = g_dbus_node_info_new_for_xml (g_bytes_get_data (xml, NULL), &error);
   g_assert_no_error (error);
-  self->registrations = g_array_new (FALSE, FALSE, sizeof (guint));
   self->flows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, auth_flow_retire);
   self->notifications = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   self->exported = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -1289,34 +1295,10 @@ cc_proxy_dbus_service_set_log (CcProxyDBusService *self,
   g_set_object (&self->log, log);
 }
 
-static gboolean
-register_object (CcProxyDBusService         *self,
-                 const char                 *path,
-                 GDBusInterfaceInfo         *info,
-                 const GDBusInterfaceVTable *vtable,
-                 GError                    **error)
-{
-  guint id = g_dbus_connection_register_object (self->connection, path, info, vtable, self, NULL, error);
-
-  if (id == 0)
-    return FALSE;
-  g_array_append_val (self->registrations, id);
-  return TRUE;
-}
-
-/**
- * cc_proxy_dbus_service_export:
- * @self: a service
- * @connection: the session bus
- * @error: return location for an error
- *
- * Puts the main object and one object per provider on @connection.
- */
 /* An object for each provider not on the bus yet (all of them at first;
- * after a rescan, the new ones). */
-static gboolean
-export_providers (CcProxyDBusService  *self,
-                  GError             **error)
+ * after a rescan, the new ones), published by the object manager. */
+static void
+export_providers (CcProxyDBusService *self)
 {
   GPtrArray *providers = cc_proxy_registry_get_providers (cc_proxy_runtime_get_registry (self->runtime));
 
@@ -1324,19 +1306,21 @@ export_providers (CcProxyDBusService  *self,
     {
       CcProxyProvider *provider = g_ptr_array_index (providers, i);
       const char *id = cc_proxy_provider_get_id (provider);
+      g_autoptr(GDBusObjectSkeleton) object = NULL;
+      g_autoptr(CcProxyDBusInterface) iface = NULL;
       g_autofree char *path = NULL;
 
       if (g_hash_table_contains (self->exported, id))
         continue;
       path = cc_proxy_dbus_provider_path (id);
-      if (!register_object (self, path, interface_info (self, "org.ccproxy.Proxy1.Provider"),
-                            &provider_vtable, error))
-        return FALSE;
+      object = g_dbus_object_skeleton_new (path);
+      iface = cc_proxy_dbus_interface_new (interface_info (self, "org.ccproxy.Proxy1.Provider"), &provider_vtable, self);
+      g_dbus_object_skeleton_add_interface (object, G_DBUS_INTERFACE_SKELETON (iface));
+      g_dbus_object_manager_server_export (self->manager, object);
       g_hash_table_add (self->exported, g_strdup (id));
       if (CC_PROXY_IS_AUTH_CAPABLE (provider))
         g_signal_connect_object (provider, "attention-changed", G_CALLBACK (on_attention_changed), self, 0);
     }
-  return TRUE;
 }
 
 /* Reload: settings read again, and provider modules that appeared in
@@ -1345,22 +1329,28 @@ static void
 reload (CcProxyDBusService *self)
 {
   CcProxyRegistry *registry = cc_proxy_runtime_get_registry (self->runtime);
-  g_autoptr(GError) error = NULL;
-
   if (cc_proxy_registry_rescan (registry) > 0)
     {
       g_autoptr(GVariantBuilder) changed = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
       g_autoptr(GVariant) ids = providers_variant (registry);
 
       cc_proxy_runtime_add_providers (self->runtime);
-      if (!export_providers (self, &error))
-        g_message (_("Could not put the new providers on the bus: %s"), error->message);
+      export_providers (self);
       g_variant_builder_add (changed, "{sv}", "Providers", ids);
       emit_changed (self, CC_PROXY_DBUS_PATH, "org.ccproxy.Proxy1", changed);
     }
   cc_proxy_runtime_reload (self->runtime);
 }
 
+/**
+ * cc_proxy_dbus_service_export:
+ * @self: a service
+ * @connection: the session bus
+ * @error: return location for an error
+ *
+ * Puts the main object on @connection, with an object manager beside it
+ * that publishes one object per provider and per login flow.
+ */
 gboolean
 cc_proxy_dbus_service_export (CcProxyDBusService  *self,
                               GDBusConnection     *connection,
@@ -1369,12 +1359,16 @@ cc_proxy_dbus_service_export (CcProxyDBusService  *self,
   g_return_val_if_fail (self->connection == NULL, FALSE);
 
   self->connection = g_object_ref (connection);
-  if (!register_object (self, CC_PROXY_DBUS_PATH,
-                        interface_info (self, "org.ccproxy.Proxy1"), &main_vtable, error))
-    goto fail;
-
-  if (!export_providers (self, error))
-    goto fail;
+  self->main_interface = cc_proxy_dbus_interface_new (interface_info (self, "org.ccproxy.Proxy1"), &main_vtable, self);
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->main_interface), connection,
+                                         CC_PROXY_DBUS_PATH, error))
+    {
+      cc_proxy_dbus_service_unexport (self);
+      return FALSE;
+    }
+  self->manager = g_dbus_object_manager_server_new (CC_PROXY_DBUS_PATH);
+  g_dbus_object_manager_server_set_connection (self->manager, connection);
+  export_providers (self);
   self->action_id = g_dbus_connection_signal_subscribe (connection, NULL, NOTIFICATIONS_NAME, "ActionInvoked",
                                                         NOTIFICATIONS_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
                                                         on_action_invoked, self, NULL);
@@ -1387,10 +1381,6 @@ cc_proxy_dbus_service_export (CcProxyDBusService  *self,
   on_runtime_changed (self->runtime, self);
   self->event_id = g_signal_connect (self->sink, "event", G_CALLBACK (on_traffic_event), self);
   return TRUE;
-
-fail:
-  cc_proxy_dbus_service_unexport (self);
-  return FALSE;
 }
 
 void
@@ -1405,9 +1395,12 @@ cc_proxy_dbus_service_unexport (CcProxyDBusService *self)
     g_dbus_connection_signal_unsubscribe (self->connection, self->action_id);
   self->action_id = 0;
   g_hash_table_remove_all (self->flows);
-  for (guint i = 0; i < self->registrations->len; i++)
-    g_dbus_connection_unregister_object (self->connection, g_array_index (self->registrations, guint, i));
-  g_array_set_size (self->registrations, 0);
+  if (self->manager != NULL)
+    g_dbus_object_manager_server_set_connection (self->manager, NULL);
+  g_clear_object (&self->manager);
+  if (self->main_interface != NULL)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->main_interface));
+  g_clear_object (&self->main_interface);
   g_hash_table_remove_all (self->exported);
   g_hash_table_remove_all (self->last_values);
   g_clear_object (&self->connection);

@@ -936,19 +936,33 @@ flow_is_waiting (gpointer user_data)
   return flow->prompt != NULL;
 }
 
+static GVariant *
+managed_objects (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, NAME, PATH,
+                                                           "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                                                           NULL, G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
+                                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+  g_assert_no_error (error);
+  return g_variant_get_child_value (reply, 0);
+}
+
 typedef struct
 {
   Fixture    *fixture;
   const char *path;
-} FlowState;
+} FlowWatch;
 
 static gboolean
-flow_is_cancelled (gpointer user_data)
+flow_is_gone (gpointer user_data)
 {
-  FlowState *watch = user_data;
-  g_autoptr(GVariant) state = get_property (watch->fixture, watch->path, "org.ccproxy.Proxy1.AuthFlow", "State");
+  FlowWatch *watch = user_data;
+  g_autoptr(GVariant) objects = managed_objects (watch->fixture);
+  g_autoptr(GVariant) entry = g_variant_lookup_value (objects, watch->path, NULL);
 
-  return g_str_equal (g_variant_get_string (state, NULL), "cancelled");
+  return entry == NULL;
 }
 
 static GDBusConnection *
@@ -1156,7 +1170,8 @@ test_auth_flow_owned (Fixture       *fixture,
   flow_clear (&theirs);
 }
 
-/* A login whose caller leaves is cancelled: nobody is there to finish it. */
+/* A login whose caller leaves is cancelled, and its object goes: nobody
+ * is there to finish it or read how it ended. */
 static void
 test_auth_flow_caller_leaves (Fixture       *fixture,
                               gconstpointer  user_data)
@@ -1164,13 +1179,13 @@ test_auth_flow_caller_leaves (Fixture       *fixture,
   g_autoptr(GDBusConnection) other = second_connection (fixture);
   g_autoptr(GError) error = NULL;
   g_autofree char *path = start_waiting_flow (fixture, other);
-  FlowState watch = { fixture, };
-
-  g_dbus_connection_close_sync (other, NULL, &error);
-  g_assert_no_error (error);
+  FlowWatch watch = { fixture, };
 
   watch.path = path;
-  cc_test_wait_for (flow_is_cancelled, &watch);
+  g_assert_false (flow_is_gone (&watch));
+  g_dbus_connection_close_sync (other, NULL, &error);
+  g_assert_no_error (error);
+  cc_test_wait_for (flow_is_gone, &watch);
 }
 
 static void
@@ -1233,6 +1248,121 @@ assert_object_documented (Fixture    *fixture,
         assert_documented (iface->properties[j]->annotations, "property", iface->properties[j]->name);
     }
   return ours;
+}
+
+typedef struct
+{
+  GPtrArray *added;    /* object paths, in order */
+  GPtrArray *removed;
+} ManagerSignals;
+
+static void
+on_manager_signal (GDBusConnection *connection,
+                   const char      *sender,
+                   const char      *path,
+                   const char      *interface,
+                   const char      *signal,
+                   GVariant        *parameters,
+                   gpointer         user_data)
+{
+  ManagerSignals *seen = user_data;
+  const char *object = NULL;
+
+  g_variant_get_child (parameters, 0, "&o", &object);
+  g_ptr_array_add (g_str_equal (signal, "InterfacesAdded") ? seen->added : seen->removed, g_strdup (object));
+}
+
+static gboolean
+removed_one (gpointer user_data)
+{
+  return ((ManagerSignals *) user_data)->removed->len > 0;
+}
+
+static gboolean
+added_one (gpointer user_data)
+{
+  return ((ManagerSignals *) user_data)->added->len > 0;
+}
+
+/* The providers and the logins in progress are objects of an
+ * org.freedesktop.DBus.ObjectManager: listed with their properties, and
+ * announced as they come and go. */
+static void
+test_object_manager (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autoptr(GDBusConnection) other = second_connection (fixture);
+  g_autoptr(GVariant) objects = managed_objects (fixture);
+  g_autoptr(GVariant) healthy = g_variant_lookup_value (objects, HEALTHY_PATH, NULL);
+  g_autoptr(GVariant) provider = NULL;
+  g_autoptr(GVariant) flow = NULL;
+  g_autoptr(GVariant) flow_props = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *code = NULL;
+  ManagerSignals seen = { g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free) };
+  guint added, removed;
+  Flow waiting = { fixture, };
+
+  /* Every provider, each with its interface and properties. */
+  g_assert_nonnull (healthy);
+  provider = g_variant_lookup_value (healthy, PROVIDER_IFACE, NULL);
+  g_assert_nonnull (provider);
+  g_assert_true (g_variant_lookup (provider, "Id", "s", &id));
+  g_assert_cmpstr (id, ==, "healthy");
+  for (guint i = 0; i < 5; i++)
+    {
+      static const char * const ids[] = { "anthropic", "healthy", "nothandled", "failing", "hanging" };
+      g_autofree char *object_path = g_strconcat (PATH "/providers/", ids[i], NULL);
+      g_autoptr(GVariant) entry = g_variant_lookup_value (objects, object_path, NULL);
+
+      g_assert_nonnull (entry);
+    }
+  g_assert_cmpuint (g_variant_n_children (objects), ==, 5);
+
+  added = g_dbus_connection_signal_subscribe (fixture->connection, NULL, "org.freedesktop.DBus.ObjectManager",
+                                              "InterfacesAdded", PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                              on_manager_signal, &seen, NULL);
+  removed = g_dbus_connection_signal_subscribe (fixture->connection, NULL, "org.freedesktop.DBus.ObjectManager",
+                                                "InterfacesRemoved", PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                on_manager_signal, &seen, NULL);
+
+  /* A login from another client comes... */
+  g_dbus_connection_signal_subscribe (other, NULL, "org.ccproxy.Proxy1.AuthFlow", NULL, NULL, NULL,
+                                      G_DBUS_SIGNAL_FLAGS_NONE, on_flow_signal, &waiting, NULL);
+  path = start_waiting_flow (fixture, other);
+  waiting.path = g_strdup (path);
+  cc_test_wait_for (added_one, &seen);
+  g_assert_cmpstr (g_ptr_array_index (seen.added, 0), ==, path);
+  cc_test_wait_for (flow_is_waiting, &waiting);
+
+  g_clear_pointer (&objects, g_variant_unref);
+  objects = managed_objects (fixture);
+  flow = g_variant_lookup_value (objects, path, NULL);
+  g_assert_nonnull (flow);
+  flow_props = g_variant_lookup_value (flow, "org.ccproxy.Proxy1.AuthFlow", NULL);
+  g_assert_true (g_variant_lookup (flow_props, "State", "s", &state));
+  g_assert_cmpstr (state, ==, "waiting");
+  /* ...listed, but what its caller must type is its caller's alone. */
+  g_assert_true (g_variant_lookup (flow_props, "UserCode", "s", &code));
+  g_assert_cmpstr (code, ==, "");
+
+  /* ...and goes when its caller does. */
+  g_dbus_connection_close_sync (other, NULL, &error);
+  g_assert_no_error (error);
+  cc_test_wait_for (removed_one, &seen);
+  g_assert_cmpstr (g_ptr_array_index (seen.removed, 0), ==, path);
+  g_clear_pointer (&objects, g_variant_unref);
+  objects = managed_objects (fixture);
+  g_assert_cmpuint (g_variant_n_children (objects), ==, 5);
+
+  g_dbus_connection_signal_unsubscribe (fixture->connection, added);
+  g_dbus_connection_signal_unsubscribe (fixture->connection, removed);
+  g_ptr_array_unref (seen.added);
+  g_ptr_array_unref (seen.removed);
+  flow_clear (&waiting);
 }
 
 /* busctl, d-spy and gdbus introspect show what every member is for. */
@@ -2212,6 +2342,7 @@ main (int   argc,
   ADD ("auth-flow/owned-by-caller", test_auth_flow_owned);
   ADD ("auth-flow/caller-leaves", test_auth_flow_caller_leaves);
   ADD ("introspection-documented", test_introspection_documented);
+  ADD ("object-manager", test_object_manager);
   ADD_WITH ("cc-proxyctl-auth", keyring_unlocked, test_ctl_auth);
   ADD_WITH ("cc-proxyctl-auth-copilot", keyring_unlocked_copilot, test_ctl_auth_copilot);
   ADD_WITH ("cc-proxyctl-auth-without-keyring", keyring_none_copilot, test_ctl_auth_without_keyring);
