@@ -307,6 +307,19 @@ test_typed_storage (void)
   g_assert_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_INVALID_VALUE);
 }
 
+/* gsettings list-recursively org.ccproxy.Proxy shows the built-in
+ * providers' settings too, with their native types. */
+static void
+test_provider_schemas_under_core (void)
+{
+  const char *list[] = { "gsettings", "list-recursively", "org.ccproxy.Proxy", NULL };
+  g_autofree char *out = run_gsettings (list, 0);
+
+  g_assert_nonnull (strstr (out, "org.ccproxy.Proxy active-provider "));
+  g_assert_nonnull (strstr (out, "\norg.ccproxy.Proxy.providers.anthropic base-url 'https://api.anthropic.com'\n"));
+  g_assert_nonnull (strstr (out, "\norg.ccproxy.Proxy.providers.copilot rate-limit-seconds 0\n"));
+}
+
 /* The environment wins, and is never written anywhere. */
 static void
 test_environment_not_stored (void)
@@ -449,6 +462,7 @@ main (int   argc,
   g_test_add_func ("/runtime/environment-not-stored", test_environment_not_stored);
   g_test_add_func ("/runtime/schemas-match-descriptors", test_schemas_match_descriptors);
   g_test_add_func ("/runtime/typed-storage", test_typed_storage);
+  g_test_add_func ("/runtime/provider-schemas-under-core", test_provider_schemas_under_core);
 
   status = g_test_run ();
   g_object_unref (registry);
