@@ -97,20 +97,20 @@ to_dbus_error (const GError *error)
 {
   CcProxyDBusError code = CC_PROXY_DBUS_ERROR_FAILED;
 
-  if (error->domain == CC_PROXY_RUNTIME_ERROR)
+  if (error->domain == CC_PROXY_SETTINGS_ERROR)
     {
-      switch ((CcProxyRuntimeError) error->code)
+      switch ((CcProxySettingsError) error->code)
         {
-        case CC_PROXY_RUNTIME_ERROR_UNKNOWN_PROVIDER:
+        case CC_PROXY_SETTINGS_ERROR_UNKNOWN_PROVIDER:
           code = CC_PROXY_DBUS_ERROR_UNKNOWN_PROVIDER;
           break;
-        case CC_PROXY_RUNTIME_ERROR_UNKNOWN_SETTING:
+        case CC_PROXY_SETTINGS_ERROR_UNKNOWN_SETTING:
           code = CC_PROXY_DBUS_ERROR_UNKNOWN_SETTING;
           break;
-        case CC_PROXY_RUNTIME_ERROR_KEYRING_UNAVAILABLE:
+        case CC_PROXY_SETTINGS_ERROR_KEYRING_UNAVAILABLE:
           code = CC_PROXY_DBUS_ERROR_KEYRING_UNAVAILABLE;
           break;
-        case CC_PROXY_RUNTIME_ERROR_INVALID_VALUE:
+        case CC_PROXY_SETTINGS_ERROR_INVALID_VALUE:
         default:
           code = CC_PROXY_DBUS_ERROR_INVALID_VALUE;
           break;
@@ -252,7 +252,7 @@ main_set_property (GDBusConnection  *connection,
   g_autoptr(GError) local_error = NULL;
 
   /* The XML makes ActiveProvider the only writable property. */
-  if (!cc_proxy_runtime_set_active_provider (self->runtime, g_variant_get_string (value, NULL), &local_error))
+  if (!cc_proxy_settings_set_active_provider (cc_proxy_runtime_get_settings (self->runtime), g_variant_get_string (value, NULL), &local_error))
     {
       g_propagate_error (error, to_dbus_error (local_error));
       return FALSE;
@@ -618,7 +618,7 @@ finish_storing (AuthFlow          *flow,
       return;
     }
   if (flow->activate && flow->service != NULL &&
-      !cc_proxy_runtime_set_active_provider (flow->service->runtime, flow->provider_id, &error))
+      !cc_proxy_settings_set_active_provider (cc_proxy_runtime_get_settings (flow->service->runtime), flow->provider_id, &error))
     {
       auth_flow_complete (flow, "failed", error->message);
       return;
@@ -655,11 +655,11 @@ on_result_value_stored (GObject      *source,
   AuthFlow *flow = storing->flow;
   g_autoptr(GError) error = NULL;
 
-  if (!cc_proxy_runtime_set_value_finish (CC_PROXY_RUNTIME (source), res, &error))
+  if (!cc_proxy_settings_set_value_finish (CC_PROXY_SETTINGS (source), res, &error))
     {
       /* A login the keyring cannot take is kept in memory, not lost. */
-      if (g_error_matches (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_KEYRING_UNAVAILABLE) &&
-          cc_proxy_runtime_keep_secret (CC_PROXY_RUNTIME (source), flow->provider_id, storing->key, storing->value,
+      if (g_error_matches (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_KEYRING_UNAVAILABLE) &&
+          cc_proxy_settings_keep_secret (CC_PROXY_SETTINGS (source), flow->provider_id, storing->key, storing->value,
                                         NULL))
         {
           g_message ("The keyring could not take the %s login (%s); it is kept in memory", flow->provider_id,
@@ -710,7 +710,7 @@ on_auth_flow_done (GObject      *source,
           storing->key = g_strdup (key);
           storing->value = g_strdup (value);
           flow->pending++;
-          cc_proxy_runtime_set_value_async (flow->service->runtime, flow->provider_id, key, value, NULL,
+          cc_proxy_settings_set_value_async (cc_proxy_runtime_get_settings (flow->service->runtime), flow->provider_id, key, value, NULL,
                                             on_result_value_stored, storing);
         }
       if (--flow->pending == 0)
@@ -1010,7 +1010,7 @@ on_value_changed (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   /* set and reset finish the same way */
-  if (cc_proxy_runtime_set_value_finish (CC_PROXY_RUNTIME (source), result, &error))
+  if (cc_proxy_settings_set_value_finish (CC_PROXY_SETTINGS (source), result, &error))
     g_dbus_method_invocation_return_value (invocation, NULL);
   else
     g_dbus_method_invocation_take_error (invocation, to_dbus_error (error));
@@ -1065,12 +1065,12 @@ provider_method_call (GDBusConnection       *connection,
               return;
             }
         }
-      cc_proxy_runtime_set_value_async (self->runtime, id, key, text, NULL, on_value_changed, g_object_ref (invocation));
+      cc_proxy_settings_set_value_async (cc_proxy_runtime_get_settings (self->runtime), id, key, text, NULL, on_value_changed, g_object_ref (invocation));
     }
   else
     {
       g_variant_get (parameters, "(&s)", &key);
-      cc_proxy_runtime_reset_value_async (self->runtime, id, key, NULL, on_value_changed, g_object_ref (invocation));
+      cc_proxy_settings_reset_value_async (cc_proxy_runtime_get_settings (self->runtime), id, key, NULL, on_value_changed, g_object_ref (invocation));
     }
 }
 
@@ -1334,12 +1334,12 @@ reload (CcProxyDBusService *self)
       g_autoptr(GVariantBuilder) changed = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
       g_autoptr(GVariant) ids = providers_variant (registry);
 
-      cc_proxy_runtime_add_providers (self->runtime);
+      cc_proxy_settings_add_providers (cc_proxy_runtime_get_settings (self->runtime));
       export_providers (self);
       g_variant_builder_add (changed, "{sv}", "Providers", ids);
       emit_changed (self, CC_PROXY_DBUS_PATH, "org.ccproxy.Proxy1", changed);
     }
-  cc_proxy_runtime_reload (self->runtime);
+  cc_proxy_settings_reload (cc_proxy_runtime_get_settings (self->runtime));
 }
 
 /**

@@ -166,6 +166,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(CcProxyRegistry) registry = NULL;
   g_autoptr(CcProxyRuntime) runtime = NULL;
+  g_autoptr(CcProxySettings) settings = NULL;
   g_autoptr(CcProxyEventSink) sink = NULL;
   g_autoptr(CcProxyServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
@@ -232,13 +233,14 @@ main (int   argc,
       if (dirs[i][0] != '\0')
         cc_proxy_registry_load_modules (registry, dirs[i]);
   }
-  runtime = cc_proxy_runtime_new (registry, NULL);
+  settings = cc_proxy_settings_new (registry, NULL, NULL);
+  runtime = cc_proxy_runtime_new (registry, settings);
   sink = CC_PROXY_PRIVATE_CALL (event_sink_new) ();
   if (log_traffic)
     g_signal_connect (sink, "event", G_CALLBACK (on_traffic_event), NULL);
 
   server = cc_proxy_server_new (registry, runtime, sink);
-  core = cc_proxy_runtime_get_core_settings (runtime);
+  core = cc_proxy_settings_get_core_settings (settings);
   /* The command line wins over GSettings, which wins over built-in defaults. */
   if (deadline > 0)
     cc_proxy_server_set_deadline (server, deadline);
@@ -285,7 +287,7 @@ main (int   argc,
   {
     g_autoptr(CcProxySecretStore) secrets = cc_proxy_secret_store_new ();
 
-    cc_proxy_runtime_use_keyring (runtime, secrets);
+    cc_proxy_settings_use_keyring (settings, secrets);
   }
 
   /* Under systemd the unit's StateDirectory= is the place it keeps

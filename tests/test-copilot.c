@@ -1184,7 +1184,7 @@ test_route_token_exposed (Fixture       *fixture,
   g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
   gboolean reported = FALSE;
 
-  g_assert_true (cc_proxy_runtime_set_value (fixture->runtime, "copilot", "expose-token", "true", NULL));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (fixture->runtime), "copilot", "expose-token", "true", NULL));
   got = request (fixture, "GET", "/token", NULL, &status, NULL);
   g_assert_cmpuint (status, ==, 200);
   g_assert_cmpstr (got, ==, "{\"token\":\"copilot-route-token\"}");
@@ -1275,9 +1275,9 @@ test_route_rate_limit_rejects (Fixture       *fixture,
   guint status;
   guint64 retry;
 
-  g_assert_false (cc_proxy_runtime_set_value (fixture->runtime, "copilot", "rate-limit-seconds", "soon", &error));
-  g_assert_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_INVALID_VALUE);
-  g_assert_true (cc_proxy_runtime_set_value (fixture->runtime, "copilot", "rate-limit-seconds", "300", NULL));
+  g_assert_false (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (fixture->runtime), "copilot", "rate-limit-seconds", "soon", &error));
+  g_assert_error (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_INVALID_VALUE);
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (fixture->runtime), "copilot", "rate-limit-seconds", "300", NULL));
   cc_test_upstream_respond (fixture->upstream, "/chat/completions", 200, "application/json", answer_text, -1);
 
   first = request (fixture, "POST", "/v1/messages", body, &status, NULL);
@@ -1294,7 +1294,7 @@ test_route_rate_limit_rejects (Fixture       *fixture,
   free_route = request (fixture, "POST", "/v1/messages/count_tokens", body, &status, NULL);
   g_assert_cmpuint (status, ==, 200);
   g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/chat/completions"), ==, 1);
-  g_assert_true (cc_proxy_runtime_set_value (fixture->runtime, "copilot", "rate-limit-seconds", "0", NULL));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (fixture->runtime), "copilot", "rate-limit-seconds", "0", NULL));
 }
 
 typedef struct
@@ -1331,8 +1331,8 @@ test_route_rate_limit_waits (Fixture       *fixture,
   g_autofree char *url = g_strconcat (cc_proxy_server_get_url (fixture->server), "/v1/messages", NULL);
   Pair pair = { 0 };
 
-  g_assert_true (cc_proxy_runtime_set_value (fixture->runtime, "copilot", "rate-limit-seconds", "1", NULL));
-  g_assert_true (cc_proxy_runtime_set_value (fixture->runtime, "copilot", "rate-limit-wait", "true", NULL));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (fixture->runtime), "copilot", "rate-limit-seconds", "1", NULL));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (fixture->runtime), "copilot", "rate-limit-wait", "true", NULL));
   cc_test_upstream_respond (fixture->upstream, "/chat/completions", 200, "application/json", answer_text, -1);
   for (guint i = 0; i < 2; i++)
     {
@@ -1346,7 +1346,7 @@ test_route_rate_limit_waits (Fixture       *fixture,
   g_assert_cmpuint (pair.statuses[0], ==, 200);
   g_assert_cmpuint (pair.statuses[1], ==, 200);
   g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/chat/completions"), ==, 2);
-  g_assert_true (cc_proxy_runtime_set_value (fixture->runtime, "copilot", "rate-limit-seconds", "0", NULL));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (fixture->runtime), "copilot", "rate-limit-seconds", "0", NULL));
 }
 
 static const char * const no_login_env[] = { "CC_PROXY_COPILOT_GITHUB_TOKEN=", "GITHUB_TOKEN=", NULL };

@@ -1944,7 +1944,7 @@ test_ctl_log (Fixture       *fixture,
       g_auto(Ran) r = ctl (NULL, "log", NULL);
 
       g_assert_cmpint (r.status, ==, 0);
-      if (strstr (r.out, "cc-proxy-runtime: The keyring is not available") != NULL)
+      if (strstr (r.out, "cc-proxy-settings: The keyring is not available") != NULL)
         {
           /* One line per message, each starting with the date. */
           g_assert_true (g_ascii_isdigit (r.out[0]));

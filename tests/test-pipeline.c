@@ -133,7 +133,7 @@ use_provider (Fixture    *fixture,
 {
   g_autoptr(GError) error = NULL;
 
-  cc_proxy_runtime_set_active_provider (fixture->runtime, id, &error);
+  cc_proxy_settings_set_active_provider (cc_proxy_runtime_get_settings (fixture->runtime), id, &error);
   g_assert_no_error (error);
 }
 
@@ -299,7 +299,7 @@ test_upstream_unreachable (Fixture       *fixture,
     g_autoptr(SoupMessage) direct = NULL;
 
     env[0] = entry;
-    runtime = cc_proxy_runtime_new (registry, env);  /* only reads */
+    runtime = cc_proxy_runtime_new_full (registry, env, NULL);  /* only reads */
     server = cc_proxy_server_new (registry, runtime, fixture->sink);
     cc_proxy_server_listen (server, "127.0.0.1:0", &error);
     g_assert_no_error (error);
@@ -664,7 +664,7 @@ test_events_are_safe (Fixture       *fixture,
     CC_PROXY_EVENT_RESPONSE_COMPLETE, CC_PROXY_EVENT_RESPONSE_DONE,
   };
 
-  cc_proxy_runtime_set_value (fixture->runtime, "healthy", "token", secret, &error);
+  cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (fixture->runtime), "healthy", "token", secret, &error);
   g_assert_no_error (error);
   soup_message_headers_append (soup_message_get_request_headers (message), "x-api-key", "sk-ant-client-key");
   soup_message_headers_append (soup_message_get_request_headers (message), "x-echo", secret);
@@ -1225,7 +1225,7 @@ test_not_handled_forwards_to_anthropic (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
 
   use_provider (fixture, "nothandled");
-  cc_proxy_runtime_set_value (fixture->runtime, "nothandled", "base-url",
+  cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (fixture->runtime), "nothandled", "base-url",
                               cc_test_upstream_get_url (fixture->plugin_upstream), &error);
   g_assert_no_error (error);
   soup_message_headers_append (soup_message_get_request_headers (message), "x-api-key", "sk-ant-client");
@@ -1379,7 +1379,7 @@ test_snapshot_isolation (Fixture       *fixture,
   /* Let the request reach the provider, then change the setting. */
   while (fixture->events->len == 0)
     g_main_context_iteration (NULL, TRUE);
-  cc_proxy_runtime_set_value (fixture->runtime, "healthy", "mode", "beta", &error);
+  cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (fixture->runtime), "healthy", "mode", "beta", &error);
   g_assert_no_error (error);
 
   cc_test_wait_for (pending_done, &pending);
@@ -1430,7 +1430,7 @@ test_no_base_url (Fixture       *fixture,
   g_autoptr(SoupMessage) message = NULL;
   g_autoptr(GBytes) answer = NULL;
 
-  cc_proxy_runtime_set_value (runtime, "anthropic", "base-url", "  ", &error);
+  cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "anthropic", "base-url", "  ", &error);
   g_assert_no_error (error);
   cc_proxy_server_listen (server, "127.0.0.1:0", &error);
   g_assert_no_error (error);
@@ -1445,7 +1445,7 @@ test_no_base_url (Fixture       *fixture,
 static void
 test_listen_addresses (void)
 {
-  g_autoptr(CcProxyRuntime) runtime = cc_proxy_runtime_new (registry, NULL);
+  g_autoptr(CcProxyRuntime) runtime = cc_proxy_runtime_new_full (registry, NULL, NULL);
   g_autoptr(CcProxyEventSink) sink = CC_PROXY_PRIVATE_CALL (event_sink_new) ();
   static const struct { const char *address; int code; const char *message; } bad[] = {
     { "nonsense", CC_PROXY_SERVER_ERROR_INVALID_ADDRESS, "“nonsense” is not a listen address: use HOST:PORT, e.g. 127.0.0.1:3344" },

@@ -70,13 +70,13 @@ test_environment_wins (void)
   g_assert_cmpstr (cc_proxy_snapshot_get_value (snapshot, "healthy", "token"), ==, "first");
 
   /* A stored value does not beat the environment... */
-  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "flag", "off", &error));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "flag", "off", &error));
   g_assert_no_error (error);
   g_assert_true (cc_proxy_snapshot_get_boolean (cc_proxy_runtime_get_snapshot (runtime), "healthy", "flag"));
   /* ...but does beat the default. */
-  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "mode", "beta", &error));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "mode", "beta", &error));
   g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "mode"), ==, "beta");
-  g_assert_true (cc_proxy_runtime_reset_value (runtime, "healthy", "mode", &error));
+  g_assert_true (cc_proxy_settings_reset_value (cc_proxy_runtime_get_settings (runtime), "healthy", "mode", &error));
   g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "mode"), ==, "alpha");
 }
 
@@ -95,23 +95,23 @@ test_invalid_values (void)
   g_autoptr(CcProxyRuntime) runtime = runtime_with_env (NULL);
   g_autoptr(GError) error = NULL;
 
-  g_assert_false (cc_proxy_runtime_set_value (runtime, "healthy", "flag", "maybe", &error));
-  g_assert_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_INVALID_VALUE);
+  g_assert_false (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "flag", "maybe", &error));
+  g_assert_error (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_INVALID_VALUE);
   g_assert_cmpstr (error->message, ==, "“maybe” is not a valid value for flag: use true or false");
   g_clear_error (&error);
 
-  g_assert_false (cc_proxy_runtime_set_value (runtime, "healthy", "mode", "gamma", &error));
-  g_assert_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_INVALID_VALUE);
+  g_assert_false (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "mode", "gamma", &error));
+  g_assert_error (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_INVALID_VALUE);
   g_assert_cmpstr (error->message, ==, "“gamma” is not a valid value for mode: use one of alpha, beta");
   g_clear_error (&error);
 
-  g_assert_false (cc_proxy_runtime_set_value (runtime, "healthy", "colour", "red", &error));
-  g_assert_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_UNKNOWN_SETTING);
+  g_assert_false (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "colour", "red", &error));
+  g_assert_error (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_UNKNOWN_SETTING);
   g_assert_cmpstr (error->message, ==, "Provider “healthy” has no setting “colour”");
   g_clear_error (&error);
 
-  g_assert_false (cc_proxy_runtime_set_active_provider (runtime, "openai", &error));
-  g_assert_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_UNKNOWN_PROVIDER);
+  g_assert_false (cc_proxy_settings_set_active_provider (cc_proxy_runtime_get_settings (runtime), "openai", &error));
+  g_assert_error (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_UNKNOWN_PROVIDER);
   g_assert_cmpstr (error->message, ==,
                    "There is no provider “openai”; known providers: anthropic, healthy, nothandled, failing, hanging");
 
@@ -139,10 +139,10 @@ test_active_base_url (void)
   g_autoptr(CcProxyRuntime) runtime = runtime_with_env ("ANTHROPIC_UPSTREAM_URL=http://127.0.0.1:1", NULL);
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (cc_proxy_runtime_set_active_provider (runtime, "healthy", &error));
+  g_assert_true (cc_proxy_settings_set_active_provider (cc_proxy_runtime_get_settings (runtime), "healthy", &error));
   /* healthy's base-url is empty: the anthropic one stands in. */
   g_assert_cmpstr (cc_proxy_snapshot_get_active_base_url (cc_proxy_runtime_get_snapshot (runtime)), ==, "http://127.0.0.1:1");
-  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "base-url", "http://127.0.0.1:2/", &error));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "base-url", "http://127.0.0.1:2/", &error));
   g_assert_cmpstr (cc_proxy_snapshot_get_active_base_url (cc_proxy_runtime_get_snapshot (runtime)), ==, "http://127.0.0.1:2");
 }
 
@@ -158,7 +158,7 @@ test_uint_values (void)
     {
       g_autoptr(GError) error = NULL;
 
-      g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "token", cases[i].text, &error));
+      g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "token", cases[i].text, &error));
       g_assert_cmpuint (cc_proxy_snapshot_get_uint (cc_proxy_runtime_get_snapshot (runtime), "healthy", "token"),
                         ==, cases[i].value);
     }
@@ -181,8 +181,8 @@ test_snapshot_isolation (void)
   guint changes = 0;
 
   g_signal_connect (runtime, "changed", G_CALLBACK (on_changed), &changes);
-  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "mode", "beta", &error));
-  g_assert_true (cc_proxy_runtime_set_active_provider (runtime, "healthy", &error));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "mode", "beta", &error));
+  g_assert_true (cc_proxy_settings_set_active_provider (cc_proxy_runtime_get_settings (runtime), "healthy", &error));
 
   g_assert_cmpuint (changes, ==, 2);
   g_assert_true (held != cc_proxy_runtime_get_snapshot (runtime));
@@ -205,9 +205,9 @@ test_gsettings_storage (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *mode = NULL;
 
-  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "mode", "beta", &error));
-  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "flag", "on", &error));
-  g_assert_true (cc_proxy_runtime_set_active_provider (runtime, "healthy", &error));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "mode", "beta", &error));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "flag", "on", &error));
+  g_assert_true (cc_proxy_settings_set_active_provider (cc_proxy_runtime_get_settings (runtime), "healthy", &error));
   g_assert_no_error (error);
   mode = g_settings_get_string (healthy, "mode");
   g_assert_cmpstr (mode, ==, "beta");
@@ -233,10 +233,10 @@ test_gsettings_storage (void)
   /* Secrets have no GSettings key. */
   g_object_get (healthy, "settings-schema", &schema, NULL);
   g_assert_false (g_settings_schema_has_key (schema, "token"));
-  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "token", "sk-memory-only", &error));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "token", "sk-memory-only", &error));
   g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "token"), ==, "sk-memory-only");
 
-  g_assert_true (cc_proxy_runtime_reset_value (runtime, "healthy", "flag", &error));
+  g_assert_true (cc_proxy_settings_reset_value (cc_proxy_runtime_get_settings (runtime), "healthy", "flag", &error));
   g_assert_null (g_settings_get_user_value (healthy, "flag"));
   g_assert_false (cc_proxy_snapshot_get_boolean (cc_proxy_runtime_get_snapshot (runtime), "healthy", "flag"));
 }
@@ -288,7 +288,7 @@ test_typed_storage (void)
   g_assert_false (g_settings_schema_key_range_check (key, too_big));
 
   /* Stored as an integer, read as its text. */
-  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "patience-seconds", "90", &error));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "patience-seconds", "90", &error));
   g_assert_no_error (error);
   g_assert_cmpint (g_settings_get_int (healthy, "patience-seconds"), ==, 90);
   g_settings_set_int (healthy, "patience-seconds", 120);
@@ -298,13 +298,13 @@ test_typed_storage (void)
                     ==, 120);
 
   /* A URL GSettings took but the setting refuses: the default is used. */
-  g_assert_true (cc_proxy_runtime_set_value (runtime, "healthy", "base-url", "http://127.0.0.1:8/", &error));
+  g_assert_true (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "base-url", "http://127.0.0.1:8/", &error));
   g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "base-url"),
                    ==, "http://127.0.0.1:8");
   g_settings_set_string (healthy, "base-url", "file:///etc/passwd");
   g_assert_cmpstr (cc_proxy_snapshot_get_value (cc_proxy_runtime_get_snapshot (runtime), "healthy", "base-url"), ==, "");
-  g_assert_false (cc_proxy_runtime_set_value (runtime, "healthy", "base-url", "file:///etc/passwd", &error));
-  g_assert_error (error, CC_PROXY_RUNTIME_ERROR, CC_PROXY_RUNTIME_ERROR_INVALID_VALUE);
+  g_assert_false (cc_proxy_settings_set_value (cc_proxy_runtime_get_settings (runtime), "healthy", "base-url", "file:///etc/passwd", &error));
+  g_assert_error (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_INVALID_VALUE);
 }
 
 /* gsettings list-recursively org.ccproxy.Proxy shows the built-in
