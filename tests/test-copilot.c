@@ -1038,6 +1038,38 @@ test_route_messages_errors (Fixture       *fixture,
   g_assert_cmpstr (bad, ==, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Upstream provider error\"}}");
 }
 
+/* Told to slow down, the client learns for how long: Retry-After and
+ * the rate-limit counts reach it, under a status line that names 429. */
+static void
+test_route_messages_rate_limited (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  g_autoptr(SoupMessage) message = NULL;
+  g_autofree char *got = NULL;
+  SoupMessageHeaders *headers;
+  guint status;
+
+  cc_test_upstream_respond (fixture->upstream, "/chat/completions", 429, "application/json",
+                            "{\"error\":{\"message\":\"slow down\"}}", -1);
+  cc_test_upstream_add_header (fixture->upstream, "/chat/completions", "Retry-After", "7");
+  cc_test_upstream_add_header (fixture->upstream, "/chat/completions", "x-ratelimit-remaining-requests", "0");
+  cc_test_upstream_add_header (fixture->upstream, "/chat/completions", "x-ratelimit-limit-tokens", "90000");
+  cc_test_upstream_add_header (fixture->upstream, "/chat/completions", "x-ratelimit-reset-requests", "6m0s");
+  got = request (fixture, "POST", "/v1/messages", body, &status, &message);
+  headers = soup_message_get_response_headers (message);
+
+  g_assert_cmpuint (status, ==, 429);
+  g_assert_cmpstr (soup_message_get_reason_phrase (message), ==, "Too Many Requests");
+  g_assert_cmpstr (got, ==, "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":\"slow down\"}}");
+  g_assert_cmpstr (soup_message_headers_get_one (headers, "retry-after"), ==, "7");
+  g_assert_cmpstr (soup_message_headers_get_one (headers, "anthropic-ratelimit-requests-remaining"), ==, "0");
+  g_assert_cmpstr (soup_message_headers_get_one (headers, "anthropic-ratelimit-tokens-limit"), ==, "90000");
+  /* OpenAI's reset is a duration, Anthropic's a time: not passed as one. */
+  g_assert_null (soup_message_headers_get_one (headers, "anthropic-ratelimit-requests-reset"));
+  g_assert_null (soup_message_headers_get_one (headers, "x-ratelimit-reset-requests"));
+}
+
 /* A stream cut before its end: an error event ends it. */
 static void
 test_route_messages_stream_cut (Fixture       *fixture,
@@ -1473,6 +1505,7 @@ main (int   argc,
   ROUTE ("no-credentials/generic-github-token", generic_token_env, test_route_no_credentials);
   ROUTE ("messages/error-body-cap", NULL, test_route_messages_error_body_cap);
   ROUTE ("messages/upstream-errors", NULL, test_route_messages_errors);
+  ROUTE ("messages/rate-limited", NULL, test_route_messages_rate_limited);
   ROUTE ("messages/stream-cut", NULL, test_route_messages_stream_cut);
   ROUTE ("count-tokens", NULL, test_route_count_tokens);
   ROUTE ("models", NULL, test_route_models);

@@ -449,6 +449,9 @@ on_whole (GObject      *source,
     {
       g_autofree char *answer = cc_openai_error_to_anthropic (status, body);
 
+      cc_openai_copy_rate_limit_headers (soup_message_get_response_headers (call->message),
+                                         cc_proxy_request_context_get_response_headers (call->context));
+
       respond_json (g_steal_pointer (&task), status, answer);
       return;
     }

@@ -711,6 +711,44 @@ cc_openai_response_to_anthropic (JsonObject *response)
 /* ----- errors ----- */
 
 /**
+ * cc_openai_copy_rate_limit_headers:
+ * @upstream: the headers of an OpenAI-style answer
+ * @client: the headers of the Anthropic answer made from it
+ *
+ * Keeps what a client acts on when it is told to slow down: Retry-After
+ * (and retry-after-ms) as they are, and OpenAI's request and token
+ * counts under Anthropic's names. OpenAI's reset times are durations
+ * ("6m0s") where Anthropic sends a time, so they are left out.
+ */
+void
+cc_openai_copy_rate_limit_headers (SoupMessageHeaders *upstream,
+                                   SoupMessageHeaders *client)
+{
+  static const char * const same[] = { "retry-after", "retry-after-ms" };
+  static const struct { const char *openai, *anthropic; } renamed[] = {
+    { "x-ratelimit-limit-requests", "anthropic-ratelimit-requests-limit" },
+    { "x-ratelimit-remaining-requests", "anthropic-ratelimit-requests-remaining" },
+    { "x-ratelimit-limit-tokens", "anthropic-ratelimit-tokens-limit" },
+    { "x-ratelimit-remaining-tokens", "anthropic-ratelimit-tokens-remaining" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (same); i++)
+    {
+      const char *value = soup_message_headers_get_one (upstream, same[i]);
+
+      if (value != NULL)
+        soup_message_headers_replace (client, same[i], value);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (renamed); i++)
+    {
+      const char *value = soup_message_headers_get_one (upstream, renamed[i].openai);
+
+      if (value != NULL)
+        soup_message_headers_replace (client, renamed[i].anthropic, value);
+    }
+}
+
+/**
  * cc_openai_error_type_for_status:
  *
  * Returns: the Anthropic error type for an HTTP status

@@ -17,6 +17,8 @@ JsonNode *cc_openai_response_to_anthropic   (JsonObject         *response);
 char     *cc_openai_error_to_anthropic      (guint               status,
                                              GBytes             *upstream_body);
 const char *cc_openai_error_type_for_status (guint               status);
+void      cc_openai_copy_rate_limit_headers (SoupMessageHeaders *upstream,
+                                             SoupMessageHeaders *client);
 gint64    cc_openai_count_tokens            (JsonObject         *request,
                                              const char         *model);
 char     *cc_openai_map_model               (const char         *model,

@@ -74,6 +74,28 @@ stop_watching_client (CcProxyExchange *self)
 }
 
 /* Whether the message can still take an answer. */
+/* The status line's words. libsoup 3.2 knows none for some statuses
+ * clients act on (429 "Unknown Error"), nor Anthropic's 529. */
+static const char *
+status_phrase (guint       status,
+               const char *reason)
+{
+  static const struct { guint status; const char *phrase; } extra[] = {
+    { 425, "Too Early" },
+    { 428, "Precondition Required" },
+    { 429, "Too Many Requests" },
+    { 431, "Request Header Fields Too Large" },
+    { 529, "Overloaded" },
+  };
+
+  if (reason != NULL && reason[0] != '\0' && g_strcmp0 (reason, "Unknown Error") != 0)
+    return reason;
+  for (guint i = 0; i < G_N_ELEMENTS (extra); i++)
+    if (extra[i].status == status)
+      return extra[i].phrase;
+  return soup_status_get_phrase (status);
+}
+
 static gboolean
 message_is_open (CcProxyExchange *self)
 {
@@ -591,7 +613,7 @@ cc_proxy_exchange_set_status (CcProxyExchange *self,
 {
   if (!message_is_open (self))
     return;
-  soup_server_message_set_status (self->message, status, reason);
+  soup_server_message_set_status (self->message, status, status_phrase (status, reason));
 }
 
 /**
@@ -618,7 +640,7 @@ cc_proxy_exchange_respond (CcProxyExchange *self,
   if (!message_is_open (self))
     return;
   headers = soup_server_message_get_response_headers (self->message);
-  soup_server_message_set_status (self->message, status, NULL);
+  soup_server_message_set_status (self->message, status, status_phrase (status, NULL));
   if (content_type != NULL)
     soup_message_headers_set_content_type (headers, content_type, NULL);
   soup_message_headers_set_content_length (headers, len);
@@ -720,7 +742,7 @@ cc_proxy_exchange_respond_error (CcProxyExchange  *self,
    * whatever had been prepared. */
   if (!self->headers_written)
     {
-      soup_server_message_set_status (self->message, status, NULL);
+      soup_server_message_set_status (self->message, status, status_phrase (status, NULL));
       soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
       soup_server_message_set_response (self->message, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
       cc_proxy_request_context_emit_response_headers_once (self->context, status, headers);
