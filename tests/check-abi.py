@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 # check-abi.py LIBRARY HEADER...: libcc-proxy exports exactly what its
 # public headers declare.
+# check-abi.py --module MODULE...: a provider module exports what GIO
+# and cc-proxyd look for, and nothing of its own insides.
 #
 # Fails on a symbol the library exports that no public header declares
 # (a private function leaking into the ABI, or a declaration that lost
@@ -54,9 +56,32 @@ def exported(library):
     return names
 
 
+# What a provider module may export: GIO's entry points and the API
+# version CC_PROXY_PROVIDER_MODULE declares.
+MODULE_ENTRY_POINTS = {'g_io_module_load', 'g_io_module_unload', 'g_io_module_query',
+                       'cc_proxy_provider_module_api_version'}
+
+
+def check_modules(modules):
+    ok = True
+    for module in modules:
+        symbols = exported(module)
+        extra = sorted(symbols - MODULE_ENTRY_POINTS)
+        for name in extra:
+            print(f'{module} exports {name}')
+        for name in ('g_io_module_load', 'cc_proxy_provider_module_api_version'):
+            if name not in symbols:
+                print(f'{module} does not export {name}')
+                ok = False
+        ok = ok and not extra
+    return 0 if ok else 1
+
+
 def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == '--module':
+        return check_modules(sys.argv[2:])
     if len(sys.argv) < 3:
-        print('usage: check-abi.py LIBRARY HEADER...', file=sys.stderr)
+        print('usage: check-abi.py LIBRARY HEADER... | --module MODULE...', file=sys.stderr)
         return 2
     public = declared(sys.argv[2:])
     symbols = exported(sys.argv[1])

@@ -104,6 +104,8 @@ meson install -C "$work/example" >"$work/example-install.log" 2>&1 ||
   { cat "$work/example-install.log"; fail "the example does not build and install"; }
 providerdir=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=providerdir cc-proxy-1)
 [ -f "$providerdir/example.so" ] || fail "the example did not land in the provider directory ($providerdir)"
+python3 "$src/tests/check-abi.py" --module "$providerdir/example.so" ||
+  fail "the example module exports more than its entry points"
 [ -f "$prefix/share/glib-2.0/schemas/org.ccproxy.Proxy.providers.example.gschema.xml" ] ||
   fail "the example's schema was not installed"
 
