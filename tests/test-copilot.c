@@ -627,11 +627,10 @@ test_models (void)
   g_autoptr(JsonNode) answer = json_from_string (models_answer, NULL);
   g_autoptr(JsonNode) anthropic = cc_copilot_models_to_anthropic (json_node_get_object (answer));
   g_autofree char *listed = json_to_string (anthropic, FALSE);
-  g_autofree char *supported = NULL;
   g_auto(GStrv) ids = NULL;
 
   g_assert_true (cc_copilot_models_needs_refresh (models, NULL));
-  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "claude-opus-4.1", NULL), ==, CC_COPILOT_ENDPOINT_CHAT);
+  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "claude-opus-4.1"), ==, CC_COPILOT_ENDPOINT_CHAT);
   cc_copilot_models_update (models, json_node_get_object (answer));
   g_assert_false (cc_copilot_models_needs_refresh (models, "claude-opus-4.1"));
   /* An unknown model asks again, but not more than twice a minute. */
@@ -642,11 +641,10 @@ test_models (void)
   fake.now += 5 * 60 * G_USEC_PER_SEC;
   g_assert_true (cc_copilot_models_needs_refresh (models, "gpt-4.1"));
 
-  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "claude-opus-4.1", NULL), ==, CC_COPILOT_ENDPOINT_MESSAGES);
-  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "claude-sonnet-4.5", NULL), ==, CC_COPILOT_ENDPOINT_CHAT);
-  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "gpt-4.1", NULL), ==, CC_COPILOT_ENDPOINT_CHAT);
-  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "gpt-5-codex", &supported), ==, CC_COPILOT_ENDPOINT_RESPONSES);
-  g_assert_cmpstr (supported, ==, "/responses");
+  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "claude-opus-4.1"), ==, CC_COPILOT_ENDPOINT_MESSAGES);
+  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "claude-sonnet-4.5"), ==, CC_COPILOT_ENDPOINT_CHAT);
+  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "gpt-4.1"), ==, CC_COPILOT_ENDPOINT_CHAT);
+  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "gpt-5-codex"), ==, CC_COPILOT_ENDPOINT_RESPONSES);
   ids = cc_copilot_models_dup_ids (models);
   g_assert_cmpuint (g_strv_length (ids), ==, 4);
 
@@ -956,18 +954,45 @@ test_route_messages_native (Fixture       *fixture,
   g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/chat/completions"), ==, 0);
 }
 
+/* A model Copilot serves only on /responses: the request goes there,
+ * as Responses input items, and the answer comes back as Anthropic's,
+ * whole or streamed. */
 static void
 test_route_messages_responses_only (Fixture       *fixture,
                                     gconstpointer  user_data)
 {
   g_autofree char *body = agent_body ("gpt-5-codex", FALSE);
+  g_autofree char *stream_body = agent_body ("gpt-5-codex", TRUE);
+  g_autofree char *answer = cc_test_load_fixture_text ("responses-response-tools.json");
+  g_autofree char *sse = cc_test_load_fixture_text ("responses-stream-tools.sse");
+  g_autofree char *expected_stream = expected_text ("anthropic-from-responses-stream-tools.sse");
+  g_autofree char *expected_answer = expected_text ("anthropic-from-responses-response-tools.json");
+  const char *chunks[] = { sse, NULL };
+  g_autofree char *got = NULL;
+  g_autofree char *streamed = NULL;
+  g_autoptr(JsonNode) sent = NULL;
+  CcTestRecordedRequest *upstream;
   guint status;
-  g_autofree char *got = request (fixture, "POST", "/v1/messages", body, &status, NULL);
 
-  g_assert_cmpuint (status, ==, 400);
-  assert_json_text (got, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":"
-                         "\"The model gpt-5-codex is only served by Copilot's /responses, which cc-proxy cannot "
-                         "translate to yet; choose another model\"}}");
+  cc_test_upstream_respond (fixture->upstream, "/responses", 200, "application/json", answer, -1);
+  got = request (fixture, "POST", "/v1/messages", body, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  assert_json_text (got, expected_answer);
+
+  upstream = cc_test_upstream_find_request (fixture->upstream, "/responses", 0);
+  g_assert_nonnull (upstream);
+  sent = json_from_string (g_bytes_get_data (upstream->body, NULL), NULL);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (sent), "model"), ==, "gpt-5-codex");
+  g_assert_true (json_object_has_member (json_node_get_object (sent), "input"));
+  g_assert_false (json_object_has_member (json_node_get_object (sent), "messages"));
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (sent), "store"));
+  assert_copilot_headers (upstream, "conversation-panel");
+  g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/chat/completions"), ==, 0);
+
+  cc_test_upstream_stream (fixture->upstream, "/responses", chunks, G_MAXUINT, FALSE);
+  streamed = request (fixture, "POST", "/v1/messages", stream_body, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (streamed, ==, expected_stream);
 }
 
 /* A body nested far past json-glib's recursion is refused before any

@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "cc-openai-responses.h"
 #include "cc-openai-stream.h"
 #include "cc-openai-translate.h"
 #include "cc-test-util.h"
@@ -208,6 +209,36 @@ test_response_tools (void)
   assert_json (translated, expected);
 }
 
+/* The same agent turn for a /responses-only model: the chat translation,
+ * spelled as Responses input items; thinking asks for a reasoning summary. */
+static void
+test_responses_request_agent (void)
+{
+  g_autoptr(JsonObject) request = fixture_object ("anthropic-request-agent.json");
+  g_autoptr(JsonNode) translated = cc_openai_responses_request_from_anthropic (request, "gpt-5-codex");
+  g_autofree char *expected = expected_text ("responses-request-agent.json");
+  g_autoptr(JsonNode) thinking = json_from_string ("{\"type\":\"enabled\",\"budget_tokens\":8000}", NULL);
+  g_autoptr(JsonNode) reasoning = NULL;
+
+  assert_json (translated, expected);
+
+  /* Thinking asks for reasoning, with a summary to show as thinking. */
+  json_object_set_member (request, "thinking", g_steal_pointer (&thinking));
+  reasoning = cc_openai_responses_request_from_anthropic (request, "gpt-5-codex");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (json_node_get_object (reasoning), "reasoning"), "effort"), ==, "medium");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (json_node_get_object (reasoning), "reasoning"), "summary"), ==, "auto");
+}
+
+static void
+test_responses_response_tools (void)
+{
+  g_autoptr(JsonObject) response = fixture_object ("responses-response-tools.json");
+  g_autoptr(JsonNode) translated = cc_openai_responses_response_to_anthropic (response);
+  g_autofree char *expected = expected_text ("anthropic-from-responses-response-tools.json");
+
+  assert_json (translated, expected);
+}
+
 static void
 test_response_stop_reasons (void)
 {
@@ -332,11 +363,13 @@ collect (const char *event,
 }
 
 static char *
-translate_stream (GBytes *bytes,
-                  gsize   split)
+translate_stream (GBytes   *bytes,
+                  gsize     split,
+                  gboolean  responses)
 {
   GString *out = g_string_new (NULL);
-  g_autoptr(CcOpenaiStream) stream = cc_openai_stream_new (collect, out);
+  g_autoptr(CcOpenaiStream) stream = responses ? cc_openai_stream_new_for_responses (collect, out)
+                                               : cc_openai_stream_new (collect, out);
   const char *data = g_bytes_get_data (bytes, NULL);
   gsize len = g_bytes_get_size (bytes);
 
@@ -473,6 +506,7 @@ typedef struct
   const char *fixture;
   const char *expected;
   gboolean    error;
+  gboolean    responses;  /* the Responses API, not chat-completions */
 } StreamCase;
 
 static const StreamCase stream_cases[] = {
@@ -481,6 +515,10 @@ static const StreamCase stream_cases[] = {
   { "openai-stream-reasoning.sse", "anthropic-from-openai-stream-reasoning.sse", FALSE },
   { "openai-stream-cut.sse", "anthropic-from-openai-stream-cut.sse", TRUE },
   { "openai-stream-error.sse", "anthropic-from-openai-stream-error.sse", TRUE },
+  { "responses-stream-tools.sse", "anthropic-from-responses-stream-tools.sse", FALSE, TRUE },
+  { "responses-stream-incomplete.sse", "anthropic-from-responses-stream-incomplete.sse", FALSE, TRUE },
+  { "responses-stream-cut.sse", "anthropic-from-responses-stream-cut.sse", TRUE, TRUE },
+  { "responses-stream-failed.sse", "anthropic-from-responses-stream-failed.sse", TRUE, TRUE },
 };
 
 static void
@@ -488,7 +526,7 @@ test_stream (gconstpointer user_data)
 {
   const StreamCase *test = user_data;
   g_autoptr(GBytes) bytes = cc_test_load_fixture (test->fixture);
-  g_autofree char *whole = translate_stream (bytes, G_MAXSIZE);
+  g_autofree char *whole = translate_stream (bytes, G_MAXSIZE, test->responses);
   g_autofree char *expected = expected_text (test->expected);
 
   g_assert_cmpstr (whole, ==, expected);
@@ -497,7 +535,7 @@ test_stream (gconstpointer user_data)
   /* Any split of the bytes, inside a line or a "\r\n", gives the same. */
   for (gsize split = 0; split <= g_bytes_get_size (bytes); split++)
     {
-      g_autofree char *again = translate_stream (bytes, split);
+      g_autofree char *again = translate_stream (bytes, split, test->responses);
 
       if (g_strcmp0 (again, whole) != 0)
         g_error ("split at byte %" G_GSIZE_FORMAT " changed the output:\n%s", split, again);
@@ -667,6 +705,8 @@ main (int   argc,
   g_test_add_func ("/translate/response/tools", test_response_tools);
   g_test_add_func ("/translate/response/stop-reasons", test_response_stop_reasons);
   g_test_add_func ("/translate/response/usage", test_usage);
+  g_test_add_func ("/translate/responses/request-agent", test_responses_request_agent);
+  g_test_add_func ("/translate/responses/response-tools", test_responses_response_tools);
   g_test_add_func ("/translate/errors", test_errors);
   g_test_add_func ("/translate/count-tokens", test_count_tokens);
   g_test_add_func ("/translate/model-map", test_model_map);

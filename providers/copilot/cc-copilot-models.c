@@ -102,21 +102,17 @@ cc_copilot_models_dup_ids (CcCopilotModels *self)
 
 /**
  * cc_copilot_models_get_endpoint:
- * @supported: (out) (optional) (transfer full): the endpoints the model
- *   lists, comma-separated, for messages that name them
  *
  * A model not in the list, or one that lists no endpoints, is served by
- * translation.
+ * translation to chat-completions; one that lists only /responses, by
+ * translation to the Responses API.
  */
 CcCopilotEndpoint
-cc_copilot_models_get_endpoint (CcCopilotModels  *self,
-                                const char       *model,
-                                char            **supported)
+cc_copilot_models_get_endpoint (CcCopilotModels *self,
+                                const char      *model)
 {
   JsonArray *endpoints = cc_proxy_json_get_array (lookup (self, model), "supported_endpoints");
-  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
-  g_auto(GStrv) all = NULL;
-  gboolean messages = FALSE, chat = FALSE;
+  gboolean messages = FALSE, chat = FALSE, any = FALSE;
 
   for (guint i = 0; endpoints != NULL && i < json_array_get_length (endpoints); i++)
     {
@@ -125,17 +121,14 @@ cc_copilot_models_get_endpoint (CcCopilotModels  *self,
 
       if (name == NULL)
         continue;
-      g_strv_builder_add (names, name);
+      any = TRUE;
       messages |= g_str_equal (name, "/v1/messages");
       chat |= g_str_equal (name, "/chat/completions");
     }
-  all = g_strv_builder_end (names);
-  if (supported != NULL)
-    *supported = g_strjoinv (", ", all);
 
   if (messages)
     return CC_COPILOT_ENDPOINT_MESSAGES;
-  if (chat || all[0] == NULL)
+  if (chat || !any)
     return CC_COPILOT_ENDPOINT_CHAT;
   return CC_COPILOT_ENDPOINT_RESPONSES;
 }

@@ -24,8 +24,7 @@ gboolean           cc_copilot_models_needs_refresh (CcCopilotModels      *self,
                                                     const char           *model);
 GStrv              cc_copilot_models_dup_ids       (CcCopilotModels      *self);
 CcCopilotEndpoint  cc_copilot_models_get_endpoint  (CcCopilotModels      *self,
-                                                    const char           *model,
-                                                    char                **supported);
+                                                   const char           *model);
 JsonNode          *cc_copilot_models_to_anthropic  (JsonObject           *answer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcCopilotModels, cc_copilot_models_free)

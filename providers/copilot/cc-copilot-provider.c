@@ -21,6 +21,7 @@
 #include "cc-copilot-models.h"
 #include "cc-copilot-provider.h"
 #include "cc-copilot-tokens.h"
+#include "cc-openai-responses.h"
 #include "cc-openai-stream.h"
 #include "cc-openai-translate.h"
 
@@ -410,7 +411,7 @@ translate_chunk (CcProxyRelayStage   stage,
 typedef enum {
   WHOLE_ERROR,        /* an upstream error, reshaped for Anthropic clients */
   WHOLE_MODELS,       /* the model list, as Anthropic's */
-  WHOLE_TRANSLATE,    /* a chat-completions answer, translated */
+  WHOLE_TRANSLATE,    /* a chat-completions or Responses answer, translated */
 } WholeKind;
 
 typedef struct
@@ -472,7 +473,9 @@ on_whole (GObject      *source,
     }
   else
     {
-      g_autoptr(JsonNode) message = cc_openai_response_to_anthropic (json_node_get_object (node));
+      g_autoptr(JsonNode) message = call->endpoint == CC_COPILOT_ENDPOINT_RESPONSES
+        ? cc_openai_responses_response_to_anthropic (json_node_get_object (node))
+        : cc_openai_response_to_anthropic (json_node_get_object (node));
 
       respond_node (g_steal_pointer (&task), message);
     }
@@ -504,14 +507,16 @@ answer (GTask        *task,
     read_whole (task, body, WHOLE_ERROR);
   else if (call->route == ROUTE_MODELS_ANTHROPIC)
     read_whole (task, body, WHOLE_MODELS);
-  else if (call->route == ROUTE_MESSAGES && call->endpoint == CC_COPILOT_ENDPOINT_CHAT && !call->stream)
+  else if (call->route == ROUTE_MESSAGES && call->endpoint != CC_COPILOT_ENDPOINT_MESSAGES && !call->stream)
     read_whole (task, body, WHOLE_TRANSLATE);
-  else if (call->route == ROUTE_MESSAGES && call->endpoint == CC_COPILOT_ENDPOINT_CHAT)
+  else if (call->route == ROUTE_MESSAGES && call->endpoint != CC_COPILOT_ENDPOINT_MESSAGES)
     {
       SoupMessageHeaders *headers = cc_proxy_request_context_get_response_headers (call->context);
       Translation *translation = g_new0 (Translation, 1);
 
-      translation->stream = cc_openai_stream_new (on_translated_event, translation);
+      translation->stream = call->endpoint == CC_COPILOT_ENDPOINT_RESPONSES
+        ? cc_openai_stream_new_for_responses (on_translated_event, translation)
+        : cc_openai_stream_new (on_translated_event, translation);
       cc_proxy_request_context_set_status (call->context, SOUP_STATUS_OK);
       soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
       soup_message_headers_replace (headers, "cache-control", "no-cache");
@@ -646,7 +651,6 @@ choose_endpoint (GTask *task)
 {
   Call *call = g_task_get_task_data (task);
   g_auto(GStrv) ids = cc_copilot_models_dup_ids (call->self->models);
-  g_autofree char *supported = NULL;
   g_autoptr(JsonNode) body = NULL;
   g_autofree char *text = NULL;
 
@@ -654,19 +658,14 @@ choose_endpoint (GTask *task)
   call->model = cc_openai_map_model (cc_proxy_json_get_string (call->request, "model") ?: "",
                                      setting (call, "model-map"), (const char * const *) ids);
   call->stream = cc_proxy_json_get_bool (call->request, "stream", FALSE);
-  call->endpoint = cc_copilot_models_get_endpoint (call->self->models, call->model, &supported);
+  call->endpoint = cc_copilot_models_get_endpoint (call->self->models, call->model);
 
   switch (call->endpoint)
     {
     case CC_COPILOT_ENDPOINT_RESPONSES:
-      {
-        g_autofree char *message = g_strdup_printf (_("The model %s is only served by Copilot's %s, which cc-proxy cannot "
-                                                      "translate to yet; choose another model"),
-                                                    call->model, supported);
-
-        respond_error (task, SOUP_STATUS_BAD_REQUEST, "invalid_request_error", message);
-        return;
-      }
+      body = cc_openai_responses_request_from_anthropic (call->request, call->model);
+      call->upstream_path = "/responses";
+      break;
 
     case CC_COPILOT_ENDPOINT_MESSAGES:
       {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cc-openai-stream.h"
+#include "cc-openai-stream-private.h"
 #include "cc-openai-translate.h"
 
 typedef enum {
@@ -254,6 +255,8 @@ complete (CcOpenaiStream *self)
 {
   JsonObject *data, *delta;
 
+  if (self->done)
+    return;
   ensure_started (self, NULL);
   flush_buffered (self);
 
@@ -380,9 +383,6 @@ on_chunk (const char *event,
 {
   CcOpenaiStream *self = user_data;
   g_autoptr(JsonNode) node = NULL;
-  JsonObject *chunk, *usage;
-  JsonArray *choices;
-  JsonNode *error;
 
   if (self->done)
     return;
@@ -398,7 +398,20 @@ on_chunk (const char *event,
       end_with_error (self, "The upstream sent data that is not a chat-completions chunk");
       return;
     }
-  chunk = json_node_get_object (node);
+  cc_openai_stream_take_chunk (self, json_node_get_object (node));
+}
+
+/* One chat-completions chunk, parsed: what every dialect comes down to. */
+void
+cc_openai_stream_take_chunk (CcOpenaiStream *self,
+                             JsonObject     *chunk)
+{
+  JsonObject *usage;
+  JsonArray *choices;
+  JsonNode *error;
+
+  if (self->done)
+    return;
   error = json_object_get_member (chunk, "error");
   if (error != NULL && !JSON_NODE_HOLDS_NULL (error))
     {
@@ -438,11 +451,21 @@ CcOpenaiStream *
 cc_openai_stream_new (CcOpenaiEventFunc func,
                       gpointer          user_data)
 {
+  return cc_openai_stream_new_with_reader (func, user_data, on_chunk);
+}
+
+/* A translator whose SSE events are read by @reader (given the stream),
+ * which hands chunks to cc_openai_stream_take_chunk(). */
+CcOpenaiStream *
+cc_openai_stream_new_with_reader (CcOpenaiEventFunc   func,
+                                  gpointer            user_data,
+                                  CcProxySseEventFunc reader)
+{
   CcOpenaiStream *self = g_new0 (CcOpenaiStream, 1);
 
   self->func = func;
   self->user_data = user_data;
-  self->parser = cc_proxy_sse_parser_new (on_chunk, self);
+  self->parser = cc_proxy_sse_parser_new (reader, self);
   self->calls = g_ptr_array_new_with_free_func ((GDestroyNotify) tool_call_free);
   return self;
 }
@@ -514,4 +537,11 @@ gboolean
 cc_openai_stream_is_done (CcOpenaiStream *self)
 {
   return self->done;
+}
+
+/* The answer is complete (the dialect's own end marker). */
+void
+cc_openai_stream_complete (CcOpenaiStream *self)
+{
+  complete (self);
 }

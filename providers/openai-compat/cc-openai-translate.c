@@ -31,11 +31,12 @@ new_message (const char *role)
   return message;
 }
 
-static void
-copy_member (JsonObject *from,
-             const char *from_name,
-             JsonObject *to,
-             const char *to_name)
+/* Copies a member that is there and not null, under another name. */
+void
+cc_openai_json_copy_member (JsonObject *from,
+                            const char *from_name,
+                            JsonObject *to,
+                            const char *to_name)
 {
   JsonNode *node = json_object_get_member (from, from_name);
 
@@ -373,7 +374,7 @@ translate_tools (JsonObject *request)
       if (cc_proxy_json_get_string (tool, "description") != NULL)
         json_object_set_string_member (function, "description", cc_proxy_json_get_string (tool, "description"));
       if (cc_proxy_json_get_object (tool, "input_schema") != NULL)
-        copy_member (tool, "input_schema", function, "parameters");
+        cc_openai_json_copy_member (tool, "input_schema", function, "parameters");
       else
         json_object_set_object_member (function, "parameters", json_object_new ());
       json_object_set_object_member (entry, "function", function);
@@ -429,10 +430,10 @@ cc_openai_request_from_anthropic (JsonObject *request,
 
   json_object_set_string_member (out, "model", model);
   json_object_set_array_member (out, "messages", translate_messages (request));
-  copy_member (request, "max_tokens", out, "max_tokens");
-  copy_member (request, "stop_sequences", out, "stop");
-  copy_member (request, "temperature", out, "temperature");
-  copy_member (request, "top_p", out, "top_p");
+  cc_openai_json_copy_member (request, "max_tokens", out, "max_tokens");
+  cc_openai_json_copy_member (request, "stop_sequences", out, "stop");
+  cc_openai_json_copy_member (request, "temperature", out, "temperature");
+  cc_openai_json_copy_member (request, "top_p", out, "top_p");
   if (cc_proxy_json_get_string (cc_proxy_json_get_object (request, "metadata"), "user_id") != NULL)
     json_object_set_string_member (out, "user",
                                    cc_proxy_json_get_string (cc_proxy_json_get_object (request, "metadata"), "user_id"));

@@ -1,11 +1,13 @@
-/* fuzz-translate-stream.c: an OpenAI chat-completions stream to
- * Anthropic events, split where the first byte says. Every event the
- * translator makes must be one an Anthropic client can read.
+/* fuzz-translate-stream.c: an OpenAI chat-completions stream, and the
+ * same bytes as a Responses API stream, to Anthropic events, split where
+ * the first byte says. Every event the translators make must be one an
+ * Anthropic client can read.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <cc-proxy/cc-proxy.h>
 
+#include "cc-openai-responses.h"
 #include "cc-openai-stream.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
@@ -20,19 +22,29 @@ check_event (const char *event,
   g_assert_cmpstr (cc_proxy_json_get_string (json_node_get_object (data), "type"), ==, event);
 }
 
-int
-LLVMFuzzerTestOneInput (const guint8 *data,
-                        size_t        size)
+static void
+feed (CcOpenaiStream *stream,
+      const guint8   *data,
+      size_t          size)
 {
-  g_autoptr(CcOpenaiStream) stream = cc_openai_stream_new (check_event, NULL);
-  gsize split;
+  gsize split = data[0] % size;
 
-  if (size == 0)
-    return 0;
-  split = data[0] % size;
   cc_openai_stream_feed (stream, (const char *) data + 1, split);
   cc_openai_stream_feed (stream, (const char *) data + 1 + split, size - 1 - split);
   cc_openai_stream_ping (stream);
   cc_openai_stream_finish (stream);
+}
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data,
+                        size_t        size)
+{
+  g_autoptr(CcOpenaiStream) chat = cc_openai_stream_new (check_event, NULL);
+  g_autoptr(CcOpenaiStream) responses = cc_openai_stream_new_for_responses (check_event, NULL);
+
+  if (size == 0)
+    return 0;
+  feed (chat, data, size);
+  feed (responses, data, size);
   return 0;
 }
