@@ -935,8 +935,9 @@ setting_values (CcProxySnapshot           *snap,
       g_variant_builder_open (builder, G_VARIANT_TYPE ("{sa{sv}}"));
       g_variant_builder_add (builder, "s", key);
       g_variant_builder_open (builder, G_VARIANT_TYPE_VARDICT);
+      /* In the setting's own type, as SetValue takes it. */
       if (!cc_proxy_setting_descriptor_is_secret (setting))
-        g_variant_builder_add (builder, "{sv}", "value", g_variant_new_string (value ? value : ""));
+        g_variant_builder_add (builder, "{sv}", "value", cc_proxy_schema_value_to_variant (setting, value ? value : ""));
       g_variant_builder_add (builder, "{sv}", "set", g_variant_new_boolean (value != NULL && value[0] != '\0'));
       g_variant_builder_add (builder, "{sv}", "from-environment",
                              g_variant_new_boolean (cc_proxy_snapshot_is_from_environment (snap, id, key)));

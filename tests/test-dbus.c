@@ -985,11 +985,12 @@ value_of (Fixture    *fixture,
 {
   g_autoptr(GVariant) values = get_property (fixture, HEALTHY_PATH, PROVIDER_IFACE, "Values");
   g_autoptr(GVariant) entry = g_variant_lookup_value (values, key, G_VARIANT_TYPE_VARDICT);
-  char *value = NULL;
+  g_autoptr(GVariant) value = NULL;
 
   g_assert_nonnull (entry);
-  g_assert_true (g_variant_lookup (entry, "value", "s", &value));
-  return value;
+  value = g_variant_lookup_value (entry, "value", NULL);
+  g_assert_nonnull (value);
+  return g_variant_print (value, FALSE);
 }
 
 /* Typed settings on the bus: what SettingDescriptors says of an integer
@@ -1036,6 +1037,7 @@ test_typed_settings (Fixture       *fixture,
   /* In its own type, or as text. */
   g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue",
                        g_variant_new ("(sv)", "patience-seconds", g_variant_new_int32 (45)), NULL));
+  /* Read back in its own type too. */
   after = value_of (fixture, "patience-seconds");
   g_assert_cmpstr (after, ==, "45");
   g_clear_pointer (&after, g_free);

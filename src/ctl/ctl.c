@@ -567,14 +567,17 @@ print_value (const char *key,
              GVariant   *entry,
              gboolean    with_key)
 {
-  const char *value = NULL;
+  g_autoptr(GVariant) value = g_variant_lookup_value (entry, "value", NULL);
   gboolean set = FALSE, from_env = FALSE;
   g_autofree char *shown = NULL;
 
   g_variant_lookup (entry, "set", "b", &set);
   g_variant_lookup (entry, "from-environment", "b", &from_env);
-  if (g_variant_lookup (entry, "value", "&s", &value))
-    shown = g_strdup (value);
+  /* Typed: text as it is, numbers and booleans as GVariant prints them. */
+  if (value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    shown = g_variant_dup_string (value, NULL);
+  else if (value != NULL)
+    shown = g_variant_print (value, FALSE);
   else
     shown = g_strdup (set ? _("(secret, set)") : _("(secret, not set)"));
 
