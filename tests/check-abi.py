@@ -20,6 +20,9 @@ import sys
 PRIVATE_TABLE = 'cc_proxy__private__'
 # What the linker itself puts in every shared object.
 LINKER_SYMBOLS = {'_init', '_fini', '_edata', '_end', '__bss_start'}
+# What AddressSanitizer's instrumentation adds (one-definition-rule
+# indicators, registration markers): not the object's own.
+SANITIZER_PREFIXES = ('__odr_asan', '__asan', '___asan', '__ubsan', '__sancov')
 
 DECLARE = re.compile(r'^G_DECLARE_\w+\s*\(\s*\w+\s*,\s*(\w+)')
 FUNCTION = re.compile(r'\b(cc_proxy_\w+)\s*\(')
@@ -51,7 +54,7 @@ def exported(library):
     names = set()
     for line in out.splitlines():
         fields = line.split()
-        if len(fields) == 3 and fields[2] not in LINKER_SYMBOLS:
+        if len(fields) == 3 and fields[2] not in LINKER_SYMBOLS and not fields[2].startswith(SANITIZER_PREFIXES):
             names.add(fields[2].split('@')[0])
     return names
 
