@@ -427,11 +427,11 @@ open_in_browser (CcProxyDBusService *self,
                           NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
 }
 
-static AuthFlow *start_flow (CcProxyDBusService  *self,
-                             CcProxyProvider     *provider,
-                             const char          *owner,
-                             gboolean             force,
-                             gboolean             notify);
+static AuthFlow *start_flow (CcProxyDBusService *self,
+                             CcProxyProvider    *provider,
+                             const char         *owner,
+                             gboolean            force,
+                             gboolean            notify);
 
 /* "Sign in" on the notification: the login starts here, and its code
  * comes back as a notification of its own. */
@@ -815,11 +815,11 @@ static const GDBusInterfaceVTable flow_vtable = {
  * leaving cancels it; a flow without one (started from a notification)
  * is the service's own. */
 static AuthFlow *
-start_flow (CcProxyDBusService  *self,
-            CcProxyProvider     *provider,
-            const char          *owner,
-            gboolean             force,
-            gboolean             notify)
+start_flow (CcProxyDBusService *self,
+            CcProxyProvider    *provider,
+            const char         *owner,
+            gboolean            force,
+            gboolean            notify)
 {
   AuthFlow *flow = g_rc_box_new0 (AuthFlow);
 

@@ -109,7 +109,7 @@ emit_changed (CcProxySettings *self)
 
 /* The GSettings key behind a setting, if there is one. */
 static GSettings *
-settings_for (CcProxySettings           *self,
+settings_for (CcProxySettings          *self,
               const char               *provider_id,
               CcProxySettingDescriptor *setting)
 {
@@ -126,7 +126,7 @@ settings_for (CcProxySettings           *self,
 }
 
 static char *
-stored_value (CcProxySettings           *self,
+stored_value (CcProxySettings          *self,
               const char               *provider_id,
               CcProxySettingDescriptor *setting)
 {
@@ -154,7 +154,7 @@ stored_value (CcProxySettings           *self,
 
 static const char *
 getenv_nonempty (CcProxySettings *self,
-                 const char     *name)
+                 const char      *name)
 {
   const char *value = g_environ_getenv (self->environment, name);
 
@@ -163,7 +163,7 @@ getenv_nonempty (CcProxySettings *self,
 
 /* Returns the value an environment variable gives the setting, if any. */
 static char *
-value_from_environment (CcProxySettings           *self,
+value_from_environment (CcProxySettings          *self,
                         const char               *provider_id,
                         CcProxySettingDescriptor *setting)
 {
@@ -191,15 +191,15 @@ value_from_environment (CcProxySettings           *self,
 }
 
 static void
-on_settings_changed (GSettings      *settings,
-                     const char     *key,
+on_settings_changed (GSettings       *settings,
+                     const char      *key,
                      CcProxySettings *self)
 {
   emit_changed (self);
 }
 
 static GSettings *
-open_settings (CcProxySettings   *self,
+open_settings (CcProxySettings  *self,
                const char       *schema_id,
                GSettingsBackend *backend)
 {
@@ -242,9 +242,9 @@ open_provider_settings (CcProxySettings *self)
  * says "changed" once, so that the snapshot is current when it returns. */
 static void
 write_quietly (CcProxySettings *self,
-               GSettings      *settings,
-               const char     *key,
-               GVariant       *value)
+               GSettings       *settings,
+               const char      *key,
+               GVariant        *value)
 {
   g_signal_handlers_block_by_func (settings, on_settings_changed, self);
   if (value != NULL)
@@ -256,8 +256,8 @@ write_quietly (CcProxySettings *self,
 
 static CcProxyProvider *
 lookup_provider (CcProxySettings  *self,
-                 const char      *id,
-                 GError         **error)
+                 const char       *id,
+                 GError          **error)
 {
   CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry, id);
 
@@ -273,9 +273,9 @@ lookup_provider (CcProxySettings  *self,
 
 static CcProxySettingDescriptor *
 lookup_setting (CcProxySettings  *self,
-                const char      *provider_id,
-                const char      *key,
-                GError         **error)
+                const char       *provider_id,
+                const char       *key,
+                GError          **error)
 {
   CcProxyProvider *provider = lookup_provider (self, provider_id, error);
   CcProxySettingDescriptor *setting;
@@ -313,10 +313,10 @@ normalize_value (CcProxySettingDescriptor  *setting,
  */
 gboolean
 cc_proxy_settings_set_value (CcProxySettings  *self,
-                            const char      *provider_id,
-                            const char      *key,
-                            const char      *value,
-                            GError         **error)
+                             const char       *provider_id,
+                             const char       *key,
+                             const char       *value,
+                             GError          **error)
 {
   CcProxySettingDescriptor *setting = lookup_setting (self, provider_id, key, error);
   GSettings *settings;
@@ -345,9 +345,9 @@ cc_proxy_settings_set_value (CcProxySettings  *self,
 
 gboolean
 cc_proxy_settings_reset_value (CcProxySettings  *self,
-                              const char      *provider_id,
-                              const char      *key,
-                              GError         **error)
+                               const char       *provider_id,
+                               const char       *key,
+                               GError          **error)
 {
   CcProxySettingDescriptor *setting = lookup_setting (self, provider_id, key, error);
   g_autofree char *full = NULL;
@@ -533,9 +533,9 @@ secret_change_free (gpointer data)
 
 static void
 remember_secret (CcProxySettings *self,
-                 const char     *provider_id,
-                 const char     *key,
-                 const char     *value)
+                 const char      *provider_id,
+                 const char      *key,
+                 const char      *value)
 {
   char *full = g_strconcat (provider_id, "/", key, NULL);
 
@@ -551,7 +551,7 @@ remember_secret (CcProxySettings *self,
 
 static void
 keyring_unavailable (CcProxySettings *self,
-                     const GError   *error)
+                     const GError    *error)
 {
   /* Said once: without a keyring, secrets can still come from the
    * environment, and everything else works. */
@@ -587,8 +587,8 @@ on_secret_loaded (GObject      *source,
  * snapshots may lack them) and saved to it by the _async setters.
  */
 void
-cc_proxy_settings_use_keyring (CcProxySettings     *self,
-                              CcProxySecretStore *store)
+cc_proxy_settings_use_keyring (CcProxySettings    *self,
+                               CcProxySecretStore *store)
 {
   GPtrArray *providers = cc_proxy_registry_get_providers (self->registry);
 
@@ -644,7 +644,7 @@ on_secret_saved (GObject      *source,
 /* Secrets go to the keyring first and change in memory once it has them;
  * everything else is set at once. */
 static void
-change_value_async (CcProxySettings      *self,
+change_value_async (CcProxySettings     *self,
                     const char          *provider_id,
                     const char          *key,
                     const char          *value,
@@ -716,10 +716,10 @@ change_value_async (CcProxySettings      *self,
  */
 gboolean
 cc_proxy_settings_keep_secret (CcProxySettings  *self,
-                              const char      *provider_id,
-                              const char      *key,
-                              const char      *value,
-                              GError         **error)
+                               const char       *provider_id,
+                               const char       *key,
+                               const char       *value,
+                               GError          **error)
 {
   CcProxySettingDescriptor *setting = lookup_setting (self, provider_id, key, error);
   g_autofree char *normalized = NULL;
@@ -743,13 +743,13 @@ cc_proxy_settings_keep_secret (CcProxySettings  *self,
  * does not change.
  */
 void
-cc_proxy_settings_set_value_async (CcProxySettings      *self,
-                                  const char          *provider_id,
-                                  const char          *key,
-                                  const char          *value,
-                                  GCancellable        *cancellable,
-                                  GAsyncReadyCallback  callback,
-                                  gpointer             user_data)
+cc_proxy_settings_set_value_async (CcProxySettings     *self,
+                                   const char          *provider_id,
+                                   const char          *key,
+                                   const char          *value,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
 {
   g_return_if_fail (value != NULL);
   change_value_async (self, provider_id, key, value, cancellable, callback, user_data);
@@ -757,27 +757,27 @@ cc_proxy_settings_set_value_async (CcProxySettings      *self,
 
 gboolean
 cc_proxy_settings_set_value_finish (CcProxySettings  *self,
-                                   GAsyncResult    *result,
-                                   GError         **error)
+                                    GAsyncResult     *result,
+                                    GError          **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 void
-cc_proxy_settings_reset_value_async (CcProxySettings      *self,
-                                    const char          *provider_id,
-                                    const char          *key,
-                                    GCancellable        *cancellable,
-                                    GAsyncReadyCallback  callback,
-                                    gpointer             user_data)
+cc_proxy_settings_reset_value_async (CcProxySettings     *self,
+                                     const char          *provider_id,
+                                     const char          *key,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
 {
   change_value_async (self, provider_id, key, NULL, cancellable, callback, user_data);
 }
 
 gboolean
 cc_proxy_settings_reset_value_finish (CcProxySettings  *self,
-                                     GAsyncResult    *result,
-                                     GError         **error)
+                                      GAsyncResult     *result,
+                                      GError          **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }

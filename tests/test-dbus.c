@@ -154,8 +154,8 @@ die_with_parent (gpointer user_data)
 
 /* A real gnome-keyring-daemon on the private bus, in a throwaway HOME. */
 static void
-start_keyring (Fixture *fixture,
-               gboolean unlock)
+start_keyring (Fixture  *fixture,
+               gboolean  unlock)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
                                                                        G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
@@ -326,9 +326,9 @@ call (Fixture     *fixture,
 }
 
 static char *
-set_active_provider (Fixture    *fixture,
-                     const char *id,
-                     char      **message)
+set_active_provider (Fixture     *fixture,
+                     const char  *id,
+                     char       **message)
 {
   return call (fixture, PATH, "org.freedesktop.DBus.Properties", "Set",
                g_variant_new ("(ssv)", MAIN_IFACE, "ActiveProvider", g_variant_new_string (id)), message);
@@ -1851,9 +1851,9 @@ wait_for_traffic (Fixture *fixture,
 
 /* The request id is random: the rest of each signal is exact. */
 static char *
-traffic_without_id (Fixture *fixture,
-                    guint    index,
-                    char   **id)
+traffic_without_id (Fixture  *fixture,
+                    guint     index,
+                    char    **id)
 {
   const char *text = g_ptr_array_index (fixture->traffic, index);
   const char *start = strstr (text, "('") + 2;
