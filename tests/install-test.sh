@@ -34,6 +34,10 @@ done
 [ -f "$prefix/share/bash-completion/completions/cc-proxyctl" ] || fail "no bash completion where bash-completion looks"
 grep -q "^Exec=$prefix/libexec/cc-proxyd\$" "$prefix/share/dbus-1/services/org.ccproxy.Proxy1.service" ||
   fail "the D-Bus service file does not name the installed daemon"
+# The interface description, documented member by member, where D-Bus
+# tools look for it.
+grep -q 'name="org.gtk.GDBus.DocString"' "$prefix/share/dbus-1/interfaces/org.ccproxy.Proxy1.xml" ||
+  fail "the installed interface description carries no documentation"
 
 # A provider author's view: the installed headers, through the installed
 # cc-proxy-1.pc alone, compile as C11 with every warning an error, and
