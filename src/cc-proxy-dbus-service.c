@@ -710,8 +710,8 @@ on_auth_flow_done (GObject      *source,
           storing->key = g_strdup (key);
           storing->value = g_strdup (value);
           flow->pending++;
-          cc_proxy_settings_set_value_async (cc_proxy_runtime_get_settings (flow->service->runtime), flow->provider_id, key, value, NULL,
-                                            on_result_value_stored, storing);
+          cc_proxy_settings_set_value_async (cc_proxy_runtime_get_settings (flow->service->runtime), flow->provider_id,
+                                             key, g_variant_new_string (value), NULL, on_result_value_stored, storing);
         }
       if (--flow->pending == 0)
         finish_storing (flow, result);
@@ -1037,7 +1037,7 @@ provider_method_call (GDBusConnection       *connection,
       gboolean force = FALSE;
 
       g_variant_get (parameters, "(b)", &force);
-      authenticate (self, provider_for_path (self, object_path), force, invocation);
+      authenticate (self, provider, force, invocation);
       return;
     }
 
@@ -1045,28 +1045,11 @@ provider_method_call (GDBusConnection       *connection,
   if (g_str_equal (method_name, "SetValue"))
     {
       g_autoptr(GVariant) value = NULL;
-      g_autofree char *text = NULL;
-      CcProxySettingDescriptor *setting;
 
+      /* In the setting's own type, or as text: the settings judge it. */
       g_variant_get (parameters, "(&sv)", &key, &value);
-      setting = cc_proxy_provider_descriptor_lookup_setting (cc_proxy_provider_get_descriptor (provider), key);
-      /* A value in the setting's own type, or as text; an unknown key is
-       * the runtime's to refuse. */
-      if (setting == NULL)
-        text = g_variant_print (value, FALSE);
-      else
-        {
-          g_autoptr(GError) error = NULL;
-
-          text = cc_proxy_schema_value_from_variant (setting, value, &error);
-          if (text == NULL)
-            {
-              g_dbus_method_invocation_return_error_literal (invocation, CC_PROXY_DBUS_ERROR,
-                                                             CC_PROXY_DBUS_ERROR_INVALID_VALUE, error->message);
-              return;
-            }
-        }
-      cc_proxy_settings_set_value_async (cc_proxy_runtime_get_settings (self->runtime), id, key, text, NULL, on_value_changed, g_object_ref (invocation));
+      cc_proxy_settings_set_value_async (cc_proxy_runtime_get_settings (self->runtime), id, key, value, NULL,
+                                         on_value_changed, g_object_ref (invocation));
     }
   else
     {

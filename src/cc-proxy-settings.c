@@ -290,14 +290,15 @@ lookup_setting (CcProxySettings  *self,
   return setting;
 }
 
-/* The descriptor's check, reported in the settings' own error domain. */
+/* The setting's check of a value in its own type or as text, reported
+ * in the settings' own error domain. */
 static char *
 normalize_value (CcProxySettingDescriptor  *setting,
-                 const char                *value,
+                 GVariant                  *value,
                  GError                   **error)
 {
   g_autoptr(GError) local_error = NULL;
-  char *normalized = cc_proxy_setting_descriptor_normalize (setting, value, &local_error);
+  char *normalized = cc_proxy_schema_value_from_variant (setting, value, &local_error);
 
   if (normalized == NULL)
     g_set_error_literal (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_INVALID_VALUE,
@@ -305,22 +306,35 @@ normalize_value (CcProxySettingDescriptor  *setting,
   return normalized;
 }
 
-/**
- * cc_proxy_settings_set_value:
- *
- * Stores a value (checked and normalised against its descriptor). An
- * environment variable for the same setting still wins until it is unset.
- */
-gboolean
-cc_proxy_settings_set_value (CcProxySettings  *self,
-                             const char       *provider_id,
-                             const char       *key,
-                             const char       *value,
-                             GError          **error)
+/* Holds (or, for %NULL, forgets) a value in memory: what GSettings does
+ * not hold, and secrets. */
+static void
+keep_in_memory (CcProxySettings *self,
+                const char      *provider_id,
+                const char      *key,
+                const char      *value)
+{
+  char *full = g_strconcat (provider_id, "/", key, NULL);
+
+  if (value != NULL)
+    g_hash_table_replace (self->stored, full, g_strdup (value));
+  else
+    {
+      g_hash_table_remove (self->stored, full);
+      g_free (full);
+    }
+}
+
+static gboolean
+set_variant (CcProxySettings  *self,
+             const char       *provider_id,
+             const char       *key,
+             GVariant         *value,
+             GError          **error)
 {
   CcProxySettingDescriptor *setting = lookup_setting (self, provider_id, key, error);
+  g_autofree char *normalized = NULL;
   GSettings *settings;
-  char *normalized;
 
   if (setting == NULL)
     return FALSE;
@@ -331,16 +345,30 @@ cc_proxy_settings_set_value (CcProxySettings  *self,
 
   settings = settings_for (self, provider_id, setting);
   if (settings != NULL)
-    {
-      GVariant *variant = cc_proxy_schema_value_to_variant (setting, normalized);
-
-      write_quietly (self, settings, key, variant);
-      g_free (normalized);
-    }
+    write_quietly (self, settings, key, cc_proxy_schema_value_to_variant (setting, normalized));
   else
-    g_hash_table_replace (self->stored, g_strconcat (provider_id, "/", key, NULL), normalized);
+    keep_in_memory (self, provider_id, key, normalized);
   emit_changed (self);
   return TRUE;
+}
+
+/**
+ * cc_proxy_settings_set_value:
+ *
+ * Stores a value given as text (checked and normalised against its
+ * descriptor). An environment variable for the same setting still wins
+ * until it is unset.
+ */
+gboolean
+cc_proxy_settings_set_value (CcProxySettings  *self,
+                             const char       *provider_id,
+                             const char       *key,
+                             const char       *value,
+                             GError          **error)
+{
+  g_autoptr(GVariant) text = g_variant_ref_sink (g_variant_new_string (value));
+
+  return set_variant (self, provider_id, key, text, error);
 }
 
 gboolean
@@ -350,18 +378,16 @@ cc_proxy_settings_reset_value (CcProxySettings  *self,
                                GError          **error)
 {
   CcProxySettingDescriptor *setting = lookup_setting (self, provider_id, key, error);
-  g_autofree char *full = NULL;
   GSettings *settings;
 
   if (setting == NULL)
     return FALSE;
 
   settings = settings_for (self, provider_id, setting);
-  full = g_strconcat (provider_id, "/", key, NULL);
   if (settings != NULL)
     write_quietly (self, settings, key, NULL);
   else
-    g_hash_table_remove (self->stored, full);
+    keep_in_memory (self, provider_id, key, NULL);
   emit_changed (self);
   return TRUE;
 }
@@ -537,15 +563,7 @@ remember_secret (CcProxySettings *self,
                  const char      *key,
                  const char      *value)
 {
-  char *full = g_strconcat (provider_id, "/", key, NULL);
-
-  if (value != NULL)
-    g_hash_table_replace (self->stored, full, g_strdup (value));
-  else
-    {
-      g_hash_table_remove (self->stored, full);
-      g_free (full);
-    }
+  keep_in_memory (self, provider_id, key, value);
   emit_changed (self);
 }
 
@@ -647,12 +665,13 @@ static void
 change_value_async (CcProxySettings     *self,
                     const char          *provider_id,
                     const char          *key,
-                    const char          *value,
+                    GVariant            *value,
                     GCancellable        *cancellable,
                     GAsyncReadyCallback  callback,
                     gpointer             user_data)
 {
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GVariant) owned = value != NULL ? g_variant_ref_sink (value) : NULL;
   GError *error = NULL;
   CcProxySettingDescriptor *setting = lookup_setting (self, provider_id, key, &error);
   SecretChange *change;
@@ -667,7 +686,7 @@ change_value_async (CcProxySettings     *self,
   if (!cc_proxy_setting_descriptor_is_secret (setting) || self->secrets == NULL)
     {
       gboolean ok = value != NULL
-        ? cc_proxy_settings_set_value (self, provider_id, key, value, &error)
+        ? set_variant (self, provider_id, key, value, &error)
         : cc_proxy_settings_reset_value (self, provider_id, key, &error);
 
       if (ok)
@@ -722,12 +741,13 @@ cc_proxy_settings_keep_secret (CcProxySettings  *self,
                                GError          **error)
 {
   CcProxySettingDescriptor *setting = lookup_setting (self, provider_id, key, error);
+  g_autoptr(GVariant) text = g_variant_ref_sink (g_variant_new_string (value));
   g_autofree char *normalized = NULL;
 
   if (setting == NULL)
     return FALSE;
   g_return_val_if_fail (cc_proxy_setting_descriptor_is_secret (setting), FALSE);
-  normalized = normalize_value (setting, value, error);
+  normalized = normalize_value (setting, text, error);
   if (normalized == NULL)
     return FALSE;
   remember_secret (self, provider_id, key, normalized);
@@ -736,6 +756,8 @@ cc_proxy_settings_keep_secret (CcProxySettings  *self,
 
 /**
  * cc_proxy_settings_set_value_async:
+ * @value: the value in the setting's own type, or as text (a floating
+ *   reference is taken)
  *
  * Like cc_proxy_settings_set_value(), but a secret setting is saved in
  * the keyring first; when the keyring cannot take it, the call fails
@@ -746,7 +768,7 @@ void
 cc_proxy_settings_set_value_async (CcProxySettings     *self,
                                    const char          *provider_id,
                                    const char          *key,
-                                   const char          *value,
+                                   GVariant            *value,
                                    GCancellable        *cancellable,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)

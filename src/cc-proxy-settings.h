@@ -66,7 +66,7 @@ gboolean         cc_proxy_settings_keep_secret         (CcProxySettings         
 void             cc_proxy_settings_set_value_async     (CcProxySettings          *self,
                                                         const char               *provider_id,
                                                         const char               *key,
-                                                        const char               *value,
+                                                        GVariant                 *value,
                                                         GCancellable             *cancellable,
                                                         GAsyncReadyCallback       callback,
                                                         gpointer                  user_data);
