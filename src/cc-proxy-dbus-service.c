@@ -54,7 +54,6 @@ typedef struct
   guint               owner_watch;
   gboolean            owner_gone;
   char               *provider_id;
-  gboolean            exported;
   CcProxyAuthPrompt  *prompt;
   GCancellable       *cancellable;
   const char         *state;     /* static string */
@@ -511,9 +510,8 @@ auth_flow_retire (gpointer data)
 {
   AuthFlow *flow = data;
 
-  if (flow->exported && flow->service != NULL && flow->service->manager != NULL)
+  if (flow->service != NULL && flow->service->manager != NULL)
     g_dbus_object_manager_server_unexport (flow->service->manager, flow->path);
-  flow->exported = FALSE;
   g_clear_handle_id (&flow->owner_watch, g_bus_unwatch_name);
   g_clear_handle_id (&flow->expire_id, g_source_remove);
   g_cancellable_cancel (flow->cancellable);
@@ -839,7 +837,6 @@ start_flow (CcProxyDBusService *self,
 
     g_dbus_object_skeleton_add_interface (object, G_DBUS_INTERFACE_SKELETON (iface));
     g_dbus_object_manager_server_export (self->manager, object);
-    flow->exported = TRUE;
   }
   g_hash_table_insert (self->flows, flow->path, flow);
   if (owner != NULL)
