@@ -397,7 +397,9 @@ chunk_for_event (const char *type,
 
       if (message == NULL)
         message = cc_proxy_json_get_string (event, "message");
-      json_object_set_string_member (error, "message", message ? message : "The upstream reported an error");
+      /* Without one, the chat machine says the upstream reported an error. */
+      if (message != NULL)
+        json_object_set_string_member (error, "message", message);
       chunk = json_object_new ();
       json_object_set_object_member (chunk, "error", error);
       return chunk;
@@ -417,12 +419,9 @@ on_responses_event (const char *event,
 
   if (cc_openai_stream_is_done (self))
     return;
-  node = cc_proxy_json_parse (data, -1, NULL);
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    {
-      cc_openai_stream_fail (self, "The upstream sent data that is not a Responses event");
-      return;
-    }
+  node = cc_openai_stream_parse (self, data, "a Responses event");
+  if (node == NULL)
+    return;
   /* The data's own type, else the SSE event name. */
   type = cc_proxy_json_get_string (json_node_get_object (node), "type");
   if (type == NULL)

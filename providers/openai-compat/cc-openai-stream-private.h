@@ -16,6 +16,9 @@ G_BEGIN_DECLS
 CcOpenaiStream *cc_openai_stream_new_with_reader (CcOpenaiEventFunc   func,
                                                   gpointer            user_data,
                                                   CcProxySseEventFunc reader);
+JsonNode       *cc_openai_stream_parse           (CcOpenaiStream     *self,
+                                                  const char         *data,
+                                                  const char         *what);
 void            cc_openai_stream_take_chunk      (CcOpenaiStream     *self,
                                                   JsonObject         *chunk);
 void            cc_openai_stream_complete        (CcOpenaiStream     *self);

@@ -376,6 +376,24 @@ is_done_marker (const char *data)
   return g_str_has_prefix (data, "[DONE]") && strspn (data + 6, " \t\r\n") == strlen (data + 6);
 }
 
+/* An event's data as a JSON object, or NULL once the client's stream
+ * has ended with an error saying it should have been @what. */
+JsonNode *
+cc_openai_stream_parse (CcOpenaiStream *self,
+                        const char     *data,
+                        const char     *what)
+{
+  JsonNode *node = cc_proxy_json_parse (data, -1, NULL);
+  g_autofree char *message = NULL;
+
+  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
+    return node;
+  g_clear_pointer (&node, json_node_unref);
+  message = g_strdup_printf ("The upstream sent data that is not %s", what);
+  end_with_error (self, message);
+  return NULL;
+}
+
 static void
 on_chunk (const char *event,
           const char *data,
@@ -392,12 +410,9 @@ on_chunk (const char *event,
       return;
     }
 
-  node = cc_proxy_json_parse (data, -1, NULL);
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    {
-      end_with_error (self, "The upstream sent data that is not a chat-completions chunk");
-      return;
-    }
+  node = cc_openai_stream_parse (self, data, "a chat-completions chunk");
+  if (node == NULL)
+    return;
   cc_openai_stream_take_chunk (self, json_node_get_object (node));
 }
 
