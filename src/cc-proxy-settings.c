@@ -526,17 +526,6 @@ cc_proxy_settings_reload (CcProxySettings *self)
   emit_changed (self);
 }
 
-/**
- * cc_proxy_settings_get_registry:
- *
- * Returns: (transfer none): the providers these settings are for
- */
-CcProxyRegistry *
-cc_proxy_settings_get_registry (CcProxySettings *self)
-{
-  return self->registry;
-}
-
 /* ----- the keyring ----- */
 
 typedef struct

@@ -32,7 +32,6 @@ G_DECLARE_FINAL_TYPE (CcProxySettings, cc_proxy_settings, CC_PROXY, SETTINGS, GO
 CcProxySettings *cc_proxy_settings_new                 (CcProxyRegistry          *registry,
                                                         const char * const       *environment,
                                                         GSettingsBackend         *backend);
-CcProxyRegistry *cc_proxy_settings_get_registry        (CcProxySettings          *self);
 GSettings       *cc_proxy_settings_get_core_settings   (CcProxySettings          *self);
 void             cc_proxy_settings_add_providers       (CcProxySettings          *self);
 void             cc_proxy_settings_reload              (CcProxySettings          *self);
