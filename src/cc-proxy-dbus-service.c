@@ -17,6 +17,7 @@
 #include "cc-proxy-dbus-resources.h"
 #include "cc-proxy-schema.h"
 #include "cc-proxy-dbus-service.h"
+#include "cc-proxy-remote-provider.h"
 
 struct _CcProxyDBusService
 {
@@ -166,6 +167,32 @@ capture_property (CcProxyDBusService *self,
 
 /* The ids of the loaded providers, in load order. */
 static GVariant *
+provider_hosts_variant (CcProxyRegistry *registry)
+{
+  GPtrArray *providers = cc_proxy_registry_get_providers (registry);
+  g_auto(GVariantBuilder) hosts = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{sa{sv}}"));
+
+  for (guint i = 0; i < providers->len; i++)
+    {
+      CcProxyProvider *provider = g_ptr_array_index (providers, i);
+      CcProxyHostProcess *host;
+      g_auto(GVariantBuilder) state = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+      const char *last_error;
+
+      if (!CC_PROXY_IS_REMOTE_PROVIDER (provider))
+        continue;
+      host = cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (provider));
+      last_error = cc_proxy_host_process_get_last_error (host);
+      g_variant_builder_add (&state, "{sv}", "State", g_variant_new_string (cc_proxy_host_process_get_state_name (host)));
+      g_variant_builder_add (&state, "{sv}", "Pid", g_variant_new_uint32 (cc_proxy_host_process_get_pid (host)));
+      g_variant_builder_add (&state, "{sv}", "Restarts", g_variant_new_uint32 (cc_proxy_host_process_get_restarts (host)));
+      g_variant_builder_add (&state, "{sv}", "LastError", g_variant_new_string (last_error ? last_error : ""));
+      g_variant_builder_add (&hosts, "{sa{sv}}", cc_proxy_provider_get_id (provider), &state);
+    }
+  return g_variant_builder_end (&hosts);
+}
+
+static GVariant *
 providers_variant (CcProxyRegistry *registry)
 {
   GPtrArray *providers = cc_proxy_registry_get_providers (registry);
@@ -218,6 +245,8 @@ main_get_property (GDBusConnection  *connection,
         g_variant_builder_add (builder, "{ss}", modules[i], g_hash_table_lookup (errors, modules[i]));
       return g_variant_builder_end (builder);
     }
+  if (g_str_equal (property_name, "ProviderHosts"))
+    return provider_hosts_variant (registry);
   if (g_str_equal (property_name, "RequestsTotal"))
     return g_variant_new_uint64 (total);
   if (g_str_equal (property_name, "RequestsActive"))
@@ -289,6 +318,18 @@ client_environment (CcProxyDBusService *self)
 }
 
 static void
+on_environment_refreshed (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+
+  cc_proxy_host_process_refresh_finish (CC_PROXY_HOST_PROCESS (source), result);
+  g_dbus_method_invocation_return_value (invocation,
+                                         client_environment (g_object_get_data (G_OBJECT (invocation), "service")));
+}
+
+static void
 main_method_call (GDBusConnection       *connection,
                   const char            *sender,
                   const char            *object_path,
@@ -302,6 +343,17 @@ main_method_call (GDBusConnection       *connection,
 
   if (g_str_equal (method_name, "GetClientEnvironment"))
     {
+      CcProxyProvider *provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (self->runtime),
+                                                            cc_proxy_snapshot_get_active_provider (snapshot (self)));
+
+      /* A hosted provider's answer is fetched from its host first. */
+      if (provider != NULL && CC_PROXY_IS_REMOTE_PROVIDER (provider))
+        {
+          g_object_set_data_full (G_OBJECT (invocation), "service", g_object_ref (self), g_object_unref);
+          cc_proxy_host_process_refresh_async (cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (provider)),
+                                               on_environment_refreshed, invocation);
+          return;
+        }
       g_dbus_method_invocation_return_value (invocation, client_environment (self));
       return;
     }
@@ -1316,6 +1368,7 @@ reload (CcProxyDBusService *self)
       g_autoptr(GVariant) ids = providers_variant (registry);
 
       cc_proxy_settings_add_providers (cc_proxy_runtime_get_settings (self->runtime));
+      cc_proxy_remote_provider_start_all (self->runtime);
       export_providers (self);
       g_variant_builder_add (changed, "{sv}", "Providers", ids);
       emit_changed (self, CC_PROXY_DBUS_PATH, "org.ccproxy.Proxy1", changed);

@@ -17,7 +17,9 @@
 #include <gmodule.h>
 
 #include "cc-proxy-anthropic-provider.h"
+#include "cc-proxy-module-info.h"
 #include "cc-proxy-registry.h"
+#include "cc-proxy-remote-provider.h"
 #include "cc-proxy-version.h"
 
 struct _CcProxyRegistry
@@ -29,6 +31,7 @@ struct _CcProxyRegistry
   GHashTable *load_errors;  /* module file name → message */
   GPtrArray  *directories;  /* where modules were looked for, to rescan */
   GHashTable *attempted;    /* module paths tried: a module loads once */
+  char       *host_program; /* set: modules run in provider hosts */
 };
 
 G_DEFINE_QUARK (cc-proxy-registry-error-quark, cc_proxy_registry_error)
@@ -45,6 +48,7 @@ cc_proxy_registry_finalize (GObject *object)
   g_clear_pointer (&self->load_errors, g_hash_table_unref);
   g_clear_pointer (&self->directories, g_ptr_array_unref);
   g_clear_pointer (&self->attempted, g_hash_table_unref);
+  g_free (self->host_program);
 
   G_OBJECT_CLASS (cc_proxy_registry_parent_class)->finalize (object);
 }
@@ -230,6 +234,38 @@ instantiate (GType    type,
   return CC_PROXY_PROVIDER (object);
 }
 
+/* A hosted module is never opened here: its descriptor file says what
+ * the daemon needs, and its host process loads it. */
+static void
+load_hosted (CcProxyRegistry *self,
+             const char      *path,
+             const char      *name)
+{
+  g_autofree char *info_path = cc_proxy_module_info_path_for (path);
+  g_autoptr(CcProxyProviderDescriptor) descriptor = NULL;
+  g_autoptr(GError) error = NULL;
+  CcProxyProvider *provider = NULL;
+  gboolean auth_capable = FALSE;
+
+  if (!g_file_test (info_path, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *info_name = g_path_get_basename (info_path);
+      g_autofree char *message = g_strdup_printf (_("no descriptor file %s beside it: write one with "
+                                                    "cc-proxy-schema-gen --descriptor (see the plugin guide), "
+                                                    "or run with CC_PROXY_PROVIDER_IN_PROCESS=1"),
+                                                  info_name);
+
+      cc_proxy_registry_record_error (self, name, message);
+      return;
+    }
+
+  descriptor = cc_proxy_module_info_load (info_path, &auth_capable, &error);
+  if (descriptor != NULL)
+    provider = cc_proxy_remote_provider_new (self->host_program, path, descriptor, auth_capable, &error);
+  if (descriptor == NULL || provider == NULL || !add_provider (self, provider, &error))
+    cc_proxy_registry_record_error (self, name, error->message);
+}
+
 static void
 load_module_from (CcProxyRegistry   *self,
                   GIOExtensionPoint *point,
@@ -245,6 +281,12 @@ load_module_from (CcProxyRegistry   *self,
   /* Types register once per process: a module is never loaded twice. */
   if (!g_hash_table_add (self->attempted, g_strdup (path)))
     return;
+
+  if (self->host_program != NULL)
+    {
+      load_hosted (self, path, name);
+      return;
+    }
 
   if (!check_module_file (path, &error))
     {
@@ -366,6 +408,22 @@ cc_proxy_registry_load_module (CcProxyRegistry *self,
                                const char      *name)
 {
   load_module_from (self, ensure_extension_point (), directory, name);
+}
+
+/**
+ * cc_proxy_registry_set_host_program:
+ * @program: (nullable): the cc-proxy-provider-host executable, or %NULL
+ *   to load modules into this process
+ *
+ * From now on, modules are not loaded here but each in a host process
+ * running @program; see #CcProxyRemoteProvider.
+ */
+void
+cc_proxy_registry_set_host_program (CcProxyRegistry *self,
+                                    const char      *program)
+{
+  g_free (self->host_program);
+  self->host_program = g_strdup (program);
 }
 
 /**

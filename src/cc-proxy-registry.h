@@ -32,6 +32,8 @@ void             cc_proxy_registry_load_modules     (CcProxyRegistry *self,
 void             cc_proxy_registry_load_module      (CcProxyRegistry *self,
                                                      const char      *directory,
                                                      const char      *name);
+void             cc_proxy_registry_set_host_program (CcProxyRegistry *self,
+                                                     const char      *program);
 CcProxyProvider *cc_proxy_registry_lookup           (CcProxyRegistry *self,
                                                      const char      *id);
 GPtrArray       *cc_proxy_registry_get_providers    (CcProxyRegistry *self);

@@ -181,6 +181,46 @@ cc_proxy_runtime_new (CcProxyRegistry *registry,
 }
 
 /**
+ * cc_proxy_runtime_new_detached:
+ * @registry: the providers
+ * @snapshot: the first snapshot
+ *
+ * A runtime without settings of its own, for a provider host: its
+ * snapshots come from cc-proxyd through cc_proxy_runtime_set_snapshot().
+ *
+ * Returns: (transfer full): a runtime holding @snapshot
+ */
+CcProxyRuntime *
+cc_proxy_runtime_new_detached (CcProxyRegistry *registry,
+                               CcProxySnapshot *snapshot)
+{
+  CcProxyRuntime *self = g_object_new (CC_PROXY_TYPE_RUNTIME, NULL);
+
+  self->registry = g_object_ref (registry);
+  self->snapshot = cc_proxy_snapshot_ref (snapshot);
+  return self;
+}
+
+/**
+ * cc_proxy_runtime_set_snapshot:
+ * @snapshot: the new snapshot
+ *
+ * Puts @snapshot in place in a runtime made with
+ * cc_proxy_runtime_new_detached().
+ */
+void
+cc_proxy_runtime_set_snapshot (CcProxyRuntime  *self,
+                               CcProxySnapshot *snapshot)
+{
+  g_return_if_fail (self->settings == NULL);
+
+  cc_proxy_snapshot_ref (snapshot);
+  g_clear_pointer (&self->snapshot, cc_proxy_snapshot_unref);
+  self->snapshot = snapshot;
+  g_signal_emit (self, signals[SIGNAL_CHANGED], 0);
+}
+
+/**
  * cc_proxy_runtime_new_full:
  * @registry: the providers
  * @environment: (nullable) (array zero-terminated=1): the environment to

@@ -17,6 +17,10 @@ CcProxyRuntime  *cc_proxy_runtime_new                 (CcProxyRegistry     *regi
 CcProxyRuntime  *cc_proxy_runtime_new_full            (CcProxyRegistry     *registry,
                                                        const char * const  *environment,
                                                        GSettingsBackend    *backend);
+CcProxyRuntime  *cc_proxy_runtime_new_detached        (CcProxyRegistry     *registry,
+                                                       CcProxySnapshot     *snapshot);
+void             cc_proxy_runtime_set_snapshot        (CcProxyRuntime      *self,
+                                                       CcProxySnapshot     *snapshot);
 CcProxySettings *cc_proxy_runtime_get_settings        (CcProxyRuntime      *self);
 CcProxySnapshot *cc_proxy_runtime_get_snapshot        (CcProxyRuntime      *self);
 const char      *cc_proxy_runtime_get_fallback_note   (CcProxyRuntime      *self);

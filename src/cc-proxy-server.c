@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <locale.h>
+
 #include <glib/gi18n-lib.h>
 #include <sys/socket.h>
 
@@ -98,7 +100,7 @@ forward (CcProxyServer         *self,
       return;
     }
 
-  CC_PROXY_PRIVATE_CALL (relay_forward_async) (context, base_url, NULL, on_forwarded, NULL);
+  CC_PROXY_PRIVATE_CALL (relay_forward_async) (context, NULL, base_url, NULL, on_forwarded, NULL);
 }
 
 static gboolean
@@ -758,6 +760,43 @@ cc_proxy_server_listen (CcProxyServer  *self,
   self->url = g_strdup_printf (strchr (host, ':') ? "http://[%s]:%u" : "http://%s:%u",
                                host, g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
   return TRUE;
+}
+
+/**
+ * cc_proxy_server_init_process:
+ *
+ * What cc-proxyd and a provider host do first, before any thread
+ * exists: the locale and the message catalog, and the address types.
+ * GLib 2.74 can deadlock when a worker thread (libsecret and GDBus
+ * connect from one) registers those while the main thread (libsoup)
+ * does.
+ */
+void
+cc_proxy_server_init_process (void)
+{
+  g_type_ensure (G_TYPE_INET_SOCKET_ADDRESS);
+  g_type_ensure (G_TYPE_PROXY_ADDRESS);
+  g_type_ensure (G_TYPE_NETWORK_ADDRESS);
+  g_type_ensure (G_TYPE_UNIX_SOCKET_ADDRESS);
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+/**
+ * cc_proxy_server_listen_socket:
+ * @socket: a listening socket (a provider host's, which cc-proxyd made)
+ *
+ * Serves on @socket; cc_proxy_server_get_url() stays unset.
+ */
+gboolean
+cc_proxy_server_listen_socket (CcProxyServer  *self,
+                               GSocket        *socket,
+                               GError        **error)
+{
+  return soup_server_listen_socket (self->soup_server, socket, 0, error);
 }
 
 /**

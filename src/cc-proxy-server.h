@@ -34,6 +34,10 @@ CcProxyServer *cc_proxy_server_new          (CcProxyRegistry  *registry,
 gboolean       cc_proxy_server_listen       (CcProxyServer    *self,
                                              const char       *address,
                                              GError          **error);
+void             cc_proxy_server_init_process  (void);
+gboolean         cc_proxy_server_listen_socket (CcProxyServer   *self,
+                                                GSocket         *socket,
+                                                GError         **error);
 const char    *cc_proxy_server_get_url      (CcProxyServer    *self);
 void           cc_proxy_server_set_deadline (CcProxyServer    *self,
                                              guint             seconds);

@@ -9,7 +9,6 @@
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 #include <gio/gunixsocketaddress.h>
-#include <locale.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include "cc-proxy-event-sink.h"
 #include "cc-proxy-log-ring.h"
 #include "cc-proxy-registry.h"
+#include "cc-proxy-remote-provider.h"
 #include "cc-proxy-runtime.h"
 #include "cc-proxy-server.h"
 #include "cc-proxy-private.h"
@@ -179,20 +179,9 @@ main (int   argc,
   GSettings *core;
   guint owner_id;
 
-  /* GLib 2.74 can deadlock when a worker thread (libsecret and GDBus
-   * connect from one) registers these types while the main thread
-   * (libsoup) does: register them here, before any thread exists. */
-  g_type_ensure (G_TYPE_INET_SOCKET_ADDRESS);
-  g_type_ensure (G_TYPE_PROXY_ADDRESS);
-  g_type_ensure (G_TYPE_NETWORK_ADDRESS);
-  g_type_ensure (G_TYPE_UNIX_SOCKET_ADDRESS);
-
   /* Before anything can log: cc-proxyctl log reads the recent lines. */
   cc_proxy_log_ring_install (log);
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  cc_proxy_server_init_process ();
 
   option_context = g_option_context_new (NULL);
   g_option_context_set_summary (option_context,
@@ -225,6 +214,15 @@ main (int   argc,
     }
 
   registry = cc_proxy_registry_new ();
+  /* Each module in a process of its own, unless asked (to debug one
+   * with gdb, say). */
+  if (g_strcmp0 (g_getenv ("CC_PROXY_PROVIDER_IN_PROCESS"), "1") != 0)
+    {
+      const char *host_program = g_getenv ("CC_PROXY_PROVIDER_HOST");
+
+      cc_proxy_registry_set_host_program (registry, host_program != NULL && host_program[0] != '\0'
+                                                      ? host_program : CC_PROXY_PROVIDER_HOST);
+    }
   /* A list, like PATH: a build tree has a directory per provider. */
   {
     g_auto(GStrv) dirs = g_strsplit (provider_dir, G_SEARCHPATH_SEPARATOR_S, -1);
@@ -235,6 +233,7 @@ main (int   argc,
   }
   settings = cc_proxy_settings_new (registry, NULL, NULL);
   runtime = cc_proxy_runtime_new (registry, settings);
+  cc_proxy_remote_provider_start_all (runtime);
   sink = CC_PROXY_PRIVATE_CALL (event_sink_new) ();
   if (log_traffic)
     g_signal_connect (sink, "event", G_CALLBACK (on_traffic_event), NULL);

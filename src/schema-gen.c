@@ -2,10 +2,13 @@
  *
  *   cc-proxy-schema-gen [--gettext-domain DOMAIN] --builtin ID
  *   cc-proxy-schema-gen [--gettext-domain DOMAIN] --module FILE.so
+ *   cc-proxy-schema-gen --descriptor --module FILE.so
  *
- * Writes the provider's gschema XML to standard output. Installed, and
- * named by cc-proxy-1.pc's schema_gen variable, for providers built out
- * of the tree; DOMAIN is the provider's own gettext domain.
+ * Writes the provider's gschema XML to standard output, or with
+ * --descriptor the descriptor file cc-proxyd reads instead of loading
+ * the module (it goes beside the module: FILE.descriptor). Installed,
+ * and named by cc-proxy-1.pc's schema_gen variable, for providers built
+ * out of the tree; DOMAIN is the provider's own gettext domain.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -13,10 +16,11 @@
 
 #include <stdio.h>
 
+#include "cc-proxy-module-info.h"
 #include "cc-proxy-registry.h"
 #include "cc-proxy-schema.h"
 
-#define USAGE "usage: cc-proxy-schema-gen [--gettext-domain DOMAIN] --builtin ID | --module FILE"
+#define USAGE "usage: cc-proxy-schema-gen [--gettext-domain DOMAIN | --descriptor] --builtin ID | --module FILE"
 
 int
 main (int   argc,
@@ -26,12 +30,14 @@ main (int   argc,
   g_autofree char *schema = NULL;
   CcProxyProvider *provider = NULL;
   const char *gettext_domain = NULL;
+  gboolean descriptor = FALSE;
 
   g_set_prgname ("cc-proxy-schema-gen");
   if (argc == 2 && g_str_equal (argv[1], "--help"))
     {
       g_print (USAGE "\n"
-               "Write the GSettings schema of a cc-proxy provider to standard output.\n");
+               "Write the GSettings schema of a cc-proxy provider to standard output;\n"
+               "with --descriptor, the descriptor file that goes beside its module.\n");
       return 0;
     }
   registry = cc_proxy_registry_new ();
@@ -40,6 +46,12 @@ main (int   argc,
       gettext_domain = argv[2];
       argv += 2;
       argc -= 2;
+    }
+  else if (argc >= 2 && g_str_equal (argv[1], "--descriptor"))
+    {
+      descriptor = TRUE;
+      argv++;
+      argc--;
     }
 
   if (argc == 3 && g_str_equal (argv[1], "--builtin"))
@@ -75,6 +87,15 @@ main (int   argc,
     {
       g_printerr ("%s: no provider “%s”\n", g_get_prgname (), argv[2]);
       return 1;
+    }
+
+  if (descriptor)
+    {
+      g_autoptr(GVariant) info = g_variant_ref_sink (cc_proxy_module_info_describe (provider));
+      g_autofree char *text = g_variant_print (info, TRUE);
+
+      g_print ("%s\n", text);
+      return 0;
     }
 
   schema = cc_proxy_schema_from_descriptor (cc_proxy_provider_get_descriptor (provider), gettext_domain);

@@ -201,3 +201,23 @@ cc_test_drain (guint ms)
   while (!done)
     g_main_context_iteration (NULL, TRUE);
 }
+
+/* One property of cc-proxyd's, read over @connection; the test fails
+ * when it cannot be. */
+GVariant *
+cc_test_get_property (GDBusConnection *connection,
+                      const char      *path,
+                      const char      *interface,
+                      const char      *property)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (connection, "org.ccproxy.Proxy1", path,
+                                                           "org.freedesktop.DBus.Properties", "Get",
+                                                           g_variant_new ("(ss)", interface, property),
+                                                           G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  GVariant *value;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+  return value;
+}

@@ -26,5 +26,9 @@ void         cc_test_wait_for         (gboolean    (*done) (gpointer user_data),
 void         cc_test_drain            (guint         ms);
 char        *cc_test_error_type       (GBytes       *body,
                                        char        **message);
+GVariant    *cc_test_get_property     (GDBusConnection *connection,
+                                       const char   *path,
+                                       const char   *interface,
+                                       const char   *property);
 
 G_END_DECLS

@@ -92,15 +92,16 @@ rc=0; "$gen" --bogus 2>/dev/null || rc=$?
 # and meson), installed into the provider directory with its schema.
 example_src=$prefix/share/doc/cc-proxy/example-provider
 [ -f "$example_src/example-provider.c" ] || fail "the example provider is not installed"
-python3 - "$src/docs/plugin-guide.md" "$example_src/example-provider.c" <<'PY' || fail "the plugin guide quotes code the example does not have"
+python3 - "$src/docs/plugin-guide.md" "$example_src/example-provider.c" "$example_src/meson.build" <<'PY' || fail "the plugin guide quotes code the example does not have"
 import re, sys
 guide = open(sys.argv[1]).read()
-example = open(sys.argv[2]).read()
-blocks = re.findall(r'```c\n(.*?)```', guide, re.DOTALL)
-assert blocks, 'no C in the guide'
-for block in blocks:
-    if block not in example:
-        sys.exit('not in the example:\n' + block)
+for language, path in (('c', sys.argv[2]), ('meson', sys.argv[3])):
+    example = open(path).read()
+    blocks = re.findall(r'```' + language + r'\n(.*?)```', guide, re.DOTALL)
+    assert blocks, 'no ' + language + ' in the guide'
+    for block in blocks:
+        if block not in example:
+            sys.exit('not in ' + path + ':\n' + block)
 PY
 PKG_CONFIG_PATH=$(dirname "$pc") meson setup "$work/example" "$example_src" --prefix "$prefix" \
   >"$work/example-setup.log" 2>&1 || { cat "$work/example-setup.log"; fail "the example does not configure"; }
@@ -112,6 +113,8 @@ python3 "$src/tests/check-abi.py" --module "$providerdir/example.so" ||
   fail "the example module exports more than its entry points"
 [ -f "$prefix/share/glib-2.0/schemas/org.ccproxy.Proxy.providers.example.gschema.xml" ] ||
   fail "the example's schema was not installed"
+[ -f "$providerdir/example.descriptor" ] || fail "the example's descriptor file was not installed beside it"
+[ -x "$prefix/libexec/cc-proxy-provider-host" ] || fail "no provider host in libexecdir"
 
 # start_daemon PROVIDER [VAR=VALUE...]: the installed daemon with its
 # installed modules and schemas (GLib reads ~/.local/share/glib-2.0/schemas),

@@ -36,8 +36,13 @@ test_serves_with_broken_plugins (void)
 
   /* One line per request on stderr, and each broken module said once. */
   wait_for_log (daemon, "POST /v1/messages?beta=true 200 ");
-  g_assert_nonnull (strstr (daemon->err_text->str, "Provider module 50-emptyid.so was not loaded: the provider id is empty\n"));
-  g_assert_nonnull (strstr (daemon->err_text->str, "Provider module 59-notelf.so was not loaded: could not be opened: "));
+  /* Run in provider hosts, modules are known by their descriptor files;
+   * the daemon never opens one. */
+  g_assert_nonnull (strstr (daemon->err_text->str, "Provider module 50-emptyid.so was not loaded: no descriptor file "
+                                                   "50-emptyid.descriptor beside it: write one with cc-proxy-schema-gen "
+                                                   "--descriptor (see the plugin guide), or run with "
+                                                   "CC_PROXY_PROVIDER_IN_PROCESS=1\n"));
+  g_assert_nonnull (strstr (daemon->err_text->str, "Provider module 59-notelf.so was not loaded: no descriptor file "));
   {
     const char *line = strstr (daemon->err_text->str, "POST /v1/messages?beta=true 200 ");
     g_autofree char *first = g_strndup (line, strcspn (line, "\n"));
@@ -45,6 +50,21 @@ test_serves_with_broken_plugins (void)
     g_assert_true (g_regex_match_simple ("^POST /v1/messages\\?beta=true 200 [0-9]+\\.[0-9]ms anthropic$", first, 0, 0));
   }
 
+  daemon_stop (daemon);
+}
+
+/* CC_PROXY_PROVIDER_IN_PROCESS=1: modules load into the daemon (to debug
+ * one with gdb), and each broken one says exactly why. */
+static void
+test_broken_plugins_in_process (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  static const char * const env[] = { "CC_PROXY_PROVIDER_IN_PROCESS", "1", NULL };
+  Daemon *daemon = daemon_start (env, cc_test_upstream_get_url (upstream));
+
+  wait_for_log (daemon, "Provider module 59-notelf.so was not loaded: could not be opened: ");
+  g_assert_nonnull (strstr (daemon->err_text->str, "Provider module 50-emptyid.so was not loaded: the provider id is empty\n"));
+  g_assert_null (strstr (daemon->err_text->str, "no descriptor file"));
   daemon_stop (daemon);
 }
 
@@ -590,6 +610,7 @@ main (int   argc,
   g_test_summary ("cc-proxyd as a process: start-up, logging, command line, clean exit");
 
   g_test_add_func ("/daemon/serves-with-broken-plugins", test_serves_with_broken_plugins);
+  g_test_add_func ("/daemon/broken-plugins-in-process", test_broken_plugins_in_process);
   g_test_add_func ("/daemon/unknown-provider-from-environment", test_unknown_provider_from_environment);
   g_test_add_func ("/daemon/provider-from-environment", test_provider_from_environment);
   g_test_add_func ("/daemon/command-line", test_command_line);

@@ -297,16 +297,7 @@ get_property (Fixture    *fixture,
               const char *interface,
               const char *property)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, NAME, path,
-                                                           "org.freedesktop.DBus.Properties", "Get",
-                                                           g_variant_new ("(ss)", interface, property),
-                                                           G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  GVariant *value;
-
-  g_assert_no_error (error);
-  g_variant_get (reply, "(v)", &value);
-  return value;
+  return cc_test_get_property (fixture->connection, path, interface, property);
 }
 
 /* Calls a method; returns the D-Bus error name (NULL on success). */
@@ -377,7 +368,7 @@ test_main_object (Fixture       *fixture,
   g_assert_cmpstr (providers_text, ==, "['anthropic', 'healthy', 'nothandled', 'failing', 'hanging']");
   g_assert_cmpuint (g_variant_n_children (errors), ==, 12);
   g_assert_true (g_variant_lookup (errors, "50-emptyid.so", "&s", &message));
-  g_assert_cmpstr (message, ==, "the provider id is empty");
+  g_assert_true (g_str_has_prefix (message, "no descriptor file 50-emptyid.descriptor beside it"));
   g_assert_cmpstr (g_variant_get_string (active, NULL), ==, "anthropic");
   g_assert_null (call (fixture, PATH, MAIN_IFACE, "Reload", NULL, NULL));
 }
@@ -709,7 +700,7 @@ test_cc_proxyctl (Fixture       *fixture,
     g_assert_nonnull (strstr (r.out, "Active provider: anthropic\n"));
     g_assert_nonnull (strstr (r.out, "Capture: on, in "));
     g_assert_nonnull (strstr (r.out, "/cc-proxy/captures ("));
-    g_assert_nonnull (strstr (r.out, "Plugins not loaded:\n  50-emptyid.so: the provider id is empty\n"));
+    g_assert_nonnull (strstr (r.out, "Plugins not loaded:\n  50-emptyid.so: no descriptor file 50-emptyid.descriptor "));
   }
   {
     g_auto(Ran) r = ctl (NULL, "providers", NULL);
@@ -2287,6 +2278,15 @@ test_reload_rescans (Fixture       *fixture,
   }
   g_assert_true (g_file_get_contents (source, &contents, &length, NULL));
   g_assert_true (g_file_set_contents (target, contents, length, NULL));
+  g_clear_pointer (&contents, g_free);
+  /* A module is installed with its descriptor file. */
+  {
+    g_autofree char *info_source = g_build_filename (g_getenv ("CC_PROXY_TEST_COPILOT_DIR"), "copilot.descriptor", NULL);
+    g_autofree char *info_target = g_build_filename (fixture->extra_modules, "copilot.descriptor", NULL);
+
+    g_assert_true (g_file_get_contents (info_source, &contents, &length, NULL));
+    g_assert_true (g_file_set_contents (info_target, contents, length, NULL));
+  }
   {
     g_auto(Ran) reload = ctl (NULL, "reload", NULL);
     g_auto(Ran) after = ctl (NULL, "providers", NULL);

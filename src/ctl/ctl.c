@@ -474,13 +474,46 @@ print_sign_in_state (void)
     }
 }
 
+/* One line per provider host, and why it last failed. */
+static void
+print_provider_hosts (GVariant *hosts)
+{
+  GVariantIter iter;
+  const char *id;
+  GVariant *state;
+
+  if (g_variant_n_children (hosts) == 0)
+    return;
+  g_print (_("Provider hosts:\n"));
+  g_variant_iter_init (&iter, hosts);
+  while (g_variant_iter_next (&iter, "{&s@a{sv}}", &id, &state))
+    {
+      g_autoptr(GVariant) owned = state;
+      const char *name = "", *last_error = "";
+      guint32 pid = 0, restarts = 0;
+
+      g_variant_lookup (state, "State", "&s", &name);
+      g_variant_lookup (state, "Pid", "u", &pid);
+      g_variant_lookup (state, "Restarts", "u", &restarts);
+      g_variant_lookup (state, "LastError", "&s", &last_error);
+      if (pid != 0)
+        g_print (g_dngettext (GETTEXT_PACKAGE, "  %s: %s (pid %u, restarted %u time)\n",
+                              "  %s: %s (pid %u, restarted %u times)\n", restarts),
+                 id, name, pid, restarts);
+      else
+        g_print ("  %s: %s\n", id, name);
+      if (last_error[0] != '\0')
+        g_print (_("    last failure: %s\n"), last_error);
+    }
+}
+
 static int
 cmd_status (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) version = get (PATH, MAIN_IFACE, "Version", &error);
   g_autoptr(GVariant) address = NULL, active = NULL, note = NULL, total = NULL, running = NULL, failed = NULL, errors = NULL;
-  g_autoptr(GVariant) capture = NULL, capture_dir = NULL, written = NULL, dropped = NULL, capture_error = NULL;
+  g_autoptr(GVariant) capture = NULL, capture_dir = NULL, written = NULL, dropped = NULL, capture_error = NULL, hosts = NULL;
   g_autoptr(GVariant) upstream = NULL, last_error = NULL, start_error = NULL;
   GVariantIter iter;
   const char *module, *message;
@@ -496,6 +529,7 @@ cmd_status (void)
   upstream = get (PATH, MAIN_IFACE, "UpstreamConnections", NULL);
   last_error = get (PATH, MAIN_IFACE, "LastError", NULL);
   errors = get (PATH, MAIN_IFACE, "PluginLoadErrors", NULL);
+  hosts = get (PATH, MAIN_IFACE, "ProviderHosts", NULL);
   capture = get (PATH, MAIN_IFACE, "CaptureEnabled", NULL);
   capture_dir = get (PATH, MAIN_IFACE, "CaptureDirectory", NULL);
   written = get (PATH, MAIN_IFACE, "CaptureLinesWritten", NULL);
@@ -528,6 +562,8 @@ cmd_status (void)
         g_print (_("  Lines are being dropped: %s\n"), g_variant_get_string (capture_error, NULL));
     }
   print_sign_in_state ();
+  if (hosts != NULL)
+    print_provider_hosts (hosts);
   if (g_variant_n_children (errors) > 0)
     {
       g_print (_("Plugins not loaded:\n"));

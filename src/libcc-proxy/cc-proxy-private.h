@@ -61,8 +61,10 @@ G_BEGIN_DECLS
   X (request_context_set_body) \
   X (request_context_set_body_stream) \
   X (response_summarize) \
+  X (snapshot_deserialize) \
   X (snapshot_insert) \
-  X (snapshot_new)
+  X (snapshot_new) \
+  X (snapshot_serialize)
 
 #define CC_PROXY_PRIVATE_MEMBER(name) __typeof__ (cc_proxy_##name) *name;
 

@@ -17,8 +17,10 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n-lib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "cc-proxy-event-private.h"
 #include "cc-proxy-relay.h"
@@ -35,6 +37,7 @@ typedef struct
   CcProxyExchange       *exchange;
   GTask                 *task;            /* not a reference: the task owns us */
   SoupMessage           *upstream;
+  SoupSession           *session;         /* what sent it, when the relay did */
   GInputStream          *body;
   GCancellable          *cancellable;
   gsize                  unwritten;       /* appended, not yet written */
@@ -79,6 +82,7 @@ relay_free (gpointer data)
   g_clear_object (&relay->context);
   g_clear_object (&relay->exchange);
   g_clear_object (&relay->upstream);
+  g_clear_object (&relay->session);
   g_clear_object (&relay->body);
   g_clear_object (&relay->cancellable);
   if (relay->idle != NULL)
@@ -317,6 +321,75 @@ on_upstream_idle (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* libsoup 3.2 takes a connection closed where a chunk size should be
+ * for the end of a chunked body (the zero-size chunk is): an upstream, or
+ * a provider host, that dies between two chunks would pass for one that
+ * finished. The connection tells them apart: a finished answer leaves it
+ * open for the next request. Connections are known from the session's
+ * "network-event" signals, by id. */
+#define CONNECTIONS_KEY "cc-proxy-relay-connections"
+
+static void
+on_network_event (SoupMessage        *message,
+                  GSocketClientEvent  event,
+                  GIOStream          *connection,
+                  gpointer            user_data)
+{
+  SoupSession *session = user_data;
+  GHashTable *connections;
+  GHashTableIter iter;
+  gpointer stream;
+  guint64 id = soup_message_get_connection_id (message);
+
+  if (event != G_SOCKET_CLIENT_COMPLETE || id == 0)
+    return;
+  connections = g_object_get_data (G_OBJECT (session), CONNECTIONS_KEY);
+  if (connections == NULL)
+    {
+      connections = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+      g_object_set_data_full (G_OBJECT (session), CONNECTIONS_KEY, connections, (GDestroyNotify) g_hash_table_unref);
+    }
+  /* Forget the ones libsoup has closed since. */
+  g_hash_table_iter_init (&iter, connections);
+  while (g_hash_table_iter_next (&iter, NULL, &stream))
+    if (g_io_stream_is_closed (stream))
+      g_hash_table_iter_remove (&iter);
+  g_hash_table_insert (connections, g_memdup2 (&id, sizeof id), g_object_ref (connection));
+}
+
+static gboolean
+cut_between_chunks (Relay *relay)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (relay->upstream);
+  GHashTable *connections;
+  GIOStream *stream;
+  g_autoptr(GIOStream) base = NULL;
+  guint64 id;
+  char byte;
+  gssize n;
+
+  if (relay->session == NULL || soup_message_headers_get_encoding (headers) != SOUP_ENCODING_CHUNKED ||
+      soup_message_headers_header_contains (headers, "Connection", "close"))
+    return FALSE;
+  connections = g_object_get_data (G_OBJECT (relay->session), CONNECTIONS_KEY);
+  id = soup_message_get_connection_id (relay->upstream);
+  stream = connections != NULL ? g_hash_table_lookup (connections, &id) : NULL;
+  if (stream == NULL)
+    return FALSE;
+  if (g_io_stream_is_closed (stream))
+    return TRUE;
+  if (G_IS_TLS_CONNECTION (stream))
+    g_object_get (stream, "base-io-stream", &base, NULL);
+  else
+    base = g_object_ref (stream);
+  if (!G_IS_SOCKET_CONNECTION (base))
+    return FALSE;
+
+  n = recv (g_socket_get_fd (g_socket_connection_get_socket (G_SOCKET_CONNECTION (base))), &byte, 1,
+            MSG_PEEK | MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
 static void
 complete_body (GTask *task)
 {
@@ -381,6 +454,14 @@ on_read (GObject      *source,
 
   if (n == 0)
     {
+      if (cut_between_chunks (relay))
+        {
+          g_autoptr(GError) cut = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
+                                                       _("Connection terminated unexpectedly"));
+
+          fail_mid_body (task, cut);
+          return;
+        }
       complete_body (task);
       return;
     }
@@ -528,6 +609,8 @@ relay_new (GTask                 *task,
 /**
  * cc_proxy_relay_forward_async:
  * @context: the request
+ * @session: (nullable): the session to send it with; %NULL for the
+ *   context's (a provider host is reached through a session of its own)
  * @base_url: where to send it; path and query are appended
  * @cancellable: (nullable): cancels the upstream request
  * @callback: called when the answer is complete (or given up)
@@ -540,6 +623,7 @@ relay_new (GTask                 *task,
  */
 void
 cc_proxy_relay_forward_async (CcProxyRequestContext *context,
+                              SoupSession           *session,
                               const char            *base_url,
                               GCancellable          *cancellable,
                               GAsyncReadyCallback    callback,
@@ -595,8 +679,10 @@ cc_proxy_relay_forward_async (CcProxyRequestContext *context,
       soup_message_add_flags (relay->upstream, SOUP_MESSAGE_IDEMPOTENT);
     }
 
-  soup_session_send_async (cc_proxy_request_context_get_session (context), relay->upstream,
-                           G_PRIORITY_DEFAULT, relay->cancellable, on_sent, g_object_ref (task));
+  relay->session = g_object_ref (session != NULL ? session : cc_proxy_request_context_get_session (context));
+  g_signal_connect (relay->upstream, "network-event", G_CALLBACK (on_network_event), relay->session);
+  soup_session_send_async (relay->session, relay->upstream, G_PRIORITY_DEFAULT, relay->cancellable, on_sent,
+                           g_object_ref (task));
 }
 
 gboolean

@@ -9,6 +9,7 @@
 G_BEGIN_DECLS
 
 void     cc_proxy_relay_forward_async  (CcProxyRequestContext *context,
+                                        SoupSession           *session,
                                         const char            *base_url,
                                         GCancellable          *cancellable,
                                         GAsyncReadyCallback    callback,

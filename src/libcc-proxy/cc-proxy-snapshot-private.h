@@ -20,5 +20,7 @@ void             cc_proxy_snapshot_insert             (CcProxySnapshot *self,
                                                        gboolean         from_environment,
                                                        gboolean         secret);
 const char * const *cc_proxy_snapshot_get_secret_values (CcProxySnapshot *self);
+GVariant        *cc_proxy_snapshot_serialize          (CcProxySnapshot *self);
+CcProxySnapshot *cc_proxy_snapshot_deserialize        (GVariant        *variant);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "cc-proxy-snapshot-private.h"
 
@@ -12,6 +13,7 @@ typedef struct
 {
   char     *value;
   gboolean  from_environment;
+  gboolean  secret;
 } Entry;
 
 struct _CcProxySnapshot
@@ -58,6 +60,7 @@ cc_proxy_snapshot_insert (CcProxySnapshot *self,
 
   entry->value = g_strdup (value);
   entry->from_environment = from_environment;
+  entry->secret = secret;
   g_hash_table_replace (self->entries, g_strconcat (provider_id, "/", key, NULL), entry);
 
   if (secret && value[0] != '\0')
@@ -236,4 +239,44 @@ const char * const *
 cc_proxy_snapshot_get_secret_values (CcProxySnapshot *self)
 {
   return (const char * const *) self->secret_values->pdata;
+}
+
+/* A provider host gets the daemon's snapshots over its control channel,
+ * secrets included: it has no keyring and no GSettings of its own. */
+GVariant *
+cc_proxy_snapshot_serialize (CcProxySnapshot *self)
+{
+  g_auto(GVariantBuilder) entries = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(sssbb)"));
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->entries);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const char *full = key;
+      const char *slash = strchr (full, '/');
+      g_autofree char *provider_id = g_strndup (full, slash - full);
+      Entry *entry = value;
+
+      g_variant_builder_add (&entries, "(sssbb)", provider_id, slash + 1, entry->value,
+                             entry->from_environment, entry->secret);
+    }
+  return g_variant_new ("(sa(sssbb))", self->active_provider, &entries);
+}
+
+CcProxySnapshot *
+cc_proxy_snapshot_deserialize (GVariant *variant)
+{
+  g_autoptr(GVariantIter) entries = NULL;
+  const char *active, *provider_id, *key, *value;
+  gboolean from_environment, secret;
+  CcProxySnapshot *self;
+
+  g_return_val_if_fail (g_variant_is_of_type (variant, G_VARIANT_TYPE ("(sa(sssbb))")), NULL);
+
+  g_variant_get (variant, "(&sa(sssbb))", &active, &entries);
+  self = cc_proxy_snapshot_new (active);
+  while (g_variant_iter_next (entries, "(&s&s&sbb)", &provider_id, &key, &value, &from_environment, &secret))
+    cc_proxy_snapshot_insert (self, provider_id, key, value, from_environment, secret);
+  return self;
 }

@@ -1,0 +1,25 @@
+/* cc-proxy-module-info.h: what cc-proxyd knows of a provider module
+ * without loading it
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "cc-proxy.h"
+
+G_BEGIN_DECLS
+
+/* Beside copilot.so lies copilot.descriptor. */
+#define CC_PROXY_MODULE_INFO_SUFFIX ".descriptor"
+
+GVariant                  *cc_proxy_module_info_describe (CcProxyProvider  *provider);
+CcProxyProviderDescriptor *cc_proxy_module_info_parse    (GVariant         *info,
+                                                          gboolean         *auth_capable,
+                                                          GError          **error);
+CcProxyProviderDescriptor *cc_proxy_module_info_load     (const char       *path,
+                                                          gboolean         *auth_capable,
+                                                          GError          **error);
+char                      *cc_proxy_module_info_signature (GVariant        *info);
+char                      *cc_proxy_module_info_path_for (const char       *module_path);
+
+G_END_DECLS

@@ -1,0 +1,245 @@
+/* cc-proxy-remote-provider.c: a provider whose module runs in a host
+ *
+ * What cc-proxyd holds for each plugin module in place of the module's
+ * own provider: its descriptor (from the file beside the module) and
+ * its host process. Requests go to the host as they came, over HTTP on
+ * the host's Unix socket, and its answer comes back through the same
+ * relay as any upstream's, observed the same way. The host routes,
+ * checks methods and bodies, and forwards paths its provider does not
+ * serve to the Anthropic upstream itself, exactly as cc-proxyd would.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "cc-proxy-host"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "cc-proxy-module-info.h"
+#include "cc-proxy-private.h"
+#include "cc-proxy-remote-auth-provider.h"
+#include "cc-proxy-remote-provider.h"
+
+typedef struct
+{
+  CcProxyProviderDescriptor *descriptor;
+  CcProxyHostProcess        *host;
+  gboolean                   started;
+} CcProxyRemoteProviderPrivate;
+
+static void provider_iface_init (CcProxyProviderInterface *iface);
+
+G_DEFINE_TYPE_WITH_CODE (CcProxyRemoteProvider, cc_proxy_remote_provider, G_TYPE_OBJECT,
+                         G_ADD_PRIVATE (CcProxyRemoteProvider)
+                         G_IMPLEMENT_INTERFACE (CC_PROXY_TYPE_PROVIDER, provider_iface_init))
+
+static CcProxyProviderDescriptor *
+get_descriptor (CcProxyProvider *provider)
+{
+  CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (CC_PROXY_REMOTE_PROVIDER (provider));
+
+  return priv->descriptor;
+}
+
+/* Every path goes to the host, which knows which of them its provider
+ * serves; the rest it forwards to the Anthropic upstream itself. */
+static gboolean
+handles_path (CcProxyProvider *provider,
+              const char      *path)
+{
+  return TRUE;
+}
+
+static void
+on_relayed (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* The relay answered the client whatever happened (a host gone
+   * mid-answer is a 502, or an error event in a stream). */
+  if (!CC_PROXY_PRIVATE_CALL (relay_forward_finish) (result, &error))
+    g_debug ("Relay from the host ended: %s", error->message);
+  g_task_return_int (task, CC_PROXY_HANDLED);
+}
+
+static void
+handle_request_async (CcProxyProvider       *provider,
+                      CcProxyRequestContext *context,
+                      GCancellable          *cancellable,
+                      GAsyncReadyCallback    callback,
+                      gpointer               user_data)
+{
+  CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (CC_PROXY_REMOTE_PROVIDER (provider));
+  g_autoptr(GTask) task = g_task_new (provider, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, handle_request_async);
+  if (cc_proxy_host_process_get_state (priv->host) == CC_PROXY_HOST_STATE_BROKEN)
+    {
+      g_autofree char *message = g_strdup_printf (_("The %s provider is not available: %s"),
+                                                  cc_proxy_provider_descriptor_get_id (priv->descriptor),
+                                                  cc_proxy_host_process_get_last_error (priv->host));
+
+      cc_proxy_request_context_respond_error (context, SOUP_STATUS_BAD_GATEWAY, "api_error", message);
+      g_task_return_int (task, CC_PROXY_HANDLED);
+      return;
+    }
+
+  /* Starting or restarting hosts take it too: the request waits in the
+   * listening socket's backlog, under the request deadline. */
+  CC_PROXY_PRIVATE_CALL (relay_forward_async) (context, cc_proxy_host_process_get_session (priv->host),
+                                               "http://localhost", cancellable, on_relayed, g_steal_pointer (&task));
+}
+
+static CcProxyHandled
+handle_request_finish (CcProxyProvider  *provider,
+                       GAsyncResult     *result,
+                       GError          **error)
+{
+  return (CcProxyHandled) g_task_propagate_int (G_TASK (result), error);
+}
+
+static GHashTable *
+dup_client_environment (CcProxyProvider *provider,
+                        CcProxySnapshot *snapshot)
+{
+  CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (CC_PROXY_REMOTE_PROVIDER (provider));
+  GVariant *state = cc_proxy_host_process_get_provider_state (priv->host);
+  GHashTable *environment = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GVariantIter) iter = NULL;
+  const char *name, *value;
+
+  if (state != NULL && g_variant_lookup (state, "environment", "a{ss}", &iter))
+    while (g_variant_iter_next (iter, "{&s&s}", &name, &value))
+      g_hash_table_insert (environment, g_strdup (name), g_strdup (value));
+  return environment;
+}
+
+static void
+provider_iface_init (CcProxyProviderInterface *iface)
+{
+  iface->get_descriptor = get_descriptor;
+  iface->handles_path = handles_path;
+  iface->handle_request_async = handle_request_async;
+  iface->handle_request_finish = handle_request_finish;
+  iface->dup_client_environment = dup_client_environment;
+}
+
+static void
+cc_proxy_remote_provider_dispose (GObject *object)
+{
+  CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (CC_PROXY_REMOTE_PROVIDER (object));
+
+  if (priv->host != NULL)
+    cc_proxy_host_process_stop (priv->host);
+  g_clear_object (&priv->host);
+  G_OBJECT_CLASS (cc_proxy_remote_provider_parent_class)->dispose (object);
+}
+
+static void
+cc_proxy_remote_provider_finalize (GObject *object)
+{
+  CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (CC_PROXY_REMOTE_PROVIDER (object));
+
+  g_clear_pointer (&priv->descriptor, cc_proxy_provider_descriptor_unref);
+  G_OBJECT_CLASS (cc_proxy_remote_provider_parent_class)->finalize (object);
+}
+
+static void
+cc_proxy_remote_provider_class_init (CcProxyRemoteProviderClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = cc_proxy_remote_provider_dispose;
+  G_OBJECT_CLASS (klass)->finalize = cc_proxy_remote_provider_finalize;
+}
+
+static void
+cc_proxy_remote_provider_init (CcProxyRemoteProvider *self)
+{
+}
+
+/**
+ * cc_proxy_remote_provider_new:
+ * @program: the cc-proxy-provider-host executable
+ * @module_path: the module
+ * @descriptor: the module's descriptor, from its descriptor file
+ * @auth_capable: whether the module's provider signs in
+ *
+ * Returns: (transfer full): the provider, its host not started yet
+ */
+CcProxyProvider *
+cc_proxy_remote_provider_new (const char                 *program,
+                              const char                 *module_path,
+                              CcProxyProviderDescriptor  *descriptor,
+                              gboolean                    auth_capable,
+                              GError                    **error)
+{
+  g_autoptr(CcProxyRemoteProvider) self = NULL;
+  CcProxyRemoteProviderPrivate *priv;
+  g_autoptr(GVariant) info = NULL;
+  g_autofree char *signature = NULL;
+
+  self = g_object_new (auth_capable ? CC_PROXY_TYPE_REMOTE_AUTH_PROVIDER : CC_PROXY_TYPE_REMOTE_PROVIDER, NULL);
+  priv = cc_proxy_remote_provider_get_instance_private (self);
+  priv->descriptor = cc_proxy_provider_descriptor_ref (descriptor);
+  info = g_variant_ref_sink (cc_proxy_module_info_describe (CC_PROXY_PROVIDER (self)));
+  signature = cc_proxy_module_info_signature (info);
+  priv->host = cc_proxy_host_process_new (program, module_path, cc_proxy_provider_descriptor_get_id (descriptor),
+                                          signature, error);
+  if (priv->host == NULL)
+    return NULL;
+  if (auth_capable)
+    g_signal_connect_object (priv->host, "attention-changed", G_CALLBACK (cc_proxy_auth_capable_attention_changed),
+                             self, G_CONNECT_SWAPPED);
+  return CC_PROXY_PROVIDER (g_steal_pointer (&self));
+}
+
+/**
+ * cc_proxy_remote_provider_get_host:
+ *
+ * Returns: (transfer none): the provider's host process
+ */
+CcProxyHostProcess *
+cc_proxy_remote_provider_get_host (CcProxyRemoteProvider *self)
+{
+  CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (self);
+
+  return priv->host;
+}
+
+static void
+on_runtime_changed (CcProxyRuntime     *runtime,
+                    CcProxyHostProcess *host)
+{
+  cc_proxy_host_process_set_snapshot (host, cc_proxy_runtime_get_snapshot (runtime));
+}
+
+/**
+ * cc_proxy_remote_provider_start_all:
+ * @runtime: where the snapshots come from
+ *
+ * Starts the host of every hosted provider of @runtime's registry that
+ * has none yet (at start, and after a rescan found new modules), and
+ * keeps each host's settings current.
+ */
+void
+cc_proxy_remote_provider_start_all (CcProxyRuntime *runtime)
+{
+  GPtrArray *providers = cc_proxy_registry_get_providers (cc_proxy_runtime_get_registry (runtime));
+
+  for (guint i = 0; i < providers->len; i++)
+    {
+      CcProxyRemoteProviderPrivate *priv;
+
+      if (!CC_PROXY_IS_REMOTE_PROVIDER (g_ptr_array_index (providers, i)))
+        continue;
+      priv = cc_proxy_remote_provider_get_instance_private (g_ptr_array_index (providers, i));
+      if (priv->started)
+        continue;
+      priv->started = TRUE;
+      g_signal_connect_object (runtime, "changed", G_CALLBACK (on_runtime_changed), priv->host, 0);
+      cc_proxy_host_process_start (priv->host, cc_proxy_runtime_get_snapshot (runtime));
+    }
+}

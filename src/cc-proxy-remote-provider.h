@@ -1,0 +1,29 @@
+/* cc-proxy-remote-provider.h: a provider served by its host process
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "cc-proxy.h"
+#include "cc-proxy-host-process.h"
+#include "cc-proxy-runtime.h"
+
+G_BEGIN_DECLS
+
+#define CC_PROXY_TYPE_REMOTE_PROVIDER (cc_proxy_remote_provider_get_type ())
+G_DECLARE_DERIVABLE_TYPE (CcProxyRemoteProvider, cc_proxy_remote_provider, CC_PROXY, REMOTE_PROVIDER, GObject)
+
+struct _CcProxyRemoteProviderClass
+{
+  GObjectClass parent_class;
+};
+
+CcProxyProvider    *cc_proxy_remote_provider_new       (const char                *program,
+                                                        const char                *module_path,
+                                                        CcProxyProviderDescriptor *descriptor,
+                                                        gboolean                   auth_capable,
+                                                        GError                   **error);
+CcProxyHostProcess *cc_proxy_remote_provider_get_host  (CcProxyRemoteProvider     *self);
+void                cc_proxy_remote_provider_start_all (CcProxyRuntime            *runtime);
+
+G_END_DECLS

@@ -1,0 +1,384 @@
+/* test-host.c: provider modules in host processes
+ *
+ * The real cc-proxyd on a private bus, with the "fragile" test module
+ * (tests/modules/fragile) that crashes, aborts, hangs or exits on
+ * request or while it loads. Whatever it does, the daemon keeps its
+ * PID, a passthrough stream running alongside completes byte for byte,
+ * the failing request gets an Anthropic-shaped error, and the host is
+ * started again (or, failing at every start, left broken).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include <libsoup/soup.h>
+
+#include "cc-test-daemon.h"
+#include "cc-test-upstream.h"
+#include "cc-test-util.h"
+
+#define NAME "org.ccproxy.Proxy1"
+#define PATH "/org/ccproxy/Proxy1"
+#define MAIN_IFACE "org.ccproxy.Proxy1"
+
+/* Short, so that a hang is seen quickly; long enough for a host built
+ * with AddressSanitizer to load its module. */
+#define HOST_TIMEOUT_MS "1500"
+
+typedef struct
+{
+  GTestDBus       *bus;
+  GDBusConnection *connection;
+  CcTestUpstream  *upstream;
+  SoupSession     *client;
+  Daemon          *daemon;
+  char            *pid;
+} Fixture;
+
+static gboolean
+name_owned (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+  g_autoptr(GVariant) reply = NULL;
+  gboolean owned = FALSE;
+
+  reply = g_dbus_connection_call_sync (fixture->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", NAME),
+                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+static void
+fixture_start (Fixture    *fixture,
+               const char *load_failure)
+{
+  /* "init-HOW" fails as the provider is made, "HOW" as the module loads. */
+  gboolean at_init = load_failure != NULL && g_str_has_prefix (load_failure, "init-");
+  const char *env[] = {
+    "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address (fixture->bus),
+    "CC_PROXY_PROVIDER_DIR", g_getenv ("CC_PROXY_TEST_FRAGILE_DIR"),
+    "CC_PROXY_HOST_TIMEOUT_MS", HOST_TIMEOUT_MS,
+    at_init ? "CC_TEST_FRAGILE_INIT" : "CC_TEST_FRAGILE_LOAD",
+    load_failure == NULL ? "" : at_init ? load_failure + strlen ("init-") : load_failure,
+    NULL
+  };
+
+  fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
+  fixture->pid = g_strdup (g_subprocess_get_identifier (fixture->daemon->process));
+  /* It listens before it is on the bus. */
+  cc_test_wait_for (name_owned, fixture);
+}
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fixture->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (fixture->bus);
+  fixture->connection = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (fixture->bus),
+                                                                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                                NULL, NULL, &error);
+  g_assert_no_error (error);
+  fixture->upstream = cc_test_upstream_new ();
+  fixture->client = soup_session_new_with_options ("timeout", 30, NULL);
+}
+
+static void
+fixture_setup_started (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  fixture_setup (fixture, user_data);
+  fixture_start (fixture, NULL);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  /* The daemon that kept serving is the one we started. */
+  g_assert_false (fixture->daemon->exited);
+  g_assert_cmpstr (g_subprocess_get_identifier (fixture->daemon->process), ==, fixture->pid);
+  daemon_stop (fixture->daemon);
+  g_free (fixture->pid);
+  g_clear_object (&fixture->client);
+  g_clear_object (&fixture->upstream);
+  g_dbus_connection_close_sync (fixture->connection, NULL, NULL);
+  g_clear_object (&fixture->connection);
+  g_test_dbus_down (fixture->bus);
+  g_clear_object (&fixture->bus);
+}
+
+static GVariant *
+get_property (Fixture    *fixture,
+              const char *name)
+{
+  return cc_test_get_property (fixture->connection, PATH, MAIN_IFACE, name);
+}
+
+static void
+set_active_provider (Fixture    *fixture,
+                     const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  reply = g_dbus_connection_call_sync (fixture->connection, NAME, PATH, "org.freedesktop.DBus.Properties", "Set",
+                                       g_variant_new ("(ssv)", MAIN_IFACE, "ActiveProvider", g_variant_new_string (id)),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* The fragile host's state, and (through @last_error) why it last failed. */
+static char *
+host_state (Fixture  *fixture,
+            char    **last_error)
+{
+  g_autoptr(GVariant) hosts = get_property (fixture, "ProviderHosts");
+  g_autoptr(GVariant) state = g_variant_lookup_value (hosts, "fragile", G_VARIANT_TYPE_VARDICT);
+  char *name = NULL;
+
+  g_assert_nonnull (state);
+  g_assert_true (g_variant_lookup (state, "State", "s", &name));
+  if (last_error != NULL)
+    g_assert_true (g_variant_lookup (state, "LastError", "s", last_error));
+  return name;
+}
+
+typedef struct
+{
+  Fixture    *fixture;
+  const char *state;
+} StateWait;
+
+static gboolean
+host_reached (gpointer user_data)
+{
+  StateWait *wait = user_data;
+  g_autofree char *last_error = NULL;
+  g_autofree char *state = host_state (wait->fixture, &last_error);
+
+  if (!g_str_equal (state, wait->state))
+    g_test_message ("fragile host %s (%s), waiting for %s", state, last_error, wait->state);
+  return g_str_equal (state, wait->state);
+}
+
+static void
+wait_for_host (Fixture    *fixture,
+               const char *state)
+{
+  StateWait wait = { fixture, state };
+
+  cc_test_wait_for (host_reached, &wait);
+}
+
+static SoupMessage *
+messages_request (Fixture    *fixture,
+                  const char *model)
+{
+  g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
+  g_autofree char *body = g_strdup_printf ("{\"model\":\"%s\",\"max_tokens\":16,\"stream\":true,"
+                                           "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", model);
+  gsize length = strlen (body);
+  g_autoptr(GBytes) bytes = g_bytes_new_take (g_steal_pointer (&body), length);
+  SoupMessage *message = soup_message_new ("POST", url);
+
+  soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+  return message;
+}
+
+/* A request to the fragile provider that works: its stream, whole. */
+static void
+assert_fragile_serves (Fixture *fixture)
+{
+  g_autoptr(SoupMessage) message = messages_request (fixture, "claude-fine");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = cc_test_send (fixture->client, message, &error);
+  const char *text;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  text = g_bytes_get_data (body, NULL);
+  g_assert_nonnull (g_strstr_len (text, g_bytes_get_size (body), "\"model\":\"claude-fine\""));
+  g_assert_nonnull (g_strstr_len (text, g_bytes_get_size (body), "event: message_stop"));
+}
+
+static void
+test_serves (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  g_autofree char *state = NULL;
+
+  set_active_provider (fixture, "fragile");
+  assert_fragile_serves (fixture);
+  state = host_state (fixture, NULL);
+  g_assert_cmpstr (state, ==, "running");
+  /* The traffic line is the daemon's: it observed the host's answer. */
+  wait_for_log (fixture->daemon, "POST /v1/messages 200 ");
+
+  /* The host is the daemon's child, in a process group of its own,
+   * and cannot gain privileges. */
+  {
+    g_autoptr(GVariant) hosts = get_property (fixture, "ProviderHosts");
+    g_autoptr(GVariant) fragile = g_variant_lookup_value (hosts, "fragile", G_VARIANT_TYPE_VARDICT);
+    g_autofree char *status_path = NULL;
+    g_autofree char *status = NULL;
+    guint32 pid = 0;
+    char ppid_line[64];
+
+    g_assert_true (g_variant_lookup (fragile, "Pid", "u", &pid));
+    g_assert_cmpuint (pid, >, 0);
+    g_assert_cmpint (getpgid ((pid_t) pid), ==, (pid_t) pid);
+    status_path = g_strdup_printf ("/proc/%u/status", pid);
+    g_assert_true (g_file_get_contents (status_path, &status, NULL, NULL));
+    g_assert_nonnull (strstr (status, "\nNoNewPrivs:\t1\n"));
+    g_snprintf (ppid_line, sizeof ppid_line, "\nPPid:\t%s\n", fixture->pid);
+    g_assert_nonnull (strstr (status, ppid_line));
+  }
+}
+
+/* The heart of it: @model makes the host fail in the middle of a
+ * request while a passthrough stream is held open. */
+static void
+test_failure (Fixture       *fixture,
+              gconstpointer  user_data)
+{
+  const char *model = user_data;
+  static const char *chunks[] = {
+    "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-up\"}}\n\n",
+    "event: ping\ndata: {\"type\":\"ping\"}\n\n",
+    "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    NULL
+  };
+  g_autoptr(SoupMessage) passthrough = NULL;
+  g_autoptr(GInputStream) passthrough_stream = NULL;
+  g_autoptr(GString) passthrough_body = g_string_new (NULL);
+  g_autoptr(SoupMessage) failing = NULL;
+  g_autoptr(GBytes) failing_body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = g_strjoinv ("", (char **) chunks);
+  g_autofree char *state = NULL;
+  g_autofree char *last_error = NULL;
+  g_autofree char *error_type = NULL;
+
+  /* A passthrough stream, started while anthropic is active, held
+   * after its first event. */
+  cc_test_upstream_stream (fixture->upstream, "/v1/messages", chunks, 1, FALSE);
+  passthrough = messages_request (fixture, "claude-up");
+  passthrough_stream = cc_test_send_stream (fixture->client, passthrough);
+  g_assert_cmpuint (soup_message_get_status (passthrough), ==, 200);
+  g_assert_cmpuint (cc_test_read_some (passthrough_stream, passthrough_body), >, 0);
+
+  set_active_provider (fixture, "fragile");
+  wait_for_host (fixture, "running");
+  failing = messages_request (fixture, model);
+  failing_body = cc_test_send (fixture->client, failing, &error);
+  g_assert_no_error (error);
+
+  if (g_str_equal (model, "exit-mid-stream"))
+    {
+      /* The stream had begun: it ends with an error event. */
+      const char *text = g_bytes_get_data (failing_body, NULL);
+
+      g_assert_cmpuint (soup_message_get_status (failing), ==, 200);
+      g_assert_nonnull (g_strstr_len (text, g_bytes_get_size (failing_body), "event: message_start"));
+      g_assert_nonnull (g_strstr_len (text, g_bytes_get_size (failing_body), "event: error\n"));
+      g_assert_null (g_strstr_len (text, g_bytes_get_size (failing_body), "message_stop"));
+    }
+  else
+    {
+      g_assert_cmpuint (soup_message_get_status (failing), ==, 502);
+      error_type = cc_test_error_type (failing_body, NULL);
+      g_assert_cmpstr (error_type, ==, "api_error");
+    }
+
+  /* What happened is on the bus, and the host comes back. */
+  wait_for_host (fixture, "running");
+  state = host_state (fixture, &last_error);
+  if (g_str_equal (model, "loop"))
+    g_assert_nonnull (strstr (last_error, "did not answer within " HOST_TIMEOUT_MS " ms and was killed"));
+  else if (g_str_equal (model, "exit-mid-stream"))
+    g_assert_cmpstr (last_error, ==, "its host process exited with status 3");
+  else
+    g_assert_true (g_str_has_prefix (last_error, "its host process was killed by signal "));
+  assert_fragile_serves (fixture);
+
+  /* The passthrough never noticed. */
+  cc_test_upstream_release (fixture->upstream);
+  cc_test_read_to_end (passthrough_stream, passthrough_body);
+  g_assert_cmpstr (passthrough_body->str, ==, expected);
+
+  {
+    g_autoptr(GVariant) errors = get_property (fixture, "PluginLoadErrors");
+
+    g_assert_cmpuint (g_variant_n_children (errors), ==, 0);
+  }
+}
+
+/* A module that crashes at every start is given up after a few tries,
+ * without a crash loop; the daemon listens all along. */
+static void
+test_broken_at_load (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  const char *how = user_data;
+  g_autofree char *last_error = NULL;
+  g_autofree char *state = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  fixture_start (fixture, how);
+  /* Listening already, whatever the module does. */
+  g_assert_nonnull (fixture->daemon->url);
+  wait_for_host (fixture, "broken");
+  state = host_state (fixture, &last_error);
+  g_assert_nonnull (strstr (last_error, "; it failed 5 times in a row and is not started again"));
+  if (g_str_equal (how, "loop"))
+    g_assert_true (g_str_has_prefix (last_error, "its module did not load within " HOST_TIMEOUT_MS " ms"));
+  else
+    g_assert_true (g_str_has_prefix (last_error, "its host process was killed by signal "));
+
+  set_active_provider (fixture, "fragile");
+  message = messages_request (fixture, "claude-fine");
+  body = cc_test_send (fixture->client, message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 502);
+  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  g_assert_nonnull (strstr (text, "The fragile provider is not available: "));
+
+  {
+    g_autoptr(GVariant) hosts = get_property (fixture, "ProviderHosts");
+    g_autoptr(GVariant) fragile = g_variant_lookup_value (hosts, "fragile", G_VARIANT_TYPE_VARDICT);
+    guint32 restarts = 0;
+
+    g_assert_true (g_variant_lookup (fragile, "Restarts", "u", &restarts));
+    g_assert_cmpuint (restarts, ==, 4);
+  }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/host/serves", Fixture, NULL, fixture_setup_started, test_serves, fixture_teardown);
+  g_test_add ("/host/crash/segv", Fixture, "segv", fixture_setup_started, test_failure, fixture_teardown);
+  g_test_add ("/host/crash/abort", Fixture, "abort", fixture_setup_started, test_failure, fixture_teardown);
+  g_test_add ("/host/crash/exit-mid-stream", Fixture, "exit-mid-stream", fixture_setup_started, test_failure, fixture_teardown);
+  g_test_add ("/host/hang/request", Fixture, "loop", fixture_setup_started, test_failure, fixture_teardown);
+  g_test_add ("/host/load/segv", Fixture, "segv", fixture_setup, test_broken_at_load, fixture_teardown);
+  g_test_add ("/host/load/loop", Fixture, "loop", fixture_setup, test_broken_at_load, fixture_teardown);
+  g_test_add ("/host/load/init-abort", Fixture, "init-abort", fixture_setup, test_broken_at_load, fixture_teardown);
+
+  return g_test_run ();
+}
