@@ -21,6 +21,7 @@ typedef struct
   GStrv               chunks;     /* streamed route when non-NULL */
   guint               hold_after;
   gboolean            cut;
+  gboolean            cut_between;  /* after a whole chunk, not inside one */
   SoupMessageHeaders *headers;
 } Route;
 
@@ -170,7 +171,8 @@ write_cut_stream (SoupServerMessage *message,
 
   for (guint i = 0; route->chunks[i] != NULL; i++)
     g_string_append_printf (raw, "%zx\r\n%s\r\n", strlen (route->chunks[i]), route->chunks[i]);
-  g_string_append (raw, "100\r\nevent: content_block_delta\ndata: {\"ty");
+  if (!route->cut_between)
+    g_string_append (raw, "100\r\nevent: content_block_delta\ndata: {\"ty");
 
   g_output_stream_write_all (out, raw->str, raw->len, NULL, NULL, NULL);
   g_io_stream_close (connection, NULL, NULL);
@@ -417,6 +419,16 @@ cc_test_upstream_stream (CcTestUpstream     *self,
   route->chunks = g_strdupv ((char **) chunks);
   route->hold_after = hold_after;
   route->cut = cut;
+}
+
+/* With cc_test_upstream_stream()'s @cut: the connection drops right
+ * after the last whole chunk, where the next chunk's size (or the
+ * zero-size chunk that ends the body) should come. */
+void
+cc_test_upstream_cut_between_chunks (CcTestUpstream *self,
+                                     const char     *path)
+{
+  ensure_route (self, path)->cut_between = TRUE;
 }
 
 void

@@ -40,6 +40,8 @@ void                   cc_test_upstream_stream         (CcTestUpstream      *sel
                                                         const char * const  *chunks,
                                                         guint                hold_after,
                                                         gboolean             cut);
+void                   cc_test_upstream_cut_between_chunks (CcTestUpstream *self,
+                                                            const char     *path);
 void                   cc_test_upstream_release        (CcTestUpstream      *self);
 guint                  cc_test_upstream_get_n_held     (CcTestUpstream      *self);
 guint                  cc_test_upstream_get_n_aborted  (CcTestUpstream      *self);
