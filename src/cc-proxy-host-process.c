@@ -63,6 +63,7 @@ struct _CcProxyHostProcess
   gint64                running_since;
   CcProxySnapshot      *snapshot;    /* the latest, sent to every host we start */
   GVariant             *provider_state;
+  CcProxySnapshot      *state_snapshot;  /* what provider_state was computed with */
 
   /* The current host, if any. */
   GSubprocess          *process;
@@ -287,18 +288,28 @@ on_ping (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+typedef struct
+{
+  CcProxyHostProcess *self;
+  CcProxySnapshot    *snapshot;
+} SnapshotSent;
+
 static void
 on_snapshot_set (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  CcProxyHostProcess *self = user_data;
+  g_autofree SnapshotSent *sent = user_data;
+  g_autoptr(CcProxySnapshot) snapshot = sent->snapshot;
+  CcProxyHostProcess *self = sent->self;
   g_autoptr(GVariant) state = NULL;
   g_autoptr(GError) error = NULL;
 
   if (!cc_proxy_provider_host1_call_set_snapshot_finish (CC_PROXY_PROVIDER_HOST1 (source), &state, result, &error))
     return;
   take_provider_state (self, state);
+  g_clear_pointer (&self->state_snapshot, cc_proxy_snapshot_unref);
+  self->state_snapshot = g_steal_pointer (&snapshot);
   if (self->state == CC_PROXY_HOST_STATE_RUNNING)
     return;
 
@@ -314,8 +325,11 @@ static void
 send_snapshot (CcProxyHostProcess *self)
 {
   g_autoptr(GVariant) snapshot = g_variant_ref_sink (CC_PROXY_PRIVATE_CALL (snapshot_serialize) (self->snapshot));
+  SnapshotSent *sent = g_new0 (SnapshotSent, 1);
 
-  cc_proxy_provider_host1_call_set_snapshot (self->control, snapshot, self->cancellable, on_snapshot_set, self);
+  sent->self = self;
+  sent->snapshot = cc_proxy_snapshot_ref (self->snapshot);
+  cc_proxy_provider_host1_call_set_snapshot (self->control, snapshot, self->cancellable, on_snapshot_set, sent);
 }
 
 static void
@@ -491,6 +505,7 @@ cc_proxy_host_process_finalize (GObject *object)
   g_clear_object (&self->session);
   g_clear_pointer (&self->snapshot, cc_proxy_snapshot_unref);
   g_clear_pointer (&self->provider_state, g_variant_unref);
+  g_clear_pointer (&self->state_snapshot, cc_proxy_snapshot_unref);
   g_clear_pointer (&self->waiters, g_ptr_array_unref);
 
   G_OBJECT_CLASS (cc_proxy_host_process_parent_class)->finalize (object);
@@ -790,6 +805,18 @@ cc_proxy_host_process_refresh_finish (CcProxyHostProcess *self,
                                       GAsyncResult       *result)
 {
   g_task_propagate_boolean (G_TASK (result), NULL);
+}
+
+/**
+ * cc_proxy_host_process_get_state_snapshot:
+ *
+ * Returns: (transfer none) (nullable): the snapshot the provider state
+ *   was last reported for; a caller with another one knows it may be stale
+ */
+CcProxySnapshot *
+cc_proxy_host_process_get_state_snapshot (CcProxyHostProcess *self)
+{
+  return self->state_snapshot;
 }
 
 /**

@@ -57,6 +57,7 @@ void                   cc_proxy_host_process_refresh_async     (CcProxyHostProce
                                                                 gpointer             user_data);
 void                   cc_proxy_host_process_refresh_finish    (CcProxyHostProcess  *self,
                                                                 GAsyncResult        *result);
+CcProxySnapshot       *cc_proxy_host_process_get_state_snapshot (CcProxyHostProcess *self);
 CcProxyProviderHost1  *cc_proxy_host_process_get_control       (CcProxyHostProcess  *self);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "cc-proxy-private.h"
 #include "cc-proxy-remote-auth-provider.h"
 
 struct _CcProxyRemoteAuthProvider
@@ -161,16 +162,21 @@ provider_state (CcProxyAuthCapable *capable)
   return cc_proxy_host_process_get_provider_state (cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (capable)));
 }
 
+/* The host's answer for @snapshot; until it has given one (settings
+ * that changed a moment ago, a login just stored), what a provider that
+ * does not say otherwise would answer. */
 static gboolean
 is_signed_in (CcProxyAuthCapable *capable,
               CcProxySnapshot    *snapshot)
 {
+  CcProxyHostProcess *host = cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (capable));
   GVariant *state = provider_state (capable);
   gboolean signed_in = FALSE;
 
-  if (state != NULL)
-    g_variant_lookup (state, "signed-in", "b", &signed_in);
-  return signed_in;
+  if (state != NULL && cc_proxy_host_process_get_state_snapshot (host) == snapshot &&
+      g_variant_lookup (state, "signed-in", "b", &signed_in))
+    return signed_in;
+  return CC_PROXY_PRIVATE_CALL (auth_capable_default_is_signed_in) (capable, snapshot);
 }
 
 static char *

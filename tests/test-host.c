@@ -136,6 +136,24 @@ set_active_provider (Fixture    *fixture,
   g_assert_no_error (error);
 }
 
+/* cc-proxyctl status, as a person would run it. */
+static char *
+ctl_status (Fixture *fixture)
+{
+  g_auto(GStrv) envp = g_environ_setenv (g_get_environ (), "DBUS_SESSION_BUS_ADDRESS",
+                                         g_test_dbus_get_bus_address (fixture->bus), TRUE);
+  const char *argv[] = { g_getenv ("CC_PROXYCTL"), "status", NULL };
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  int status = 0;
+
+  envp = g_environ_setenv (envp, "LC_ALL", "C.UTF-8", TRUE);
+  g_spawn_sync (NULL, (char **) argv, envp, G_SPAWN_DEFAULT, NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  return out;
+}
+
 /* The fragile host's state, and (through @last_error) why it last failed. */
 static char *
 host_state (Fixture  *fixture,
@@ -241,6 +259,14 @@ test_serves (Fixture       *fixture,
     g_assert_nonnull (strstr (status, "\nNoNewPrivs:\t1\n"));
     g_snprintf (ppid_line, sizeof ppid_line, "\nPPid:\t%s\n", fixture->pid);
     g_assert_nonnull (strstr (status, ppid_line));
+
+    /* And cc-proxyctl says so. */
+    {
+      g_autofree char *out = ctl_status (fixture);
+      g_autofree char *line = g_strdup_printf ("Provider hosts:\n  fragile: running (pid %u, restarted 0 times)\n", pid);
+
+      g_assert_nonnull (strstr (out, line));
+    }
   }
 }
 
@@ -362,6 +388,12 @@ test_broken_at_load (Fixture       *fixture,
 
     g_assert_true (g_variant_lookup (fragile, "Restarts", "u", &restarts));
     g_assert_cmpuint (restarts, ==, 4);
+  }
+  {
+    g_autofree char *out = ctl_status (fixture);
+    g_autofree char *lines = g_strdup_printf ("  fragile: broken\n    last failure: %s\n", last_error);
+
+    g_assert_nonnull (strstr (out, lines));
   }
 }
 

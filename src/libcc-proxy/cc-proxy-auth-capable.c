@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include "cc-proxy-private.h"
+
 #include "cc-proxy.h"
 
 G_DEFINE_INTERFACE (CcProxyAuthCapable, cc_proxy_auth_capable, CC_PROXY_TYPE_PROVIDER)
@@ -87,8 +89,6 @@ cc_proxy_auth_capable_is_signed_in (CcProxyAuthCapable *self,
                                     CcProxySnapshot    *snapshot)
 {
   CcProxyAuthCapableInterface *iface;
-  CcProxyProviderDescriptor *descriptor;
-  const char *id;
 
   g_return_val_if_fail (CC_PROXY_IS_AUTH_CAPABLE (self), FALSE);
 
@@ -96,8 +96,18 @@ cc_proxy_auth_capable_is_signed_in (CcProxyAuthCapable *self,
   if (iface->is_signed_in != NULL)
     return iface->is_signed_in (self, snapshot);
 
-  descriptor = cc_proxy_provider_get_descriptor (CC_PROXY_PROVIDER (self));
-  id = cc_proxy_provider_descriptor_get_id (descriptor);
+  return cc_proxy_auth_capable_default_is_signed_in (self, snapshot);
+}
+
+/* What is_signed_in() says when a provider does not say otherwise: a
+ * secret setting of its has a value. */
+gboolean
+cc_proxy_auth_capable_default_is_signed_in (CcProxyAuthCapable *self,
+                                            CcProxySnapshot    *snapshot)
+{
+  CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (CC_PROXY_PROVIDER (self));
+  const char *id = cc_proxy_provider_descriptor_get_id (descriptor);
+
   for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
     {
       CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);

@@ -24,9 +24,13 @@
 
 G_BEGIN_DECLS
 
+gboolean cc_proxy_auth_capable_default_is_signed_in (CcProxyAuthCapable *self,
+                                                     CcProxySnapshot    *snapshot);
+
 /* Each entry names cc_proxy_<entry>(); the table takes its type from
  * the function's own prototype. */
 #define CC_PROXY_PRIVATE_FUNCTIONS(X) \
+  X (auth_capable_default_is_signed_in) \
   X (body_stream_end) \
   X (body_stream_fail) \
   X (body_stream_new) \
