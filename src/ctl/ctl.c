@@ -1,7 +1,8 @@
 /* ctl.c: cc-proxyctl, cc-proxyd's control interface for people
  *
- * Every command is a plain call on org.ccproxy.Proxy1; nothing here
- * knows more than the bus says. Exit status: 0 done, 1 refused or
+ * Every command is a plain call on org.ccproxy.Proxy1, through the
+ * proxies gdbus-codegen makes from its description; nothing here knows
+ * more than the bus says. Exit status: 0 done, 1 refused or
  * failed, 2 bad command line.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
@@ -20,10 +21,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cc-proxy-dbus-client.h"
+
 #define NAME "org.ccproxy.Proxy1"
 #define PATH "/org/ccproxy/Proxy1"
-#define MAIN_IFACE "org.ccproxy.Proxy1"
-#define PROVIDER_IFACE "org.ccproxy.Proxy1.Provider"
 
 static const char usage[] =
   N_("Usage: cc-proxyctl COMMAND [ARGUMENTS]\n"
@@ -104,45 +105,55 @@ fail (GError *error)
   return 1;
 }
 
-/* A method of cc-proxyd; the reply, or NULL and @error. */
-static GVariant *
-call_for_reply (const char          *path,
-                const char          *interface,
-                const char          *method,
-                GVariant            *parameters,
-                const GVariantType  *reply_type,
-                GError             **error)
+/* cc-proxyd's main object, made once per command: its properties are
+ * read then, all at once. Making it starts cc-proxyd when it is
+ * installed as a session service; when that fails, the bus says why. */
+static CcProxyDBusProxy1 *main_proxy;
+
+static CcProxyDBusProxy1 *
+main_object (GError **error)
 {
-  return g_dbus_connection_call_sync (bus, NAME, path, interface, method, parameters,
-                                      reply_type, G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  g_autoptr(GVariant) reply = NULL;
+
+  if (main_proxy != NULL)
+    return main_proxy;
+  main_proxy = cc_proxy_dbus_proxy1_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE, NAME, PATH, NULL, error);
+  if (main_proxy == NULL || g_dbus_proxy_get_name_owner (G_DBUS_PROXY (main_proxy)) != NULL)
+    return main_proxy;
+
+  /* Nobody owns the name: the proxy swallowed the reason. */
+  reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (main_proxy), "org.freedesktop.DBus.Peer.Ping", NULL,
+                                  G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  g_clear_object (&main_proxy);
+  if (reply == NULL)
+    return NULL;
+  /* Started by that call after all: read the properties now. */
+  return main_object (error);
 }
 
-static GVariant *
-get (const char  *path,
-     const char  *interface,
-     const char  *property,
-     GError     **error)
+/* A provider's object; an unknown provider is a clear error (the bus
+ * would only say the object does not exist). */
+static CcProxyDBusProxy1Provider *
+provider_object (const char  *id,
+                 GError     **error)
 {
-  g_autoptr(GVariant) reply = call_for_reply (path, "org.freedesktop.DBus.Properties", "Get",
-                                              g_variant_new ("(ss)", interface, property),
-                                              G_VARIANT_TYPE ("(v)"), error);
-  GVariant *value = NULL;
+  CcProxyDBusProxy1 *daemon = main_object (error);
+  const char * const *ids;
+  g_autofree char *path = NULL;
 
-  if (reply != NULL)
-    g_variant_get (reply, "(v)", &value);
-  return value;
-}
+  if (daemon == NULL)
+    return NULL;
+  ids = cc_proxy_dbus_proxy1_get_providers (daemon);
+  if (ids == NULL || !g_strv_contains (ids, id))
+    {
+      g_autofree char *known = ids ? g_strjoinv (", ", (char **) ids) : g_strdup ("");
 
-static gboolean
-call (const char  *path,
-      const char  *interface,
-      const char  *method,
-      GVariant    *parameters,
-      GError     **error)
-{
-  g_autoptr(GVariant) reply = call_for_reply (path, interface, method, parameters, NULL, error);
-
-  return reply != NULL;
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("There is no provider “%s”; known providers: %s"), id, known);
+      return NULL;
+    }
+  path = provider_path (id);
+  return cc_proxy_dbus_proxy1_provider_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS, NAME, path,
+                                                       NULL, error);
 }
 
 static void
@@ -168,7 +179,7 @@ cmd_stop (gboolean start_again)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) version = NULL;
+  CcProxyDBusProxy1 *daemon;
   gboolean gone = FALSE, timed_out = FALSE;
   guint32 pid;
   guint watch, timeout;
@@ -214,15 +225,15 @@ cmd_stop (gboolean start_again)
     return 0;
 
   /* Any call starts it again when it is installed as a D-Bus service. */
-  version = get (PATH, MAIN_IFACE, "Version", &error);
-  if (version == NULL)
+  daemon = main_object (&error);
+  if (daemon == NULL)
     {
       g_dbus_error_strip_remote_error (error);
       g_printerr (_("cc-proxyctl: cc-proxyd could not be started again: %s. Start it the way it was started "
                     "(systemctl --user start cc-proxyd, or build-aux/dev run)\n"), error->message);
       return 1;
     }
-  g_print (_("Started cc-proxyd %s\n"), g_variant_get_string (version, NULL));
+  g_print (_("Started cc-proxyd %s\n"), cc_proxy_dbus_proxy1_get_version (daemon));
   return 0;
 }
 
@@ -231,17 +242,18 @@ cmd_stop (gboolean start_again)
 static GHashTable *
 client_environment (GError **error)
 {
-  g_autoptr(GVariant) reply = call_for_reply (PATH, MAIN_IFACE, "GetClientEnvironment", NULL,
-                                              G_VARIANT_TYPE ("(a{ss})"), error);
-  g_autoptr(GVariantIter) iter = NULL;
+  CcProxyDBusProxy1 *daemon = main_object (error);
+  g_autoptr(GVariant) variables = NULL;
+  GVariantIter iter;
   GHashTable *environment;
   const char *name, *value;
 
-  if (reply == NULL)
+  if (daemon == NULL ||
+      !cc_proxy_dbus_proxy1_call_get_client_environment_sync (daemon, &variables, NULL, error))
     return NULL;
   environment = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_variant_get (reply, "(a{ss})", &iter);
-  while (g_variant_iter_next (iter, "{&s&s}", &name, &value))
+  g_variant_iter_init (&iter, variables);
+  while (g_variant_iter_next (&iter, "{&s&s}", &name, &value))
     g_hash_table_replace (environment, g_strdup (name), g_strdup (value));
   return environment;
 }
@@ -331,18 +343,16 @@ static int
 cmd_usage (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) address = get (PATH, MAIN_IFACE, "ListenAddress", &error);
-  g_autoptr(GVariant) active = NULL;
+  CcProxyDBusProxy1 *daemon = main_object (&error);
   g_autoptr(SoupSession) session = NULL;
   g_autoptr(SoupMessage) message = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autofree char *url = NULL;
 
-  if (address == NULL)
+  if (daemon == NULL)
     return fail (error);
-  active = get (PATH, MAIN_IFACE, "ActiveProvider", NULL);
-  url = g_strconcat (g_variant_get_string (address, NULL), "/usage", NULL);
+  url = g_strconcat (cc_proxy_dbus_proxy1_get_listen_address (daemon), "/usage", NULL);
   session = soup_session_new ();
   message = soup_message_new ("GET", url);
   body = soup_session_send_and_read (session, message, NULL, &error);
@@ -353,7 +363,7 @@ cmd_usage (void)
       json_parser_get_root (parser) == NULL)
     {
       g_printerr (_("cc-proxyctl: the %s provider reports no usage (HTTP %u)\n"),
-                  active ? g_variant_get_string (active, NULL) : "active", soup_message_get_status (message));
+                  cc_proxy_dbus_proxy1_get_active_provider (daemon), soup_message_get_status (message));
       return 1;
     }
   print_usage_json (json_parser_get_root (parser), 0);
@@ -364,13 +374,11 @@ static int
 cmd_log (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = call_for_reply (PATH, MAIN_IFACE, "GetRecentLog", NULL,
-                                              G_VARIANT_TYPE ("(as)"), &error);
-  g_autofree const char **lines = NULL;
+  CcProxyDBusProxy1 *daemon = main_object (&error);
+  g_auto(GStrv) lines = NULL;
 
-  if (reply == NULL)
+  if (daemon == NULL || !cc_proxy_dbus_proxy1_call_get_recent_log_sync (daemon, &lines, NULL, &error))
     return fail (error);
-  g_variant_get (reply, "(^a&s)", &lines);
   for (guint i = 0; lines[i] != NULL; i++)
     g_print ("%s\n", lines[i]);
   return 0;
@@ -401,30 +409,6 @@ cmd_claude (char **args)
   return 1;
 }
 
-/* The provider's settings, or a clear error for an unknown provider
- * (the bus would only say the object does not exist). */
-static GVariant *
-provider_settings (const char  *id,
-                   GError     **error)
-{
-  g_autoptr(GVariant) providers = get (PATH, MAIN_IFACE, "Providers", error);
-  g_autofree const char **ids = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *known = NULL;
-
-  if (providers == NULL)
-    return NULL;
-  ids = g_variant_get_strv (providers, NULL);
-  if (!g_strv_contains (ids, id))
-    {
-      known = g_strjoinv (", ", (char **) ids);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("There is no provider “%s”; known providers: %s"), id, known);
-      return NULL;
-    }
-  path = provider_path (id);
-  return get (path, PROVIDER_IFACE, "SettingDescriptors", error);
-}
-
 static GVariant *
 find_setting (GVariant   *descriptors,
               const char *key)
@@ -442,32 +426,26 @@ find_setting (GVariant   *descriptors,
 
 /* The providers that sign in, and whether they are. */
 static void
-print_sign_in_state (void)
+print_sign_in_state (CcProxyDBusProxy1 *daemon)
 {
-  g_autoptr(GVariant) providers = get (PATH, MAIN_IFACE, "Providers", NULL);
-  g_autofree const char **ids = NULL;
+  const char * const *ids = cc_proxy_dbus_proxy1_get_providers (daemon);
   gboolean header = FALSE;
 
-  if (providers == NULL)
-    return;
-  ids = g_variant_get_strv (providers, NULL);
-  for (guint i = 0; ids[i] != NULL; i++)
+  for (guint i = 0; ids != NULL && ids[i] != NULL; i++)
     {
-      g_autofree char *path = provider_path (ids[i]);
-      g_autoptr(GVariant) capable = get (path, PROVIDER_IFACE, "AuthCapable", NULL);
-      g_autoptr(GVariant) signed_in = NULL, attention = NULL;
+      g_autoptr(CcProxyDBusProxy1Provider) provider = provider_object (ids[i], NULL);
+      const char *attention;
 
-      if (capable == NULL || !g_variant_get_boolean (capable))
+      if (provider == NULL || !cc_proxy_dbus_proxy1_provider_get_auth_capable (provider))
         continue;
-      signed_in = get (path, PROVIDER_IFACE, "SignedIn", NULL);
-      attention = get (path, PROVIDER_IFACE, "Attention", NULL);
+      attention = cc_proxy_dbus_proxy1_provider_get_attention (provider);
       if (!header)
         g_print (_("Sign-in:\n"));
       header = TRUE;
-      if (attention != NULL && g_variant_get_string (attention, NULL)[0] != '\0')
+      if (attention != NULL && attention[0] != '\0')
         g_print (_("  %s: needs you to sign in again: %s (cc-proxyctl auth %s --force)\n"), ids[i],
-                 g_variant_get_string (attention, NULL), ids[i]);
-      else if (signed_in != NULL && g_variant_get_boolean (signed_in))
+                 attention, ids[i]);
+      else if (cc_proxy_dbus_proxy1_provider_get_signed_in (provider))
         g_print (_("  %s: signed in\n"), ids[i]);
       else
         g_print (_("  %s: not signed in (cc-proxyctl auth %s)\n"), ids[i], ids[i]);
@@ -511,60 +489,49 @@ static int
 cmd_status (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) version = get (PATH, MAIN_IFACE, "Version", &error);
-  g_autoptr(GVariant) address = NULL, active = NULL, note = NULL, total = NULL, running = NULL, failed = NULL, errors = NULL;
-  g_autoptr(GVariant) capture = NULL, capture_dir = NULL, written = NULL, dropped = NULL, capture_error = NULL, hosts = NULL;
-  g_autoptr(GVariant) upstream = NULL, last_error = NULL, start_error = NULL;
+  CcProxyDBusProxy1 *daemon = main_object (&error);
+  const char *version, *note, *last_error, *start_error, *capture_error;
+  GVariant *errors, *hosts;
   GVariantIter iter;
   const char *module, *message;
 
-  if (version == NULL)
+  if (daemon == NULL)
     return fail (error);
-  address = get (PATH, MAIN_IFACE, "ListenAddress", NULL);
-  active = get (PATH, MAIN_IFACE, "ActiveProvider", NULL);
-  note = get (PATH, MAIN_IFACE, "ActiveProviderNote", NULL);
-  total = get (PATH, MAIN_IFACE, "RequestsTotal", NULL);
-  running = get (PATH, MAIN_IFACE, "RequestsActive", NULL);
-  failed = get (PATH, MAIN_IFACE, "RequestsFailed", NULL);
-  upstream = get (PATH, MAIN_IFACE, "UpstreamConnections", NULL);
-  last_error = get (PATH, MAIN_IFACE, "LastError", NULL);
-  errors = get (PATH, MAIN_IFACE, "PluginLoadErrors", NULL);
-  hosts = get (PATH, MAIN_IFACE, "ProviderHosts", NULL);
-  capture = get (PATH, MAIN_IFACE, "CaptureEnabled", NULL);
-  capture_dir = get (PATH, MAIN_IFACE, "CaptureDirectory", NULL);
-  written = get (PATH, MAIN_IFACE, "CaptureLinesWritten", NULL);
-  dropped = get (PATH, MAIN_IFACE, "CaptureLinesDropped", NULL);
-  capture_error = get (PATH, MAIN_IFACE, "CaptureError", NULL);
-
-  start_error = get (PATH, MAIN_IFACE, "StartError", NULL);
-  if (start_error != NULL && g_variant_get_string (start_error, NULL)[0] != '\0')
+  version = cc_proxy_dbus_proxy1_get_version (daemon);
+  start_error = cc_proxy_dbus_proxy1_get_start_error (daemon);
+  if (start_error != NULL && start_error[0] != '\0')
     {
-      g_printerr (_("cc-proxyd %s is running but serves nothing: %s\n"), g_variant_get_string (version, NULL),
-                  g_variant_get_string (start_error, NULL));
+      g_printerr (_("cc-proxyd %s is running but serves nothing: %s\n"), version, start_error);
       return 1;
     }
-  g_print (_("cc-proxyd %s listening on %s\n"), g_variant_get_string (version, NULL), g_variant_get_string (address, NULL));
-  g_print (_("Active provider: %s\n"), g_variant_get_string (active, NULL));
-  if (g_variant_get_string (note, NULL)[0] != '\0')
-    g_print ("  %s\n", g_variant_get_string (note, NULL));
+  g_print (_("cc-proxyd %s listening on %s\n"), version, cc_proxy_dbus_proxy1_get_listen_address (daemon));
+  g_print (_("Active provider: %s\n"), cc_proxy_dbus_proxy1_get_active_provider (daemon));
+  note = cc_proxy_dbus_proxy1_get_active_provider_note (daemon);
+  if (note != NULL && note[0] != '\0')
+    g_print ("  %s\n", note);
   g_print (_("Requests: %" G_GUINT64_FORMAT " total, %u in progress, %" G_GUINT64_FORMAT " failed\n"),
-           g_variant_get_uint64 (total), g_variant_get_uint32 (running), g_variant_get_uint64 (failed));
-  if (upstream != NULL)
-    g_print (_("Upstream connections opened: %" G_GUINT64_FORMAT "\n"), g_variant_get_uint64 (upstream));
-  if (last_error != NULL && g_variant_get_string (last_error, NULL)[0] != '\0')
-    g_print (_("Last error: %s\n"), g_variant_get_string (last_error, NULL));
-  if (capture != NULL)
-    {
-      g_print (g_variant_get_boolean (capture) ? _("Capture: on, in %s (%" G_GUINT64_FORMAT " lines written, %" G_GUINT64_FORMAT " dropped)\n")
-                                               : _("Capture: off (%s; %" G_GUINT64_FORMAT " lines written, %" G_GUINT64_FORMAT " dropped)\n"),
-               g_variant_get_string (capture_dir, NULL), g_variant_get_uint64 (written), g_variant_get_uint64 (dropped));
-      if (g_variant_get_string (capture_error, NULL)[0] != '\0')
-        g_print (_("  Lines are being dropped: %s\n"), g_variant_get_string (capture_error, NULL));
-    }
-  print_sign_in_state ();
+           cc_proxy_dbus_proxy1_get_requests_total (daemon), cc_proxy_dbus_proxy1_get_requests_active (daemon),
+           cc_proxy_dbus_proxy1_get_requests_failed (daemon));
+  g_print (_("Upstream connections opened: %" G_GUINT64_FORMAT "\n"),
+           cc_proxy_dbus_proxy1_get_upstream_connections (daemon));
+  last_error = cc_proxy_dbus_proxy1_get_last_error (daemon);
+  if (last_error != NULL && last_error[0] != '\0')
+    g_print (_("Last error: %s\n"), last_error);
+  g_print (cc_proxy_dbus_proxy1_get_capture_enabled (daemon)
+             ? _("Capture: on, in %s (%" G_GUINT64_FORMAT " lines written, %" G_GUINT64_FORMAT " dropped)\n")
+             : _("Capture: off (%s; %" G_GUINT64_FORMAT " lines written, %" G_GUINT64_FORMAT " dropped)\n"),
+           cc_proxy_dbus_proxy1_get_capture_directory (daemon),
+           cc_proxy_dbus_proxy1_get_capture_lines_written (daemon),
+           cc_proxy_dbus_proxy1_get_capture_lines_dropped (daemon));
+  capture_error = cc_proxy_dbus_proxy1_get_capture_error (daemon);
+  if (capture_error != NULL && capture_error[0] != '\0')
+    g_print (_("  Lines are being dropped: %s\n"), capture_error);
+  print_sign_in_state (daemon);
+  hosts = cc_proxy_dbus_proxy1_get_provider_hosts (daemon);
   if (hosts != NULL)
     print_provider_hosts (hosts);
-  if (g_variant_n_children (errors) > 0)
+  errors = cc_proxy_dbus_proxy1_get_plugin_load_errors (daemon);
+  if (errors != NULL && g_variant_n_children (errors) > 0)
     {
       g_print (_("Plugins not loaded:\n"));
       g_variant_iter_init (&iter, errors);
@@ -578,22 +545,19 @@ static int
 cmd_providers (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) providers = get (PATH, MAIN_IFACE, "Providers", &error);
-  g_autoptr(GVariant) active = NULL;
-  GVariantIter iter;
-  const char *id;
+  CcProxyDBusProxy1 *daemon = main_object (&error);
+  const char * const *ids;
 
-  if (providers == NULL)
+  if (daemon == NULL)
     return fail (error);
-  active = get (PATH, MAIN_IFACE, "ActiveProvider", NULL);
-  g_variant_iter_init (&iter, providers);
-  while (g_variant_iter_next (&iter, "&s", &id))
+  ids = cc_proxy_dbus_proxy1_get_providers (daemon);
+  for (guint i = 0; ids != NULL && ids[i] != NULL; i++)
     {
-      g_autofree char *path = provider_path (id);
-      g_autoptr(GVariant) name = get (path, PROVIDER_IFACE, "DisplayName", NULL);
+      g_autoptr(CcProxyDBusProxy1Provider) provider = provider_object (ids[i], NULL);
+      const char *name = provider ? cc_proxy_dbus_proxy1_provider_get_display_name (provider) : NULL;
 
-      g_print ("%s %-16s %s\n", g_str_equal (id, g_variant_get_string (active, NULL)) ? "*" : " ",
-               id, name ? g_variant_get_string (name, NULL) : "");
+      g_print ("%s %-16s %s\n", g_strcmp0 (ids[i], cc_proxy_dbus_proxy1_get_active_provider (daemon)) == 0 ? "*" : " ",
+               ids[i], name ? name : "");
     }
   return 0;
 }
@@ -677,18 +641,21 @@ cmd_get (const char *id,
          gboolean    verbose)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) descriptors = provider_settings (id, &error);
-  g_autofree char *path = provider_path (id);
-  g_autoptr(GVariant) values = NULL;
+  g_autoptr(CcProxyDBusProxy1Provider) provider = provider_object (id, &error);
+  GVariant *descriptors, *values;
   GVariantIter iter;
   const char *name;
   GVariant *entry;
 
-  if (descriptors == NULL)
+  if (provider == NULL)
     return fail (error);
-  values = get (path, PROVIDER_IFACE, "Values", &error);
-  if (values == NULL)
-    return fail (error);
+  descriptors = cc_proxy_dbus_proxy1_provider_get_setting_descriptors (provider);
+  values = cc_proxy_dbus_proxy1_provider_get_values (provider);
+  if (descriptors == NULL || values == NULL)
+    {
+      g_printerr (_("cc-proxyctl: cc-proxyd gave no settings for %s\n"), id);
+      return 1;
+    }
 
   if (key != NULL)
     {
@@ -752,15 +719,14 @@ cmd_set (const char *id,
          const char *value)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) descriptors = provider_settings (id, &error);
+  g_autoptr(CcProxyDBusProxy1Provider) provider = provider_object (id, &error);
   g_autoptr(GVariant) setting = NULL;
-  g_autofree char *path = provider_path (id);
   g_autofree char *secret = NULL;
   gboolean is_secret = FALSE;
 
-  if (descriptors == NULL)
+  if (provider == NULL)
     return fail (error);
-  setting = find_setting (descriptors, key);
+  setting = find_setting (cc_proxy_dbus_proxy1_provider_get_setting_descriptors (provider), key);
   if (setting != NULL)
     g_variant_lookup (setting, "secret", "b", &is_secret);
 
@@ -788,7 +754,8 @@ cmd_set (const char *id,
       return 2;
     }
 
-  if (!call (path, PROVIDER_IFACE, "SetValue", g_variant_new ("(sv)", key, g_variant_new_string (value)), &error))
+  if (!cc_proxy_dbus_proxy1_provider_call_set_value_sync (provider, key, g_variant_new_variant (g_variant_new_string (value)),
+                                                         NULL, &error))
     return fail (error);
   return 0;
 }
@@ -798,12 +765,9 @@ cmd_reset (const char *id,
            const char *key)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) descriptors = provider_settings (id, &error);
-  g_autofree char *path = provider_path (id);
+  g_autoptr(CcProxyDBusProxy1Provider) provider = provider_object (id, &error);
 
-  if (descriptors == NULL)
-    return fail (error);
-  if (!call (path, PROVIDER_IFACE, "ResetValue", g_variant_new ("(s)", key), &error))
+  if (provider == NULL || !cc_proxy_dbus_proxy1_provider_call_reset_value_sync (provider, key, NULL, &error))
     return fail (error);
   return 0;
 }
@@ -812,20 +776,27 @@ static int
 cmd_use (const char *id)
 {
   g_autoptr(GError) error = NULL;
+  CcProxyDBusProxy1 *daemon = main_object (&error);
+  g_autoptr(GVariant) reply = NULL;
 
-  if (!call (PATH, "org.freedesktop.DBus.Properties", "Set",
-             g_variant_new ("(ssv)", MAIN_IFACE, "ActiveProvider", g_variant_new_string (id)), &error))
+  /* Not cc_proxy_dbus_proxy1_set_active_provider(): a generated setter
+   * does not wait, and a refusal would go unsaid. */
+  if (daemon != NULL)
+    reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (daemon), "org.freedesktop.DBus.Properties.Set",
+                                    g_variant_new ("(ssv)", NAME, "ActiveProvider", g_variant_new_string (id)),
+                                    G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  if (reply == NULL)
     return fail (error);
   return 0;
 }
 
 typedef struct
 {
-  GMainLoop *loop;
-  char      *path;
-  gboolean   shown;
-  gboolean   open;      /* --open: the browser shows the address */
-  int        status;
+  GMainLoop                 *loop;
+  CcProxyDBusProxy1AuthFlow *flow;
+  gboolean                   shown;
+  gboolean                   open;      /* --open: the browser shows the address */
+  int                        status;
 } Login;
 
 /* Opens @url with the desktop's browser: through the OpenURI portal, as
@@ -889,27 +860,22 @@ finish_login (Login      *login,
 }
 
 static void
-on_flow_signal (GDBusConnection *connection,
-                const char      *sender,
-                const char      *path,
-                const char      *interface,
-                const char      *signal,
-                GVariant        *parameters,
-                gpointer         user_data)
+on_prompt_ready (CcProxyDBusProxy1AuthFlow *flow,
+                 const char                *url,
+                 const char                *code,
+                 const char                *message,
+                 Login                     *login)
 {
-  Login *login = user_data;
-  const char *a, *b, *c;
+  show_prompt (login, url, code, message);
+}
 
-  if (g_str_equal (signal, "PromptReady"))
-    {
-      g_variant_get (parameters, "(&s&s&s)", &a, &b, &c);
-      show_prompt (login, a, b, c);
-    }
-  else if (g_str_equal (signal, "Completed"))
-    {
-      g_variant_get (parameters, "(&s&s)", &a, &b);
-      finish_login (login, a, b);
-    }
+static void
+on_completed (CcProxyDBusProxy1AuthFlow *flow,
+              const char                *state,
+              const char                *message,
+              Login                     *login)
+{
+  finish_login (login, state, message);
 }
 
 static gboolean
@@ -918,8 +884,15 @@ on_interrupt (gpointer user_data)
   Login *login = user_data;
 
   /* The flow answers with Completed (cancelled); then we leave. */
-  call (login->path, "org.ccproxy.Proxy1.AuthFlow", "Cancel", NULL, NULL);
+  cc_proxy_dbus_proxy1_auth_flow_call_cancel_sync (login->flow, NULL, NULL);
   return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+is_over (const char *state)
+{
+  return g_strcmp0 (state, "succeeded") == 0 || g_strcmp0 (state, "failed") == 0 ||
+         g_strcmp0 (state, "cancelled") == 0;
 }
 
 static int
@@ -928,51 +901,45 @@ cmd_auth (const char *id,
           gboolean    open)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) descriptors = provider_settings (id, &error);
-  g_autofree char *provider = provider_path (id);
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) state = NULL, url = NULL, code = NULL, message = NULL;
+  g_autoptr(CcProxyDBusProxy1Provider) provider = provider_object (id, &error);
+  g_autoptr(CcProxyDBusProxy1AuthFlow) flow = NULL;
+  g_autofree char *path = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   Login login = { loop, NULL, FALSE, open, 1 };
-  guint subscription;
+  const char *state;
   guint sigint;
 
-  if (descriptors == NULL)
+  if (provider == NULL || !cc_proxy_dbus_proxy1_provider_call_authenticate_sync (provider, force, &path, NULL, &error))
     return fail (error);
-  reply = call_for_reply (provider, PROVIDER_IFACE, "Authenticate", g_variant_new ("(b)", force),
-                          G_VARIANT_TYPE ("(o)"), &error);
-  if (reply == NULL)
-    return fail (error);
-  g_variant_get (reply, "(o)", &login.path);
   /* Before anything is shown: Ctrl-C must cancel, not kill. */
   sigint = g_unix_signal_add (SIGINT, on_interrupt, &login);
 
-  /* Listen first, then read the state: nothing is missed either way. */
-  subscription = g_dbus_connection_signal_subscribe (bus, NAME, "org.ccproxy.Proxy1.AuthFlow", NULL, login.path, NULL,
-                                                     G_DBUS_SIGNAL_FLAGS_NONE, on_flow_signal, &login, NULL);
-  state = get (login.path, "org.ccproxy.Proxy1.AuthFlow", "State", NULL);
-  url = get (login.path, "org.ccproxy.Proxy1.AuthFlow", "VerificationUrl", NULL);
-  code = get (login.path, "org.ccproxy.Proxy1.AuthFlow", "UserCode", NULL);
-  message = get (login.path, "org.ccproxy.Proxy1.AuthFlow", "Message", NULL);
+  /* The proxy listens, then reads the state: nothing is missed either way. */
+  flow = cc_proxy_dbus_proxy1_auth_flow_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, NAME, path,
+                                                        NULL, &error);
+  if (flow == NULL)
+    {
+      g_source_remove (sigint);
+      return fail (error);
+    }
+  login.flow = flow;
+  g_signal_connect (flow, "prompt-ready", G_CALLBACK (on_prompt_ready), &login);
+  g_signal_connect (flow, "completed", G_CALLBACK (on_completed), &login);
 
+  state = cc_proxy_dbus_proxy1_auth_flow_get_state (flow);
   if (state != NULL)
     {
-      const char *now = g_variant_get_string (state, NULL);
-
-      show_prompt (&login, g_variant_get_string (url, NULL), g_variant_get_string (code, NULL),
-                   g_variant_get_string (message, NULL));
-      if (g_str_equal (now, "succeeded") || g_str_equal (now, "failed") || g_str_equal (now, "cancelled"))
-        finish_login (&login, now, g_variant_get_string (message, NULL));
+      show_prompt (&login, cc_proxy_dbus_proxy1_auth_flow_get_verification_url (flow),
+                   cc_proxy_dbus_proxy1_auth_flow_get_user_code (flow),
+                   cc_proxy_dbus_proxy1_auth_flow_get_message (flow));
+      if (is_over (state))
+        finish_login (&login, state, cc_proxy_dbus_proxy1_auth_flow_get_message (flow));
     }
-
-  if (state == NULL || !(g_str_equal (g_variant_get_string (state, NULL), "succeeded") ||
-                         g_str_equal (g_variant_get_string (state, NULL), "failed") ||
-                         g_str_equal (g_variant_get_string (state, NULL), "cancelled")))
+  if (!is_over (state))
     g_main_loop_run (loop);
 
   g_source_remove (sigint);
-  g_dbus_connection_signal_unsubscribe (bus, subscription);
-  g_free (login.path);
+  g_signal_handlers_disconnect_by_data (flow, &login);
   return login.status;
 }
 
@@ -1089,52 +1056,52 @@ print_line (Seen       *seen,
 }
 
 static void
-on_traffic_signal (GDBusConnection *connection,
-                   const char      *sender,
-                   const char      *path,
-                   const char      *interface,
-                   const char      *signal,
-                   GVariant        *parameters,
-                   gpointer         user_data)
+on_request_started (CcProxyDBusProxy1 *daemon,
+                    const char        *id,
+                    const char        *method,
+                    const char        *path,
+                    const char        *provider,
+                    const char        *model,
+                    Monitor           *monitor)
 {
-  Monitor *monitor = user_data;
+  Seen *seen = g_new0 (Seen, 1);
 
-  if (g_str_equal (signal, "RequestStarted") && g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sssss)")))
+  seen->method = g_strdup (method);
+  seen->path = g_strdup (path);
+  seen->provider = g_strdup (provider);
+  seen->model = g_strdup (model);
+  seen->started = g_date_time_new_now_local ();
+  g_hash_table_replace (monitor->requests, g_strdup (id), seen);
+}
+
+static void
+on_request_finished (CcProxyDBusProxy1 *daemon,
+                     const char        *id,
+                     guint              status,
+                     guint64            duration,
+                     GVariant          *counts,
+                     const char        *stop_reason,
+                     const char        *error,
+                     Monitor           *monitor)
+{
+  Seen *seen = g_hash_table_lookup (monitor->requests, id);
+  Seen unknown = { NULL, "-", "-", "-", "" };
+
+  /* Started before we listened: what is known is still worth a line. */
+  if (seen == NULL)
     {
-      Seen *seen = g_new0 (Seen, 1);
-      const char *id;
-
-      g_variant_get (parameters, "(&sssss)", &id, &seen->method, &seen->path, &seen->provider, &seen->model);
-      seen->started = g_date_time_new_now_local ();
-      g_hash_table_replace (monitor->requests, g_strdup (id), seen);
+      seen = &unknown;
+      unknown.started = g_date_time_new_now_local ();
     }
-  else if (g_str_equal (signal, "RequestFinished") && g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(suta{st}ss)")))
-    {
-      const char *id, *stop_reason, *error;
-      guint status;
-      guint64 duration;
-      g_autoptr(GVariant) counts = NULL;
-      Seen *seen;
-      Seen unknown = { NULL, "-", "-", "-", "" };
-
-      g_variant_get (parameters, "(&sut@a{st}&s&s)", &id, &status, &duration, &counts, &stop_reason, &error);
-      seen = g_hash_table_lookup (monitor->requests, id);
-      /* Started before we listened: what is known is still worth a line. */
-      if (seen == NULL)
-        {
-          seen = &unknown;
-          unknown.started = g_date_time_new_now_local ();
-        }
-      if (monitor->json)
-        print_json (seen, id, status, duration, counts, stop_reason, error);
-      else
-        print_line (seen, status, duration, counts, stop_reason, error);
-      fflush (stdout);
-      if (seen == &unknown)
-        g_date_time_unref (unknown.started);
-      else
-        g_hash_table_remove (monitor->requests, id);
-    }
+  if (monitor->json)
+    print_json (seen, id, status, duration, counts, stop_reason, error);
+  else
+    print_line (seen, status, duration, counts, stop_reason, error);
+  fflush (stdout);
+  if (seen == &unknown)
+    g_date_time_unref (unknown.started);
+  else
+    g_hash_table_remove (monitor->requests, id);
 }
 
 static gboolean
@@ -1149,29 +1116,23 @@ cmd_monitor (gboolean json)
 {
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) address = NULL;
-  Monitor monitor = { g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) seen_free), json };
-  guint subscription;
+  g_autoptr(GHashTable) requests = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) seen_free);
+  Monitor monitor = { requests, json };
+  /* The proxy listens before it reads the properties: once it is made,
+   * nothing from here on is missed. */
+  CcProxyDBusProxy1 *daemon = main_object (&error);
 
-  subscription = g_dbus_connection_signal_subscribe (bus, NAME, MAIN_IFACE, NULL, PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
-                                                     on_traffic_signal, &monitor, NULL);
-  /* A round trip after the subscription: once it returns, the bus has
-   * the match rule and nothing from here on is missed. */
-  address = get (PATH, MAIN_IFACE, "ListenAddress", &error);
-  if (address == NULL)
-    {
-      g_dbus_connection_signal_unsubscribe (bus, subscription);
-      g_hash_table_unref (monitor.requests);
-      return fail (error);
-    }
-  g_printerr (_("Following requests to cc-proxyd at %s (Ctrl-C stops)\n"), g_variant_get_string (address, NULL));
+  if (daemon == NULL)
+    return fail (error);
+  g_signal_connect (daemon, "request-started", G_CALLBACK (on_request_started), &monitor);
+  g_signal_connect (daemon, "request-finished", G_CALLBACK (on_request_finished), &monitor);
+  g_printerr (_("Following requests to cc-proxyd at %s (Ctrl-C stops)\n"), cc_proxy_dbus_proxy1_get_listen_address (daemon));
 
   g_unix_signal_add (SIGINT, on_monitor_quit, loop);
   g_unix_signal_add (SIGTERM, on_monitor_quit, loop);
   g_main_loop_run (loop);
 
-  g_dbus_connection_signal_unsubscribe (bus, subscription);
-  g_hash_table_unref (monitor.requests);
+  g_signal_handlers_disconnect_by_data (daemon, &monitor);
   return 0;
 }
 
@@ -1315,7 +1276,7 @@ main (int   argc,
     return cmd_stop (g_str_equal (command, "restart"));
 
   /* reload */
-  if (!call (PATH, MAIN_IFACE, "Reload", NULL, &error))
+  if (main_object (&error) == NULL || !cc_proxy_dbus_proxy1_call_reload_sync (main_proxy, NULL, &error))
     return fail (error);
   return 0;
 }
