@@ -114,11 +114,12 @@ static CcProxyDBusProxy1 *
 main_object (GError **error)
 {
   g_autoptr(GVariant) reply = NULL;
+  g_autofree char *owner = NULL;
 
   if (main_proxy != NULL)
     return main_proxy;
   main_proxy = cc_proxy_dbus_proxy1_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_NONE, NAME, PATH, NULL, error);
-  if (main_proxy == NULL || g_dbus_proxy_get_name_owner (G_DBUS_PROXY (main_proxy)) != NULL)
+  if (main_proxy == NULL || (owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (main_proxy))) != NULL)
     return main_proxy;
 
   /* Nobody owns the name: the proxy swallowed the reason. */
