@@ -36,6 +36,7 @@ typedef struct
   SoupSession     *client;
   Daemon          *daemon;
   char            *pid;
+  gboolean         killed;  /* the test killed the daemon itself */
 } Fixture;
 
 static gboolean
@@ -104,9 +105,19 @@ fixture_teardown (Fixture       *fixture,
                   gconstpointer  user_data)
 {
   /* The daemon that kept serving is the one we started. */
-  g_assert_false (fixture->daemon->exited);
-  g_assert_cmpstr (g_subprocess_get_identifier (fixture->daemon->process), ==, fixture->pid);
-  daemon_stop (fixture->daemon);
+  if (fixture->killed)
+    {
+      /* Dead already: let its last lines arrive, then forget it. */
+      g_subprocess_wait (fixture->daemon->process, NULL, NULL);
+      cc_test_drain (100);
+      daemon_free (fixture->daemon);
+    }
+  else
+    {
+      g_assert_false (fixture->daemon->exited);
+      g_assert_cmpstr (g_subprocess_get_identifier (fixture->daemon->process), ==, fixture->pid);
+      daemon_stop (fixture->daemon);
+    }
   g_free (fixture->pid);
   g_clear_object (&fixture->client);
   g_clear_object (&fixture->upstream);
@@ -397,6 +408,50 @@ test_broken_at_load (Fixture       *fixture,
   }
 }
 
+/* Gone, or a zombie nobody reaps in this container: not running. */
+static gboolean
+process_gone (gpointer user_data)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%u/stat", GPOINTER_TO_UINT (user_data));
+  g_autofree char *stat = NULL;
+  const char *state;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return TRUE;
+  state = strrchr (stat, ')');
+  return state != NULL && (state[2] == 'Z' || state[2] == 'X');
+}
+
+/* A daemon killed outright takes its hosts with it, even one stuck in
+ * its module that would never see the control connection close: none
+ * is left running, or holding its module's credentials. */
+static void
+test_dies_with_daemon (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autoptr(GVariant) hosts = NULL;
+  g_autoptr(GVariant) fragile = NULL;
+  g_autoptr(SoupMessage) stuck = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  guint32 pid = 0;
+
+  set_active_provider (fixture, "fragile");
+  wait_for_host (fixture, "running");
+  stuck = messages_request (fixture, "loop");
+  soup_session_send_async (fixture->client, stuck, G_PRIORITY_DEFAULT, cancellable, NULL, NULL);
+  /* Long enough to be in the loop, well short of the ping's timeout. */
+  cc_test_drain (300);
+  hosts = get_property (fixture, "ProviderHosts");
+  fragile = g_variant_lookup_value (hosts, "fragile", G_VARIANT_TYPE_VARDICT);
+  g_assert_true (g_variant_lookup (fragile, "Pid", "u", &pid));
+  g_assert_false (process_gone (GUINT_TO_POINTER (pid)));
+
+  g_subprocess_force_exit (fixture->daemon->process);
+  fixture->killed = TRUE;
+  cc_test_wait_for (process_gone, GUINT_TO_POINTER (pid));
+  g_cancellable_cancel (cancellable);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -404,6 +459,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add ("/host/serves", Fixture, NULL, fixture_setup_started, test_serves, fixture_teardown);
+  g_test_add ("/host/dies-with-daemon", Fixture, NULL, fixture_setup_started, test_dies_with_daemon, fixture_teardown);
   g_test_add ("/host/crash/segv", Fixture, "segv", fixture_setup_started, test_failure, fixture_teardown);
   g_test_add ("/host/crash/abort", Fixture, "abort", fixture_setup_started, test_failure, fixture_teardown);
   g_test_add ("/host/crash/exit-mid-stream", Fixture, "exit-mid-stream", fixture_setup_started, test_failure, fixture_teardown);
