@@ -15,6 +15,7 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -318,7 +319,8 @@ main (int   argc,
       return 2;
     }
   /* Started by someone other than cc-proxyd, or cc-proxyd is gone already. */
-  if (getppid () == 1 || (control_socket = g_socket_new_from_fd (CONTROL_FD, &error)) == NULL)
+  if (getppid () == 1 || fcntl (CONTROL_FD, F_GETFD) < 0 ||
+      (control_socket = g_socket_new_from_fd (CONTROL_FD, &error)) == NULL)
     {
       g_printerr (_("%s: no control connection: this program is started by cc-proxyd\n"), g_get_prgname ());
       return 2;
