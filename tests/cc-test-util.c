@@ -221,3 +221,18 @@ cc_test_get_property (GDBusConnection *connection,
   g_variant_get (reply, "(v)", &value);
   return value;
 }
+
+/* A client connection of our own to the private bus @bus. */
+GDBusConnection *
+cc_test_bus_connection (GTestDBus *bus)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *connection =
+    g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (bus),
+                                            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                            NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  return connection;
+}

@@ -26,6 +26,7 @@ void         cc_test_wait_for         (gboolean    (*done) (gpointer user_data),
 void         cc_test_drain            (guint         ms);
 char        *cc_test_error_type       (GBytes       *body,
                                        char        **message);
+GDBusConnection *cc_test_bus_connection (GTestDBus *bus);
 GVariant    *cc_test_get_property     (GDBusConnection *connection,
                                        const char   *path,
                                        const char   *interface,

@@ -189,21 +189,6 @@ start_keyring (Fixture  *fixture,
   wait_until (fixture, keyring_ready, "gnome-keyring-daemon to own org.freedesktop.secrets");
 }
 
-/* A client connection of our own to the private bus. */
-static GDBusConnection *
-bus_connection (GTestDBus *bus)
-{
-  g_autoptr(GError) error = NULL;
-  GDBusConnection *connection =
-    g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (bus),
-                                            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                            NULL, NULL, &error);
-
-  g_assert_no_error (error);
-  return connection;
-}
-
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
@@ -215,7 +200,7 @@ fixture_set_up (Fixture       *fixture,
 
   fixture->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
   g_test_dbus_up (fixture->bus);
-  fixture->connection = bus_connection (fixture->bus);
+  fixture->connection = cc_test_bus_connection (fixture->bus);
   fixture->changes = g_ptr_array_new_with_free_func (g_free);
   g_dbus_connection_signal_subscribe (fixture->connection, NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged",
                                       NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_properties_changed, fixture, NULL);
@@ -971,7 +956,7 @@ flow_is_gone (gpointer user_data)
 static GDBusConnection *
 second_connection (Fixture *fixture)
 {
-  return bus_connection (fixture->bus);
+  return cc_test_bus_connection (fixture->bus);
 }
 
 static char *
@@ -2408,7 +2393,7 @@ test_activation (void)
   g_test_dbus_up (bus);
   g_assert_cmpint (dup2 (saved_stdout, STDOUT_FILENO), ==, STDOUT_FILENO);
   close (saved_stdout);
-  connection = bus_connection (bus);
+  connection = cc_test_bus_connection (bus);
 
   reply = g_dbus_connection_call_sync (connection, NAME, PATH, "org.freedesktop.DBus.Properties", "Get",
                                        g_variant_new ("(ss)", MAIN_IFACE, "Version"), G_VARIANT_TYPE ("(v)"),

@@ -79,15 +79,10 @@ static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  user_data)
 {
-  g_autoptr(GError) error = NULL;
 
   fixture->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
   g_test_dbus_up (fixture->bus);
-  fixture->connection = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (fixture->bus),
-                                                                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                                NULL, NULL, &error);
-  g_assert_no_error (error);
+  fixture->connection = cc_test_bus_connection (fixture->bus);
   fixture->upstream = cc_test_upstream_new ();
   fixture->client = soup_session_new_with_options ("timeout", 30, NULL);
 }

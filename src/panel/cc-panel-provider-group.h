@@ -1,0 +1,23 @@
+/* cc-panel-provider-group.h: one provider's settings, as rows
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "cc-proxy-dbus-client.h"
+
+G_BEGIN_DECLS
+
+#define CC_PANEL_TYPE_PROVIDER_GROUP (cc_panel_provider_group_get_type ())
+G_DECLARE_FINAL_TYPE (CcPanelProviderGroup, cc_panel_provider_group, CC_PANEL, PROVIDER_GROUP, AdwPreferencesGroup)
+
+GtkWidget                 *cc_panel_provider_group_new          (CcProxyDBusProxy1Provider *provider);
+CcProxyDBusProxy1Provider *cc_panel_provider_group_get_provider (CcPanelProviderGroup      *self);
+GtkWidget                 *cc_panel_provider_group_get_row      (CcPanelProviderGroup      *self,
+                                                                 const char                *key);
+const char                *cc_panel_provider_group_get_error    (CcPanelProviderGroup      *self,
+                                                                 const char                *key);
+
+G_END_DECLS

@@ -1,0 +1,448 @@
+/* cc-panel-window.c: providers and traffic, from cc-proxyd's bus API
+ *
+ * A client of org.ccproxy.Proxy1 and nothing else (it never reads
+ * GSettings or the keyring): the providers come from the object manager,
+ * the traffic from the main object's signals. When cc-proxyd is not
+ * running, making the object manager starts it (D-Bus activation); when
+ * it goes away, the window says so and picks it up again when it comes
+ * back.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "cc-panel-window.h"
+
+#define NAME "org.ccproxy.Proxy1"
+#define PATH "/org/ccproxy/Proxy1"
+/* Traffic rows kept: the newest first. */
+#define MAX_TRAFFIC 500
+
+struct _CcPanelWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  GDBusConnection      *bus;
+  GCancellable         *cancellable;
+  GDBusObjectManager   *manager;
+  CcProxyDBusProxy1    *daemon;
+  GHashTable           *groups;      /* provider id → CcPanelProviderGroup */
+  GHashTable           *started;     /* request id → "METHOD PATH · provider · model" */
+  GListStore           *traffic;     /* GtkStringObject: "title\nsubtitle" */
+
+  AdwToastOverlay      *toasts;
+  GtkStack             *providers_stack;
+  AdwPreferencesPage   *providers_page;
+  AdwComboRow          *active_row;
+  GtkStringList        *active_ids;
+  gboolean              filling_active;
+};
+
+G_DEFINE_FINAL_TYPE (CcPanelWindow, cc_panel_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void
+toast (CcPanelWindow *self,
+       const char    *text)
+{
+  adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
+}
+
+/* ----- traffic ----- */
+
+static void
+on_request_started (CcProxyDBusProxy1 *daemon,
+                    const char        *id,
+                    const char        *method,
+                    const char        *path,
+                    const char        *provider,
+                    const char        *model,
+                    CcPanelWindow     *self)
+{
+  g_hash_table_replace (self->started, g_strdup (id),
+                        g_strdup_printf ("%s %s · %s%s%s", method, path, provider, model[0] ? " · " : "", model));
+}
+
+static void
+on_request_finished (CcProxyDBusProxy1 *daemon,
+                     const char        *id,
+                     guint              status,
+                     guint64            duration_us,
+                     GVariant          *usage,
+                     const char        *stop_reason,
+                     const char        *error,
+                     CcPanelWindow     *self)
+{
+  const char *what = g_hash_table_lookup (self->started, id);
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *time = g_date_time_format (now, "%H:%M:%S");
+  g_autofree char *line = NULL;
+  g_autoptr(GtkStringObject) item = NULL;
+  guint64 input = 0, output = 0;
+
+  g_variant_lookup (usage, "input_tokens", "t", &input);
+  g_variant_lookup (usage, "output_tokens", "t", &output);
+  line = g_strdup_printf (_("%s  %s\n%u · %.1f ms · %" G_GUINT64_FORMAT " in, %" G_GUINT64_FORMAT " out%s%s"),
+                          time, what ? what : id, status, duration_us / 1000.0, input, output,
+                          error[0] ? " · " : "", error);
+  item = gtk_string_object_new (line);
+  if (status >= 400 || error[0] != '\0')
+    g_object_set_data (G_OBJECT (item), "cc-panel-error", GINT_TO_POINTER (TRUE));
+  g_list_store_insert (self->traffic, 0, item);
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->traffic)) > MAX_TRAFFIC)
+    g_list_store_remove (self->traffic, MAX_TRAFFIC);
+  g_hash_table_remove (self->started, id);
+}
+
+static GtkWidget *
+make_traffic_row (gpointer item,
+                  gpointer user_data)
+{
+  const char *text = gtk_string_object_get_string (item);
+  const char *newline = strchr (text, '\n');
+  g_autofree char *title = g_strndup (text, newline ? (gsize) (newline - text) : strlen (text));
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), newline ? newline + 1 : "");
+  if (g_object_get_data (item, "cc-panel-error") != NULL)
+    gtk_widget_add_css_class (row, "error");
+  return row;
+}
+
+/* ----- providers ----- */
+
+static void
+on_active_set (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(CcPanelWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
+
+  if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_dbus_error_strip_remote_error (error);
+      toast (self, error->message);
+    }
+}
+
+static void
+on_active_selected (AdwComboRow   *row,
+                    GParamSpec    *pspec,
+                    CcPanelWindow *self)
+{
+  GtkStringObject *item = adw_combo_row_get_selected_item (row);
+
+  if (self->filling_active || item == NULL || self->daemon == NULL)
+    return;
+  /* Not the generated setter: it does not wait, and a refusal would
+   * go unsaid. */
+  g_dbus_proxy_call (G_DBUS_PROXY (self->daemon), "org.freedesktop.DBus.Properties.Set",
+                     g_variant_new ("(ssv)", NAME, "ActiveProvider",
+                                    g_variant_new_string (gtk_string_object_get_string (item))),
+                     G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, on_active_set, g_object_ref (self));
+}
+
+static void
+fill_active (CcPanelWindow *self)
+{
+  const char *active = self->daemon ? cc_proxy_dbus_proxy1_get_active_provider (self->daemon) : NULL;
+
+  self->filling_active = TRUE;
+  for (guint i = 0; active != NULL && i < g_list_model_get_n_items (G_LIST_MODEL (self->active_ids)); i++)
+    if (g_str_equal (gtk_string_list_get_string (self->active_ids, i), active))
+      adw_combo_row_set_selected (self->active_row, i);
+  self->filling_active = FALSE;
+}
+
+static void
+add_provider (CcPanelWindow *self,
+              GDBusObject   *object)
+{
+  g_autoptr(CcProxyDBusProxy1Provider) provider = cc_proxy_dbus_object_get_proxy1_provider (CC_PROXY_DBUS_OBJECT (object));
+  const char *id;
+  GtkWidget *group;
+
+  if (provider == NULL || (id = cc_proxy_dbus_proxy1_provider_get_id (provider)) == NULL ||
+      g_hash_table_contains (self->groups, id))
+    return;
+  group = cc_panel_provider_group_new (provider);
+  adw_preferences_page_add (self->providers_page, ADW_PREFERENCES_GROUP (group));
+  g_hash_table_insert (self->groups, g_strdup (id), group);
+  self->filling_active = TRUE;
+  gtk_string_list_append (self->active_ids, id);
+  self->filling_active = FALSE;
+  fill_active (self);
+}
+
+static void
+remove_provider (CcPanelWindow *self,
+                 GDBusObject   *object)
+{
+  GHashTableIter iter;
+  gpointer id, group;
+
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, &id, &group))
+    if (g_strcmp0 (g_dbus_object_get_object_path (object),
+                   g_dbus_proxy_get_object_path (G_DBUS_PROXY (cc_panel_provider_group_get_provider (group)))) == 0)
+      {
+        adw_preferences_page_remove (self->providers_page, group);
+        g_hash_table_iter_remove (&iter);
+        return;
+      }
+}
+
+static void
+clear_providers (CcPanelWindow *self)
+{
+  GHashTableIter iter;
+  gpointer group;
+
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, NULL, &group))
+    adw_preferences_page_remove (self->providers_page, group);
+  g_hash_table_remove_all (self->groups);
+  self->filling_active = TRUE;
+  gtk_string_list_splice (self->active_ids, 0, g_list_model_get_n_items (G_LIST_MODEL (self->active_ids)), NULL);
+  self->filling_active = FALSE;
+}
+
+/* cc-proxyd there or not: the providers, or a page that says so. */
+static void
+on_name_owner (CcPanelWindow *self)
+{
+  g_autofree char *owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (self->manager));
+  GList *objects;
+
+  clear_providers (self);
+  gtk_stack_set_visible_child_name (self->providers_stack, owner != NULL ? "providers" : "unavailable");
+  if (owner == NULL)
+    return;
+  objects = g_dbus_object_manager_get_objects (self->manager);
+  for (GList *l = objects; l != NULL; l = l->next)
+    add_provider (self, l->data);
+  g_list_free_full (objects, g_object_unref);
+}
+
+static void
+on_daemon (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  CcPanelWindow *self = user_data;
+  g_autoptr(GError) error = NULL;
+  CcProxyDBusProxy1 *daemon = cc_proxy_dbus_proxy1_proxy_new_finish (result, &error);
+
+  if (daemon == NULL)
+    return;
+  self->daemon = daemon;
+  g_signal_connect (daemon, "request-started", G_CALLBACK (on_request_started), self);
+  g_signal_connect (daemon, "request-finished", G_CALLBACK (on_request_finished), self);
+  g_signal_connect_swapped (daemon, "notify::active-provider", G_CALLBACK (fill_active), self);
+  fill_active (self);
+}
+
+static void
+on_manager (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  CcPanelWindow *self = user_data;
+  g_autoptr(GError) error = NULL;
+  GDBusObjectManager *manager = cc_proxy_dbus_object_manager_client_new_finish (result, &error);
+
+  if (manager == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        toast (self, error->message);
+      return;
+    }
+  self->manager = manager;
+  g_signal_connect_swapped (manager, "notify::name-owner", G_CALLBACK (on_name_owner), self);
+  g_signal_connect_swapped (manager, "object-added", G_CALLBACK (add_provider), self);
+  g_signal_connect_swapped (manager, "object-removed", G_CALLBACK (remove_provider), self);
+  on_name_owner (self);
+  cc_proxy_dbus_proxy1_proxy_new (self->bus, G_DBUS_PROXY_FLAGS_NONE, NAME, PATH, self->cancellable, on_daemon, self);
+}
+
+/* ----- the window ----- */
+
+static GtkWidget *
+build_traffic (CcPanelWindow *self)
+{
+  GtkWidget *list = gtk_list_box_new ();
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+  GtkWidget *clamp = adw_clamp_new ();
+  GtkWidget *empty = gtk_label_new (_("No requests yet"));
+
+  gtk_widget_add_css_class (list, "boxed-list");
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_list_box_set_placeholder (GTK_LIST_BOX (list), empty);
+  gtk_list_box_bind_model (GTK_LIST_BOX (list), G_LIST_MODEL (self->traffic), make_traffic_row, NULL, NULL);
+  gtk_widget_set_margin_top (list, 12);
+  gtk_widget_set_margin_bottom (list, 12);
+  adw_clamp_set_child (ADW_CLAMP (clamp), list);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
+  return scrolled;
+}
+
+static void
+build (CcPanelWindow *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = adw_header_bar_new ();
+  GtkWidget *stack = adw_view_stack_new ();
+  GtkWidget *title = adw_view_switcher_title_new ();
+  GtkWidget *unavailable = adw_status_page_new ();
+  AdwPreferencesGroup *active_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+
+  self->toasts = ADW_TOAST_OVERLAY (adw_toast_overlay_new ());
+  self->providers_stack = GTK_STACK (gtk_stack_new ());
+  self->providers_page = ADW_PREFERENCES_PAGE (adw_preferences_page_new ());
+
+  self->active_ids = gtk_string_list_new (NULL);
+  self->active_row = ADW_COMBO_ROW (adw_combo_row_new ());
+  adw_combo_row_set_model (self->active_row, G_LIST_MODEL (self->active_ids));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->active_row), _("Active provider"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->active_row), _("Where Claude Code’s requests go"));
+  g_signal_connect (self->active_row, "notify::selected", G_CALLBACK (on_active_selected), self);
+  adw_preferences_group_add (active_group, GTK_WIDGET (self->active_row));
+  adw_preferences_page_add (self->providers_page, active_group);
+
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (unavailable), "network-offline-symbolic");
+  adw_status_page_set_title (ADW_STATUS_PAGE (unavailable), _("cc-proxy Is Not Running"));
+  adw_status_page_set_description (ADW_STATUS_PAGE (unavailable),
+                                   _("The window picks it up again as soon as it is back."));
+  gtk_stack_add_named (self->providers_stack, unavailable, "unavailable");
+  gtk_stack_add_named (self->providers_stack, GTK_WIDGET (self->providers_page), "providers");
+
+  adw_view_stack_add_titled (ADW_VIEW_STACK (stack), GTK_WIDGET (self->providers_stack), "providers", _("Providers"));
+  adw_view_stack_page_set_icon_name (adw_view_stack_get_page (ADW_VIEW_STACK (stack), GTK_WIDGET (self->providers_stack)),
+                                     "preferences-system-symbolic");
+  {
+    GtkWidget *traffic = build_traffic (self);
+
+    adw_view_stack_add_titled (ADW_VIEW_STACK (stack), traffic, "traffic", _("Traffic"));
+    adw_view_stack_page_set_icon_name (adw_view_stack_get_page (ADW_VIEW_STACK (stack), traffic),
+                                       "network-transmit-receive-symbolic");
+  }
+  adw_view_switcher_title_set_stack (ADW_VIEW_SWITCHER_TITLE (title), ADW_VIEW_STACK (stack));
+  adw_view_switcher_title_set_title (ADW_VIEW_SWITCHER_TITLE (title), "cc-proxy");
+  adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), title);
+
+  gtk_box_append (GTK_BOX (box), header);
+  gtk_box_append (GTK_BOX (box), stack);
+  gtk_widget_set_vexpand (stack, TRUE);
+  adw_toast_overlay_set_child (self->toasts, box);
+  adw_application_window_set_content (ADW_APPLICATION_WINDOW (self), GTK_WIDGET (self->toasts));
+  gtk_window_set_default_size (GTK_WINDOW (self), 720, 640);
+  gtk_window_set_title (GTK_WINDOW (self), "cc-proxy");
+}
+
+static void
+cc_panel_window_dispose (GObject *object)
+{
+  CcPanelWindow *self = CC_PANEL_WINDOW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->daemon != NULL)
+    g_signal_handlers_disconnect_by_data (self->daemon, self);
+  if (self->manager != NULL)
+    g_signal_handlers_disconnect_by_data (self->manager, self);
+  g_clear_object (&self->daemon);
+  g_clear_object (&self->manager);
+  g_clear_pointer (&self->groups, g_hash_table_unref);
+  G_OBJECT_CLASS (cc_panel_window_parent_class)->dispose (object);
+}
+
+static void
+cc_panel_window_finalize (GObject *object)
+{
+  CcPanelWindow *self = CC_PANEL_WINDOW (object);
+
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->bus);
+  g_clear_object (&self->traffic);
+  g_clear_object (&self->active_ids);
+  g_clear_pointer (&self->started, g_hash_table_unref);
+  G_OBJECT_CLASS (cc_panel_window_parent_class)->finalize (object);
+}
+
+static void
+cc_panel_window_class_init (CcPanelWindowClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = cc_panel_window_dispose;
+  G_OBJECT_CLASS (klass)->finalize = cc_panel_window_finalize;
+}
+
+static void
+cc_panel_window_init (CcPanelWindow *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->started = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->traffic = g_list_store_new (GTK_TYPE_STRING_OBJECT);
+  build (self);
+}
+
+/**
+ * cc_panel_window_new:
+ * @application: the application
+ * @bus: the session bus (a private one in tests)
+ *
+ * Returns: (transfer floating): the window, which starts cc-proxyd if
+ *   it is not running
+ */
+GtkWidget *
+cc_panel_window_new (AdwApplication  *application,
+                     GDBusConnection *bus)
+{
+  CcPanelWindow *self = g_object_new (CC_PANEL_TYPE_WINDOW, "application", application, NULL);
+
+  self->bus = g_object_ref (bus);
+  cc_proxy_dbus_object_manager_client_new (bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, NAME, PATH,
+                                           self->cancellable, on_manager, self);
+  return GTK_WIDGET (self);
+}
+
+/**
+ * cc_panel_window_is_connected:
+ *
+ * Returns: whether cc-proxyd is there and its providers are shown
+ */
+gboolean
+cc_panel_window_is_connected (CcPanelWindow *self)
+{
+  return g_strcmp0 (gtk_stack_get_visible_child_name (self->providers_stack), "providers") == 0 &&
+         self->daemon != NULL;
+}
+
+/**
+ * cc_panel_window_get_provider_group:
+ *
+ * Returns: (transfer none) (nullable): provider @id's settings
+ */
+CcPanelProviderGroup *
+cc_panel_window_get_provider_group (CcPanelWindow *self,
+                                    const char    *id)
+{
+  return g_hash_table_lookup (self->groups, id);
+}
+
+/**
+ * cc_panel_window_get_traffic:
+ *
+ * Returns: (transfer none): the requests shown, newest first, each a
+ *   #GtkStringObject "title\nsubtitle"
+ */
+GListModel *
+cc_panel_window_get_traffic (CcPanelWindow *self)
+{
+  return G_LIST_MODEL (self->traffic);
+}

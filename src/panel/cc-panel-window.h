@@ -1,0 +1,23 @@
+/* cc-panel-window.h: cc-proxy-panel's window
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "cc-panel-provider-group.h"
+
+G_BEGIN_DECLS
+
+#define CC_PANEL_TYPE_WINDOW (cc_panel_window_get_type ())
+G_DECLARE_FINAL_TYPE (CcPanelWindow, cc_panel_window, CC_PANEL, WINDOW, AdwApplicationWindow)
+
+GtkWidget            *cc_panel_window_new                (AdwApplication  *application,
+                                                          GDBusConnection *bus);
+gboolean              cc_panel_window_is_connected       (CcPanelWindow   *self);
+CcPanelProviderGroup *cc_panel_window_get_provider_group (CcPanelWindow   *self,
+                                                          const char      *id);
+GListModel           *cc_panel_window_get_traffic        (CcPanelWindow   *self);
+
+G_END_DECLS

@@ -1,0 +1,298 @@
+/* test-panel.c: cc-proxy-panel's window against the real daemon
+ *
+ * Run under a virtual X server (xvfb-run), with cc-proxyd on a private
+ * bus and the test provider modules: the window lists the providers,
+ * a setting changed in a generated row reaches the daemon, a value the
+ * daemon refuses shows its error under the row and changes nothing, a
+ * request through the proxy shows in the traffic list with its tokens,
+ * and the window renders to a PNG that is not blank.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <libsoup/soup.h>
+
+#include "cc-panel-window.h"
+#include "cc-test-daemon.h"
+#include "cc-test-upstream.h"
+#include "cc-test-util.h"
+
+#define HEALTHY_PATH "/org/ccproxy/Proxy1/providers/healthy"
+#define PROVIDER_IFACE "org.ccproxy.Proxy1.Provider"
+
+typedef struct
+{
+  GTestDBus       *bus;
+  GDBusConnection *connection;
+  CcTestUpstream  *upstream;
+  Daemon          *daemon;
+  CcPanelWindow   *window;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  const char *env[] = { NULL, NULL, NULL };
+
+  fixture->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (fixture->bus);
+  fixture->connection = cc_test_bus_connection (fixture->bus);
+  fixture->upstream = cc_test_upstream_new ();
+  env[0] = "DBUS_SESSION_BUS_ADDRESS";
+  env[1] = g_test_dbus_get_bus_address (fixture->bus);
+  fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
+
+  fixture->window = CC_PANEL_WINDOW (cc_panel_window_new (NULL, fixture->connection));
+  gtk_window_present (GTK_WINDOW (fixture->window));
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  cc_test_drain (50);
+  daemon_stop (fixture->daemon);
+  g_clear_object (&fixture->upstream);
+  g_dbus_connection_close_sync (fixture->connection, NULL, NULL);
+  g_clear_object (&fixture->connection);
+  g_test_dbus_down (fixture->bus);
+  g_clear_object (&fixture->bus);
+}
+
+static gboolean
+healthy_shown (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  return cc_panel_window_is_connected (fixture->window) &&
+         cc_panel_window_get_provider_group (fixture->window, "healthy") != NULL;
+}
+
+static CcPanelProviderGroup *
+healthy (Fixture *fixture)
+{
+  cc_test_wait_for (healthy_shown, fixture);
+  return cc_panel_window_get_provider_group (fixture->window, "healthy");
+}
+
+/* The value in effect for @key, as the daemon says it on the bus. */
+static GVariant *
+daemon_value (Fixture    *fixture,
+              const char *key)
+{
+  g_autoptr(GVariant) values = cc_test_get_property (fixture->connection, HEALTHY_PATH, PROVIDER_IFACE, "Values");
+  g_autoptr(GVariant) entry = g_variant_lookup_value (values, key, G_VARIANT_TYPE_VARDICT);
+
+  g_assert_nonnull (entry);
+  return g_variant_lookup_value (entry, "value", NULL);
+}
+
+static void
+test_lists_providers (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  CcPanelProviderGroup *group = healthy (fixture);
+  static const char * const ids[] = { "anthropic", "healthy", "nothandled", "failing", "hanging" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    g_assert_nonnull (cc_panel_window_get_provider_group (fixture->window, ids[i]));
+  g_assert_cmpstr (adw_preferences_group_get_title (ADW_PREFERENCES_GROUP (group)), ==, "Healthy");
+  /* A row of the kind each descriptor asks for. */
+  g_assert_true (ADW_IS_ACTION_ROW (cc_panel_provider_group_get_row (group, "patience-seconds")));
+  g_assert_true (GTK_IS_SPIN_BUTTON (g_object_get_data (G_OBJECT (cc_panel_provider_group_get_row (group, "patience-seconds")),
+                                                       "cc-panel-control")));
+  g_assert_true (GTK_IS_SWITCH (g_object_get_data (G_OBJECT (cc_panel_provider_group_get_row (group, "flag")),
+                                                   "cc-panel-control")));
+  g_assert_true (ADW_IS_COMBO_ROW (cc_panel_provider_group_get_row (group, "mode")));
+  g_assert_true (ADW_IS_PASSWORD_ENTRY_ROW (cc_panel_provider_group_get_row (group, "token")));
+  g_assert_true (ADW_IS_ENTRY_ROW (cc_panel_provider_group_get_row (group, "base-url")));
+  /* The spin button has the descriptor's range. */
+  {
+    GtkSpinButton *spin = g_object_get_data (G_OBJECT (cc_panel_provider_group_get_row (group, "patience-seconds")),
+                                             "cc-panel-control");
+    double minimum, maximum;
+
+    gtk_spin_button_get_range (spin, &minimum, &maximum);
+    g_assert_cmpfloat (minimum, ==, 0);
+    g_assert_cmpfloat (maximum, ==, 600);
+    g_assert_cmpint (gtk_spin_button_get_value_as_int (spin), ==, 30);
+  }
+}
+
+typedef struct
+{
+  Fixture    *fixture;
+  const char *key;
+  gint32      expected;
+} IntWait;
+
+static gboolean
+daemon_has_int (gpointer user_data)
+{
+  IntWait *wait = user_data;
+  g_autoptr(GVariant) value = daemon_value (wait->fixture, wait->key);
+
+  return value != NULL && g_variant_get_int32 (value) == wait->expected;
+}
+
+static void
+test_setting_reaches_daemon (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  CcPanelProviderGroup *group = healthy (fixture);
+  GtkSpinButton *spin = g_object_get_data (G_OBJECT (cc_panel_provider_group_get_row (group, "patience-seconds")),
+                                           "cc-panel-control");
+  IntWait wait = { fixture, "patience-seconds", 42 };
+
+  gtk_spin_button_set_value (spin, 42);
+  cc_test_wait_for (daemon_has_int, &wait);
+  g_assert_null (cc_panel_provider_group_get_error (group, "patience-seconds"));
+}
+
+typedef struct
+{
+  CcPanelProviderGroup *group;
+  const char           *key;
+} ErrorWait;
+
+static gboolean
+error_shown (gpointer user_data)
+{
+  ErrorWait *wait = user_data;
+
+  return cc_panel_provider_group_get_error (wait->group, wait->key) != NULL;
+}
+
+static void
+test_refused_value_shows_error (Fixture       *fixture,
+                                gconstpointer  user_data)
+{
+  CcPanelProviderGroup *group = healthy (fixture);
+  GtkWidget *row = cc_panel_provider_group_get_row (group, "base-url");
+  ErrorWait wait = { group, "base-url" };
+  g_autoptr(GVariant) before = daemon_value (fixture, "base-url");
+  g_autoptr(GVariant) after = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  gtk_editable_set_text (GTK_EDITABLE (row), "file:///etc/passwd");
+  g_signal_emit_by_name (row, "apply");
+  cc_test_wait_for (error_shown, &wait);
+
+  /* The daemon's own words: what it answers anyone who asks the same. */
+  reply = g_dbus_connection_call_sync (fixture->connection, "org.ccproxy.Proxy1", HEALTHY_PATH, PROVIDER_IFACE,
+                                       "SetValue", g_variant_new ("(sv)", "base-url", g_variant_new_string ("file:///etc/passwd")),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_null (reply);
+  g_dbus_error_strip_remote_error (error);
+  g_assert_cmpstr (cc_panel_provider_group_get_error (group, "base-url"), ==, error->message);
+
+  /* Nothing changed, and the row shows what is in effect again. */
+  after = daemon_value (fixture, "base-url");
+  g_assert_true (g_variant_equal (before, after));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (row)), ==, g_variant_get_string (after, NULL));
+}
+
+static gboolean
+traffic_shown (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  return g_list_model_get_n_items (cc_panel_window_get_traffic (fixture->window)) > 0;
+}
+
+static void
+test_traffic_listed (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autoptr(SoupSession) client = soup_session_new ();
+  g_autofree char *url = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(GBytes) request = g_bytes_new_static ("{\"model\":\"claude-test\",\"max_tokens\":8,\"messages\":[]}", 52);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GtkStringObject) item = NULL;
+  const char *text;
+
+  healthy (fixture);
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json",
+                            "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-test\","
+                            "\"content\":[],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":12,\"output_tokens\":34}}",
+                            -1);
+  url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
+  message = soup_message_new ("POST", url);
+  soup_message_set_request_body_from_bytes (message, "application/json", request);
+  answer = cc_test_send (client, message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+
+  cc_test_wait_for (traffic_shown, fixture);
+  item = g_list_model_get_item (cc_panel_window_get_traffic (fixture->window), 0);
+  text = gtk_string_object_get_string (item);
+  g_assert_nonnull (strstr (text, "POST /v1/messages · anthropic · claude-test"));
+  g_assert_nonnull (strstr (text, "\n200 · "));
+  g_assert_nonnull (strstr (text, " · 12 in, 34 out"));
+}
+
+/* The window, drawn by GTK as it is on screen, into a PNG. */
+static void
+test_renders (Fixture       *fixture,
+              gconstpointer  user_data)
+{
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree guchar *pixels = NULL;
+  g_autofree char *path = g_build_filename (g_getenv ("CC_PROXY_TEST_OUTPUT_DIR") ? g_getenv ("CC_PROXY_TEST_OUTPUT_DIR")
+                                                                                  : g_get_tmp_dir (),
+                                            "cc-proxy-panel.png", NULL);
+  int width, height;
+  gsize stride;
+  guint differing = 0;
+
+  healthy (fixture);
+  cc_test_drain (500);
+  width = gtk_widget_get_width (GTK_WIDGET (fixture->window));
+  height = gtk_widget_get_height (GTK_WIDGET (fixture->window));
+  g_assert_cmpint (width, >, 0);
+  paintable = gtk_widget_paintable_new (GTK_WIDGET (fixture->window));
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (fixture->window)), node, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("window rendered to %s", path);
+
+  /* Not blank: many pixels differ from the first. */
+  stride = (gsize) width * 4;
+  pixels = g_malloc (stride * height);
+  gdk_texture_download (texture, pixels, stride);
+  for (gsize i = 4; i < stride * height; i += 4)
+    if (memcmp (pixels, pixels + i, 4) != 0)
+      differing++;
+  g_assert_cmpuint (differing, >, (guint) (width * height) / 20);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+#define ADD(path, func) g_test_add ("/panel/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("lists-providers", test_lists_providers);
+  ADD ("setting-reaches-daemon", test_setting_reaches_daemon);
+  ADD ("refused-value-shows-error", test_refused_value_shows_error);
+  ADD ("traffic-listed", test_traffic_listed);
+  ADD ("renders", test_renders);
+#undef ADD
+
+  return g_test_run ();
+}
