@@ -36,7 +36,7 @@ static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  user_data)
 {
-  const char *env[] = { NULL, NULL, NULL };
+  const char *env[] = { NULL, NULL, NULL, NULL, NULL };
 
   fixture->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
   g_test_dbus_up (fixture->bus);
@@ -44,6 +44,12 @@ fixture_setup (Fixture       *fixture,
   fixture->upstream = cc_test_upstream_new ();
   env[0] = "DBUS_SESSION_BUS_ADDRESS";
   env[1] = g_test_dbus_get_bus_address (fixture->bus);
+  /* The screenshot shows the providers people have, not the test ones. */
+  if (user_data != NULL)
+    {
+      env[2] = "CC_PROXY_PROVIDER_DIR";
+      env[3] = g_getenv ("CC_PROXY_TEST_COPILOT_DIR");
+    }
   fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
 
   fixture->window = CC_PANEL_WINDOW (cc_panel_window_new (NULL, fixture->connection));
@@ -64,20 +70,35 @@ fixture_teardown (Fixture       *fixture,
   g_clear_object (&fixture->bus);
 }
 
-static gboolean
-healthy_shown (gpointer user_data)
+typedef struct
 {
-  Fixture *fixture = user_data;
+  Fixture    *fixture;
+  const char *id;
+} GroupWait;
 
-  return cc_panel_window_is_connected (fixture->window) &&
-         cc_panel_window_get_provider_group (fixture->window, "healthy") != NULL;
+static gboolean
+group_shown (gpointer user_data)
+{
+  GroupWait *wait = user_data;
+
+  return cc_panel_window_is_connected (wait->fixture->window) &&
+         cc_panel_window_get_provider_group (wait->fixture->window, wait->id) != NULL;
+}
+
+static CcPanelProviderGroup *
+shown_group (Fixture    *fixture,
+             const char *id)
+{
+  GroupWait wait = { fixture, id };
+
+  cc_test_wait_for (group_shown, &wait);
+  return cc_panel_window_get_provider_group (fixture->window, id);
 }
 
 static CcPanelProviderGroup *
 healthy (Fixture *fixture)
 {
-  cc_test_wait_for (healthy_shown, fixture);
-  return cc_panel_window_get_provider_group (fixture->window, "healthy");
+  return shown_group (fixture, "healthy");
 }
 
 /* The value in effect for @key, as the daemon says it on the bus. */
@@ -239,7 +260,9 @@ test_traffic_listed (Fixture       *fixture,
   g_assert_nonnull (strstr (text, " · 12 in, 34 out"));
 }
 
-/* The window, drawn by GTK as it is on screen, into a PNG. */
+/* The window, drawn by GTK as it is on screen, into a PNG: with the
+ * copilot provider, this is the README's screenshot (build-aux/dev
+ * screenshot copies it into docs/). */
 static void
 test_renders (Fixture       *fixture,
               gconstpointer  user_data)
@@ -256,7 +279,7 @@ test_renders (Fixture       *fixture,
   gsize stride;
   guint differing = 0;
 
-  healthy (fixture);
+  shown_group (fixture, "copilot");
   cc_test_drain (500);
   width = gtk_widget_get_width (GTK_WIDGET (fixture->window));
   height = gtk_widget_get_height (GTK_WIDGET (fixture->window));
@@ -279,6 +302,83 @@ test_renders (Fixture       *fixture,
   g_assert_cmpuint (differing, >, (guint) (width * height) / 20);
 }
 
+static gboolean
+code_shown (gpointer user_data)
+{
+  CcPanelSignInDialog *dialog = cc_panel_provider_group_get_sign_in_dialog (user_data);
+
+  return dialog != NULL && g_str_equal (cc_panel_sign_in_dialog_get_code (dialog), "WDJB-MJHT");
+}
+
+static gboolean
+sign_in_over (gpointer user_data)
+{
+  return cc_panel_provider_group_get_last_sign_in (user_data) != NULL &&
+         cc_panel_provider_group_get_sign_in_dialog (user_data) == NULL;
+}
+
+/* A login against the test provider: the code shown while it waits,
+ * Cancel ends it; run again, it completes and the result is said. */
+static void
+test_sign_in (Fixture       *fixture,
+              gconstpointer  user_data)
+{
+  CcPanelProviderGroup *group = healthy (fixture);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) signed_in = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* Mode "beta": the provider waits until the login is cancelled. */
+  reply = g_dbus_connection_call_sync (fixture->connection, "org.ccproxy.Proxy1", HEALTHY_PATH, PROVIDER_IFACE,
+                                       "SetValue", g_variant_new ("(sv)", "mode", g_variant_new_string ("beta")),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  cc_panel_provider_group_sign_in (group);
+  cc_test_wait_for (code_shown, group);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (cc_panel_provider_group_get_sign_in_dialog (group)), "cancel");
+  cc_test_wait_for (sign_in_over, group);
+  g_assert_nonnull (strstr (cc_panel_provider_group_get_last_sign_in (group), "ancel"));
+
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = g_dbus_connection_call_sync (fixture->connection, "org.ccproxy.Proxy1", HEALTHY_PATH, PROVIDER_IFACE,
+                                       "SetValue", g_variant_new ("(sv)", "mode", g_variant_new_string ("alpha")),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  cc_test_drain (100);
+  cc_panel_provider_group_sign_in (group);
+  cc_test_wait_for (code_shown, group);
+  cc_test_wait_for (sign_in_over, group);
+  g_assert_true (g_str_has_prefix (cc_panel_provider_group_get_last_sign_in (group), "Signed in to Healthy"));
+  signed_in = cc_test_get_property (fixture->connection, HEALTHY_PATH, PROVIDER_IFACE, "SignedIn");
+  g_assert_true (g_variant_get_boolean (signed_in));
+}
+
+static gboolean
+disconnected (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  return !cc_panel_window_is_connected (fixture->window);
+}
+
+/* cc-proxyd stops: the window says so; it comes back: the window picks
+ * it up with its providers, by itself. */
+static void
+test_daemon_comes_back (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  const char *env[] = { "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address (fixture->bus), NULL };
+
+  healthy (fixture);
+  daemon_stop (fixture->daemon);
+  fixture->daemon = NULL;
+  cc_test_wait_for (disconnected, fixture);
+  g_assert_null (cc_panel_window_get_provider_group (fixture->window, "healthy"));
+
+  fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
+  g_assert_nonnull (healthy (fixture));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -291,7 +391,9 @@ main (int   argc,
   ADD ("setting-reaches-daemon", test_setting_reaches_daemon);
   ADD ("refused-value-shows-error", test_refused_value_shows_error);
   ADD ("traffic-listed", test_traffic_listed);
-  ADD ("renders", test_renders);
+  ADD ("sign-in", test_sign_in);
+  ADD ("daemon-comes-back", test_daemon_comes_back);
+  g_test_add ("/panel/renders", Fixture, "copilot", fixture_setup, test_renders, fixture_teardown);
 #undef ADD
 
   return g_test_run ();

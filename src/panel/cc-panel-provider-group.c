@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "cc-panel-provider-group.h"
+#include "cc-panel-sign-in-dialog.h"
 
 typedef struct
 {
@@ -33,6 +34,9 @@ struct _CcPanelProviderGroup
 
   CcProxyDBusProxy1Provider *provider;
   GHashTable                *settings;  /* key → Setting */
+  GtkWidget                 *sign_in_row;
+  GtkWidget                 *dialog;    /* weak: the login being shown */
+  char                      *last_sign_in;
 };
 
 G_DEFINE_FINAL_TYPE (CcPanelProviderGroup, cc_panel_provider_group, ADW_TYPE_PREFERENCES_GROUP)
@@ -263,6 +267,161 @@ fill (CcPanelProviderGroup *self)
     }
 }
 
+/* ----- signing in ----- */
+
+static void
+toast (CcPanelProviderGroup *self,
+       const char           *text)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (text));
+}
+
+static void
+update_sign_in (CcPanelProviderGroup *self)
+{
+  const char *attention = cc_proxy_dbus_proxy1_provider_get_attention (self->provider);
+  gboolean signed_in = cc_proxy_dbus_proxy1_provider_get_signed_in (self->provider);
+
+  if (self->sign_in_row == NULL)
+    return;
+  if (attention != NULL && attention[0] != '\0')
+    {
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (self->sign_in_row), attention);
+      gtk_widget_add_css_class (self->sign_in_row, "warning");
+    }
+  else
+    {
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (self->sign_in_row), signed_in ? _("Signed in") : _("Not signed in"));
+      gtk_widget_remove_css_class (self->sign_in_row, "warning");
+    }
+}
+
+static void
+sign_in_finished (CcPanelProviderGroup *self,
+                  const char           *state,
+                  const char           *message)
+{
+  g_free (self->last_sign_in);
+  self->last_sign_in = g_strdup (message);
+  toast (self, message);
+  update_sign_in (self);
+}
+
+static void
+on_dialog_finished (CcPanelSignInDialog  *dialog,
+                    const char           *state,
+                    const char           *message,
+                    CcPanelProviderGroup *self)
+{
+  sign_in_finished (self, state, message);
+}
+
+static void
+on_flow (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(CcPanelProviderGroup) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CcProxyDBusProxy1AuthFlow) flow = cc_proxy_dbus_proxy1_auth_flow_proxy_new_finish (result, &error);
+  const char *state;
+
+  if (flow == NULL)
+    {
+      toast (self, error->message);
+      return;
+    }
+  state = cc_proxy_dbus_proxy1_auth_flow_get_state (flow);
+  /* Over before we looked (a refusal at once, say). */
+  if (g_strcmp0 (state, "succeeded") == 0 || g_strcmp0 (state, "failed") == 0 || g_strcmp0 (state, "cancelled") == 0)
+    {
+      sign_in_finished (self, state, cc_proxy_dbus_proxy1_auth_flow_get_message (flow));
+      return;
+    }
+  self->dialog = cc_panel_sign_in_dialog_new (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+                                              cc_proxy_dbus_proxy1_provider_get_display_name (self->provider), flow);
+  g_object_add_weak_pointer (G_OBJECT (self->dialog), (gpointer *) &self->dialog);
+  g_signal_connect_object (self->dialog, "finished", G_CALLBACK (on_dialog_finished), self, 0);
+  gtk_window_present (GTK_WINDOW (self->dialog));
+}
+
+static void
+on_authenticate (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(CcPanelProviderGroup) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  if (!cc_proxy_dbus_proxy1_provider_call_authenticate_finish (CC_PROXY_DBUS_PROXY1_PROVIDER (source), &path,
+                                                               result, &error))
+    {
+      g_dbus_error_strip_remote_error (error);
+      toast (self, error->message);
+      return;
+    }
+  cc_proxy_dbus_proxy1_auth_flow_proxy_new (g_dbus_proxy_get_connection (G_DBUS_PROXY (source)),
+                                            G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+                                            g_dbus_proxy_get_name (G_DBUS_PROXY (source)), path, NULL,
+                                            on_flow, g_steal_pointer (&self));
+}
+
+/**
+ * cc_panel_provider_group_sign_in:
+ *
+ * Starts the provider's login (again, when it is signed in already), as
+ * the "Sign In" button does.
+ */
+void
+cc_panel_provider_group_sign_in (CcPanelProviderGroup *self)
+{
+  cc_proxy_dbus_proxy1_provider_call_authenticate (self->provider,
+                                                   cc_proxy_dbus_proxy1_provider_get_signed_in (self->provider),
+                                                   NULL, on_authenticate, g_object_ref (self));
+}
+
+static void
+add_sign_in_row (CcPanelProviderGroup *self)
+{
+  GtkWidget *button = gtk_button_new_with_mnemonic (_("_Sign In…"));
+
+  self->sign_in_row = adw_action_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->sign_in_row), _("Account"));
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (self->sign_in_row), button);
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (cc_panel_provider_group_sign_in), self);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self), self->sign_in_row);
+  g_signal_connect_swapped (self->provider, "notify::signed-in", G_CALLBACK (update_sign_in), self);
+  g_signal_connect_swapped (self->provider, "notify::attention", G_CALLBACK (update_sign_in), self);
+  update_sign_in (self);
+}
+
+/**
+ * cc_panel_provider_group_get_sign_in_dialog:
+ *
+ * Returns: (transfer none) (nullable): the login being shown
+ */
+CcPanelSignInDialog *
+cc_panel_provider_group_get_sign_in_dialog (CcPanelProviderGroup *self)
+{
+  return self->dialog != NULL ? CC_PANEL_SIGN_IN_DIALOG (self->dialog) : NULL;
+}
+
+/**
+ * cc_panel_provider_group_get_last_sign_in:
+ *
+ * Returns: (nullable): what the last login ended with, as its toast said
+ */
+const char *
+cc_panel_provider_group_get_last_sign_in (CcPanelProviderGroup *self)
+{
+  return self->last_sign_in;
+}
+
 static void
 cc_panel_provider_group_dispose (GObject *object)
 {
@@ -278,6 +437,7 @@ static void
 cc_panel_provider_group_finalize (GObject *object)
 {
   g_clear_pointer (&CC_PANEL_PROVIDER_GROUP (object)->settings, g_hash_table_unref);
+  g_free (CC_PANEL_PROVIDER_GROUP (object)->last_sign_in);
   G_OBJECT_CLASS (cc_panel_provider_group_parent_class)->finalize (object);
 }
 
@@ -339,6 +499,8 @@ cc_panel_provider_group_new (CcProxyDBusProxy1Provider *provider)
         }
     }
 
+  if (cc_proxy_dbus_proxy1_provider_get_auth_capable (provider))
+    add_sign_in_row (self);
   fill (self);
   g_signal_connect_swapped (provider, "notify::values", G_CALLBACK (fill), self);
   return GTK_WIDGET (self);

@@ -6,6 +6,7 @@
 
 #include <adwaita.h>
 
+#include "cc-panel-sign-in-dialog.h"
 #include "cc-proxy-dbus-client.h"
 
 G_BEGIN_DECLS
@@ -19,5 +20,9 @@ GtkWidget                 *cc_panel_provider_group_get_row      (CcPanelProvider
                                                                  const char                *key);
 const char                *cc_panel_provider_group_get_error    (CcPanelProviderGroup      *self,
                                                                  const char                *key);
+
+void                       cc_panel_provider_group_sign_in      (CcPanelProviderGroup      *self);
+CcPanelSignInDialog       *cc_panel_provider_group_get_sign_in_dialog (CcPanelProviderGroup *self);
+const char                *cc_panel_provider_group_get_last_sign_in (CcPanelProviderGroup *self);
 
 G_END_DECLS
