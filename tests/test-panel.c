@@ -227,6 +227,15 @@ traffic_shown (gpointer user_data)
   return g_list_model_get_n_items (cc_panel_window_get_traffic (fixture->window)) > 0;
 }
 
+static gboolean
+counted (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+  const char *counters = cc_panel_window_get_counters (fixture->window);
+
+  return counters != NULL && g_str_has_prefix (counters, "1 total, 0 in progress, 0 failed");
+}
+
 static void
 test_traffic_listed (Fixture       *fixture,
                      gconstpointer  user_data)
@@ -258,6 +267,11 @@ test_traffic_listed (Fixture       *fixture,
   g_assert_nonnull (strstr (text, "POST /v1/messages · anthropic · claude-test"));
   g_assert_nonnull (strstr (text, "\n200 · "));
   g_assert_nonnull (strstr (text, " · 12 in, 34 out"));
+
+  /* The last hour's chart counted it, and the daemon's counters. */
+  g_assert_cmpuint (cc_panel_chart_get_requests (cc_panel_window_get_chart (fixture->window), 60), ==, 1);
+  g_assert_cmpuint (cc_panel_chart_get_tokens (cc_panel_window_get_chart (fixture->window), 60), ==, 46);
+  cc_test_wait_for (counted, fixture);
 }
 
 /* The window, drawn by GTK as it is on screen, into a PNG: with the

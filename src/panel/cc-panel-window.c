@@ -15,6 +15,7 @@
 
 #include <glib/gi18n.h>
 
+#include "cc-panel-chart.h"
 #include "cc-panel-window.h"
 
 #define NAME "org.ccproxy.Proxy1"
@@ -38,6 +39,10 @@ struct _CcPanelWindow
   GtkStack             *providers_stack;
   AdwPreferencesPage   *providers_page;
   AdwComboRow          *active_row;
+  AdwActionRow         *counters_row;
+  CcPanelChart         *chart;
+  AdwPreferencesGroup  *errors_group;
+  GPtrArray            *error_rows;
   GtkStringList        *active_ids;
   gboolean              filling_active;
 };
@@ -52,6 +57,64 @@ toast (CcPanelWindow *self,
 }
 
 /* ----- traffic ----- */
+
+static void
+on_counters (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(CcPanelWindow) self = user_data;
+  g_autoptr(GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, NULL);
+  g_autoptr(GVariant) properties = NULL;
+  g_autoptr(GVariant) errors = NULL;
+  g_autofree char *text = NULL;
+  guint64 total = 0, failed = 0;
+  guint32 active = 0;
+  GVariantIter iter;
+  const char *module, *message;
+
+  if (reply == NULL || self->errors_group == NULL)
+    return;
+  properties = g_variant_get_child_value (reply, 0);
+  g_variant_lookup (properties, "RequestsTotal", "t", &total);
+  g_variant_lookup (properties, "RequestsActive", "u", &active);
+  g_variant_lookup (properties, "RequestsFailed", "t", &failed);
+  text = g_strdup_printf (_("%" G_GUINT64_FORMAT " total, %u in progress, %" G_GUINT64_FORMAT " failed"),
+                          total, active, failed);
+  adw_action_row_set_subtitle (self->counters_row, text);
+
+  /* The modules that did not load, each with why. */
+  for (guint i = 0; i < self->error_rows->len; i++)
+    adw_preferences_group_remove (self->errors_group, g_ptr_array_index (self->error_rows, i));
+  g_ptr_array_set_size (self->error_rows, 0);
+  errors = g_variant_lookup_value (properties, "PluginLoadErrors", G_VARIANT_TYPE ("a{ss}"));
+  if (errors != NULL)
+    {
+      g_variant_iter_init (&iter, errors);
+      while (g_variant_iter_next (&iter, "{&s&s}", &module, &message))
+        {
+          GtkWidget *row = adw_action_row_new ();
+
+          adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), module);
+          adw_action_row_set_subtitle (ADW_ACTION_ROW (row), message);
+          gtk_widget_add_css_class (row, "error");
+          adw_preferences_group_add (self->errors_group, row);
+          g_ptr_array_add (self->error_rows, row);
+        }
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->errors_group), self->error_rows->len > 0);
+}
+
+/* The daemon's counters are read on demand (they send no change
+ * signal): read again after each request. */
+static void
+refresh_counters (CcPanelWindow *self)
+{
+  if (self->daemon != NULL)
+    g_dbus_proxy_call (G_DBUS_PROXY (self->daemon), "org.freedesktop.DBus.Properties.GetAll",
+                       g_variant_new ("(s)", NAME), G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable,
+                       on_counters, g_object_ref (self));
+}
 
 static void
 on_request_started (CcProxyDBusProxy1 *daemon,
@@ -92,6 +155,8 @@ on_request_finished (CcProxyDBusProxy1 *daemon,
   if (status >= 400 || error[0] != '\0')
     g_object_set_data (G_OBJECT (item), "cc-panel-error", GINT_TO_POINTER (TRUE));
   g_list_store_insert (self->traffic, 0, item);
+  cc_panel_chart_add (self->chart, g_get_real_time (), input + output);
+  refresh_counters (self);
   if (g_list_model_get_n_items (G_LIST_MODEL (self->traffic)) > MAX_TRAFFIC)
     g_list_store_remove (self->traffic, MAX_TRAFFIC);
   g_hash_table_remove (self->started, id);
@@ -246,6 +311,7 @@ on_daemon (GObject      *source,
   g_signal_connect (daemon, "request-finished", G_CALLBACK (on_request_finished), self);
   g_signal_connect_swapped (daemon, "notify::active-provider", G_CALLBACK (fill_active), self);
   fill_active (self);
+  refresh_counters (self);
 }
 
 static void
@@ -280,14 +346,34 @@ build_traffic (CcPanelWindow *self)
   GtkWidget *scrolled = gtk_scrolled_window_new ();
   GtkWidget *clamp = adw_clamp_new ();
   GtkWidget *empty = gtk_label_new (_("No requests yet"));
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
+  AdwPreferencesGroup *counters = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  AdwPreferencesGroup *chart = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+
+  self->counters_row = ADW_ACTION_ROW (adw_action_row_new ());
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->counters_row), _("Requests"));
+  adw_preferences_group_add (counters, GTK_WIDGET (self->counters_row));
+
+  self->chart = CC_PANEL_CHART (cc_panel_chart_new ());
+  adw_preferences_group_set_title (chart, _("Last Hour"));
+  adw_preferences_group_set_description (chart, _("Tokens (bars) and requests (marks) per minute"));
+  adw_preferences_group_add (chart, GTK_WIDGET (self->chart));
+
+  self->errors_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  adw_preferences_group_set_title (self->errors_group, _("Plugins Not Loaded"));
+  gtk_widget_set_visible (GTK_WIDGET (self->errors_group), FALSE);
 
   gtk_widget_add_css_class (list, "boxed-list");
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
   gtk_list_box_set_placeholder (GTK_LIST_BOX (list), empty);
   gtk_list_box_bind_model (GTK_LIST_BOX (list), G_LIST_MODEL (self->traffic), make_traffic_row, NULL, NULL);
-  gtk_widget_set_margin_top (list, 12);
-  gtk_widget_set_margin_bottom (list, 12);
-  adw_clamp_set_child (ADW_CLAMP (clamp), list);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (counters));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (chart));
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->errors_group));
+  gtk_box_append (GTK_BOX (box), list);
+  gtk_widget_set_margin_top (box, 12);
+  gtk_widget_set_margin_bottom (box, 12);
+  adw_clamp_set_child (ADW_CLAMP (clamp), box);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
   return scrolled;
 }
@@ -371,6 +457,7 @@ cc_panel_window_finalize (GObject *object)
   g_clear_object (&self->traffic);
   g_clear_object (&self->active_ids);
   g_clear_pointer (&self->started, g_hash_table_unref);
+  g_clear_pointer (&self->error_rows, g_ptr_array_unref);
   G_OBJECT_CLASS (cc_panel_window_parent_class)->finalize (object);
 }
 
@@ -388,6 +475,7 @@ cc_panel_window_init (CcPanelWindow *self)
   self->groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->started = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->traffic = g_list_store_new (GTK_TYPE_STRING_OBJECT);
+  self->error_rows = g_ptr_array_new ();
   build (self);
 }
 
@@ -445,4 +533,26 @@ GListModel *
 cc_panel_window_get_traffic (CcPanelWindow *self)
 {
   return G_LIST_MODEL (self->traffic);
+}
+
+/**
+ * cc_panel_window_get_chart:
+ *
+ * Returns: (transfer none): the last hour's chart
+ */
+CcPanelChart *
+cc_panel_window_get_chart (CcPanelWindow *self)
+{
+  return self->chart;
+}
+
+/**
+ * cc_panel_window_get_counters:
+ *
+ * Returns: the daemon's request counters, as the Traffic page shows them
+ */
+const char *
+cc_panel_window_get_counters (CcPanelWindow *self)
+{
+  return adw_action_row_get_subtitle (self->counters_row);
 }

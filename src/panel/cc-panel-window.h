@@ -6,6 +6,7 @@
 
 #include <adwaita.h>
 
+#include "cc-panel-chart.h"
 #include "cc-panel-provider-group.h"
 
 G_BEGIN_DECLS
@@ -19,5 +20,7 @@ gboolean              cc_panel_window_is_connected       (CcPanelWindow   *self)
 CcPanelProviderGroup *cc_panel_window_get_provider_group (CcPanelWindow   *self,
                                                           const char      *id);
 GListModel           *cc_panel_window_get_traffic        (CcPanelWindow   *self);
+CcPanelChart         *cc_panel_window_get_chart          (CcPanelWindow   *self);
+const char           *cc_panel_window_get_counters       (CcPanelWindow   *self);
 
 G_END_DECLS
