@@ -180,7 +180,19 @@ typedef struct
 {
   Fixture    *fixture;
   const char *state;
+  guint32     restarts;  /* at least this many */
 } StateWait;
+
+static guint32
+host_restarts (Fixture *fixture)
+{
+  g_autoptr(GVariant) hosts = get_property (fixture, "ProviderHosts");
+  g_autoptr(GVariant) fragile = g_variant_lookup_value (hosts, "fragile", G_VARIANT_TYPE_VARDICT);
+  guint32 restarts = 0;
+
+  g_variant_lookup (fragile, "Restarts", "u", &restarts);
+  return restarts;
+}
 
 static gboolean
 host_reached (gpointer user_data)
@@ -191,14 +203,25 @@ host_reached (gpointer user_data)
 
   if (!g_str_equal (state, wait->state))
     g_test_message ("fragile host %s (%s), waiting for %s", state, last_error, wait->state);
-  return g_str_equal (state, wait->state);
+  return g_str_equal (state, wait->state) && host_restarts (wait->fixture) >= wait->restarts;
 }
 
 static void
 wait_for_host (Fixture    *fixture,
                const char *state)
 {
-  StateWait wait = { fixture, state };
+  StateWait wait = { fixture, state, 0 };
+
+  cc_test_wait_for (host_reached, &wait);
+}
+
+/* Running again after the failure: the daemon may answer the request
+ * before it has seen its host go. */
+static void
+wait_for_restart (Fixture *fixture,
+                  guint32  before)
+{
+  StateWait wait = { fixture, "running", before + 1 };
 
   cc_test_wait_for (host_reached, &wait);
 }
@@ -299,6 +322,7 @@ test_failure (Fixture       *fixture,
   g_autofree char *state = NULL;
   g_autofree char *last_error = NULL;
   g_autofree char *error_type = NULL;
+  guint32 restarts;
 
   /* A passthrough stream, started while anthropic is active, held
    * after its first event. */
@@ -310,6 +334,7 @@ test_failure (Fixture       *fixture,
 
   set_active_provider (fixture, "fragile");
   wait_for_host (fixture, "running");
+  restarts = host_restarts (fixture);
   failing = messages_request (fixture, model);
   failing_body = cc_test_send (fixture->client, failing, &error);
   g_assert_no_error (error);
@@ -332,7 +357,7 @@ test_failure (Fixture       *fixture,
     }
 
   /* What happened is on the bus, and the host comes back. */
-  wait_for_host (fixture, "running");
+  wait_for_restart (fixture, restarts);
   state = host_state (fixture, &last_error);
   if (g_str_equal (model, "loop"))
     g_assert_nonnull (strstr (last_error, "did not answer within " HOST_TIMEOUT_MS " ms and was killed"));

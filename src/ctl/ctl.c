@@ -905,6 +905,7 @@ cmd_auth (const char *id,
   g_autoptr(CcProxyDBusProxy1Provider) provider = provider_object (id, &error);
   g_autoptr(CcProxyDBusProxy1AuthFlow) flow = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *owner = NULL;
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   Login login = { loop, NULL, FALSE, open, 1 };
   const char *state;
@@ -916,8 +917,11 @@ cmd_auth (const char *id,
   sigint = g_unix_signal_add (SIGINT, on_interrupt, &login);
 
   /* The proxy listens, then reads the state: nothing is missed either way. */
-  flow = cc_proxy_dbus_proxy1_auth_flow_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, NAME, path,
-                                                        NULL, &error);
+  /* By the daemon's unique name: signals from a well-known name are
+   * dropped until GDBus has learnt who owns it. */
+  owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (provider));
+  flow = cc_proxy_dbus_proxy1_auth_flow_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, owner ? owner : NAME,
+                                                        path, NULL, &error);
   if (flow == NULL)
     {
       g_source_remove (sigint);

@@ -356,6 +356,7 @@ on_authenticate (GObject      *source,
   g_autoptr(CcPanelProviderGroup) self = user_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
+  g_autofree char *owner = NULL;
 
   if (!cc_proxy_dbus_proxy1_provider_call_authenticate_finish (CC_PROXY_DBUS_PROXY1_PROVIDER (source), &path,
                                                                result, &error))
@@ -364,9 +365,13 @@ on_authenticate (GObject      *source,
       toast (self, error->message);
       return;
     }
+  /* By the daemon's unique name: signals from a well-known name are
+   * dropped until GDBus has learnt who owns it, and the prompt may be
+   * the first thing the flow sends. */
+  owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (source));
   cc_proxy_dbus_proxy1_auth_flow_proxy_new (g_dbus_proxy_get_connection (G_DBUS_PROXY (source)),
                                             G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-                                            g_dbus_proxy_get_name (G_DBUS_PROXY (source)), path, NULL,
+                                            owner ? owner : g_dbus_proxy_get_name (G_DBUS_PROXY (source)), path, NULL,
                                             on_flow, g_steal_pointer (&self));
 }
 
