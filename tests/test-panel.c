@@ -272,6 +272,14 @@ test_traffic_listed (Fixture       *fixture,
   g_assert_cmpuint (cc_panel_chart_get_requests (cc_panel_window_get_chart (fixture->window), 60), ==, 1);
   g_assert_cmpuint (cc_panel_chart_get_tokens (cc_panel_window_get_chart (fixture->window), 60), ==, 46);
   cc_test_wait_for (counted, fixture);
+  /* The test modules that cannot load, each listed. */
+  {
+    g_autoptr(GVariant) errors = cc_test_get_property (fixture->connection, "/org/ccproxy/Proxy1",
+                                                       "org.ccproxy.Proxy1", "PluginLoadErrors");
+
+    g_assert_cmpuint (g_variant_n_children (errors), >, 0);
+    g_assert_cmpuint (cc_panel_window_get_n_load_errors (fixture->window), ==, g_variant_n_children (errors));
+  }
 }
 
 /* The window, drawn by GTK as it is on screen, into a PNG: with the

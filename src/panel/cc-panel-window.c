@@ -556,3 +556,14 @@ cc_panel_window_get_counters (CcPanelWindow *self)
 {
   return adw_action_row_get_subtitle (self->counters_row);
 }
+
+/**
+ * cc_panel_window_get_n_load_errors:
+ *
+ * Returns: how many provider modules the Traffic page lists as not loaded
+ */
+guint
+cc_panel_window_get_n_load_errors (CcPanelWindow *self)
+{
+  return self->error_rows->len;
+}

@@ -22,5 +22,6 @@ CcPanelProviderGroup *cc_panel_window_get_provider_group (CcPanelWindow   *self,
 GListModel           *cc_panel_window_get_traffic        (CcPanelWindow   *self);
 CcPanelChart         *cc_panel_window_get_chart          (CcPanelWindow   *self);
 const char           *cc_panel_window_get_counters       (CcPanelWindow   *self);
+guint                 cc_panel_window_get_n_load_errors  (CcPanelWindow   *self);
 
 G_END_DECLS
