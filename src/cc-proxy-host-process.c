@@ -111,13 +111,10 @@ clear_host (CcProxyHostProcess *self)
 static void
 kill_host (CcProxyHostProcess *self)
 {
-  const char *id;
+  GPid pid = cc_proxy_host_process_get_pid (self);
 
-  if (self->process == NULL)
-    return;
-  id = g_subprocess_get_identifier (self->process);
-  if (id != NULL)
-    kill (-(pid_t) g_ascii_strtoll (id, NULL, 10), SIGKILL);
+  if (pid != 0)
+    kill (-(pid_t) pid, SIGKILL);
 }
 
 static void
@@ -259,19 +256,31 @@ take_provider_state (CcProxyHostProcess *self,
   self->provider_state = g_variant_ref (state);
 }
 
+/* A GetState answer, kept; FALSE when none came (cancelled with its
+ * host, or the host is gone, which on_exited() says). */
+static gboolean
+take_state_answer (CcProxyHostProcess *self,
+                   GObject            *source,
+                   GAsyncResult       *result)
+{
+  g_autoptr(GVariant) state = NULL;
+
+  if (!cc_proxy_provider_host1_call_get_state_finish (CC_PROXY_PROVIDER_HOST1 (source), &state, result, NULL))
+    return FALSE;
+  take_provider_state (self, state);
+  return TRUE;
+}
+
+/* The ping answered. */
 static void
 on_state (GObject      *source,
           GAsyncResult *result,
           gpointer      user_data)
 {
   CcProxyHostProcess *self = user_data;
-  g_autoptr(GVariant) state = NULL;
-  g_autoptr(GError) error = NULL;
 
-  if (!cc_proxy_provider_host1_call_get_state_finish (CC_PROXY_PROVIDER_HOST1 (source), &state, result, &error))
-    return;  /* cancelled with its host; a dead host is seen by on_exited() */
-  g_clear_handle_id (&self->timeout_id, g_source_remove);
-  take_provider_state (self, state);
+  if (take_state_answer (self, source, result))
+    g_clear_handle_id (&self->timeout_id, g_source_remove);
 }
 
 static gboolean
@@ -340,7 +349,9 @@ on_hello (GObject      *source,
   CcProxyHostProcess *self = user_data;
   g_autoptr(GVariant) info = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(CcProxyProviderDescriptor) descriptor = NULL;
   g_autofree char *signature = NULL;
+  gboolean auth_capable = FALSE;
 
   if (!cc_proxy_provider_host1_call_hello_finish (CC_PROXY_PROVIDER_HOST1 (source), &info, result, &error))
     {
@@ -353,7 +364,9 @@ on_hello (GObject      *source,
       return;
     }
 
-  signature = cc_proxy_module_info_signature (info);
+  descriptor = cc_proxy_module_info_parse (info, &auth_capable, NULL);
+  if (descriptor != NULL)
+    signature = cc_proxy_module_info_signature (descriptor, auth_capable);
   if (g_strcmp0 (signature, self->signature) != 0)
     {
       g_autofree char *why = g_strdup_printf (_("the module does not match its descriptor file; "
@@ -371,12 +384,9 @@ on_attention_state (GObject      *source,
                     gpointer      user_data)
 {
   CcProxyHostProcess *self = user_data;
-  g_autoptr(GVariant) state = NULL;
 
-  if (!cc_proxy_provider_host1_call_get_state_finish (CC_PROXY_PROVIDER_HOST1 (source), &state, result, NULL))
-    return;
-  take_provider_state (self, state);
-  g_signal_emit (self, signals[SIGNAL_ATTENTION_CHANGED], 0);
+  if (take_state_answer (self, source, result))
+    g_signal_emit (self, signals[SIGNAL_ATTENTION_CHANGED], 0);
 }
 
 /* The new text comes with the state: fetch it before saying so. */
@@ -757,12 +767,9 @@ on_refreshed (GObject      *source,
               gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  CcProxyHostProcess *self = g_task_get_source_object (task);
-  g_autoptr(GVariant) state = NULL;
 
   /* A host that fails to answer leaves the last state in place. */
-  if (cc_proxy_provider_host1_call_get_state_finish (CC_PROXY_PROVIDER_HOST1 (source), &state, result, NULL))
-    take_provider_state (self, state);
+  take_state_answer (g_task_get_source_object (task), source, result);
   g_task_return_boolean (task, TRUE);
 }
 

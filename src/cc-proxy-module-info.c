@@ -171,27 +171,21 @@ cc_proxy_module_info_load (const char  *path,
 
 /**
  * cc_proxy_module_info_signature:
- * @info: what cc_proxy_module_info_describe() made
+ * @descriptor: a provider's descriptor
+ * @auth_capable: whether it signs in
  *
  * What a module and its descriptor file must agree on: the id, whether
  * it signs in, each setting's key, kind and secrecy. Labels are left
  * out: they are translated.
  *
- * Returns: (transfer full) (nullable): the signature, or %NULL when
- *   @info is not a descriptor
+ * Returns: (transfer full): the signature
  */
 char *
-cc_proxy_module_info_signature (GVariant *info)
+cc_proxy_module_info_signature (CcProxyProviderDescriptor *descriptor,
+                                gboolean                   auth_capable)
 {
-  g_autoptr(CcProxyProviderDescriptor) descriptor = NULL;
-  gboolean auth_capable = FALSE;
-  GString *signature;
+  GString *signature = g_string_new (cc_proxy_provider_descriptor_get_id (descriptor));
 
-  descriptor = cc_proxy_module_info_parse (info, &auth_capable, NULL);
-  if (descriptor == NULL)
-    return NULL;
-
-  signature = g_string_new (cc_proxy_provider_descriptor_get_id (descriptor));
   g_string_append (signature, auth_capable ? " auth" : "");
   for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
     {

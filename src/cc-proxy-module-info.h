@@ -19,7 +19,8 @@ CcProxyProviderDescriptor *cc_proxy_module_info_parse    (GVariant         *info
 CcProxyProviderDescriptor *cc_proxy_module_info_load     (const char       *path,
                                                           gboolean         *auth_capable,
                                                           GError          **error);
-char                      *cc_proxy_module_info_signature (GVariant        *info);
+char                      *cc_proxy_module_info_signature (CcProxyProviderDescriptor *descriptor,
+                                                          gboolean                   auth_capable);
 char                      *cc_proxy_module_info_path_for (const char       *module_path);
 
 G_END_DECLS

@@ -178,14 +178,12 @@ cc_proxy_remote_provider_new (const char                 *program,
 {
   g_autoptr(CcProxyRemoteProvider) self = NULL;
   CcProxyRemoteProviderPrivate *priv;
-  g_autoptr(GVariant) info = NULL;
   g_autofree char *signature = NULL;
 
   self = g_object_new (auth_capable ? CC_PROXY_TYPE_REMOTE_AUTH_PROVIDER : CC_PROXY_TYPE_REMOTE_PROVIDER, NULL);
   priv = cc_proxy_remote_provider_get_instance_private (self);
   priv->descriptor = cc_proxy_provider_descriptor_ref (descriptor);
-  info = g_variant_ref_sink (cc_proxy_module_info_describe (CC_PROXY_PROVIDER (self)));
-  signature = cc_proxy_module_info_signature (info);
+  signature = cc_proxy_module_info_signature (descriptor, auth_capable);
   priv->host = cc_proxy_host_process_new (program, module_path, cc_proxy_provider_descriptor_get_id (descriptor),
                                           signature, error);
   if (priv->host == NULL)
