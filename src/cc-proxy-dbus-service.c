@@ -412,6 +412,25 @@ typedef struct
   char               *provider_id;
 } Notified;
 
+static Notified *
+notified_new (CcProxyDBusService *service,
+              const char         *provider_id)
+{
+  Notified *notified = g_new0 (Notified, 1);
+
+  g_set_weak_pointer (&notified->service, service);
+  notified->provider_id = g_strdup (provider_id);
+  return notified;
+}
+
+static void
+notified_free (Notified *notified)
+{
+  g_clear_weak_pointer (&notified->service);
+  g_free (notified->provider_id);
+  g_free (notified);
+}
+
 static void
 on_notified (GObject      *source,
              GAsyncResult *result,
@@ -426,9 +445,7 @@ on_notified (GObject      *source,
       g_variant_get (reply, "(u)", &id);
       g_hash_table_replace (notified->service->notifications, GUINT_TO_POINTER (id), g_strdup (notified->provider_id));
     }
-  g_clear_weak_pointer (&notified->service);
-  g_free (notified->provider_id);
-  g_free (notified);
+  notified_free (notified);
 }
 
 /* Tells the person on the desktop, when a notification server is on the
@@ -455,9 +472,7 @@ notify_desktop (CcProxyDBusService *self,
       g_variant_builder_add (actions, "s", _("Sign in"));
     }
   g_variant_builder_add (hints, "{sv}", "urgency", g_variant_new_byte (sign_in ? 1 : 0));
-  notified = g_new0 (Notified, 1);
-  g_set_weak_pointer (&notified->service, self);
-  notified->provider_id = g_strdup (provider_id);
+  notified = notified_new (self, provider_id);
   g_dbus_connection_call (self->connection, NOTIFICATIONS_NAME, NOTIFICATIONS_PATH, NOTIFICATIONS_NAME, "Notify",
                           g_variant_new ("(susssasa{sv}i)", "cc-proxy", 0, "dialog-password-symbolic", summary,
                                          body, actions, hints, -1),
@@ -484,8 +499,35 @@ static AuthFlow *start_flow (CcProxyDBusService *self,
                              gboolean            force,
                              gboolean            notify);
 
-/* "Sign in" on the notification: the login starts here, and its code
- * comes back as a notification of its own. */
+/* The notification's actions open cc-proxy-panel, when it is installed
+ * (D-Bus activatable as org.ccproxy.Panel): a click shows the provider,
+ * "Sign in" runs its login there. */
+#define PANEL_NAME "org.ccproxy.Panel"
+#define PANEL_PATH "/org/ccproxy/Panel"
+
+/* No panel (or it failed): the login starts here, and its code comes
+ * back as a notification of its own. */
+static void
+on_panel_opened (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Notified *notified = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  CcProxyProvider *provider;
+
+  if (reply == NULL && notified->service != NULL)
+    {
+      g_debug ("cc-proxy-panel not opened (%s): signing in to %s here", error->message, notified->provider_id);
+      provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (notified->service->runtime),
+                                           notified->provider_id);
+      if (provider != NULL && CC_PROXY_IS_AUTH_CAPABLE (provider))
+        start_flow (notified->service, provider, NULL, TRUE, TRUE);
+    }
+  notified_free (notified);
+}
+
 static void
 on_action_invoked (GDBusConnection *connection,
                    const char      *sender,
@@ -497,17 +539,21 @@ on_action_invoked (GDBusConnection *connection,
 {
   CcProxyDBusService *self = user_data;
   const char *action, *provider_id;
-  CcProxyProvider *provider;
+  g_autoptr(GVariantBuilder) target = g_variant_builder_new (G_VARIANT_TYPE ("av"));
+  g_autoptr(GVariantBuilder) platform_data = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+  Notified *notified;
   guint32 id;
 
   g_variant_get (parameters, "(u&s)", &id, &action);
   provider_id = g_hash_table_lookup (self->notifications, GUINT_TO_POINTER (id));
   if (provider_id == NULL || !(g_str_equal (action, SIGN_IN_ACTION) || g_str_equal (action, "default")))
     return;
-  provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (self->runtime), provider_id);
-  if (provider == NULL || !CC_PROXY_IS_AUTH_CAPABLE (provider))
-    return;
-  start_flow (self, provider, NULL, TRUE, TRUE);
+  notified = notified_new (self, provider_id);
+  g_variant_builder_add (target, "v", g_variant_new_string (provider_id));
+  g_dbus_connection_call (connection, PANEL_NAME, PANEL_PATH, "org.freedesktop.Application", "ActivateAction",
+                          g_variant_new ("(sava{sv})", g_str_equal (action, SIGN_IN_ACTION) ? "sign-in" : "show-provider",
+                                         target, platform_data),
+                          NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_panel_opened, notified);
 }
 
 /* A provider needs the person to sign in again (or no longer does). */

@@ -521,3 +521,36 @@ cc_test_upstream_count_requests (CcTestUpstream *self,
     n += g_str_equal (((CcTestRecordedRequest *) g_ptr_array_index (self->requests, i))->path, path);
   return n;
 }
+
+/* ----- GitHub and Copilot, as the copilot provider's login sees them ----- */
+
+/* The Copilot token exchange: a token valid for an hour, or @status
+ * with GitHub's refusal. */
+void
+cc_test_upstream_mock_copilot_exchange (CcTestUpstream *self,
+                                        guint           status)
+{
+  g_autofree char *exchange = g_strdup_printf ("{\"token\":\"copilot-from-login\",\"expires_at\":%" G_GINT64_FORMAT
+                                               ",\"refresh_in\":1500}", g_get_real_time () / G_USEC_PER_SEC + 3600);
+
+  if (status == 200)
+    cc_test_upstream_respond (self, "/copilot_internal/v2/token", 200, "application/json", exchange, -1);
+  else
+    cc_test_upstream_respond (self, "/copilot_internal/v2/token", status, "application/json",
+                              "{\"message\":\"Bad credentials\"}", -1);
+}
+
+/* GitHub's device flow (code WDJB-MJHT, polled without delay) and the
+ * Copilot token exchange: the login gets @access_token. */
+void
+cc_test_upstream_mock_github_login (CcTestUpstream *self,
+                                    const char     *access_token)
+{
+  static const char device_code[] = "{\"device_code\":\"fx-device\",\"user_code\":\"WDJB-MJHT\","
+                                     "\"verification_uri\":\"https://github.com/login/device\",\"expires_in\":60,\"interval\":0}";
+  g_autofree char *answer = g_strdup_printf ("{\"access_token\":\"%s\"}", access_token);
+
+  cc_test_upstream_respond (self, "/login/device/code", 200, "application/json", device_code, -1);
+  cc_test_upstream_respond (self, "/login/oauth/access_token", 200, "application/json", answer, -1);
+  cc_test_upstream_mock_copilot_exchange (self, 200);
+}

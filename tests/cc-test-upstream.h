@@ -57,5 +57,9 @@ CcTestRecordedRequest *cc_test_upstream_find_request   (CcTestUpstream      *sel
                                                         guint                nth);
 guint                  cc_test_upstream_count_requests (CcTestUpstream      *self,
                                                         const char          *path);
+void                   cc_test_upstream_mock_copilot_exchange (CcTestUpstream *self,
+                                                               guint           status);
+void                   cc_test_upstream_mock_github_login     (CcTestUpstream *self,
+                                                               const char     *access_token);
 
 G_END_DECLS

@@ -5,6 +5,9 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <stdio.h>
+#include <unistd.h>
+
 #include <json-glib/json-glib.h>
 
 #include "cc-test-util.h"
@@ -137,8 +140,10 @@ cc_test_read_to_end (GInputStream *stream,
  * 10 ms (some conditions change without an event here, a bus name
  * appearing say); a test that waits longer than 20 s is broken, not slow. */
 void
-cc_test_wait_for (gboolean (*done) (gpointer user_data),
-                  gpointer   user_data)
+cc_test_wait_for_at (const char  *where,
+                     const char  *what,
+                     gboolean   (*done) (gpointer user_data),
+                     gpointer     user_data)
 {
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
 
@@ -148,9 +153,29 @@ cc_test_wait_for (gboolean (*done) (gpointer user_data),
   while (!done (user_data))
     {
       if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for a condition");
+        g_error ("%s: timed out waiting for %s", where, what);
       cc_test_drain (10);
     }
+}
+
+/* POSTs the JSON @body to @url; returns the answer's body as text and
+ * its status in @status. */
+char *
+cc_test_post_json (SoupSession *session,
+                   const char  *url,
+                   const char  *body,
+                   guint       *status)
+{
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+  answer = cc_test_send (session, message, &error);
+  g_assert_no_error (error);
+  *status = soup_message_get_status (message);
+  return g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
 }
 
 /* Parses an Anthropic-shaped error body; returns its error type. */
@@ -211,6 +236,21 @@ cc_test_get_property (GDBusConnection *connection,
   g_assert_no_error (error);
   g_variant_get (reply, "(v)", &value);
   return value;
+}
+
+/* Starts @bus. The bus, and what it activates, inherit our stdout,
+ * which is the TAP stream meson parses: they get stderr instead. */
+void
+cc_test_dbus_up (GTestDBus *bus)
+{
+  int saved_stdout = dup (STDOUT_FILENO);
+
+  g_assert_cmpint (saved_stdout, >=, 0);
+  fflush (stdout);
+  g_assert_cmpint (dup2 (STDERR_FILENO, STDOUT_FILENO), ==, STDOUT_FILENO);
+  g_test_dbus_up (bus);
+  g_assert_cmpint (dup2 (saved_stdout, STDOUT_FILENO), ==, STDOUT_FILENO);
+  close (saved_stdout);
 }
 
 /* A client connection of our own to the private bus @bus. */

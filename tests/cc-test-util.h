@@ -21,11 +21,21 @@ gsize        cc_test_read_some        (GInputStream *stream,
                                        GString      *into);
 void         cc_test_read_to_end      (GInputStream *stream,
                                        GString      *into);
-void         cc_test_wait_for         (gboolean    (*done) (gpointer user_data),
+void         cc_test_wait_for_at      (const char   *where,
+                                       const char   *what,
+                                       gboolean    (*done) (gpointer user_data),
                                        gpointer      user_data);
+/* Runs the main context until @done (@user_data) says so; fails the
+ * test after 20 s, naming the condition and the caller. */
+#define cc_test_wait_for(done, user_data) cc_test_wait_for_at (G_STRLOC, #done, (done), (user_data))
 void         cc_test_drain            (guint         ms);
+char        *cc_test_post_json        (SoupSession  *session,
+                                       const char   *url,
+                                       const char   *body,
+                                       guint        *status);
 char        *cc_test_error_type       (GBytes       *body,
                                        char        **message);
+void         cc_test_dbus_up          (GTestDBus    *bus);
 GDBusConnection *cc_test_bus_connection (GTestDBus *bus);
 GVariant    *cc_test_get_property     (GDBusConnection *connection,
                                        const char   *path,

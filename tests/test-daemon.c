@@ -481,24 +481,6 @@ read_expected (const char *name)
   return text;
 }
 
-static char *
-post_text (SoupSession *client,
-           const char  *url,
-           const char  *body,
-           guint       *status)
-{
-  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
-  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
-  g_autoptr(GBytes) answer = NULL;
-  g_autoptr(GError) error = NULL;
-
-  soup_message_set_request_body_from_bytes (message, "application/json", bytes);
-  answer = cc_test_send (client, message, &error);
-  g_assert_no_error (error);
-  *status = soup_message_get_status (message);
-  return g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
-}
-
 /* What Claude Code sends, through cc-proxyd with copilot active and every
  * GitHub and Copilot URL on the mock: a non-streamed and a streamed turn
  * of the agent fixture come back as Anthropic answers. */
@@ -539,14 +521,14 @@ test_copilot_end_to_end (void)
   json_object_set_boolean_member (json_node_get_object (request), "stream", FALSE);
   plain_body = json_to_string (request, FALSE);
   cc_test_upstream_respond (upstream, "/chat/completions", 200, "application/json", tools_text, -1);
-  plain = post_text (client, messages_url, plain_body, &status);
+  plain = cc_test_post_json (client, messages_url, plain_body, &status);
   g_assert_cmpuint (status, ==, 200);
   got = json_from_string (plain, NULL);
   want = json_from_string (expected_json, NULL);
   g_assert_true (json_node_equal (got, want));
 
   cc_test_upstream_stream (upstream, "/chat/completions", chunks, G_MAXUINT, FALSE);
-  streamed = post_text (client, messages_url, agent_text, &status);
+  streamed = cc_test_post_json (client, messages_url, agent_text, &status);
   g_assert_cmpuint (status, ==, 200);
   g_assert_cmpstr (streamed, ==, expected_stream);
 

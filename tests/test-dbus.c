@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cc-test-daemon.h"
+#include "cc-test-desktop.h"
 #include "cc-test-upstream.h"
 #include "cc-proxy-dbus-client.h"
 #include "cc-test-util.h"
@@ -1533,36 +1534,6 @@ test_ctl_auth (Fixture       *fixture,
   }
 }
 
-/* The Copilot token exchange on the mock: a token (200) or a refusal. */
-static void
-mock_copilot_exchange (Fixture *fixture,
-                       guint    status)
-{
-  g_autofree char *exchange = g_strdup_printf ("{\"token\":\"copilot-from-login\",\"expires_at\":%" G_GINT64_FORMAT
-                                               ",\"refresh_in\":1500}", g_get_real_time () / G_USEC_PER_SEC + 3600);
-
-  if (status == 200)
-    cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", 200, "application/json", exchange, -1);
-  else
-    cc_test_upstream_respond (fixture->upstream, "/copilot_internal/v2/token", status, "application/json",
-                              "{\"message\":\"Bad credentials\"}", -1);
-}
-
-/* GitHub's device flow and the Copilot token exchange, on the mock: the
- * login gets @access_token, the exchange a Copilot token. */
-static void
-mock_github_login (Fixture    *fixture,
-                   const char *access_token)
-{
-  static const char device_code[] = "{\"device_code\":\"fx-device\",\"user_code\":\"WDJB-MJHT\","
-                                     "\"verification_uri\":\"https://github.com/login/device\",\"expires_in\":60,\"interval\":0}";
-  g_autofree char *answer = g_strdup_printf ("{\"access_token\":\"%s\"}", access_token);
-
-  cc_test_upstream_respond (fixture->upstream, "/login/device/code", 200, "application/json", device_code, -1);
-  cc_test_upstream_respond (fixture->upstream, "/login/oauth/access_token", 200, "application/json", answer, -1);
-  mock_copilot_exchange (fixture, 200);
-}
-
 /* The copilot provider's login over the bus, as a person runs it: the
  * address and code, then the GitHub token in the keyring, copilot active,
  * and the exchange checked once. */
@@ -1573,7 +1544,7 @@ test_ctl_auth_copilot (Fixture       *fixture,
   g_autoptr(GVariant) active = NULL, values = NULL, entry = NULL;
   gboolean set = FALSE;
 
-  mock_github_login (fixture, "gho_over_dbus_123456");
+  cc_test_upstream_mock_github_login (fixture->upstream, "gho_over_dbus_123456");
   /* Once "pending", as when the person has not entered the code yet. */
   cc_test_upstream_respond_once (fixture->upstream, "/login/oauth/access_token", 200, "application/json",
                                  "{\"error\":\"authorization_pending\"}");
@@ -1611,52 +1582,6 @@ test_ctl_auth_copilot (Fixture       *fixture,
   g_assert_null (strstr (fixture->daemon->err_text->str, "gho_over_dbus_123456"));
 }
 
-/* A stand-in for xdg-desktop-portal's OpenURI on the test bus: it
- * records the address it was asked to open. */
-static const char portal_xml[] =
-  "<node><interface name='org.freedesktop.portal.OpenURI'>"
-  "<method name='OpenURI'><arg type='s' direction='in'/><arg type='s' direction='in'/>"
-  "<arg type='a{sv}' direction='in'/><arg type='o' direction='out'/></method>"
-  "</interface></node>";
-
-static void
-on_open_uri (GDBusConnection       *connection,
-             const char            *sender,
-             const char            *object_path,
-             const char            *interface_name,
-             const char            *method_name,
-             GVariant              *parameters,
-             GDBusMethodInvocation *invocation,
-             gpointer               user_data)
-{
-  char **opened = user_data;
-  const char *uri;
-
-  g_variant_get (parameters, "(&s&s@a{sv})", NULL, &uri, NULL);
-  g_free (*opened);
-  *opened = g_strdup (uri);
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", "/org/freedesktop/portal/desktop/request/1"));
-}
-
-static const GDBusInterfaceVTable portal_vtable = { on_open_uri, NULL, NULL, { NULL } };
-
-static guint
-fake_portal_start (Fixture  *fixture,
-                   char    **opened,
-                   guint    *owner)
-{
-  g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (portal_xml, NULL);
-  g_autoptr(GError) error = NULL;
-  guint id = g_dbus_connection_register_object (fixture->connection, "/org/freedesktop/portal/desktop",
-                                                node->interfaces[0], &portal_vtable, opened, NULL, &error);
-
-  g_assert_no_error (error);
-  *owner = g_bus_own_name_on_connection (fixture->connection, "org.freedesktop.portal.Desktop",
-                                         G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, NULL, NULL);
-  cc_test_drain (50);
-  return id;
-}
-
 /* Without a keyring the login is not thrown away: it is kept in memory,
  * requests are served with it, and cc-proxyctl says plainly that it will
  * not last and what to do. */
@@ -1672,12 +1597,10 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
   g_autoptr(GBytes) body = g_bytes_new (request, strlen (request));
   g_autoptr(GBytes) got = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *opened = NULL;
+  g_autoptr(CcTestDesktop) desktop = cc_test_desktop_start (fixture->connection);
   CcTestRecordedRequest *seen;
-  guint portal_owner;
-  guint portal = fake_portal_start (fixture, &opened, &portal_owner);
 
-  mock_github_login (fixture, "gho_memory_only_123456");
+  cc_test_upstream_mock_github_login (fixture->upstream, "gho_memory_only_123456");
   cc_test_upstream_respond (fixture->upstream, "/chat/completions", 200, "application/json", answer, -1);
   cc_test_upstream_respond (fixture->upstream, "/models", 200, "application/json", models, -1);
 
@@ -1694,9 +1617,7 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
     if (r.status != 0)
       g_test_message ("cc-proxyctl said: %s%s\ncc-proxyd said:\n%s", r.out, r.err, fixture->daemon->err_text->str);
     g_assert_cmpint (r.status, ==, 0);
-    g_assert_cmpstr (opened, ==, "https://github.com/login/device");
-    g_bus_unown_name (portal_owner);
-    g_dbus_connection_unregister_object (fixture->connection, portal);
+    g_assert_cmpstr (desktop->opened, ==, "https://github.com/login/device");
     g_assert_true (g_str_has_suffix (r.out, "Signed in to GitHub Copilot, for this session only: no keyring is "
                                             "available to keep the login, so cc-proxyd holds it in memory until it "
                                             "stops. To keep it, start or unlock a keyring (gnome-keyring-daemon "
@@ -2109,63 +2030,6 @@ test_start_error_is_told (Fixture       *fixture,
   g_subprocess_wait (process, NULL, NULL);
 }
 
-/* A stand-in notification server on the test bus: it keeps what it is
- * asked to show, and can press a notification's buttons. */
-static const char notifications_xml[] =
-  "<node><interface name='org.freedesktop.Notifications'>"
-  "<method name='Notify'><arg type='s' direction='in'/><arg type='u' direction='in'/>"
-  "<arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='s' direction='in'/>"
-  "<arg type='as' direction='in'/><arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
-  "<arg type='u' direction='out'/></method>"
-  "<signal name='ActionInvoked'><arg type='u'/><arg type='s'/></signal>"
-  "</interface></node>";
-
-typedef struct
-{
-  GPtrArray *shown;    /* "summary|body|action,action" */
-  guint32    last_id;
-} Notifications;
-
-static void
-on_notify (GDBusConnection       *connection,
-           const char            *sender,
-           const char            *object_path,
-           const char            *interface_name,
-           const char            *method_name,
-           GVariant              *parameters,
-           GDBusMethodInvocation *invocation,
-           gpointer               user_data)
-{
-  Notifications *notifications = user_data;
-  const char *summary, *body;
-  g_autofree const char **actions = NULL;
-  g_autofree char *joined = NULL;
-
-  g_variant_get (parameters, "(&su&s&s&s^a&s@a{sv}i)", NULL, NULL, NULL, &summary, &body, &actions, NULL, NULL);
-  joined = g_strjoinv (",", (char **) actions);
-  g_ptr_array_add (notifications->shown, g_strdup_printf ("%s|%s|%s", summary, body, joined));
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", ++notifications->last_id));
-}
-
-static const GDBusInterfaceVTable notifications_vtable = { on_notify, NULL, NULL, { NULL } };
-
-static gboolean
-has_shown (gpointer user_data)
-{
-  Notifications *notifications = ((gpointer *) user_data)[0];
-
-  return notifications->shown->len >= GPOINTER_TO_UINT (((gpointer *) user_data)[1]);
-}
-
-static void
-wait_shown (Notifications *notifications,
-            guint          n)
-{
-  gpointer wanted[2] = { notifications, GUINT_TO_POINTER (n) };
-
-  cc_test_wait_for (has_shown, wanted);
-}
-
 /* GitHub refuses the login: the provider says it needs attention (bus,
  * status, a notification with "Sign in"); the button starts the login,
  * whose code comes as a notification; signing in clears it all. */
@@ -2178,37 +2042,25 @@ test_attention_needed (Fixture       *fixture,
   g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
   g_autoptr(GBytes) body = g_bytes_new (request, strlen (request));
   g_autoptr(GBytes) got = NULL;
-  g_autoptr(GDBusNodeInfo) node = g_dbus_node_info_new_for_xml (notifications_xml, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) attention = NULL;
-  Notifications notifications = { g_ptr_array_new_with_free_func (g_free), 0 };
-  g_autofree char *opened = NULL;
-  guint portal_owner, owner, registration;
-  guint portal = fake_portal_start (fixture, &opened, &portal_owner);
-
-  registration = g_dbus_connection_register_object (fixture->connection, "/org/freedesktop/Notifications",
-                                                    node->interfaces[0], &notifications_vtable, &notifications,
-                                                    NULL, &error);
-  g_assert_no_error (error);
-  owner = g_bus_own_name_on_connection (fixture->connection, "org.freedesktop.Notifications",
-                                        G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, NULL, NULL);
-  cc_test_drain (100);
+  g_autoptr(CcTestDesktop) desktop = cc_test_desktop_start (fixture->connection);
 
   /* Signed in; then GitHub revokes the login. */
-  mock_github_login (fixture, "gho_attention_123456");
+  cc_test_upstream_mock_github_login (fixture->upstream, "gho_attention_123456");
   {
     g_auto(Ran) r = ctl (NULL, "auth", "copilot", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
   }
-  mock_copilot_exchange (fixture, 401);
+  cc_test_upstream_mock_copilot_exchange (fixture->upstream, 401);
   soup_message_set_request_body_from_bytes (message, "application/json", body);
   got = cc_test_send (fixture->client, message, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (message), ==, 401);
 
-  wait_shown (&notifications, 1);
-  g_assert_cmpstr (g_ptr_array_index (notifications.shown, 0), ==,
+  cc_test_desktop_wait_shown (desktop, 1);
+  g_assert_cmpstr (g_ptr_array_index (desktop->shown, 0), ==,
                    "GitHub Copilot needs you to sign in again|"
                    "GitHub refused the Copilot login (revoked or expired): sign in again|default,Sign in,sign-in,Sign in");
   attention = get_property (fixture, PATH "/providers/copilot", PROVIDER_IFACE, "Attention");
@@ -2221,26 +2073,18 @@ test_attention_needed (Fixture       *fixture,
                                           "(revoked or expired): sign in again (cc-proxyctl auth copilot --force)\n"));
   }
 
-  /* "Sign in": the login starts, its code is shown, the browser opens. */
-  mock_copilot_exchange (fixture, 200);
-  g_dbus_connection_emit_signal (fixture->connection, NULL, "/org/freedesktop/Notifications",
-                                 "org.freedesktop.Notifications", "ActionInvoked",
-                                 g_variant_new ("(us)", notifications.last_id, "sign-in"), &error);
-  g_assert_no_error (error);
-  wait_shown (&notifications, 3);
-  g_assert_cmpstr (g_ptr_array_index (notifications.shown, 1), ==,
+  /* "Sign in", with no cc-proxy-panel to open on this bus: the login
+   * starts in cc-proxyd, its code is shown, the browser opens. */
+  cc_test_upstream_mock_copilot_exchange (fixture->upstream, 200);
+  cc_test_desktop_press (desktop, "sign-in");
+  cc_test_desktop_wait_shown (desktop, 3);
+  g_assert_cmpstr (g_ptr_array_index (desktop->shown, 1), ==,
                    "Enter the code WDJB-MJHT|at https://github.com/login/device (opened in your browser)|");
-  g_assert_cmpstr (opened, ==, "https://github.com/login/device");
-  g_assert_true (g_str_has_prefix (g_ptr_array_index (notifications.shown, 2), "Signed in to GitHub Copilot"));
+  g_assert_cmpstr (desktop->opened, ==, "https://github.com/login/device");
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (desktop->shown, 2), "Signed in to GitHub Copilot"));
   g_clear_pointer (&attention, g_variant_unref);
   attention = get_property (fixture, PATH "/providers/copilot", PROVIDER_IFACE, "Attention");
   g_assert_cmpstr (g_variant_get_string (attention, NULL), ==, "");
-
-  g_bus_unown_name (owner);
-  g_dbus_connection_unregister_object (fixture->connection, registration);
-  g_bus_unown_name (portal_owner);
-  g_dbus_connection_unregister_object (fixture->connection, portal);
-  g_ptr_array_unref (notifications.shown);
 }
 
 /* `reload` loads provider modules that appeared since the start, and
@@ -2381,18 +2225,9 @@ test_activation (void)
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) version = NULL;
   g_autoptr(GError) error = NULL;
-  int saved_stdout;
 
   g_test_dbus_add_service_dir (bus, g_getenv ("CC_PROXY_TEST_ACTIVATION_DIR"));
-  /* The bus, and the daemon it starts, inherit our stdout, which is the
-   * TAP stream meson parses: give them stderr instead. */
-  saved_stdout = dup (STDOUT_FILENO);
-  g_assert_cmpint (saved_stdout, >=, 0);
-  fflush (stdout);
-  g_assert_cmpint (dup2 (STDERR_FILENO, STDOUT_FILENO), ==, STDOUT_FILENO);
-  g_test_dbus_up (bus);
-  g_assert_cmpint (dup2 (saved_stdout, STDOUT_FILENO), ==, STDOUT_FILENO);
-  close (saved_stdout);
+  cc_test_dbus_up (bus);
   connection = cc_test_bus_connection (bus);
 
   reply = g_dbus_connection_call_sync (connection, NAME, PATH, "org.freedesktop.DBus.Properties", "Get",

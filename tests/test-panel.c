@@ -5,7 +5,10 @@
  * a setting changed in a generated row reaches the daemon, a value the
  * daemon refuses shows its error under the row and changes nothing, a
  * request through the proxy shows in the traffic list with its tokens,
- * and the window renders to a PNG that is not blank.
+ * a login against the test upstream shows its code and completes, a
+ * provider that needs attention shows a banner whose button signs in
+ * again, the desktop notification's "Sign in" opens the application, and
+ * the window renders to PNGs that are not blank.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -17,6 +20,7 @@
 
 #include "cc-panel-window.h"
 #include "cc-test-daemon.h"
+#include "cc-test-desktop.h"
 #include "cc-test-upstream.h"
 #include "cc-test-util.h"
 
@@ -36,21 +40,35 @@ static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  user_data)
 {
-  const char *env[] = { NULL, NULL, NULL, NULL, NULL };
+  const char *env[] = { "DBUS_SESSION_BUS_ADDRESS", NULL, "CC_PROXY_PROVIDER_DIR", NULL,
+                        "CC_PROXY_GITHUB_URL", NULL, "CC_PROXY_GITHUB_API_URL", NULL,
+                        "CC_PROXY_COPILOT_BASE_URL", NULL, NULL };
+  const char *url;
 
   fixture->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (fixture->bus);
+  /* cc-proxy-panel, D-Bus activatable as when installed, on this
+   * display (the previous test's g_test_dbus_down() unset DISPLAY). */
+  g_setenv ("DISPLAY", gdk_display_get_name (gdk_display_get_default ()), TRUE);
+  g_test_dbus_add_service_dir (fixture->bus, g_getenv ("CC_PROXY_TEST_PANEL_ACTIVATION_DIR"));
+  /* And cc-proxyd, for the window to start it. */
+  if (g_strcmp0 (user_data, "activated") == 0)
+    g_test_dbus_add_service_dir (fixture->bus, g_getenv ("CC_PROXY_TEST_ACTIVATION_DIR"));
+  cc_test_dbus_up (fixture->bus);
   fixture->connection = cc_test_bus_connection (fixture->bus);
   fixture->upstream = cc_test_upstream_new ();
-  env[0] = "DBUS_SESSION_BUS_ADDRESS";
+  url = cc_test_upstream_get_url (fixture->upstream);
   env[1] = g_test_dbus_get_bus_address (fixture->bus);
-  /* The screenshot shows the providers people have, not the test ones. */
-  if (user_data != NULL)
+  /* The providers people have, not the test ones (the screenshots),
+   * with GitHub and Copilot on the mock. */
+  if (g_strcmp0 (user_data, "copilot") == 0)
     {
-      env[2] = "CC_PROXY_PROVIDER_DIR";
       env[3] = g_getenv ("CC_PROXY_TEST_COPILOT_DIR");
+      env[5] = env[7] = env[9] = url;
     }
-  fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
+  else
+    env[2] = NULL;
+  if (g_strcmp0 (user_data, "activated") != 0)
+    fixture->daemon = daemon_start (env, url);
 
   fixture->window = CC_PANEL_WINDOW (cc_panel_window_new (NULL, fixture->connection));
   gtk_window_present (GTK_WINDOW (fixture->window));
@@ -62,7 +80,9 @@ fixture_teardown (Fixture       *fixture,
 {
   gtk_window_destroy (GTK_WINDOW (fixture->window));
   cc_test_drain (50);
-  daemon_stop (fixture->daemon);
+  /* An activated cc-proxyd leaves with its bus. */
+  if (fixture->daemon != NULL)
+    daemon_stop (fixture->daemon);
   g_clear_object (&fixture->upstream);
   g_dbus_connection_close_sync (fixture->connection, NULL, NULL);
   g_clear_object (&fixture->connection);
@@ -219,6 +239,20 @@ test_refused_value_shows_error (Fixture       *fixture,
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (row)), ==, g_variant_get_string (after, NULL));
 }
 
+/* POSTs @request to the proxy's /v1/messages; returns the status. */
+static guint
+post_messages (Fixture    *fixture,
+               const char *request)
+{
+  g_autoptr(SoupSession) client = soup_session_new ();
+  g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
+  g_autofree char *answer = NULL;
+  guint status;
+
+  answer = cc_test_post_json (client, url, request, &status);
+  return status;
+}
+
 static gboolean
 traffic_shown (gpointer user_data)
 {
@@ -240,12 +274,6 @@ static void
 test_traffic_listed (Fixture       *fixture,
                      gconstpointer  user_data)
 {
-  g_autoptr(SoupSession) client = soup_session_new ();
-  g_autofree char *url = NULL;
-  g_autoptr(SoupMessage) message = NULL;
-  g_autoptr(GBytes) request = g_bytes_new_static ("{\"model\":\"claude-test\",\"max_tokens\":8,\"messages\":[]}", 52);
-  g_autoptr(GBytes) answer = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(GtkStringObject) item = NULL;
   const char *text;
 
@@ -254,12 +282,7 @@ test_traffic_listed (Fixture       *fixture,
                             "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-test\","
                             "\"content\":[],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":12,\"output_tokens\":34}}",
                             -1);
-  url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
-  message = soup_message_new ("POST", url);
-  soup_message_set_request_body_from_bytes (message, "application/json", request);
-  answer = cc_test_send (client, message, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  g_assert_cmpuint (post_messages (fixture, "{\"model\":\"claude-test\",\"max_tokens\":8,\"messages\":[]}"), ==, 200);
 
   cc_test_wait_for (traffic_shown, fixture);
   item = g_list_model_get_item (cc_panel_window_get_traffic (fixture->window), 0);
@@ -282,39 +305,58 @@ test_traffic_listed (Fixture       *fixture,
   }
 }
 
-/* The window, drawn by GTK as it is on screen, into a PNG: with the
- * copilot provider, this is the README's screenshot (build-aux/dev
- * screenshot copies it into docs/). */
-static void
-test_renders (Fixture       *fixture,
-              gconstpointer  user_data)
+/* The window, drawn by GTK as it is on screen, into @name under the
+ * test output directory; checked not blank (many pixels differ from
+ * the first). */
+typedef struct
 {
+  CcPanelWindow *window;
+  GskRenderNode *node;
+} Drawn;
+
+/* Whether GTK has drawn the window: its picture, once there is one. */
+static gboolean
+window_drawn (gpointer user_data)
+{
+  Drawn *drawn = user_data;
   g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+
+  if (!gtk_widget_get_mapped (GTK_WIDGET (drawn->window)) || gtk_widget_get_width (GTK_WIDGET (drawn->window)) <= 0)
+    return FALSE;
+  snapshot = gtk_snapshot_new ();
+  paintable = gtk_widget_paintable_new (GTK_WIDGET (drawn->window));
+  gdk_paintable_snapshot (paintable, snapshot, gtk_widget_get_width (GTK_WIDGET (drawn->window)),
+                          gtk_widget_get_height (GTK_WIDGET (drawn->window)));
+  drawn->node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  return drawn->node != NULL;
+}
+
+static void
+render_png (Fixture    *fixture,
+            const char *name)
+{
+  Drawn drawn = { fixture->window, NULL };
   g_autoptr(GskRenderNode) node = NULL;
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree guchar *pixels = NULL;
   g_autofree char *path = g_build_filename (g_getenv ("CC_PROXY_TEST_OUTPUT_DIR") ? g_getenv ("CC_PROXY_TEST_OUTPUT_DIR")
                                                                                   : g_get_tmp_dir (),
-                                            "cc-proxy-panel.png", NULL);
+                                            name, NULL);
   int width, height;
   gsize stride;
   guint differing = 0;
 
-  shown_group (fixture, "copilot");
+  /* Settled: what came in has been laid out and drawn. */
   cc_test_drain (500);
+  cc_test_wait_for (window_drawn, &drawn);
+  node = drawn.node;
   width = gtk_widget_get_width (GTK_WIDGET (fixture->window));
   height = gtk_widget_get_height (GTK_WIDGET (fixture->window));
-  g_assert_cmpint (width, >, 0);
-  paintable = gtk_widget_paintable_new (GTK_WIDGET (fixture->window));
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (fixture->window)), node, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("window rendered to %s", path);
 
-  /* Not blank: many pixels differ from the first. */
   stride = (gsize) width * 4;
   pixels = g_malloc (stride * height);
   gdk_texture_download (texture, pixels, stride);
@@ -322,6 +364,76 @@ test_renders (Fixture       *fixture,
     if (memcmp (pixels, pixels + i, 4) != 0)
       differing++;
   g_assert_cmpuint (differing, >, (guint) (width * height) / 20);
+}
+
+static gboolean
+copilot_signed_in (gpointer user_data)
+{
+  const char *said = cc_panel_provider_group_get_last_sign_in (user_data);
+
+  return said != NULL && g_str_has_prefix (said, "Signed in to GitHub Copilot") &&
+         cc_panel_provider_group_get_sign_in_dialog (user_data) == NULL;
+}
+
+static gboolean
+four_listed (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  return g_list_model_get_n_items (cc_panel_window_get_traffic (fixture->window)) >= 4;
+}
+
+static gboolean
+copilot_signed_in_on_bus (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+  g_autoptr(GVariant) signed_in = cc_test_get_property (fixture->connection, "/org/ccproxy/Proxy1/providers/copilot",
+                                                        PROVIDER_IFACE, "SignedIn");
+
+  return g_variant_get_boolean (signed_in);
+}
+
+/* Copilot signed in over the bus (not through the window, whose toast
+ * would cover the screenshot), against the mock GitHub. */
+static void
+sign_in_copilot (Fixture *fixture)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  cc_test_upstream_mock_github_login (fixture->upstream, "gho_screenshot_123456");
+  reply = g_dbus_connection_call_sync (fixture->connection, "org.ccproxy.Proxy1", "/org/ccproxy/Proxy1/providers/copilot",
+                                       PROVIDER_IFACE, "Authenticate", g_variant_new ("(b)", TRUE), NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  cc_test_wait_for (copilot_signed_in_on_bus, fixture);
+}
+
+/* With the copilot provider, these are the README's screenshots
+ * (build-aux/dev screenshot copies them into docs/): its settings, and
+ * the Traffic page after a few requests. */
+static void
+test_renders (Fixture       *fixture,
+              gconstpointer  user_data)
+{
+  g_autofree char *request = cc_test_load_fixture_text ("anthropic-request-minimal.json");
+  g_autofree char *answer = cc_test_load_fixture_text ("openai-response-tools.json");
+  g_autofree char *models = cc_test_load_fixture_text ("copilot-models.json");
+
+  shown_group (fixture, "copilot");
+  render_png (fixture, "cc-proxy-panel.png");
+
+  sign_in_copilot (fixture);
+  cc_test_upstream_respond (fixture->upstream, "/models", 200, "application/json", models, -1);
+  cc_test_upstream_respond (fixture->upstream, "/chat/completions", 200, "application/json", answer, -1);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (post_messages (fixture, request), ==, 200);
+  cc_test_upstream_respond (fixture->upstream, "/chat/completions", 503, "application/json",
+                            "{\"error\":{\"message\":\"upstream overloaded\"}}", -1);
+  g_assert_cmpuint (post_messages (fixture, request), >=, 500);
+  cc_panel_window_show_page (fixture->window, "traffic");
+  cc_test_wait_for (four_listed, fixture);
+  render_png (fixture, "cc-proxy-panel-traffic.png");
 }
 
 static gboolean
@@ -385,6 +497,115 @@ test_sign_in (Fixture       *fixture,
 }
 
 static gboolean
+attention_shown (gpointer user_data)
+{
+  return cc_panel_window_get_attention (user_data) != NULL;
+}
+
+static gboolean
+banner_button_mapped (gpointer user_data)
+{
+  return gtk_widget_get_mapped (cc_panel_window_get_banner_button (user_data));
+}
+
+static gboolean
+attention_gone (gpointer user_data)
+{
+  return cc_panel_window_get_attention (user_data) == NULL;
+}
+
+/* GitHub refuses the Copilot login from now on: the next request
+ * fails, and the provider needs the person to sign in again. */
+static void
+revoke_copilot (Fixture *fixture)
+{
+  g_autofree char *request = cc_test_load_fixture_text ("anthropic-request-minimal.json");
+
+  cc_test_upstream_mock_copilot_exchange (fixture->upstream, 401);
+  g_assert_cmpuint (post_messages (fixture, request), ==, 401);
+  cc_test_wait_for (attention_shown, fixture->window);
+}
+
+static gboolean
+panel_gone (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, "org.freedesktop.DBus",
+                                                           "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                                           "NameHasOwner", g_variant_new ("(s)", "org.ccproxy.Panel"),
+                                                           G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean has_owner = TRUE;
+
+  g_variant_get (reply, "(b)", &has_owner);
+  return !has_owner;
+}
+
+/* The activated cc-proxy-panel, ended through its "quit" action with
+ * the gdbus command cc-proxy-panel(1) gives. */
+static void
+panel_quit (Fixture *fixture)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autoptr(GSubprocess) gdbus = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (panel_gone (fixture));
+  g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address (fixture->bus), TRUE);
+  gdbus = g_subprocess_launcher_spawn (launcher, &error, "gdbus", "call", "--session", "--dest", "org.ccproxy.Panel",
+                                       "--object-path", "/org/ccproxy/Panel",
+                                       "--method", "org.freedesktop.Application.ActivateAction", "quit", "[]", "{}",
+                                       NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (gdbus, NULL, &error));
+  g_assert_no_error (error);
+  cc_test_wait_for (panel_gone, fixture);
+}
+
+/* A login against the test upstream through the window (the code shown
+ * while GitHub says "pending"); GitHub revokes it: a banner says so, and
+ * its button signs in again; revoked again: the desktop notification's
+ * "Sign in" D-Bus activates cc-proxy-panel (the build's, through the
+ * test bus's service directory), which runs the login itself. */
+static void
+test_attention (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  g_autoptr(CcTestDesktop) desktop = cc_test_desktop_start (fixture->connection);
+  CcPanelProviderGroup *group = shown_group (fixture, "copilot");
+
+  cc_test_upstream_mock_github_login (fixture->upstream, "gho_panel_one_123456");
+  cc_test_upstream_respond (fixture->upstream, "/login/oauth/access_token", 200, "application/json",
+                            "{\"error\":\"authorization_pending\"}", -1);
+  cc_panel_provider_group_sign_in (group);
+  cc_test_wait_for (code_shown, group);
+  cc_test_upstream_mock_github_login (fixture->upstream, "gho_panel_one_123456");
+  cc_test_wait_for (copilot_signed_in, group);
+  g_assert_null (cc_panel_window_get_attention (fixture->window));
+
+  revoke_copilot (fixture);
+  g_assert_cmpstr (cc_panel_window_get_attention (fixture->window), ==,
+                   "GitHub Copilot: GitHub refused the Copilot login (revoked or expired): sign in again");
+  cc_test_desktop_wait_shown (desktop, 1);
+  cc_test_upstream_mock_github_login (fixture->upstream, "gho_panel_two_123456");
+  /* Pressed once the banner is down (a button not on screen yet does
+   * nothing). */
+  cc_test_wait_for (banner_button_mapped, fixture->window);
+  g_assert_true (gtk_widget_activate (cc_panel_window_get_banner_button (fixture->window)));
+  cc_test_wait_for (attention_gone, fixture->window);
+
+  revoke_copilot (fixture);
+  cc_test_desktop_wait_shown (desktop, 2);
+  cc_test_upstream_mock_github_login (fixture->upstream, "gho_panel_three_123456");
+  cc_test_desktop_press (desktop, "sign-in");
+  cc_test_wait_for (attention_gone, fixture->window);
+  /* Signed in by the panel D-Bus activated for it, a login of its own;
+   * cc-proxyd left it to the window and showed no code itself. */
+  g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/login/device/code"), ==, 3);
+  g_assert_cmpuint (desktop->shown->len, ==, 2);
+  panel_quit (fixture);
+}
+
+static gboolean
 disconnected (gpointer user_data)
 {
   Fixture *fixture = user_data;
@@ -410,6 +631,16 @@ test_daemon_comes_back (Fixture       *fixture,
   g_assert_nonnull (healthy (fixture));
 }
 
+/* Opened while cc-proxyd is not running: the window starts it (D-Bus
+ * activation, the build's service file) and lists its providers. */
+static void
+test_starts_daemon (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  g_assert_null (fixture->daemon);
+  g_assert_nonnull (shown_group (fixture, "anthropic"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -425,6 +656,8 @@ main (int   argc,
   ADD ("sign-in", test_sign_in);
   ADD ("daemon-comes-back", test_daemon_comes_back);
   g_test_add ("/panel/renders", Fixture, "copilot", fixture_setup, test_renders, fixture_teardown);
+  g_test_add ("/panel/attention", Fixture, "copilot", fixture_setup, test_attention, fixture_teardown);
+  g_test_add ("/panel/starts-daemon", Fixture, "activated", fixture_setup, test_starts_daemon, fixture_teardown);
 #undef ADD
 
   return g_test_run ();

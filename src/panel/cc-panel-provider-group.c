@@ -384,9 +384,9 @@ on_authenticate (GObject      *source,
 void
 cc_panel_provider_group_sign_in (CcPanelProviderGroup *self)
 {
-  cc_proxy_dbus_proxy1_provider_call_authenticate (self->provider,
-                                                   cc_proxy_dbus_proxy1_provider_get_signed_in (self->provider),
-                                                   NULL, on_authenticate, g_object_ref (self));
+  /* Forced: someone pressed "Sign In", and a login that needs attention
+   * may still have its (refused) credential. */
+  cc_proxy_dbus_proxy1_provider_call_authenticate (self->provider, TRUE, NULL, on_authenticate, g_object_ref (self));
 }
 
 static void

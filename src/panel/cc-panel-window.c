@@ -36,6 +36,12 @@ struct _CcPanelWindow
   GListStore           *traffic;     /* GtkStringObject: "title\nsubtitle" */
 
   AdwToastOverlay      *toasts;
+  AdwViewStack         *stack;
+  GtkRevealer          *banner;
+  GtkLabel             *banner_label;
+  GtkWidget            *banner_button;
+  char                 *banner_provider;  /* whose attention it shows */
+  char                 *pending_sign_in;  /* asked for before its provider was listed */
   GtkStack             *providers_stack;
   AdwPreferencesPage   *providers_page;
   AdwComboRow          *active_row;
@@ -225,6 +231,36 @@ fill_active (CcPanelWindow *self)
   self->filling_active = FALSE;
 }
 
+/* The first provider (by id) that needs the person to sign in again,
+ * in the banner with its "Sign In" button; no banner when none does. */
+static void
+update_banner (CcPanelWindow *self)
+{
+  GHashTableIter iter;
+  gpointer id, group;
+  const char *first = NULL;
+  CcProxyDBusProxy1Provider *provider;
+  g_autofree char *text = NULL;
+
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, &id, &group))
+    {
+      const char *attention = cc_proxy_dbus_proxy1_provider_get_attention (cc_panel_provider_group_get_provider (group));
+
+      if (attention != NULL && attention[0] != '\0' && (first == NULL || strcmp (id, first) < 0))
+        first = id;
+    }
+  gtk_revealer_set_reveal_child (self->banner, first != NULL);
+  g_free (self->banner_provider);
+  self->banner_provider = g_strdup (first);
+  if (first == NULL)
+    return;
+  provider = cc_panel_provider_group_get_provider (g_hash_table_lookup (self->groups, first));
+  text = g_strdup_printf (_("%s: %s"), cc_proxy_dbus_proxy1_provider_get_display_name (provider),
+                          cc_proxy_dbus_proxy1_provider_get_attention (provider));
+  gtk_label_set_text (self->banner_label, text);
+}
+
 static void
 add_provider (CcPanelWindow *self,
               GDBusObject   *object)
@@ -243,6 +279,13 @@ add_provider (CcPanelWindow *self,
   gtk_string_list_append (self->active_ids, id);
   self->filling_active = FALSE;
   fill_active (self);
+  g_signal_connect_object (provider, "notify::attention", G_CALLBACK (update_banner), self, G_CONNECT_SWAPPED);
+  update_banner (self);
+  if (g_strcmp0 (self->pending_sign_in, id) == 0)
+    {
+      g_clear_pointer (&self->pending_sign_in, g_free);
+      cc_panel_provider_group_sign_in (CC_PANEL_PROVIDER_GROUP (group));
+    }
 }
 
 static void
@@ -257,8 +300,10 @@ remove_provider (CcPanelWindow *self,
     if (g_strcmp0 (g_dbus_object_get_object_path (object),
                    g_dbus_proxy_get_object_path (G_DBUS_PROXY (cc_panel_provider_group_get_provider (group)))) == 0)
       {
+        g_signal_handlers_disconnect_by_data (cc_panel_provider_group_get_provider (group), self);
         adw_preferences_page_remove (self->providers_page, group);
         g_hash_table_iter_remove (&iter);
+        update_banner (self);
         return;
       }
 }
@@ -271,8 +316,12 @@ clear_providers (CcPanelWindow *self)
 
   g_hash_table_iter_init (&iter, self->groups);
   while (g_hash_table_iter_next (&iter, NULL, &group))
-    adw_preferences_page_remove (self->providers_page, group);
+    {
+      g_signal_handlers_disconnect_by_data (cc_panel_provider_group_get_provider (group), self);
+      adw_preferences_page_remove (self->providers_page, group);
+    }
   g_hash_table_remove_all (self->groups);
+  update_banner (self);
   self->filling_active = TRUE;
   gtk_string_list_splice (self->active_ids, 0, g_list_model_get_n_items (G_LIST_MODEL (self->active_ids)), NULL);
   self->filling_active = FALSE;
@@ -339,6 +388,62 @@ on_manager (GObject      *source,
 
 /* ----- the window ----- */
 
+static void
+on_banner_sign_in (CcPanelWindow *self)
+{
+  if (self->banner_provider != NULL)
+    cc_panel_window_sign_in (self, self->banner_provider);
+}
+
+/* libadwaita 1.2 has no AdwBanner: a revealer under the header bar,
+ * styled alike. */
+static GtkWidget *
+build_banner (CcPanelWindow *self)
+{
+  g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *label = gtk_label_new (NULL);
+  GtkWidget *button = gtk_button_new_with_mnemonic (_("_Sign In"));
+
+  gtk_css_provider_load_from_data (css, "box { background-color: alpha(@warning_bg_color, 0.3); padding: 6px 12px; }", -1);
+  gtk_style_context_add_provider (gtk_widget_get_style_context (box), GTK_STYLE_PROVIDER (css),
+                                  GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  g_signal_connect_swapped (button, "clicked", G_CALLBACK (on_banner_sign_in), self);
+  gtk_box_append (GTK_BOX (box), label);
+  gtk_box_append (GTK_BOX (box), button);
+
+  self->banner = GTK_REVEALER (gtk_revealer_new ());
+  self->banner_label = GTK_LABEL (label);
+  self->banner_button = button;
+  gtk_revealer_set_child (self->banner, box);
+  return GTK_WIDGET (self->banner);
+}
+
+static void
+on_sign_in_action (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  cc_panel_window_sign_in (user_data, g_variant_get_string (parameter, NULL));
+}
+
+static void
+on_show_provider_action (GSimpleAction *action,
+                         GVariant      *parameter,
+                         gpointer       user_data)
+{
+  cc_panel_window_show_provider (user_data, g_variant_get_string (parameter, NULL));
+}
+
+static const GActionEntry window_actions[] = {
+  { .name = "sign-in", .activate = on_sign_in_action, .parameter_type = "s" },
+  { .name = "show-provider", .activate = on_show_provider_action, .parameter_type = "s" },
+};
+
 static GtkWidget *
 build_traffic (CcPanelWindow *self)
 {
@@ -384,6 +489,7 @@ build (CcPanelWindow *self)
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *header = adw_header_bar_new ();
   GtkWidget *stack = adw_view_stack_new ();
+  GtkWidget *banner = build_banner (self);
   GtkWidget *title = adw_view_switcher_title_new ();
   GtkWidget *unavailable = adw_status_page_new ();
   AdwPreferencesGroup *active_group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
@@ -422,7 +528,9 @@ build (CcPanelWindow *self)
   adw_view_switcher_title_set_title (ADW_VIEW_SWITCHER_TITLE (title), "cc-proxy");
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), title);
 
+  self->stack = ADW_VIEW_STACK (stack);
   gtk_box_append (GTK_BOX (box), header);
+  gtk_box_append (GTK_BOX (box), banner);
   gtk_box_append (GTK_BOX (box), stack);
   gtk_widget_set_vexpand (stack, TRUE);
   adw_toast_overlay_set_child (self->toasts, box);
@@ -458,6 +566,8 @@ cc_panel_window_finalize (GObject *object)
   g_clear_object (&self->active_ids);
   g_clear_pointer (&self->started, g_hash_table_unref);
   g_clear_pointer (&self->error_rows, g_ptr_array_unref);
+  g_free (self->pending_sign_in);
+  g_free (self->banner_provider);
   G_OBJECT_CLASS (cc_panel_window_parent_class)->finalize (object);
 }
 
@@ -476,6 +586,7 @@ cc_panel_window_init (CcPanelWindow *self)
   self->started = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->traffic = g_list_store_new (GTK_TYPE_STRING_OBJECT);
   self->error_rows = g_ptr_array_new ();
+  g_action_map_add_action_entries (G_ACTION_MAP (self), window_actions, G_N_ELEMENTS (window_actions), self);
   build (self);
 }
 
@@ -566,4 +677,88 @@ guint
 cc_panel_window_get_n_load_errors (CcPanelWindow *self)
 {
   return self->error_rows->len;
+}
+
+/**
+ * cc_panel_window_show_page:
+ * @name: "providers" or "traffic"
+ */
+void
+cc_panel_window_show_page (CcPanelWindow *self,
+                           const char    *name)
+{
+  adw_view_stack_set_visible_child_name (self->stack, name);
+}
+
+/**
+ * cc_panel_window_get_page:
+ *
+ * Returns: the page shown: "providers" or "traffic"
+ */
+const char *
+cc_panel_window_get_page (CcPanelWindow *self)
+{
+  return adw_view_stack_get_visible_child_name (self->stack);
+}
+
+/**
+ * cc_panel_window_show_provider:
+ * @id: a provider's id
+ *
+ * Shows the Providers page with @id's settings in view (the desktop
+ * notification's click).
+ */
+void
+cc_panel_window_show_provider (CcPanelWindow *self,
+                               const char    *id)
+{
+  CcPanelProviderGroup *group = g_hash_table_lookup (self->groups, id);
+
+  cc_panel_window_show_page (self, "providers");
+  if (group != NULL)
+    gtk_widget_child_focus (GTK_WIDGET (group), GTK_DIR_TAB_FORWARD);
+}
+
+/**
+ * cc_panel_window_sign_in:
+ * @id: a provider's id
+ *
+ * Runs @id's login (the banner's and the notification's "Sign in"); if
+ * the window has not listed that provider yet, as soon as it has.
+ */
+void
+cc_panel_window_sign_in (CcPanelWindow *self,
+                         const char    *id)
+{
+  CcPanelProviderGroup *group = g_hash_table_lookup (self->groups, id);
+
+  cc_panel_window_show_page (self, "providers");
+  g_clear_pointer (&self->pending_sign_in, g_free);
+  if (group != NULL)
+    cc_panel_provider_group_sign_in (group);
+  else
+    self->pending_sign_in = g_strdup (id);
+}
+
+/**
+ * cc_panel_window_get_attention:
+ *
+ * Returns: (nullable): the banner's text, or %NULL when no provider
+ *   needs attention
+ */
+const char *
+cc_panel_window_get_attention (CcPanelWindow *self)
+{
+  return gtk_revealer_get_reveal_child (self->banner) ? gtk_label_get_text (self->banner_label) : NULL;
+}
+
+/**
+ * cc_panel_window_get_banner_button:
+ *
+ * Returns: (transfer none): the banner's "Sign In" button
+ */
+GtkWidget *
+cc_panel_window_get_banner_button (CcPanelWindow *self)
+{
+  return self->banner_button;
 }

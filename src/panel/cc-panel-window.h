@@ -23,5 +23,14 @@ GListModel           *cc_panel_window_get_traffic        (CcPanelWindow   *self)
 CcPanelChart         *cc_panel_window_get_chart          (CcPanelWindow   *self);
 const char           *cc_panel_window_get_counters       (CcPanelWindow   *self);
 guint                 cc_panel_window_get_n_load_errors  (CcPanelWindow   *self);
+void                  cc_panel_window_show_page          (CcPanelWindow   *self,
+                                                          const char      *name);
+const char           *cc_panel_window_get_page           (CcPanelWindow   *self);
+void                  cc_panel_window_show_provider      (CcPanelWindow   *self,
+                                                          const char      *id);
+void                  cc_panel_window_sign_in            (CcPanelWindow   *self,
+                                                          const char      *id);
+const char           *cc_panel_window_get_attention      (CcPanelWindow   *self);
+GtkWidget            *cc_panel_window_get_banner_button  (CcPanelWindow   *self);
 
 G_END_DECLS
