@@ -630,7 +630,7 @@ test_models (void)
   g_auto(GStrv) ids = NULL;
 
   g_assert_true (cc_copilot_models_needs_refresh (models, NULL));
-  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "claude-opus-4.1"), ==, CC_COPILOT_ENDPOINT_CHAT);
+  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "claude-opus-4.1"), ==, CC_UPSTREAM_API_CHAT);
   cc_copilot_models_update (models, json_node_get_object (answer));
   g_assert_false (cc_copilot_models_needs_refresh (models, "claude-opus-4.1"));
   /* An unknown model asks again, but not more than twice a minute. */
@@ -641,10 +641,10 @@ test_models (void)
   fake.now += 5 * 60 * G_USEC_PER_SEC;
   g_assert_true (cc_copilot_models_needs_refresh (models, "gpt-4.1"));
 
-  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "claude-opus-4.1"), ==, CC_COPILOT_ENDPOINT_MESSAGES);
-  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "claude-sonnet-4.5"), ==, CC_COPILOT_ENDPOINT_CHAT);
-  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "gpt-4.1"), ==, CC_COPILOT_ENDPOINT_CHAT);
-  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "gpt-5-codex"), ==, CC_COPILOT_ENDPOINT_RESPONSES);
+  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "claude-opus-4.1"), ==, CC_UPSTREAM_API_MESSAGES);
+  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "claude-sonnet-4.5"), ==, CC_UPSTREAM_API_CHAT);
+  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "gpt-4.1"), ==, CC_UPSTREAM_API_CHAT);
+  g_assert_cmpint (cc_copilot_models_get_endpoint (models, "gpt-5-codex"), ==, CC_UPSTREAM_API_RESPONSES);
   ids = cc_copilot_models_dup_ids (models);
   g_assert_cmpuint (g_strv_length (ids), ==, 4);
 

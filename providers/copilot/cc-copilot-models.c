@@ -107,7 +107,7 @@ cc_copilot_models_dup_ids (CcCopilotModels *self)
  * translation to chat-completions; one that lists only /responses, by
  * translation to the Responses API.
  */
-CcCopilotEndpoint
+CcUpstreamApi
 cc_copilot_models_get_endpoint (CcCopilotModels *self,
                                 const char      *model)
 {
@@ -127,10 +127,10 @@ cc_copilot_models_get_endpoint (CcCopilotModels *self,
     }
 
   if (messages)
-    return CC_COPILOT_ENDPOINT_MESSAGES;
+    return CC_UPSTREAM_API_MESSAGES;
   if (chat || !any)
-    return CC_COPILOT_ENDPOINT_CHAT;
-  return CC_COPILOT_ENDPOINT_RESPONSES;
+    return CC_UPSTREAM_API_CHAT;
+  return CC_UPSTREAM_API_RESPONSES;
 }
 
 /**

@@ -5,14 +5,9 @@
 #pragma once
 
 #include "cc-copilot-common.h"
+#include "cc-upstream-request.h"
 
 G_BEGIN_DECLS
-
-typedef enum {
-  CC_COPILOT_ENDPOINT_MESSAGES,     /* Anthropic's API, natively */
-  CC_COPILOT_ENDPOINT_CHAT,         /* chat-completions: translate */
-  CC_COPILOT_ENDPOINT_RESPONSES,    /* only the Responses API */
-} CcCopilotEndpoint;
 
 typedef struct _CcCopilotModels CcCopilotModels;
 
@@ -23,8 +18,8 @@ void               cc_copilot_models_update        (CcCopilotModels      *self,
 gboolean           cc_copilot_models_needs_refresh (CcCopilotModels      *self,
                                                     const char           *model);
 GStrv              cc_copilot_models_dup_ids       (CcCopilotModels      *self);
-CcCopilotEndpoint  cc_copilot_models_get_endpoint  (CcCopilotModels      *self,
-                                                   const char           *model);
+CcUpstreamApi      cc_copilot_models_get_endpoint  (CcCopilotModels      *self,
+                                                    const char           *model);
 JsonNode          *cc_copilot_models_to_anthropic  (JsonObject           *answer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcCopilotModels, cc_copilot_models_free)

@@ -21,9 +21,8 @@
 #include "cc-copilot-models.h"
 #include "cc-copilot-provider.h"
 #include "cc-copilot-tokens.h"
-#include "cc-openai-responses.h"
-#include "cc-openai-stream.h"
 #include "cc-openai-translate.h"
+#include "cc-upstream-request.h"
 
 struct _CcCopilotProvider
 {
@@ -130,405 +129,20 @@ get_descriptor (CcProxyProvider *provider)
 
 /* ----- one request ----- */
 
-typedef struct
-{
-  CcCopilotProvider     *self;
-  CcProxyRequestContext *context;
-  CcProxySnapshot       *snapshot;
-  Route                  route;
-  char                  *token;
-  char                  *base;
-  gboolean               retried;
-  JsonObject            *request;        /* the client's JSON body */
-  GBytes                *upstream_body;  /* what goes upstream */
-  const char            *upstream_path;
-  CcCopilotEndpoint      endpoint;
-  char                  *model;
-  gboolean               stream;
-  SoupMessage           *message;
-} Call;
-
-static void
-call_free (Call *call)
-{
-  g_clear_object (&call->self);
-  g_clear_object (&call->context);
-  g_clear_pointer (&call->snapshot, cc_proxy_snapshot_unref);
-  g_free (call->token);
-  g_free (call->base);
-  g_clear_pointer (&call->request, json_object_unref);
-  g_clear_pointer (&call->upstream_body, g_bytes_unref);
-  g_free (call->model);
-  g_clear_object (&call->message);
-  g_free (call);
-}
-
 static const char *
-setting (Call       *call,
-         const char *key)
+setting (CcUpstreamRequest *request,
+         const char        *key)
 {
-  return cc_proxy_snapshot_get_value (call->snapshot, CC_COPILOT_PROVIDER_ID, key);
+  return cc_proxy_snapshot_get_value (request->snapshot, CC_COPILOT_PROVIDER_ID, key);
 }
 
-/* The functions below that take a task own it: each path through a
- * request hands the one reference on until something completes it. */
-
-/* Answers with JSON of our own; the task is done. */
-static void
-respond_json (GTask      *task,
-              guint       status,
-              const char *body)
+static CcCopilotProvider *
+provider_of (CcUpstreamRequest *request)
 {
-  Call *call = g_task_get_task_data (task);
-  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
-
-  cc_proxy_request_context_respond (call->context, status, "application/json", bytes);
-  g_task_return_int (task, CC_PROXY_HANDLED);
-  g_object_unref (task);
-}
-
-static void
-respond_error (GTask      *task,
-               guint       status,
-               const char *type,
-               const char *message)
-{
-  Call *call = g_task_get_task_data (task);
-
-  cc_proxy_request_context_respond_error (call->context, status, type, message);
-  g_task_return_int (task, CC_PROXY_HANDLED);
-  g_object_unref (task);
-}
-
-static void
-respond_node (GTask    *task,
-              JsonNode *node)
-{
-  g_autofree char *text = json_to_string (node, FALSE);
-
-  respond_json (task, SOUP_STATUS_OK, text);
-}
-
-/* The upstream could not be reached (or was misconfigured): the core
- * makes that a 502. */
-static void
-fail (GTask  *task,
-      GError *error)
-{
-  g_task_return_error (task, error);
-  g_object_unref (task);
-}
-
-static void
-count_tokens (GTask *task)
-{
-  Call *call = g_task_get_task_data (task);
-  GBytes *body = cc_proxy_request_context_get_body (call->context);
-  g_autofree char *text = body ? g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body)) : g_strdup ("");
-  g_autoptr(JsonNode) node = cc_proxy_json_parse (text, -1, NULL);
-  g_autofree char *answer = NULL;
-  gint64 tokens;
-
-  if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
-    tokens = cc_openai_count_tokens (json_node_get_object (node),
-                                     cc_proxy_json_get_string (json_node_get_object (node), "model"));
-  else
-    tokens = (strlen (text) + 3) / 4;
-  answer = g_strdup_printf ("{\"input_tokens\":%" G_GINT64_FORMAT "}", MAX (tokens, 1));
-  respond_json (task, SOUP_STATUS_OK, answer);
-}
-
-/* ----- reading whole answers ----- */
-
-/* What is read whole, at most: an upstream that keeps sending must not
- * make the proxy hold it all. Errors are short; a model list or a
- * non-streamed answer can be long. */
-#define MAX_ERROR_BODY  (1024 * 1024)
-#define MAX_WHOLE_BODY  (32 * 1024 * 1024)
-#define READ_CHUNK      (64 * 1024)
-
-typedef struct
-{
-  GInputStream *stream;
-  GByteArray   *bytes;
-  gsize         max;
-} ReadAll;
-
-static void
-read_all_free (ReadAll *read)
-{
-  g_object_unref (read->stream);
-  g_byte_array_unref (read->bytes);
-  g_free (read);
-}
-
-static void read_more (GTask *task);
-
-static void
-on_read_more (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  ReadAll *read = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-
-  /* read_more() made room for a whole chunk. */
-  g_byte_array_set_size (read->bytes, read->bytes->len - READ_CHUNK + MAX (n, 0));
-  if (n < 0)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-  if (n == 0)
-    {
-      g_input_stream_close_async (read->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-      g_task_return_pointer (task, g_byte_array_free_to_bytes (g_byte_array_ref (read->bytes)),
-                             (GDestroyNotify) g_bytes_unref);
-      return;
-    }
-  if (read->bytes->len > read->max)
-    {
-      /* Dropped unread: closing the stream drops the connection. */
-      g_input_stream_close_async (read->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                               _("Copilot's answer is larger than %zu MiB"), read->max / (1024 * 1024));
-      return;
-    }
-  read_more (g_steal_pointer (&task));
-}
-
-static void
-read_more (GTask *task)
-{
-  ReadAll *read = g_task_get_task_data (task);
-  gsize len = read->bytes->len;
-
-  g_byte_array_set_size (read->bytes, len + READ_CHUNK);
-  g_input_stream_read_async (read->stream, read->bytes->data + len, READ_CHUNK, G_PRIORITY_DEFAULT,
-                             g_task_get_cancellable (task), on_read_more, task);
-}
-
-/* Reads @stream to its end, or fails once it passes @max bytes. */
-static void
-read_all_async (GInputStream        *stream,
-                gsize                max,
-                GCancellable        *cancellable,
-                GAsyncReadyCallback  callback,
-                gpointer             user_data)
-{
-  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
-  ReadAll *read = g_new0 (ReadAll, 1);
-
-  read->stream = g_object_ref (stream);
-  read->bytes = g_byte_array_new ();
-  read->max = max;
-  g_task_set_task_data (task, read, (GDestroyNotify) read_all_free);
-  read_more (task);
-}
-
-/* ----- answers ----- */
-
-static void
-on_relayed (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-
-  cc_proxy_request_context_relay_finish (CC_PROXY_REQUEST_CONTEXT (source), result, NULL);
-  g_task_return_int (task, CC_PROXY_HANDLED);
-}
-
-static void
-relay (GTask        *task,
-       GInputStream *body,
-       CcProxyRelayFilter filter,
-       gpointer      filter_data,
-       GDestroyNotify filter_data_destroy)
-{
-  Call *call = g_task_get_task_data (task);
-
-  cc_proxy_request_context_relay_async (call->context, call->message, body, filter, filter_data, filter_data_destroy,
-                                        g_task_get_cancellable (task), on_relayed, task);
-}
-
-typedef struct
-{
-  CcOpenaiStream     *stream;
-  CcProxyRelayOutput *out;
-} Translation;
-
-static void
-translation_free (Translation *translation)
-{
-  cc_openai_stream_free (translation->stream);
-  g_free (translation);
-}
-
-static void
-on_translated_event (const char *event,
-                     JsonNode   *data,
-                     gpointer    user_data)
-{
-  Translation *translation = user_data;
-
-  cc_proxy_relay_output_add_event (translation->out, event, data);
-}
-
-/* Chat-completions chunks in, Anthropic events out, as they stream. */
-static void
-translate_chunk (CcProxyRelayStage   stage,
-                 const char         *data,
-                 gsize               len,
-                 CcProxyRelayOutput *out,
-                 gpointer            user_data)
-{
-  Translation *translation = user_data;
-
-  translation->out = out;
-  switch (stage)
-    {
-    case CC_PROXY_RELAY_DATA:
-      if (!cc_openai_stream_feed (translation->stream, data, len))
-        cc_proxy_relay_output_end (out);
-      break;
-    case CC_PROXY_RELAY_END:
-      cc_openai_stream_finish (translation->stream);
-      break;
-    case CC_PROXY_RELAY_FAILED:
-      cc_openai_stream_fail (translation->stream, data);
-      break;
-    case CC_PROXY_RELAY_IDLE:
-    default:
-      cc_openai_stream_ping (translation->stream);
-      break;
-    }
-  translation->out = NULL;
-}
-
-typedef enum {
-  WHOLE_ERROR,        /* an upstream error, reshaped for Anthropic clients */
-  WHOLE_MODELS,       /* the model list, as Anthropic's */
-  WHOLE_TRANSLATE,    /* a chat-completions or Responses answer, translated */
-} WholeKind;
-
-typedef struct
-{
-  GTask     *task;
-  WholeKind  kind;
-} Whole;
-
-static void
-on_whole (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  Whole *whole = user_data;
-  g_autoptr(GTask) task = whole->task;
-  Call *call = g_task_get_task_data (task);
-  WholeKind kind = whole->kind;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) body = g_task_propagate_pointer (G_TASK (result), &error);
-  guint status = soup_message_get_status (call->message);
-  g_autofree char *text = NULL;
-  g_autoptr(JsonNode) node = NULL;
-
-  g_free (whole);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
-    {
-      respond_error (g_steal_pointer (&task), SOUP_STATUS_BAD_GATEWAY, "api_error", error->message);
-      return;
-    }
-  if (body == NULL)
-    {
-      fail (g_steal_pointer (&task), g_steal_pointer (&error));
-      return;
-    }
-  if (kind == WHOLE_ERROR)
-    {
-      g_autofree char *answer = cc_openai_error_to_anthropic (status, body);
-
-      cc_openai_copy_rate_limit_headers (soup_message_get_response_headers (call->message),
-                                         cc_proxy_request_context_get_response_headers (call->context));
-
-      respond_json (g_steal_pointer (&task), status, answer);
-      return;
-    }
-
-  text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  node = cc_proxy_json_parse (text, -1, NULL);
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    {
-      respond_error (g_steal_pointer (&task), SOUP_STATUS_BAD_GATEWAY, "api_error", _("Copilot's answer was not the JSON it should be"));
-      return;
-    }
-  if (kind == WHOLE_MODELS)
-    {
-      g_autoptr(JsonNode) list = cc_copilot_models_to_anthropic (json_node_get_object (node));
-
-      cc_copilot_models_update (call->self->models, json_node_get_object (node));
-      respond_node (g_steal_pointer (&task), list);
-    }
-  else
-    {
-      g_autoptr(JsonNode) message = call->endpoint == CC_COPILOT_ENDPOINT_RESPONSES
-        ? cc_openai_responses_response_to_anthropic (json_node_get_object (node))
-        : cc_openai_response_to_anthropic (json_node_get_object (node));
-
-      respond_node (g_steal_pointer (&task), message);
-    }
-}
-
-static void
-read_whole (GTask        *task,
-            GInputStream *body,
-            WholeKind     kind)
-{
-  Whole *whole = g_new0 (Whole, 1);
-
-  whole->task = task;
-  whole->kind = kind;
-  read_all_async (body, kind == WHOLE_ERROR ? MAX_ERROR_BODY : MAX_WHOLE_BODY,
-                  g_task_get_cancellable (task), on_whole, whole);
-}
-
-/* The upstream answered (not 401, or 401 a second time). */
-static void
-answer (GTask        *task,
-        GInputStream *body)
-{
-  Call *call = g_task_get_task_data (task);
-  guint status = soup_message_get_status (call->message);
-  gboolean reshape_errors = call->route == ROUTE_MESSAGES || call->route == ROUTE_MODELS_ANTHROPIC;
-
-  if (status >= 400 && reshape_errors)
-    read_whole (task, body, WHOLE_ERROR);
-  else if (call->route == ROUTE_MODELS_ANTHROPIC)
-    read_whole (task, body, WHOLE_MODELS);
-  else if (call->route == ROUTE_MESSAGES && call->endpoint != CC_COPILOT_ENDPOINT_MESSAGES && !call->stream)
-    read_whole (task, body, WHOLE_TRANSLATE);
-  else if (call->route == ROUTE_MESSAGES && call->endpoint != CC_COPILOT_ENDPOINT_MESSAGES)
-    {
-      SoupMessageHeaders *headers = cc_proxy_request_context_get_response_headers (call->context);
-      Translation *translation = g_new0 (Translation, 1);
-
-      translation->stream = call->endpoint == CC_COPILOT_ENDPOINT_RESPONSES
-        ? cc_openai_stream_new_for_responses (on_translated_event, translation)
-        : cc_openai_stream_new (on_translated_event, translation);
-      cc_proxy_request_context_set_status (call->context, SOUP_STATUS_OK);
-      soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
-      soup_message_headers_replace (headers, "cache-control", "no-cache");
-      relay (task, body, translate_chunk, translation, (GDestroyNotify) translation_free);
-    }
-  else
-    relay (task, body, NULL, NULL, NULL);
+  return CC_COPILOT_PROVIDER (request->provider);
 }
 
 /* ----- upstream requests ----- */
-
-static void send_upstream (GTask *task);
 
 static void
 add_turn_headers (SoupMessageHeaders *headers,
@@ -543,8 +157,8 @@ add_turn_headers (SoupMessageHeaders *headers,
 }
 
 static SoupMessage *
-build_message (Call    *call,
-               GError **error)
+build_message (CcUpstreamRequest  *call,
+               GError            **error)
 {
   SoupMessage *message;
   SoupMessageHeaders *headers;
@@ -570,7 +184,7 @@ build_message (Call    *call,
     {
       add_turn_headers (headers, cc_openai_anthropic_is_user_turn (call->request),
                         cc_openai_anthropic_has_image (call->request));
-      if (call->endpoint == CC_COPILOT_ENDPOINT_MESSAGES)
+      if (call->api == CC_UPSTREAM_API_MESSAGES)
         {
           const char *beta = soup_message_headers_get_one (client, "anthropic-beta");
           const char *version = soup_message_headers_get_one (client, "anthropic-version");
@@ -590,109 +204,19 @@ build_message (Call    *call,
   return message;
 }
 
-static void on_token (GObject *source, GAsyncResult *result, gpointer user_data);
-
-static void
-on_sent (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Call *call = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GInputStream) body = soup_session_send_finish (SOUP_SESSION (source), result, &error);
-  const char *fixed_token = setting (call, "token");
-
-  if (body == NULL)
-    {
-      fail (g_steal_pointer (&task), g_steal_pointer (&error));
-      return;
-    }
-
-  /* A refused exchanged token: drop it and try once more with a new
-   * one. A token given as is cannot be renewed. */
-  if (soup_message_get_status (call->message) == SOUP_STATUS_UNAUTHORIZED && !call->retried &&
-      call->route != ROUTE_USAGE && (fixed_token == NULL || fixed_token[0] == '\0'))
-    {
-      /* Read before the task is handed over, whatever the argument order. */
-      GCancellable *cancellable = g_task_get_cancellable (task);
-
-      call->retried = TRUE;
-      g_input_stream_close_async (body, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
-      cc_copilot_tokens_invalidate (call->self->tokens, call->token);
-      cc_copilot_tokens_get_async (call->self->tokens, cc_proxy_request_context_get_session (call->context),
-                                   call->snapshot, cancellable, on_token, g_steal_pointer (&task));
-      return;
-    }
-  answer (g_steal_pointer (&task), body);
-}
-
-static void
-send_upstream (GTask *task)
-{
-  Call *call = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  g_clear_object (&call->message);
-  call->message = build_message (call, &error);
-  if (call->message == NULL)
-    {
-      fail (task, error);
-      return;
-    }
-  soup_session_send_async (cc_proxy_request_context_get_session (call->context), call->message, G_PRIORITY_DEFAULT,
-                           g_task_get_cancellable (task), on_sent, task);
-}
-
 /* ----- messages: which endpoint ----- */
 
 static void
 choose_endpoint (GTask *task)
 {
-  Call *call = g_task_get_task_data (task);
-  g_auto(GStrv) ids = cc_copilot_models_dup_ids (call->self->models);
-  g_autoptr(JsonNode) body = NULL;
-  g_autofree char *text = NULL;
+  CcUpstreamRequest *call = cc_upstream_request_get (task);
+  CcCopilotModels *models = provider_of (call)->models;
+  g_auto(GStrv) ids = cc_copilot_models_dup_ids (models);
+  g_autofree char *model = cc_openai_map_model (cc_proxy_json_get_string (call->request, "model") ?: "",
+                                                setting (call, "model-map"), (const char * const *) ids);
 
-  g_free (call->model);
-  call->model = cc_openai_map_model (cc_proxy_json_get_string (call->request, "model") ?: "",
-                                     setting (call, "model-map"), (const char * const *) ids);
-  call->stream = cc_proxy_json_get_bool (call->request, "stream", FALSE);
-  call->endpoint = cc_copilot_models_get_endpoint (call->self->models, call->model);
-
-  switch (call->endpoint)
-    {
-    case CC_COPILOT_ENDPOINT_RESPONSES:
-      body = cc_openai_responses_request_from_anthropic (call->request, call->model);
-      call->upstream_path = "/responses";
-      break;
-
-    case CC_COPILOT_ENDPOINT_MESSAGES:
-      {
-        /* The client's body, with the upstream's model name: thinking
-         * and its signatures stay. (A copy: the body is shared.) */
-        g_autofree char *original = json_to_string (cc_proxy_request_context_get_json_body (call->context), FALSE);
-
-        body = cc_proxy_json_parse (original, -1, NULL);
-        json_object_set_string_member (json_node_get_object (body), "model", call->model);
-        call->upstream_path = "/v1/messages";
-      }
-      break;
-
-    case CC_COPILOT_ENDPOINT_CHAT:
-    default:
-      body = cc_openai_request_from_anthropic (call->request, call->model);
-      call->upstream_path = "/chat/completions";
-      break;
-    }
-
-  text = json_to_string (body, FALSE);
-  {
-    gsize len = strlen (text);
-
-    call->upstream_body = g_bytes_new_take (g_steal_pointer (&text), len);
-  }
-  send_upstream (task);
+  cc_upstream_set_messages_body (call, cc_copilot_models_get_endpoint (models, model), model);
+  cc_upstream_send (task);
 }
 
 static void
@@ -701,7 +225,7 @@ on_models (GObject      *source,
            gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  Call *call = g_task_get_task_data (task);
+  CcUpstreamRequest *call = cc_upstream_request_get (task);
   g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
   SoupMessage *message = g_object_get_data (G_OBJECT (task), "models-message");
 
@@ -712,7 +236,7 @@ on_models (GObject      *source,
       g_autoptr(JsonNode) node = cc_proxy_json_parse (text, -1, NULL);
 
       if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
-        cc_copilot_models_update (call->self->models, json_node_get_object (node));
+        cc_copilot_models_update (provider_of (call)->models, json_node_get_object (node));
     }
   if (g_task_return_error_if_cancelled (task))
     return;
@@ -722,12 +246,12 @@ on_models (GObject      *source,
 static void
 serve_messages (GTask *task)
 {
-  Call *call = g_task_get_task_data (task);
+  CcUpstreamRequest *call = cc_upstream_request_get (task);
   const char *model = cc_proxy_json_get_string (call->request, "model");
   g_autofree char *mapped = cc_openai_map_model (model ? model : "", setting (call, "model-map"), NULL);
   SoupMessage *message;
 
-  if (!cc_copilot_models_needs_refresh (call->self->models, mapped))
+  if (!cc_copilot_models_needs_refresh (provider_of (call)->models, mapped))
     {
       choose_endpoint (task);
       return;
@@ -753,11 +277,11 @@ on_slot (GObject      *source,
          gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  Call *call = g_task_get_task_data (task);
+  CcUpstreamRequest *call = cc_upstream_request_get (task);
   g_autoptr(GError) error = NULL;
   guint retry_after = 0;
 
-  if (!cc_copilot_limiter_acquire_finish (call->self->limiter, result, &retry_after, &error))
+  if (!cc_copilot_limiter_acquire_finish (provider_of (call)->limiter, result, &retry_after, &error))
     {
       if (g_error_matches (error, CC_COPILOT_ERROR, CC_COPILOT_ERROR_RATE_LIMITED))
         {
@@ -765,10 +289,10 @@ on_slot (GObject      *source,
 
           soup_message_headers_replace (cc_proxy_request_context_get_response_headers (call->context),
                                         "retry-after", seconds);
-          respond_error (g_steal_pointer (&task), 429, "rate_limit_error", error->message);
+          cc_upstream_respond_error (g_steal_pointer (&task), 429, "rate_limit_error", error->message);
         }
       else
-        fail (g_steal_pointer (&task), g_steal_pointer (&error));
+        cc_upstream_fail (g_steal_pointer (&task), g_steal_pointer (&error));
       return;
     }
 
@@ -780,18 +304,19 @@ on_slot (GObject      *source,
     case ROUTE_MODELS:
     case ROUTE_MODELS_ANTHROPIC:
       call->upstream_path = "/models";
-      send_upstream (g_steal_pointer (&task));
+      call->answer = call->route == ROUTE_MODELS ? CC_UPSTREAM_ANSWER_RELAY : CC_UPSTREAM_ANSWER_MODELS;
+      cc_upstream_send (g_steal_pointer (&task));
       break;
     case ROUTE_CHAT:
     case ROUTE_EMBEDDINGS:
       call->upstream_path = call->route == ROUTE_CHAT ? "/chat/completions" : "/embeddings";
       call->stream = cc_proxy_json_get_bool (call->request, "stream", FALSE);
       call->upstream_body = g_bytes_ref (cc_proxy_request_context_get_body (call->context));
-      send_upstream (g_steal_pointer (&task));
+      cc_upstream_send (g_steal_pointer (&task));
       break;
     case ROUTE_USAGE:
     default:
-      send_upstream (g_steal_pointer (&task));
+      cc_upstream_send (g_steal_pointer (&task));
       break;
     }
 }
@@ -814,34 +339,34 @@ on_token (GObject      *source,
           gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  Call *call = g_task_get_task_data (task);
+  CcUpstreamRequest *call = cc_upstream_request_get (task);
+  CcCopilotProvider *self = provider_of (call);
   g_autoptr(GError) error = NULL;
   g_autofree char *api_endpoint = NULL;
-  g_autofree char *token = cc_copilot_tokens_get_finish (call->self->tokens, result, &api_endpoint, &error);
+  g_autofree char *token = cc_copilot_tokens_get_finish (self->tokens, result, &api_endpoint, &error);
+  g_autofree char *base = NULL;
   GCancellable *cancellable;
 
   if (token == NULL)
     {
       if (g_error_matches (error, CC_COPILOT_ERROR, CC_COPILOT_ERROR_LOGIN_REFUSED))
-        set_attention (call->self, _("GitHub refused the Copilot login (revoked or expired): sign in again"));
+        set_attention (self, _("GitHub refused the Copilot login (revoked or expired): sign in again"));
       if (error->domain == CC_COPILOT_ERROR)
-        respond_error (g_steal_pointer (&task), SOUP_STATUS_UNAUTHORIZED, "authentication_error", error->message);
+        cc_upstream_respond_error (g_steal_pointer (&task), SOUP_STATUS_UNAUTHORIZED, "authentication_error",
+                                   error->message);
       else
-        fail (g_steal_pointer (&task), g_steal_pointer (&error));
+        cc_upstream_fail (g_steal_pointer (&task), g_steal_pointer (&error));
       return;
     }
-  set_attention (call->self, NULL);
-  g_free (call->token);
-  call->token = g_steal_pointer (&token);
-  /* An exchanged token is no setting, so nothing else knows to hide it. */
-  cc_proxy_request_context_add_secret (call->context, call->token);
-  g_free (call->base);
-  call->base = cc_copilot_base_url (call->snapshot, api_endpoint);
+  set_attention (self, NULL);
+  /* An exchanged token is no setting: the request hides it. */
+  base = cc_copilot_base_url (call->snapshot, api_endpoint);
+  cc_upstream_set_credentials (call, token, base);
 
   /* The retry after a 401 already has its slot. */
   if (call->retried)
     {
-      send_upstream (g_steal_pointer (&task));
+      cc_upstream_send (g_steal_pointer (&task));
       return;
     }
   if (call->route == ROUTE_TOKEN)
@@ -854,15 +379,49 @@ on_token (GObject      *source,
       json_builder_add_string_value (builder, call->token);
       json_builder_end_object (builder);
       node = json_builder_get_root (builder);
-      respond_node (g_steal_pointer (&task), node);
+      cc_upstream_respond_node (g_steal_pointer (&task), node);
       return;
     }
   cancellable = g_task_get_cancellable (task);
-  cc_copilot_limiter_acquire_async (call->self->limiter,
+  cc_copilot_limiter_acquire_async (self->limiter,
                                     cc_proxy_snapshot_get_uint (call->snapshot, CC_COPILOT_PROVIDER_ID, "rate-limit-seconds"),
                                     cc_proxy_snapshot_get_boolean (call->snapshot, CC_COPILOT_PROVIDER_ID, "rate-limit-wait"),
                                     cancellable, on_slot, g_steal_pointer (&task));
 }
+
+/* A refused exchanged token: drop it and try once more with a new one.
+ * A token given as is cannot be renewed, and the usage route's GitHub
+ * token is no exchanged one. */
+static gboolean
+unauthorized (GTask *task)
+{
+  CcUpstreamRequest *call = cc_upstream_request_get (task);
+  CcCopilotProvider *self = provider_of (call);
+  const char *fixed_token = setting (call, "token");
+
+  if (call->route == ROUTE_USAGE || (fixed_token != NULL && fixed_token[0] != '\0'))
+    return FALSE;
+  cc_copilot_tokens_invalidate (self->tokens, call->token);
+  cc_copilot_tokens_get_async (self->tokens, cc_proxy_request_context_get_session (call->context), call->snapshot,
+                               g_task_get_cancellable (task), on_token, task);
+  return TRUE;
+}
+
+/* Copilot's model list, as Anthropic's; kept for the endpoint choice. */
+static JsonNode *
+models_to_anthropic (CcUpstreamRequest *call,
+                     JsonObject        *models)
+{
+  cc_copilot_models_update (provider_of (call)->models, models);
+  return cc_copilot_models_to_anthropic (models);
+}
+
+static const CcUpstreamHooks copilot_hooks = {
+  .upstream_name = "Copilot",
+  .build_message = build_message,
+  .unauthorized = unauthorized,
+  .models_to_anthropic = models_to_anthropic,
+};
 
 static void
 handle_request_async (CcProxyProvider       *provider,
@@ -872,40 +431,33 @@ handle_request_async (CcProxyProvider       *provider,
                       gpointer               user_data)
 {
   CcCopilotProvider *self = CC_COPILOT_PROVIDER (provider);
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  Call *call = g_new0 (Call, 1);
-  JsonNode *json = cc_proxy_request_context_get_json_body (context);
+  Route route = route_of (cc_proxy_request_context_get_path (context));
+  g_autoptr(GTask) task = cc_upstream_request_new (G_OBJECT (self), context, route, &copilot_hooks, cancellable,
+                                                   callback, user_data, handle_request_async);
+  CcUpstreamRequest *call = cc_upstream_request_get (task);
 
-  g_task_set_source_tag (task, handle_request_async);
-  call->self = g_object_ref (self);
-  call->context = g_object_ref (context);
-  call->snapshot = cc_proxy_snapshot_ref (cc_proxy_request_context_get_snapshot (context));
-  call->route = route_of (cc_proxy_request_context_get_path (context));
-  call->request = json && JSON_NODE_HOLDS_OBJECT (json) ? json_object_ref (json_node_get_object (json)) : NULL;
-  g_task_set_task_data (task, call, (GDestroyNotify) call_free);
-
-  switch (call->route)
+  switch (route)
     {
     case ROUTE_NONE:
-      g_task_return_int (task, CC_PROXY_NOT_HANDLED);
+      cc_upstream_not_handled (g_steal_pointer (&task));
       return;
     case ROUTE_COUNT_TOKENS:
-      count_tokens (g_steal_pointer (&task));
+      cc_upstream_count_tokens (g_steal_pointer (&task));
       return;
     case ROUTE_TOKEN:
       /* Any local process could read the token otherwise. */
       if (!cc_proxy_snapshot_get_boolean (call->snapshot, CC_COPILOT_PROVIDER_ID, "expose-token"))
         {
-          respond_error (g_steal_pointer (&task), SOUP_STATUS_NOT_FOUND, "not_found_error",
-                         _("Not found: the token routes are served only when the copilot provider's expose-token is on"));
+          cc_upstream_respond_error (g_steal_pointer (&task), SOUP_STATUS_NOT_FOUND, "not_found_error",
+                                     _("Not found: the token routes are served only when the copilot provider's expose-token is on"));
           return;
         }
       break;
     case ROUTE_USAGE:
       if (setting (call, "github-token") == NULL || setting (call, "github-token")[0] == '\0')
         {
-          respond_error (g_steal_pointer (&task), SOUP_STATUS_UNAUTHORIZED, "authentication_error",
-                         _("The usage route needs a GitHub login: run “cc-proxyctl auth copilot”"));
+          cc_upstream_respond_error (g_steal_pointer (&task), SOUP_STATUS_UNAUTHORIZED, "authentication_error",
+                                     _("The usage route needs a GitHub login: run “cc-proxyctl auth copilot”"));
           return;
         }
       break;
@@ -922,15 +474,7 @@ handle_request_finish (CcProxyProvider  *provider,
                        GAsyncResult     *result,
                        GError          **error)
 {
-  GError *local = NULL;
-  gssize handled = g_task_propagate_int (G_TASK (result), &local);
-
-  if (local != NULL)
-    {
-      g_propagate_error (error, local);
-      return CC_PROXY_HANDLED;
-    }
-  return (CcProxyHandled) handled;
+  return cc_upstream_request_finish (result, error);
 }
 
 /* The newest model of a family the account has (ids compare as

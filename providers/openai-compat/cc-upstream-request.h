@@ -1,0 +1,113 @@
+/* cc-upstream-request.h: one request to an OpenAI-style upstream
+ *
+ * What every provider whose upstream speaks OpenAI's API (or Anthropic's,
+ * relayed) does with a request once it knows where to send it: build the
+ * upstream body for the Messages route (chat-completions, Responses, or
+ * Anthropic's own), send it, retry once with fresh credentials on 401,
+ * and answer: translated (whole or streamed), reshaped errors with their
+ * rate-limit headers, or relayed as it is. The provider keeps its routes,
+ * its credentials and its endpoint choice, and fills in the hooks.
+ *
+ * A request is the task data of the GTask that handle_request_async()
+ * returns; the functions that take a task own it: each path through a
+ * request hands the one reference on until something completes it.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <cc-proxy/cc-proxy.h>
+
+G_BEGIN_DECLS
+
+/* The API a Messages request goes to upstream. */
+typedef enum {
+  CC_UPSTREAM_API_MESSAGES,   /* Anthropic's, natively: relayed with the upstream's model name */
+  CC_UPSTREAM_API_CHAT,       /* chat-completions: translated both ways */
+  CC_UPSTREAM_API_RESPONSES,  /* the Responses API: translated both ways */
+} CcUpstreamApi;
+
+/* What becomes of the upstream's answer. */
+typedef enum {
+  CC_UPSTREAM_ANSWER_RELAY,     /* as it is */
+  CC_UPSTREAM_ANSWER_MESSAGES,  /* an Anthropic Messages answer (translated unless native) */
+  CC_UPSTREAM_ANSWER_MODELS,    /* a model list, made Anthropic's by the models hook */
+} CcUpstreamAnswer;
+
+typedef struct _CcUpstreamRequest CcUpstreamRequest;
+
+/**
+ * CcUpstreamHooks:
+ * @upstream_name: the upstream as people know it ("Copilot"), in errors
+ * @build_message: the upstream message for @request (method, URL,
+ *   headers, body from its fields)
+ * @unauthorized: (nullable): the upstream said 401, the first time: take
+ *   @task (return %TRUE) to get new credentials and cc_upstream_send() it
+ *   again, or leave it (%FALSE) and the 401 is answered
+ * @models_to_anthropic: (nullable): the upstream's model list, as
+ *   Anthropic's /v1/models answers it
+ */
+typedef struct
+{
+  const char  *upstream_name;
+  SoupMessage *(*build_message)       (CcUpstreamRequest  *request,
+                                       GError            **error);
+  gboolean     (*unauthorized)        (GTask              *task);
+  JsonNode    *(*models_to_anthropic) (CcUpstreamRequest  *request,
+                                       JsonObject         *models);
+} CcUpstreamHooks;
+
+struct _CcUpstreamRequest
+{
+  GObject               *provider;
+  CcProxyRequestContext *context;
+  CcProxySnapshot       *snapshot;
+  const CcUpstreamHooks *hooks;
+  int                    route;          /* the provider's own */
+  JsonObject            *request;        /* the client's JSON body, if any */
+  char                  *token;          /* credentials, once known */
+  char                  *base;           /* upstream base URL, once known */
+  gboolean               retried;        /* after a 401 */
+  CcUpstreamAnswer       answer;
+  CcUpstreamApi          api;
+  char                  *model;          /* the upstream's name for it */
+  gboolean               stream;
+  const char            *upstream_path;
+  GBytes                *upstream_body;  /* NULL: a GET */
+  SoupMessage           *message;        /* the last one sent */
+};
+
+GTask             *cc_upstream_request_new       (GObject               *provider,
+                                                  CcProxyRequestContext *context,
+                                                  int                    route,
+                                                  const CcUpstreamHooks *hooks,
+                                                  GCancellable          *cancellable,
+                                                  GAsyncReadyCallback    callback,
+                                                  gpointer               user_data,
+                                                  gpointer               source_tag);
+CcUpstreamRequest *cc_upstream_request_get       (GTask                 *task);
+CcProxyHandled     cc_upstream_request_finish    (GAsyncResult          *result,
+                                                  GError               **error);
+void               cc_upstream_set_credentials   (CcUpstreamRequest     *request,
+                                                  const char            *token,
+                                                  const char            *base);
+void               cc_upstream_set_messages_body (CcUpstreamRequest     *request,
+                                                  CcUpstreamApi          api,
+                                                  const char            *model);
+
+void               cc_upstream_send              (GTask                 *task);
+void               cc_upstream_not_handled       (GTask                 *task);
+void               cc_upstream_respond_json      (GTask                 *task,
+                                                  guint                  status,
+                                                  const char            *body);
+void               cc_upstream_respond_node      (GTask                 *task,
+                                                  JsonNode              *node);
+void               cc_upstream_respond_error     (GTask                 *task,
+                                                  guint                  status,
+                                                  const char            *type,
+                                                  const char            *message);
+void               cc_upstream_fail              (GTask                 *task,
+                                                  GError                *error);
+void               cc_upstream_count_tokens      (GTask                 *task);
+
+G_END_DECLS
