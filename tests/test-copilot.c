@@ -625,7 +625,7 @@ test_models (void)
   CcCopilotClock clock = { fake_now, fake_add_timeout, fake_remove, &fake };
   g_autoptr(CcCopilotModels) models = cc_copilot_models_new (&clock);
   g_autoptr(JsonNode) answer = json_from_string (models_answer, NULL);
-  g_autoptr(JsonNode) anthropic = cc_copilot_models_to_anthropic (json_node_get_object (answer));
+  g_autoptr(JsonNode) anthropic = cc_openai_models_to_anthropic (json_node_get_object (answer));
   g_autofree char *listed = json_to_string (anthropic, FALSE);
   g_auto(GStrv) ids = NULL;
 

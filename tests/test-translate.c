@@ -691,6 +691,48 @@ test_stream_event_cap (void)
   g_assert_nonnull (strstr (result, "The upstream sent an event larger than 16 MiB"));
 }
 
+/* What OpenAI-compatible servers other than OpenAI do (Ollama,
+ * OpenRouter, vLLM, DeepSeek): reasoning under "reasoning" or
+ * "reasoning_content", tool calls without ids, no usage at all. Each
+ * becomes what an Anthropic client expects. */
+static void
+test_server_quirks (void)
+{
+  static const char stream_text[] =
+    "data: {\"id\":\"c1\",\"model\":\"qwen3\",\"choices\":[{\"delta\":{\"role\":\"assistant\",\"reasoning\":\"Why \"}}]}\n\n"
+    "data: {\"choices\":[{\"delta\":{\"reasoning_content\":\"not.\"}}]}\n\n"
+    "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"name\":\"Read\",\"arguments\":\"{\\\"path\\\":\\\"a\\\"}\"}}]}}]}\n\n"
+    "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\n"
+    "data: [DONE]\n\n";
+  static const char whole_text[] =
+    "{\"id\":\"c2\",\"model\":\"deepseek-reasoner\",\"choices\":[{\"finish_reason\":\"tool_calls\",\"message\":"
+    "{\"role\":\"assistant\",\"reasoning_content\":\"Read it first.\",\"content\":\"\","
+    "\"tool_calls\":[{\"type\":\"function\",\"function\":{\"name\":\"Read\",\"arguments\":\"{}\"}}]}}]}";
+  g_autoptr(GBytes) bytes = g_bytes_new_static (stream_text, sizeof stream_text - 1);
+  g_autofree char *events = translate_stream (bytes, G_MAXSIZE, FALSE);
+  g_autoptr(JsonNode) whole = json_from_string (whole_text, NULL);
+  g_autoptr(JsonNode) message = cc_openai_response_to_anthropic (json_node_get_object (whole));
+  JsonArray *content = json_object_get_array_member (json_node_get_object (message), "content");
+  JsonObject *thinking = json_array_get_object_element (content, 0);
+  JsonObject *tool = json_array_get_object_element (content, 1);
+
+  validate_stream (events, FALSE);
+  g_assert_nonnull (strstr (events, "\"content_block\":{\"type\":\"thinking\""));
+  g_assert_nonnull (strstr (events, "\"thinking\":\"Why \"}"));
+  g_assert_nonnull (strstr (events, "\"thinking\":\"not.\"}"));
+  g_assert_nonnull (strstr (events, "\"type\":\"tool_use\",\"id\":\"toolu_"));
+  g_assert_nonnull (strstr (events, "\"stop_reason\":\"tool_use\""));
+  g_assert_nonnull (strstr (events, "\"output_tokens\":0"));
+
+  g_assert_cmpuint (json_array_get_length (content), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (thinking, "type"), ==, "thinking");
+  g_assert_cmpstr (json_object_get_string_member (thinking, "thinking"), ==, "Read it first.");
+  g_assert_cmpstr (json_object_get_string_member (tool, "type"), ==, "tool_use");
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (tool, "id"), "toolu_"));
+  g_assert_cmpuint (strlen (json_object_get_string_member (tool, "id")), >, 12);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (message), "stop_reason"), ==, "tool_use");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -720,6 +762,7 @@ main (int   argc,
   g_test_add_func ("/translate/stream/edges", test_stream_edges);
   g_test_add_func ("/translate/stream/ping-and-clean-end", test_stream_ping_and_clean_end);
   g_test_add_func ("/translate/stream/event-cap", test_stream_event_cap);
+  g_test_add_func ("/translate/server-quirks", test_server_quirks);
 
   return g_test_run ();
 }

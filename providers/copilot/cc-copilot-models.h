@@ -20,7 +20,6 @@ gboolean           cc_copilot_models_needs_refresh (CcCopilotModels      *self,
 GStrv              cc_copilot_models_dup_ids       (CcCopilotModels      *self);
 CcUpstreamApi      cc_copilot_models_get_endpoint  (CcCopilotModels      *self,
                                                     const char           *model);
-JsonNode          *cc_copilot_models_to_anthropic  (JsonObject           *answer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcCopilotModels, cc_copilot_models_free)
 

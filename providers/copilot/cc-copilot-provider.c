@@ -413,7 +413,7 @@ models_to_anthropic (CcUpstreamRequest *call,
                      JsonObject        *models)
 {
   cc_copilot_models_update (provider_of (call)->models, models);
-  return cc_copilot_models_to_anthropic (models);
+  return cc_openai_models_to_anthropic (models);
 }
 
 static const CcUpstreamHooks copilot_hooks = {

@@ -302,12 +302,12 @@ add_tool_delta (CcOpenaiStream *self,
   const char *fragment = cc_proxy_json_get_string (function, "arguments");
   ToolCall *call = find_call (self, cc_proxy_json_get_int (delta, "index", position));
 
-  /* Known by its first delta with an id and a name; a repeat of them
-   * opens nothing. */
-  if (!call->known && id != NULL && name != NULL)
+  /* Known by its first delta with a name (and an id, of its own if the
+   * server gives none); a repeat of them opens nothing. */
+  if (!call->known && name != NULL)
     {
       call->known = TRUE;
-      call->id = g_strdup (id);
+      call->id = cc_openai_tool_call_id (id);
       call->name = g_strdup (name);
       if (self->open != BLOCK_TOOL)
         {
@@ -330,14 +330,12 @@ add_choice (CcOpenaiStream *self,
 {
   JsonObject *delta = cc_proxy_json_get_object (choice, "delta");
   JsonArray *calls = cc_proxy_json_get_array (delta, "tool_calls");
-  const char *reasoning = cc_proxy_json_get_string (delta, "reasoning_text");
+  const char *reasoning = cc_openai_reasoning_text (delta);
   const char *opaque = cc_proxy_json_get_string (delta, "reasoning_opaque");
   const char *text = cc_proxy_json_get_string (delta, "content");
   const char *finish = cc_proxy_json_get_string (choice, "finish_reason");
 
-  if (reasoning == NULL)
-    reasoning = cc_proxy_json_get_string (delta, "reasoning_content");
-  if (reasoning != NULL && reasoning[0] != '\0')
+  if (reasoning != NULL)
     {
       ensure_block (self, BLOCK_THINKING);
       send_delta (self, "thinking_delta", "thinking", reasoning);

@@ -643,6 +643,51 @@ cc_openai_usage_to_anthropic (JsonObject *usage)
 }
 
 /**
+ * cc_openai_reasoning_text:
+ * @message: a chat-completions message or streamed delta
+ *
+ * Servers name the model's reasoning differently: Copilot
+ * `reasoning_text`, DeepSeek and vLLM `reasoning_content`, OpenRouter
+ * and Ollama `reasoning`.
+ *
+ * Returns: (nullable): the reasoning text it carries
+ */
+const char *
+cc_openai_reasoning_text (JsonObject *message)
+{
+  static const char * const names[] = { "reasoning_text", "reasoning_content", "reasoning" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      const char *text = cc_proxy_json_get_string (message, names[i]);
+
+      if (text != NULL && text[0] != '\0')
+        return text;
+    }
+  return NULL;
+}
+
+/**
+ * cc_openai_tool_call_id:
+ * @id: (nullable): a tool call's id, as the upstream gave it
+ *
+ * Some servers give tool calls no id; the client needs one to answer
+ * the call with, so such a call gets one of ours.
+ *
+ * Returns: (transfer full): @id, or a new one
+ */
+char *
+cc_openai_tool_call_id (const char *id)
+{
+  g_autofree char *uuid = NULL;
+
+  if (id != NULL && id[0] != '\0')
+    return g_strdup (id);
+  uuid = g_uuid_string_random ();
+  return g_strconcat ("toolu_", uuid, NULL);
+}
+
+/**
  * cc_openai_response_to_anthropic:
  * @response: a non-streamed chat-completions answer
  *
@@ -669,9 +714,20 @@ cc_openai_response_to_anthropic (JsonObject *response)
       JsonObject *message = cc_proxy_json_get_object (choice, "message");
       JsonArray *calls = cc_proxy_json_get_array (message, "tool_calls");
       const char *text = cc_proxy_json_get_string (message, "content");
+      const char *reasoning = cc_openai_reasoning_text (message);
 
       if (finish == NULL)
         finish = cc_proxy_json_get_string (choice, "finish_reason");
+      /* Thinking first, as Anthropic's answers have it; unsigned. */
+      if (reasoning != NULL)
+        {
+          JsonObject *block = json_object_new ();
+
+          json_object_set_string_member (block, "type", "thinking");
+          json_object_set_string_member (block, "thinking", reasoning);
+          set_string (block, "signature", cc_proxy_json_get_string (message, "reasoning_opaque"));
+          json_array_add_object_element (content, block);
+        }
       if (text != NULL && text[0] != '\0')
         {
           JsonObject *block = json_object_new ();
@@ -687,9 +743,10 @@ cc_openai_response_to_anthropic (JsonObject *response)
           const char *arguments = cc_proxy_json_get_string (function, "arguments");
           g_autoptr(JsonNode) input = arguments ? cc_proxy_json_parse (arguments, -1, NULL) : NULL;
           JsonObject *block = json_object_new ();
+          g_autofree char *id = cc_openai_tool_call_id (cc_proxy_json_get_string (call, "id"));
 
           json_object_set_string_member (block, "type", "tool_use");
-          set_string (block, "id", cc_proxy_json_get_string (call, "id"));
+          json_object_set_string_member (block, "id", id);
           set_string (block, "name", cc_proxy_json_get_string (function, "name"));
           /* Unparsable arguments: an empty input, not a failed request. */
           if (input != NULL && JSON_NODE_HOLDS_OBJECT (input))
@@ -905,4 +962,57 @@ cc_openai_map_model (const char         *model,
         return g_steal_pointer (&dotted);
     }
   return g_steal_pointer (&name);
+}
+
+/**
+ * cc_openai_models_to_anthropic:
+ * @answer: an OpenAI-style `GET /models` answer (`data`: `id`, `created`,
+ *   and `name` where the upstream has one)
+ *
+ * Returns: (transfer full): the list as Anthropic's `GET /v1/models`
+ *   gives it
+ */
+JsonNode *
+cc_openai_models_to_anthropic (JsonObject *answer)
+{
+  JsonArray *data = cc_proxy_json_get_array (answer, "data");
+  g_autoptr(JsonObject) out = json_object_new ();
+  JsonArray *list = json_array_new ();
+  const char *first = NULL, *last = NULL;
+
+  for (guint i = 0; data != NULL && i < json_array_get_length (data); i++)
+    {
+      JsonObject *entry = cc_proxy_json_array_get_object (data, i);
+      const char *id = cc_proxy_json_get_string (entry, "id");
+      const char *name = cc_proxy_json_get_string (entry, "name");
+      gint64 created = cc_proxy_json_get_int (entry, "created", 0);
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc (created);
+      g_autofree char *created_at = g_date_time_format_iso8601 (when);
+      JsonObject *model;
+
+      if (id == NULL)
+        continue;
+      model = json_object_new ();
+      json_object_set_string_member (model, "type", "model");
+      json_object_set_string_member (model, "id", id);
+      json_object_set_string_member (model, "display_name", name ? name : id);
+      json_object_set_string_member (model, "created_at", created_at);
+      json_array_add_object_element (list, model);
+      if (first == NULL)
+        first = id;
+      last = id;
+    }
+  json_object_set_array_member (out, "data", list);
+  json_object_set_boolean_member (out, "has_more", FALSE);
+  if (first != NULL)
+    {
+      json_object_set_string_member (out, "first_id", first);
+      json_object_set_string_member (out, "last_id", last);
+    }
+  else
+    {
+      json_object_set_null_member (out, "first_id");
+      json_object_set_null_member (out, "last_id");
+    }
+  return cc_proxy_json_node_new_object (out);
 }

@@ -30,6 +30,9 @@ gboolean  cc_openai_chat_has_image          (JsonObject         *request);
 gboolean  cc_openai_chat_is_user_turn       (JsonObject         *request);
 const char *cc_openai_stop_reason           (const char         *finish_reason);
 JsonNode *cc_openai_usage_to_anthropic      (JsonObject         *usage);
+JsonNode *cc_openai_models_to_anthropic     (JsonObject         *answer);
+const char *cc_openai_reasoning_text        (JsonObject         *message);
+char     *cc_openai_tool_call_id            (const char         *id);
 void      cc_openai_json_copy_member        (JsonObject         *from,
                                              const char         *from_name,
                                              JsonObject         *to,
