@@ -158,6 +158,19 @@ cc_test_wait_for_at (const char  *where,
     }
 }
 
+/* The text of tests/expected/@name: what a test must produce. */
+char *
+cc_test_load_expected_text (const char *name)
+{
+  g_autofree char *path = g_build_filename (g_getenv ("CC_PROXY_TEST_EXPECTED"), name, NULL);
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
 /* POSTs the JSON @body to @url; returns the answer's body as text and
  * its status in @status. */
 char *

@@ -29,6 +29,7 @@ void         cc_test_wait_for_at      (const char   *where,
  * test after 20 s, naming the condition and the caller. */
 #define cc_test_wait_for(done, user_data) cc_test_wait_for_at (G_STRLOC, #done, (done), (user_data))
 void         cc_test_drain            (guint         ms);
+char        *cc_test_load_expected_text (const char *name);
 char        *cc_test_post_json        (SoupSession  *session,
                                        const char   *url,
                                        const char   *body,

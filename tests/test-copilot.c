@@ -782,15 +782,6 @@ agent_body (const char *model,
   return json_to_string (node, FALSE);
 }
 
-static char *
-expected_text (const char *name)
-{
-  g_autofree char *path = g_build_filename (g_getenv ("CC_PROXY_TEST_EXPECTED"), name, NULL);
-  char *text = NULL;
-
-  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  return text;
-}
 
 static void
 assert_json_text (const char *got,
@@ -840,7 +831,7 @@ test_route_messages_translated (Fixture       *fixture,
 {
   g_autofree char *answer_text = cc_test_load_fixture_text ("openai-response-tools.json");
   g_autofree char *body = agent_body ("claude-sonnet-4-5-20250929", FALSE);
-  g_autofree char *expected = expected_text ("anthropic-response-tools.json");
+  g_autofree char *expected = cc_test_load_expected_text ("anthropic-response-tools.json");
   g_autoptr(JsonNode) sent = json_from_string (body, NULL);
   g_autoptr(JsonNode) translated = cc_openai_request_from_anthropic (json_node_get_object (sent), "claude-sonnet-4.5");
   g_autofree char *want_upstream = json_to_string (translated, FALSE);
@@ -878,7 +869,7 @@ test_route_messages_translated_stream (Fixture       *fixture,
   g_autofree char *sse_text = cc_test_load_fixture_text ("openai-stream-parallel-tools.sse");
   g_auto(GStrv) chunks = g_strsplit (sse_text, "\n\n", -1);
   g_autofree char *body = agent_body ("claude-sonnet-4-5-20250929", TRUE);
-  g_autofree char *expected = expected_text ("anthropic-from-openai-stream-parallel-tools.sse");
+  g_autofree char *expected = cc_test_load_expected_text ("anthropic-from-openai-stream-parallel-tools.sse");
   g_autoptr(SoupMessage) message = NULL;
   g_autofree char *got = NULL;
   CcTestRecordedRequest *chat;
@@ -965,8 +956,8 @@ test_route_messages_responses_only (Fixture       *fixture,
   g_autofree char *stream_body = agent_body ("gpt-5-codex", TRUE);
   g_autofree char *answer = cc_test_load_fixture_text ("responses-response-tools.json");
   g_autofree char *sse = cc_test_load_fixture_text ("responses-stream-tools.sse");
-  g_autofree char *expected_stream = expected_text ("anthropic-from-responses-stream-tools.sse");
-  g_autofree char *expected_answer = expected_text ("anthropic-from-responses-response-tools.json");
+  g_autofree char *expected_stream = cc_test_load_expected_text ("anthropic-from-responses-stream-tools.sse");
+  g_autofree char *expected_answer = cc_test_load_expected_text ("anthropic-from-responses-response-tools.json");
   const char *chunks[] = { sse, NULL };
   g_autofree char *got = NULL;
   g_autofree char *streamed = NULL;
@@ -1103,7 +1094,7 @@ test_route_messages_stream_cut (Fixture       *fixture,
   g_autofree char *sse_text = cc_test_load_fixture_text ("openai-stream-cut.sse");
   const char *chunks[] = { sse_text, NULL };
   g_autofree char *body = agent_body ("gpt-4.1", TRUE);
-  g_autofree char *expected = expected_text ("anthropic-from-openai-stream-cut.sse");
+  g_autofree char *expected = cc_test_load_expected_text ("anthropic-from-openai-stream-cut.sse");
   guint status;
   g_autofree char *got = NULL;
 

@@ -471,16 +471,6 @@ test_capture_unwritable (void)
 
 /* ----- the copilot provider, end to end ----- */
 
-static char *
-read_expected (const char *name)
-{
-  g_autofree char *path = g_build_filename (g_getenv ("CC_PROXY_TEST_EXPECTED"), name, NULL);
-  char *text = NULL;
-
-  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  return text;
-}
-
 /* What Claude Code sends, through cc-proxyd with copilot active and every
  * GitHub and Copilot URL on the mock: a non-streamed and a streamed turn
  * of the agent fixture come back as Anthropic answers. */
@@ -508,8 +498,8 @@ test_copilot_end_to_end (void)
   const char *chunks[] = { sse_text, NULL };
   g_autofree char *token = g_strdup_printf ("{\"token\":\"e2e-copilot\",\"expires_at\":%" G_GINT64_FORMAT ",\"refresh_in\":1500}",
                                             g_get_real_time () / G_USEC_PER_SEC + 3600);
-  g_autofree char *expected_json = read_expected ("anthropic-response-tools.json");
-  g_autofree char *expected_stream = read_expected ("anthropic-from-openai-stream-parallel-tools.sse");
+  g_autofree char *expected_json = cc_test_load_expected_text ("anthropic-response-tools.json");
+  g_autofree char *expected_stream = cc_test_load_expected_text ("anthropic-from-openai-stream-parallel-tools.sse");
   g_autofree char *plain_body = NULL, *plain = NULL, *streamed = NULL;
   g_autoptr(JsonNode) got = NULL, want = NULL;
   guint status;

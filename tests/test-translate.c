@@ -11,17 +11,6 @@
 #include "cc-openai-translate.h"
 #include "cc-test-util.h"
 
-static char *
-expected_text (const char *name)
-{
-  g_autofree char *path = g_build_filename (g_getenv ("CC_PROXY_TEST_EXPECTED"), name, NULL);
-  g_autoptr(GError) error = NULL;
-  char *text = NULL;
-
-  g_file_get_contents (path, &text, NULL, &error);
-  g_assert_no_error (error);
-  return text;
-}
 
 static JsonObject *
 fixture_object (const char *name)
@@ -66,7 +55,7 @@ test_request_agent (void)
 {
   g_autoptr(JsonObject) request = fixture_object ("anthropic-request-agent.json");
   g_autoptr(JsonNode) translated = cc_openai_request_from_anthropic (request, "claude-sonnet-4.5");
-  g_autofree char *expected = expected_text ("openai-request-agent.json");
+  g_autofree char *expected = cc_test_load_expected_text ("openai-request-agent.json");
 
   assert_json (translated, expected);
   g_assert_true (cc_openai_anthropic_has_image (request));
@@ -204,7 +193,7 @@ test_response_tools (void)
 {
   g_autoptr(JsonObject) response = fixture_object ("openai-response-tools.json");
   g_autoptr(JsonNode) translated = cc_openai_response_to_anthropic (response);
-  g_autofree char *expected = expected_text ("anthropic-response-tools.json");
+  g_autofree char *expected = cc_test_load_expected_text ("anthropic-response-tools.json");
 
   assert_json (translated, expected);
 }
@@ -216,7 +205,7 @@ test_responses_request_agent (void)
 {
   g_autoptr(JsonObject) request = fixture_object ("anthropic-request-agent.json");
   g_autoptr(JsonNode) translated = cc_openai_responses_request_from_anthropic (request, "gpt-5-codex");
-  g_autofree char *expected = expected_text ("responses-request-agent.json");
+  g_autofree char *expected = cc_test_load_expected_text ("responses-request-agent.json");
   g_autoptr(JsonNode) thinking = json_from_string ("{\"type\":\"enabled\",\"budget_tokens\":8000}", NULL);
   g_autoptr(JsonNode) reasoning = NULL;
 
@@ -234,7 +223,7 @@ test_responses_response_tools (void)
 {
   g_autoptr(JsonObject) response = fixture_object ("responses-response-tools.json");
   g_autoptr(JsonNode) translated = cc_openai_responses_response_to_anthropic (response);
-  g_autofree char *expected = expected_text ("anthropic-from-responses-response-tools.json");
+  g_autofree char *expected = cc_test_load_expected_text ("anthropic-from-responses-response-tools.json");
 
   assert_json (translated, expected);
 }
@@ -527,7 +516,7 @@ test_stream (gconstpointer user_data)
   const StreamCase *test = user_data;
   g_autoptr(GBytes) bytes = cc_test_load_fixture (test->fixture);
   g_autofree char *whole = translate_stream (bytes, G_MAXSIZE, test->responses);
-  g_autofree char *expected = expected_text (test->expected);
+  g_autofree char *expected = cc_test_load_expected_text (test->expected);
 
   g_assert_cmpstr (whole, ==, expected);
   validate_stream (whole, test->error);
@@ -549,7 +538,7 @@ test_stream_crlf_bytewise (void)
   g_autofree char *lf = cc_test_load_fixture_text ("openai-stream-parallel-tools.sse");
   g_auto(GStrv) lines = g_strsplit (lf, "\n", -1);
   g_autofree char *crlf = g_strjoinv ("\r\n", lines);
-  g_autofree char *expected = expected_text ("anthropic-from-openai-stream-parallel-tools.sse");
+  g_autofree char *expected = cc_test_load_expected_text ("anthropic-from-openai-stream-parallel-tools.sse");
   GString *out = g_string_new (NULL);
   g_autoptr(CcOpenaiStream) stream = cc_openai_stream_new (collect, out);
   g_autofree char *text = NULL;

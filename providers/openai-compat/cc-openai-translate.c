@@ -919,6 +919,29 @@ ends_with_date (const char *model)
 }
 
 /**
+ * cc_openai_model_map_lookup:
+ * @model_map: (nullable): `from=to,from=to`
+ * @model: a model name
+ *
+ * Returns: (transfer full) (nullable): what @model_map maps @model to
+ */
+char *
+cc_openai_model_map_lookup (const char *model_map,
+                            const char *model)
+{
+  g_auto(GStrv) pairs = g_strsplit (model_map ? model_map : "", ",", -1);
+
+  for (guint i = 0; pairs[i] != NULL; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit (pairs[i], "=", 2);
+
+      if (pair[0] != NULL && pair[1] != NULL && g_str_equal (g_strstrip (pair[0]), model))
+        return g_strdup (g_strstrip (pair[1]));
+    }
+  return NULL;
+}
+
+/**
  * cc_openai_map_model:
  * @model: the model the client asked for
  * @model_map: (nullable): `from=to,from=to` overrides
@@ -935,17 +958,11 @@ cc_openai_map_model (const char         *model,
                      const char         *model_map,
                      const char * const *known_ids)
 {
-  g_auto(GStrv) pairs = g_strsplit (model_map ? model_map : "", ",", -1);
+  char *mapped = cc_openai_model_map_lookup (model_map, model);
   g_autofree char *name = NULL;
 
-  for (guint i = 0; pairs[i] != NULL; i++)
-    {
-      g_auto(GStrv) pair = g_strsplit (pairs[i], "=", 2);
-
-      if (pair[0] != NULL && pair[1] != NULL && g_str_equal (g_strstrip (pair[0]), model))
-        return g_strdup (g_strstrip (pair[1]));
-    }
-
+  if (mapped != NULL)
+    return mapped;
   name = ends_with_date (model) ? g_strndup (model, strlen (model) - 9) : g_strdup (model);
   if (known_ids != NULL && !g_strv_contains (known_ids, name))
     {

@@ -21,6 +21,8 @@ void      cc_openai_copy_rate_limit_headers (SoupMessageHeaders *upstream,
                                              SoupMessageHeaders *client);
 gint64    cc_openai_count_tokens            (JsonObject         *request,
                                              const char         *model);
+char     *cc_openai_model_map_lookup        (const char         *model_map,
+                                             const char         *model);
 char     *cc_openai_map_model               (const char         *model,
                                              const char         *model_map,
                                              const char * const *known_ids);

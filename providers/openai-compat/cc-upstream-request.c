@@ -447,7 +447,7 @@ on_whole (GObject      *source,
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     {
       g_autofree char *message = g_strdup_printf (_("%s's answer was not the JSON it should be"),
-                                                  request->hooks->upstream_name);
+                                                  _(request->hooks->upstream_name));
 
       cc_upstream_respond_error (g_steal_pointer (&task), SOUP_STATUS_BAD_GATEWAY, "api_error", message);
       return;

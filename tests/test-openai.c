@@ -1,0 +1,331 @@
+/* test-openai.c: the openai provider, end to end through cc-proxyd
+ *
+ * The real daemon with the openai module (in its provider host) and the
+ * server on the test upstream, set up through the environment as a user
+ * would: Claude Code's requests come back as Anthropic answers, text,
+ * tool use and reasoning, streamed or not, on chat-completions or the
+ * Responses API; the server's errors keep their status and what the
+ * client acts on; a stream cut short ends with an error event.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "cc-test-daemon.h"
+#include "cc-test-upstream.h"
+#include "cc-test-util.h"
+
+#define API_KEY "sk-test-openai-0123456789"
+
+typedef struct
+{
+  CcTestUpstream *upstream;
+  Daemon         *daemon;
+  SoupSession    *client;
+} Fixture;
+
+/* @user_data: the API setting ("chat" or "responses"). */
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  g_autofree char *base = NULL;
+  const char *env[] = { "CC_PROXY_PROVIDER_DIR", g_getenv ("CC_PROXY_TEST_OPENAI_DIR"),
+                        "CC_PROXY_PROVIDER", "openai",
+                        "CC_PROXY_OPENAI_BASE_URL", NULL,
+                        "CC_PROXY_OPENAI_API_KEY", API_KEY,
+                        "CC_PROXY_OPENAI_MODEL", "qwen3-coder",
+                        "CC_PROXY_OPENAI_SMALL_MODEL", "qwen3-small",
+                        "CC_PROXY_OPENAI_API", user_data,
+                        NULL };
+
+  fixture->upstream = cc_test_upstream_new ();
+  base = g_strconcat (cc_test_upstream_get_url (fixture->upstream), "/v1", NULL);
+  env[5] = base;
+  fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
+  fixture->client = soup_session_new ();
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  soup_session_abort (fixture->client);
+  g_clear_object (&fixture->client);
+  /* The key went upstream, never to the log. */
+  g_assert_null (strstr (fixture->daemon->err_text->str, API_KEY));
+  daemon_stop (fixture->daemon);
+  g_clear_object (&fixture->upstream);
+}
+
+/* The agent fixture, as Claude Code sends it, for @model. */
+static char *
+agent_body (const char *model,
+            gboolean    stream)
+{
+  g_autofree char *text = cc_test_load_fixture_text ("anthropic-request-agent.json");
+  g_autoptr(JsonNode) node = json_from_string (text, NULL);
+
+  json_object_set_string_member (json_node_get_object (node), "model", model);
+  json_object_set_boolean_member (json_node_get_object (node), "stream", stream);
+  return json_to_string (node, FALSE);
+}
+
+static char *
+request (Fixture      *fixture,
+         const char   *method,
+         const char   *path,
+         const char   *body,
+         guint        *status,
+         SoupMessage **out)
+{
+  g_autofree char *url = g_strconcat (fixture->daemon->url, path, NULL);
+  g_autoptr(SoupMessage) message = soup_message_new (method, url);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) answer = NULL;
+
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+    }
+  answer = cc_test_send (fixture->client, message, &error);
+  g_assert_no_error (error);
+  *status = soup_message_get_status (message);
+  if (out != NULL)
+    *out = g_object_ref (message);
+  return g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+}
+
+static JsonObject *
+upstream_body (Fixture    *fixture,
+               const char *path,
+               guint       nth)
+{
+  CcTestRecordedRequest *seen = cc_test_upstream_find_request (fixture->upstream, path, nth);
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  g_assert_nonnull (seen);
+  g_assert_cmpstr (soup_message_headers_get_one (seen->headers, "authorization"), ==, "Bearer " API_KEY);
+  text = g_strndup (g_bytes_get_data (seen->body, NULL), g_bytes_get_size (seen->body));
+  node = json_from_string (text, NULL);
+  g_assert_nonnull (node);
+  return json_object_ref (json_node_get_object (node));
+}
+
+static void
+assert_json_equal (const char *got,
+                   const char *expected)
+{
+  g_autoptr(JsonNode) a = json_from_string (got, NULL);
+  g_autoptr(JsonNode) b = json_from_string (expected, NULL);
+
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  if (!json_node_equal (a, b))
+    g_error ("got %s\nexpected %s", got, expected);
+}
+
+/* A tool-using turn, not streamed: translated to chat-completions with
+ * the server's model name and the key; the answer translated back. */
+static void
+test_tool_use (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  g_autofree char *answer = cc_test_load_fixture_text ("openai-response-tools.json");
+  g_autofree char *expected = cc_test_load_expected_text ("anthropic-response-tools.json");
+  g_autofree char *body = agent_body ("claude-sonnet-4-5-20250929", FALSE);
+  g_autofree char *small = agent_body ("claude-haiku-4-5-20251001", FALSE);
+  g_autofree char *got = NULL;
+  g_autofree char *got_small = NULL;
+  g_autoptr(JsonObject) sent = NULL;
+  g_autoptr(JsonObject) sent_small = NULL;
+  guint status;
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/chat/completions", 200, "application/json", answer, -1);
+  got = request (fixture, "POST", "/v1/messages", body, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  assert_json_equal (got, expected);
+  sent = upstream_body (fixture, "/v1/chat/completions", 0);
+  g_assert_cmpstr (json_object_get_string_member (sent, "model"), ==, "qwen3-coder");
+  g_assert_true (json_object_has_member (sent, "tools"));
+
+  /* Claude Code's quick requests go to the small model. */
+  got_small = request (fixture, "POST", "/v1/messages", small, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  sent_small = upstream_body (fixture, "/v1/chat/completions", 1);
+  g_assert_cmpstr (json_object_get_string_member (sent_small, "model"), ==, "qwen3-small");
+}
+
+/* Streamed answers, with the tool calls and with reasoning, come back
+ * as the same Anthropic events the translator makes of them. */
+static void
+test_streams (Fixture       *fixture,
+              gconstpointer  user_data)
+{
+  static const char * const cases[][2] = {
+    { "openai-stream-parallel-tools.sse", "anthropic-from-openai-stream-parallel-tools.sse" },
+    { "openai-stream-reasoning.sse", "anthropic-from-openai-stream-reasoning.sse" },
+    { "openai-stream-text.sse", "anthropic-from-openai-stream-text.sse" },
+  };
+  g_autofree char *body = agent_body ("claude-sonnet-4-5", TRUE);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *sse = cc_test_load_fixture_text (cases[i][0]);
+      g_autofree char *expected = cc_test_load_expected_text (cases[i][1]);
+      const char *chunks[] = { sse, NULL };
+      g_autoptr(SoupMessage) message = NULL;
+      g_autofree char *got = NULL;
+      g_autoptr(JsonObject) sent = NULL;
+      guint status;
+
+      cc_test_upstream_stream (fixture->upstream, "/v1/chat/completions", chunks, G_MAXUINT, FALSE);
+      got = request (fixture, "POST", "/v1/messages", body, &status, &message);
+      g_assert_cmpuint (status, ==, 200);
+      g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (message), NULL), ==,
+                       "text/event-stream");
+      g_assert_cmpstr (got, ==, expected);
+      sent = upstream_body (fixture, "/v1/chat/completions", i);
+      g_assert_true (json_object_get_boolean_member (sent, "stream"));
+    }
+}
+
+/* A stream the server cuts short ends with an error event, never a
+ * clean end. */
+static void
+test_stream_cut (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  g_autofree char *sse = cc_test_load_fixture_text ("openai-stream-cut.sse");
+  g_autofree char *expected = cc_test_load_expected_text ("anthropic-from-openai-stream-cut.sse");
+  g_autofree char *body = agent_body ("claude-sonnet-4-5", TRUE);
+  const char *chunks[] = { sse, NULL };
+  g_autofree char *got = NULL;
+  guint status;
+
+  cc_test_upstream_stream (fixture->upstream, "/v1/chat/completions", chunks, G_MAXUINT, FALSE);
+  got = request (fixture, "POST", "/v1/messages", body, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (got, ==, expected);
+}
+
+/* The server's errors: its status, an Anthropic error body, and for a
+ * 429 the retry-after the client waits by. */
+static void
+test_errors (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  g_autofree char *refused = cc_test_load_fixture_text ("openai-error-401.json");
+  g_autofree char *body = agent_body ("claude-sonnet-4-5", FALSE);
+  g_autoptr(SoupMessage) message = NULL;
+  guint status;
+
+  {
+    g_autofree char *got = NULL;
+    g_autoptr(GBytes) bytes = NULL;
+    g_autofree char *type = NULL;
+
+    cc_test_upstream_respond (fixture->upstream, "/v1/chat/completions", 401, "application/json", refused, -1);
+    got = request (fixture, "POST", "/v1/messages", body, &status, NULL);
+    g_assert_cmpuint (status, ==, 401);
+    bytes = g_bytes_new (got, strlen (got));
+    type = cc_test_error_type (bytes, NULL);
+    g_assert_cmpstr (type, ==, "authentication_error");
+    /* A fixed key: asked once, not again. */
+    g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/v1/chat/completions"), ==, 1);
+  }
+  {
+    g_autofree char *got = NULL;
+
+    cc_test_upstream_respond (fixture->upstream, "/v1/chat/completions", 429, "application/json",
+                              "{\"error\":{\"message\":\"slow down\"}}", -1);
+    cc_test_upstream_add_header (fixture->upstream, "/v1/chat/completions", "Retry-After", "7");
+    got = request (fixture, "POST", "/v1/messages", body, &status, &message);
+    g_assert_cmpuint (status, ==, 429);
+    g_assert_cmpstr (soup_message_get_reason_phrase (message), ==, "Too Many Requests");
+    g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (message), "retry-after"), ==, "7");
+    g_assert_nonnull (strstr (got, "\"rate_limit_error\""));
+    g_assert_nonnull (strstr (got, "slow down"));
+  }
+}
+
+/* /v1/models is the server's list, as Anthropic's; count_tokens is
+ * answered here, without the server. */
+static void
+test_models_and_count (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autofree char *models = NULL;
+  g_autofree char *count = NULL;
+  g_autofree char *body = agent_body ("claude-sonnet-4-5", FALSE);
+  g_autoptr(JsonNode) node = NULL;
+  JsonArray *data;
+  guint status;
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/models", 200, "application/json",
+                            "{\"object\":\"list\",\"data\":[{\"id\":\"qwen3-coder\",\"object\":\"model\","
+                            "\"created\":1700000000,\"owned_by\":\"library\"}]}", -1);
+  models = request (fixture, "GET", "/v1/models", NULL, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  node = json_from_string (models, NULL);
+  data = json_object_get_array_member (json_node_get_object (node), "data");
+  g_assert_cmpuint (json_array_get_length (data), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (data, 0), "type"), ==, "model");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (data, 0), "id"), ==, "qwen3-coder");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (data, 0), "created_at"), ==,
+                   "2023-11-14T22:13:20Z");
+
+  count = request (fixture, "POST", "/v1/messages/count_tokens", body, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_true (g_str_has_prefix (count, "{\"input_tokens\":"));
+  g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/v1/messages/count_tokens"), ==, 0);
+}
+
+/* api=responses: the Responses API both ways. */
+static void
+test_responses (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  g_autofree char *sse = cc_test_load_fixture_text ("responses-stream-tools.sse");
+  g_autofree char *expected = cc_test_load_expected_text ("anthropic-from-responses-stream-tools.sse");
+  g_autofree char *body = agent_body ("claude-sonnet-4-5", TRUE);
+  const char *chunks[] = { sse, NULL };
+  g_autofree char *got = NULL;
+  g_autoptr(JsonObject) sent = NULL;
+  guint status;
+
+  cc_test_upstream_stream (fixture->upstream, "/v1/responses", chunks, G_MAXUINT, FALSE);
+  got = request (fixture, "POST", "/v1/messages", body, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (got, ==, expected);
+  sent = upstream_body (fixture, "/v1/responses", 0);
+  g_assert_cmpstr (json_object_get_string_member (sent, "model"), ==, "qwen3-coder");
+  g_assert_true (json_object_has_member (sent, "input"));
+  g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/v1/chat/completions"), ==, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_summary ("The openai provider through cc-proxyd, against the test upstream");
+
+#define ADD(path, api, func) g_test_add ("/openai/" path, Fixture, api, fixture_setup, func, fixture_teardown)
+  ADD ("tool-use", "chat", test_tool_use);
+  ADD ("streams", "chat", test_streams);
+  ADD ("stream-cut", "chat", test_stream_cut);
+  ADD ("errors", "chat", test_errors);
+  ADD ("models-and-count", "chat", test_models_and_count);
+  ADD ("responses", "responses", test_responses);
+#undef ADD
+
+  return g_test_run ();
+}
