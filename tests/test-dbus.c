@@ -32,6 +32,7 @@ typedef enum
   KEYRING_UNLOCKED_COPILOT,  /* unlocked, and the copilot module with GitHub on the mock */
   KEYRING_NONE_COPILOT,      /* no keyring, and the copilot module with GitHub on the mock */
   KEYRING_NONE_RESCAN,       /* no keyring, and an empty second provider directory */
+  KEYRING_UNLOCKED_OPENAI,   /* unlocked, and the openai module (its server set by the test) */
 } Keyring;
 
 static const Keyring keyring_none = KEYRING_NONE;
@@ -40,6 +41,7 @@ static const Keyring keyring_locked = KEYRING_LOCKED;
 static const Keyring keyring_unlocked_copilot = KEYRING_UNLOCKED_COPILOT;
 static const Keyring keyring_none_copilot = KEYRING_NONE_COPILOT;
 static const Keyring keyring_none_rescan = KEYRING_NONE_RESCAN;
+static const Keyring keyring_unlocked_openai = KEYRING_UNLOCKED_OPENAI;
 
 typedef struct
 {
@@ -230,6 +232,12 @@ fixture_set_up (Fixture       *fixture,
         g_ptr_array_add (env, i == 1 ? g_strjoin (G_SEARCHPATH_SEPARATOR_S, cc_test_module_dir (),
                                                   g_getenv ("CC_PROXY_TEST_COPILOT_DIR"), NULL)
                                      : g_strdup (more[i]));
+    }
+  if (keyring != NULL && *keyring == KEYRING_UNLOCKED_OPENAI)
+    {
+      g_ptr_array_add (env, g_strdup ("CC_PROXY_PROVIDER_DIR"));
+      g_ptr_array_add (env, g_strjoin (G_SEARCHPATH_SEPARATOR_S, cc_test_module_dir (),
+                                       g_getenv ("CC_PROXY_TEST_OPENAI_DIR"), NULL));
     }
   if (keyring != NULL && *keyring == KEYRING_NONE_RESCAN)
     {
@@ -2087,6 +2095,65 @@ test_attention_needed (Fixture       *fixture,
   g_assert_cmpstr (g_variant_get_string (attention, NULL), ==, "");
 }
 
+/* The README's OpenRouter block, word for word but for the server's
+ * address (the mock's): the key goes to the keyring by stdin, and
+ * Claude Code's requests reach the server with it and the model set. */
+static void
+test_readme_openai (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  g_autofree char *base = g_strconcat (cc_test_upstream_get_url (fixture->upstream), "/v1", NULL);
+  g_autofree char *answer = cc_test_load_fixture_text ("openai-response-tools.json");
+  g_autofree char *request = cc_test_load_fixture_text ("anthropic-request-minimal.json");
+  g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
+  g_autofree char *got = NULL;
+  CcTestRecordedRequest *seen;
+  guint status;
+
+  {
+    g_auto(Ran) r = ctl (NULL, "set", "openai", "base-url", base, NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+  }
+  {
+    g_auto(Ran) r = ctl ("sk-or-readme-0123456789\n", "set", "openai", "api-key", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+  }
+  {
+    g_auto(Ran) r = ctl (NULL, "set", "openai", "model", "anthropic/claude-sonnet-4.5", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+  }
+  {
+    g_auto(Ran) r = ctl (NULL, "use", "openai", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+  }
+  {
+    /* What `cc-proxyctl get -v openai` tells people about each setting. */
+    g_auto(Ran) r = ctl (NULL, "get", "-v", "openai", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.out, "http://localhost:11434/v1 for Ollama"));
+    g_assert_null (strstr (r.out, "sk-or-readme-0123456789"));
+  }
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/chat/completions", 200, "application/json", answer, -1);
+  got = cc_test_post_json (fixture->client, url, request, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_nonnull (strstr (got, "\"type\":\"tool_use\""));
+  seen = cc_test_upstream_find_request (fixture->upstream, "/v1/chat/completions", 0);
+  g_assert_nonnull (seen);
+  g_assert_cmpstr (soup_message_headers_get_one (seen->headers, "authorization"), ==, "Bearer sk-or-readme-0123456789");
+  {
+    g_autofree char *sent = g_strndup (g_bytes_get_data (seen->body, NULL), g_bytes_get_size (seen->body));
+
+    g_assert_nonnull (strstr (sent, "\"model\":\"anthropic/claude-sonnet-4.5\""));
+  }
+  g_assert_null (strstr (fixture->daemon->err_text->str, "sk-or-readme-0123456789"));
+}
+
 /* `reload` loads provider modules that appeared since the start, and
  * puts them on the bus. */
 static void
@@ -2270,6 +2337,7 @@ main (int   argc,
   ADD ("generated-client", test_generated_client);
   ADD_WITH ("cc-proxyctl-auth", keyring_unlocked, test_ctl_auth);
   ADD_WITH ("cc-proxyctl-auth-copilot", keyring_unlocked_copilot, test_ctl_auth_copilot);
+  ADD_WITH ("readme-openai", keyring_unlocked_openai, test_readme_openai);
   ADD_WITH ("cc-proxyctl-auth-without-keyring", keyring_none_copilot, test_ctl_auth_without_keyring);
   ADD ("cc-proxyctl-stop-restart", test_ctl_stop_restart);
   ADD ("cc-proxyctl-claude", test_ctl_claude);

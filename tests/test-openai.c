@@ -40,6 +40,7 @@ fixture_setup (Fixture       *fixture,
                         "CC_PROXY_OPENAI_API_KEY", API_KEY,
                         "CC_PROXY_OPENAI_MODEL", "qwen3-coder",
                         "CC_PROXY_OPENAI_SMALL_MODEL", "qwen3-small",
+                        "CC_PROXY_OPENAI_MODEL_MAP", "claude-opus-4-1=qwen3-big",
                         "CC_PROXY_OPENAI_API", user_data,
                         NULL };
 
@@ -133,7 +134,9 @@ assert_json_equal (const char *got,
 }
 
 /* A tool-using turn, not streamed: translated to chat-completions with
- * the server's model name and the key; the answer translated back. */
+ * the server's model name and the key; the answer translated back.
+ * Haiku goes to small-model, and model-map wins over both; the upstream
+ * connection is kept for the next request. */
 static void
 test_tool_use (Fixture       *fixture,
                gconstpointer  user_data)
@@ -142,6 +145,9 @@ test_tool_use (Fixture       *fixture,
   g_autofree char *expected = cc_test_load_expected_text ("anthropic-response-tools.json");
   g_autofree char *body = agent_body ("claude-sonnet-4-5-20250929", FALSE);
   g_autofree char *small = agent_body ("claude-haiku-4-5-20251001", FALSE);
+  g_autofree char *big = agent_body ("claude-opus-4-1", FALSE);
+  g_autofree char *got_big = NULL;
+  g_autoptr(JsonObject) sent_big = NULL;
   g_autofree char *got = NULL;
   g_autofree char *got_small = NULL;
   g_autoptr(JsonObject) sent = NULL;
@@ -161,6 +167,15 @@ test_tool_use (Fixture       *fixture,
   g_assert_cmpuint (status, ==, 200);
   sent_small = upstream_body (fixture, "/v1/chat/completions", 1);
   g_assert_cmpstr (json_object_get_string_member (sent_small, "model"), ==, "qwen3-small");
+
+  /* model-map wins over both. */
+  got_big = request (fixture, "POST", "/v1/messages", big, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  sent_big = upstream_body (fixture, "/v1/chat/completions", 2);
+  g_assert_cmpstr (json_object_get_string_member (sent_big, "model"), ==, "qwen3-big");
+
+  /* Three POSTs, one after the other, on one upstream connection. */
+  g_assert_cmpuint (cc_test_upstream_get_n_connections (fixture->upstream), ==, 1);
 }
 
 /* Streamed answers, with the tool calls and with reasoning, come back

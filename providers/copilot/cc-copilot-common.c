@@ -110,32 +110,3 @@ cc_copilot_add_github_headers (SoupMessageHeaders *headers,
   add_editor_headers (headers, snapshot);
 }
 
-/**
- * cc_copilot_new_message:
- *
- * Returns: (transfer full) (nullable): a message for @base + @path, or
- *   %NULL with @error set when the setting is not an http(s) URL
- */
-SoupMessage *
-cc_copilot_new_message (const char  *method,
-                        const char  *base,
-                        const char  *path,
-                        GError     **error)
-{
-  g_autofree char *url = g_strconcat (base, path, NULL);
-  g_autoptr(GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
-  SoupMessage *message;
-
-  if (uri == NULL || g_uri_get_host (uri) == NULL ||
-      !(g_str_equal (g_uri_get_scheme (uri), "http") || g_str_equal (g_uri_get_scheme (uri), "https")))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("“%s” is not a valid http(s) URL: check the copilot provider's settings"), base);
-      return NULL;
-    }
-  message = soup_message_new_from_uri (method, uri);
-  /* Bodies are held whole, so a request may go on an idle pooled
-   * connection and be sent again if that turns out closed. */
-  soup_message_add_flags (message, SOUP_MESSAGE_IDEMPOTENT);
-  return message;
-}

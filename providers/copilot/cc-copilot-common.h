@@ -6,6 +6,8 @@
 
 #include <cc-proxy/cc-proxy.h>
 
+#include "cc-upstream-request.h"
+
 G_BEGIN_DECLS
 
 #define CC_COPILOT_PROVIDER_ID "copilot"
@@ -57,9 +59,5 @@ void  cc_copilot_add_copilot_headers (SoupMessageHeaders *headers,
 void  cc_copilot_add_github_headers  (SoupMessageHeaders *headers,
                                       CcProxySnapshot    *snapshot,
                                       const char         *github_token);
-SoupMessage *cc_copilot_new_message  (const char         *method,
-                                      const char         *base,
-                                      const char         *path,
-                                      GError            **error);
 
 G_END_DECLS

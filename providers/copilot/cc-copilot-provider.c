@@ -166,14 +166,14 @@ build_message (CcUpstreamRequest  *call,
 
   if (call->route == ROUTE_USAGE)
     {
-      message = cc_copilot_new_message ("GET", setting (call, "github-api-url"), "/copilot_internal/user", error);
+      message = cc_upstream_new_message (CC_COPILOT_PROVIDER_ID, "GET", setting (call, "github-api-url"), "/copilot_internal/user", error);
       if (message != NULL)
         cc_copilot_add_github_headers (soup_message_get_request_headers (message), call->snapshot,
                                        setting (call, "github-token"));
       return message;
     }
 
-  message = cc_copilot_new_message (call->upstream_body ? "POST" : "GET", call->base, call->upstream_path, error);
+  message = cc_upstream_new_message (CC_COPILOT_PROVIDER_ID, call->upstream_body ? "POST" : "GET", call->base, call->upstream_path, error);
   if (message == NULL)
     return NULL;
   headers = soup_message_get_request_headers (message);
@@ -256,7 +256,7 @@ serve_messages (GTask *task)
       choose_endpoint (task);
       return;
     }
-  message = cc_copilot_new_message ("GET", call->base, "/models", NULL);
+  message = cc_upstream_new_message (CC_COPILOT_PROVIDER_ID, "GET", call->base, "/models", NULL);
   if (message == NULL)
     {
       choose_endpoint (task);

@@ -122,7 +122,7 @@ cc_copilot_exchange_async (SoupSession         *session,
 {
   g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   g_autoptr(GError) error = NULL;
-  SoupMessage *message = cc_copilot_new_message ("GET", cc_proxy_snapshot_get_value (snapshot, CC_COPILOT_PROVIDER_ID,
+  SoupMessage *message = cc_upstream_new_message (CC_COPILOT_PROVIDER_ID, "GET", cc_proxy_snapshot_get_value (snapshot, CC_COPILOT_PROVIDER_ID,
                                                                                      "github-api-url"),
                                                  "/copilot_internal/v2/token", &error);
 

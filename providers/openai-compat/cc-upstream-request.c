@@ -145,6 +145,43 @@ cc_upstream_set_messages_body (CcUpstreamRequest *request,
   request->upstream_body = g_bytes_new_take (text, strlen (text));
 }
 
+/**
+ * cc_upstream_new_message:
+ * @provider_id: whose setting @base is, for the error
+ * @method: the HTTP method
+ * @base: an upstream base URL, from a setting
+ * @path: what goes after it
+ *
+ * Returns: (transfer full) (nullable): a message for @base + @path, or
+ *   %NULL with @error set when @base is not an http(s) URL
+ */
+SoupMessage *
+cc_upstream_new_message (const char  *provider_id,
+                         const char  *method,
+                         const char  *base,
+                         const char  *path,
+                         GError     **error)
+{
+  g_autofree char *url = g_strconcat (base ? base : "", path, NULL);
+  g_autoptr(GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  SoupMessage *message;
+
+  if (uri == NULL || g_uri_get_host (uri) == NULL ||
+      !(g_str_equal (g_uri_get_scheme (uri), "http") || g_str_equal (g_uri_get_scheme (uri), "https")))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("“%s” is not a valid http(s) URL: check the %s provider's settings"), base ? base : "",
+                   provider_id);
+      return NULL;
+    }
+  message = soup_message_new_from_uri (method, uri);
+  /* Bodies are held whole, so a request may go on an idle pooled
+   * connection and be sent again if that turns out closed (libsoup
+   * opens a new connection for every POST otherwise). */
+  soup_message_add_flags (message, SOUP_MESSAGE_IDEMPOTENT);
+  return message;
+}
+
 /* ----- answers of our own ----- */
 
 void

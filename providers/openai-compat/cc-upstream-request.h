@@ -95,6 +95,11 @@ void               cc_upstream_set_messages_body (CcUpstreamRequest     *request
                                                   CcUpstreamApi          api,
                                                   const char            *model);
 
+SoupMessage       *cc_upstream_new_message       (const char            *provider_id,
+                                                  const char            *method,
+                                                  const char            *base,
+                                                  const char            *path,
+                                                  GError               **error);
 void               cc_upstream_send              (GTask                 *task);
 void               cc_upstream_not_handled       (GTask                 *task);
 void               cc_upstream_respond_json      (GTask                 *task,

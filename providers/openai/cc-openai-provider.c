@@ -134,14 +134,12 @@ static SoupMessage *
 build_message (CcUpstreamRequest  *request,
                GError            **error)
 {
-  g_autofree char *url = g_strconcat (request->base, request->upstream_path, NULL);
-  g_autoptr(GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, error);
-  SoupMessage *message;
+  SoupMessage *message = cc_upstream_new_message (CC_OPENAI_PROVIDER_ID, request->upstream_body ? "POST" : "GET",
+                                                  request->base, request->upstream_path, error);
   SoupMessageHeaders *headers;
 
-  if (uri == NULL)
+  if (message == NULL)
     return NULL;
-  message = soup_message_new_from_uri (request->upstream_body ? "POST" : "GET", uri);
   headers = soup_message_get_request_headers (message);
   if (request->token != NULL)
     {
