@@ -171,6 +171,53 @@ cc_test_load_expected_text (const char *name)
   return text;
 }
 
+/* The agent fixture (a Claude Code turn with tools), with its model
+ * and stream flag replaced. */
+char *
+cc_test_agent_body (const char *model,
+                    gboolean    stream)
+{
+  g_autofree char *text = cc_test_load_fixture_text ("anthropic-request-agent.json");
+  g_autoptr(JsonNode) node = json_from_string (text, NULL);
+
+  json_object_set_string_member (json_node_get_object (node), "model", model);
+  json_object_set_boolean_member (json_node_get_object (node), "stream", stream);
+  return json_to_string (node, FALSE);
+}
+
+/* Sends @method @url with the JSON @body (if any) as an Anthropic
+ * client does; returns the answer's body as text, its status in
+ * @status and the message in @out (if wanted). */
+char *
+cc_test_request (SoupSession  *session,
+                 const char   *method,
+                 const char   *url,
+                 const char   *body,
+                 guint        *status,
+                 SoupMessage **out)
+{
+  g_autoptr(SoupMessage) message = soup_message_new (method, url);
+  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) answer = NULL;
+
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+    }
+  soup_message_headers_replace (headers, "anthropic-beta", "interleaved-thinking-2025-05-14");
+  soup_message_headers_replace (headers, "anthropic-version", "2023-06-01");
+  answer = cc_test_send (session, message, &error);
+  g_assert_no_error (error);
+  if (status != NULL)
+    *status = soup_message_get_status (message);
+  if (out != NULL)
+    *out = g_object_ref (message);
+  return g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+}
+
 /* POSTs the JSON @body to @url; returns the answer's body as text and
  * its status in @status. */
 char *

@@ -30,6 +30,14 @@ void         cc_test_wait_for_at      (const char   *where,
 #define cc_test_wait_for(done, user_data) cc_test_wait_for_at (G_STRLOC, #done, (done), (user_data))
 void         cc_test_drain            (guint         ms);
 char        *cc_test_load_expected_text (const char *name);
+char        *cc_test_agent_body       (const char   *model,
+                                       gboolean      stream);
+char        *cc_test_request          (SoupSession  *session,
+                                       const char   *method,
+                                       const char   *url,
+                                       const char   *body,
+                                       guint        *status,
+                                       SoupMessage **out);
 char        *cc_test_post_json        (SoupSession  *session,
                                        const char   *url,
                                        const char   *body,

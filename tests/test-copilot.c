@@ -740,48 +740,17 @@ fixture_tear_down (Fixture       *fixture,
 }
 
 static char *
-request (Fixture     *fixture,
-         const char  *method,
-         const char  *path,
-         const char  *body,
-         guint       *status,
+request (Fixture      *fixture,
+         const char   *method,
+         const char   *path,
+         const char   *body,
+         guint        *status,
          SoupMessage **out)
 {
   g_autofree char *url = g_strconcat (cc_proxy_server_get_url (fixture->server), path, NULL);
-  g_autoptr(SoupMessage) message = soup_message_new (method, url);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) answer = NULL;
 
-  if (body != NULL)
-    {
-      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
-
-      soup_message_set_request_body_from_bytes (message, "application/json", bytes);
-    }
-  soup_message_headers_replace (soup_message_get_request_headers (message), "anthropic-beta", "interleaved-thinking-2025-05-14");
-  soup_message_headers_replace (soup_message_get_request_headers (message), "anthropic-version", "2023-06-01");
-  answer = cc_test_send (fixture->client, message, &error);
-  g_assert_no_error (error);
-  if (status != NULL)
-    *status = soup_message_get_status (message);
-  if (out != NULL)
-    *out = g_object_ref (message);
-  return g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  return cc_test_request (fixture->client, method, url, body, status, out);
 }
-
-/* The agent fixture, with its model and stream flag replaced. */
-static char *
-agent_body (const char *model,
-            gboolean    stream)
-{
-  g_autofree char *text = cc_test_load_fixture_text ("anthropic-request-agent.json");
-  g_autoptr(JsonNode) node = json_from_string (text, NULL);
-
-  json_object_set_string_member (json_node_get_object (node), "model", model);
-  json_object_set_boolean_member (json_node_get_object (node), "stream", stream);
-  return json_to_string (node, FALSE);
-}
-
 
 static void
 assert_json_text (const char *got,
@@ -830,7 +799,7 @@ test_route_messages_translated (Fixture       *fixture,
                                 gconstpointer  user_data)
 {
   g_autofree char *answer_text = cc_test_load_fixture_text ("openai-response-tools.json");
-  g_autofree char *body = agent_body ("claude-sonnet-4-5-20250929", FALSE);
+  g_autofree char *body = cc_test_agent_body ("claude-sonnet-4-5-20250929", FALSE);
   g_autofree char *expected = cc_test_load_expected_text ("anthropic-response-tools.json");
   g_autoptr(JsonNode) sent = json_from_string (body, NULL);
   g_autoptr(JsonNode) translated = cc_openai_request_from_anthropic (json_node_get_object (sent), "claude-sonnet-4.5");
@@ -868,7 +837,7 @@ test_route_messages_translated_stream (Fixture       *fixture,
 {
   g_autofree char *sse_text = cc_test_load_fixture_text ("openai-stream-parallel-tools.sse");
   g_auto(GStrv) chunks = g_strsplit (sse_text, "\n\n", -1);
-  g_autofree char *body = agent_body ("claude-sonnet-4-5-20250929", TRUE);
+  g_autofree char *body = cc_test_agent_body ("claude-sonnet-4-5-20250929", TRUE);
   g_autofree char *expected = cc_test_load_expected_text ("anthropic-from-openai-stream-parallel-tools.sse");
   g_autoptr(SoupMessage) message = NULL;
   g_autofree char *got = NULL;
@@ -923,7 +892,7 @@ test_route_messages_native (Fixture       *fixture,
 {
   static const char native_answer[] = "{\"id\":\"msg_native\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[],"
                                       "\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}";
-  g_autofree char *body = agent_body ("claude-opus-4-1-20250805", FALSE);
+  g_autofree char *body = cc_test_agent_body ("claude-opus-4-1-20250805", FALSE);
   g_autoptr(JsonNode) want = json_from_string (body, NULL);
   g_autofree char *want_text = NULL;
   g_autofree char *got = NULL;
@@ -952,8 +921,8 @@ static void
 test_route_messages_responses_only (Fixture       *fixture,
                                     gconstpointer  user_data)
 {
-  g_autofree char *body = agent_body ("gpt-5-codex", FALSE);
-  g_autofree char *stream_body = agent_body ("gpt-5-codex", TRUE);
+  g_autofree char *body = cc_test_agent_body ("gpt-5-codex", FALSE);
+  g_autofree char *stream_body = cc_test_agent_body ("gpt-5-codex", TRUE);
   g_autofree char *answer = cc_test_load_fixture_text ("responses-response-tools.json");
   g_autofree char *sse = cc_test_load_fixture_text ("responses-stream-tools.sse");
   g_autofree char *expected_stream = cc_test_load_expected_text ("anthropic-from-responses-stream-tools.sse");
@@ -993,7 +962,7 @@ test_route_messages_deep_json (Fixture       *fixture,
                                gconstpointer  user_data)
 {
   g_autoptr(GString) deep = g_string_new ("{\"model\":\"gpt-4.1\",\"messages\":");
-  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  g_autofree char *body = cc_test_agent_body ("gpt-4.1", FALSE);
   g_autofree char *got = NULL;
   g_autofree char *next = NULL;
   g_autofree char *answer = cc_test_load_fixture_text ("openai-response-tools.json");
@@ -1019,7 +988,7 @@ static void
 test_route_messages_error_body_cap (Fixture       *fixture,
                                     gconstpointer  user_data)
 {
-  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  g_autofree char *body = cc_test_agent_body ("gpt-4.1", FALSE);
   gsize size = 2 * 1024 * 1024;
   g_autofree char *huge = memset (g_malloc (size + 1), ' ', size);
   g_autofree char *got = NULL;
@@ -1038,7 +1007,7 @@ static void
 test_route_messages_errors (Fixture       *fixture,
                             gconstpointer  user_data)
 {
-  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  g_autofree char *body = cc_test_agent_body ("gpt-4.1", FALSE);
   g_autofree char *overloaded = NULL, *bad = NULL;
   guint status;
 
@@ -1060,7 +1029,7 @@ static void
 test_route_messages_rate_limited (Fixture       *fixture,
                                   gconstpointer  user_data)
 {
-  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  g_autofree char *body = cc_test_agent_body ("gpt-4.1", FALSE);
   g_autoptr(SoupMessage) message = NULL;
   g_autofree char *got = NULL;
   SoupMessageHeaders *headers;
@@ -1093,7 +1062,7 @@ test_route_messages_stream_cut (Fixture       *fixture,
 {
   g_autofree char *sse_text = cc_test_load_fixture_text ("openai-stream-cut.sse");
   const char *chunks[] = { sse_text, NULL };
-  g_autofree char *body = agent_body ("gpt-4.1", TRUE);
+  g_autofree char *body = cc_test_agent_body ("gpt-4.1", TRUE);
   g_autofree char *expected = cc_test_load_expected_text ("anthropic-from-openai-stream-cut.sse");
   guint status;
   g_autofree char *got = NULL;
@@ -1256,7 +1225,7 @@ static void
 test_route_retry_401 (Fixture       *fixture,
                       gconstpointer  user_data)
 {
-  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  g_autofree char *body = cc_test_agent_body ("gpt-4.1", FALSE);
   g_autofree char *answer_text = cc_test_load_fixture_text ("openai-response-tools.json");
   g_autofree char *refusal_text = cc_test_load_fixture_text ("openai-error-401.json");
   g_autofree char *ok = NULL, *refused = NULL;
@@ -1280,7 +1249,7 @@ static void
 test_route_exchange_refused (Fixture       *fixture,
                              gconstpointer  user_data)
 {
-  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  g_autofree char *body = cc_test_agent_body ("gpt-4.1", FALSE);
   guint status;
   g_autofree char *got = NULL;
 
@@ -1300,7 +1269,7 @@ static void
 test_route_upstream_down (Fixture       *fixture,
                           gconstpointer  user_data)
 {
-  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  g_autofree char *body = cc_test_agent_body ("gpt-4.1", FALSE);
   guint status;
   g_autofree char *got = request (fixture, "POST", "/v1/messages", body, &status, NULL);
   g_autofree char *type = cc_test_error_type_text (got);
@@ -1315,7 +1284,7 @@ static void
 test_route_rate_limit_rejects (Fixture       *fixture,
                                gconstpointer  user_data)
 {
-  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  g_autofree char *body = cc_test_agent_body ("gpt-4.1", FALSE);
   g_autofree char *answer_text = cc_test_load_fixture_text ("openai-response-tools.json");
   g_autoptr(SoupMessage) message = NULL;
   g_autofree char *first = NULL, *second = NULL, *free_route = NULL;
@@ -1374,7 +1343,7 @@ static void
 test_route_rate_limit_waits (Fixture       *fixture,
                              gconstpointer  user_data)
 {
-  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  g_autofree char *body = cc_test_agent_body ("gpt-4.1", FALSE);
   g_autofree char *answer_text = cc_test_load_fixture_text ("openai-response-tools.json");
   g_autofree char *url = g_strconcat (cc_proxy_server_get_url (fixture->server), "/v1/messages", NULL);
   Pair pair = { 0 };
@@ -1403,7 +1372,7 @@ static void
 test_route_no_credentials (Fixture       *fixture,
                            gconstpointer  user_data)
 {
-  g_autofree char *body = agent_body ("gpt-4.1", FALSE);
+  g_autofree char *body = cc_test_agent_body ("gpt-4.1", FALSE);
   guint status;
   g_autofree char *got = request (fixture, "POST", "/v1/messages", body, &status, NULL);
 

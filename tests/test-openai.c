@@ -63,19 +63,6 @@ fixture_teardown (Fixture       *fixture,
   g_clear_object (&fixture->upstream);
 }
 
-/* The agent fixture, as Claude Code sends it, for @model. */
-static char *
-agent_body (const char *model,
-            gboolean    stream)
-{
-  g_autofree char *text = cc_test_load_fixture_text ("anthropic-request-agent.json");
-  g_autoptr(JsonNode) node = json_from_string (text, NULL);
-
-  json_object_set_string_member (json_node_get_object (node), "model", model);
-  json_object_set_boolean_member (json_node_get_object (node), "stream", stream);
-  return json_to_string (node, FALSE);
-}
-
 static char *
 request (Fixture      *fixture,
          const char   *method,
@@ -85,22 +72,8 @@ request (Fixture      *fixture,
          SoupMessage **out)
 {
   g_autofree char *url = g_strconcat (fixture->daemon->url, path, NULL);
-  g_autoptr(SoupMessage) message = soup_message_new (method, url);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) answer = NULL;
 
-  if (body != NULL)
-    {
-      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
-
-      soup_message_set_request_body_from_bytes (message, "application/json", bytes);
-    }
-  answer = cc_test_send (fixture->client, message, &error);
-  g_assert_no_error (error);
-  *status = soup_message_get_status (message);
-  if (out != NULL)
-    *out = g_object_ref (message);
-  return g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+  return cc_test_request (fixture->client, method, url, body, status, out);
 }
 
 static JsonObject *
@@ -143,9 +116,9 @@ test_tool_use (Fixture       *fixture,
 {
   g_autofree char *answer = cc_test_load_fixture_text ("openai-response-tools.json");
   g_autofree char *expected = cc_test_load_expected_text ("anthropic-response-tools.json");
-  g_autofree char *body = agent_body ("claude-sonnet-4-5-20250929", FALSE);
-  g_autofree char *small = agent_body ("claude-haiku-4-5-20251001", FALSE);
-  g_autofree char *big = agent_body ("claude-opus-4-1", FALSE);
+  g_autofree char *body = cc_test_agent_body ("claude-sonnet-4-5-20250929", FALSE);
+  g_autofree char *small = cc_test_agent_body ("claude-haiku-4-5-20251001", FALSE);
+  g_autofree char *big = cc_test_agent_body ("claude-opus-4-1", FALSE);
   g_autofree char *got_big = NULL;
   g_autoptr(JsonObject) sent_big = NULL;
   g_autofree char *got = NULL;
@@ -189,7 +162,7 @@ test_streams (Fixture       *fixture,
     { "openai-stream-reasoning.sse", "anthropic-from-openai-stream-reasoning.sse" },
     { "openai-stream-text.sse", "anthropic-from-openai-stream-text.sse" },
   };
-  g_autofree char *body = agent_body ("claude-sonnet-4-5", TRUE);
+  g_autofree char *body = cc_test_agent_body ("claude-sonnet-4-5", TRUE);
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -220,7 +193,7 @@ test_stream_cut (Fixture       *fixture,
 {
   g_autofree char *sse = cc_test_load_fixture_text ("openai-stream-cut.sse");
   g_autofree char *expected = cc_test_load_expected_text ("anthropic-from-openai-stream-cut.sse");
-  g_autofree char *body = agent_body ("claude-sonnet-4-5", TRUE);
+  g_autofree char *body = cc_test_agent_body ("claude-sonnet-4-5", TRUE);
   const char *chunks[] = { sse, NULL };
   g_autofree char *got = NULL;
   guint status;
@@ -238,7 +211,7 @@ test_errors (Fixture       *fixture,
              gconstpointer  user_data)
 {
   g_autofree char *refused = cc_test_load_fixture_text ("openai-error-401.json");
-  g_autofree char *body = agent_body ("claude-sonnet-4-5", FALSE);
+  g_autofree char *body = cc_test_agent_body ("claude-sonnet-4-5", FALSE);
   g_autoptr(SoupMessage) message = NULL;
   guint status;
 
@@ -279,7 +252,7 @@ test_models_and_count (Fixture       *fixture,
 {
   g_autofree char *models = NULL;
   g_autofree char *count = NULL;
-  g_autofree char *body = agent_body ("claude-sonnet-4-5", FALSE);
+  g_autofree char *body = cc_test_agent_body ("claude-sonnet-4-5", FALSE);
   g_autoptr(JsonNode) node = NULL;
   JsonArray *data;
   guint status;
@@ -310,7 +283,7 @@ test_responses (Fixture       *fixture,
 {
   g_autofree char *sse = cc_test_load_fixture_text ("responses-stream-tools.sse");
   g_autofree char *expected = cc_test_load_expected_text ("anthropic-from-responses-stream-tools.sse");
-  g_autofree char *body = agent_body ("claude-sonnet-4-5", TRUE);
+  g_autofree char *body = cc_test_agent_body ("claude-sonnet-4-5", TRUE);
   const char *chunks[] = { sse, NULL };
   g_autofree char *got = NULL;
   g_autoptr(JsonObject) sent = NULL;

@@ -58,12 +58,7 @@ typedef enum {
   ROUTE_TOKEN,
 } Route;
 
-static const struct
-{
-  const char *path;
-  Route       route;
-  const char *method;
-} routes[] = {
+static const CcUpstreamRoute routes[] = {
   { "/v1/messages", ROUTE_MESSAGES, "POST" },
   { "/v1/messages/count_tokens", ROUTE_COUNT_TOKENS, "POST" },
   { "/v1/models", ROUTE_MODELS_ANTHROPIC, "GET" },
@@ -78,21 +73,12 @@ static const struct
   { "/v1/token", ROUTE_TOKEN, "GET" },
 };
 
-static guint
-route_index (const char *path)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
-    if (g_str_equal (routes[i].path, path))
-      return i;
-  return G_MAXUINT;
-}
-
 static Route
 route_of (const char *path)
 {
-  guint i = route_index (path);
+  const CcUpstreamRoute *route = cc_upstream_route_find (routes, G_N_ELEMENTS (routes), path);
 
-  return i == G_MAXUINT ? ROUTE_NONE : routes[i].route;
+  return route != NULL ? (Route) route->route : ROUTE_NONE;
 }
 
 static gboolean
@@ -116,9 +102,9 @@ static const char *
 get_allowed_methods (CcProxyProvider *provider,
                      const char      *path)
 {
-  guint i = route_index (path);
+  const CcUpstreamRoute *route = cc_upstream_route_find (routes, G_N_ELEMENTS (routes), path);
 
-  return i == G_MAXUINT ? NULL : routes[i].method;
+  return route != NULL ? route->method : NULL;
 }
 
 static CcProxyProviderDescriptor *

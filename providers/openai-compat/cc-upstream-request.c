@@ -14,6 +14,24 @@
 #include "cc-openai-translate.h"
 #include "cc-upstream-request.h"
 
+/**
+ * cc_upstream_route_find:
+ * @routes: (array length=n_routes): a provider's routes
+ * @path: a request's path
+ *
+ * Returns: (nullable): the route for @path
+ */
+const CcUpstreamRoute *
+cc_upstream_route_find (const CcUpstreamRoute *routes,
+                        gsize                  n_routes,
+                        const char            *path)
+{
+  for (gsize i = 0; i < n_routes; i++)
+    if (g_str_equal (routes[i].path, path))
+      return &routes[i];
+  return NULL;
+}
+
 static void
 request_free (CcUpstreamRequest *request)
 {

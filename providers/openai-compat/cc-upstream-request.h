@@ -36,6 +36,19 @@ typedef enum {
 
 typedef struct _CcUpstreamRequest CcUpstreamRequest;
 
+/* One route of a provider's: @route is the provider's own number for
+ * it (never 0, which is "not ours"). */
+typedef struct
+{
+  const char *path;
+  int         route;
+  const char *method;
+} CcUpstreamRoute;
+
+const CcUpstreamRoute *cc_upstream_route_find (const CcUpstreamRoute *routes,
+                                               gsize                  n_routes,
+                                               const char            *path);
+
 /**
  * CcUpstreamHooks:
  * @upstream_name: the upstream as people know it ("Copilot"), in errors
