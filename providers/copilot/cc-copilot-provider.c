@@ -58,54 +58,21 @@ typedef enum {
   ROUTE_TOKEN,
 } Route;
 
-static const CcUpstreamRoute routes[] = {
-  { "/v1/messages", ROUTE_MESSAGES, "POST" },
-  { "/v1/messages/count_tokens", ROUTE_COUNT_TOKENS, "POST" },
-  { "/v1/models", ROUTE_MODELS_ANTHROPIC, "GET" },
-  { "/models", ROUTE_MODELS, "GET" },
-  { "/v1/chat/completions", ROUTE_CHAT, "POST" },
-  { "/chat/completions", ROUTE_CHAT, "POST" },
-  { "/v1/embeddings", ROUTE_EMBEDDINGS, "POST" },
-  { "/embeddings", ROUTE_EMBEDDINGS, "POST" },
-  { "/usage", ROUTE_USAGE, "GET" },
-  { "/v1/usage", ROUTE_USAGE, "GET" },
-  { "/token", ROUTE_TOKEN, "GET" },
-  { "/v1/token", ROUTE_TOKEN, "GET" },
-};
-
-static Route
-route_of (const char *path)
-{
-  const CcUpstreamRoute *route = cc_upstream_route_find (routes, G_N_ELEMENTS (routes), path);
-
-  return route != NULL ? (Route) route->route : ROUTE_NONE;
-}
-
-static gboolean
-handles_path (CcProxyProvider *provider,
-              const char      *path)
-{
-  return route_of (path) != ROUTE_NONE;
-}
-
 /* count_tokens reads its body itself: a bad one still gets a number. */
-static gboolean
-expects_json_body (CcProxyProvider *provider,
-                   const char      *path)
-{
-  Route route = route_of (path);
-
-  return route == ROUTE_MESSAGES || route == ROUTE_CHAT || route == ROUTE_EMBEDDINGS;
-}
-
-static const char *
-get_allowed_methods (CcProxyProvider *provider,
-                     const char      *path)
-{
-  const CcUpstreamRoute *route = cc_upstream_route_find (routes, G_N_ELEMENTS (routes), path);
-
-  return route != NULL ? route->method : NULL;
-}
+static const CcUpstreamRoute routes[] = {
+  { "/v1/messages", ROUTE_MESSAGES, "POST", TRUE },
+  { "/v1/messages/count_tokens", ROUTE_COUNT_TOKENS, "POST", FALSE },
+  { "/v1/models", ROUTE_MODELS_ANTHROPIC, "GET", FALSE },
+  { "/models", ROUTE_MODELS, "GET", FALSE },
+  { "/v1/chat/completions", ROUTE_CHAT, "POST", TRUE },
+  { "/chat/completions", ROUTE_CHAT, "POST", TRUE },
+  { "/v1/embeddings", ROUTE_EMBEDDINGS, "POST", TRUE },
+  { "/embeddings", ROUTE_EMBEDDINGS, "POST", TRUE },
+  { "/usage", ROUTE_USAGE, "GET", FALSE },
+  { "/v1/usage", ROUTE_USAGE, "GET", FALSE },
+  { "/token", ROUTE_TOKEN, "GET", FALSE },
+  { "/v1/token", ROUTE_TOKEN, "GET", FALSE },
+};
 
 static CcProxyProviderDescriptor *
 get_descriptor (CcProxyProvider *provider)
@@ -417,12 +384,11 @@ handle_request_async (CcProxyProvider       *provider,
                       gpointer               user_data)
 {
   CcCopilotProvider *self = CC_COPILOT_PROVIDER (provider);
-  Route route = route_of (cc_proxy_request_context_get_path (context));
-  g_autoptr(GTask) task = cc_upstream_request_new (G_OBJECT (self), context, route, &copilot_hooks, cancellable,
-                                                   callback, user_data, handle_request_async);
+  g_autoptr(GTask) task = cc_upstream_request_new (provider, context, &copilot_hooks, cancellable, callback, user_data,
+                                                   handle_request_async);
   CcUpstreamRequest *call = cc_upstream_request_get (task);
 
-  switch (route)
+  switch ((Route) call->route)
     {
     case ROUTE_NONE:
       cc_upstream_not_handled (g_steal_pointer (&task));
@@ -453,14 +419,6 @@ handle_request_async (CcProxyProvider       *provider,
 
   cc_copilot_tokens_get_async (self->tokens, cc_proxy_request_context_get_session (context), call->snapshot,
                                cancellable, on_token, g_steal_pointer (&task));
-}
-
-static CcProxyHandled
-handle_request_finish (CcProxyProvider  *provider,
-                       GAsyncResult     *result,
-                       GError          **error)
-{
-  return cc_upstream_request_finish (result, error);
 }
 
 /* The newest model of a family the account has (ids compare as
@@ -504,12 +462,9 @@ dup_client_environment (CcProxyProvider *provider,
 static void
 provider_iface_init (CcProxyProviderInterface *iface)
 {
+  cc_upstream_provider_iface_init (iface, routes, G_N_ELEMENTS (routes));
   iface->get_descriptor = get_descriptor;
-  iface->handles_path = handles_path;
-  iface->expects_json_body = expects_json_body;
-  iface->get_allowed_methods = get_allowed_methods;
   iface->handle_request_async = handle_request_async;
-  iface->handle_request_finish = handle_request_finish;
   iface->dup_client_environment = dup_client_environment;
 }
 

@@ -14,22 +14,107 @@
 #include "cc-openai-translate.h"
 #include "cc-upstream-request.h"
 
-/**
- * cc_upstream_route_find:
- * @routes: (array length=n_routes): a provider's routes
- * @path: a request's path
- *
- * Returns: (nullable): the route for @path
- */
-const CcUpstreamRoute *
-cc_upstream_route_find (const CcUpstreamRoute *routes,
-                        gsize                  n_routes,
-                        const char            *path)
+/* ----- the provider interface, from a route table ----- */
+
+typedef struct
 {
-  for (gsize i = 0; i < n_routes; i++)
-    if (g_str_equal (routes[i].path, path))
-      return &routes[i];
+  const CcUpstreamRoute *routes;
+  gsize                  n_routes;
+} RouteTable;
+
+static GQuark
+route_table_quark (void)
+{
+  return g_quark_from_static_string ("cc-upstream-routes");
+}
+
+static const CcUpstreamRoute *
+find_route (CcProxyProvider *provider,
+            const char      *path)
+{
+  const RouteTable *table = g_type_get_qdata (G_OBJECT_TYPE (provider), route_table_quark ());
+
+  for (gsize i = 0; table != NULL && i < table->n_routes; i++)
+    if (g_str_equal (table->routes[i].path, path))
+      return &table->routes[i];
   return NULL;
+}
+
+/* The provider's route for @path, or 0. */
+int
+cc_upstream_route_of (CcProxyProvider *provider,
+                      const char      *path)
+{
+  const CcUpstreamRoute *route = find_route (provider, path);
+
+  return route != NULL ? route->route : 0;
+}
+
+static gboolean
+handles_path (CcProxyProvider *provider,
+              const char      *path)
+{
+  return find_route (provider, path) != NULL;
+}
+
+static gboolean
+expects_json_body (CcProxyProvider *provider,
+                   const char      *path)
+{
+  const CcUpstreamRoute *route = find_route (provider, path);
+
+  return route != NULL && route->json_body;
+}
+
+static const char *
+get_allowed_methods (CcProxyProvider *provider,
+                     const char      *path)
+{
+  const CcUpstreamRoute *route = find_route (provider, path);
+
+  return route != NULL ? route->method : NULL;
+}
+
+static CcProxyHandled
+handle_request_finish (CcProxyProvider  *provider,
+                       GAsyncResult     *result,
+                       GError          **error)
+{
+  GError *local = NULL;
+  gssize handled = g_task_propagate_int (G_TASK (result), &local);
+
+  if (local != NULL)
+    {
+      g_propagate_error (error, local);
+      return CC_PROXY_HANDLED;
+    }
+  return (CcProxyHandled) handled;
+}
+
+/**
+ * cc_upstream_provider_iface_init:
+ * @iface: the provider's #CcProxyProviderInterface, in its iface_init
+ * @routes: (array length=n_routes): its routes, static
+ *
+ * Fills in what follows from the routes (which paths are the
+ * provider's, their methods and bodies) and handle_request_finish();
+ * the provider adds its descriptor and handle_request_async().
+ */
+void
+cc_upstream_provider_iface_init (CcProxyProviderInterface *iface,
+                                 const CcUpstreamRoute    *routes,
+                                 gsize                     n_routes)
+{
+  RouteTable *table = g_new (RouteTable, 1);
+
+  /* Kept for the type's life, which has no end (modules stay loaded). */
+  table->routes = routes;
+  table->n_routes = n_routes;
+  g_type_set_qdata (((GTypeInterface *) iface)->g_instance_type, route_table_quark (), table);
+  iface->handles_path = handles_path;
+  iface->expects_json_body = expects_json_body;
+  iface->get_allowed_methods = get_allowed_methods;
+  iface->handle_request_finish = handle_request_finish;
 }
 
 static void
@@ -51,16 +136,14 @@ request_free (CcUpstreamRequest *request)
  * cc_upstream_request_new:
  * @provider: the provider, the task's source object
  * @context: the client's request
- * @route: the provider's route for it
  * @hooks: (not nullable): the provider's part, static
  *
  * Returns: (transfer full): the task that answers @context, with its
  *   #CcUpstreamRequest
  */
 GTask *
-cc_upstream_request_new (GObject               *provider,
+cc_upstream_request_new (CcProxyProvider       *provider,
                          CcProxyRequestContext *context,
-                         int                    route,
                          const CcUpstreamHooks *hooks,
                          GCancellable          *cancellable,
                          GAsyncReadyCallback    callback,
@@ -72,11 +155,11 @@ cc_upstream_request_new (GObject               *provider,
   JsonNode *json = cc_proxy_request_context_get_json_body (context);
 
   g_task_set_source_tag (task, source_tag);
-  request->provider = g_object_ref (provider);
+  request->provider = G_OBJECT (g_object_ref (provider));
   request->context = g_object_ref (context);
   request->snapshot = cc_proxy_snapshot_ref (cc_proxy_request_context_get_snapshot (context));
   request->hooks = hooks;
-  request->route = route;
+  request->route = cc_upstream_route_of (provider, cc_proxy_request_context_get_path (context));
   request->request = json && JSON_NODE_HOLDS_OBJECT (json) ? json_object_ref (json_node_get_object (json)) : NULL;
   g_task_set_task_data (task, request, (GDestroyNotify) request_free);
   return task;
@@ -86,22 +169,6 @@ CcUpstreamRequest *
 cc_upstream_request_get (GTask *task)
 {
   return g_task_get_task_data (task);
-}
-
-/* For the provider's handle_request_finish(). */
-CcProxyHandled
-cc_upstream_request_finish (GAsyncResult  *result,
-                            GError       **error)
-{
-  GError *local = NULL;
-  gssize handled = g_task_propagate_int (G_TASK (result), &local);
-
-  if (local != NULL)
-    {
-      g_propagate_error (error, local);
-      return CC_PROXY_HANDLED;
-    }
-  return (CcProxyHandled) handled;
 }
 
 /* The credentials to send with: @token (hidden from logs and traffic,

@@ -37,17 +37,21 @@ typedef enum {
 typedef struct _CcUpstreamRequest CcUpstreamRequest;
 
 /* One route of a provider's: @route is the provider's own number for
- * it (never 0, which is "not ours"). */
+ * it (never 0, which cc_upstream_route_of() gives a path that is not
+ * the provider's); @json_body, whether the core parses the body first. */
 typedef struct
 {
   const char *path;
   int         route;
   const char *method;
+  gboolean    json_body;
 } CcUpstreamRoute;
 
-const CcUpstreamRoute *cc_upstream_route_find (const CcUpstreamRoute *routes,
-                                               gsize                  n_routes,
-                                               const char            *path);
+void cc_upstream_provider_iface_init (CcProxyProviderInterface *iface,
+                                      const CcUpstreamRoute    *routes,
+                                      gsize                     n_routes);
+int  cc_upstream_route_of            (CcProxyProvider          *provider,
+                                      const char               *path);
 
 /**
  * CcUpstreamHooks:
@@ -90,17 +94,14 @@ struct _CcUpstreamRequest
   SoupMessage           *message;        /* the last one sent */
 };
 
-GTask             *cc_upstream_request_new       (GObject               *provider,
+GTask             *cc_upstream_request_new       (CcProxyProvider       *provider,
                                                   CcProxyRequestContext *context,
-                                                  int                    route,
                                                   const CcUpstreamHooks *hooks,
                                                   GCancellable          *cancellable,
                                                   GAsyncReadyCallback    callback,
                                                   gpointer               user_data,
                                                   gpointer               source_tag);
 CcUpstreamRequest *cc_upstream_request_get       (GTask                 *task);
-CcProxyHandled     cc_upstream_request_finish    (GAsyncResult          *result,
-                                                  GError               **error);
 void               cc_upstream_set_credentials   (CcUpstreamRequest     *request,
                                                   const char            *token,
                                                   const char            *base);

@@ -42,43 +42,12 @@ typedef enum {
   ROUTE_MODELS,
 } Route;
 
-static const CcUpstreamRoute routes[] = {
-  { "/v1/messages", ROUTE_MESSAGES, "POST" },
-  { "/v1/messages/count_tokens", ROUTE_COUNT_TOKENS, "POST" },
-  { "/v1/models", ROUTE_MODELS, "GET" },
-};
-
-static Route
-route_of (const char *path)
-{
-  const CcUpstreamRoute *route = cc_upstream_route_find (routes, G_N_ELEMENTS (routes), path);
-
-  return route != NULL ? (Route) route->route : ROUTE_NONE;
-}
-
-static gboolean
-handles_path (CcProxyProvider *provider,
-              const char      *path)
-{
-  return route_of (path) != ROUTE_NONE;
-}
-
 /* count_tokens reads its body itself: a bad one still gets a number. */
-static gboolean
-expects_json_body (CcProxyProvider *provider,
-                   const char      *path)
-{
-  return route_of (path) == ROUTE_MESSAGES;
-}
-
-static const char *
-get_allowed_methods (CcProxyProvider *provider,
-                     const char      *path)
-{
-  const CcUpstreamRoute *route = cc_upstream_route_find (routes, G_N_ELEMENTS (routes), path);
-
-  return route != NULL ? route->method : NULL;
-}
+static const CcUpstreamRoute routes[] = {
+  { "/v1/messages", ROUTE_MESSAGES, "POST", TRUE },
+  { "/v1/messages/count_tokens", ROUTE_COUNT_TOKENS, "POST", FALSE },
+  { "/v1/models", ROUTE_MODELS, "GET", FALSE },
+};
 
 static CcProxyProviderDescriptor *
 get_descriptor (CcProxyProvider *provider)
@@ -159,15 +128,14 @@ handle_request_async (CcProxyProvider       *provider,
                       GAsyncReadyCallback    callback,
                       gpointer               user_data)
 {
-  Route route = route_of (cc_proxy_request_context_get_path (context));
-  g_autoptr(GTask) task = cc_upstream_request_new (G_OBJECT (provider), context, route, &openai_hooks, cancellable,
-                                                   callback, user_data, handle_request_async);
+  g_autoptr(GTask) task = cc_upstream_request_new (provider, context, &openai_hooks, cancellable, callback, user_data,
+                                                   handle_request_async);
   CcUpstreamRequest *request = cc_upstream_request_get (task);
   const char *api = setting (request, "api");
 
   /* The base URL is checked when it is set (http or https only). */
   cc_upstream_set_credentials (request, setting (request, "api-key"), setting (request, "base-url"));
-  switch (route)
+  switch ((Route) request->route)
     {
     case ROUTE_MESSAGES:
       {
@@ -193,23 +161,12 @@ handle_request_async (CcProxyProvider       *provider,
     }
 }
 
-static CcProxyHandled
-handle_request_finish (CcProxyProvider  *provider,
-                       GAsyncResult     *result,
-                       GError          **error)
-{
-  return cc_upstream_request_finish (result, error);
-}
-
 static void
 provider_iface_init (CcProxyProviderInterface *iface)
 {
+  cc_upstream_provider_iface_init (iface, routes, G_N_ELEMENTS (routes));
   iface->get_descriptor = get_descriptor;
-  iface->handles_path = handles_path;
-  iface->expects_json_body = expects_json_body;
-  iface->get_allowed_methods = get_allowed_methods;
   iface->handle_request_async = handle_request_async;
-  iface->handle_request_finish = handle_request_finish;
 }
 
 /* ----- the object ----- */
