@@ -10,7 +10,7 @@
 #define G_SETTINGS_ENABLE_BACKEND
 #include <gio/gsettingsbackend.h>
 
-#include "cc-copilot-limiter.h"
+#include "cc-upstream-limiter.h"
 #include "cc-copilot-login.h"
 #include "cc-copilot-models.h"
 #include "cc-copilot-tokens.h"
@@ -111,7 +111,7 @@ advance (FakeClock *clock,
 typedef struct
 {
   FakeClock       fake;
-  CcCopilotClock  clock;
+  CcUpstreamClock  clock;
   CcTestUpstream *upstream;
   SoupSession    *session;
   CcProxyRuntime *runtime;
@@ -129,7 +129,7 @@ unit_set_up (Unit          *unit,
 
   unit->fake.now = (gint64) 1764000000 * G_USEC_PER_SEC;
   unit->fake.timers = g_ptr_array_new_with_free_func (g_free);
-  unit->clock = (CcCopilotClock) { fake_now, fake_add_timeout, fake_remove, &unit->fake };
+  unit->clock = (CcUpstreamClock) { fake_now, fake_add_timeout, fake_remove, &unit->fake };
   unit->upstream = cc_test_upstream_new ();
   unit->session = soup_session_new ();
   github_api = g_strconcat ("CC_PROXY_GITHUB_API_URL=", cc_test_upstream_get_url (unit->upstream), NULL);
@@ -378,28 +378,28 @@ acquired (Unit     *unit,
           guint    *retry_after,
           GError  **error)
 {
-  return cc_copilot_limiter_acquire_finish (NULL, g_ptr_array_index (unit->results, index), retry_after, error);
+  return cc_upstream_limiter_acquire_finish (NULL, g_ptr_array_index (unit->results, index), retry_after, error);
 }
 
 static void
 test_limiter_refuses (Unit          *unit,
                       gconstpointer  user_data)
 {
-  g_autoptr(CcCopilotLimiter) limiter = cc_copilot_limiter_new (&unit->clock);
+  g_autoptr(CcUpstreamLimiter) limiter = cc_upstream_limiter_new ("copilot", &unit->clock);
   g_autoptr(GError) error = NULL;
   guint retry = 0;
 
   for (guint i = 0; i < 2; i++)
-    cc_copilot_limiter_acquire_async (limiter, 10, FALSE, NULL, keep_result, unit);
+    cc_upstream_limiter_acquire_async (limiter, 10, FALSE, NULL, keep_result, unit);
   advance (&unit->fake, 3.5);
-  cc_copilot_limiter_acquire_async (limiter, 10, FALSE, NULL, keep_result, unit);
+  cc_upstream_limiter_acquire_async (limiter, 10, FALSE, NULL, keep_result, unit);
   advance (&unit->fake, 6.5);
-  cc_copilot_limiter_acquire_async (limiter, 10, FALSE, NULL, keep_result, unit);
+  cc_upstream_limiter_acquire_async (limiter, 10, FALSE, NULL, keep_result, unit);
   wait_results (unit, 4);
 
   g_assert_true (acquired (unit, 0, NULL, NULL));
   g_assert_false (acquired (unit, 1, &retry, &error));
-  g_assert_error (error, CC_COPILOT_ERROR, CC_COPILOT_ERROR_RATE_LIMITED);
+  g_assert_error (error, CC_UPSTREAM_ERROR, CC_UPSTREAM_ERROR_RATE_LIMITED);
   g_assert_cmpuint (retry, ==, 10);
   g_assert_cmpstr (error->message, ==, "Rate limit: the next request may start in 10 seconds. "
                                        "Set the copilot provider's rate-limit-wait to make requests wait instead.");
@@ -415,19 +415,19 @@ static void
 test_limiter_waits (Unit          *unit,
                     gconstpointer  user_data)
 {
-  g_autoptr(CcCopilotLimiter) limiter = cc_copilot_limiter_new (&unit->clock);
+  g_autoptr(CcUpstreamLimiter) limiter = cc_upstream_limiter_new ("copilot", &unit->clock);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GError) error = NULL;
   GAsyncResult *third;
 
-  cc_copilot_limiter_acquire_async (limiter, 5, TRUE, NULL, keep_result, unit);
+  cc_upstream_limiter_acquire_async (limiter, 5, TRUE, NULL, keep_result, unit);
   wait_results (unit, 1);
-  cc_copilot_limiter_acquire_async (limiter, 5, TRUE, NULL, keep_result, unit);
-  cc_copilot_limiter_acquire_async (limiter, 5, TRUE, cancellable, keep_result, unit);
-  cc_copilot_limiter_acquire_async (limiter, 5, TRUE, NULL, keep_result, unit);
+  cc_upstream_limiter_acquire_async (limiter, 5, TRUE, NULL, keep_result, unit);
+  cc_upstream_limiter_acquire_async (limiter, 5, TRUE, cancellable, keep_result, unit);
+  cc_upstream_limiter_acquire_async (limiter, 5, TRUE, NULL, keep_result, unit);
   cc_test_drain (20);
   g_assert_cmpuint (unit->results->len, ==, 1);
-  g_assert_cmpuint (cc_copilot_limiter_get_n_waiting (limiter), ==, 3);
+  g_assert_cmpuint (cc_upstream_limiter_get_n_waiting (limiter), ==, 3);
 
   advance (&unit->fake, 4.9);
   g_assert_cmpuint (unit->results->len, ==, 1);
@@ -437,16 +437,16 @@ test_limiter_waits (Unit          *unit,
   g_cancellable_cancel (cancellable);
   wait_results (unit, 3);
   third = g_ptr_array_index (unit->results, 2);
-  g_assert_false (cc_copilot_limiter_acquire_finish (limiter, third, NULL, &error));
+  g_assert_false (cc_upstream_limiter_acquire_finish (limiter, third, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-  g_assert_cmpuint (cc_copilot_limiter_get_n_waiting (limiter), ==, 1);
+  g_assert_cmpuint (cc_upstream_limiter_get_n_waiting (limiter), ==, 1);
 
   advance (&unit->fake, 4.9);
   g_assert_cmpuint (unit->results->len, ==, 3);
   advance (&unit->fake, 0.1);
   g_assert_cmpuint (unit->results->len, ==, 4);
   g_assert_true (acquired (unit, 3, NULL, NULL));
-  g_assert_cmpuint (cc_copilot_limiter_get_n_waiting (limiter), ==, 0);
+  g_assert_cmpuint (cc_upstream_limiter_get_n_waiting (limiter), ==, 0);
 }
 
 /* ----- the device flow ----- */
@@ -622,7 +622,7 @@ static void
 test_models (void)
 {
   FakeClock fake = { (gint64) 1764000000 * G_USEC_PER_SEC, NULL, 0 };
-  CcCopilotClock clock = { fake_now, fake_add_timeout, fake_remove, &fake };
+  CcUpstreamClock clock = { fake_now, fake_add_timeout, fake_remove, &fake };
   g_autoptr(CcCopilotModels) models = cc_copilot_models_new (&clock);
   g_autoptr(JsonNode) answer = json_from_string (models_answer, NULL);
   g_autoptr(JsonNode) anthropic = cc_openai_models_to_anthropic (json_node_get_object (answer));

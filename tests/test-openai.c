@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -28,11 +29,23 @@ typedef struct
   SoupSession    *client;
 } Fixture;
 
-/* @user_data: the API setting ("chat" or "responses"). */
+/* What differs between the fixtures: the api setting, and
+ * rate-limit-seconds. */
+typedef struct
+{
+  const char *api;
+  const char *rate_limit_seconds;
+} Variant;
+
+static const Variant chat = { "chat", "0" };
+static const Variant responses = { "responses", "0" };
+static const Variant limited = { "chat", "60" };
+
 static void
 fixture_setup (Fixture       *fixture,
                gconstpointer  user_data)
 {
+  const Variant *variant = user_data;
   g_autofree char *base = NULL;
   const char *env[] = { "CC_PROXY_PROVIDER_DIR", g_getenv ("CC_PROXY_TEST_OPENAI_DIR"),
                         "CC_PROXY_PROVIDER", "openai",
@@ -41,7 +54,8 @@ fixture_setup (Fixture       *fixture,
                         "CC_PROXY_OPENAI_MODEL", "qwen3-coder",
                         "CC_PROXY_OPENAI_SMALL_MODEL", "qwen3-small",
                         "CC_PROXY_OPENAI_MODEL_MAP", "claude-opus-4-1=qwen3-big",
-                        "CC_PROXY_OPENAI_API", user_data,
+                        "CC_PROXY_OPENAI_API", variant->api,
+                        "CC_PROXY_OPENAI_RATE_LIMIT_SECONDS", variant->rate_limit_seconds,
                         NULL };
 
   fixture->upstream = cc_test_upstream_new ();
@@ -161,6 +175,8 @@ test_streams (Fixture       *fixture,
     { "openai-stream-parallel-tools.sse", "anthropic-from-openai-stream-parallel-tools.sse" },
     { "openai-stream-reasoning.sse", "anthropic-from-openai-stream-reasoning.sse" },
     { "openai-stream-text.sse", "anthropic-from-openai-stream-text.sse" },
+    /* An error the server reports inside a 200 stream. */
+    { "openai-stream-error.sse", "anthropic-from-openai-stream-error.sse" },
   };
   g_autofree char *body = cc_test_agent_body ("claude-sonnet-4-5", TRUE);
 
@@ -299,6 +315,34 @@ test_responses (Fixture       *fixture,
   g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/v1/chat/completions"), ==, 0);
 }
 
+/* rate-limit-seconds: a request that comes too soon is refused with
+ * 429 and the seconds to wait, and never reaches the server. */
+static void
+test_rate_limited (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autofree char *answer = cc_test_load_fixture_text ("openai-response-tools.json");
+  g_autofree char *body = cc_test_agent_body ("claude-sonnet-4-5", FALSE);
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+  const char *retry_after;
+  guint status;
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/chat/completions", 200, "application/json", answer, -1);
+  first = request (fixture, "POST", "/v1/messages", body, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  second = request (fixture, "POST", "/v1/messages", body, &status, &message);
+  g_assert_cmpuint (status, ==, 429);
+  retry_after = soup_message_headers_get_one (soup_message_get_response_headers (message), "retry-after");
+  g_assert_nonnull (retry_after);
+  g_assert_cmpint (atoi (retry_after), >=, 1);
+  g_assert_cmpint (atoi (retry_after), <=, 60);
+  g_assert_nonnull (strstr (second, "\"rate_limit_error\""));
+  g_assert_nonnull (strstr (second, "Set the openai provider's rate-limit-wait"));
+  g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/v1/chat/completions"), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -306,13 +350,14 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   g_test_summary ("The openai provider through cc-proxyd, against the test upstream");
 
-#define ADD(path, api, func) g_test_add ("/openai/" path, Fixture, api, fixture_setup, func, fixture_teardown)
-  ADD ("tool-use", "chat", test_tool_use);
-  ADD ("streams", "chat", test_streams);
-  ADD ("stream-cut", "chat", test_stream_cut);
-  ADD ("errors", "chat", test_errors);
-  ADD ("models-and-count", "chat", test_models_and_count);
-  ADD ("responses", "responses", test_responses);
+#define ADD(path, variant, func) g_test_add ("/openai/" path, Fixture, &variant, fixture_setup, func, fixture_teardown)
+  ADD ("tool-use", chat, test_tool_use);
+  ADD ("streams", chat, test_streams);
+  ADD ("stream-cut", chat, test_stream_cut);
+  ADD ("errors", chat, test_errors);
+  ADD ("models-and-count", chat, test_models_and_count);
+  ADD ("responses", responses, test_responses);
+  ADD ("rate-limited", limited, test_rate_limited);
 #undef ADD
 
   return g_test_run ();

@@ -10,36 +10,6 @@
 
 G_DEFINE_QUARK (cc-copilot-error-quark, cc_copilot_error)
 
-static gint64
-real_now (gpointer data)
-{
-  return g_get_real_time ();
-}
-
-static guint
-real_add_timeout (guint       ms,
-                  GSourceFunc func,
-                  gpointer    func_data,
-                  gpointer    data)
-{
-  return g_timeout_add (ms, func, func_data);
-}
-
-static void
-real_remove (guint    id,
-             gpointer data)
-{
-  g_source_remove (id);
-}
-
-const CcCopilotClock *
-cc_copilot_clock_get_default (void)
-{
-  static const CcCopilotClock clock = { real_now, real_add_timeout, real_remove, NULL };
-
-  return &clock;
-}
-
 /**
  * cc_copilot_base_url:
  * @snapshot: the settings

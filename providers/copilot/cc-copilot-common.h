@@ -6,6 +6,7 @@
 
 #include <cc-proxy/cc-proxy.h>
 
+#include "cc-upstream-clock.h"
 #include "cc-upstream-request.h"
 
 G_BEGIN_DECLS
@@ -20,36 +21,11 @@ G_BEGIN_DECLS
 typedef enum {
   CC_COPILOT_ERROR_NO_CREDENTIALS,   /* neither token nor github-token */
   CC_COPILOT_ERROR_EXCHANGE_FAILED,  /* GitHub refused the token exchange */
-  CC_COPILOT_ERROR_RATE_LIMITED,     /* too soon after the last call */
   CC_COPILOT_ERROR_LOGIN_FAILED,     /* the device flow ended in an error */
   CC_COPILOT_ERROR_LOGIN_REFUSED,    /* GitHub refused the login itself (revoked, expired) */
 } CcCopilotError;
 
 GQuark cc_copilot_error_quark (void);
-
-/**
- * CcCopilotClock:
- * @now: wall-clock time in microseconds
- * @add_timeout: calls @func once after @ms milliseconds; returns an id
- * @remove: cancels a timeout by id
- * @data: for the functions
- *
- * Time as the provider sees it: the main loop in the service, a clock
- * the test moves by hand in the tests.
- */
-typedef struct
-{
-  gint64 (*now)         (gpointer     data);
-  guint  (*add_timeout) (guint        ms,
-                         GSourceFunc  func,
-                         gpointer     func_data,
-                         gpointer     data);
-  void   (*remove)      (guint        id,
-                         gpointer     data);
-  gpointer data;
-} CcCopilotClock;
-
-const CcCopilotClock *cc_copilot_clock_get_default (void);
 
 char *cc_copilot_base_url            (CcProxySnapshot    *snapshot,
                                       const char         *token_endpoint);

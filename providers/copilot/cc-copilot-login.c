@@ -20,7 +20,7 @@ typedef struct
 {
   SoupSession          *session;
   CcProxyAuthPrompt    *prompt;
-  const CcCopilotClock *clock;
+  const CcUpstreamClock *clock;
   char                 *github_url;
   char                 *device_code;
   guint                 interval;     /* seconds */
@@ -236,7 +236,7 @@ on_device_code (GObject      *source,
 void
 cc_copilot_login_async (SoupSession          *session,
                         CcProxyAuthPrompt    *prompt,
-                        const CcCopilotClock *clock,
+                        const CcUpstreamClock *clock,
                         GCancellable         *cancellable,
                         GAsyncReadyCallback   callback,
                         gpointer              user_data)

@@ -12,7 +12,7 @@ G_BEGIN_DECLS
 
 void  cc_copilot_login_async  (SoupSession          *session,
                                CcProxyAuthPrompt    *prompt,
-                               const CcCopilotClock *clock,
+                               const CcUpstreamClock *clock,
                                GCancellable         *cancellable,
                                GAsyncReadyCallback   callback,
                                gpointer              user_data);

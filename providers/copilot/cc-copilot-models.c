@@ -15,13 +15,13 @@
 
 struct _CcCopilotModels
 {
-  const CcCopilotClock *clock;
+  const CcUpstreamClock *clock;
   JsonObject           *answer;
   gint64                fetched_at;   /* µs */
 };
 
 CcCopilotModels *
-cc_copilot_models_new (const CcCopilotClock *clock)
+cc_copilot_models_new (const CcUpstreamClock *clock)
 {
   CcCopilotModels *self = g_new0 (CcCopilotModels, 1);
 

@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 
 typedef struct _CcCopilotModels CcCopilotModels;
 
-CcCopilotModels   *cc_copilot_models_new           (const CcCopilotClock *clock);
+CcCopilotModels   *cc_copilot_models_new           (const CcUpstreamClock *clock);
 void               cc_copilot_models_free          (CcCopilotModels      *self);
 void               cc_copilot_models_update        (CcCopilotModels      *self,
                                                     JsonObject           *answer);

@@ -16,7 +16,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-#include "cc-copilot-limiter.h"
+#include "cc-upstream-limiter.h"
 #include "cc-copilot-login.h"
 #include "cc-copilot-models.h"
 #include "cc-copilot-provider.h"
@@ -29,10 +29,10 @@ struct _CcCopilotProvider
   GObject                    parent_instance;
 
   CcProxyProviderDescriptor *descriptor;
-  const CcCopilotClock      *clock;
+  const CcUpstreamClock      *clock;
   CcCopilotTokens           *tokens;
   CcCopilotModels           *models;
-  CcCopilotLimiter          *limiter;
+  CcUpstreamLimiter          *limiter;
   SoupSession               *login_session;
   char                      *attention;  /* why the person must sign in again */
 };
@@ -224,52 +224,33 @@ serve_messages (GTask *task)
 
 /* ----- credentials, then a slot ----- */
 
+/* Its turn has come: to the upstream. */
 static void
-on_slot (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
+serve (GTask *task)
 {
-  g_autoptr(GTask) task = user_data;
   CcUpstreamRequest *call = cc_upstream_request_get (task);
-  g_autoptr(GError) error = NULL;
-  guint retry_after = 0;
-
-  if (!cc_copilot_limiter_acquire_finish (provider_of (call)->limiter, result, &retry_after, &error))
-    {
-      if (g_error_matches (error, CC_COPILOT_ERROR, CC_COPILOT_ERROR_RATE_LIMITED))
-        {
-          g_autofree char *seconds = g_strdup_printf ("%u", retry_after);
-
-          soup_message_headers_replace (cc_proxy_request_context_get_response_headers (call->context),
-                                        "retry-after", seconds);
-          cc_upstream_respond_error (g_steal_pointer (&task), 429, "rate_limit_error", error->message);
-        }
-      else
-        cc_upstream_fail (g_steal_pointer (&task), g_steal_pointer (&error));
-      return;
-    }
 
   switch (call->route)
     {
     case ROUTE_MESSAGES:
-      serve_messages (g_steal_pointer (&task));
+      serve_messages (task);
       break;
     case ROUTE_MODELS:
     case ROUTE_MODELS_ANTHROPIC:
       call->upstream_path = "/models";
       call->answer = call->route == ROUTE_MODELS ? CC_UPSTREAM_ANSWER_RELAY : CC_UPSTREAM_ANSWER_MODELS;
-      cc_upstream_send (g_steal_pointer (&task));
+      cc_upstream_send (task);
       break;
     case ROUTE_CHAT:
     case ROUTE_EMBEDDINGS:
       call->upstream_path = call->route == ROUTE_CHAT ? "/chat/completions" : "/embeddings";
       call->stream = cc_proxy_json_get_bool (call->request, "stream", FALSE);
       call->upstream_body = g_bytes_ref (cc_proxy_request_context_get_body (call->context));
-      cc_upstream_send (g_steal_pointer (&task));
+      cc_upstream_send (task);
       break;
     case ROUTE_USAGE:
     default:
-      cc_upstream_send (g_steal_pointer (&task));
+      cc_upstream_send (task);
       break;
     }
 }
@@ -298,7 +279,6 @@ on_token (GObject      *source,
   g_autofree char *api_endpoint = NULL;
   g_autofree char *token = cc_copilot_tokens_get_finish (self->tokens, result, &api_endpoint, &error);
   g_autofree char *base = NULL;
-  GCancellable *cancellable;
 
   if (token == NULL)
     {
@@ -335,11 +315,7 @@ on_token (GObject      *source,
       cc_upstream_respond_node (g_steal_pointer (&task), node);
       return;
     }
-  cancellable = g_task_get_cancellable (task);
-  cc_copilot_limiter_acquire_async (self->limiter,
-                                    cc_proxy_snapshot_get_uint (call->snapshot, CC_COPILOT_PROVIDER_ID, "rate-limit-seconds"),
-                                    cc_proxy_snapshot_get_boolean (call->snapshot, CC_COPILOT_PROVIDER_ID, "rate-limit-wait"),
-                                    cancellable, on_slot, g_steal_pointer (&task));
+  cc_upstream_acquire_slot (g_steal_pointer (&task), self->limiter, serve);
 }
 
 /* A refused exchanged token: drop it and try once more with a new one.
@@ -370,6 +346,7 @@ models_to_anthropic (CcUpstreamRequest *call,
 }
 
 static const CcUpstreamHooks copilot_hooks = {
+  .provider_id = CC_COPILOT_PROVIDER_ID,
   .upstream_name = "Copilot",
   .build_message = build_message,
   .unauthorized = unauthorized,
@@ -650,7 +627,7 @@ cc_copilot_provider_finalize (GObject *object)
   g_clear_pointer (&self->tokens, cc_copilot_tokens_free);
   g_clear_pointer (&self->models, cc_copilot_models_free);
   g_clear_pointer (&self->attention, g_free);
-  g_clear_pointer (&self->limiter, cc_copilot_limiter_free);
+  g_clear_pointer (&self->limiter, cc_upstream_limiter_free);
   g_clear_object (&self->login_session);
   G_OBJECT_CLASS (cc_copilot_provider_parent_class)->finalize (object);
 }
@@ -670,10 +647,10 @@ static void
 cc_copilot_provider_init (CcCopilotProvider *self)
 {
   self->descriptor = make_descriptor ();
-  self->clock = cc_copilot_clock_get_default ();
+  self->clock = cc_upstream_clock_get_default ();
   self->tokens = cc_copilot_tokens_new (self->clock);
   self->models = cc_copilot_models_new (self->clock);
-  self->limiter = cc_copilot_limiter_new (self->clock);
+  self->limiter = cc_upstream_limiter_new (CC_COPILOT_PROVIDER_ID, self->clock);
 }
 
 void

@@ -20,7 +20,7 @@
 
 struct _CcCopilotTokens
 {
-  const CcCopilotClock *clock;
+  const CcUpstreamClock *clock;
   char                 *github_token;   /* what the entry is for */
   char                 *token;          /* NULL until fetched */
   char                 *api_endpoint;
@@ -32,7 +32,7 @@ struct _CcCopilotTokens
 };
 
 CcCopilotTokens *
-cc_copilot_tokens_new (const CcCopilotClock *clock)
+cc_copilot_tokens_new (const CcUpstreamClock *clock)
 {
   CcCopilotTokens *self = g_new0 (CcCopilotTokens, 1);
 

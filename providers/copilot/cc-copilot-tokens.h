@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 
 typedef struct _CcCopilotTokens CcCopilotTokens;
 
-CcCopilotTokens *cc_copilot_tokens_new          (const CcCopilotClock *clock);
+CcCopilotTokens *cc_copilot_tokens_new          (const CcUpstreamClock *clock);
 void             cc_copilot_tokens_free         (CcCopilotTokens      *self);
 void             cc_copilot_tokens_get_async    (CcCopilotTokens      *self,
                                                  SoupSession          *session,

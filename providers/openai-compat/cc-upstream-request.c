@@ -12,7 +12,10 @@
 #include "cc-openai-responses.h"
 #include "cc-openai-stream.h"
 #include "cc-openai-translate.h"
+#include "cc-upstream-limiter.h"
 #include "cc-upstream-request.h"
+
+G_DEFINE_QUARK (cc-upstream-error-quark, cc_upstream_error)
 
 /* ----- the provider interface, from a route table ----- */
 
@@ -633,6 +636,69 @@ answer (GTask        *task,
     }
   else
     relay (task, body, NULL, NULL, NULL);
+}
+
+/* ----- rate limiting ----- */
+
+typedef struct
+{
+  GTask              *task;
+  CcUpstreamLimiter  *limiter;
+  void              (*next) (GTask *task);
+} Slot;
+
+static void
+on_slot (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Slot *slot = user_data;
+  g_autoptr(GTask) task = slot->task;
+  void (*next) (GTask *task) = slot->next;
+  CcUpstreamRequest *request = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  guint retry_after = 0;
+  gboolean acquired = cc_upstream_limiter_acquire_finish (slot->limiter, result, &retry_after, &error);
+
+  g_free (slot);
+  if (acquired)
+    next (g_steal_pointer (&task));
+  else if (g_error_matches (error, CC_UPSTREAM_ERROR, CC_UPSTREAM_ERROR_RATE_LIMITED))
+    {
+      g_autofree char *seconds = g_strdup_printf ("%u", retry_after);
+
+      soup_message_headers_replace (cc_proxy_request_context_get_response_headers (request->context),
+                                    "retry-after", seconds);
+      cc_upstream_respond_error (g_steal_pointer (&task), 429, "rate_limit_error", error->message);
+    }
+  else
+    cc_upstream_fail (g_steal_pointer (&task), g_steal_pointer (&error));
+}
+
+/**
+ * cc_upstream_acquire_slot:
+ * @limiter: the provider's
+ * @next: what to do with @task once its turn has come
+ *
+ * Waits for the request's turn by the provider's rate-limit-seconds and
+ * rate-limit-wait settings; a request refused for coming too soon is
+ * answered 429 with retry-after.
+ */
+void
+cc_upstream_acquire_slot (GTask             *task,
+                          CcUpstreamLimiter *limiter,
+                          void             (*next) (GTask *task))
+{
+  CcUpstreamRequest *request = g_task_get_task_data (task);
+  const char *id = request->hooks->provider_id;
+  Slot *slot = g_new0 (Slot, 1);
+
+  slot->task = task;
+  slot->limiter = limiter;
+  slot->next = next;
+  cc_upstream_limiter_acquire_async (limiter, cc_proxy_snapshot_get_uint (request->snapshot, id, "rate-limit-seconds"),
+                                     cc_proxy_snapshot_get_boolean (request->snapshot, id, "rate-limit-wait"),
+                                     g_task_get_cancellable (task), on_slot, slot);
 }
 
 /* ----- sending ----- */

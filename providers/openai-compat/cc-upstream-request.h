@@ -20,6 +20,14 @@
 
 G_BEGIN_DECLS
 
+#define CC_UPSTREAM_ERROR (cc_upstream_error_quark ())
+
+typedef enum {
+  CC_UPSTREAM_ERROR_RATE_LIMITED,  /* too soon after the last call */
+} CcUpstreamError;
+
+GQuark cc_upstream_error_quark (void);
+
 /* The API a Messages request goes to upstream. */
 typedef enum {
   CC_UPSTREAM_API_MESSAGES,   /* Anthropic's, natively: relayed with the upstream's model name */
@@ -35,6 +43,7 @@ typedef enum {
 } CcUpstreamAnswer;
 
 typedef struct _CcUpstreamRequest CcUpstreamRequest;
+typedef struct _CcUpstreamLimiter CcUpstreamLimiter;
 
 /* One route of a provider's: @route is the provider's own number for
  * it (never 0, which cc_upstream_route_of() gives a path that is not
@@ -55,6 +64,7 @@ int  cc_upstream_route_of            (CcProxyProvider          *provider,
 
 /**
  * CcUpstreamHooks:
+ * @provider_id: the provider's id, whose settings these are
  * @upstream_name: the upstream as people know it ("Copilot"), in errors
  * @build_message: the upstream message for @request (method, URL,
  *   headers, body from its fields)
@@ -66,6 +76,7 @@ int  cc_upstream_route_of            (CcProxyProvider          *provider,
  */
 typedef struct
 {
+  const char  *provider_id;
   const char  *upstream_name;
   SoupMessage *(*build_message)       (CcUpstreamRequest  *request,
                                        GError            **error);
@@ -115,6 +126,9 @@ SoupMessage       *cc_upstream_new_message       (const char            *provide
                                                   const char            *path,
                                                   GError               **error);
 void               cc_upstream_send              (GTask                 *task);
+void               cc_upstream_acquire_slot      (GTask                 *task,
+                                                  CcUpstreamLimiter     *limiter,
+                                                  void                 (*next) (GTask *task));
 void               cc_upstream_not_handled       (GTask                 *task);
 void               cc_upstream_respond_json      (GTask                 *task,
                                                   guint                  status,

@@ -19,6 +19,7 @@
 
 #include "cc-openai-provider.h"
 #include "cc-openai-translate.h"
+#include "cc-upstream-limiter.h"
 #include "cc-upstream-request.h"
 
 struct _CcOpenaiProvider
@@ -26,6 +27,7 @@ struct _CcOpenaiProvider
   GObject                    parent_instance;
 
   CcProxyProviderDescriptor *descriptor;
+  CcUpstreamLimiter         *limiter;
 };
 
 static void provider_iface_init (CcProxyProviderInterface *iface);
@@ -116,10 +118,32 @@ models_to_anthropic (CcUpstreamRequest *request,
 }
 
 static const CcUpstreamHooks openai_hooks = {
+  .provider_id = CC_OPENAI_PROVIDER_ID,
   .upstream_name = N_("The server"),
   .build_message = build_message,
   .models_to_anthropic = models_to_anthropic,
 };
+
+/* Its turn has come (rate-limit-seconds): to the server. */
+static void
+serve (GTask *task)
+{
+  CcUpstreamRequest *request = cc_upstream_request_get (task);
+
+  if (request->route == ROUTE_MESSAGES)
+    {
+      g_autofree char *model = upstream_model (request);
+
+      cc_upstream_set_messages_body (request, g_strcmp0 (setting (request, "api"), "responses") == 0
+                                              ? CC_UPSTREAM_API_RESPONSES : CC_UPSTREAM_API_CHAT, model);
+    }
+  else
+    {
+      request->upstream_path = "/models";
+      request->answer = CC_UPSTREAM_ANSWER_MODELS;
+    }
+  cc_upstream_send (task);
+}
 
 static void
 handle_request_async (CcProxyProvider       *provider,
@@ -128,31 +152,21 @@ handle_request_async (CcProxyProvider       *provider,
                       GAsyncReadyCallback    callback,
                       gpointer               user_data)
 {
+  CcOpenaiProvider *self = CC_OPENAI_PROVIDER (provider);
   g_autoptr(GTask) task = cc_upstream_request_new (provider, context, &openai_hooks, cancellable, callback, user_data,
                                                    handle_request_async);
   CcUpstreamRequest *request = cc_upstream_request_get (task);
-  const char *api = setting (request, "api");
 
   /* The base URL is checked when it is set (http or https only). */
   cc_upstream_set_credentials (request, setting (request, "api-key"), setting (request, "base-url"));
   switch ((Route) request->route)
     {
     case ROUTE_MESSAGES:
-      {
-        g_autofree char *model = upstream_model (request);
-
-        cc_upstream_set_messages_body (request, g_strcmp0 (api, "responses") == 0 ? CC_UPSTREAM_API_RESPONSES
-                                                                                   : CC_UPSTREAM_API_CHAT, model);
-        cc_upstream_send (g_steal_pointer (&task));
-      }
+    case ROUTE_MODELS:
+      cc_upstream_acquire_slot (g_steal_pointer (&task), self->limiter, serve);
       break;
     case ROUTE_COUNT_TOKENS:
       cc_upstream_count_tokens (g_steal_pointer (&task));
-      break;
-    case ROUTE_MODELS:
-      request->upstream_path = "/models";
-      request->answer = CC_UPSTREAM_ANSWER_MODELS;
-      cc_upstream_send (g_steal_pointer (&task));
       break;
     case ROUTE_NONE:
     default:
@@ -181,6 +195,8 @@ make_descriptor (void)
   static const char * const model_env[] = { "CC_PROXY_OPENAI_MODEL", NULL };
   static const char * const small_model_env[] = { "CC_PROXY_OPENAI_SMALL_MODEL", NULL };
   static const char * const model_map_env[] = { "CC_PROXY_OPENAI_MODEL_MAP", NULL };
+  static const char * const rate_env[] = { "CC_PROXY_OPENAI_RATE_LIMIT_SECONDS", NULL };
+  static const char * const wait_env[] = { "CC_PROXY_OPENAI_RATE_LIMIT_WAIT", NULL };
   CcProxySettingDescriptor *settings[] = {
     cc_proxy_setting_descriptor_new ("base-url", _("Server URL"),
                                      _("The server's OpenAI API, up to /v1: http://localhost:11434/v1 for Ollama, "
@@ -204,6 +220,13 @@ make_descriptor (void)
                                      _("from=to,from=to: the model to ask for when a client names another; wins over "
                                        "the two above."),
                                      CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, model_map_env),
+    cc_proxy_setting_descriptor_new_int ("rate-limit-seconds", _("Seconds between requests"),
+                                         _("At most one request to the server starts per this many seconds (free "
+                                           "tiers allow few); 0 is no limit."),
+                                         0, 0, 86400, _("seconds"), rate_env),
+    cc_proxy_setting_descriptor_new ("rate-limit-wait", _("Wait instead of refusing"),
+                                     _("Requests that come too soon wait their turn instead of getting 429."),
+                                     CC_PROXY_SETTING_KIND_BOOL, "false", NULL, FALSE, wait_env),
     NULL
   };
 
@@ -216,6 +239,7 @@ cc_openai_provider_finalize (GObject *object)
   CcOpenaiProvider *self = CC_OPENAI_PROVIDER (object);
 
   g_clear_pointer (&self->descriptor, cc_proxy_provider_descriptor_unref);
+  g_clear_pointer (&self->limiter, cc_upstream_limiter_free);
   G_OBJECT_CLASS (cc_openai_provider_parent_class)->finalize (object);
 }
 
@@ -234,6 +258,7 @@ static void
 cc_openai_provider_init (CcOpenaiProvider *self)
 {
   self->descriptor = make_descriptor ();
+  self->limiter = cc_upstream_limiter_new (CC_OPENAI_PROVIDER_ID, cc_upstream_clock_get_default ());
 }
 
 void

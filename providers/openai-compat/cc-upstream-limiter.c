@@ -1,4 +1,4 @@
-/* cc-copilot-limiter.c: at most one upstream call per interval
+/* cc-upstream-limiter.c: at most one upstream call per interval
  *
  * Too soon, a request is either refused (the caller answers 429 with
  * retry-after) or queued. Waiters leave in arrival order, one per
@@ -10,15 +10,16 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "cc-copilot-limiter.h"
+#include "cc-upstream-limiter.h"
 
-struct _CcCopilotLimiter
+struct _CcUpstreamLimiter
 {
-  const CcCopilotClock *clock;
-  gint64                last_start;   /* µs; 0: never */
-  guint                 interval;     /* of the waiters, seconds */
-  GQueue                waiters;      /* Waiter */
-  guint                 timer;
+  char                  *provider_id;
+  const CcUpstreamClock *clock;
+  gint64                 last_start;   /* µs; 0: never */
+  guint                  interval;     /* of the waiters, seconds */
+  GQueue                 waiters;      /* Waiter */
+  guint                  timer;
 };
 
 typedef struct
@@ -28,11 +29,19 @@ typedef struct
   gulong        cancelled_id;
 } Waiter;
 
-CcCopilotLimiter *
-cc_copilot_limiter_new (const CcCopilotClock *clock)
+/**
+ * cc_upstream_limiter_new:
+ * @provider_id: whose settings rate-limit-seconds and rate-limit-wait
+ *   are, for the refusal's message
+ * @clock: time, the main loop's or a test's
+ */
+CcUpstreamLimiter *
+cc_upstream_limiter_new (const char            *provider_id,
+                         const CcUpstreamClock *clock)
 {
-  CcCopilotLimiter *self = g_new0 (CcCopilotLimiter, 1);
+  CcUpstreamLimiter *self = g_new0 (CcUpstreamLimiter, 1);
 
+  self->provider_id = g_strdup (provider_id);
   self->clock = clock;
   g_queue_init (&self->waiters);
   return self;
@@ -55,7 +64,7 @@ waiter_finish (Waiter *waiter,
 }
 
 void
-cc_copilot_limiter_free (CcCopilotLimiter *self)
+cc_upstream_limiter_free (CcUpstreamLimiter *self)
 {
   Waiter *waiter;
 
@@ -65,15 +74,16 @@ cc_copilot_limiter_free (CcCopilotLimiter *self)
     self->clock->remove (self->timer, self->clock->data);
   while ((waiter = g_queue_pop_head (&self->waiters)) != NULL)
     waiter_finish (waiter, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The provider is going away")));
+  g_free (self->provider_id);
   g_free (self);
 }
 
-static void schedule (CcCopilotLimiter *self);
+static void schedule (CcUpstreamLimiter *self);
 
 static gboolean
 on_turn (gpointer user_data)
 {
-  CcCopilotLimiter *self = user_data;
+  CcUpstreamLimiter *self = user_data;
   Waiter *waiter;
 
   self->timer = 0;
@@ -88,7 +98,7 @@ on_turn (gpointer user_data)
 }
 
 static void
-schedule (CcCopilotLimiter *self)
+schedule (CcUpstreamLimiter *self)
 {
   gint64 due, now;
 
@@ -109,7 +119,7 @@ finish_cancelled (gpointer user_data)
 
 typedef struct
 {
-  CcCopilotLimiter *self;
+  CcUpstreamLimiter *self;
   Waiter           *waiter;
 } Cancel;
 
@@ -126,14 +136,14 @@ on_cancelled (GCancellable *cancellable,
 }
 
 /**
- * cc_copilot_limiter_acquire_async:
+ * cc_upstream_limiter_acquire_async:
  * @interval_seconds: the minimum time between two starts; 0 is no limit
  * @wait: queue when too soon, rather than refuse
  *
  * Completes when the caller may start its upstream call.
  */
 void
-cc_copilot_limiter_acquire_async (CcCopilotLimiter    *self,
+cc_upstream_limiter_acquire_async (CcUpstreamLimiter    *self,
                                   guint                interval_seconds,
                                   gboolean             wait,
                                   GCancellable        *cancellable,
@@ -145,7 +155,7 @@ cc_copilot_limiter_acquire_async (CcCopilotLimiter    *self,
   gint64 due = self->last_start + (gint64) interval_seconds * G_USEC_PER_SEC;
   Waiter *waiter;
 
-  g_task_set_source_tag (task, cc_copilot_limiter_acquire_async);
+  g_task_set_source_tag (task, cc_upstream_limiter_acquire_async);
   /* Off: nothing is counted, so turning it on starts afresh. */
   if (interval_seconds == 0)
     {
@@ -167,14 +177,14 @@ cc_copilot_limiter_acquire_async (CcCopilotLimiter    *self,
                       self->waiters.length * interval_seconds;
 
       g_task_set_task_data (task, GUINT_TO_POINTER (seconds), NULL);
-      g_task_return_new_error (task, CC_COPILOT_ERROR, CC_COPILOT_ERROR_RATE_LIMITED,
+      g_task_return_new_error (task, CC_UPSTREAM_ERROR, CC_UPSTREAM_ERROR_RATE_LIMITED,
                                g_dngettext (GETTEXT_PACKAGE,
                                             "Rate limit: the next request may start in %u second. "
-                                            "Set the copilot provider's rate-limit-wait to make requests wait instead.",
+                                            "Set the %s provider's rate-limit-wait to make requests wait instead.",
                                             "Rate limit: the next request may start in %u seconds. "
-                                            "Set the copilot provider's rate-limit-wait to make requests wait instead.",
+                                            "Set the %s provider's rate-limit-wait to make requests wait instead.",
                                             seconds),
-                               seconds);
+                               seconds, self->provider_id);
       return;
     }
 
@@ -197,14 +207,14 @@ cc_copilot_limiter_acquire_async (CcCopilotLimiter    *self,
 }
 
 /**
- * cc_copilot_limiter_acquire_finish:
+ * cc_upstream_limiter_acquire_finish:
  * @retry_after: (out) (optional): when refused, the seconds to wait
  *
  * Returns: %TRUE when the call may start; %FALSE with
- *   %CC_COPILOT_ERROR_RATE_LIMITED when it was refused
+ *   %CC_UPSTREAM_ERROR_RATE_LIMITED when it was refused
  */
 gboolean
-cc_copilot_limiter_acquire_finish (CcCopilotLimiter  *self,
+cc_upstream_limiter_acquire_finish (CcUpstreamLimiter  *self,
                                    GAsyncResult      *result,
                                    guint             *retry_after,
                                    GError           **error)
@@ -215,7 +225,7 @@ cc_copilot_limiter_acquire_finish (CcCopilotLimiter  *self,
 }
 
 guint
-cc_copilot_limiter_get_n_waiting (CcCopilotLimiter *self)
+cc_upstream_limiter_get_n_waiting (CcUpstreamLimiter *self)
 {
   return self->waiters.length;
 }
