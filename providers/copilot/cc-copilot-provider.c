@@ -16,12 +16,12 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-#include "cc-upstream-limiter.h"
 #include "cc-copilot-login.h"
 #include "cc-copilot-models.h"
 #include "cc-copilot-provider.h"
 #include "cc-copilot-tokens.h"
 #include "cc-openai-translate.h"
+#include "cc-upstream-limiter.h"
 #include "cc-upstream-request.h"
 
 struct _CcCopilotProvider
@@ -82,13 +82,6 @@ get_descriptor (CcProxyProvider *provider)
 
 /* ----- one request ----- */
 
-static const char *
-setting (CcUpstreamRequest *request,
-         const char        *key)
-{
-  return cc_proxy_snapshot_get_value (request->snapshot, CC_COPILOT_PROVIDER_ID, key);
-}
-
 static CcCopilotProvider *
 provider_of (CcUpstreamRequest *request)
 {
@@ -119,14 +112,16 @@ build_message (CcUpstreamRequest  *call,
 
   if (call->route == ROUTE_USAGE)
     {
-      message = cc_upstream_new_message (CC_COPILOT_PROVIDER_ID, "GET", setting (call, "github-api-url"), "/copilot_internal/user", error);
+      message = cc_upstream_new_message (CC_COPILOT_PROVIDER_ID, "GET", cc_upstream_setting (call, "github-api-url"),
+                                         "/copilot_internal/user", error);
       if (message != NULL)
         cc_copilot_add_github_headers (soup_message_get_request_headers (message), call->snapshot,
-                                       setting (call, "github-token"));
+                                       cc_upstream_setting (call, "github-token"));
       return message;
     }
 
-  message = cc_upstream_new_message (CC_COPILOT_PROVIDER_ID, call->upstream_body ? "POST" : "GET", call->base, call->upstream_path, error);
+  message = cc_upstream_new_message (CC_COPILOT_PROVIDER_ID, call->upstream_body ? "POST" : "GET", call->base,
+                                     call->upstream_path, error);
   if (message == NULL)
     return NULL;
   headers = soup_message_get_request_headers (message);
@@ -166,7 +161,7 @@ choose_endpoint (GTask *task)
   CcCopilotModels *models = provider_of (call)->models;
   g_auto(GStrv) ids = cc_copilot_models_dup_ids (models);
   g_autofree char *model = cc_openai_map_model (cc_proxy_json_get_string (call->request, "model") ?: "",
-                                                setting (call, "model-map"), (const char * const *) ids);
+                                                cc_upstream_setting (call, "model-map"), (const char * const *) ids);
 
   cc_upstream_set_messages_body (call, cc_copilot_models_get_endpoint (models, model), model);
   cc_upstream_send (task);
@@ -201,7 +196,7 @@ serve_messages (GTask *task)
 {
   CcUpstreamRequest *call = cc_upstream_request_get (task);
   const char *model = cc_proxy_json_get_string (call->request, "model");
-  g_autofree char *mapped = cc_openai_map_model (model ? model : "", setting (call, "model-map"), NULL);
+  g_autofree char *mapped = cc_openai_map_model (model ? model : "", cc_upstream_setting (call, "model-map"), NULL);
   SoupMessage *message;
 
   if (!cc_copilot_models_needs_refresh (provider_of (call)->models, mapped))
@@ -326,9 +321,9 @@ unauthorized (GTask *task)
 {
   CcUpstreamRequest *call = cc_upstream_request_get (task);
   CcCopilotProvider *self = provider_of (call);
-  const char *fixed_token = setting (call, "token");
+  const char *fixed_token = cc_upstream_setting (call, "token");
 
-  if (call->route == ROUTE_USAGE || (fixed_token != NULL && fixed_token[0] != '\0'))
+  if (call->route == ROUTE_USAGE || fixed_token != NULL)
     return FALSE;
   cc_copilot_tokens_invalidate (self->tokens, call->token);
   cc_copilot_tokens_get_async (self->tokens, cc_proxy_request_context_get_session (call->context), call->snapshot,
@@ -383,7 +378,7 @@ handle_request_async (CcProxyProvider       *provider,
         }
       break;
     case ROUTE_USAGE:
-      if (setting (call, "github-token") == NULL || setting (call, "github-token")[0] == '\0')
+      if (cc_upstream_setting (call, "github-token") == NULL)
         {
           cc_upstream_respond_error (g_steal_pointer (&task), SOUP_STATUS_UNAUTHORIZED, "authentication_error",
                                      _("The usage route needs a GitHub login: run “cc-proxyctl auth copilot”"));
@@ -597,12 +592,9 @@ make_descriptor (void)
     cc_proxy_setting_descriptor_new ("model-map", _("Model names"),
                                      _("from=to,from=to: the model to ask Copilot for when a client names another."),
                                      CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, model_map_env),
-    cc_proxy_setting_descriptor_new_int ("rate-limit-seconds", _("Seconds between requests"),
-                                         _("At most one request to Copilot starts per this many seconds; 0 is no limit."),
-                                         0, 0, 86400, _("seconds"), rate_env),
-    cc_proxy_setting_descriptor_new ("rate-limit-wait", _("Wait instead of refusing"),
-                                     _("Requests that come too soon wait their turn instead of getting 429."),
-                                     CC_PROXY_SETTING_KIND_BOOL, "false", NULL, FALSE, wait_env),
+    cc_upstream_limiter_seconds_setting (_("At most one request to Copilot starts per this many seconds; 0 is no limit."),
+                                         rate_env),
+    cc_upstream_limiter_wait_setting (wait_env),
     cc_proxy_setting_descriptor_new ("expose-token", _("Serve the token"),
                                      _("A debugging aid: GET /token answers with the current Copilot token. Any local process can read it."),
                                      CC_PROXY_SETTING_KIND_BOOL, "false", NULL, FALSE, NULL),

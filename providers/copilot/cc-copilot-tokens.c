@@ -122,9 +122,9 @@ cc_copilot_exchange_async (SoupSession         *session,
 {
   g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   g_autoptr(GError) error = NULL;
-  SoupMessage *message = cc_upstream_new_message (CC_COPILOT_PROVIDER_ID, "GET", cc_proxy_snapshot_get_value (snapshot, CC_COPILOT_PROVIDER_ID,
-                                                                                     "github-api-url"),
-                                                 "/copilot_internal/v2/token", &error);
+  const char *github_api = cc_proxy_snapshot_get_value (snapshot, CC_COPILOT_PROVIDER_ID, "github-api-url");
+  SoupMessage *message = cc_upstream_new_message (CC_COPILOT_PROVIDER_ID, "GET", github_api, "/copilot_internal/v2/token",
+                                                  &error);
 
   if (message == NULL)
     {

@@ -229,3 +229,34 @@ cc_upstream_limiter_get_n_waiting (CcUpstreamLimiter *self)
 {
   return self->waiters.length;
 }
+
+/**
+ * cc_upstream_limiter_seconds_setting:
+ * @help: what it limits, for people (whose requests)
+ * @env: (nullable) (array zero-terminated=1): its environment overrides
+ *
+ * Returns: (transfer full): the rate-limit-seconds setting, for a
+ *   provider's descriptor
+ */
+CcProxySettingDescriptor *
+cc_upstream_limiter_seconds_setting (const char         *help,
+                                     const char * const *env)
+{
+  return cc_proxy_setting_descriptor_new_int (CC_UPSTREAM_RATE_LIMIT_SECONDS, _("Seconds between requests"), help,
+                                              0, 0, 86400, _("seconds"), env);
+}
+
+/**
+ * cc_upstream_limiter_wait_setting:
+ * @env: (nullable) (array zero-terminated=1): its environment overrides
+ *
+ * Returns: (transfer full): the rate-limit-wait setting, for a
+ *   provider's descriptor
+ */
+CcProxySettingDescriptor *
+cc_upstream_limiter_wait_setting (const char * const *env)
+{
+  return cc_proxy_setting_descriptor_new (CC_UPSTREAM_RATE_LIMIT_WAIT, _("Wait instead of refusing"),
+                                          _("Requests that come too soon wait their turn instead of getting 429."),
+                                          CC_PROXY_SETTING_KIND_BOOL, "false", NULL, FALSE, env);
+}

@@ -24,6 +24,14 @@ gboolean           cc_upstream_limiter_acquire_finish (CcUpstreamLimiter     *se
                                                       GError               **error);
 guint              cc_upstream_limiter_get_n_waiting  (CcUpstreamLimiter     *self);
 
+/* The provider settings cc_upstream_acquire_slot() reads. */
+#define CC_UPSTREAM_RATE_LIMIT_SECONDS "rate-limit-seconds"
+#define CC_UPSTREAM_RATE_LIMIT_WAIT    "rate-limit-wait"
+
+CcProxySettingDescriptor *cc_upstream_limiter_seconds_setting (const char         *help,
+                                                               const char * const *env);
+CcProxySettingDescriptor *cc_upstream_limiter_wait_setting    (const char * const *env);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcUpstreamLimiter, cc_upstream_limiter_free)
 
 G_END_DECLS

@@ -174,6 +174,16 @@ cc_upstream_request_get (GTask *task)
   return g_task_get_task_data (task);
 }
 
+/* The provider's setting @key for this request; %NULL when empty. */
+const char *
+cc_upstream_setting (CcUpstreamRequest *request,
+                     const char        *key)
+{
+  const char *value = cc_proxy_snapshot_get_value (request->snapshot, request->hooks->provider_id, key);
+
+  return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
 /* The credentials to send with: @token (hidden from logs and traffic,
  * as settings are) and the upstream's base URL. */
 void
@@ -696,8 +706,9 @@ cc_upstream_acquire_slot (GTask             *task,
   slot->task = task;
   slot->limiter = limiter;
   slot->next = next;
-  cc_upstream_limiter_acquire_async (limiter, cc_proxy_snapshot_get_uint (request->snapshot, id, "rate-limit-seconds"),
-                                     cc_proxy_snapshot_get_boolean (request->snapshot, id, "rate-limit-wait"),
+  cc_upstream_limiter_acquire_async (limiter,
+                                     cc_proxy_snapshot_get_uint (request->snapshot, id, CC_UPSTREAM_RATE_LIMIT_SECONDS),
+                                     cc_proxy_snapshot_get_boolean (request->snapshot, id, CC_UPSTREAM_RATE_LIMIT_WAIT),
                                      g_task_get_cancellable (task), on_slot, slot);
 }
 

@@ -113,6 +113,8 @@ GTask             *cc_upstream_request_new       (CcProxyProvider       *provide
                                                   gpointer               user_data,
                                                   gpointer               source_tag);
 CcUpstreamRequest *cc_upstream_request_get       (GTask                 *task);
+const char        *cc_upstream_setting           (CcUpstreamRequest     *request,
+                                                  const char            *key);
 void               cc_upstream_set_credentials   (CcUpstreamRequest     *request,
                                                   const char            *token,
                                                   const char            *base);

@@ -59,15 +59,6 @@ get_descriptor (CcProxyProvider *provider)
 
 /* ----- one request ----- */
 
-static const char *
-setting (CcUpstreamRequest *request,
-         const char        *key)
-{
-  const char *value = cc_proxy_snapshot_get_value (request->snapshot, CC_OPENAI_PROVIDER_ID, key);
-
-  return value != NULL && value[0] != '\0' ? value : NULL;
-}
-
 /* The server's name for the model the client asked for: model-map
  * first; then small-model for Claude's Haiku models (Claude Code's
  * small, fast requests) and model for any other; else the client's
@@ -76,14 +67,14 @@ static char *
 upstream_model (CcUpstreamRequest *request)
 {
   const char *asked = cc_proxy_json_get_string (request->request, "model");
-  char *mapped = cc_openai_model_map_lookup (setting (request, "model-map"), asked ? asked : "");
+  char *mapped = cc_openai_model_map_lookup (cc_upstream_setting (request, "model-map"), asked ? asked : "");
 
   if (mapped != NULL)
     return mapped;
-  if (asked != NULL && strstr (asked, "haiku") != NULL && setting (request, "small-model") != NULL)
-    return g_strdup (setting (request, "small-model"));
-  if (setting (request, "model") != NULL)
-    return g_strdup (setting (request, "model"));
+  if (asked != NULL && strstr (asked, "haiku") != NULL && cc_upstream_setting (request, "small-model") != NULL)
+    return g_strdup (cc_upstream_setting (request, "small-model"));
+  if (cc_upstream_setting (request, "model") != NULL)
+    return g_strdup (cc_upstream_setting (request, "model"));
   return g_strdup (asked ? asked : "");
 }
 
@@ -134,7 +125,7 @@ serve (GTask *task)
     {
       g_autofree char *model = upstream_model (request);
 
-      cc_upstream_set_messages_body (request, g_strcmp0 (setting (request, "api"), "responses") == 0
+      cc_upstream_set_messages_body (request, g_strcmp0 (cc_upstream_setting (request, "api"), "responses") == 0
                                               ? CC_UPSTREAM_API_RESPONSES : CC_UPSTREAM_API_CHAT, model);
     }
   else
@@ -158,7 +149,7 @@ handle_request_async (CcProxyProvider       *provider,
   CcUpstreamRequest *request = cc_upstream_request_get (task);
 
   /* The base URL is checked when it is set (http or https only). */
-  cc_upstream_set_credentials (request, setting (request, "api-key"), setting (request, "base-url"));
+  cc_upstream_set_credentials (request, cc_upstream_setting (request, "api-key"), cc_upstream_setting (request, "base-url"));
   switch ((Route) request->route)
     {
     case ROUTE_MESSAGES:
@@ -220,13 +211,10 @@ make_descriptor (void)
                                      _("from=to,from=to: the model to ask for when a client names another; wins over "
                                        "the two above."),
                                      CC_PROXY_SETTING_KIND_TEXT, "", NULL, FALSE, model_map_env),
-    cc_proxy_setting_descriptor_new_int ("rate-limit-seconds", _("Seconds between requests"),
-                                         _("At most one request to the server starts per this many seconds (free "
+    cc_upstream_limiter_seconds_setting (_("At most one request to the server starts per this many seconds (free "
                                            "tiers allow few); 0 is no limit."),
-                                         0, 0, 86400, _("seconds"), rate_env),
-    cc_proxy_setting_descriptor_new ("rate-limit-wait", _("Wait instead of refusing"),
-                                     _("Requests that come too soon wait their turn instead of getting 429."),
-                                     CC_PROXY_SETTING_KIND_BOOL, "false", NULL, FALSE, wait_env),
+                                         rate_env),
+    cc_upstream_limiter_wait_setting (wait_env),
     NULL
   };
 
