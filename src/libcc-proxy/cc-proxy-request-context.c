@@ -293,6 +293,10 @@ cc_proxy_request_context_add_secret (CcProxyRequestContext *self,
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
   g_return_if_fail (value != NULL);
 
+  /* A secret setting's value (an API key) is hidden already; so is a
+   * value given twice. */
+  if (g_strv_contains (cc_proxy_request_context_get_secrets (self), value))
+    return;
   if (self->secrets == NULL)
     {
       const char * const *known = cc_proxy_snapshot_get_secret_values (self->snapshot);
