@@ -288,6 +288,15 @@ add_provider (CcPanelWindow *self,
     }
 }
 
+/* Off the page, and no longer followed for the banner. */
+static void
+remove_group (CcPanelWindow *self,
+              gpointer       group)
+{
+  g_signal_handlers_disconnect_by_data (cc_panel_provider_group_get_provider (group), self);
+  adw_preferences_page_remove (self->providers_page, group);
+}
+
 static void
 remove_provider (CcPanelWindow *self,
                  GDBusObject   *object)
@@ -300,8 +309,7 @@ remove_provider (CcPanelWindow *self,
     if (g_strcmp0 (g_dbus_object_get_object_path (object),
                    g_dbus_proxy_get_object_path (G_DBUS_PROXY (cc_panel_provider_group_get_provider (group)))) == 0)
       {
-        g_signal_handlers_disconnect_by_data (cc_panel_provider_group_get_provider (group), self);
-        adw_preferences_page_remove (self->providers_page, group);
+        remove_group (self, group);
         g_hash_table_iter_remove (&iter);
         update_banner (self);
         return;
@@ -316,10 +324,7 @@ clear_providers (CcPanelWindow *self)
 
   g_hash_table_iter_init (&iter, self->groups);
   while (g_hash_table_iter_next (&iter, NULL, &group))
-    {
-      g_signal_handlers_disconnect_by_data (cc_panel_provider_group_get_provider (group), self);
-      adw_preferences_page_remove (self->providers_page, group);
-    }
+    remove_group (self, group);
   g_hash_table_remove_all (self->groups);
   update_banner (self);
   self->filling_active = TRUE;
@@ -422,27 +427,6 @@ build_banner (CcPanelWindow *self)
   gtk_revealer_set_child (self->banner, box);
   return GTK_WIDGET (self->banner);
 }
-
-static void
-on_sign_in_action (GSimpleAction *action,
-                   GVariant      *parameter,
-                   gpointer       user_data)
-{
-  cc_panel_window_sign_in (user_data, g_variant_get_string (parameter, NULL));
-}
-
-static void
-on_show_provider_action (GSimpleAction *action,
-                         GVariant      *parameter,
-                         gpointer       user_data)
-{
-  cc_panel_window_show_provider (user_data, g_variant_get_string (parameter, NULL));
-}
-
-static const GActionEntry window_actions[] = {
-  { .name = "sign-in", .activate = on_sign_in_action, .parameter_type = "s" },
-  { .name = "show-provider", .activate = on_show_provider_action, .parameter_type = "s" },
-};
 
 static GtkWidget *
 build_traffic (CcPanelWindow *self)
@@ -586,7 +570,6 @@ cc_panel_window_init (CcPanelWindow *self)
   self->started = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->traffic = g_list_store_new (GTK_TYPE_STRING_OBJECT);
   self->error_rows = g_ptr_array_new ();
-  g_action_map_add_action_entries (G_ACTION_MAP (self), window_actions, G_N_ELEMENTS (window_actions), self);
   build (self);
 }
 
