@@ -1,9 +1,10 @@
 /* cc-proxy-dbus-service.c: the control interface on the session bus
  *
- * The interfaces are described in data/org.ccproxy.Proxy1.xml; the
- * build turns that into interface info, and this file answers for it
- * with vtables of its own, so that writing a property can fail with a
- * named error (generated skeletons accept any write).
+ * The interfaces are described in data/org.ccproxy.Proxy1.xml and
+ * served through the skeletons gdbus-codegen makes of it (with the
+ * documented interface info, see cc-proxy-dbus-interface.c). The service
+ * is the main object's skeleton; beside it an object manager publishes
+ * a CcProxyBusProvider per provider and a CcProxyAuthFlow per login.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -13,15 +14,14 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "cc-proxy-dbus-interface.h"
-#include "cc-proxy-dbus-resources.h"
-#include "cc-proxy-schema.h"
+#include "cc-proxy-auth-flow.h"
+#include "cc-proxy-bus-provider.h"
 #include "cc-proxy-dbus-service.h"
 #include "cc-proxy-remote-provider.h"
 
 struct _CcProxyDBusService
 {
-  GObject          parent_instance;
+  CcProxyDBusProxy1Skeleton parent_instance;
 
   CcProxyRuntime  *runtime;
   CcProxyServer   *server;
@@ -35,89 +35,16 @@ struct _CcProxyDBusService
   CcProxyCaptureLog *capture;
   gulong           event_id;
   GDBusConnection *connection;
-  GDBusNodeInfo   *introspection;  /* the interfaces, documented */
-  CcProxyDBusInterface *main_interface;
   GDBusObjectManagerServer *manager;  /* providers and login flows */
-  GHashTable      *last_values;    /* object path → last sent Values */
-  char            *last_active;
-  char            *last_note;
   gulong           changed_id;
-  GHashTable      *flows;          /* object path → AuthFlow */
+  GHashTable      *flows;          /* object path → CcProxyAuthFlow */
   guint            next_flow;
 };
 
-/* One login in progress, exported as org.ccproxy.Proxy1.AuthFlow. */
-typedef struct
-{
-  CcProxyDBusService *service;   /* NULL once the service is gone */
-  char               *path;
-  char               *owner;     /* the caller's unique name; NULL for the service's own */
-  guint               owner_watch;
-  gboolean            owner_gone;
-  char               *provider_id;
-  CcProxyAuthPrompt  *prompt;
-  GCancellable       *cancellable;
-  const char         *state;     /* static string */
-  char               *message;
-  guint               expire_id;
-  guint               pending;   /* settings still being stored */
-  GError             *store_error;
-  gboolean            session_only;  /* the keyring could not take the login */
-  gboolean            notify;        /* started from a notification: tell it there */
-  gboolean            activate;
-} AuthFlow;
+static void cc_proxy_dbus_service_iface_init (CcProxyDBusProxy1Iface *iface);
 
-/* How long a finished flow stays readable on the bus. */
-#define FLOW_EXPIRY_SECONDS 300
-
-G_DEFINE_FINAL_TYPE (CcProxyDBusService, cc_proxy_dbus_service, G_TYPE_OBJECT)
-
-static const GDBusErrorEntry dbus_error_entries[] = {
-  { CC_PROXY_DBUS_ERROR_FAILED, "org.ccproxy.Proxy1.Error.Failed" },
-  { CC_PROXY_DBUS_ERROR_UNKNOWN_PROVIDER, "org.ccproxy.Proxy1.Error.UnknownProvider" },
-  { CC_PROXY_DBUS_ERROR_UNKNOWN_SETTING, "org.ccproxy.Proxy1.Error.UnknownSetting" },
-  { CC_PROXY_DBUS_ERROR_INVALID_VALUE, "org.ccproxy.Proxy1.Error.InvalidValue" },
-  { CC_PROXY_DBUS_ERROR_KEYRING_UNAVAILABLE, "org.ccproxy.Proxy1.Error.KeyringUnavailable" },
-  { CC_PROXY_DBUS_ERROR_AUTH_FAILED, "org.ccproxy.Proxy1.Error.AuthFailed" },
-};
-
-GQuark
-cc_proxy_dbus_error_quark (void)
-{
-  static gsize quark = 0;
-
-  g_dbus_error_register_error_domain ("cc-proxy-dbus-error-quark", &quark,
-                                      dbus_error_entries, G_N_ELEMENTS (dbus_error_entries));
-  return (GQuark) quark;
-}
-
-/* Runtime errors, as the bus names them. */
-static GError *
-to_dbus_error (const GError *error)
-{
-  CcProxyDBusError code = CC_PROXY_DBUS_ERROR_FAILED;
-
-  if (error->domain == CC_PROXY_SETTINGS_ERROR)
-    {
-      switch ((CcProxySettingsError) error->code)
-        {
-        case CC_PROXY_SETTINGS_ERROR_UNKNOWN_PROVIDER:
-          code = CC_PROXY_DBUS_ERROR_UNKNOWN_PROVIDER;
-          break;
-        case CC_PROXY_SETTINGS_ERROR_UNKNOWN_SETTING:
-          code = CC_PROXY_DBUS_ERROR_UNKNOWN_SETTING;
-          break;
-        case CC_PROXY_SETTINGS_ERROR_KEYRING_UNAVAILABLE:
-          code = CC_PROXY_DBUS_ERROR_KEYRING_UNAVAILABLE;
-          break;
-        case CC_PROXY_SETTINGS_ERROR_INVALID_VALUE:
-        default:
-          code = CC_PROXY_DBUS_ERROR_INVALID_VALUE;
-          break;
-        }
-    }
-  return g_error_new_literal (CC_PROXY_DBUS_ERROR, code, error->message);
-}
+G_DEFINE_FINAL_TYPE_WITH_CODE (CcProxyDBusService, cc_proxy_dbus_service, CC_PROXY_DBUS_TYPE_PROXY1_SKELETON,
+                               G_IMPLEMENT_INTERFACE (CC_PROXY_DBUS_TYPE_PROXY1, cc_proxy_dbus_service_iface_init))
 
 char *
 cc_proxy_dbus_provider_path (const char *provider_id)
@@ -144,28 +71,7 @@ compare_names (gconstpointer a,
   return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
 }
 
-static GVariant *
-capture_property (CcProxyDBusService *self,
-                  const char         *name)
-{
-  guint64 written = 0, dropped = 0;
-
-  if (g_str_equal (name, "CaptureDirectory"))
-    return g_variant_new_string (self->capture ? cc_proxy_capture_log_get_directory (self->capture) : "");
-  if (g_str_equal (name, "CaptureEnabled"))
-    return g_variant_new_boolean (self->capture && cc_proxy_capture_log_get_enabled (self->capture));
-  if (g_str_equal (name, "CaptureError"))
-    {
-      g_autofree char *error = self->capture ? cc_proxy_capture_log_dup_error (self->capture) : NULL;
-
-      return g_variant_new_string (error ? error : "");
-    }
-  if (self->capture != NULL)
-    cc_proxy_capture_log_get_counters (self->capture, &written, &dropped);
-  return g_variant_new_uint64 (g_str_equal (name, "CaptureLinesWritten") ? written : dropped);
-}
-
-/* The ids of the loaded providers, in load order. */
+/* The state of each provider host, by provider id. */
 static GVariant *
 provider_hosts_variant (CcProxyRegistry *registry)
 {
@@ -193,96 +99,99 @@ provider_hosts_variant (CcProxyRegistry *registry)
 }
 
 static GVariant *
-providers_variant (CcProxyRegistry *registry)
+plugin_load_errors_variant (CcProxyRegistry *registry)
+{
+  GHashTable *errors = cc_proxy_registry_get_load_errors (registry);
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
+  g_autofree const char **modules = (const char **) g_hash_table_get_keys_as_array (errors, NULL);
+
+  /* Sorted, so that people and tests see one order. */
+  g_qsort_with_data (modules, g_hash_table_size (errors), sizeof (char *), compare_names, NULL);
+  for (guint i = 0; modules[i] != NULL; i++)
+    g_variant_builder_add (&builder, "{ss}", modules[i], g_hash_table_lookup (errors, modules[i]));
+  return g_variant_builder_end (&builder);
+}
+
+/* The ids of the loaded providers, in load order. */
+static GStrv
+provider_ids (CcProxyRegistry *registry)
 {
   GPtrArray *providers = cc_proxy_registry_get_providers (registry);
-  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_STRING_ARRAY);
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
 
   for (guint i = 0; i < providers->len; i++)
-    g_variant_builder_add (builder, "s", cc_proxy_provider_get_id (g_ptr_array_index (providers, i)));
-  return g_variant_ref_sink (g_variant_builder_end (builder));
+    g_strv_builder_add (ids, cc_proxy_provider_get_id (g_ptr_array_index (providers, i)));
+  return g_strv_builder_end (ids);
+}
+
+/* The properties that send no change signal are counters and states
+ * kept elsewhere: each is brought up to date when it is read. */
+static void
+refresh_property (CcProxyDBusService *self,
+                  const char         *property_name)
+{
+  CcProxyDBusProxy1 *object = CC_PROXY_DBUS_PROXY1 (self);
+  CcProxyRegistry *registry = cc_proxy_runtime_get_registry (self->runtime);
+  guint64 total, failed, upstream, written = 0, dropped = 0;
+  guint active;
+
+  if (g_str_equal (property_name, "ListenAddress"))
+    cc_proxy_dbus_proxy1_set_listen_address (object, cc_proxy_server_get_url (self->server) ?: "");
+  else if (g_str_equal (property_name, "PluginLoadErrors"))
+    cc_proxy_dbus_proxy1_set_plugin_load_errors (object, plugin_load_errors_variant (registry));
+  else if (g_str_equal (property_name, "ProviderHosts"))
+    cc_proxy_dbus_proxy1_set_provider_hosts (object, provider_hosts_variant (registry));
+  else if (g_str_has_prefix (property_name, "Requests") || g_str_equal (property_name, "UpstreamConnections"))
+    {
+      cc_proxy_server_get_counters (self->server, &total, &active, &failed, &upstream);
+      cc_proxy_dbus_proxy1_set_requests_total (object, total);
+      cc_proxy_dbus_proxy1_set_requests_active (object, active);
+      cc_proxy_dbus_proxy1_set_requests_failed (object, failed);
+      cc_proxy_dbus_proxy1_set_upstream_connections (object, upstream);
+    }
+  else if (g_str_equal (property_name, "StartError"))
+    cc_proxy_dbus_proxy1_set_start_error (object, self->start_error ?: "");
+  else if (g_str_equal (property_name, "LastError"))
+    cc_proxy_dbus_proxy1_set_last_error (object, self->last_error ?: "");
+  else if (g_str_has_prefix (property_name, "Capture"))
+    {
+      g_autofree char *error = self->capture ? cc_proxy_capture_log_dup_error (self->capture) : NULL;
+
+      if (self->capture != NULL)
+        cc_proxy_capture_log_get_counters (self->capture, &written, &dropped);
+      cc_proxy_dbus_proxy1_set_capture_directory (object, self->capture ? cc_proxy_capture_log_get_directory (self->capture) : "");
+      cc_proxy_dbus_proxy1_set_capture_enabled (object, self->capture && cc_proxy_capture_log_get_enabled (self->capture));
+      cc_proxy_dbus_proxy1_set_capture_error (object, error ? error : "");
+      cc_proxy_dbus_proxy1_set_capture_lines_written (object, written);
+      cc_proxy_dbus_proxy1_set_capture_lines_dropped (object, dropped);
+    }
 }
 
 static GVariant *
-main_get_property (GDBusConnection  *connection,
-                   const char       *sender,
-                   const char       *object_path,
-                   const char       *interface_name,
-                   const char       *property_name,
-                   GError          **error,
-                   gpointer          user_data)
+cc_proxy_dbus_service_read (GDBusInterfaceSkeleton *skeleton,
+                            const char             *sender,
+                            const char             *property_name)
 {
-  CcProxyDBusService *self = user_data;
-  CcProxyRegistry *registry = cc_proxy_runtime_get_registry (self->runtime);
-  guint64 total, failed, upstream;
-  guint active;
-
-  cc_proxy_server_get_counters (self->server, &total, &active, &failed, &upstream);
-
-  if (g_str_equal (property_name, "Version"))
-    return g_variant_new_string (PACKAGE_VERSION);
-  if (g_str_equal (property_name, "ListenAddress"))
-    return g_variant_new_string (cc_proxy_server_get_url (self->server) ? cc_proxy_server_get_url (self->server) : "");
-  if (g_str_equal (property_name, "ActiveProvider"))
-    return g_variant_new_string (cc_proxy_snapshot_get_active_provider (snapshot (self)));
-  if (g_str_equal (property_name, "ActiveProviderNote"))
-    {
-      const char *note = cc_proxy_runtime_get_fallback_note (self->runtime);
-
-      return g_variant_new_string (note ? note : "");
-    }
-  if (g_str_equal (property_name, "Providers"))
-    return providers_variant (registry);
-  if (g_str_equal (property_name, "PluginLoadErrors"))
-    {
-      GHashTable *errors = cc_proxy_registry_get_load_errors (registry);
-      g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("a{ss}"));
-      g_autofree const char **modules = (const char **) g_hash_table_get_keys_as_array (errors, NULL);
-
-      /* Sorted, so that people and tests see one order. */
-      g_qsort_with_data (modules, g_hash_table_size (errors), sizeof (char *), compare_names, NULL);
-      for (guint i = 0; modules[i] != NULL; i++)
-        g_variant_builder_add (builder, "{ss}", modules[i], g_hash_table_lookup (errors, modules[i]));
-      return g_variant_builder_end (builder);
-    }
-  if (g_str_equal (property_name, "ProviderHosts"))
-    return provider_hosts_variant (registry);
-  if (g_str_equal (property_name, "RequestsTotal"))
-    return g_variant_new_uint64 (total);
-  if (g_str_equal (property_name, "RequestsActive"))
-    return g_variant_new_uint32 (active);
-  if (g_str_equal (property_name, "RequestsFailed"))
-    return g_variant_new_uint64 (failed);
-  if (g_str_equal (property_name, "UpstreamConnections"))
-    return g_variant_new_uint64 (upstream);
-  if (g_str_equal (property_name, "StartError"))
-    return g_variant_new_string (self->start_error ? self->start_error : "");
-  if (g_str_equal (property_name, "LastError"))
-    return g_variant_new_string (self->last_error ? self->last_error : "");
-  if (g_str_has_prefix (property_name, "Capture"))
-    return capture_property (self, property_name);
-
-  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, _("No property %s"), property_name);
+  refresh_property (CC_PROXY_DBUS_SERVICE (skeleton), property_name);
   return NULL;
 }
 
+/* ActiveProvider, the one writable property, is refused with a named
+ * error when it names no provider; the property itself follows the
+ * settings (on_runtime_changed). */
 static gboolean
-main_set_property (GDBusConnection  *connection,
-                   const char       *sender,
-                   const char       *object_path,
-                   const char       *interface_name,
-                   const char       *property_name,
-                   GVariant         *value,
-                   GError          **error,
-                   gpointer          user_data)
+cc_proxy_dbus_service_write (GDBusInterfaceSkeleton  *skeleton,
+                             const char              *property_name,
+                             GVariant                *value,
+                             GError                 **error)
 {
-  CcProxyDBusService *self = user_data;
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (skeleton);
   g_autoptr(GError) local_error = NULL;
 
-  /* The XML makes ActiveProvider the only writable property. */
-  if (!cc_proxy_settings_set_active_provider (cc_proxy_runtime_get_settings (self->runtime), g_variant_get_string (value, NULL), &local_error))
+  if (!cc_proxy_settings_set_active_provider (cc_proxy_runtime_get_settings (self->runtime),
+                                              g_variant_get_string (value, NULL), &local_error))
     {
-      g_propagate_error (error, to_dbus_error (local_error));
+      g_propagate_error (error, cc_proxy_dbus_error_from_settings (local_error));
       return FALSE;
     }
   return TRUE;
@@ -301,7 +210,7 @@ client_environment (CcProxyDBusService *self)
   CcProxyProvider *provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (self->runtime),
                                                         cc_proxy_snapshot_get_active_provider (snap));
   g_autoptr(GHashTable) environment = NULL;
-  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("a{ss}"));
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
   GHashTableIter iter;
   gpointer name, value;
 
@@ -313,8 +222,8 @@ client_environment (CcProxyDBusService *self)
                         g_strdup (cc_proxy_server_get_url (self->server) ? cc_proxy_server_get_url (self->server) : ""));
   g_hash_table_iter_init (&iter, environment);
   while (g_hash_table_iter_next (&iter, &name, &value))
-    g_variant_builder_add (builder, "{ss}", name, value);
-  return g_variant_new ("(a{ss})", builder);
+    g_variant_builder_add (&builder, "{ss}", name, value);
+  return g_variant_builder_end (&builder);
 }
 
 static void
@@ -322,82 +231,60 @@ on_environment_refreshed (GObject      *source,
                           GAsyncResult *result,
                           gpointer      user_data)
 {
-  GDBusMethodInvocation *invocation = user_data;
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  CcProxyDBusService *self = g_object_get_data (G_OBJECT (invocation), "service");
 
   cc_proxy_host_process_refresh_finish (CC_PROXY_HOST_PROCESS (source), result);
-  g_dbus_method_invocation_return_value (invocation,
-                                         client_environment (g_object_get_data (G_OBJECT (invocation), "service")));
+  cc_proxy_dbus_proxy1_complete_get_client_environment (CC_PROXY_DBUS_PROXY1 (self), invocation,
+                                                        client_environment (self));
 }
 
-static void
-main_method_call (GDBusConnection       *connection,
-                  const char            *sender,
-                  const char            *object_path,
-                  const char            *interface_name,
-                  const char            *method_name,
-                  GVariant              *parameters,
-                  GDBusMethodInvocation *invocation,
-                  gpointer               user_data)
+static gboolean
+cc_proxy_dbus_service_handle_get_client_environment (CcProxyDBusProxy1     *object,
+                                                     GDBusMethodInvocation *invocation)
 {
-  CcProxyDBusService *self = user_data;
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  CcProxyProvider *provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (self->runtime),
+                                                        cc_proxy_snapshot_get_active_provider (snapshot (self)));
 
-  if (g_str_equal (method_name, "GetClientEnvironment"))
+  /* A hosted provider's answer is fetched from its host first. */
+  if (provider != NULL && CC_PROXY_IS_REMOTE_PROVIDER (provider))
     {
-      CcProxyProvider *provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (self->runtime),
-                                                            cc_proxy_snapshot_get_active_provider (snapshot (self)));
-
-      /* A hosted provider's answer is fetched from its host first. */
-      if (provider != NULL && CC_PROXY_IS_REMOTE_PROVIDER (provider))
-        {
-          g_object_set_data_full (G_OBJECT (invocation), "service", g_object_ref (self), g_object_unref);
-          cc_proxy_host_process_refresh_async (cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (provider)),
-                                               on_environment_refreshed, invocation);
-          return;
-        }
-      g_dbus_method_invocation_return_value (invocation, client_environment (self));
-      return;
+      g_object_set_data_full (G_OBJECT (invocation), "service", g_object_ref (self), g_object_unref);
+      cc_proxy_host_process_refresh_async (cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (provider)),
+                                           on_environment_refreshed, g_object_ref (invocation));
+      return TRUE;
     }
-  if (g_str_equal (method_name, "GetRecentLog"))
-    {
-      g_auto(GStrv) lines = self->log != NULL ? cc_proxy_log_ring_dup_lines (self->log) : g_new0 (char *, 1);
-
-      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(^as)", lines));
-      return;
-    }
-  reload (self);
-  g_dbus_method_invocation_return_value (invocation, NULL);
+  cc_proxy_dbus_proxy1_complete_get_client_environment (object, invocation, client_environment (self));
+  return TRUE;
 }
 
-static const GDBusInterfaceVTable main_vtable = {
-  main_method_call, main_get_property, main_set_property, { NULL }
-};
-
-static void
-emit_changed_to (CcProxyDBusService *self,
-                 const char         *destination,
-                 const char         *path,
-                 const char         *interface,
-                 GVariantBuilder    *changed)
+static gboolean
+cc_proxy_dbus_service_handle_get_recent_log (CcProxyDBusProxy1     *object,
+                                             GDBusMethodInvocation *invocation)
 {
-  g_dbus_connection_emit_signal (self->connection, destination, path, "org.freedesktop.DBus.Properties",
-                                 "PropertiesChanged",
-                                 g_variant_new ("(sa{sv}as)", interface, changed, NULL), NULL);
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  g_auto(GStrv) lines = self->log != NULL ? cc_proxy_log_ring_dup_lines (self->log) : g_new0 (char *, 1);
+
+  cc_proxy_dbus_proxy1_complete_get_recent_log (object, invocation, (const char * const *) lines);
+  return TRUE;
 }
 
-static GDBusInterfaceInfo *
-interface_info (CcProxyDBusService *self,
-                const char         *name)
+static gboolean
+cc_proxy_dbus_service_handle_reload (CcProxyDBusProxy1     *object,
+                                     GDBusMethodInvocation *invocation)
 {
-  return g_dbus_node_info_lookup_interface (self->introspection, name);
+  reload (CC_PROXY_DBUS_SERVICE (object));
+  cc_proxy_dbus_proxy1_complete_reload (object, invocation);
+  return TRUE;
 }
 
 static void
-emit_changed (CcProxyDBusService *self,
-              const char         *path,
-              const char         *interface,
-              GVariantBuilder    *changed)
+cc_proxy_dbus_service_iface_init (CcProxyDBusProxy1Iface *iface)
 {
-  emit_changed_to (self, NULL, path, interface, changed);
+  iface->handle_get_client_environment = cc_proxy_dbus_service_handle_get_client_environment;
+  iface->handle_get_recent_log = cc_proxy_dbus_service_handle_get_recent_log;
+  iface->handle_reload = cc_proxy_dbus_service_handle_reload;
 }
 
 /* ----- desktop notifications (org.freedesktop.Notifications) ----- */
@@ -493,11 +380,11 @@ open_in_browser (CcProxyDBusService *self,
                           NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
 }
 
-static AuthFlow *start_flow (CcProxyDBusService *self,
-                             CcProxyProvider    *provider,
-                             const char         *owner,
-                             gboolean            force,
-                             gboolean            notify);
+static CcProxyAuthFlow *start_flow (CcProxyDBusService *self,
+                                    CcProxyProvider    *provider,
+                                    const char         *owner,
+                                    gboolean            force,
+                                    gboolean            notify);
 
 /* The notification's actions open cc-proxy-panel, when it is installed
  * (D-Bus activatable as org.ccproxy.Panel): a click shows the provider,
@@ -556,656 +443,133 @@ on_action_invoked (GDBusConnection *connection,
                           NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_panel_opened, notified);
 }
 
-/* A provider needs the person to sign in again (or no longer does). */
+/* A provider needs the person to sign in again: the desktop is told
+ * (its bus object's Attention follows by itself). */
 static void
 on_attention_changed (CcProxyAuthCapable *capable,
                       CcProxyDBusService *self)
 {
   CcProxyProvider *provider = CC_PROXY_PROVIDER (capable);
-  const char *id = cc_proxy_provider_get_id (provider);
   g_autofree char *reason = cc_proxy_auth_capable_dup_attention (capable);
-  g_autofree char *path = cc_proxy_dbus_provider_path (id);
-  g_autoptr(GVariantBuilder) changed = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+  g_autofree char *summary = NULL;
 
-  if (self->connection == NULL)
+  if (reason == NULL)
     return;
-  g_variant_builder_add (changed, "{sv}", "Attention", g_variant_new_string (reason ? reason : ""));
-  emit_changed (self, path, "org.ccproxy.Proxy1.Provider", changed);
-  if (reason != NULL)
-    {
-      g_autofree char *summary = g_strdup_printf (_("%s needs you to sign in again"),
-                                                  cc_proxy_provider_descriptor_get_display_name (cc_proxy_provider_get_descriptor (provider)));
-
-      g_message ("%s: %s", summary, reason);
-      notify_desktop (self, id, summary, reason, TRUE);
-    }
+  summary = g_strdup_printf (_("%s needs you to sign in again"),
+                             cc_proxy_provider_descriptor_get_display_name (cc_proxy_provider_get_descriptor (provider)));
+  g_message ("%s: %s", summary, reason);
+  notify_desktop (self, cc_proxy_provider_get_id (provider), summary, reason, TRUE);
 }
 
-
-/* ----- org.ccproxy.Proxy1.AuthFlow ----- */
+/* ----- login flows ----- */
 
 static void
-auth_flow_clear (AuthFlow *flow)
+retire_flow (gpointer data)
 {
-  g_free (flow->path);
-  g_free (flow->owner);
-  g_free (flow->provider_id);
-  g_clear_object (&flow->prompt);
-  g_clear_object (&flow->cancellable);
-  g_free (flow->message);
-  g_clear_error (&flow->store_error);
+  cc_proxy_auth_flow_close (data);
+  g_object_unref (data);
 }
 
+/* Over, and nobody left to read it: off the bus. */
 static void
-auth_flow_release (gpointer data)
+on_flow_closed (CcProxyAuthFlow    *flow,
+                CcProxyDBusService *self)
 {
-  g_rc_box_release_full (data, (GDestroyNotify) auth_flow_clear);
+  g_autoptr(GDBusObject) object = g_dbus_interface_dup_object (G_DBUS_INTERFACE (flow));
+  g_autofree char *path = NULL;
+
+  if (object == NULL || self->manager == NULL)
+    return;
+  path = g_strdup (g_dbus_object_get_object_path (object));
+  g_dbus_object_manager_server_unexport (self->manager, path);
+  g_hash_table_remove (self->flows, path);
 }
 
-/* Taken out of the service's table: off the bus, and cut loose. */
+/* A flow of the service's own (from a notification) shows its code and
+ * its outcome as notifications, and opens the address. */
 static void
-auth_flow_retire (gpointer data)
+on_own_flow_prompt_ready (CcProxyDBusProxy1AuthFlow *flow,
+                          const char                *url,
+                          const char                *code,
+                          const char                *message,
+                          CcProxyDBusService        *self)
 {
-  AuthFlow *flow = data;
+  g_autofree char *summary = g_strdup_printf (_("Enter the code %s"), code);
+  g_autofree char *body = g_strdup_printf (_("at %s (opened in your browser)"), url);
 
-  if (flow->service != NULL && flow->service->manager != NULL)
-    g_dbus_object_manager_server_unexport (flow->service->manager, flow->path);
-  g_clear_handle_id (&flow->owner_watch, g_bus_unwatch_name);
-  g_clear_handle_id (&flow->expire_id, g_source_remove);
-  g_cancellable_cancel (flow->cancellable);
-  flow->service = NULL;
-  auth_flow_release (flow);
+  notify_desktop (self, cc_proxy_dbus_proxy1_auth_flow_get_provider (flow), summary, body, FALSE);
+  open_in_browser (self, url);
 }
 
 static void
-auth_flow_notify (AuthFlow   *flow,
-                  const char *signal,
-                  GVariant   *parameters)
+on_own_flow_completed (CcProxyDBusProxy1AuthFlow *flow,
+                       const char                *state,
+                       const char                *message,
+                       CcProxyDBusService        *self)
 {
-  g_autoptr(GVariantBuilder) changed = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
-  CcProxyDBusService *self = flow->service;
-
-  if (self == NULL || self->connection == NULL)
-    {
-      if (parameters != NULL)
-        g_variant_unref (g_variant_ref_sink (parameters));
-      return;
-    }
-  g_variant_builder_add (changed, "{sv}", "State", g_variant_new_string (flow->state));
-  g_variant_builder_add (changed, "{sv}", "Message", g_variant_new_string (flow->message ? flow->message : ""));
-  if (g_str_equal (flow->state, "waiting"))
-    {
-      g_variant_builder_add (changed, "{sv}", "VerificationUrl",
-                             g_variant_new_string (cc_proxy_auth_prompt_get_verification_url (flow->prompt) ?: ""));
-      g_variant_builder_add (changed, "{sv}", "UserCode",
-                             g_variant_new_string (cc_proxy_auth_prompt_get_user_code (flow->prompt) ?: ""));
-    }
-  /* What a login shows (the code) is for its caller alone, as with a
-   * portal request. */
-  emit_changed_to (self, flow->owner, flow->path, "org.ccproxy.Proxy1.AuthFlow", changed);
-  if (signal != NULL)
-    g_dbus_connection_emit_signal (self->connection, flow->owner, flow->path, "org.ccproxy.Proxy1.AuthFlow",
-                                   signal, parameters, NULL);
+  notify_desktop (self, cc_proxy_dbus_proxy1_auth_flow_get_provider (flow), message, "", FALSE);
 }
 
-static gboolean
-on_flow_expired (gpointer user_data)
-{
-  AuthFlow *flow = user_data;
-
-  flow->expire_id = 0;
-  if (flow->service != NULL)
-    g_hash_table_remove (flow->service->flows, flow->path);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-auth_flow_complete (AuthFlow   *flow,
-                    const char *state,
-                    const char *message)
-{
-  flow->state = state;
-  g_free (flow->message);
-  flow->message = g_strdup (message);
-  auth_flow_notify (flow, "Completed", g_variant_new ("(ss)", state, message));
-  if (flow->notify && flow->service != NULL)
-    notify_desktop (flow->service, flow->provider_id, message, "", FALSE);
-  /* Readable for a while by its caller; at once gone when that caller is. */
-  if (flow->service != NULL && flow->owner_gone)
-    flow->expire_id = g_idle_add (on_flow_expired, flow);
-  else if (flow->service != NULL)
-    flow->expire_id = g_timeout_add_seconds (FLOW_EXPIRY_SECONDS, on_flow_expired, flow);
-}
-
-static void
-on_prompt_shown (CcProxyAuthPrompt *prompt,
-                 AuthFlow          *flow)
-{
-  const char *url = cc_proxy_auth_prompt_get_verification_url (prompt);
-  const char *code = cc_proxy_auth_prompt_get_user_code (prompt);
-  const char *message = cc_proxy_auth_prompt_get_message (prompt);
-
-  flow->state = "waiting";
-  g_free (flow->message);
-  flow->message = g_strdup (message ? message : "");
-  auth_flow_notify (flow, "PromptReady", g_variant_new ("(sss)", url ? url : "", code ? code : "", flow->message));
-  if (flow->notify && flow->service != NULL)
-    {
-      g_autofree char *summary = g_strdup_printf (_("Enter the code %s"), code ? code : "");
-      g_autofree char *body = g_strdup_printf (_("at %s (opened in your browser)"), url ? url : "");
-
-      notify_desktop (flow->service, flow->provider_id, summary, body, FALSE);
-      open_in_browser (flow->service, url);
-    }
-}
-
-static void
-finish_storing (AuthFlow          *flow,
-                CcProxyAuthResult *result)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (flow->store_error != NULL)
-    {
-      g_autofree char *message = g_strdup_printf (_("Signed in, but the credentials could not be stored: %s"),
-                                                  flow->store_error->message);
-
-      auth_flow_complete (flow, "failed", message);
-      return;
-    }
-  if (flow->activate && flow->service != NULL &&
-      !cc_proxy_settings_set_active_provider (cc_proxy_runtime_get_settings (flow->service->runtime), flow->provider_id, &error))
-    {
-      auth_flow_complete (flow, "failed", error->message);
-      return;
-    }
-  if (flow->session_only)
-    {
-      /* Never silent: the person must know the login will not last. */
-      g_autofree char *message = g_strdup_printf (_("%s, for this session only: no keyring is available to keep "
-                                                    "the login, so cc-proxyd holds it in memory until it stops. "
-                                                    "To keep it, start or unlock a keyring "
-                                                    "(gnome-keyring-daemon --unlock) and sign in again."),
-                                                  cc_proxy_auth_result_get_message (result));
-
-      auth_flow_complete (flow, "succeeded", message);
-      return;
-    }
-  auth_flow_complete (flow, "succeeded", cc_proxy_auth_result_get_message (result));
-}
-
-typedef struct
-{
-  AuthFlow          *flow;
-  CcProxyAuthResult *result;
-  char              *key;
-  char              *value;
-} Storing;
-
-static void
-on_result_value_stored (GObject      *source,
-                        GAsyncResult *res,
-                        gpointer      user_data)
-{
-  Storing *storing = user_data;
-  AuthFlow *flow = storing->flow;
-  g_autoptr(GError) error = NULL;
-
-  if (!cc_proxy_settings_set_value_finish (CC_PROXY_SETTINGS (source), res, &error))
-    {
-      /* A login the keyring cannot take is kept in memory, not lost. */
-      if (g_error_matches (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_KEYRING_UNAVAILABLE) &&
-          cc_proxy_settings_keep_secret (CC_PROXY_SETTINGS (source), flow->provider_id, storing->key, storing->value,
-                                        NULL))
-        {
-          g_message ("The keyring could not take the %s login (%s); it is kept in memory", flow->provider_id,
-                     error->message);
-          flow->session_only = TRUE;
-        }
-      else if (flow->store_error == NULL)
-        flow->store_error = g_steal_pointer (&error);
-    }
-  if (--flow->pending == 0)
-    finish_storing (flow, storing->result);
-  cc_proxy_auth_result_unref (storing->result);
-  auth_flow_release (flow);
-  g_free (storing->key);
-  g_free (storing->value);
-  g_free (storing);
-}
-
-static void
-on_auth_flow_done (GObject      *source,
-                   GAsyncResult *res,
-                   gpointer      user_data)
-{
-  AuthFlow *flow = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CcProxyAuthResult) result = cc_proxy_auth_capable_run_auth_flow_finish (CC_PROXY_AUTH_CAPABLE (source), res, &error);
-  GHashTableIter iter;
-  gpointer key, value;
-
-  if (flow->service == NULL)
-    ;
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    auth_flow_complete (flow, "cancelled", _("The login was cancelled"));
-  else if (result == NULL)
-    auth_flow_complete (flow, "failed", error->message);
-  else
-    {
-      /* Store what the flow got (secrets go to the keyring), then report. */
-      flow->activate = cc_proxy_auth_result_get_activate (result);
-      flow->pending = 1;
-      g_hash_table_iter_init (&iter, cc_proxy_auth_result_get_values (result));
-      while (g_hash_table_iter_next (&iter, &key, &value))
-        {
-          Storing *storing = g_new0 (Storing, 1);
-
-          storing->flow = g_rc_box_acquire (flow);
-          storing->result = cc_proxy_auth_result_ref (result);
-          storing->key = g_strdup (key);
-          storing->value = g_strdup (value);
-          flow->pending++;
-          cc_proxy_settings_set_value_async (cc_proxy_runtime_get_settings (flow->service->runtime), flow->provider_id,
-                                             key, g_variant_new_string (value), NULL, on_result_value_stored, storing);
-        }
-      if (--flow->pending == 0)
-        finish_storing (flow, result);
-    }
-  auth_flow_release (flow);
-}
-
-static gboolean
-start_auth_flow (gpointer user_data)
-{
-  AuthFlow *flow = user_data;
-  CcProxyProvider *provider;
-
-  if (flow->service == NULL)
-    return G_SOURCE_REMOVE;
-  provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (flow->service->runtime), flow->provider_id);
-  flow->prompt = cc_proxy_auth_prompt_new (snapshot (flow->service));
-  g_signal_connect (flow->prompt, "shown", G_CALLBACK (on_prompt_shown), flow);
-  cc_proxy_auth_capable_run_auth_flow_async (CC_PROXY_AUTH_CAPABLE (provider), GPOINTER_TO_INT (g_object_get_data (G_OBJECT (flow->cancellable), "force")),
-                                             flow->prompt, flow->cancellable, on_auth_flow_done, g_rc_box_acquire (flow));
-  return G_SOURCE_REMOVE;
-}
-
-static GVariant *
-flow_get_property (GDBusConnection  *connection,
-                   const char       *sender,
-                   const char       *object_path,
-                   const char       *interface_name,
-                   const char       *property_name,
-                   GError          **error,
-                   gpointer          user_data)
-{
-  AuthFlow *flow = user_data;
-  const char *value = NULL;
-  /* What the person must type is for the flow's caller alone. */
-  gboolean for_owner = flow->owner == NULL || g_strcmp0 (sender, flow->owner) == 0;
-
-  if (g_str_equal (property_name, "Provider"))
-    value = flow->provider_id;
-  else if (g_str_equal (property_name, "State"))
-    value = flow->state;
-  else if (g_str_equal (property_name, "Message"))
-    value = flow->message;
-  else if (g_str_equal (property_name, "VerificationUrl") && flow->prompt != NULL && for_owner)
-    value = cc_proxy_auth_prompt_get_verification_url (flow->prompt);
-  else if (g_str_equal (property_name, "UserCode") && flow->prompt != NULL && for_owner)
-    value = cc_proxy_auth_prompt_get_user_code (flow->prompt);
-  return g_variant_new_string (value ? value : "");
-}
-
-static void
-flow_method_call (GDBusConnection       *connection,
-                  const char            *sender,
-                  const char            *object_path,
-                  const char            *interface_name,
-                  const char            *method_name,
-                  GVariant              *parameters,
-                  GDBusMethodInvocation *invocation,
-                  gpointer               user_data)
-{
-  AuthFlow *flow = user_data;
-
-  /* Cancel is the only method; a finished flow ignores it. Only the
-   * caller that started a flow may end it. */
-  if (flow->owner != NULL && g_strcmp0 (sender, flow->owner) != 0)
-    {
-      g_dbus_method_invocation_return_error_literal (invocation, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED,
-                                                     _("Only the caller that started this login may cancel it"));
-      return;
-    }
-  g_cancellable_cancel (flow->cancellable);
-  g_dbus_method_invocation_return_value (invocation, NULL);
-}
-
-/* The caller left: nobody is there to show the code to any more. */
-static void
-on_flow_owner_vanished (GDBusConnection *connection,
-                        const char      *name,
-                        gpointer         user_data)
-{
-  AuthFlow *flow = user_data;
-
-  flow->owner_gone = TRUE;
-  if (flow->expire_id == 0)
-    {
-      g_cancellable_cancel (flow->cancellable);
-      return;
-    }
-  /* Over already: nobody is left to read the outcome. */
-  g_source_remove (flow->expire_id);
-  flow->expire_id = g_idle_add (on_flow_expired, flow);
-}
-
-static const GDBusInterfaceVTable flow_vtable = {
-  flow_method_call, flow_get_property, NULL, { NULL }
-};
-
-/* A login flow for @provider, published on the bus and started from an
- * idle: whoever asked gets its path before anything happens on it.
- * @owner (a unique name) alone sees it and may cancel it, and its
- * leaving cancels it; a flow without one (started from a notification)
- * is the service's own. */
-static AuthFlow *
+/* A login flow for @provider, published on the bus and started. @owner
+ * (a unique name) alone sees it and may cancel it, and its leaving
+ * cancels it; a flow without one is the service's own. */
+static CcProxyAuthFlow *
 start_flow (CcProxyDBusService *self,
             CcProxyProvider    *provider,
             const char         *owner,
             gboolean            force,
             gboolean            notify)
 {
-  AuthFlow *flow = g_rc_box_new0 (AuthFlow);
+  g_autofree char *path = g_strdup_printf (CC_PROXY_DBUS_PATH "/auth/%u", ++self->next_flow);
+  g_autoptr(GDBusObjectSkeleton) object = g_dbus_object_skeleton_new (path);
+  CcProxyAuthFlow *flow = cc_proxy_auth_flow_new (self->runtime, provider, owner, force);
 
-  flow->service = self;
-  flow->owner = g_strdup (owner);
-  flow->path = g_strdup_printf (CC_PROXY_DBUS_PATH "/auth/%u", ++self->next_flow);
-  flow->provider_id = g_strdup (cc_proxy_provider_get_id (provider));
-  flow->cancellable = g_cancellable_new ();
-  flow->notify = notify;
-  g_object_set_data (G_OBJECT (flow->cancellable), "force", GINT_TO_POINTER (!!force));
-  flow->state = "starting";
-  flow->message = g_strdup ("");
-  {
-    g_autoptr(GDBusObjectSkeleton) object = g_dbus_object_skeleton_new (flow->path);
-    g_autoptr(CcProxyDBusInterface) iface = cc_proxy_dbus_interface_new (interface_info (self, "org.ccproxy.Proxy1.AuthFlow"),
-                                                                         &flow_vtable, flow);
-
-    g_dbus_object_skeleton_add_interface (object, G_DBUS_INTERFACE_SKELETON (iface));
-    g_dbus_object_manager_server_export (self->manager, object);
-  }
-  g_hash_table_insert (self->flows, flow->path, flow);
-  if (owner != NULL)
+  g_dbus_object_skeleton_add_interface (object, G_DBUS_INTERFACE_SKELETON (flow));
+  g_dbus_object_manager_server_export (self->manager, object);
+  g_hash_table_insert (self->flows, g_steal_pointer (&path), flow);
+  g_signal_connect_object (flow, "closed", G_CALLBACK (on_flow_closed), self, 0);
+  if (notify)
     {
-      flow->owner_watch = g_bus_watch_name_on_connection (self->connection, owner, G_BUS_NAME_WATCHER_FLAGS_NONE,
-                                                          NULL, on_flow_owner_vanished,
-                                                          g_rc_box_acquire (flow), auth_flow_release);
+      g_signal_connect_object (flow, "prompt-ready", G_CALLBACK (on_own_flow_prompt_ready), self, 0);
+      g_signal_connect_object (flow, "completed", G_CALLBACK (on_own_flow_completed), self, 0);
     }
-  g_idle_add (start_auth_flow, flow);
+  cc_proxy_auth_flow_start (flow);
   return flow;
 }
 
-static void
-authenticate (CcProxyDBusService    *self,
-              CcProxyProvider       *provider,
-              gboolean               force,
-              GDBusMethodInvocation *invocation)
+static gboolean
+on_handle_authenticate (CcProxyDBusProxy1Provider *object,
+                        GDBusMethodInvocation     *invocation,
+                        gboolean                   force,
+                        CcProxyDBusService        *self)
 {
-  AuthFlow *flow;
+  CcProxyProvider *provider = cc_proxy_bus_provider_get_provider (CC_PROXY_BUS_PROVIDER (object));
+  CcProxyAuthFlow *flow;
 
   if (!CC_PROXY_IS_AUTH_CAPABLE (provider))
     {
       g_dbus_method_invocation_return_error (invocation, CC_PROXY_DBUS_ERROR, CC_PROXY_DBUS_ERROR_FAILED,
                                              _("The %s provider has no login"), cc_proxy_provider_get_id (provider));
-      return;
+      return TRUE;
     }
   flow = start_flow (self, provider, g_dbus_method_invocation_get_sender (invocation), force, FALSE);
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(o)", flow->path));
+  cc_proxy_dbus_proxy1_provider_complete_authenticate (object, invocation,
+                                                       g_dbus_interface_skeleton_get_object_path (G_DBUS_INTERFACE_SKELETON (flow)));
+  return TRUE;
 }
-
-/* ----- org.ccproxy.Proxy1.Provider ----- */
-
-static const char *
-kind_name (CcProxySettingKind kind)
-{
-  static const char * const names[] = { "text", "bool", "select", "integer", "url" };
-
-  return kind < G_N_ELEMENTS (names) ? names[kind] : "text";
-}
-
-static GVariant *
-setting_descriptors (CcProxyProviderDescriptor *descriptor)
-{
-  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("aa{sv}"));
-
-  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
-    {
-      CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
-      gint minimum, maximum;
-
-      /* A fixed order, so that busctl and gdbus show it the same way. */
-      g_variant_builder_open (builder, G_VARIANT_TYPE_VARDICT);
-      g_variant_builder_add (builder, "{sv}", "key", g_variant_new_string (cc_proxy_setting_descriptor_get_key (setting)));
-      g_variant_builder_add (builder, "{sv}", "label", g_variant_new_string (cc_proxy_setting_descriptor_get_label (setting)));
-      g_variant_builder_add (builder, "{sv}", "description",
-                             g_variant_new_string (cc_proxy_setting_descriptor_get_description (setting)));
-      g_variant_builder_add (builder, "{sv}", "kind",
-                             g_variant_new_string (kind_name (cc_proxy_setting_descriptor_get_kind (setting))));
-      g_variant_builder_add (builder, "{sv}", "default", g_variant_new_string (cc_proxy_setting_descriptor_get_default (setting)));
-      g_variant_builder_add (builder, "{sv}", "options",
-                             g_variant_new_strv (cc_proxy_setting_descriptor_get_options (setting), -1));
-      g_variant_builder_add (builder, "{sv}", "secret", g_variant_new_boolean (cc_proxy_setting_descriptor_is_secret (setting)));
-      g_variant_builder_add (builder, "{sv}", "env-vars",
-                             g_variant_new_strv (cc_proxy_setting_descriptor_get_env_vars (setting), -1));
-      g_variant_builder_add (builder, "{sv}", "type",
-                             g_variant_new_take_string (g_variant_type_dup_string (cc_proxy_setting_descriptor_get_value_type (setting))));
-      if (cc_proxy_setting_descriptor_get_range (setting, &minimum, &maximum))
-        {
-          g_variant_builder_add (builder, "{sv}", "minimum", g_variant_new_int32 (minimum));
-          g_variant_builder_add (builder, "{sv}", "maximum", g_variant_new_int32 (maximum));
-        }
-      if (cc_proxy_setting_descriptor_get_unit (setting) != NULL)
-        g_variant_builder_add (builder, "{sv}", "unit", g_variant_new_string (cc_proxy_setting_descriptor_get_unit (setting)));
-      g_variant_builder_close (builder);
-    }
-  return g_variant_builder_end (builder);
-}
-
-/* Secret values never leave the process: only whether one is set. */
-static GVariant *
-setting_values (CcProxySnapshot           *snap,
-                CcProxyProviderDescriptor *descriptor)
-{
-  const char *id = cc_proxy_provider_descriptor_get_id (descriptor);
-  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE ("a{sa{sv}}"));
-
-  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
-    {
-      CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
-      const char *key = cc_proxy_setting_descriptor_get_key (setting);
-      const char *value = cc_proxy_snapshot_get_value (snap, id, key);
-
-      g_variant_builder_open (builder, G_VARIANT_TYPE ("{sa{sv}}"));
-      g_variant_builder_add (builder, "s", key);
-      g_variant_builder_open (builder, G_VARIANT_TYPE_VARDICT);
-      /* In the setting's own type, as SetValue takes it. */
-      if (!cc_proxy_setting_descriptor_is_secret (setting))
-        g_variant_builder_add (builder, "{sv}", "value", cc_proxy_schema_value_to_variant (setting, value ? value : ""));
-      g_variant_builder_add (builder, "{sv}", "set", g_variant_new_boolean (value != NULL && value[0] != '\0'));
-      g_variant_builder_add (builder, "{sv}", "from-environment",
-                             g_variant_new_boolean (cc_proxy_snapshot_is_from_environment (snap, id, key)));
-      g_variant_builder_close (builder);
-      g_variant_builder_close (builder);
-    }
-  return g_variant_builder_end (builder);
-}
-
-static CcProxyProvider *
-provider_for_path (CcProxyDBusService *self,
-                   const char         *object_path)
-{
-  GPtrArray *providers = cc_proxy_registry_get_providers (cc_proxy_runtime_get_registry (self->runtime));
-
-  for (guint i = 0; i < providers->len; i++)
-    {
-      CcProxyProvider *provider = g_ptr_array_index (providers, i);
-      g_autofree char *path = cc_proxy_dbus_provider_path (cc_proxy_provider_get_id (provider));
-
-      if (g_str_equal (path, object_path))
-        return provider;
-    }
-  g_return_val_if_reached (NULL);
-}
-
-static GVariant *
-provider_get_property (GDBusConnection  *connection,
-                       const char       *sender,
-                       const char       *object_path,
-                       const char       *interface_name,
-                       const char       *property_name,
-                       GError          **error,
-                       gpointer          user_data)
-{
-  CcProxyDBusService *self = user_data;
-  CcProxyProvider *provider = provider_for_path (self, object_path);
-  CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (provider);
-
-  if (g_str_equal (property_name, "Id"))
-    return g_variant_new_string (cc_proxy_provider_descriptor_get_id (descriptor));
-  if (g_str_equal (property_name, "DisplayName"))
-    return g_variant_new_string (cc_proxy_provider_descriptor_get_display_name (descriptor));
-  if (g_str_equal (property_name, "SettingDescriptors"))
-    return setting_descriptors (descriptor);
-  if (g_str_equal (property_name, "Values"))
-    return setting_values (snapshot (self), descriptor);
-  if (g_str_equal (property_name, "AuthCapable"))
-    return g_variant_new_boolean (CC_PROXY_IS_AUTH_CAPABLE (provider));
-  if (g_str_equal (property_name, "Attention"))
-    {
-      g_autofree char *reason = CC_PROXY_IS_AUTH_CAPABLE (provider)
-                                ? cc_proxy_auth_capable_dup_attention (CC_PROXY_AUTH_CAPABLE (provider)) : NULL;
-
-      return g_variant_new_string (reason ? reason : "");
-    }
-  if (g_str_equal (property_name, "SignedIn"))
-    return g_variant_new_boolean (CC_PROXY_IS_AUTH_CAPABLE (provider) &&
-                                  cc_proxy_auth_capable_is_signed_in (CC_PROXY_AUTH_CAPABLE (provider), snapshot (self)));
-
-  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, _("No property %s"), property_name);
-  return NULL;
-}
-
-static void
-on_value_changed (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
-  g_autoptr(GError) error = NULL;
-
-  /* set and reset finish the same way */
-  if (cc_proxy_settings_set_value_finish (CC_PROXY_SETTINGS (source), result, &error))
-    g_dbus_method_invocation_return_value (invocation, NULL);
-  else
-    g_dbus_method_invocation_take_error (invocation, to_dbus_error (error));
-}
-
-static void
-provider_method_call (GDBusConnection       *connection,
-                      const char            *sender,
-                      const char            *object_path,
-                      const char            *interface_name,
-                      const char            *method_name,
-                      GVariant              *parameters,
-                      GDBusMethodInvocation *invocation,
-                      gpointer               user_data)
-{
-  CcProxyDBusService *self = user_data;
-  CcProxyProvider *provider = provider_for_path (self, object_path);
-  const char *id = cc_proxy_provider_get_id (provider);
-  const char *key = NULL;
-
-  if (g_str_equal (method_name, "Authenticate"))
-    {
-      gboolean force = FALSE;
-
-      g_variant_get (parameters, "(b)", &force);
-      authenticate (self, provider, force, invocation);
-      return;
-    }
-
-  /* Asynchronous: a secret goes to the keyring, which may take a while. */
-  if (g_str_equal (method_name, "SetValue"))
-    {
-      g_autoptr(GVariant) value = NULL;
-
-      /* In the setting's own type, or as text: the settings judge it. */
-      g_variant_get (parameters, "(&sv)", &key, &value);
-      cc_proxy_settings_set_value_async (cc_proxy_runtime_get_settings (self->runtime), id, key, value, NULL,
-                                         on_value_changed, g_object_ref (invocation));
-    }
-  else
-    {
-      g_variant_get (parameters, "(&s)", &key);
-      cc_proxy_settings_reset_value_async (cc_proxy_runtime_get_settings (self->runtime), id, key, NULL, on_value_changed, g_object_ref (invocation));
-    }
-}
-
-static const GDBusInterfaceVTable provider_vtable = {
-  provider_method_call, provider_get_property, NULL, { NULL }
-};
 
 /* ----- change notification ----- */
 
-
-/* Sends PropertiesChanged for what really changed, nothing else. */
+/* The skeleton sends PropertiesChanged for what really changed. */
 static void
 on_runtime_changed (CcProxyRuntime     *runtime,
                     CcProxyDBusService *self)
 {
-  CcProxySnapshot *snap = snapshot (self);
-  const char *active = cc_proxy_snapshot_get_active_provider (snap);
   const char *note = cc_proxy_runtime_get_fallback_note (runtime);
-  GPtrArray *providers = cc_proxy_registry_get_providers (cc_proxy_runtime_get_registry (runtime));
-  g_autoptr(GVariantBuilder) main_changed = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
-  gboolean main_dirty = FALSE;
 
-  if (g_strcmp0 (active, self->last_active) != 0)
-    {
-      g_free (self->last_active);
-      self->last_active = g_strdup (active);
-      g_variant_builder_add (main_changed, "{sv}", "ActiveProvider", g_variant_new_string (active));
-      main_dirty = TRUE;
-    }
-  if (g_strcmp0 (note ? note : "", self->last_note) != 0)
-    {
-      g_free (self->last_note);
-      self->last_note = g_strdup (note ? note : "");
-      g_variant_builder_add (main_changed, "{sv}", "ActiveProviderNote", g_variant_new_string (self->last_note));
-      main_dirty = TRUE;
-    }
-  if (main_dirty)
-    emit_changed (self, CC_PROXY_DBUS_PATH, "org.ccproxy.Proxy1", main_changed);
-
-  for (guint i = 0; i < providers->len; i++)
-    {
-      CcProxyProvider *provider = g_ptr_array_index (providers, i);
-      g_autofree char *path = cc_proxy_dbus_provider_path (cc_proxy_provider_get_id (provider));
-      GVariant *values = g_variant_ref_sink (setting_values (snap, cc_proxy_provider_get_descriptor (provider)));
-      GVariant *last = g_hash_table_lookup (self->last_values, path);
-
-      if (last == NULL || !g_variant_equal (last, values))
-        {
-          g_autoptr(GVariantBuilder) changed = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
-
-          g_variant_builder_add (changed, "{sv}", "Values", values);
-          emit_changed (self, path, "org.ccproxy.Proxy1.Provider", changed);
-          g_hash_table_replace (self->last_values, g_steal_pointer (&path), g_variant_ref (values));
-        }
-      g_variant_unref (values);
-    }
+  cc_proxy_dbus_proxy1_set_active_provider (CC_PROXY_DBUS_PROXY1 (self),
+                                            cc_proxy_snapshot_get_active_provider (snapshot (self)));
+  cc_proxy_dbus_proxy1_set_active_provider_note (CC_PROXY_DBUS_PROXY1 (self), note ? note : "");
 }
 
 /* ----- traffic signals ----- */
@@ -1217,8 +581,7 @@ on_traffic_event (CcProxyEventSink   *sink,
                   CcProxyEvent       *event,
                   CcProxyDBusService *self)
 {
-  const char *name;
-  GVariant *parameters;
+  CcProxyDBusProxy1 *object = CC_PROXY_DBUS_PROXY1 (self);
 
   switch (event->kind)
     {
@@ -1227,22 +590,20 @@ on_traffic_event (CcProxyEventSink   *sink,
         g_autofree char *path = event->query ? g_strconcat (event->path, "?", event->query, NULL)
                                              : g_strdup (event->path);
 
-        name = "RequestStarted";
-        parameters = g_variant_new ("(sssss)", event->request_id, event->method, path, event->provider_id,
-                                    event->model ? event->model : "");
+        cc_proxy_dbus_proxy1_emit_request_started (object, event->request_id, event->method, path,
+                                                   event->provider_id, event->model ? event->model : "");
       }
       break;
 
     case CC_PROXY_EVENT_RESPONSE_HEADERS:
-      name = "ResponseStarted";
-      parameters = g_variant_new ("(su)", event->request_id, event->status);
+      cc_proxy_dbus_proxy1_emit_response_started (object, event->request_id, event->status);
       break;
 
     case CC_PROXY_EVENT_RESPONSE_DONE:
     case CC_PROXY_EVENT_ERROR:
     case CC_PROXY_EVENT_PROXY_ERROR:
       {
-        GVariantBuilder usage;
+        g_auto(GVariantBuilder) usage = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{st}"));
         JsonObject *counts = event->usage ? json_node_get_object (event->usage) : NULL;
         g_autoptr(GList) members = counts ? json_object_get_members (counts) : NULL;
 
@@ -1257,23 +618,19 @@ on_traffic_event (CcProxyEventSink   *sink,
                                                 event->provider_id, event->message);
           }
 
-        g_variant_builder_init (&usage, G_VARIANT_TYPE ("a{st}"));
         for (GList *l = members; l != NULL; l = l->next)
           g_variant_builder_add (&usage, "{st}", l->data, (guint64) cc_proxy_json_get_int (counts, l->data, 0));
-        name = "RequestFinished";
-        parameters = g_variant_new ("(suta{st}ss)", event->request_id, event->status,
-                                    (guint64) MAX (event->duration_us, 0), &usage,
-                                    event->stop_reason ? event->stop_reason : "",
-                                    event->message ? event->message : "");
+        cc_proxy_dbus_proxy1_emit_request_finished (object, event->request_id, event->status,
+                                                    (guint64) MAX (event->duration_us, 0),
+                                                    g_variant_builder_end (&usage),
+                                                    event->stop_reason ? event->stop_reason : "",
+                                                    event->message ? event->message : "");
       }
       break;
 
     default:
-      return;
+      break;
     }
-
-  g_dbus_connection_emit_signal (self->connection, NULL, CC_PROXY_DBUS_PATH, CC_PROXY_DBUS_NAME,
-                                 name, parameters, NULL);
 }
 
 /* ----- lifecycle ----- */
@@ -1299,13 +656,9 @@ cc_proxy_dbus_service_finalize (GObject *object)
 {
   CcProxyDBusService *self = (CcProxyDBusService *) object;
 
-  g_dbus_node_info_unref (self->introspection);
   g_hash_table_unref (self->flows);
-  g_hash_table_unref (self->last_values);
   g_hash_table_unref (self->notifications);
   g_hash_table_unref (self->exported);
-  g_free (self->last_active);
-  g_free (self->last_note);
   G_OBJECT_CLASS (cc_proxy_dbus_service_parent_class)->finalize (object);
 }
 
@@ -1316,23 +669,17 @@ cc_proxy_dbus_service_class_init (CcProxyDBusServiceClass *klass)
 
   object_class->dispose = cc_proxy_dbus_service_dispose;
   object_class->finalize = cc_proxy_dbus_service_finalize;
+  cc_proxy_dbus_interface_class_init (G_DBUS_INTERFACE_SKELETON_CLASS (klass), cc_proxy_dbus_service_read,
+                                      cc_proxy_dbus_service_write);
 }
 
 static void
 cc_proxy_dbus_service_init (CcProxyDBusService *self)
 {
-  g_autoptr(GBytes) xml = g_resource_lookup_data (cc_proxy_dbus_get_resource (),
-                                                  "/org/ccproxy/Proxy1/org.ccproxy.Proxy1.xml",
-                                                  G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
-  g_autoptr(GError) error = NULL;
-
-  /* Built in and checked by the build: failing here is a packaging bug. */
-  self->introspection = g_dbus_node_info_new_for_xml (g_bytes_get_data (xml, NULL), &error);
-  g_assert_no_error (error);
-  self->flows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, auth_flow_retire);
+  self->flows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, retire_flow);
   self->notifications = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   self->exported = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->last_values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_variant_unref);
+  cc_proxy_dbus_proxy1_set_version (CC_PROXY_DBUS_PROXY1 (self), PACKAGE_VERSION);
 }
 
 /**
@@ -1386,15 +733,16 @@ export_providers (CcProxyDBusService *self)
       CcProxyProvider *provider = g_ptr_array_index (providers, i);
       const char *id = cc_proxy_provider_get_id (provider);
       g_autoptr(GDBusObjectSkeleton) object = NULL;
-      g_autoptr(CcProxyDBusInterface) iface = NULL;
+      g_autoptr(CcProxyBusProvider) bus_provider = NULL;
       g_autofree char *path = NULL;
 
       if (g_hash_table_contains (self->exported, id))
         continue;
       path = cc_proxy_dbus_provider_path (id);
       object = g_dbus_object_skeleton_new (path);
-      iface = cc_proxy_dbus_interface_new (interface_info (self, "org.ccproxy.Proxy1.Provider"), &provider_vtable, self);
-      g_dbus_object_skeleton_add_interface (object, G_DBUS_INTERFACE_SKELETON (iface));
+      bus_provider = cc_proxy_bus_provider_new (self->runtime, provider);
+      g_signal_connect_object (bus_provider, "handle-authenticate", G_CALLBACK (on_handle_authenticate), self, 0);
+      g_dbus_object_skeleton_add_interface (object, G_DBUS_INTERFACE_SKELETON (bus_provider));
       g_dbus_object_manager_server_export (self->manager, object);
       g_hash_table_add (self->exported, g_strdup (id));
       if (CC_PROXY_IS_AUTH_CAPABLE (provider))
@@ -1408,16 +756,15 @@ static void
 reload (CcProxyDBusService *self)
 {
   CcProxyRegistry *registry = cc_proxy_runtime_get_registry (self->runtime);
+
   if (cc_proxy_registry_rescan (registry) > 0)
     {
-      g_autoptr(GVariantBuilder) changed = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
-      g_autoptr(GVariant) ids = providers_variant (registry);
+      g_auto(GStrv) ids = provider_ids (registry);
 
       cc_proxy_settings_add_providers (cc_proxy_runtime_get_settings (self->runtime));
       cc_proxy_remote_provider_start_all (self->runtime);
       export_providers (self);
-      g_variant_builder_add (changed, "{sv}", "Providers", ids);
-      emit_changed (self, CC_PROXY_DBUS_PATH, "org.ccproxy.Proxy1", changed);
+      cc_proxy_dbus_proxy1_set_providers (CC_PROXY_DBUS_PROXY1 (self), (const char * const *) ids);
     }
   cc_proxy_settings_reload (cc_proxy_runtime_get_settings (self->runtime));
 }
@@ -1436,29 +783,24 @@ cc_proxy_dbus_service_export (CcProxyDBusService  *self,
                               GDBusConnection     *connection,
                               GError             **error)
 {
+  g_auto(GStrv) ids = NULL;
+
   g_return_val_if_fail (self->connection == NULL, FALSE);
 
+  /* What is on the bus from the start is the baseline for change signals. */
+  ids = provider_ids (cc_proxy_runtime_get_registry (self->runtime));
+  cc_proxy_dbus_proxy1_set_providers (CC_PROXY_DBUS_PROXY1 (self), (const char * const *) ids);
+  on_runtime_changed (self->runtime, self);
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self), connection, CC_PROXY_DBUS_PATH, error))
+    return FALSE;
   self->connection = g_object_ref (connection);
-  self->main_interface = cc_proxy_dbus_interface_new (interface_info (self, "org.ccproxy.Proxy1"), &main_vtable, self);
-  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->main_interface), connection,
-                                         CC_PROXY_DBUS_PATH, error))
-    {
-      cc_proxy_dbus_service_unexport (self);
-      return FALSE;
-    }
   self->manager = g_dbus_object_manager_server_new (CC_PROXY_DBUS_PATH);
   g_dbus_object_manager_server_set_connection (self->manager, connection);
   export_providers (self);
   self->action_id = g_dbus_connection_signal_subscribe (connection, NULL, NOTIFICATIONS_NAME, "ActionInvoked",
                                                         NOTIFICATIONS_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
                                                         on_action_invoked, self, NULL);
-
-  /* What is on the bus now is the baseline for change signals. */
-  self->last_active = g_strdup (cc_proxy_snapshot_get_active_provider (snapshot (self)));
-  self->last_note = g_strdup (cc_proxy_runtime_get_fallback_note (self->runtime) ?
-                              cc_proxy_runtime_get_fallback_note (self->runtime) : "");
   self->changed_id = g_signal_connect (self->runtime, "changed", G_CALLBACK (on_runtime_changed), self);
-  on_runtime_changed (self->runtime, self);
   self->event_id = g_signal_connect (self->sink, "event", G_CALLBACK (on_traffic_event), self);
   return TRUE;
 }
@@ -1475,13 +817,9 @@ cc_proxy_dbus_service_unexport (CcProxyDBusService *self)
     g_dbus_connection_signal_unsubscribe (self->connection, self->action_id);
   self->action_id = 0;
   g_hash_table_remove_all (self->flows);
-  if (self->manager != NULL)
-    g_dbus_object_manager_server_set_connection (self->manager, NULL);
+  g_dbus_object_manager_server_set_connection (self->manager, NULL);
   g_clear_object (&self->manager);
-  if (self->main_interface != NULL)
-    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->main_interface));
-  g_clear_object (&self->main_interface);
+  g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));
   g_hash_table_remove_all (self->exported);
-  g_hash_table_remove_all (self->last_values);
   g_clear_object (&self->connection);
 }

@@ -5,6 +5,8 @@
 #pragma once
 
 #include "cc-proxy-capture-log.h"
+#include "cc-proxy-dbus-generated.h"
+#include "cc-proxy-dbus-interface.h"
 #include "cc-proxy-log-ring.h"
 #include "cc-proxy-runtime.h"
 #include "cc-proxy-server.h"
@@ -14,22 +16,8 @@ G_BEGIN_DECLS
 #define CC_PROXY_DBUS_NAME "org.ccproxy.Proxy1"
 #define CC_PROXY_DBUS_PATH "/org/ccproxy/Proxy1"
 
-#define CC_PROXY_DBUS_ERROR (cc_proxy_dbus_error_quark ())
-
-/* Sent on the bus as org.ccproxy.Proxy1.Error.<Name>. */
-typedef enum {
-  CC_PROXY_DBUS_ERROR_FAILED,
-  CC_PROXY_DBUS_ERROR_UNKNOWN_PROVIDER,
-  CC_PROXY_DBUS_ERROR_UNKNOWN_SETTING,
-  CC_PROXY_DBUS_ERROR_INVALID_VALUE,
-  CC_PROXY_DBUS_ERROR_KEYRING_UNAVAILABLE,
-  CC_PROXY_DBUS_ERROR_AUTH_FAILED,
-} CcProxyDBusError;
-
-GQuark cc_proxy_dbus_error_quark (void);
-
 #define CC_PROXY_TYPE_DBUS_SERVICE (cc_proxy_dbus_service_get_type ())
-G_DECLARE_FINAL_TYPE (CcProxyDBusService, cc_proxy_dbus_service, CC_PROXY, DBUS_SERVICE, GObject)
+G_DECLARE_FINAL_TYPE (CcProxyDBusService, cc_proxy_dbus_service, CC_PROXY, DBUS_SERVICE, CcProxyDBusProxy1Skeleton)
 
 CcProxyDBusService *cc_proxy_dbus_service_new      (CcProxyRuntime     *runtime,
                                                     CcProxyServer      *server,

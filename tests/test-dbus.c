@@ -15,7 +15,7 @@
 #include "cc-test-daemon.h"
 #include "cc-test-desktop.h"
 #include "cc-test-upstream.h"
-#include "cc-proxy-dbus-client.h"
+#include "cc-proxy-dbus-generated.h"
 #include "cc-test-util.h"
 
 #define NAME "org.ccproxy.Proxy1"
@@ -803,6 +803,7 @@ typedef struct
   char    *prompt;     /* "url code" from PromptReady */
   char    *state;      /* from Completed */
   char    *message;
+  guint    changes;    /* PropertiesChanged received */
 } Flow;
 
 static void
@@ -819,7 +820,9 @@ on_flow_signal (GDBusConnection *connection,
 
   if (g_strcmp0 (path, flow->path) != 0)
     return;
-  if (g_str_equal (signal, "PromptReady"))
+  if (g_str_equal (signal, "PropertiesChanged"))
+    flow->changes++;
+  else if (g_str_equal (signal, "PromptReady"))
     {
       g_variant_get (parameters, "(&s&s&s)", &a, &b, &c);
       flow->prompt = g_strdup_printf ("%s %s", a, b);
@@ -1111,11 +1114,12 @@ test_auth_flow_owned (Fixture       *fixture,
   g_autoptr(GDBusConnection) other = second_connection (fixture);
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) state = NULL;
+  g_autoptr(GVariant) code = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *remote = NULL;
   Flow mine = { fixture, };
   Flow theirs = { fixture, };
-  guint own_subscription, other_subscription;
+  guint own_subscription, other_subscription, own_changes, other_changes;
 
   own_subscription = g_dbus_connection_signal_subscribe (fixture->connection, NULL, "org.ccproxy.Proxy1.AuthFlow",
                                                          NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
@@ -1123,9 +1127,27 @@ test_auth_flow_owned (Fixture       *fixture,
   other_subscription = g_dbus_connection_signal_subscribe (other, NULL, "org.ccproxy.Proxy1.AuthFlow",
                                                            NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
                                                            on_flow_signal, &theirs, NULL);
+  own_changes = g_dbus_connection_signal_subscribe (fixture->connection, NULL, "org.freedesktop.DBus.Properties",
+                                                     "PropertiesChanged", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                     on_flow_signal, &mine, NULL);
+  other_changes = g_dbus_connection_signal_subscribe (other, NULL, "org.freedesktop.DBus.Properties",
+                                                       "PropertiesChanged", NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                                       on_flow_signal, &theirs, NULL);
   mine.path = start_waiting_flow (fixture, fixture->connection);
   theirs.path = g_strdup (mine.path);
   cc_test_wait_for (flow_is_waiting, &mine);
+
+  /* The code, read: its caller's, and nobody else's. */
+  code = get_property (fixture, mine.path, "org.ccproxy.Proxy1.AuthFlow", "UserCode");
+  g_assert_cmpstr (g_variant_get_string (code, NULL), ==, "WDJB-MJHT");
+  g_clear_pointer (&code, g_variant_unref);
+  reply = g_dbus_connection_call_sync (other, NAME, mine.path, "org.freedesktop.DBus.Properties", "Get",
+                                       g_variant_new ("(ss)", "org.ccproxy.Proxy1.AuthFlow", "UserCode"),
+                                       G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &code);
+  g_assert_cmpstr (g_variant_get_string (code, NULL), ==, "");
+  g_clear_pointer (&reply, g_variant_unref);
 
   /* Another client's Cancel is refused, and changes nothing. */
   reply = g_dbus_connection_call_sync (other, NAME, mine.path, "org.ccproxy.Proxy1.AuthFlow", "Cancel", NULL, NULL,
@@ -1154,9 +1176,14 @@ test_auth_flow_owned (Fixture       *fixture,
   g_assert_cmpstr (mine.prompt, ==, "https://login.example.test/device WDJB-MJHT");
   g_assert_null (theirs.prompt);
   g_assert_null (theirs.state);
+  /* So did its changes: "waiting" with the code, then "cancelled". */
+  g_assert_cmpuint (mine.changes, >=, 2);
+  g_assert_cmpuint (theirs.changes, ==, 0);
 
   g_dbus_connection_signal_unsubscribe (fixture->connection, own_subscription);
   g_dbus_connection_signal_unsubscribe (other, other_subscription);
+  g_dbus_connection_signal_unsubscribe (fixture->connection, own_changes);
+  g_dbus_connection_signal_unsubscribe (other, other_changes);
   flow_clear (&mine);
   flow_clear (&theirs);
 }

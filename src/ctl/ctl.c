@@ -21,7 +21,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "cc-proxy-dbus-client.h"
+#include "cc-proxy-dbus-generated.h"
 
 #define NAME "org.ccproxy.Proxy1"
 #define PATH "/org/ccproxy/Proxy1"

@@ -7,7 +7,7 @@
 #include <adwaita.h>
 
 #include "cc-panel-sign-in-dialog.h"
-#include "cc-proxy-dbus-client.h"
+#include "cc-proxy-dbus-generated.h"
 
 G_BEGIN_DECLS
 

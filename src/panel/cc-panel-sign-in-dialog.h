@@ -6,7 +6,7 @@
 
 #include <adwaita.h>
 
-#include "cc-proxy-dbus-client.h"
+#include "cc-proxy-dbus-generated.h"
 
 G_BEGIN_DECLS
 

@@ -1,0 +1,266 @@
+/* cc-proxy-bus-provider.c: one provider, published as
+ * org.ccproxy.Proxy1.Provider
+ *
+ * What the provider declares (its settings, typed, with ranges and
+ * units), their values as they are now (secrets only as set or not),
+ * and whether it needs the person. Values follow the runtime: the
+ * generated skeleton sends PropertiesChanged when they really change.
+ * Authenticate is the service's (it owns the login flows).
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "cc-proxy-dbus"
+
+#include "config.h"
+
+#include "cc-proxy-bus-provider.h"
+#include "cc-proxy-dbus-interface.h"
+#include "cc-proxy-schema.h"
+
+struct _CcProxyBusProvider
+{
+  CcProxyDBusProxy1ProviderSkeleton parent_instance;
+
+  CcProxyRuntime  *runtime;
+  CcProxyProvider *provider;
+};
+
+static void cc_proxy_bus_provider_iface_init (CcProxyDBusProxy1ProviderIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (CcProxyBusProvider, cc_proxy_bus_provider, CC_PROXY_DBUS_TYPE_PROXY1_PROVIDER_SKELETON,
+                               G_IMPLEMENT_INTERFACE (CC_PROXY_DBUS_TYPE_PROXY1_PROVIDER, cc_proxy_bus_provider_iface_init))
+
+static const char *
+kind_name (CcProxySettingKind kind)
+{
+  static const char * const names[] = { "text", "bool", "select", "integer", "url" };
+
+  return kind < G_N_ELEMENTS (names) ? names[kind] : "text";
+}
+
+static GVariant *
+setting_descriptors (CcProxyProviderDescriptor *descriptor)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("aa{sv}"));
+
+  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
+    {
+      CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
+      const char *unit = cc_proxy_setting_descriptor_get_unit (setting);
+      gint minimum, maximum;
+
+      /* A fixed order, so that busctl and gdbus show it the same way. */
+      g_variant_builder_open (&builder, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&builder, "{sv}", "key", g_variant_new_string (cc_proxy_setting_descriptor_get_key (setting)));
+      g_variant_builder_add (&builder, "{sv}", "label", g_variant_new_string (cc_proxy_setting_descriptor_get_label (setting)));
+      g_variant_builder_add (&builder, "{sv}", "description",
+                             g_variant_new_string (cc_proxy_setting_descriptor_get_description (setting)));
+      g_variant_builder_add (&builder, "{sv}", "kind",
+                             g_variant_new_string (kind_name (cc_proxy_setting_descriptor_get_kind (setting))));
+      g_variant_builder_add (&builder, "{sv}", "default",
+                             g_variant_new_string (cc_proxy_setting_descriptor_get_default (setting)));
+      g_variant_builder_add (&builder, "{sv}", "options",
+                             g_variant_new_strv (cc_proxy_setting_descriptor_get_options (setting), -1));
+      g_variant_builder_add (&builder, "{sv}", "secret",
+                             g_variant_new_boolean (cc_proxy_setting_descriptor_is_secret (setting)));
+      g_variant_builder_add (&builder, "{sv}", "env-vars",
+                             g_variant_new_strv (cc_proxy_setting_descriptor_get_env_vars (setting), -1));
+      g_variant_builder_add (&builder, "{sv}", "type",
+                             g_variant_new_take_string (g_variant_type_dup_string (cc_proxy_setting_descriptor_get_value_type (setting))));
+      if (cc_proxy_setting_descriptor_get_range (setting, &minimum, &maximum))
+        {
+          g_variant_builder_add (&builder, "{sv}", "minimum", g_variant_new_int32 (minimum));
+          g_variant_builder_add (&builder, "{sv}", "maximum", g_variant_new_int32 (maximum));
+        }
+      if (unit != NULL)
+        g_variant_builder_add (&builder, "{sv}", "unit", g_variant_new_string (unit));
+      g_variant_builder_close (&builder);
+    }
+  return g_variant_builder_end (&builder);
+}
+
+/* Secret values never leave the process: only whether one is set. */
+static GVariant *
+setting_values (CcProxySnapshot           *snap,
+                CcProxyProviderDescriptor *descriptor)
+{
+  const char *id = cc_proxy_provider_descriptor_get_id (descriptor);
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{sa{sv}}"));
+
+  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
+    {
+      CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
+      const char *key = cc_proxy_setting_descriptor_get_key (setting);
+      const char *value = cc_proxy_snapshot_get_value (snap, id, key);
+
+      g_variant_builder_open (&builder, G_VARIANT_TYPE ("{sa{sv}}"));
+      g_variant_builder_add (&builder, "s", key);
+      g_variant_builder_open (&builder, G_VARIANT_TYPE_VARDICT);
+      /* In the setting's own type, as SetValue takes it. */
+      if (!cc_proxy_setting_descriptor_is_secret (setting))
+        g_variant_builder_add (&builder, "{sv}", "value", cc_proxy_schema_value_to_variant (setting, value ? value : ""));
+      g_variant_builder_add (&builder, "{sv}", "set", g_variant_new_boolean (value != NULL && value[0] != '\0'));
+      g_variant_builder_add (&builder, "{sv}", "from-environment",
+                             g_variant_new_boolean (cc_proxy_snapshot_is_from_environment (snap, id, key)));
+      g_variant_builder_close (&builder);
+      g_variant_builder_close (&builder);
+    }
+  return g_variant_builder_end (&builder);
+}
+
+static void
+on_runtime_changed (CcProxyRuntime     *runtime,
+                    CcProxyBusProvider *self)
+{
+  cc_proxy_dbus_proxy1_provider_set_values (CC_PROXY_DBUS_PROXY1_PROVIDER (self),
+                                            setting_values (cc_proxy_runtime_get_snapshot (runtime),
+                                                            cc_proxy_provider_get_descriptor (self->provider)));
+}
+
+static void
+on_attention_changed (CcProxyAuthCapable *capable,
+                      CcProxyBusProvider *self)
+{
+  g_autofree char *reason = cc_proxy_auth_capable_dup_attention (capable);
+
+  cc_proxy_dbus_proxy1_provider_set_attention (CC_PROXY_DBUS_PROXY1_PROVIDER (self), reason ? reason : "");
+}
+
+/* ----- methods ----- */
+
+static void
+on_value_changed (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* set and reset finish the same way */
+  if (cc_proxy_settings_set_value_finish (CC_PROXY_SETTINGS (source), result, &error))
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    g_dbus_method_invocation_take_error (invocation, cc_proxy_dbus_error_from_settings (error));
+}
+
+/* Asynchronous: a secret goes to the keyring, which may take a while.
+ * The value comes in the setting's own type, or as text: the settings
+ * judge it. */
+static gboolean
+cc_proxy_bus_provider_handle_set_value (CcProxyDBusProxy1Provider *object,
+                                        GDBusMethodInvocation     *invocation,
+                                        const char                *key,
+                                        GVariant                  *value)
+{
+  CcProxyBusProvider *self = CC_PROXY_BUS_PROVIDER (object);
+  g_autoptr(GVariant) inner = g_variant_get_variant (value);
+
+  cc_proxy_settings_set_value_async (cc_proxy_runtime_get_settings (self->runtime),
+                                     cc_proxy_provider_get_id (self->provider), key, inner,
+                                     NULL, on_value_changed, g_object_ref (invocation));
+  return TRUE;
+}
+
+static gboolean
+cc_proxy_bus_provider_handle_reset_value (CcProxyDBusProxy1Provider *object,
+                                          GDBusMethodInvocation     *invocation,
+                                          const char                *key)
+{
+  CcProxyBusProvider *self = CC_PROXY_BUS_PROVIDER (object);
+
+  cc_proxy_settings_reset_value_async (cc_proxy_runtime_get_settings (self->runtime),
+                                       cc_proxy_provider_get_id (self->provider), key, NULL, on_value_changed,
+                                       g_object_ref (invocation));
+  return TRUE;
+}
+
+static void
+cc_proxy_bus_provider_iface_init (CcProxyDBusProxy1ProviderIface *iface)
+{
+  iface->handle_set_value = cc_proxy_bus_provider_handle_set_value;
+  iface->handle_reset_value = cc_proxy_bus_provider_handle_reset_value;
+}
+
+/* ----- reads ----- */
+
+/* Whether the provider is signed in is asked when read (it sends no
+ * change signal): it may hold on to credentials the settings do not show. */
+static GVariant *
+cc_proxy_bus_provider_read (GDBusInterfaceSkeleton *skeleton,
+                            const char             *sender,
+                            const char             *property_name)
+{
+  CcProxyBusProvider *self = CC_PROXY_BUS_PROVIDER (skeleton);
+
+  if (g_str_equal (property_name, "SignedIn"))
+    cc_proxy_dbus_proxy1_provider_set_signed_in (CC_PROXY_DBUS_PROXY1_PROVIDER (self),
+                                                 CC_PROXY_IS_AUTH_CAPABLE (self->provider) &&
+                                                 cc_proxy_auth_capable_is_signed_in (CC_PROXY_AUTH_CAPABLE (self->provider),
+                                                                                     cc_proxy_runtime_get_snapshot (self->runtime)));
+  return NULL;
+}
+
+/* ----- lifecycle ----- */
+
+static void
+cc_proxy_bus_provider_finalize (GObject *object)
+{
+  CcProxyBusProvider *self = CC_PROXY_BUS_PROVIDER (object);
+
+  g_object_unref (self->runtime);
+  g_object_unref (self->provider);
+  G_OBJECT_CLASS (cc_proxy_bus_provider_parent_class)->finalize (object);
+}
+
+static void
+cc_proxy_bus_provider_class_init (CcProxyBusProviderClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = cc_proxy_bus_provider_finalize;
+  cc_proxy_dbus_interface_class_init (G_DBUS_INTERFACE_SKELETON_CLASS (klass), cc_proxy_bus_provider_read, NULL);
+}
+
+static void
+cc_proxy_bus_provider_init (CcProxyBusProvider *self)
+{
+}
+
+/**
+ * cc_proxy_bus_provider_new:
+ * @runtime: the settings and snapshots
+ * @provider: the provider to publish
+ *
+ * Returns: (transfer full): the provider's interface, kept current
+ */
+CcProxyBusProvider *
+cc_proxy_bus_provider_new (CcProxyRuntime  *runtime,
+                           CcProxyProvider *provider)
+{
+  CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (provider);
+  CcProxyBusProvider *self = g_object_new (CC_PROXY_TYPE_BUS_PROVIDER,
+                                           "id", cc_proxy_provider_descriptor_get_id (descriptor),
+                                           "display-name", cc_proxy_provider_descriptor_get_display_name (descriptor),
+                                           "setting-descriptors", setting_descriptors (descriptor),
+                                           "auth-capable", CC_PROXY_IS_AUTH_CAPABLE (provider),
+                                           NULL);
+
+  self->runtime = g_object_ref (runtime);
+  self->provider = g_object_ref (provider);
+  on_runtime_changed (runtime, self);
+  g_signal_connect_object (runtime, "changed", G_CALLBACK (on_runtime_changed), self, 0);
+  if (CC_PROXY_IS_AUTH_CAPABLE (provider))
+    {
+      on_attention_changed (CC_PROXY_AUTH_CAPABLE (provider), self);
+      g_signal_connect_object (provider, "attention-changed", G_CALLBACK (on_attention_changed), self, 0);
+    }
+  return self;
+}
+
+CcProxyProvider *
+cc_proxy_bus_provider_get_provider (CcProxyBusProvider *self)
+{
+  g_return_val_if_fail (CC_PROXY_IS_BUS_PROVIDER (self), NULL);
+
+  return self->provider;
+}
