@@ -64,6 +64,9 @@ struct _CcProxyHostProcess
   CcProxySnapshot      *snapshot;    /* the latest, sent to every host we start */
   GVariant             *provider_state;
   CcProxySnapshot      *state_snapshot;  /* what provider_state was computed with */
+  guint64               latest_serial;    /* of snapshot */
+  guint64               sent_serial;      /* the last sent to the current host, 0 for none yet */
+  guint64               taken_serial;     /* the last it took */
 
   /* The current host, if any. */
   GSubprocess          *process;
@@ -105,6 +108,8 @@ clear_host (CcProxyHostProcess *self)
   if (self->connection != NULL)
     g_dbus_connection_close (self->connection, NULL, NULL, NULL);
   g_clear_object (&self->connection);
+  /* The next host starts from the latest settings. */
+  self->sent_serial = self->taken_serial = 0;
 }
 
 /* The host and anything it started: it leads its own process group. */
@@ -133,6 +138,16 @@ finish_wait (CcProxyHostProcess *self,
 }
 
 static void
+release_waiters (CcProxyHostProcess *self)
+{
+  g_autoptr(GPtrArray) waiters = g_steal_pointer (&self->waiters);
+
+  self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < waiters->len; i++)
+    finish_wait (self, g_ptr_array_index (waiters, i));
+}
+
+static void
 set_state (CcProxyHostProcess *self,
            CcProxyHostState    state,
            const char         *error)
@@ -143,14 +158,8 @@ set_state (CcProxyHostProcess *self,
       g_free (self->last_error);
       self->last_error = g_strdup (error);
     }
-  if (state == CC_PROXY_HOST_STATE_RUNNING || state == CC_PROXY_HOST_STATE_BROKEN)
-    {
-      g_autoptr(GPtrArray) waiters = g_steal_pointer (&self->waiters);
-
-      self->waiters = g_ptr_array_new_with_free_func (g_object_unref);
-      for (guint i = 0; i < waiters->len; i++)
-        finish_wait (self, g_ptr_array_index (waiters, i));
-    }
+  if (state == CC_PROXY_HOST_STATE_BROKEN || cc_proxy_host_process_is_current (self))
+    release_waiters (self);
   g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0);
 }
 
@@ -301,6 +310,7 @@ typedef struct
 {
   CcProxyHostProcess *self;
   CcProxySnapshot    *snapshot;
+  guint64             serial;
 } SnapshotSent;
 
 static void
@@ -319,8 +329,14 @@ on_snapshot_set (GObject      *source,
   take_provider_state (self, state);
   g_clear_pointer (&self->state_snapshot, cc_proxy_snapshot_unref);
   self->state_snapshot = g_steal_pointer (&snapshot);
+  self->taken_serial = MAX (self->taken_serial, sent->serial);
   if (self->state == CC_PROXY_HOST_STATE_RUNNING)
-    return;
+    {
+      /* Requests held for these settings go now. */
+      if (cc_proxy_host_process_is_current (self))
+        release_waiters (self);
+      return;
+    }
 
   g_clear_handle_id (&self->timeout_id, g_source_remove);
   self->running_since = g_get_monotonic_time ();
@@ -338,6 +354,7 @@ send_snapshot (CcProxyHostProcess *self)
 
   sent->self = self;
   sent->snapshot = cc_proxy_snapshot_ref (self->snapshot);
+  sent->serial = self->sent_serial = self->latest_serial;
   cc_proxy_provider_host1_call_set_snapshot (self->control, snapshot, self->cancellable, on_snapshot_set, sent);
 }
 
@@ -630,7 +647,8 @@ cc_proxy_host_process_start (CcProxyHostProcess *self,
  * cc_proxy_host_process_set_snapshot:
  * @snapshot: new settings
  *
- * Sends @snapshot to the host now if it runs, else when it starts.
+ * Sends @snapshot to the host now if it has had its first, else with
+ * its first, when it starts.
  */
 void
 cc_proxy_host_process_set_snapshot (CcProxyHostProcess *self,
@@ -639,7 +657,10 @@ cc_proxy_host_process_set_snapshot (CcProxyHostProcess *self,
   cc_proxy_snapshot_ref (snapshot);
   g_clear_pointer (&self->snapshot, cc_proxy_snapshot_unref);
   self->snapshot = snapshot;
-  if (self->state == CC_PROXY_HOST_STATE_RUNNING && self->control != NULL)
+  self->latest_serial++;
+  /* Also while it starts: a change made after its first snapshot left
+   * must not wait for the next one. */
+  if (self->control != NULL && self->sent_serial != 0)
     send_snapshot (self);
 }
 
@@ -732,11 +753,46 @@ cc_proxy_host_process_get_provider_state (CcProxyHostProcess *self)
 }
 
 /**
+ * cc_proxy_host_process_is_current:
+ *
+ * Returns: whether the host serves and has taken the latest settings
+ */
+gboolean
+cc_proxy_host_process_is_current (CcProxyHostProcess *self)
+{
+  return self->state == CC_PROXY_HOST_STATE_RUNNING && self->taken_serial == self->latest_serial;
+}
+
+/**
+ * cc_proxy_host_process_answers_current:
+ *
+ * Returns: whether a request sent to the host now is answered with the
+ *   latest settings: it serves with them, or it starts and takes no
+ *   request before the latest (its first snapshot)
+ */
+gboolean
+cc_proxy_host_process_answers_current (CcProxyHostProcess *self)
+{
+  switch (self->state)
+    {
+    case CC_PROXY_HOST_STATE_RUNNING:
+      return self->taken_serial == self->latest_serial;
+    case CC_PROXY_HOST_STATE_STARTING:
+    case CC_PROXY_HOST_STATE_RESTARTING:
+      return self->sent_serial == 0 || (self->taken_serial == 0 && self->sent_serial == self->latest_serial);
+    case CC_PROXY_HOST_STATE_BROKEN:
+    default:
+      return TRUE;
+    }
+}
+
+/**
  * cc_proxy_host_process_wait_async:
  *
- * Completes once the host serves (at once if it does), or with an error
- * once it is broken: what a login or a question to the provider waits
- * for while the host starts or restarts.
+ * Completes once the host serves with the latest settings (at once if
+ * it does), or with an error once it is broken: what a login, a question
+ * to the provider or a request just after a change of settings waits for
+ * while the host starts, restarts or takes the settings.
  */
 void
 cc_proxy_host_process_wait_async (CcProxyHostProcess  *self,
@@ -747,7 +803,7 @@ cc_proxy_host_process_wait_async (CcProxyHostProcess  *self,
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, cc_proxy_host_process_wait_async);
-  if (self->state == CC_PROXY_HOST_STATE_RUNNING || self->state == CC_PROXY_HOST_STATE_BROKEN)
+  if (self->state == CC_PROXY_HOST_STATE_BROKEN || cc_proxy_host_process_is_current (self))
     finish_wait (self, task);
   else
     g_ptr_array_add (self->waiters, g_steal_pointer (&task));

@@ -67,6 +67,46 @@ on_relayed (GObject      *source,
 }
 
 static void
+respond_unavailable (CcProxyRemoteProvider *self,
+                     CcProxyRequestContext *context)
+{
+  CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (self);
+  g_autofree char *message = g_strdup_printf (_("The %s provider is not available: %s"),
+                                              cc_proxy_provider_descriptor_get_id (priv->descriptor),
+                                              cc_proxy_host_process_get_last_error (priv->host));
+
+  cc_proxy_request_context_respond_error (context, SOUP_STATUS_BAD_GATEWAY, "api_error", message);
+}
+
+/* Starting or restarting hosts take it too: the request waits in the
+ * listening socket's backlog, under the request deadline. */
+static void
+forward (GTask *task)
+{
+  CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (g_task_get_source_object (task));
+
+  CC_PROXY_PRIVATE_CALL (relay_forward_async) (g_task_get_task_data (task), cc_proxy_host_process_get_session (priv->host),
+                                               "http://localhost", g_task_get_cancellable (task), on_relayed, task);
+}
+
+static void
+on_host_current (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+
+  if (cc_proxy_host_process_wait_finish (CC_PROXY_HOST_PROCESS (source), result, NULL))
+    {
+      forward (task);
+      return;
+    }
+  respond_unavailable (g_task_get_source_object (task), g_task_get_task_data (task));
+  g_task_return_int (task, CC_PROXY_HANDLED);
+  g_object_unref (task);
+}
+
+static void
 handle_request_async (CcProxyProvider       *provider,
                       CcProxyRequestContext *context,
                       GCancellable          *cancellable,
@@ -74,24 +114,25 @@ handle_request_async (CcProxyProvider       *provider,
                       gpointer               user_data)
 {
   CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (CC_PROXY_REMOTE_PROVIDER (provider));
-  g_autoptr(GTask) task = g_task_new (provider, cancellable, callback, user_data);
+  GTask *task = g_task_new (provider, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, handle_request_async);
+  g_task_set_task_data (task, g_object_ref (context), g_object_unref);
   if (cc_proxy_host_process_get_state (priv->host) == CC_PROXY_HOST_STATE_BROKEN)
     {
-      g_autofree char *message = g_strdup_printf (_("The %s provider is not available: %s"),
-                                                  cc_proxy_provider_descriptor_get_id (priv->descriptor),
-                                                  cc_proxy_host_process_get_last_error (priv->host));
-
-      cc_proxy_request_context_respond_error (context, SOUP_STATUS_BAD_GATEWAY, "api_error", message);
+      respond_unavailable (CC_PROXY_REMOTE_PROVIDER (provider), context);
       g_task_return_int (task, CC_PROXY_HANDLED);
+      g_object_unref (task);
       return;
     }
-
-  /* Starting or restarting hosts take it too: the request waits in the
-   * listening socket's backlog, under the request deadline. */
-  CC_PROXY_PRIVATE_CALL (relay_forward_async) (context, cc_proxy_host_process_get_session (priv->host),
-                                               "http://localhost", cancellable, on_relayed, g_steal_pointer (&task));
+  /* Settings just changed: the request waits until the host has them,
+   * so that it is answered as they say. */
+  if (!cc_proxy_host_process_answers_current (priv->host))
+    {
+      cc_proxy_host_process_wait_async (priv->host, cancellable, on_host_current, task);
+      return;
+    }
+  forward (task);
 }
 
 static CcProxyHandled

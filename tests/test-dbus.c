@@ -586,6 +586,27 @@ test_keyring_unavailable (Fixture       *fixture,
   g_assert_nonnull (strstr (echo, "\"mode\":\"beta\""));
 }
 
+/* A request right after a change of settings is answered as the change
+ * says, though the provider runs in a host process that learns of it
+ * over its own connection. */
+static void
+test_settings_reach_next_request (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  g_assert_null (set_active_provider (fixture, "healthy", NULL));
+  for (guint i = 0; i < 20; i++)
+    {
+      const char *mode = i % 2 == 0 ? "alpha" : "beta";
+      g_autofree char *expected = g_strdup_printf ("\"mode\":\"%s\"", mode);
+      g_autofree char *echo = NULL;
+
+      g_assert_null (call (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SetValue",
+                           g_variant_new ("(sv)", "mode", g_variant_new_string (mode)), NULL));
+      echo = echo_via_proxy (fixture);
+      g_assert_nonnull (strstr (echo, expected));
+    }
+}
+
 static void
 test_counters (Fixture       *fixture,
                gconstpointer  user_data)
@@ -2354,6 +2375,7 @@ main (int   argc,
   ADD_WITH ("cc-proxyctl-log", keyring_none, test_ctl_log);
   ADD_WITH ("keyring-locked", keyring_locked, test_keyring_unavailable);
   ADD ("counters", test_counters);
+  ADD ("settings-reach-next-request", test_settings_reach_next_request);
   ADD ("busctl", test_busctl);
   ADD_WITH ("cc-proxyctl", keyring_unlocked, test_cc_proxyctl);
   ADD_WITH ("auth-flow", keyring_unlocked, test_auth_flow);
