@@ -39,6 +39,7 @@ struct _CcProxyDBusService
   gulong           changed_id;
   GHashTable      *flows;          /* object path → CcProxyAuthFlow */
   guint            next_flow;
+  GHashTable      *watchers;       /* unique names of WatchTraffic's callers → name watch */
 };
 
 static void cc_proxy_dbus_service_iface_init (CcProxyDBusProxy1Iface *iface);
@@ -279,12 +280,113 @@ cc_proxy_dbus_service_handle_reload (CcProxyDBusProxy1     *object,
   return TRUE;
 }
 
+/* ----- traffic watchers ----- */
+
+static void
+forget_watcher (gpointer data)
+{
+  g_bus_unwatch_name (GPOINTER_TO_UINT (data));
+}
+
+static void
+on_watcher_vanished (GDBusConnection *connection,
+                     const char      *name,
+                     gpointer         user_data)
+{
+  CcProxyDBusService *self = user_data;
+
+  g_hash_table_remove (self->watchers, name);
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_watch_traffic (CcProxyDBusProxy1     *object,
+                                            GDBusMethodInvocation *invocation)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+
+  if (sender != NULL && !g_hash_table_contains (self->watchers, sender))
+    g_hash_table_insert (self->watchers, g_strdup (sender),
+                         GUINT_TO_POINTER (g_bus_watch_name_on_connection (self->connection, sender,
+                                                                           G_BUS_NAME_WATCHER_FLAGS_NONE, NULL,
+                                                                           on_watcher_vanished, self, NULL)));
+  cc_proxy_dbus_proxy1_complete_watch_traffic (object, invocation);
+  return TRUE;
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_unwatch_traffic (CcProxyDBusProxy1     *object,
+                                              GDBusMethodInvocation *invocation)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+
+  g_hash_table_remove (self->watchers, g_dbus_method_invocation_get_sender (invocation));
+  cc_proxy_dbus_proxy1_complete_unwatch_traffic (object, invocation);
+  return TRUE;
+}
+
+/* The generated signals' class handlers broadcast; the traffic goes to
+ * those who asked for it. */
+static void
+emit_to_watchers (CcProxyDBusService *self,
+                  const char         *signal_name,
+                  GVariant           *parameters)
+{
+  GHashTableIter iter;
+  gpointer watcher;
+
+  g_variant_ref_sink (parameters);
+  g_hash_table_iter_init (&iter, self->watchers);
+  while (self->connection != NULL && g_hash_table_iter_next (&iter, &watcher, NULL))
+    g_dbus_connection_emit_signal (self->connection, watcher, CC_PROXY_DBUS_PATH, CC_PROXY_DBUS_NAME, signal_name,
+                                   parameters, NULL);
+  g_variant_unref (parameters);
+}
+
+static void
+cc_proxy_dbus_service_request_started (CcProxyDBusProxy1 *object,
+                                       const char        *id,
+                                       const char        *method,
+                                       const char        *path,
+                                       const char        *provider,
+                                       const char        *model)
+{
+  emit_to_watchers (CC_PROXY_DBUS_SERVICE (object), "RequestStarted",
+                    g_variant_new ("(sssss)", id, method, path, provider, model));
+}
+
+static void
+cc_proxy_dbus_service_response_started (CcProxyDBusProxy1 *object,
+                                        const char        *id,
+                                        guint              status)
+{
+  emit_to_watchers (CC_PROXY_DBUS_SERVICE (object), "ResponseStarted", g_variant_new ("(su)", id, status));
+}
+
+static void
+cc_proxy_dbus_service_request_finished (CcProxyDBusProxy1 *object,
+                                        const char        *id,
+                                        guint              status,
+                                        guint64            duration_us,
+                                        GVariant          *usage,
+                                        const char        *stop_reason,
+                                        const char        *error)
+{
+  emit_to_watchers (CC_PROXY_DBUS_SERVICE (object), "RequestFinished",
+                    g_variant_new ("(sut@a{st}ss)", id, status, duration_us, usage, stop_reason, error));
+}
+
 static void
 cc_proxy_dbus_service_iface_init (CcProxyDBusProxy1Iface *iface)
 {
   iface->handle_get_client_environment = cc_proxy_dbus_service_handle_get_client_environment;
   iface->handle_get_recent_log = cc_proxy_dbus_service_handle_get_recent_log;
   iface->handle_reload = cc_proxy_dbus_service_handle_reload;
+  iface->handle_watch_traffic = cc_proxy_dbus_service_handle_watch_traffic;
+  iface->handle_unwatch_traffic = cc_proxy_dbus_service_handle_unwatch_traffic;
+  iface->request_started = cc_proxy_dbus_service_request_started;
+  iface->response_started = cc_proxy_dbus_service_response_started;
+  iface->request_finished = cc_proxy_dbus_service_request_finished;
 }
 
 /* ----- desktop notifications (org.freedesktop.Notifications) ----- */
@@ -574,14 +676,27 @@ on_runtime_changed (CcProxyRuntime     *runtime,
 
 /* ----- traffic signals ----- */
 
-/* Three small signals per request, built from the events: enough for a
- * live view, and cheap enough for every request. */
+/* Three small signals per request, built from the events, for those who
+ * watch: enough for a live view. The last error is kept for status. */
 static void
 on_traffic_event (CcProxyEventSink   *sink,
                   CcProxyEvent       *event,
                   CcProxyDBusService *self)
 {
   CcProxyDBusProxy1 *object = CC_PROXY_DBUS_PROXY1 (self);
+
+  if ((event->kind == CC_PROXY_EVENT_ERROR || event->kind == CC_PROXY_EVENT_PROXY_ERROR) && event->message != NULL)
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+      g_autofree char *time = g_date_time_format (now, "%Y-%m-%d %H:%M:%S");
+
+      /* The message is redacted. */
+      g_free (self->last_error);
+      self->last_error = g_strdup_printf ("%s %s %s (%s): %s", time, event->method, event->path,
+                                          event->provider_id, event->message);
+    }
+  if (g_hash_table_size (self->watchers) == 0)
+    return;
 
   switch (event->kind)
     {
@@ -606,17 +721,6 @@ on_traffic_event (CcProxyEventSink   *sink,
         g_auto(GVariantBuilder) usage = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{st}"));
         JsonObject *counts = event->usage ? json_node_get_object (event->usage) : NULL;
         g_autoptr(GList) members = counts ? json_object_get_members (counts) : NULL;
-
-        /* What status shows as the last error (the message is redacted). */
-        if (event->kind != CC_PROXY_EVENT_RESPONSE_DONE && event->message != NULL)
-          {
-            g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-            g_autofree char *time = g_date_time_format (now, "%Y-%m-%d %H:%M:%S");
-
-            g_free (self->last_error);
-            self->last_error = g_strdup_printf ("%s %s %s (%s): %s", time, event->method, event->path,
-                                                event->provider_id, event->message);
-          }
 
         for (GList *l = members; l != NULL; l = l->next)
           g_variant_builder_add (&usage, "{st}", l->data, (guint64) cc_proxy_json_get_int (counts, l->data, 0));
@@ -657,6 +761,7 @@ cc_proxy_dbus_service_finalize (GObject *object)
   CcProxyDBusService *self = (CcProxyDBusService *) object;
 
   g_hash_table_unref (self->flows);
+  g_hash_table_unref (self->watchers);
   g_hash_table_unref (self->notifications);
   g_hash_table_unref (self->exported);
   G_OBJECT_CLASS (cc_proxy_dbus_service_parent_class)->finalize (object);
@@ -677,6 +782,7 @@ static void
 cc_proxy_dbus_service_init (CcProxyDBusService *self)
 {
   self->flows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, retire_flow);
+  self->watchers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, forget_watcher);
   self->notifications = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   self->exported = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   cc_proxy_dbus_proxy1_set_version (CC_PROXY_DBUS_PROXY1 (self), PACKAGE_VERSION);
@@ -817,6 +923,7 @@ cc_proxy_dbus_service_unexport (CcProxyDBusService *self)
     g_dbus_connection_signal_unsubscribe (self->connection, self->action_id);
   self->action_id = 0;
   g_hash_table_remove_all (self->flows);
+  g_hash_table_remove_all (self->watchers);
   g_dbus_object_manager_server_set_connection (self->manager, NULL);
   g_clear_object (&self->manager);
   g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self));

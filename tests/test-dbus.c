@@ -248,6 +248,10 @@ fixture_set_up (Fixture       *fixture,
   g_ptr_array_add (env, NULL);
   fixture->daemon = daemon_start ((const char * const *) env->pdata, url);
   wait_for_name (fixture);
+  /* The traffic signals come to those who ask. */
+  g_variant_unref (g_dbus_connection_call_sync (fixture->connection, NAME, PATH, MAIN_IFACE, "WatchTraffic", NULL,
+                                                G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error));
+  g_assert_no_error (error);
   fixture->client = soup_session_new ();
 }
 
@@ -1866,6 +1870,94 @@ test_traffic_signals (Fixture       *fixture,
   g_assert_cmpstr (json_id, !=, stream_id);
 }
 
+static void
+on_heard (GDBusConnection *connection,
+          const char      *sender,
+          const char      *path,
+          const char      *interface,
+          const char      *signal,
+          GVariant        *parameters,
+          gpointer         user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* Sends a request and waits until the fixture's connection, which
+ * watches, has its three signals; then a round trip on @others, so that
+ * whatever was sent to them has arrived too. */
+static void
+request_heard (Fixture          *fixture,
+               GDBusConnection **others,
+               guint             n_others)
+{
+  guint before = fixture->traffic->len;
+
+  g_assert_cmpuint (post_to (fixture, "/v1/messages", NULL, NULL, NULL), ==, 200);
+  wait_for_traffic (fixture, before + 3);
+  for (guint i = 0; i < n_others; i++)
+    {
+      g_autoptr(GVariant) reply = g_dbus_connection_call_sync (others[i], NAME, PATH, "org.freedesktop.DBus.Peer",
+                                                               "Ping", NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                                               NULL);
+
+      g_assert_nonnull (reply);
+    }
+  cc_test_drain (20);
+}
+
+static GVariant *
+call_on (GDBusConnection *connection,
+         const char      *method)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *reply = g_dbus_connection_call_sync (connection, NAME, PATH, MAIN_IFACE, method, NULL, NULL,
+                                                 G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+  g_assert_no_error (error);
+  return reply;
+}
+
+/* The traffic goes to the callers of WatchTraffic, each once, until they
+ * unwatch or leave; a client that only listens hears nothing. */
+static void
+test_traffic_to_watchers (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autoptr(GDBusConnection) listener = second_connection (fixture);
+  g_autoptr(GDBusConnection) watcher = second_connection (fixture);
+  GDBusConnection *others[] = { listener, watcher };
+  guint by_listener = 0, by_watcher = 0;
+  g_autoptr(GError) error = NULL;
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json", json_answer, -1);
+  g_dbus_connection_signal_subscribe (listener, NULL, MAIN_IFACE, NULL, PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                      on_heard, &by_listener, NULL);
+  g_dbus_connection_signal_subscribe (watcher, NULL, MAIN_IFACE, NULL, PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
+                                      on_heard, &by_watcher, NULL);
+
+  /* Watching twice is watching once. */
+  g_variant_unref (call_on (watcher, "WatchTraffic"));
+  g_variant_unref (call_on (watcher, "WatchTraffic"));
+  request_heard (fixture, others, G_N_ELEMENTS (others));
+  g_assert_cmpuint (by_watcher, ==, 3);
+  g_assert_cmpuint (by_listener, ==, 0);
+
+  /* Unwatched: no more; unwatching again changes nothing. */
+  g_variant_unref (call_on (watcher, "UnwatchTraffic"));
+  g_variant_unref (call_on (watcher, "UnwatchTraffic"));
+  g_variant_unref (call_on (listener, "UnwatchTraffic"));
+  request_heard (fixture, others, G_N_ELEMENTS (others));
+  g_assert_cmpuint (by_watcher, ==, 3);
+  g_assert_cmpuint (by_listener, ==, 0);
+
+  /* A watcher that leaves is forgotten; the others go on hearing. */
+  g_variant_unref (call_on (watcher, "WatchTraffic"));
+  g_dbus_connection_close_sync (watcher, NULL, &error);
+  g_assert_no_error (error);
+  request_heard (fixture, others, 1);
+  g_assert_cmpuint (fixture->traffic->len, ==, 9);
+}
+
 /* A secret from the keyring and one from the environment, sent by the
  * client in every place it can put them: none reaches the capture log,
  * the bus or the daemon's log. */
@@ -2268,35 +2360,88 @@ monitor_has_line (gpointer user_data)
   return strstr (((GString *) user_data)->str, "/v1/messages") != NULL && last != NULL && last[1] == '\0';
 }
 
+/* cc-proxyctl monitor, running, and what it printed so far. */
+typedef struct
+{
+  GSubprocess      *process;
+  GDataInputStream *out, *err;
+  GString          *out_text, *err_text;
+} Monitor;
+
+static void
+monitor_start (Monitor    *monitor,
+               const char *option)
+{
+  const char *argv[] = { g_getenv ("CC_PROXYCTL"), "monitor", option, NULL };
+  g_autoptr(GError) error = NULL;
+
+  monitor->process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  monitor->out_text = g_string_new (NULL);
+  monitor->err_text = g_string_new (NULL);
+  monitor->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (monitor->process));
+  monitor->err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (monitor->process));
+  g_data_input_stream_read_line_async (monitor->out, G_PRIORITY_DEFAULT, NULL, on_ctl_line, monitor->out_text);
+  g_data_input_stream_read_line_async (monitor->err, G_PRIORITY_DEFAULT, NULL, on_ctl_line, monitor->err_text);
+  cc_test_wait_for (monitor_is_ready, monitor->err_text);
+}
+
+/* Ctrl-C, a clean exit; returns what it printed on its standard output. */
+static char *
+monitor_stop (Monitor *monitor)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_send_signal (monitor->process, SIGINT);
+  g_subprocess_wait (monitor->process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (monitor->process));
+  g_assert_cmpint (g_subprocess_get_exit_status (monitor->process), ==, 0);
+  g_clear_object (&monitor->out);
+  g_clear_object (&monitor->err);
+  g_clear_object (&monitor->process);
+  g_string_free (monitor->err_text, TRUE);
+  return g_string_free (monitor->out_text, FALSE);
+}
+
 /* Runs cc-proxyctl monitor, sends one request, and returns what it
  * printed for it. */
 static char *
 monitor_one_request (Fixture    *fixture,
                      const char *option)
 {
-  const char *argv[] = { g_getenv ("CC_PROXYCTL"), "monitor", option, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-  g_autoptr(GDataInputStream) out = NULL, err = NULL;
-  GString *out_text = g_string_new (NULL);
-  g_autoptr(GString) err_text = g_string_new (NULL);
+  Monitor monitor = { NULL, };
 
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
-  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL, on_ctl_line, out_text);
-  g_data_input_stream_read_line_async (err, G_PRIORITY_DEFAULT, NULL, on_ctl_line, err_text);
-  cc_test_wait_for (monitor_is_ready, err_text);
-
+  monitor_start (&monitor, option);
   g_assert_cmpuint (post_to (fixture, "/v1/messages?beta=true", NULL, NULL, NULL), ==, 200);
-  cc_test_wait_for (monitor_has_line, out_text);
+  cc_test_wait_for (monitor_has_line, monitor.out_text);
+  return monitor_stop (&monitor);
+}
 
-  g_subprocess_send_signal (process, SIGINT);
-  g_subprocess_wait (process, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
-  return g_string_free (out_text, FALSE);
+/* cc-proxyctl monitor asks a restarted daemon for the traffic again. */
+static void
+test_ctl_monitor_follows_restart (Fixture       *fixture,
+                                  gconstpointer  user_data)
+{
+  const char *env[] = { "TEST_HEALTHY_URL", cc_test_upstream_get_url (fixture->upstream), NULL };
+  Monitor monitor = { NULL, };
+  g_autofree char *out = NULL;
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json", json_answer, -1);
+  monitor_start (&monitor, NULL);
+  daemon_stop (fixture->daemon);
+  fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
+  wait_for_name (fixture);
+
+  /* Its call to the new daemon may still be on its way: requests until
+   * one is printed. */
+  for (guint i = 0; i < 100 && !monitor_has_line (monitor.out_text); i++)
+    {
+      g_assert_cmpuint (post_to (fixture, "/v1/messages?beta=true", NULL, NULL, NULL), ==, 200);
+      cc_test_drain (50);
+    }
+  out = monitor_stop (&monitor);
+  g_assert_nonnull (strstr (out, " anthropic claude-sonnet-4-5-20250929 POST /v1/messages?beta=true 200 "));
 }
 
 static void
@@ -2395,8 +2540,10 @@ main (int   argc,
   ADD_WITH ("attention-needed", keyring_none_copilot, test_attention_needed);
   ADD_WITH ("reload-rescans", keyring_none_rescan, test_reload_rescans);
   ADD ("traffic/signals", test_traffic_signals);
+  ADD ("traffic/to-watchers-only", test_traffic_to_watchers);
   ADD_WITH ("traffic/never-shows-secrets", keyring_unlocked, test_traffic_never_shows_secrets);
   ADD ("traffic/monitor", test_ctl_monitor);
+  ADD ("traffic/monitor-follows-restart", test_ctl_monitor_follows_restart);
 #undef ADD_WITH
 #undef ADD
   g_test_add_func ("/dbus/activation", test_activation);

@@ -270,6 +270,12 @@ counted (gpointer user_data)
   return counters != NULL && g_str_has_prefix (counters, "1 total, 0 in progress, 0 failed");
 }
 
+static gboolean
+watching (gpointer user_data)
+{
+  return cc_panel_window_get_watching (((Fixture *) user_data)->window);
+}
+
 static void
 test_traffic_listed (Fixture       *fixture,
                      gconstpointer  user_data)
@@ -278,6 +284,7 @@ test_traffic_listed (Fixture       *fixture,
   const char *text;
 
   healthy (fixture);
+  cc_test_wait_for (watching, fixture);
   cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json",
                             "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-test\","
                             "\"content\":[],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":12,\"output_tokens\":34}}",
@@ -424,6 +431,7 @@ test_renders (Fixture       *fixture,
   render_png (fixture, "cc-proxy-panel.png");
 
   sign_in_copilot (fixture);
+  cc_test_wait_for (watching, fixture);
   cc_test_upstream_respond (fixture->upstream, "/models", 200, "application/json", models, -1);
   cc_test_upstream_respond (fixture->upstream, "/chat/completions", 200, "application/json", answer, -1);
   for (guint i = 0; i < 3; i++)

@@ -1116,6 +1116,17 @@ on_monitor_quit (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+on_daemon_replaced (CcProxyDBusProxy1 *daemon,
+                    GParamSpec        *pspec,
+                    gpointer           user_data)
+{
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (daemon));
+
+  if (owner != NULL)
+    cc_proxy_dbus_proxy1_call_watch_traffic (daemon, NULL, NULL, NULL);
+}
+
 static int
 cmd_monitor (gboolean json)
 {
@@ -1131,6 +1142,11 @@ cmd_monitor (gboolean json)
     return fail (error);
   g_signal_connect (daemon, "request-started", G_CALLBACK (on_request_started), &monitor);
   g_signal_connect (daemon, "request-finished", G_CALLBACK (on_request_finished), &monitor);
+  /* The daemon sends its traffic to those who ask, and forgets them when
+   * it restarts: asked again of each new one. */
+  if (!cc_proxy_dbus_proxy1_call_watch_traffic_sync (daemon, NULL, &error))
+    return fail (error);
+  g_signal_connect (daemon, "notify::g-name-owner", G_CALLBACK (on_daemon_replaced), NULL);
   g_printerr (_("Following requests to cc-proxyd at %s (Ctrl-C stops)\n"), cc_proxy_dbus_proxy1_get_listen_address (daemon));
 
   g_unix_signal_add (SIGINT, on_monitor_quit, loop);

@@ -51,6 +51,7 @@ struct _CcPanelWindow
   GPtrArray            *error_rows;
   GtkStringList        *active_ids;
   gboolean              filling_active;
+  gboolean              watching;     /* the daemon sends us its traffic */
 };
 
 G_DEFINE_FINAL_TYPE (CcPanelWindow, cc_panel_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -350,6 +351,28 @@ on_name_owner (CcPanelWindow *self)
 }
 
 static void
+on_traffic_watched (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(CcPanelWindow) self = user_data;
+
+  self->watching = cc_proxy_dbus_proxy1_call_watch_traffic_finish (CC_PROXY_DBUS_PROXY1 (source), result, NULL);
+}
+
+/* The daemon sends its traffic to those who ask, and forgets them when
+ * it restarts: asked again of each new one. */
+static void
+watch_traffic (CcPanelWindow *self)
+{
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (self->daemon));
+
+  self->watching = FALSE;
+  if (owner != NULL)
+    cc_proxy_dbus_proxy1_call_watch_traffic (self->daemon, self->cancellable, on_traffic_watched, g_object_ref (self));
+}
+
+static void
 on_daemon (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
@@ -363,6 +386,8 @@ on_daemon (GObject      *source,
   self->daemon = daemon;
   g_signal_connect (daemon, "request-started", G_CALLBACK (on_request_started), self);
   g_signal_connect (daemon, "request-finished", G_CALLBACK (on_request_finished), self);
+  g_signal_connect_swapped (daemon, "notify::g-name-owner", G_CALLBACK (watch_traffic), self);
+  watch_traffic (self);
   g_signal_connect_swapped (daemon, "notify::active-provider", G_CALLBACK (fill_active), self);
   fill_active (self);
   refresh_counters (self);
@@ -638,6 +663,17 @@ CcPanelChart *
 cc_panel_window_get_chart (CcPanelWindow *self)
 {
   return self->chart;
+}
+
+/**
+ * cc_panel_window_get_watching:
+ *
+ * Returns: whether the daemon sends the window its traffic
+ */
+gboolean
+cc_panel_window_get_watching (CcPanelWindow *self)
+{
+  return self->watching;
 }
 
 /**

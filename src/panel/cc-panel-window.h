@@ -21,6 +21,7 @@ CcPanelProviderGroup *cc_panel_window_get_provider_group (CcPanelWindow   *self,
                                                           const char      *id);
 GListModel           *cc_panel_window_get_traffic        (CcPanelWindow   *self);
 CcPanelChart         *cc_panel_window_get_chart          (CcPanelWindow   *self);
+gboolean              cc_panel_window_get_watching       (CcPanelWindow   *self);
 const char           *cc_panel_window_get_counters       (CcPanelWindow   *self);
 guint                 cc_panel_window_get_n_load_errors  (CcPanelWindow   *self);
 void                  cc_panel_window_show_page          (CcPanelWindow   *self,
