@@ -416,6 +416,35 @@ sign_in_copilot (Fixture *fixture)
   cc_test_wait_for (copilot_signed_in_on_bus, fixture);
 }
 
+static gboolean
+not_watching (gpointer user_data)
+{
+  return !watching (user_data);
+}
+
+/* A daemon that restarts has forgotten who watched: the window asks the
+ * new one, and its traffic is listed. */
+static void
+test_traffic_after_restart (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  const char *env[] = { "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address (fixture->bus), NULL };
+
+  healthy (fixture);
+  cc_test_wait_for (watching, fixture);
+  daemon_stop (fixture->daemon);
+  fixture->daemon = NULL;
+  cc_test_wait_for (not_watching, fixture);
+
+  fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
+  cc_test_wait_for (watching, fixture);
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json",
+                            "{\"type\":\"message\",\"content\":[],\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}",
+                            -1);
+  g_assert_cmpuint (post_messages (fixture, "{\"model\":\"claude-test\",\"max_tokens\":8,\"messages\":[]}"), ==, 200);
+  cc_test_wait_for (traffic_shown, fixture);
+}
+
 /* With the copilot provider, these are the README's screenshots
  * (build-aux/dev screenshot copies them into docs/): its settings, and
  * the Traffic page after a few requests. */
@@ -661,6 +690,7 @@ main (int   argc,
   ADD ("setting-reaches-daemon", test_setting_reaches_daemon);
   ADD ("refused-value-shows-error", test_refused_value_shows_error);
   ADD ("traffic-listed", test_traffic_listed);
+  ADD ("traffic-after-restart", test_traffic_after_restart);
   ADD ("sign-in", test_sign_in);
   ADD ("daemon-comes-back", test_daemon_comes_back);
   g_test_add ("/panel/renders", Fixture, "copilot", fixture_setup, test_renders, fixture_teardown);
