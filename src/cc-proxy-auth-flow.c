@@ -459,14 +459,6 @@ cc_proxy_auth_flow_new (CcProxyRuntime  *runtime,
   return self;
 }
 
-const char *
-cc_proxy_auth_flow_get_owner (CcProxyAuthFlow *self)
-{
-  g_return_val_if_fail (CC_PROXY_IS_AUTH_FLOW (self), NULL);
-
-  return self->owner;
-}
-
 /**
  * cc_proxy_auth_flow_start:
  * @self: a flow on the bus

@@ -16,7 +16,6 @@ CcProxyAuthFlow *cc_proxy_auth_flow_new       (CcProxyRuntime  *runtime,
                                                CcProxyProvider *provider,
                                                const char      *owner,
                                                gboolean         force);
-const char      *cc_proxy_auth_flow_get_owner (CcProxyAuthFlow *self);
 void             cc_proxy_auth_flow_start     (CcProxyAuthFlow *self);
 void             cc_proxy_auth_flow_close     (CcProxyAuthFlow *self);
 

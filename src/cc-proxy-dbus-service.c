@@ -337,7 +337,7 @@ emit_to_watchers (CcProxyDBusService *self,
 
   g_variant_ref_sink (parameters);
   g_hash_table_iter_init (&iter, self->watchers);
-  while (self->connection != NULL && g_hash_table_iter_next (&iter, &watcher, NULL))
+  while (g_hash_table_iter_next (&iter, &watcher, NULL))
     g_dbus_connection_emit_signal (self->connection, watcher, CC_PROXY_DBUS_PATH, CC_PROXY_DBUS_NAME, signal_name,
                                    parameters, NULL);
   g_variant_unref (parameters);

@@ -137,6 +137,13 @@ finish_wait (CcProxyHostProcess *self,
                              "%s", self->last_error ? self->last_error : _("its host process is broken"));
 }
 
+/* The host serves and has taken the latest settings. */
+static gboolean
+is_current (CcProxyHostProcess *self)
+{
+  return self->state == CC_PROXY_HOST_STATE_RUNNING && self->taken_serial == self->latest_serial;
+}
+
 static void
 release_waiters (CcProxyHostProcess *self)
 {
@@ -158,7 +165,7 @@ set_state (CcProxyHostProcess *self,
       g_free (self->last_error);
       self->last_error = g_strdup (error);
     }
-  if (state == CC_PROXY_HOST_STATE_BROKEN || cc_proxy_host_process_is_current (self))
+  if (state == CC_PROXY_HOST_STATE_BROKEN || is_current (self))
     release_waiters (self);
   g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0);
 }
@@ -333,7 +340,7 @@ on_snapshot_set (GObject      *source,
   if (self->state == CC_PROXY_HOST_STATE_RUNNING)
     {
       /* Requests held for these settings go now. */
-      if (cc_proxy_host_process_is_current (self))
+      if (is_current (self))
         release_waiters (self);
       return;
     }
@@ -753,17 +760,6 @@ cc_proxy_host_process_get_provider_state (CcProxyHostProcess *self)
 }
 
 /**
- * cc_proxy_host_process_is_current:
- *
- * Returns: whether the host serves and has taken the latest settings
- */
-gboolean
-cc_proxy_host_process_is_current (CcProxyHostProcess *self)
-{
-  return self->state == CC_PROXY_HOST_STATE_RUNNING && self->taken_serial == self->latest_serial;
-}
-
-/**
  * cc_proxy_host_process_answers_current:
  *
  * Returns: whether a request sent to the host now is answered with the
@@ -803,7 +799,7 @@ cc_proxy_host_process_wait_async (CcProxyHostProcess  *self,
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, cc_proxy_host_process_wait_async);
-  if (self->state == CC_PROXY_HOST_STATE_BROKEN || cc_proxy_host_process_is_current (self))
+  if (self->state == CC_PROXY_HOST_STATE_BROKEN || is_current (self))
     finish_wait (self, task);
   else
     g_ptr_array_add (self->waiters, g_steal_pointer (&task));

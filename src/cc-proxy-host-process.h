@@ -45,7 +45,6 @@ guint                  cc_proxy_host_process_get_restarts      (CcProxyHostProce
 GPid                   cc_proxy_host_process_get_pid           (CcProxyHostProcess  *self);
 SoupSession           *cc_proxy_host_process_get_session       (CcProxyHostProcess  *self);
 GVariant              *cc_proxy_host_process_get_provider_state (CcProxyHostProcess *self);
-gboolean               cc_proxy_host_process_is_current        (CcProxyHostProcess  *self);
 gboolean               cc_proxy_host_process_answers_current   (CcProxyHostProcess  *self);
 void                   cc_proxy_host_process_wait_async        (CcProxyHostProcess  *self,
                                                                 GCancellable        *cancellable,

@@ -192,6 +192,33 @@ start_keyring (Fixture  *fixture,
   wait_until (fixture, keyring_ready, "gnome-keyring-daemon to own org.freedesktop.secrets");
 }
 
+/* Calls a method from @connection; returns the D-Bus error name (NULL
+ * on success). */
+static char *
+call_on (GDBusConnection  *connection,
+         const char       *path,
+         const char       *interface,
+         const char       *method,
+         GVariant         *parameters,
+         char            **message)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (connection, NAME, path, interface, method,
+                                                           parameters, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  char *name;
+
+  if (error == NULL)
+    return NULL;
+  /* The name first: stripping removes it from the message. */
+  name = g_dbus_error_get_remote_error (error);
+  if (message != NULL)
+    {
+      g_dbus_error_strip_remote_error (error);
+      *message = g_strdup (error->message);
+    }
+  return name;
+}
+
 static void
 fixture_set_up (Fixture       *fixture,
                 gconstpointer  user_data)
@@ -249,9 +276,7 @@ fixture_set_up (Fixture       *fixture,
   fixture->daemon = daemon_start ((const char * const *) env->pdata, url);
   wait_for_name (fixture);
   /* The traffic signals come to those who ask. */
-  g_variant_unref (g_dbus_connection_call_sync (fixture->connection, NAME, PATH, MAIN_IFACE, "WatchTraffic", NULL,
-                                                G_VARIANT_TYPE_UNIT, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error));
-  g_assert_no_error (error);
+  g_assert_null (call_on (fixture->connection, PATH, MAIN_IFACE, "WatchTraffic", NULL, NULL));
   fixture->client = soup_session_new ();
 }
 
@@ -298,7 +323,8 @@ get_property (Fixture    *fixture,
   return cc_test_get_property (fixture->connection, path, interface, property);
 }
 
-/* Calls a method; returns the D-Bus error name (NULL on success). */
+/* Calls a method on the main connection; returns the D-Bus error name
+ * (NULL on success). */
 static char *
 call (Fixture     *fixture,
       const char  *path,
@@ -307,22 +333,7 @@ call (Fixture     *fixture,
       GVariant    *parameters,
       char       **message)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, NAME, path, interface, method,
-                                                           parameters, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-
-  char *name;
-
-  if (error == NULL)
-    return NULL;
-  /* The name first: stripping removes it from the message. */
-  name = g_dbus_error_get_remote_error (error);
-  if (message != NULL)
-    {
-      g_dbus_error_strip_remote_error (error);
-      *message = g_strdup (error->message);
-    }
-  return name;
+  return call_on (fixture->connection, path, interface, method, parameters, message);
 }
 
 static char *
@@ -1166,13 +1177,8 @@ test_auth_flow_owned (Fixture       *fixture,
   code = get_property (fixture, mine.path, "org.ccproxy.Proxy1.AuthFlow", "UserCode");
   g_assert_cmpstr (g_variant_get_string (code, NULL), ==, "WDJB-MJHT");
   g_clear_pointer (&code, g_variant_unref);
-  reply = g_dbus_connection_call_sync (other, NAME, mine.path, "org.freedesktop.DBus.Properties", "Get",
-                                       g_variant_new ("(ss)", "org.ccproxy.Proxy1.AuthFlow", "UserCode"),
-                                       G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(v)", &code);
+  code = cc_test_get_property (other, mine.path, "org.ccproxy.Proxy1.AuthFlow", "UserCode");
   g_assert_cmpstr (g_variant_get_string (code, NULL), ==, "");
-  g_clear_pointer (&reply, g_variant_unref);
 
   /* Another client's Cancel is refused, and changes nothing. */
   reply = g_dbus_connection_call_sync (other, NAME, mine.path, "org.ccproxy.Proxy1.AuthFlow", "Cancel", NULL, NULL,
@@ -1905,18 +1911,6 @@ request_heard (Fixture          *fixture,
   cc_test_drain (20);
 }
 
-static GVariant *
-call_on (GDBusConnection *connection,
-         const char      *method)
-{
-  g_autoptr(GError) error = NULL;
-  GVariant *reply = g_dbus_connection_call_sync (connection, NAME, PATH, MAIN_IFACE, method, NULL, NULL,
-                                                 G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-
-  g_assert_no_error (error);
-  return reply;
-}
-
 /* The traffic goes to the callers of WatchTraffic, each once, until they
  * unwatch or leave; a client that only listens hears nothing. */
 static void
@@ -1936,22 +1930,22 @@ test_traffic_to_watchers (Fixture       *fixture,
                                       on_heard, &by_watcher, NULL);
 
   /* Watching twice is watching once. */
-  g_variant_unref (call_on (watcher, "WatchTraffic"));
-  g_variant_unref (call_on (watcher, "WatchTraffic"));
+  g_assert_null (call_on (watcher, PATH, MAIN_IFACE, "WatchTraffic", NULL, NULL));
+  g_assert_null (call_on (watcher, PATH, MAIN_IFACE, "WatchTraffic", NULL, NULL));
   request_heard (fixture, others, G_N_ELEMENTS (others));
   g_assert_cmpuint (by_watcher, ==, 3);
   g_assert_cmpuint (by_listener, ==, 0);
 
   /* Unwatched: no more; unwatching again changes nothing. */
-  g_variant_unref (call_on (watcher, "UnwatchTraffic"));
-  g_variant_unref (call_on (watcher, "UnwatchTraffic"));
-  g_variant_unref (call_on (listener, "UnwatchTraffic"));
+  g_assert_null (call_on (watcher, PATH, MAIN_IFACE, "UnwatchTraffic", NULL, NULL));
+  g_assert_null (call_on (watcher, PATH, MAIN_IFACE, "UnwatchTraffic", NULL, NULL));
+  g_assert_null (call_on (listener, PATH, MAIN_IFACE, "UnwatchTraffic", NULL, NULL));
   request_heard (fixture, others, G_N_ELEMENTS (others));
   g_assert_cmpuint (by_watcher, ==, 3);
   g_assert_cmpuint (by_listener, ==, 0);
 
   /* A watcher that leaves is forgotten; the others go on hearing. */
-  g_variant_unref (call_on (watcher, "WatchTraffic"));
+  g_assert_null (call_on (watcher, PATH, MAIN_IFACE, "WatchTraffic", NULL, NULL));
   g_dbus_connection_close_sync (watcher, NULL, &error);
   g_assert_no_error (error);
   request_heard (fixture, others, 1);
