@@ -150,6 +150,14 @@ refresh_property (CcProxyDBusService *self,
       cc_proxy_dbus_proxy1_set_requests_failed (object, failed);
       cc_proxy_dbus_proxy1_set_upstream_connections (object, upstream);
     }
+  else if (g_str_has_prefix (property_name, "ClientConnection"))
+    {
+      guint open, max;
+
+      cc_proxy_server_get_clients (self->server, &open, &max);
+      cc_proxy_dbus_proxy1_set_client_connections (object, open);
+      cc_proxy_dbus_proxy1_set_client_connection_limit (object, max);
+    }
   else if (g_str_equal (property_name, "StartError"))
     cc_proxy_dbus_proxy1_set_start_error (object, self->start_error ?: "");
   else if (g_str_equal (property_name, "LastError"))

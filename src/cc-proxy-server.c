@@ -16,6 +16,7 @@
 #include "cc-proxy-body-stream.h"
 #include "cc-proxy-event-private.h"
 #include "cc-proxy-exchange.h"
+#include "cc-proxy-listener.h"
 #include "cc-proxy-relay.h"
 #include "cc-proxy-request-context-private.h"
 #include "cc-proxy-server.h"
@@ -27,6 +28,7 @@ struct _CcProxyServer
   GObject           parent_instance;
 
   SoupServer       *soup_server;
+  CcProxyListener  *listener;     /* accepts, and closes idle connections */
   SoupSession      *session;      /* one, so upstream connections are reused */
   CcProxyRegistry  *registry;
   CcProxyRuntime   *runtime;
@@ -476,7 +478,8 @@ on_request_started (SoupServer        *soup_server,
                     SoupServerMessage *message,
                     CcProxyServer     *self)
 {
-  CC_PROXY_PRIVATE_CALL (exchange_new) (message, self->counters, self->client_timeout);
+  CC_PROXY_PRIVATE_CALL (exchange_new) (message, cc_proxy_listener_get_client_socket (message),
+                                        self->counters, self->client_timeout);
 }
 
 static void
@@ -488,6 +491,7 @@ on_request_finished (SoupServer        *soup_server,
 
   if (exchange != NULL)
     CC_PROXY_PRIVATE_CALL (exchange_count_out) (exchange, soup_server_message_get_status (message) >= 400);
+  CC_PROXY_PRIVATE_CALL (exchange_release) (message);
 }
 
 static void
@@ -499,6 +503,25 @@ on_request_aborted (SoupServer        *soup_server,
 
   if (exchange != NULL)
     CC_PROXY_PRIVATE_CALL (exchange_count_out) (exchange, TRUE);
+  CC_PROXY_PRIVATE_CALL (exchange_release) (message);
+}
+
+/**
+ * cc_proxy_server_get_clients:
+ * @self: a server
+ * @open: (out) (optional): client connections open now
+ * @max: (out) (optional): how many may be open at once (from the
+ *   descriptor limit); more wait until one closes
+ */
+void
+cc_proxy_server_get_clients (CcProxyServer *self,
+                             guint         *open,
+                             guint         *max)
+{
+  if (open != NULL)
+    *open = cc_proxy_listener_get_n_clients (self->listener);
+  if (max != NULL)
+    *max = cc_proxy_listener_get_max_clients (self->listener);
 }
 
 /**
@@ -532,8 +555,9 @@ cc_proxy_server_dispose (GObject *object)
 {
   CcProxyServer *self = (CcProxyServer *) object;
 
-  if (self->soup_server != NULL)
-    soup_server_disconnect (self->soup_server);
+  /* It disconnects the server, with the context libsoup's listeners
+   * wait on. */
+  g_clear_object (&self->listener);
   g_clear_object (&self->soup_server);
   if (self->session != NULL)
     soup_session_abort (self->session);
@@ -633,6 +657,7 @@ cc_proxy_server_set_limits (CcProxyServer *self,
 {
   self->max_request_size = max_request_size;
   self->client_timeout = MAX (client_timeout, 1);
+  cc_proxy_listener_set_idle_timeout (self->listener, self->client_timeout);
   if (self->session != NULL)
     soup_session_abort (self->session);
   g_clear_object (&self->session);
@@ -657,6 +682,11 @@ cc_proxy_server_new (CcProxyRegistry  *registry,
   g_signal_connect (self->soup_server, "request-aborted", G_CALLBACK (on_request_aborted), self);
   soup_server_add_early_handler (self->soup_server, NULL, handle_early, self, NULL);
   soup_server_add_handler (self->soup_server, NULL, handle_message, self, NULL);
+  /* After the handlers above: it lets go of a message's exchange. */
+  self->listener = cc_proxy_listener_new (self->soup_server);
+  cc_proxy_listener_set_idle_timeout (self->listener, self->client_timeout);
+  cc_proxy_listener_set_max_clients (self->listener,
+                                     cc_proxy_listener_max_clients_for_fd_limit (cc_proxy_listener_raise_fd_limit ()));
 
   self->session = new_session (self, CC_PROXY_DEFAULT_UPSTREAM_CONNECTIONS);
 
@@ -745,7 +775,7 @@ cc_proxy_server_listen (CcProxyServer  *self,
   g_socket_set_listen_backlog (socket, SOMAXCONN);
   if (!g_socket_bind (socket, socket_address, TRUE, error) ||
       !g_socket_listen (socket, error) ||
-      !soup_server_listen_socket (self->soup_server, socket, 0, error))
+      !cc_proxy_listener_add_socket (self->listener, socket, error))
     return FALSE;
 
   /* The address we got, port 0 resolved. (Not soup_server_get_uris():
@@ -779,6 +809,8 @@ cc_proxy_server_init_process (void)
   g_type_ensure (G_TYPE_NETWORK_ADDRESS);
   g_type_ensure (G_TYPE_UNIX_SOCKET_ADDRESS);
 
+  cc_proxy_listener_raise_fd_limit ();
+
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
@@ -796,7 +828,7 @@ cc_proxy_server_listen_socket (CcProxyServer  *self,
                                GSocket        *socket,
                                GError        **error)
 {
-  return soup_server_listen_socket (self->soup_server, socket, 0, error);
+  return cc_proxy_listener_add_socket (self->listener, socket, error);
 }
 
 /**

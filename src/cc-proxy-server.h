@@ -50,5 +50,8 @@ void           cc_proxy_server_get_counters (CcProxyServer    *self,
                                              guint            *active,
                                              guint64          *failed,
                                              guint64          *upstream_connections);
+void           cc_proxy_server_get_clients  (CcProxyServer    *self,
+                                             guint            *open,
+                                             guint            *max);
 
 G_END_DECLS

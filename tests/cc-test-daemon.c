@@ -4,6 +4,7 @@
  */
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "cc-test-daemon.h"
@@ -53,12 +54,30 @@ on_out_line (GObject      *source,
 static void
 die_with_parent (gpointer user_data)
 {
+  guint fd_limit = GPOINTER_TO_UINT (user_data);
+
   prctl (PR_SET_PDEATHSIG, SIGTERM);
+  if (fd_limit > 0)
+    {
+      struct rlimit limit = { fd_limit, fd_limit };
+
+      setrlimit (RLIMIT_NOFILE, &limit);
+    }
 }
 
 Daemon *
 daemon_start (const char * const *extra_env,
               const char         *upstream_url)
+{
+  return daemon_start_with_fd_limit (extra_env, upstream_url, 0);
+}
+
+/* The same, with RLIMIT_NOFILE (soft and hard) at @fd_limit, as under a
+ * unit's LimitNOFILE; 0 leaves it as the test's. */
+Daemon *
+daemon_start_with_fd_limit (const char * const *extra_env,
+                            const char         *upstream_url,
+                            guint               fd_limit)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -67,7 +86,7 @@ daemon_start (const char * const *extra_env,
   LineWait wait = { NULL, FALSE };
   const char *prefix = "cc-proxyd listening on ";
 
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, GUINT_TO_POINTER (fd_limit), NULL);
   g_subprocess_launcher_setenv (launcher, "CC_PROXY_PROVIDER_DIR", cc_test_module_dir (), TRUE);
   g_subprocess_launcher_setenv (launcher, "ANTHROPIC_UPSTREAM_URL", upstream_url, TRUE);
   /* The daemon must survive broken plugins even with fatal warnings. */

@@ -22,6 +22,9 @@ typedef struct
 
 Daemon *daemon_start (const char * const *extra_env,
                       const char         *upstream_url);
+Daemon *daemon_start_with_fd_limit (const char * const *extra_env,
+                                    const char         *upstream_url,
+                                    guint               fd_limit);
 void    daemon_stop  (Daemon             *daemon);
 void    daemon_halt  (Daemon             *daemon);
 void    daemon_free  (Daemon             *daemon);

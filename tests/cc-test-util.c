@@ -6,6 +6,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <json-glib/json-glib.h>
@@ -326,4 +327,70 @@ cc_test_bus_connection (GTestDBus *bus)
 
   g_assert_no_error (error);
   return connection;
+}
+
+/* A plain TCP connection to @url's host and port. */
+GSocketConnection *
+cc_test_connect (const char *url)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  GSocketConnection *connection;
+
+  connection = g_socket_client_connect_to_host (socket_client, g_uri_get_host (uri), g_uri_get_port (uri),
+                                                NULL, &error);
+  g_assert_no_error (error);
+  return connection;
+}
+
+void
+cc_test_send_raw (GSocketConnection *connection,
+                  const char        *bytes)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                             bytes, strlen (bytes), NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Reads one whole answer with a Content-Length, the main loop running
+ * meanwhile (the server, or the upstream, may be in this process). */
+char *
+cc_test_read_answer (GSocketConnection *connection)
+{
+  GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
+  g_autoptr(GString) answer = g_string_new (NULL);
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      char buffer[4096];
+      gssize n = g_pollable_input_stream_read_nonblocking (in, buffer, sizeof buffer, NULL, &error);
+      const char *end;
+
+      if (n > 0)
+        g_string_append_len (answer, buffer, n);
+      else if (n == 0)
+        break;
+      else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        g_error ("reading the answer: %s", error->message);
+      else
+        g_main_context_iteration (NULL, FALSE);
+
+      end = strstr (answer->str, "\r\n\r\n");
+      if (end != NULL)
+        {
+          const char *length = strstr (answer->str, "Content-Length: ");
+
+          g_assert_nonnull (length);
+          if (answer->len >= (gsize) (end + 4 - answer->str) + g_ascii_strtoull (length + 16, NULL, 10))
+            break;
+        }
+      if (g_get_monotonic_time () > deadline)
+        g_error ("no whole answer within 20 s; so far: %s", answer->str);
+    }
+  return g_strdup (answer->str);
 }

@@ -51,4 +51,9 @@ GVariant    *cc_test_get_property     (GDBusConnection *connection,
                                        const char   *interface,
                                        const char   *property);
 
+GSocketConnection *cc_test_connect     (const char   *url);
+void         cc_test_send_raw         (GSocketConnection *connection,
+                                       const char   *bytes);
+char        *cc_test_read_answer      (GSocketConnection *connection);
+
 G_END_DECLS

@@ -574,6 +574,150 @@ test_watchdog (void)
   g_rmdir (dir);
 }
 
+/* ----- client connections, as tools make them ----- */
+
+static guint
+count_fds (Daemon *daemon)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/fd", g_subprocess_get_identifier (daemon->process));
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* Connections to @port that their client closed and we did not. */
+static guint
+count_close_wait (guint port)
+{
+  g_autofree char *table = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autofree char *local = g_strdup_printf (":%04X", port);
+  guint n = 0;
+
+  g_assert_true (g_file_get_contents ("/proc/net/tcp", &table, NULL, NULL));
+  lines = g_strsplit (table, "\n", -1);
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+      g_autoptr(GPtrArray) words = g_ptr_array_new ();
+
+      for (guint j = 0; fields[j] != NULL; j++)
+        if (fields[j][0] != '\0')
+          g_ptr_array_add (words, fields[j]);
+      /* local_address rem_address st: 08 is CLOSE_WAIT */
+      if (words->len > 3 && g_str_has_suffix (g_ptr_array_index (words, 1), local) &&
+          g_strcmp0 (g_ptr_array_index (words, 3), "08") == 0)
+        n++;
+    }
+  return n;
+}
+
+typedef struct
+{
+  Daemon *daemon;
+  guint   fds;
+  guint   port;
+} Idle;
+
+static gboolean
+back_to_idle (gpointer user_data)
+{
+  Idle *idle = user_data;
+
+  return count_fds (idle->daemon) <= idle->fds && count_close_wait (idle->port) == 0;
+}
+
+/* A request the daemon answers itself, without the upstream. */
+static const char refused_request[] = "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://example.org\r\n\r\n";
+
+static void
+one_short_connection (Daemon *daemon)
+{
+  g_autoptr(GSocketConnection) connection = cc_test_connect (daemon->url);
+  g_autofree char *answer = NULL;
+
+  cc_test_send_raw (connection, refused_request);
+  answer = cc_test_read_answer (connection);
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 403 "));
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+}
+
+/* curl, scripts and editors open a connection per request and close it
+ * after the answer: the daemon must let every one go. libsoup 3.2 kept
+ * each in CLOSE-WAIT, holding a descriptor, for ever. */
+static void
+test_short_connections_let_go (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  Daemon *daemon = daemon_start (NULL, cc_test_upstream_get_url (upstream));
+  g_autoptr(GUri) uri = g_uri_parse (daemon->url, G_URI_FLAGS_NONE, NULL);
+  Idle idle = { daemon, 0, g_uri_get_port (uri) };
+
+  one_short_connection (daemon);
+  cc_test_drain (200);
+  idle.fds = count_fds (daemon);
+  for (guint i = 0; i < 1000; i++)
+    one_short_connection (daemon);
+  cc_test_wait_for (back_to_idle, &idle);
+  daemon_stop (daemon);
+}
+
+typedef struct
+{
+  GSocketConnection *connection;
+  GString           *answer;
+} Waiting;
+
+static gboolean
+answered (gpointer user_data)
+{
+  Waiting *waiting = user_data;
+  GPollableInputStream *in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (G_IO_STREAM (waiting->connection)));
+  char buffer[1024];
+  gssize n = g_pollable_input_stream_read_nonblocking (in, buffer, sizeof buffer, NULL, NULL);
+
+  if (n > 0)
+    g_string_append_len (waiting->answer, buffer, n);
+  return strstr (waiting->answer->str, "\r\n\r\n") != NULL;
+}
+
+/* Under a small descriptor limit (a unit's LimitNOFILE): a thousand
+ * connections one after another are nothing; three hundred held open
+ * make the next one wait, not fail, and once they close it is
+ * answered and so are others. */
+static void
+test_descriptor_limit (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  Daemon *daemon = daemon_start_with_fd_limit (NULL, cc_test_upstream_get_url (upstream), 256);
+  g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GString) text = g_string_new (NULL);
+  Waiting waiting = { NULL, text };
+
+  for (guint i = 0; i < 1000; i++)
+    one_short_connection (daemon);
+
+  for (guint i = 0; i < 300; i++)
+    g_ptr_array_add (held, cc_test_connect (daemon->url));
+  waiting.connection = cc_test_connect (daemon->url);
+  cc_test_send_raw (waiting.connection, refused_request);
+  /* It waits in the kernel's queue. */
+  cc_test_drain (300);
+  g_assert_false (answered (&waiting));
+
+  g_ptr_array_set_size (held, 0);
+  cc_test_wait_for (answered, &waiting);
+  g_assert_true (g_str_has_prefix (text->str, "HTTP/1.1 403 "));
+  g_object_unref (waiting.connection);
+  for (guint i = 0; i < 10; i++)
+    one_short_connection (daemon);
+  daemon_stop (daemon);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -592,6 +736,8 @@ main (int   argc,
   g_test_add_func ("/daemon/capture/unwritable-directory", test_capture_unwritable);
   g_test_add_func ("/daemon/copilot-end-to-end", test_copilot_end_to_end);
   g_test_add_func ("/daemon/watchdog", test_watchdog);
+  g_test_add_func ("/daemon/connections/short-connections-let-go", test_short_connections_let_go);
+  g_test_add_func ("/daemon/connections/descriptor-limit", test_descriptor_limit);
 
   return g_test_run ();
 }

@@ -728,6 +728,10 @@ test_cc_proxyctl (Fixture       *fixture,
     g_assert_cmpint (r.status, ==, 0);
     g_assert_true (g_str_has_prefix (r.out, listening));
     g_assert_nonnull (strstr (r.out, "Active provider: anthropic\n"));
+    /* This connection's own requests come and go; the limit is the
+     * descriptor limit's share. */
+    g_assert_true (g_regex_match_simple ("^Client connections: [0-9]+ open, at most [1-9][0-9]* at once$", r.out,
+                                         G_REGEX_MULTILINE, 0));
     g_assert_nonnull (strstr (r.out, "Capture: on, in "));
     g_assert_nonnull (strstr (r.out, "/cc-proxy/captures ("));
     g_assert_nonnull (strstr (r.out, "Plugins not loaded:\n  50-emptyid.so: no descriptor file 50-emptyid.descriptor "));

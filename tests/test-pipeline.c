@@ -1059,6 +1059,112 @@ test_client_timeout (Fixture       *fixture,
   cc_test_wait_for (all_done, &count);
 }
 
+/* ----- client connections ----- */
+
+static gboolean
+no_client_connections (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+  guint open;
+
+  cc_proxy_server_get_clients (fixture->server, &open, NULL);
+  return open == 0;
+}
+
+static GSocketConnection *
+connect_to_server (Fixture *fixture)
+{
+  return cc_test_connect (cc_proxy_server_get_url (fixture->server));
+}
+
+/* Every way a client can close its connection, and libsoup 3.2 kept
+ * some open for ever (an answered, kept-alive one above all): each
+ * must be let go, however many come one after another. */
+static void
+test_connections_closed_when_clients_close (Fixture       *fixture,
+                                            gconstpointer  user_data)
+{
+  static const char request[] = "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  Count count = { fixture, 0 };
+  guint max;
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/models", 200, "application/json", "{\"data\":[]}", -1);
+  cc_proxy_server_get_clients (fixture->server, NULL, &max);
+  g_assert_cmpuint (max, >, 0);
+
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autoptr(GSocketConnection) connection = connect_to_server (fixture);
+
+      switch (i % 4)
+        {
+        case 0: /* answered, kept alive, then closed: the common case */
+        case 1:
+          {
+            g_autofree char *answer = NULL;
+
+            cc_test_send_raw (connection, request);
+            answer = cc_test_read_answer (connection);
+            g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200 "));
+            if (i % 4 == 1)
+              {
+                /* Two in a row on one connection. */
+                g_free (answer);
+                cc_test_send_raw (connection, request);
+                answer = cc_test_read_answer (connection);
+                g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200 "));
+              }
+          }
+          break;
+        case 2: /* half a request head */
+          cc_test_send_raw (connection, "GET /v1/models HTTP/1.1\r\nHo");
+          break;
+        case 3: /* nothing at all */
+          break;
+        }
+      cc_test_drain (1);
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    }
+
+  cc_test_wait_for (no_client_connections, fixture);
+  cc_test_wait_for (all_done, &count);
+}
+
+static void
+on_end_read (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* 0: the server closed it. */
+  *(gboolean *) user_data = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error) == 0;
+}
+
+/* A kept-alive connection that sends nothing more is closed after the
+ * client timeout, as one that never sends a head is. */
+static void
+test_idle_connection_times_out (Fixture       *fixture,
+                                gconstpointer  user_data)
+{
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autofree char *answer = NULL;
+  gboolean closed = FALSE;
+  char byte;
+
+  cc_proxy_server_set_limits (fixture->server, 1024 * 1024, 16, 1);
+  cc_test_upstream_respond (fixture->upstream, "/v1/models", 200, "application/json", "{\"data\":[]}", -1);
+  connection = connect_to_server (fixture);
+  cc_test_send_raw (connection, "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  answer = cc_test_read_answer (connection);
+  g_assert_true (g_str_has_prefix (answer, "HTTP/1.1 200 "));
+
+  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (connection)), &byte, 1,
+                             G_PRIORITY_DEFAULT, NULL, on_end_read, &closed);
+  cc_test_wait_for (connection_closed, &closed);
+  cc_test_wait_for (no_client_connections, fixture);
+}
+
 /* The client leaving stops a provider's work at once, not at the
  * deadline. */
 static void
@@ -1531,6 +1637,8 @@ main (int   argc,
   ADD ("forward/concurrent-streams", test_concurrent_streams);
   ADD ("counters/after-malformed-requests", test_counters_after_malformed);
   ADD ("dispatch/client-gone-cancels-provider", test_client_gone_cancels_provider);
+  ADD ("connections/closed-when-clients-close", test_connections_closed_when_clients_close);
+  ADD ("connections/idle-timeout", test_idle_connection_times_out);
 #undef ADD
   g_test_add_func ("/pipeline/listen-addresses", test_listen_addresses);
 

@@ -513,6 +513,9 @@ cmd_status (void)
   g_print (_("Requests: %" G_GUINT64_FORMAT " total, %u in progress, %" G_GUINT64_FORMAT " failed\n"),
            cc_proxy_dbus_proxy1_get_requests_total (daemon), cc_proxy_dbus_proxy1_get_requests_active (daemon),
            cc_proxy_dbus_proxy1_get_requests_failed (daemon));
+  g_print (_("Client connections: %u open, at most %u at once\n"),
+           cc_proxy_dbus_proxy1_get_client_connections (daemon),
+           cc_proxy_dbus_proxy1_get_client_connection_limit (daemon));
   g_print (_("Upstream connections opened: %" G_GUINT64_FORMAT "\n"),
            cc_proxy_dbus_proxy1_get_upstream_connections (daemon));
   last_error = cc_proxy_dbus_proxy1_get_last_error (daemon);

@@ -37,6 +37,7 @@ struct _CcProxyExchange
   GObject                 parent_instance;
 
   SoupServerMessage      *message;       /* not a reference: see above */
+  GSocket                *socket;        /* the client connection's, if known */
   CcProxyExchangeState    state;
   CcProxyCounters        *counters;      /* shared with the server */
   gboolean                counted_out;
@@ -121,6 +122,7 @@ cc_proxy_exchange_finalize (GObject *object)
   CcProxyExchange *self = (CcProxyExchange *) object;
 
   g_clear_pointer (&self->counters, g_rc_box_release);
+  g_clear_object (&self->socket);
   g_clear_object (&self->context);
   g_clear_pointer (&self->response_headers, soup_message_headers_unref);
   g_clear_object (&self->upload);
@@ -189,18 +191,18 @@ static gboolean
 on_client_timeout (gpointer user_data)
 {
   CcProxyExchange *self = user_data;
-  GSocket *socket = self->message != NULL ? soup_server_message_get_socket (self->message) : NULL;
 
   self->client_timeout_id = 0;
   g_debug ("Closing a client connection that sent no request head in time");
-  if (socket != NULL)
-    g_socket_shutdown (socket, TRUE, TRUE, NULL);
+  if (self->socket != NULL && self->message != NULL)
+    g_socket_shutdown (self->socket, TRUE, TRUE, NULL);
   return G_SOURCE_REMOVE;
 }
 
 /**
  * cc_proxy_exchange_new:
  * @message: a message libsoup has just started reading
+ * @socket: (nullable): its connection's socket
  * @counters: the server's counters; this request is counted in
  * @client_timeout: seconds the client has to send the request head
  *
@@ -208,12 +210,14 @@ on_client_timeout (gpointer user_data)
  */
 CcProxyExchange *
 cc_proxy_exchange_new (SoupServerMessage *message,
+                       GSocket           *socket,
                        CcProxyCounters   *counters,
                        guint              client_timeout)
 {
   CcProxyExchange *self = g_object_new (CC_PROXY_TYPE_EXCHANGE, NULL);
 
   self->message = message;
+  self->socket = socket != NULL ? g_object_ref (socket) : NULL;
   self->counters = g_rc_box_acquire (counters);
   counters->total++;
   counters->active++;
@@ -221,6 +225,26 @@ cc_proxy_exchange_new (SoupServerMessage *message,
   g_object_set_data_full (G_OBJECT (message), EXCHANGE_KEY, self, exchange_unref);
   self->client_timeout_id = g_timeout_add_seconds (client_timeout, on_client_timeout, self);
   return self;
+}
+
+/**
+ * cc_proxy_exchange_release:
+ * @message: a message whose request was counted out
+ *
+ * The message lets go of its exchange (and with it the request's body
+ * and context), though the message itself may be kept: a kept-alive
+ * connection's last message outlives its request.
+ */
+void
+cc_proxy_exchange_release (SoupServerMessage *message)
+{
+  CcProxyExchange *self = cc_proxy_exchange_from_message (message);
+
+  if (self == NULL)
+    return;
+  g_object_weak_unref (G_OBJECT (message), on_message_gone, self);
+  self->message = NULL;
+  g_object_set_data (G_OBJECT (message), EXCHANGE_KEY, NULL);
 }
 
 /**
@@ -277,7 +301,7 @@ watch_client (CcProxyExchange *self)
 {
   if (self->hangup != NULL || !message_is_open (self))
     return;
-  self->hangup = cc_proxy_hangup_watch (self->message, on_client_hangup, self);
+  self->hangup = cc_proxy_hangup_watch (self->socket, on_client_hangup, self);
 }
 
 static void
@@ -764,14 +788,12 @@ cc_proxy_exchange_respond_error (CcProxyExchange  *self,
     }
   else
     {
-      GSocket *socket = soup_server_message_get_socket (self->message);
-
       /* Any other body cut short must not look complete. Stealing the
        * connection would not do: libsoup first writes the end of the
        * chunked body. Shutting the socket down leaves the client a body
        * without its end; unpausing lets libsoup notice and let go. */
-      if (socket != NULL)
-        g_socket_shutdown (socket, TRUE, TRUE, NULL);
+      if (self->socket != NULL)
+        g_socket_shutdown (self->socket, TRUE, TRUE, NULL);
       soup_server_message_unpause (self->message);
     }
 }

@@ -61,6 +61,7 @@ typedef struct
 G_DECLARE_FINAL_TYPE (CcProxyExchange, cc_proxy_exchange, CC_PROXY, EXCHANGE, GObject)
 
 CcProxyExchange       *cc_proxy_exchange_new              (SoupServerMessage      *message,
+                                                          GSocket                *socket,
                                                           CcProxyCounters        *counters,
                                                           guint                   client_timeout);
 CcProxyExchange       *cc_proxy_exchange_from_message     (SoupServerMessage      *message);
@@ -73,6 +74,7 @@ SoupServerMessage     *cc_proxy_exchange_get_message      (CcProxyExchange      
 CcProxyExchangeState   cc_proxy_exchange_get_state        (CcProxyExchange        *self);
 void                   cc_proxy_exchange_count_out        (CcProxyExchange        *self,
                                                           gboolean                failed);
+void                   cc_proxy_exchange_release          (SoupServerMessage      *message);
 
 gboolean               cc_proxy_exchange_limit_body       (CcProxyExchange        *self,
                                                           guint64                 max_size);

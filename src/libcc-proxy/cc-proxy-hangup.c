@@ -35,14 +35,15 @@ on_client_socket (GSocket      *socket,
   if (n > 0)  /* a pipelined request, not a hang-up: stop watching */
     return G_SOURCE_REMOVE;
 
-  g_debug ("Client hung up before the response was complete");
+  g_debug ("Client hung up");
   watch->on_gone (watch->user_data);
   return G_SOURCE_REMOVE;
 }
 
 /**
  * cc_proxy_hangup_watch:
- * @message: a request whose body has been read
+ * @socket: (nullable): the client connection of a request whose body
+ *   has been read
  * @on_gone: called once when the client closes its connection
  * @user_data: for @on_gone; not referenced
  *
@@ -50,11 +51,10 @@ on_client_socket (GSocket      *socket,
  *   thread-default main context; destroy it to stop watching
  */
 GSource *
-cc_proxy_hangup_watch (SoupServerMessage *message,
-                       GSourceFunc        on_gone,
-                       gpointer           user_data)
+cc_proxy_hangup_watch (GSocket     *socket,
+                       GSourceFunc  on_gone,
+                       gpointer     user_data)
 {
-  GSocket *socket = soup_server_message_get_socket (message);
   GSource *source;
   Watch *watch;
 

@@ -8,8 +8,8 @@
 
 G_BEGIN_DECLS
 
-GSource *cc_proxy_hangup_watch (SoupServerMessage *message,
-                                GSourceFunc        on_gone,
-                                gpointer           user_data);
+GSource *cc_proxy_hangup_watch (GSocket     *socket,
+                                GSourceFunc  on_gone,
+                                gpointer     user_data);
 
 G_END_DECLS

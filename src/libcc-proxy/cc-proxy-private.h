@@ -50,6 +50,7 @@ gboolean cc_proxy_auth_capable_default_is_signed_in (CcProxyAuthCapable *self,
   X (exchange_is_streaming_body) \
   X (exchange_limit_body) \
   X (exchange_new) \
+  X (exchange_release) \
   X (exchange_respond_error) \
   X (exchange_set_responder) \
   X (exchange_start) \
