@@ -480,7 +480,6 @@ cc_proxy_capture_log_format_event (CcProxyEvent  *event,
                                    char         **day)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   gint64 real = g_get_real_time () - (g_get_monotonic_time () - event->timestamp);
   g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (real / G_USEC_PER_SEC);
@@ -502,7 +501,7 @@ cc_proxy_capture_log_format_event (CcProxyEvent  *event,
    * out again. A stream is put back together into its message. */
   if (body == NULL && raw != NULL)
     {
-      raw_json = !event->raw_is_stream && !event->body_truncated && cc_proxy_body_scan_is_json (raw, raw_len);
+      raw_json = !event->raw_is_stream && !event->body_truncated && cc_proxy_json_validate (raw, raw_len, CC_PROXY_JSON_MAX_DEPTH, NULL);
       if (raw_json)
         shape = cc_proxy_body_scan_shape (raw, raw_len);
       else if ((parsed = parse_raw_body (event)) != NULL)
@@ -556,8 +555,8 @@ cc_proxy_capture_log_format_event (CcProxyEvent  *event,
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  line = json_generator_to_gstring (generator, g_string_new (NULL));
+  line = g_string_new (NULL);
+  cc_proxy_json_append (line, root);
 
   /* The body goes in last, written from the event's own tree: no copy
    * of what may be a long conversation. */
@@ -568,10 +567,7 @@ cc_proxy_capture_log_format_event (CcProxyEvent  *event,
       if (raw_json)
         append_json_line (line, raw, raw_len);
       else
-        {
-          json_generator_set_root (generator, body);
-          json_generator_to_gstring (generator, line);
-        }
+        cc_proxy_json_append (line, body);
       g_string_append_c (line, '}');
     }
   g_string_append_c (line, '\n');

@@ -3,6 +3,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <math.h>
+
 #include <cc-proxy/cc-proxy.h>
 
 #include "cc-proxy-event-private.h"
@@ -335,8 +337,12 @@ test_json_depth (void)
   g_assert_true (cc_proxy_json_check_depth ("{\"a\":\"[[[[\\\"[[[\"}", 16, 2));
   g_assert_true (cc_proxy_json_check_depth ("[[]]", 4, 2));
   g_assert_false (cc_proxy_json_check_depth ("[[[]]]", 6, 2));
-  g_assert_true (cc_proxy_json_check_depth ("\"\\\\\"[[", 6, 2));
-  g_assert_false (cc_proxy_json_check_depth ("\"\\\\\"[[[", 7, 2));
+  /* An escaped backslash ends its string's escapes (the text read as
+   * JSON: depth counts only up to the first error). */
+  g_assert_true (cc_proxy_json_check_depth ("[\"\\\\\",[]]", 9, 2));
+  g_assert_false (cc_proxy_json_check_depth ("[\"\\\\\",[[]]]", 11, 2));
+  /* Brackets in a comment are no nesting: the comment is an error. */
+  g_assert_true (cc_proxy_json_check_depth ("[/*[[[*/]", 9, 2));
 
   for (guint i = 0; i < CC_PROXY_JSON_MAX_DEPTH; i++)
     g_string_append_c (deep, '[');
@@ -430,22 +436,25 @@ test_body_is_json (void)
     "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{\"a\"}", "{a:1}", "[01]", "[1.]", "[.5]", "[1e]",
     "[\"\\x\"]", "[\"\\u12\"]", "[\"raw\nline\"]", "tru", "nul", "[true false]", "{} {}", "[\"\xff\"]",
     "{\"a\":1]", "[1}",
+    /* What json-glib 1.6 takes and no strict reader does: each once
+     * let a nesting bomb past the depth check. */
+    "[/*]*/]", "// x\n[]", "['\"']", "{'a':1}", "[1,/**/2]",
   };
   g_autoptr(GString) deep = g_string_new (NULL);
   g_autofree char *agent = cc_test_load_fixture_text ("anthropic-request-agent.json");
 
   for (guint i = 0; i < G_N_ELEMENTS (valid); i++)
-    g_assert_true (cc_proxy_body_scan_is_json (valid[i], strlen (valid[i])));
+    g_assert_true (cc_proxy_json_validate (valid[i], strlen (valid[i]), CC_PROXY_JSON_MAX_DEPTH, NULL));
   for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
-    g_assert_false (cc_proxy_body_scan_is_json (invalid[i], strlen (invalid[i])));
-  g_assert_true (cc_proxy_body_scan_is_json (agent, strlen (agent)));
+    g_assert_false (cc_proxy_json_validate (invalid[i], strlen (invalid[i]), CC_PROXY_JSON_MAX_DEPTH, NULL));
+  g_assert_true (cc_proxy_json_validate (agent, strlen (agent), CC_PROXY_JSON_MAX_DEPTH, NULL));
 
   for (guint i = 0; i < CC_PROXY_JSON_MAX_DEPTH + 1; i++)
     g_string_append_c (deep, '[');
   for (guint i = 0; i < CC_PROXY_JSON_MAX_DEPTH + 1; i++)
     g_string_append_c (deep, ']');
-  g_assert_false (cc_proxy_body_scan_is_json (deep->str, deep->len));
-  g_assert_true (cc_proxy_body_scan_is_json (deep->str + 1, deep->len - 2));
+  g_assert_false (cc_proxy_json_validate (deep->str, deep->len, CC_PROXY_JSON_MAX_DEPTH, NULL));
+  g_assert_true (cc_proxy_json_validate (deep->str + 1, deep->len - 2, CC_PROXY_JSON_MAX_DEPTH, NULL));
 }
 
 /* Scanned as bytes, a body has the shape its parsed tree has. */
@@ -476,6 +485,76 @@ test_body_scan_shape (void)
     }
 }
 
+/* The nesting bombs json-glib's extensions once smuggled past the depth
+ * check: refused before json-glib sees them, with the reason. */
+static void
+test_json_parse_refuses_extensions (void)
+{
+  static const char * const units[] = { "[/*]*/", "['\"',", "[/*]]]*/" };
+
+  for (guint u = 0; u < G_N_ELEMENTS (units); u++)
+    {
+      g_autoptr(GString) bomb = g_string_new (NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = NULL;
+
+      for (guint i = 0; i < 50000; i++)
+        g_string_append (bomb, units[u]);
+      node = cc_proxy_json_parse (bomb->str, bomb->len, &error);
+      g_assert_null (node);
+      g_assert_error (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_INVALID);
+      g_assert_true (g_str_has_prefix (error->message, "Not valid JSON (RFC 8259) at byte "));
+    }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) node = cc_proxy_json_parse ("{\"a\": 1} // trailing", -1, &error);
+
+    g_assert_null (node);
+    g_assert_cmpstr (error->message, ==, "Not valid JSON (RFC 8259) at byte 9");
+  }
+}
+
+/* One writer: what it writes any strict reader takes, whatever the
+ * strings hold; otherwise the same text as json-glib's generator. */
+static void
+test_json_writer (void)
+{
+  static const char * const same[] = {
+    "{\"b\":1,\"a\":[true,false,null,\"x\\\"y\\\\z\\n\\t\\r\\b\\f\"],\"c\":{\"é\":-2.5}}",
+    "[0,-1,9007199254740993,1.5,\"\\u00e9\",{}]",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (same); i++)
+    {
+      g_autoptr(JsonNode) node = cc_proxy_json_parse (same[i], -1, NULL);
+      g_autofree char *ours = cc_proxy_json_to_string (node);
+      g_autofree char *theirs = json_to_string (node, FALSE);
+
+      g_assert_cmpstr (ours, ==, theirs);
+    }
+
+  {
+    g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+    g_autoptr(JsonObject) object = json_object_new ();
+    g_autofree char *text = NULL;
+    g_autoptr(JsonNode) back = NULL;
+    g_autoptr(GError) error = NULL;
+
+    json_object_set_string_member (object, "control", "\x01" "a\x1f\x7f");
+    json_object_set_string_member (object, "cut", "caf\xc3");
+    json_object_set_double_member (object, "huge", HUGE_VAL);
+    json_object_set_double_member (object, "whole", 2.0);
+    json_object_set_double_member (object, "exp", 1e300);
+    json_node_set_object (node, object);
+    text = cc_proxy_json_to_string (node);
+    g_assert_cmpstr (text, ==, "{\"control\":\"\\u0001a\\u001f\x7f\",\"cut\":\"caf\xef\xbf\xbd\","
+                               "\"huge\":null,\"whole\":2.0,\"exp\":1.0000000000000001e+300}");
+    back = cc_proxy_json_parse (text, -1, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (json_node_get_object (back), "control"), ==, "\x01" "a\x1f\x7f");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -491,6 +570,8 @@ main (int   argc,
   g_test_add_func ("/api/json/depth", test_json_depth);
   g_test_add_func ("/api/json/body-scan", test_body_scan);
   g_test_add_func ("/api/json/is-json", test_body_is_json);
+  g_test_add_func ("/api/json/parse-refuses-extensions", test_json_parse_refuses_extensions);
+  g_test_add_func ("/api/json/writer", test_json_writer);
   g_test_add_func ("/api/json/scan-shape", test_body_scan_shape);
   g_test_add_func ("/api/events/redaction", test_redaction);
   g_test_add_func ("/api/events/safe-view", test_safe_view);

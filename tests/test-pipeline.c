@@ -789,6 +789,95 @@ test_deep_json_passthrough (Fixture       *fixture,
   g_assert_true (captured);
 }
 
+/* json-glib 1.6 takes comments and single-quoted strings: a bracket,
+ * then a comment holding its closing bracket, repeated, nests a level
+ * per unit for json-glib while a byte scan saw none, and a single-quoted
+ * double quote hid the rest from it. Text from either side is read
+ * strictly before json-glib sees it. */
+static char *
+comment_bomb (const char *prefix,
+              const char *unit,
+              const char *suffix)
+{
+  GString *text = g_string_new (prefix);
+
+  for (guint i = 0; i < 80000; i++)
+    g_string_append (text, unit);
+  g_string_append (text, suffix);
+  return g_string_free (text, FALSE);
+}
+
+static void
+test_comment_bomb_to_provider (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  static const char * const units[] = { "[/*]*/", "['\"'," };
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+
+  use_provider (fixture, "healthy");
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    {
+      g_autoptr(SoupMessage) bomb = new_message (fixture, "POST", "/healthy/echo");
+      g_autofree char *text = comment_bomb ("{\"model\":\"claude-bomb\",\"messages\":", units[i], "}");
+      g_autoptr(GBytes) body = g_bytes_new_take (g_steal_pointer (&text), strlen (text));
+      g_autoptr(GBytes) answer = NULL;
+
+      set_body (bomb, "application/json", body);
+      answer = send_ok (fixture, bomb);
+      g_assert_cmpuint (soup_message_get_status (bomb), ==, 400);
+      assert_error_body (answer, "invalid_request_error",
+                         "The request body is not valid JSON: Not valid JSON (RFC 8259) at byte 35");
+    }
+  {
+    g_autoptr(SoupMessage) next = new_message (fixture, "POST", "/healthy/echo");
+    g_autoptr(GBytes) next_answer = NULL;
+
+    set_body (next, "application/json", request);
+    next_answer = send_ok (fixture, next);
+    g_assert_cmpuint (soup_message_get_status (next), ==, 200);
+  }
+}
+
+/* The same from the upstream: a JSON answer and a stream's message_delta
+ * relayed, observed and captured without a crash. */
+static void
+test_comment_bomb_from_upstream (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  g_autofree char *json = comment_bomb ("{\"type\":\"message\",\"content\":", "[/*]*/", "}");
+  g_autofree char *delta = comment_bomb ("event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":",
+                                         "[/*]*/", "}\n\n");
+  const char *chunks[] = {
+    "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"x\",\"content\":[]}}\n\n",
+    delta, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", NULL,
+  };
+  g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
+  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json", json, -1);
+  cc_test_upstream_stream (fixture->upstream, "/v1/stream", chunks, G_MAXUINT, FALSE);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(SoupMessage) message = new_message (fixture, "POST", i == 0 ? "/v1/messages" : "/v1/stream");
+      g_autoptr(GBytes) answer = NULL;
+
+      set_body (message, "application/json", request);
+      answer = send_ok (fixture, message);
+      g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+      g_assert_cmpuint (g_bytes_get_size (answer), ==, i == 0 ? strlen (json)
+                                                               : strlen (chunks[0]) + strlen (chunks[1]) + strlen (chunks[2]));
+    }
+
+  cc_test_wait_for (last_event_is_terminal, fixture);
+  for (guint i = 0; i < fixture->events->len; i++)
+    {
+      g_autofree char *day = NULL;
+      g_autofree char *line = cc_proxy_capture_log_format_event (g_ptr_array_index (fixture->events, i), utc, &day);
+
+      g_assert_true (cc_proxy_json_validate (line, strlen (line), CC_PROXY_JSON_MAX_DEPTH, NULL));
+    }
+}
+
 static GBytes *
 filled (gsize size)
 {
@@ -1630,6 +1719,8 @@ main (int   argc,
   ADD ("snapshot/switch-provider-mid-stream", test_switch_provider_mid_stream);
   ADD ("bounds/deep-json-to-provider", test_deep_json_to_provider);
   ADD ("bounds/deep-json-passthrough", test_deep_json_passthrough);
+  ADD ("bounds/comment-bomb-to-provider", test_comment_bomb_to_provider);
+  ADD ("bounds/comment-bomb-from-upstream", test_comment_bomb_from_upstream);
   ADD ("bounds/body-too-large", test_body_too_large);
   ADD ("bounds/client-timeout", test_client_timeout);
   ADD ("bounds/capture-prefix", test_capture_prefix);

@@ -57,6 +57,28 @@ test_assembler_text (void)
                "\"stop_sequence\":null,\"usage\":{\"input_tokens\":25,\"output_tokens\":3}}");
 }
 
+/* A hostile upstream starts the same block index again after text and
+ * tool JSON went into it (the assembler once freed both and kept
+ * writing to them), and nests a comment bomb in tool arguments: the
+ * message is the last start's, the arguments kept as text. */
+static void
+test_assembler_block_restart (void)
+{
+  g_autoptr(GBytes) sse = cc_test_load_fixture ("hostile-stream-block-restart.sse");
+  g_autoptr(CcProxyMessageAssembler) assembler = cc_proxy_message_assembler_new ();
+  g_autoptr(CcProxySseParser) parser = cc_proxy_sse_parser_new (feed_event, assembler);
+  g_autoptr(JsonNode) message = NULL;
+
+  cc_proxy_sse_parser_feed (parser, g_bytes_get_data (sse, NULL), g_bytes_get_size (sse));
+  cc_proxy_sse_parser_finish (parser);
+  message = cc_proxy_message_assembler_finish (assembler);
+  assert_json (message,
+               "{\"id\":\"msg_dup\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\","
+               "\"content\":[{\"type\":\"text\",\"text\":\"second\"},"
+               "{\"type\":\"tool_use\",\"id\":\"t2\",\"name\":\"g\",\"input\":\"[/*]*/[/*]*/\"}],"
+               "\"stop_reason\":\"end_turn\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":1,\"output_tokens\":2}}");
+}
+
 /* The capture log takes the deltas of a stream apart by scanning; the
  * message it writes is the one the parsing assembler makes, for every
  * stream we have (text, thinking, parallel tool calls, escapes). */
@@ -501,6 +523,7 @@ main (int   argc,
   g_test_summary ("Streams assembled into messages, request summaries, and the capture log's files");
 
   g_test_add_func ("/traffic/assembler/text", test_assembler_text);
+  g_test_add_func ("/traffic/assembler/block-restart", test_assembler_block_restart);
   g_test_add_func ("/traffic/assembler/blocks", test_assembler_blocks);
   g_test_add_func ("/traffic/assembler/no-message", test_assembler_no_message);
   g_test_add_func ("/traffic/assembler/scanned-deltas", test_assembler_scanned_deltas);

@@ -1,4 +1,4 @@
-/* cc-proxy-json.h: reading JSON that comes from the network
+/* cc-proxy-json.h: reading JSON that comes from the network, and writing it
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -44,9 +44,19 @@ gboolean    cc_proxy_json_check_depth (const char *data,
                                        gsize       len,
                                        guint       max_depth);
 CC_PROXY_EXPORT
+gboolean    cc_proxy_json_validate    (const char *data,
+                                       gsize       len,
+                                       guint       max_depth,
+                                       GError    **error);
+CC_PROXY_EXPORT
 JsonNode   *cc_proxy_json_parse       (const char *data,
                                        gssize      len,
                                        GError    **error);
+CC_PROXY_EXPORT
+void        cc_proxy_json_append      (GString    *out,
+                                       JsonNode   *node);
+CC_PROXY_EXPORT
+char       *cc_proxy_json_to_string   (JsonNode   *node);
 
 /* json-glib's *_with_default() accessors warn when a member has another
  * type than asked for; a client or upstream must not be able to cause

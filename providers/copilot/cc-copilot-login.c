@@ -47,7 +47,7 @@ post_json (Login      *login,
 {
   g_autoptr(JsonObject) owned = body;
   g_autoptr(JsonNode) node = cc_proxy_json_node_new_object (owned);
-  g_autofree char *text = json_to_string (node, FALSE);
+  g_autofree char *text = cc_proxy_json_to_string (node);
   g_autoptr(GBytes) bytes = g_bytes_new (text, strlen (text));
   SoupMessage *message = cc_upstream_new_message (CC_COPILOT_PROVIDER_ID, "POST", login->github_url, path, NULL);
 

@@ -273,7 +273,7 @@ add_assistant_message (JsonArray *out,
               JsonObject *call = json_object_new ();
               JsonObject *function = json_object_new ();
               JsonNode *input = json_object_get_member (block, "input");
-              g_autofree char *arguments = input ? json_to_string (input, FALSE) : g_strdup ("{}");
+              g_autofree char *arguments = input ? cc_proxy_json_to_string (input) : g_strdup ("{}");
 
               set_string (call, "id", cc_proxy_json_get_string (block, "id"));
               json_object_set_string_member (call, "type", "function");
@@ -888,7 +888,7 @@ cc_openai_count_tokens (JsonObject *request,
                         const char *model)
 {
   g_autoptr(JsonNode) translated = cc_openai_request_from_anthropic (request, model ? model : "");
-  g_autofree char *text = json_to_string (translated, FALSE);
+  g_autofree char *text = cc_proxy_json_to_string (translated);
   JsonArray *tools = cc_proxy_json_get_array (request, "tools");
   double tokens = strlen (text) / 4.0;
   gboolean mcp = FALSE;

@@ -224,7 +224,7 @@ cc_upstream_set_messages_body (CcUpstreamRequest *request,
       {
         /* The client's body, with the upstream's model name: thinking
          * and its signatures stay. (A copy: the body is shared.) */
-        g_autofree char *original = json_to_string (cc_proxy_request_context_get_json_body (request->context), FALSE);
+        g_autofree char *original = cc_proxy_json_to_string (cc_proxy_request_context_get_json_body (request->context));
 
         body = cc_proxy_json_parse (original, -1, NULL);
         json_object_set_string_member (json_node_get_object (body), "model", model);
@@ -238,7 +238,7 @@ cc_upstream_set_messages_body (CcUpstreamRequest *request,
       request->upstream_path = "/chat/completions";
       break;
     }
-  text = json_to_string (body, FALSE);
+  text = cc_proxy_json_to_string (body);
   g_clear_pointer (&request->upstream_body, g_bytes_unref);
   request->upstream_body = g_bytes_new_take (text, strlen (text));
 }
@@ -320,7 +320,7 @@ void
 cc_upstream_respond_node (GTask    *task,
                           JsonNode *node)
 {
-  g_autofree char *text = json_to_string (node, FALSE);
+  g_autofree char *text = cc_proxy_json_to_string (node);
 
   cc_upstream_respond_json (task, SOUP_STATUS_OK, text);
 }

@@ -394,38 +394,61 @@ skip_literal (const char *p,
 }
 
 /**
- * cc_proxy_body_scan_is_json:
+ * cc_proxy_body_scan_validate:
  * @data: (array length=len): text
  * @len: its length
+ * @max_depth: how many arrays and objects may nest
+ * @error_offset: (out): where it is not JSON, on failure
+ * @too_deep: (out): whether it failed on nesting, not on grammar
  *
- * Checks the grammar of RFC 8259, UTF-8 included, and nesting against
- * %CC_PROXY_JSON_MAX_DEPTH, without building anything: what the capture
- * log needs before it writes a body into a line as it is.
+ * Checks the grammar of RFC 8259 strictly, UTF-8 included, and nesting
+ * against @max_depth, without building anything. json-glib 1.6 takes
+ * more (comments, single-quoted strings), which no byte scan for depth
+ * or for members can follow: cc_proxy_json_validate() runs this before
+ * json-glib sees any text from the network.
  *
  * Returns: whether @data is one JSON document
  */
 gboolean
-cc_proxy_body_scan_is_json (const char *data,
-                            gsize       len)
+cc_proxy_body_scan_validate (const char *data,
+                             gsize       len,
+                             guint       max_depth,
+                             gsize      *error_offset,
+                             gboolean   *too_deep)
 {
   enum { VALUE, KEY, AFTER } state = VALUE;
-  char stack[CC_PROXY_JSON_MAX_DEPTH];
+  char small[CC_PROXY_JSON_MAX_DEPTH];
+  g_autofree char *large = NULL;
+  char *stack = small;
   guint depth = 0;
   const char *p = data;
   const char *end = data + len;
+  const char *token = data;
+  const char *bad_utf8;
 
-  if (!g_utf8_validate_len (data, len, NULL))
-    return FALSE;
+  *too_deep = FALSE;
+  if (!g_utf8_validate_len (data, len, &bad_utf8))
+    {
+      *error_offset = bad_utf8 - data;
+      return FALSE;
+    }
+  if (max_depth > G_N_ELEMENTS (small))
+    stack = large = g_malloc (MIN (max_depth, len) + 1);
 
+#define FAIL() G_STMT_START { *error_offset = token - data; return FALSE; } G_STMT_END
   for (;;)
     {
-      p = skip_space (p, end);
+      p = token = skip_space (p, end);
       if (state == AFTER)
         {
           if (depth == 0)
-            return p == end;
+            {
+              if (p != end)
+                FAIL ();
+              return TRUE;
+            }
           if (p >= end)
-            return FALSE;
+            FAIL ();
           if (*p == ',')
             {
               p++;
@@ -437,18 +460,18 @@ cc_proxy_body_scan_is_json (const char *data,
               depth--;
             }
           else
-            return FALSE;
+            FAIL ();
           continue;
         }
       if (p >= end)
-        return FALSE;
+        FAIL ();
       if (state == KEY)
         {
           if (*p != '"' || (p = skip_string (p + 1, end)) == NULL)
-            return FALSE;
+            FAIL ();
           p = skip_space (p, end);
           if (p >= end || *p != ':')
-            return FALSE;
+            FAIL ();
           p++;
           state = VALUE;
           continue;
@@ -459,8 +482,11 @@ cc_proxy_body_scan_is_json (const char *data,
         {
         case '{':
         case '[':
-          if (depth == G_N_ELEMENTS (stack))
-            return FALSE;
+          if (depth >= max_depth)
+            {
+              *too_deep = TRUE;
+              FAIL ();
+            }
           stack[depth++] = *p++;
           p = skip_space (p, end);
           if (p < end && *p == (stack[depth - 1] == '{' ? '}' : ']'))
@@ -489,7 +515,8 @@ cc_proxy_body_scan_is_json (const char *data,
           break;
         }
       if (p == NULL)
-        return FALSE;
+        FAIL ();
       state = AFTER;
     }
+#undef FAIL
 }

@@ -1,14 +1,16 @@
-/* cc-proxy-json.c: reading JSON that comes from the network
+/* cc-proxy-json.c: reading JSON that comes from the network, and writing it
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
 
 #include "cc-proxy.h"
+#include "cc-proxy-body-scan.h"
 
 /**
  * cc_proxy_json_error_quark:
@@ -25,56 +27,57 @@ G_DEFINE_QUARK (cc-proxy-json-error-quark, cc_proxy_json_error)
  * @len: its length
  * @max_depth: how many arrays and objects may nest
  *
- * A byte scan, no parse: brackets inside strings do not count. Cheap
- * enough to run before every parse of text from the network.
+ * Reads @data as strict JSON (RFC 8259) as far as it is valid, building
+ * nothing. Cheap enough to run before every parse of text from the
+ * network; cc_proxy_json_parse() does.
  *
  * Returns: %FALSE when arrays and objects nest deeper than @max_depth
+ *   before any error in the text
  */
 gboolean
 cc_proxy_json_check_depth (const char *data,
                            gsize       len,
                            guint       max_depth)
 {
-  const char *p = data;
-  const char *end = data + len;
-  guint depth = 0;
+  gsize offset;
+  gboolean too_deep;
 
-  while (p < end)
-    {
-      switch (*p++)
-        {
-        case '"':
-          /* Skip the string: to its closing quote, past escapes. */
-          while (p < end)
-            {
-              const char *quote = memchr (p, '"', end - p);
-              const char *q;
-              gsize backslashes = 0;
+  return cc_proxy_body_scan_validate (data, len, max_depth, &offset, &too_deep) || !too_deep;
+}
 
-              if (quote == NULL)
-                return TRUE;
-              for (q = quote; q > p && q[-1] == '\\'; q--)
-                backslashes++;
-              p = quote + 1;
-              if (backslashes % 2 == 0)
-                break;
-            }
-          break;
-        case '[':
-        case '{':
-          if (++depth > max_depth)
-            return FALSE;
-          break;
-        case ']':
-        case '}':
-          if (depth > 0)
-            depth--;
-          break;
-        default:
-          break;
-        }
-    }
-  return TRUE;
+/**
+ * cc_proxy_json_validate:
+ * @data: (array length=len): text
+ * @len: its length
+ * @max_depth: how many arrays and objects may nest
+ * @error: return location for a #CcProxyJsonError
+ *
+ * Whether @data is one JSON value (RFC 8259, strictly: no comments, no
+ * single quotes, no trailing commas, valid UTF-8) nesting at most
+ * @max_depth arrays and objects, without building it.
+ *
+ * Returns: %TRUE when it is
+ */
+gboolean
+cc_proxy_json_validate (const char  *data,
+                        gsize        len,
+                        guint        max_depth,
+                        GError     **error)
+{
+  gsize offset;
+  gboolean too_deep;
+
+  if (cc_proxy_body_scan_validate (data, len, max_depth, &offset, &too_deep))
+    return TRUE;
+  if (too_deep)
+    g_set_error (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_TOO_DEEP,
+                 _("JSON nested more than %u levels deep is not accepted"), max_depth);
+  else if (offset >= len)
+    g_set_error_literal (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_INVALID, _("The JSON text ends too early"));
+  else
+    g_set_error (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_INVALID,
+                 _("Not valid JSON (RFC 8259) at byte %" G_GSIZE_FORMAT), offset);
+  return FALSE;
 }
 
 /**
@@ -83,9 +86,10 @@ cc_proxy_json_check_depth (const char *data,
  * @len: its length, or -1 when @data ends with a NUL
  * @error: return location for a #CcProxyJsonError
  *
- * Parses text that came from the network: nesting is checked with
- * cc_proxy_json_check_depth() against %CC_PROXY_JSON_MAX_DEPTH before
- * json-glib sees it. Use it instead of json_from_string().
+ * Parses text that came from the network: it is checked with
+ * cc_proxy_json_validate() (strict JSON, at most
+ * %CC_PROXY_JSON_MAX_DEPTH deep) before json-glib sees it. Use it
+ * instead of json_from_string().
  *
  * Returns: (transfer full) (nullable): the root node, or %NULL with
  *   @error set
@@ -102,12 +106,8 @@ cc_proxy_json_parse (const char  *data,
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
   size = len < 0 ? strlen (data) : (gsize) len;
-  if (!cc_proxy_json_check_depth (data, size, CC_PROXY_JSON_MAX_DEPTH))
-    {
-      g_set_error (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_TOO_DEEP,
-                   _("JSON nested more than %u levels deep is not accepted"), CC_PROXY_JSON_MAX_DEPTH);
-      return NULL;
-    }
+  if (!cc_proxy_json_validate (data, size, CC_PROXY_JSON_MAX_DEPTH, error))
+    return NULL;
 
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, size > 0 ? data : "", size, &local_error))
@@ -277,4 +277,172 @@ cc_proxy_json_node_new_object (JsonObject *object)
 
   json_node_set_object (node, object);
   return node;
+}
+
+/* ----- writing ----- */
+
+static void
+append_string (GString    *out,
+               const char *text)
+{
+  static const char hex[] = "0123456789abcdef";
+  g_autofree char *valid = NULL;
+  const guchar *p;
+  const guchar *run;
+
+  /* A prefix cut mid-character, say: never invalid UTF-8 out. */
+  if (!g_utf8_validate (text, -1, NULL))
+    text = valid = g_utf8_make_valid (text, -1);
+
+  g_string_append_c (out, '"');
+  for (p = run = (const guchar *) text; *p != '\0'; p++)
+    {
+      const char *escape;
+
+      if (*p >= 0x20 && *p != '"' && *p != '\\')
+        continue;
+      g_string_append_len (out, (const char *) run, p - run);
+      run = p + 1;
+      switch (*p)
+        {
+        case '"': escape = "\\\""; break;
+        case '\\': escape = "\\\\"; break;
+        case '\b': escape = "\\b"; break;
+        case '\f': escape = "\\f"; break;
+        case '\n': escape = "\\n"; break;
+        case '\r': escape = "\\r"; break;
+        case '\t': escape = "\\t"; break;
+        default: escape = NULL; break;
+        }
+      if (escape != NULL)
+        g_string_append (out, escape);
+      else
+        {
+          /* json-glib 1.6 writes these raw: no JSON reader takes that. */
+          g_string_append (out, "\\u00");
+          g_string_append_c (out, hex[*p >> 4]);
+          g_string_append_c (out, hex[*p & 0xf]);
+        }
+    }
+  g_string_append_len (out, (const char *) run, p - run);
+  g_string_append_c (out, '"');
+}
+
+static void
+append_double (GString *out,
+               double   value)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  /* JSON has no infinity or NaN (json-glib writes "inf.0"). */
+  if (!isfinite (value))
+    {
+      g_string_append (out, "null");
+      return;
+    }
+  g_ascii_dtostr (buffer, sizeof buffer, value);
+  g_string_append (out, buffer);
+  /* A double stays a double when read back, as json-glib keeps it. */
+  if (strpbrk (buffer, ".eE") == NULL)
+    g_string_append (out, ".0");
+}
+
+/**
+ * cc_proxy_json_append:
+ * @out: where to write
+ * @node: (nullable): a JSON node; %NULL is written as null
+ *
+ * Writes @node as compact JSON that any strict reader takes: control
+ * characters escaped, invalid UTF-8 replaced, numbers JSON has no
+ * spelling for (infinity, NaN) written as null; members in their order.
+ * Use it instead of json_to_string() or a JsonGenerator.
+ */
+void
+cc_proxy_json_append (GString  *out,
+                      JsonNode *node)
+{
+  if (node == NULL)
+    {
+      g_string_append (out, "null");
+      return;
+    }
+
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *object = json_node_get_object (node);
+        g_autoptr(GList) members = json_object_get_members (object);
+        gboolean first = TRUE;
+
+        g_string_append_c (out, '{');
+        for (GList *l = members; l != NULL; l = l->next)
+          {
+            if (!first)
+              g_string_append_c (out, ',');
+            first = FALSE;
+            append_string (out, l->data);
+            g_string_append_c (out, ':');
+            cc_proxy_json_append (out, json_object_get_member (object, l->data));
+          }
+        g_string_append_c (out, '}');
+      }
+      break;
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint n = json_array_get_length (array);
+
+        g_string_append_c (out, '[');
+        for (guint i = 0; i < n; i++)
+          {
+            if (i > 0)
+              g_string_append_c (out, ',');
+            cc_proxy_json_append (out, json_array_get_element (array, i));
+          }
+        g_string_append_c (out, ']');
+      }
+      break;
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type (node))
+        {
+        case G_TYPE_INT64:
+          g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+          break;
+        case G_TYPE_DOUBLE:
+          append_double (out, json_node_get_double (node));
+          break;
+        case G_TYPE_BOOLEAN:
+          g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+          break;
+        case G_TYPE_STRING:
+          append_string (out, json_node_get_string (node));
+          break;
+        default:
+          g_string_append (out, "null");
+          break;
+        }
+      break;
+    case JSON_NODE_NULL:
+    default:
+      g_string_append (out, "null");
+      break;
+    }
+}
+
+/**
+ * cc_proxy_json_to_string:
+ * @node: (nullable): a JSON node
+ *
+ * Writes @node as compact JSON, as cc_proxy_json_append() does.
+ *
+ * Returns: (transfer full): the text
+ */
+char *
+cc_proxy_json_to_string (JsonNode *node)
+{
+  GString *out = g_string_new (NULL);
+
+  cc_proxy_json_append (out, node);
+  return g_string_free (out, FALSE);
 }

@@ -26,13 +26,19 @@ struct _CcProxyMessageAssembler
 };
 
 static void
+string_free (GString *string)
+{
+  g_string_free (string, TRUE);
+}
+
+/* Also when a block's index starts again (a second content_block_start
+ * for it): the block is then empty, never half-freed. */
+static void
 block_clear (Block *block)
 {
   g_clear_pointer (&block->block, json_object_unref);
-  if (block->text != NULL)
-    g_string_free (block->text, TRUE);
-  if (block->json != NULL)
-    g_string_free (block->json, TRUE);
+  g_clear_pointer (&block->text, string_free);
+  g_clear_pointer (&block->json, string_free);
 }
 
 CcProxyMessageAssembler *

@@ -997,7 +997,7 @@ cc_proxy_error_body_new (const char *kind,
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  return json_to_string (root, FALSE);
+  return cc_proxy_json_to_string (root);
 }
 
 

@@ -208,7 +208,7 @@ cc_proxy_sse_append_event (GString    *out,
   g_return_if_fail (event != NULL);
   g_return_if_fail (data != NULL);
 
-  json = json_to_string (data, FALSE);
+  json = cc_proxy_json_to_string (data);
   g_string_append (out, "event: ");
   g_string_append (out, event);
   g_string_append (out, "\ndata: ");

@@ -32,7 +32,7 @@ LLVMFuzzerTestOneInput (const guint8 *data,
       }
   }
   /* A body the capture log writes as it is must be JSON a reader takes. */
-  if (cc_proxy_body_scan_is_json ((const char *) data, size))
+  if (cc_proxy_json_validate ((const char *) data, size, CC_PROXY_JSON_MAX_DEPTH, NULL))
     g_assert_nonnull (node);
   return 0;
 }
