@@ -34,6 +34,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 
 #include "cc-proxy-hangup.h"
@@ -61,6 +62,7 @@ struct _CcProxyListener
   GHashTable   *clients;        /* Client set */
   guint         max_clients;
   guint         idle_timeout;   /* seconds */
+  GPid          only_peer;      /* 0, or the one process it serves */
   gboolean      out_of_fds;     /* said so in the log, not yet recovered */
 };
 
@@ -215,6 +217,31 @@ on_request_started (SoupServer        *server,
     client_stop_idle (client);
 }
 
+/* The kernel's word on who connected, not the peer's. */
+static gboolean
+is_only_peer (CcProxyListener *self,
+              GSocket         *socket)
+{
+  g_autoptr(GCredentials) credentials = NULL;
+  g_autoptr(GError) error = NULL;
+  pid_t pid;
+  uid_t uid;
+
+  credentials = g_socket_get_credentials (socket, &error);
+  if (credentials == NULL)
+    {
+      g_message ("Refusing a connection whose peer is unknown: %s", error->message);
+      return FALSE;
+    }
+  pid = g_credentials_get_unix_pid (credentials, NULL);
+  uid = g_credentials_get_unix_user (credentials, NULL);
+  if (pid == self->only_peer && uid == getuid ())
+    return TRUE;
+  g_message ("Refusing a connection from process %d (uid %u): only process %d is served",
+             (int) pid, (guint) uid, (int) self->only_peer);
+  return FALSE;
+}
+
 static void
 hand_over (CcProxyListener *self,
            GSocket         *socket)
@@ -232,6 +259,11 @@ hand_over (CcProxyListener *self,
     {
       /* Gone before we got to it. */
       g_debug ("Dropping a client connection: %s", error->message);
+      g_socket_close (socket, NULL);
+      return;
+    }
+  if (self->only_peer != 0 && !is_only_peer (self, socket))
+    {
       g_socket_close (socket, NULL);
       return;
     }
@@ -370,6 +402,18 @@ cc_proxy_listener_set_idle_timeout (CcProxyListener *self,
                                     guint            seconds)
 {
   self->idle_timeout = seconds;
+}
+
+/**
+ * cc_proxy_listener_set_only_peer:
+ * @pid: the one process whose connections are served (on Unix sockets,
+ *   as the kernel tells); others are closed at once. 0 serves anyone.
+ */
+void
+cc_proxy_listener_set_only_peer (CcProxyListener *self,
+                                 GPid             pid)
+{
+  self->only_peer = pid;
 }
 
 /**

@@ -17,6 +17,8 @@ gboolean         cc_proxy_listener_add_socket        (CcProxyListener   *self,
                                                       GError           **error);
 void             cc_proxy_listener_set_idle_timeout  (CcProxyListener   *self,
                                                       guint              seconds);
+void             cc_proxy_listener_set_only_peer     (CcProxyListener   *self,
+                                                      GPid               pid);
 void             cc_proxy_listener_set_max_clients   (CcProxyListener   *self,
                                                       guint              max_clients);
 guint            cc_proxy_listener_get_max_clients   (CcProxyListener   *self);

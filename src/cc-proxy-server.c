@@ -819,15 +819,20 @@ cc_proxy_server_init_process (void)
 
 /**
  * cc_proxy_server_listen_socket:
- * @socket: a listening socket (a provider host's, which cc-proxyd made)
+ * @socket: a listening Unix socket (a provider host's, which cc-proxyd
+ *   made)
+ * @only_peer: the one process it serves (cc-proxyd), checked on each
+ *   connection with the kernel's peer credentials
  *
  * Serves on @socket; cc_proxy_server_get_url() stays unset.
  */
 gboolean
 cc_proxy_server_listen_socket (CcProxyServer  *self,
                                GSocket        *socket,
+                               GPid            only_peer,
                                GError        **error)
 {
+  cc_proxy_listener_set_only_peer (self->listener, only_peer);
   return cc_proxy_listener_add_socket (self->listener, socket, error);
 }
 

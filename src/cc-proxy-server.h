@@ -37,6 +37,7 @@ gboolean       cc_proxy_server_listen       (CcProxyServer    *self,
 void             cc_proxy_server_init_process  (void);
 gboolean         cc_proxy_server_listen_socket (CcProxyServer   *self,
                                                 GSocket         *socket,
+                                                GPid             only_peer,
                                                 GError         **error);
 const char    *cc_proxy_server_get_url      (CcProxyServer    *self);
 void           cc_proxy_server_set_deadline (CcProxyServer    *self,

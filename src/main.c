@@ -314,7 +314,9 @@ main (int   argc,
   service = cc_proxy_dbus_service_new (runtime, server, sink, capture);
   cc_proxy_dbus_service_set_log (service, log);
   cc_proxy_dbus_service_set_start_error (service, start_error);
-  owner_id = g_bus_own_name (G_BUS_TYPE_SESSION, CC_PROXY_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+  /* Not queued: a second cc-proxyd would otherwise take the name over,
+   * without a word, the moment the first exits. */
+  owner_id = g_bus_own_name (G_BUS_TYPE_SESSION, CC_PROXY_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
                              (GBusAcquiredCallback) on_bus_acquired, NULL,
                              (GBusNameLostCallback) on_name_lost, service, NULL);
 

@@ -11,7 +11,11 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libsoup/soup.h>
@@ -299,6 +303,89 @@ test_serves (Fixture       *fixture,
   }
 }
 
+/* The abstract socket cc-proxyd made for a host: "@cc-proxy/PID/ID/…"
+ * in /proc/net/unix, as anyone on the machine can read it. */
+static char *
+find_host_socket (Fixture    *fixture,
+                  const char *provider_id)
+{
+  g_autofree char *table = NULL;
+  g_autofree char *prefix = g_strdup_printf ("@cc-proxy/%s/%s/", fixture->pid, provider_id);
+  const char *at;
+
+  g_assert_true (g_file_get_contents ("/proc/net/unix", &table, NULL, NULL));
+  at = strstr (table, prefix);
+  g_assert_nonnull (at);
+  return g_strndup (at + 1, strcspn (at + 1, " \n"));
+}
+
+/* Connects to the abstract socket @name, sends a request and reads what
+ * comes back: -1 if it could not connect, 0 when nothing came. Plain system calls, so that a
+ * forked child can use it. */
+static gssize
+try_host_socket (const char *name,
+                 char       *answer,
+                 gsize       size)
+{
+  static const char request[] = "GET /v1/models HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  socklen_t len = offsetof (struct sockaddr_un, sun_path) + 1 + strlen (name);
+  int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+  gssize n;
+
+  memcpy (address.sun_path + 1, name, strlen (name));
+  if (fd < 0 || connect (fd, (struct sockaddr *) &address, len) != 0)
+    return -1;
+  /* Closed before the request is all written counts as no answer. */
+  if (send (fd, request, sizeof request - 1, MSG_NOSIGNAL) != (gssize) sizeof request - 1)
+    n = 0;
+  else
+    n = MAX (read (fd, answer, size), 0);
+  close (fd);
+  return n;
+}
+
+/* Anyone can connect to an abstract socket, and the host would answer
+ * with the user's login: it serves cc-proxyd alone, whoever asks. */
+static void
+test_socket_serves_only_daemon (Fixture       *fixture,
+                                gconstpointer  user_data)
+{
+  g_autofree char *name = NULL;
+  char answer[256];
+
+  set_active_provider (fixture, "fragile");
+  assert_fragile_serves (fixture);
+  name = find_host_socket (fixture, "fragile");
+
+  /* Another process of the same user: closed without a word. */
+  g_assert_cmpint (try_host_socket (name, answer, sizeof answer), ==, 0);
+
+  /* Another user, where the test may become one. */
+  if (getuid () == 0)
+    {
+      pid_t child = fork ();
+      int status = 0;
+
+      g_assert_cmpint (child, >=, 0);
+      if (child == 0)
+        {
+          if (setgid (65534) != 0 || setuid (65534) != 0)
+            _exit (3);
+          _exit (try_host_socket (name, answer, sizeof answer) > 0 ? 1 : 0);
+        }
+      g_assert_cmpint (waitpid (child, &status, 0), ==, child);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+    }
+  else
+    g_test_message ("not root: the other-user case was not tried");
+
+  /* cc-proxyd itself is still served. */
+  assert_fragile_serves (fixture);
+  wait_for_log (fixture->daemon, "only process");
+}
+
 /* The heart of it: @model makes the host fail in the middle of a
  * request while a passthrough stream is held open. */
 static void
@@ -479,6 +566,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add ("/host/serves", Fixture, NULL, fixture_setup_started, test_serves, fixture_teardown);
+  g_test_add ("/host/socket-serves-only-daemon", Fixture, NULL, fixture_setup_started, test_socket_serves_only_daemon,
+              fixture_teardown);
   g_test_add ("/host/dies-with-daemon", Fixture, NULL, fixture_setup_started, test_dies_with_daemon, fixture_teardown);
   g_test_add ("/host/crash/segv", Fixture, "segv", fixture_setup_started, test_failure, fixture_teardown);
   g_test_add ("/host/crash/abort", Fixture, "abort", fixture_setup_started, test_failure, fixture_teardown);

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -133,7 +134,9 @@ on_set_snapshot (CcProxyProviderHost1  *skeleton,
       host->server = cc_proxy_server_new (host->registry, host->runtime, host->sink);
       cc_proxy_server_set_deadline (host->server, HOST_DEADLINE_SECONDS);
       listener = g_socket_new_from_fd (LISTEN_FD, &error);
-      if (listener == NULL || !cc_proxy_server_listen_socket (host->server, listener, &error))
+      /* Anyone on the machine can connect to an abstract socket: only
+       * cc-proxyd, our parent, is served. */
+      if (listener == NULL || !cc_proxy_server_listen_socket (host->server, listener, getppid (), &error))
         {
           g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED,
                                                  _("cannot serve requests: %s"), error->message);
@@ -307,6 +310,9 @@ main (int   argc,
   g_autoptr(GDBusConnection) connection = NULL;
   Host host = { 0 };
 
+  /* A core dump, or another process of the user's reading our memory or
+   * /proc/PID/environ, would hold the provider's secrets. */
+  prctl (PR_SET_DUMPABLE, 0);
   cc_proxy_server_init_process ();
 
   option_context = g_option_context_new (NULL);

@@ -101,12 +101,14 @@ relay_free (gpointer data)
 
 static const char * const hop_by_hop[] = {
   "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-  "host", "content-length",
+  "host", "content-length", "expect",
   NULL
 };
 
 /* Whether the header describes one connection, not the message (RFC 9110
- * §7.6.1; Host and Content-Length are recomputed). */
+ * §7.6.1; Host and Content-Length are recomputed). Expect is answered
+ * here: libsoup sent the client its 100 Continue, and an upstream asked
+ * again would wait for a body that comes anyway. */
 static gboolean
 is_hop_by_hop (const char *name)
 {
