@@ -38,6 +38,8 @@ struct _CcProxyServer
   CcProxyCounters  *counters;             /* shared with every exchange */
   guint64           upstream_connections;  /* opened since start */
   guint64           max_request_size;      /* bytes */
+  guint64           body_budget;           /* bytes of request bodies held at once */
+  guint64          *bodies_held;           /* rc box: held now, shared with the holds */
   guint             client_timeout;        /* seconds for a request head */
 };
 
@@ -340,9 +342,51 @@ route (CcProxyServer   *self,
   return (provider != NULL && cc_proxy_provider_handles_path (provider, path)) ? provider : NULL;
 }
 
-/* Bodies up to this size arrive in a read or two: forwarding them whole
- * is cheaper than streaming them, and no slower to the upstream. */
+/* Bodies up to this size arrive in a read or two: held whole whatever
+ * the budget. */
 #define STREAM_BODY_THRESHOLD (64 * 1024)
+
+#define BODY_HOLD_KEY "cc-proxy-body-hold"
+
+typedef struct
+{
+  guint64 *held;   /* the server's total, a reference */
+  guint64  size;
+} BodyHold;
+
+static void
+body_hold_release (gpointer data)
+{
+  BodyHold *hold = data;
+
+  *hold->held -= hold->size;
+  g_rc_box_release (hold->held);
+  g_free (hold);
+}
+
+/* Whether a body of @size is held whole (and counted against the
+ * budget until its request ends) rather than streamed: a whole body
+ * goes upstream flagged idempotent, so it may use a pooled connection
+ * and be resent if that connection turns out closed; a streamed one
+ * needs a connection of its own (and HTTP/1.1: see the relay). */
+static gboolean
+hold_body (CcProxyServer     *self,
+           SoupServerMessage *message,
+           goffset            size)
+{
+  BodyHold *hold;
+
+  if (size <= STREAM_BODY_THRESHOLD)
+    return TRUE;
+  if ((guint64) size > self->body_budget - MIN (*self->bodies_held, self->body_budget))
+    return FALSE;
+  hold = g_new0 (BodyHold, 1);
+  hold->held = g_rc_box_acquire (self->bodies_held);
+  hold->size = size;
+  *self->bodies_held += size;
+  g_object_set_data_full (G_OBJECT (message), BODY_HOLD_KEY, hold, body_hold_release);
+  return TRUE;
+}
 
 /* Enough of a streamed body to find its model in. */
 #define MODEL_SCAN_PREFIX (64 * 1024)
@@ -378,6 +422,9 @@ handle_early (SoupServer        *soup_server,
        soup_message_headers_get_content_length (headers) <= STREAM_BODY_THRESHOLD))
     return;
   if (!CC_PROXY_PRIVATE_CALL (exchange_limit_body) (exchange, self->max_request_size))
+    return;
+  if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
+      hold_body (self, message, soup_message_headers_get_content_length (headers)))
     return;
 
   /* Refusals and the missing-URL error are answered by handle_message():
@@ -492,6 +539,7 @@ on_request_finished (SoupServer        *soup_server,
   if (exchange != NULL)
     CC_PROXY_PRIVATE_CALL (exchange_count_out) (exchange, soup_server_message_get_status (message) >= 400);
   CC_PROXY_PRIVATE_CALL (exchange_release) (message);
+  g_object_set_data (G_OBJECT (message), BODY_HOLD_KEY, NULL);
 }
 
 static void
@@ -504,6 +552,7 @@ on_request_aborted (SoupServer        *soup_server,
   if (exchange != NULL)
     CC_PROXY_PRIVATE_CALL (exchange_count_out) (exchange, TRUE);
   CC_PROXY_PRIVATE_CALL (exchange_release) (message);
+  g_object_set_data (G_OBJECT (message), BODY_HOLD_KEY, NULL);
 }
 
 /**
@@ -576,6 +625,7 @@ cc_proxy_server_finalize (GObject *object)
 
   g_free (self->url);
   g_rc_box_release (self->counters);
+  g_rc_box_release (self->bodies_held);
   G_OBJECT_CLASS (cc_proxy_server_parent_class)->finalize (object);
 }
 
@@ -595,6 +645,21 @@ cc_proxy_server_init (CcProxyServer *self)
   self->max_request_size = (guint64) CC_PROXY_DEFAULT_MAX_REQUEST_MIB * 1024 * 1024;
   self->client_timeout = CC_PROXY_DEFAULT_CLIENT_TIMEOUT_SECONDS;
   self->counters = g_rc_box_new0 (CcProxyCounters);
+  self->body_budget = (guint64) CC_PROXY_DEFAULT_BODY_BUDGET_MIB * 1024 * 1024;
+  self->bodies_held = g_rc_box_new0 (guint64);
+}
+
+/**
+ * cc_proxy_server_set_body_budget:
+ * @self: a server
+ * @bytes: how many bytes of request bodies may be held whole at once;
+ *   a body that does not fit in what is left is streamed upstream
+ */
+void
+cc_proxy_server_set_body_budget (CcProxyServer *self,
+                                 guint64        bytes)
+{
+  self->body_budget = bytes;
 }
 
 static void

@@ -24,6 +24,7 @@ GQuark cc_proxy_server_error_quark (void);
 #define CC_PROXY_DEFAULT_MAX_REQUEST_MIB 32
 #define CC_PROXY_DEFAULT_UPSTREAM_CONNECTIONS 256
 #define CC_PROXY_DEFAULT_CLIENT_TIMEOUT_SECONDS 60
+#define CC_PROXY_DEFAULT_BODY_BUDGET_MIB 256
 
 #define CC_PROXY_TYPE_SERVER (cc_proxy_server_get_type ())
 G_DECLARE_FINAL_TYPE (CcProxyServer, cc_proxy_server, CC_PROXY, SERVER, GObject)
@@ -46,6 +47,8 @@ void           cc_proxy_server_set_limits   (CcProxyServer    *self,
                                              guint64           max_request_size,
                                              guint             max_upstream_connections,
                                              guint             client_timeout);
+void           cc_proxy_server_set_body_budget (CcProxyServer *self,
+                                                guint64        bytes);
 void           cc_proxy_server_get_counters (CcProxyServer    *self,
                                              guint64          *total,
                                              guint            *active,

@@ -581,7 +581,9 @@ test_client_gone_mid_upload (Fixture       *fixture,
   Received wanted = { fixture->upstream, 65536 };
 
   /* A declared length: libsoup takes a chunked upload cut at a chunk
-   * boundary for a complete one, on the server side as on the client. */
+   * boundary for a complete one, on the server side as on the client.
+   * No budget for holding bodies: this one streams. */
+  cc_proxy_server_set_body_budget (fixture->server, 0);
   CC_PROXY_PRIVATE_CALL (body_stream_push) (upload, first);
   soup_message_set_request_body (message, "application/octet-stream", G_INPUT_STREAM (upload), 2 * 65536);
   soup_session_send_async (fixture->client, message, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
@@ -975,6 +977,41 @@ test_capture_prefix (Fixture       *fixture,
       seen++;
     }
   g_assert_cmpuint (seen, ==, 1);
+}
+
+/* A long conversation's request is hundreds of KB: held whole, it goes
+ * on the pooled upstream connection (streamed, each took a new one: a
+ * TCP and TLS handshake per request against the real API). Over the
+ * budget, a body streams. */
+static void
+test_large_posts_reuse_connections (Fixture       *fixture,
+                                    gconstpointer  user_data)
+{
+  g_autoptr(GBytes) large = filled (500 * 1024);
+
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
+      g_autoptr(GBytes) body = NULL;
+
+      set_body (message, "application/octet-stream", large);
+      body = send_ok (fixture, message);
+      g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+      g_assert_true (g_bytes_equal (cc_test_upstream_get_request (fixture->upstream, i)->body, large));
+    }
+  g_assert_cmpuint (cc_test_upstream_get_n_connections (fixture->upstream), ==, 1);
+
+  cc_proxy_server_set_body_budget (fixture->server, 100 * 1024);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
+      g_autoptr(GBytes) body = NULL;
+
+      set_body (message, "application/octet-stream", large);
+      body = send_ok (fixture, message);
+      g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+    }
+  g_assert_cmpuint (cc_test_upstream_get_n_connections (fixture->upstream), ==, 3);
 }
 
 /* libsoup puts a POST on an idle connection only when it may resend it. */
@@ -1728,6 +1765,7 @@ main (int   argc,
   ADD ("bounds/client-timeout", test_client_timeout);
   ADD ("bounds/capture-prefix", test_capture_prefix);
   ADD ("forward/post-reuses-connections", test_post_reuses_connections);
+  ADD ("forward/large-posts-reuse-connections", test_large_posts_reuse_connections);
   ADD ("forward/concurrent-streams", test_concurrent_streams);
   ADD ("counters/after-malformed-requests", test_counters_after_malformed);
   ADD ("dispatch/client-gone-cancels-provider", test_client_gone_cancels_provider);
