@@ -984,33 +984,33 @@ test_capture_prefix (Fixture       *fixture,
  * TCP and TLS handshake per request against the real API). Over the
  * budget, a body streams. */
 static void
+post_large (Fixture *fixture,
+            GBytes  *large,
+            guint    times)
+{
+  for (guint i = 0; i < times; i++)
+    {
+      g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
+      g_autoptr(GBytes) body = NULL;
+
+      set_body (message, "application/octet-stream", large);
+      body = send_ok (fixture, message);
+      g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+    }
+}
+
+static void
 test_large_posts_reuse_connections (Fixture       *fixture,
                                     gconstpointer  user_data)
 {
   g_autoptr(GBytes) large = filled (500 * 1024);
 
-  for (guint i = 0; i < 10; i++)
-    {
-      g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
-      g_autoptr(GBytes) body = NULL;
-
-      set_body (message, "application/octet-stream", large);
-      body = send_ok (fixture, message);
-      g_assert_cmpuint (soup_message_get_status (message), ==, 200);
-      g_assert_true (g_bytes_equal (cc_test_upstream_get_request (fixture->upstream, i)->body, large));
-    }
+  post_large (fixture, large, 10);
+  g_assert_true (g_bytes_equal (cc_test_upstream_get_request (fixture->upstream, 9)->body, large));
   g_assert_cmpuint (cc_test_upstream_get_n_connections (fixture->upstream), ==, 1);
 
   cc_proxy_server_set_body_budget (fixture->server, 100 * 1024);
-  for (guint i = 0; i < 2; i++)
-    {
-      g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
-      g_autoptr(GBytes) body = NULL;
-
-      set_body (message, "application/octet-stream", large);
-      body = send_ok (fixture, message);
-      g_assert_cmpuint (soup_message_get_status (message), ==, 200);
-    }
+  post_large (fixture, large, 2);
   g_assert_cmpuint (cc_test_upstream_get_n_connections (fixture->upstream), ==, 3);
 }
 
