@@ -36,7 +36,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-
 #include "cc-proxy-hangup.h"
 #include "cc-proxy-listener.h"
 
@@ -100,17 +99,15 @@ client_free (gpointer data)
   Client *client = data;
   CcProxyListener *self = client->listener;
 
+  if (self != NULL)
+    g_hash_table_remove (self->clients, client);
   client_stop_idle (client);
   g_clear_object (&client->socket);
   g_free (client);
 
-  if (self != NULL)
-    {
-      g_hash_table_remove (self->clients, client);
-      /* A descriptor is free again. */
-      if (self->sources->len == 0 && self->retry_id == 0)
-        start_accepting (self);
-    }
+  /* A descriptor is free again. */
+  if (self != NULL && self->sources->len == 0 && self->retry_id == 0)
+    start_accepting (self);
 }
 
 static Client *
@@ -416,18 +413,6 @@ cc_proxy_listener_set_only_peer (CcProxyListener *self,
   self->only_peer = pid;
 }
 
-/**
- * cc_proxy_listener_set_max_clients:
- * @max_clients: how many client connections may be open at once; more
- *   wait in the kernel's queue until one closes
- */
-void
-cc_proxy_listener_set_max_clients (CcProxyListener *self,
-                                   guint            max_clients)
-{
-  self->max_clients = MAX (max_clients, 1);
-}
-
 guint
 cc_proxy_listener_get_max_clients (CcProxyListener *self)
 {
@@ -462,42 +447,32 @@ cc_proxy_listener_get_client_socket (SoupServerMessage *message)
  *
  * Raises the soft RLIMIT_NOFILE to the hard one, as systemd advises for
  * programs that never use select(): the soft default (1024) is there
- * for those that do.
- *
- * Returns: the limit in force
+ * for those that do. Once per process, before any listener is made.
  */
-guint
+void
 cc_proxy_listener_raise_fd_limit (void)
 {
   struct rlimit limit;
 
-  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
-    return 1024;
-  if (limit.rlim_cur < limit.rlim_max)
-    {
-      rlim_t wanted = limit.rlim_max;
-
-      limit.rlim_cur = wanted;
-      if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
-        g_debug ("Could not raise the descriptor limit: %s", g_strerror (errno));
-      getrlimit (RLIMIT_NOFILE, &limit);
-    }
-  return (guint) MIN (limit.rlim_cur, (rlim_t) G_MAXINT);
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+    return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+    g_debug ("Could not raise the descriptor limit: %s", g_strerror (errno));
 }
 
-/**
- * cc_proxy_listener_max_clients_for_fd_limit:
- * @fd_limit: the descriptor limit
- *
- * Each client connection may need an upstream connection of its own,
- * and the daemon needs some for itself.
- *
- * Returns: how many client connections fit
- */
-guint
-cc_proxy_listener_max_clients_for_fd_limit (guint fd_limit)
+/* Each client connection may need an upstream connection of its own,
+ * and the daemon needs some descriptors for itself. */
+static guint
+max_clients_for_fd_limit (void)
 {
-  return fd_limit > 2 * RESERVED_FDS ? (fd_limit - RESERVED_FDS) / 2 : RESERVED_FDS / 2;
+  struct rlimit limit;
+  guint fds;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0)
+    return G_MAXUINT;
+  fds = (guint) MIN (limit.rlim_cur, (rlim_t) G_MAXINT);
+  return fds > 2 * RESERVED_FDS ? (fds - RESERVED_FDS) / 2 : RESERVED_FDS / 2;
 }
 
 static void
@@ -554,7 +529,7 @@ cc_proxy_listener_init (CcProxyListener *self)
   self->sockets = g_ptr_array_new_with_free_func (g_object_unref);
   self->sources = g_ptr_array_new_with_free_func ((GDestroyNotify) g_source_unref);
   self->clients = g_hash_table_new (NULL, NULL);
-  self->max_clients = G_MAXUINT;
+  self->max_clients = max_clients_for_fd_limit ();
 }
 
 /**

@@ -19,13 +19,10 @@ void             cc_proxy_listener_set_idle_timeout  (CcProxyListener   *self,
                                                       guint              seconds);
 void             cc_proxy_listener_set_only_peer     (CcProxyListener   *self,
                                                       GPid               pid);
-void             cc_proxy_listener_set_max_clients   (CcProxyListener   *self,
-                                                      guint              max_clients);
 guint            cc_proxy_listener_get_max_clients   (CcProxyListener   *self);
 guint            cc_proxy_listener_get_n_clients     (CcProxyListener   *self);
 GSocket         *cc_proxy_listener_get_client_socket (SoupServerMessage *message);
 
-guint            cc_proxy_listener_raise_fd_limit    (void);
-guint            cc_proxy_listener_max_clients_for_fd_limit (guint       fd_limit);
+void             cc_proxy_listener_raise_fd_limit    (void);
 
 G_END_DECLS

@@ -368,7 +368,7 @@ body_hold_release (gpointer data)
  * budget until its request ends) rather than streamed: a whole body
  * goes upstream flagged idempotent, so it may use a pooled connection
  * and be resent if that connection turns out closed; a streamed one
- * needs a connection of its own (and HTTP/1.1: see the relay). */
+ * needs a connection of its own. */
 static gboolean
 hold_body (CcProxyServer     *self,
            SoupServerMessage *message,
@@ -529,17 +529,27 @@ on_request_started (SoupServer        *soup_server,
                                         self->counters, self->client_timeout);
 }
 
+/* The request leaves the count, and the message lets go of what it
+ * held for it: its exchange, its body's share of the budget. A
+ * kept-alive connection keeps its last message past this. */
+static void
+end_request (SoupServerMessage *message,
+             gboolean           failed)
+{
+  CcProxyExchange *exchange = CC_PROXY_PRIVATE_CALL (exchange_from_message) (message);
+
+  if (exchange != NULL)
+    CC_PROXY_PRIVATE_CALL (exchange_count_out) (exchange, failed);
+  CC_PROXY_PRIVATE_CALL (exchange_release) (message);
+  g_object_set_data (G_OBJECT (message), BODY_HOLD_KEY, NULL);
+}
+
 static void
 on_request_finished (SoupServer        *soup_server,
                      SoupServerMessage *message,
                      CcProxyServer     *self)
 {
-  CcProxyExchange *exchange = CC_PROXY_PRIVATE_CALL (exchange_from_message) (message);
-
-  if (exchange != NULL)
-    CC_PROXY_PRIVATE_CALL (exchange_count_out) (exchange, soup_server_message_get_status (message) >= 400);
-  CC_PROXY_PRIVATE_CALL (exchange_release) (message);
-  g_object_set_data (G_OBJECT (message), BODY_HOLD_KEY, NULL);
+  end_request (message, soup_server_message_get_status (message) >= 400);
 }
 
 static void
@@ -547,12 +557,7 @@ on_request_aborted (SoupServer        *soup_server,
                     SoupServerMessage *message,
                     CcProxyServer     *self)
 {
-  CcProxyExchange *exchange = CC_PROXY_PRIVATE_CALL (exchange_from_message) (message);
-
-  if (exchange != NULL)
-    CC_PROXY_PRIVATE_CALL (exchange_count_out) (exchange, TRUE);
-  CC_PROXY_PRIVATE_CALL (exchange_release) (message);
-  g_object_set_data (G_OBJECT (message), BODY_HOLD_KEY, NULL);
+  end_request (message, TRUE);
 }
 
 /**
@@ -750,8 +755,6 @@ cc_proxy_server_new (CcProxyRegistry  *registry,
   /* After the handlers above: it lets go of a message's exchange. */
   self->listener = cc_proxy_listener_new (self->soup_server);
   cc_proxy_listener_set_idle_timeout (self->listener, self->client_timeout);
-  cc_proxy_listener_set_max_clients (self->listener,
-                                     cc_proxy_listener_max_clients_for_fd_limit (cc_proxy_listener_raise_fd_limit ()));
 
   self->session = new_session (self, CC_PROXY_DEFAULT_UPSTREAM_CONNECTIONS);
 

@@ -249,11 +249,12 @@ main (int   argc,
       g_signal_connect_object (core, "changed::request-deadline", G_CALLBACK (on_deadline_changed), server, 0);
     }
   if (core != NULL)
-    cc_proxy_server_set_limits (server, (guint64) g_settings_get_uint (core, "max-request-size") * 1024 * 1024,
-                                g_settings_get_uint (core, "max-upstream-connections"),
-                                CC_PROXY_DEFAULT_CLIENT_TIMEOUT_SECONDS);
-  if (core != NULL)
-    cc_proxy_server_set_body_budget (server, (guint64) g_settings_get_uint (core, "held-request-bodies") * 1024 * 1024);
+    {
+      cc_proxy_server_set_limits (server, (guint64) g_settings_get_uint (core, "max-request-size") * 1024 * 1024,
+                                  g_settings_get_uint (core, "max-upstream-connections"),
+                                  CC_PROXY_DEFAULT_CLIENT_TIMEOUT_SECONDS);
+      cc_proxy_server_set_body_budget (server, (guint64) g_settings_get_uint (core, "held-request-bodies") * 1024 * 1024);
+    }
   if (listen == NULL && core != NULL)
     listen = g_settings_get_string (core, "listen-address");
   if (!cc_proxy_server_listen (server, listen ? listen : CC_PROXY_DEFAULT_LISTEN_ADDRESS, &error))

@@ -7,6 +7,7 @@
 
 #include "cc-proxy-body-stream.h"
 #include "cc-proxy-capture-log.h"
+#include "cc-proxy-listener.h"
 #include "cc-proxy-server.h"
 #include "cc-test-upstream.h"
 #include "cc-test-util.h"
@@ -125,6 +126,23 @@ send_for_text (Fixture     *fixture,
   if (body != NULL)
     *body = g_steal_pointer (&answer);
   return text;
+}
+
+/* POSTs @body to @path; the whole answer, and its status in @status. */
+static GBytes *
+post (Fixture    *fixture,
+      const char *path,
+      const char *content_type,
+      GBytes     *body,
+      guint      *status)
+{
+  g_autoptr(SoupMessage) message = new_message (fixture, "POST", path);
+  GBytes *answer;
+
+  set_body (message, content_type, body);
+  answer = send_ok (fixture, message);
+  *status = soup_message_get_status (message);
+  return answer;
 }
 
 static void
@@ -738,24 +756,21 @@ static void
 test_deep_json_to_provider (Fixture       *fixture,
                             gconstpointer  user_data)
 {
-  g_autoptr(SoupMessage) deep = new_message (fixture, "POST", "/healthy/echo");
-  g_autoptr(SoupMessage) next = new_message (fixture, "POST", "/healthy/echo");
   g_autoptr(GBytes) body = deep_body (200000);
   g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
   g_autoptr(GBytes) answer = NULL;
   g_autoptr(GBytes) next_answer = NULL;
+  guint status;
 
   use_provider (fixture, "healthy");
-  set_body (deep, "application/json", body);
-  answer = send_ok (fixture, deep);
-  g_assert_cmpuint (soup_message_get_status (deep), ==, 400);
+  answer = post (fixture, "/healthy/echo", "application/json", body, &status);
+  g_assert_cmpuint (status, ==, 400);
   assert_error_body (answer, "invalid_request_error",
                      "The request body nests arrays and objects more than 128 levels deep");
 
   /* The daemon is still there, and serves the next request. */
-  set_body (next, "application/json", request);
-  next_answer = send_ok (fixture, next);
-  g_assert_cmpuint (soup_message_get_status (next), ==, 200);
+  next_answer = post (fixture, "/healthy/echo", "application/json", request, &status);
+  g_assert_cmpuint (status, ==, 200);
 }
 
 /* The passthrough forwards any body; observing it must not parse it
@@ -818,29 +833,22 @@ test_comment_bomb_to_provider (Fixture       *fixture,
 {
   static const char * const units[] = { "[/*]*/", "['\"'," };
   g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-minimal.json");
+  g_autoptr(GBytes) next_answer = NULL;
+  guint status;
 
   use_provider (fixture, "healthy");
   for (guint i = 0; i < G_N_ELEMENTS (units); i++)
     {
-      g_autoptr(SoupMessage) bomb = new_message (fixture, "POST", "/healthy/echo");
       g_autofree char *text = comment_bomb ("{\"model\":\"claude-bomb\",\"messages\":", units[i], "}");
       g_autoptr(GBytes) body = g_bytes_new_take (g_steal_pointer (&text), strlen (text));
-      g_autoptr(GBytes) answer = NULL;
+      g_autoptr(GBytes) answer = post (fixture, "/healthy/echo", "application/json", body, &status);
 
-      set_body (bomb, "application/json", body);
-      answer = send_ok (fixture, bomb);
-      g_assert_cmpuint (soup_message_get_status (bomb), ==, 400);
+      g_assert_cmpuint (status, ==, 400);
       assert_error_body (answer, "invalid_request_error",
                          "The request body is not valid JSON: Not valid JSON (RFC 8259) at byte 35");
     }
-  {
-    g_autoptr(SoupMessage) next = new_message (fixture, "POST", "/healthy/echo");
-    g_autoptr(GBytes) next_answer = NULL;
-
-    set_body (next, "application/json", request);
-    next_answer = send_ok (fixture, next);
-    g_assert_cmpuint (soup_message_get_status (next), ==, 200);
-  }
+  next_answer = post (fixture, "/healthy/echo", "application/json", request, &status);
+  g_assert_cmpuint (status, ==, 200);
 }
 
 /* The same from the upstream: a JSON answer and a stream's message_delta
@@ -863,12 +871,11 @@ test_comment_bomb_from_upstream (Fixture       *fixture,
   cc_test_upstream_stream (fixture->upstream, "/v1/stream", chunks, G_MAXUINT, FALSE);
   for (guint i = 0; i < 2; i++)
     {
-      g_autoptr(SoupMessage) message = new_message (fixture, "POST", i == 0 ? "/v1/messages" : "/v1/stream");
-      g_autoptr(GBytes) answer = NULL;
+      guint status;
+      g_autoptr(GBytes) answer = post (fixture, i == 0 ? "/v1/messages" : "/v1/stream", "application/json",
+                                       request, &status);
 
-      set_body (message, "application/json", request);
-      answer = send_ok (fixture, message);
-      g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+      g_assert_cmpuint (status, ==, 200);
       g_assert_cmpuint (g_bytes_get_size (answer), ==, i == 0 ? strlen (json)
                                                                : strlen (chunks[0]) + strlen (chunks[1]) + strlen (chunks[2]));
     }
@@ -990,12 +997,10 @@ post_large (Fixture *fixture,
 {
   for (guint i = 0; i < times; i++)
     {
-      g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
-      g_autoptr(GBytes) body = NULL;
+      guint status;
+      g_autoptr(GBytes) answer = post (fixture, "/v1/messages", "application/octet-stream", large, &status);
 
-      set_body (message, "application/octet-stream", large);
-      body = send_ok (fixture, message);
-      g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+      g_assert_cmpuint (status, ==, 200);
     }
 }
 
@@ -1722,6 +1727,9 @@ main (int   argc,
   int status;
 
   g_test_init (&argc, &argv, NULL);
+  /* As cc-proxyd does at start: 256 streams at once hold four
+   * descriptors each in this one process. */
+  cc_proxy_listener_raise_fd_limit ();
   g_test_summary ("Requests through the proxy: forwarding, streaming, the dispatch boundary, events");
 
   registry = cc_proxy_registry_new ();

@@ -40,17 +40,24 @@ feed_event (const char *event,
   cc_proxy_message_assembler_add (user_data, node);
 }
 
-static void
-test_assembler_text (void)
+/* The message the fixture stream @name puts together. */
+static JsonNode *
+assemble_fixture (const char *name)
 {
-  g_autoptr(GBytes) sse = cc_test_load_fixture ("anthropic-stream-text.sse");
+  g_autoptr(GBytes) sse = cc_test_load_fixture (name);
   g_autoptr(CcProxyMessageAssembler) assembler = cc_proxy_message_assembler_new ();
   g_autoptr(CcProxySseParser) parser = cc_proxy_sse_parser_new (feed_event, assembler);
-  g_autoptr(JsonNode) message = NULL;
 
   cc_proxy_sse_parser_feed (parser, g_bytes_get_data (sse, NULL), g_bytes_get_size (sse));
   cc_proxy_sse_parser_finish (parser);
-  message = cc_proxy_message_assembler_finish (assembler);
+  return cc_proxy_message_assembler_finish (assembler);
+}
+
+static void
+test_assembler_text (void)
+{
+  g_autoptr(JsonNode) message = assemble_fixture ("anthropic-stream-text.sse");
+
   assert_json (message,
                "{\"id\":\"msg_fx\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5\","
                "\"content\":[{\"type\":\"text\",\"text\":\"Hello there.\"}],\"stop_reason\":\"end_turn\","
@@ -64,14 +71,8 @@ test_assembler_text (void)
 static void
 test_assembler_block_restart (void)
 {
-  g_autoptr(GBytes) sse = cc_test_load_fixture ("hostile-stream-block-restart.sse");
-  g_autoptr(CcProxyMessageAssembler) assembler = cc_proxy_message_assembler_new ();
-  g_autoptr(CcProxySseParser) parser = cc_proxy_sse_parser_new (feed_event, assembler);
-  g_autoptr(JsonNode) message = NULL;
+  g_autoptr(JsonNode) message = assemble_fixture ("hostile-stream-block-restart.sse");
 
-  cc_proxy_sse_parser_feed (parser, g_bytes_get_data (sse, NULL), g_bytes_get_size (sse));
-  cc_proxy_sse_parser_finish (parser);
-  message = cc_proxy_message_assembler_finish (assembler);
   assert_json (message,
                "{\"id\":\"msg_dup\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\","
                "\"content\":[{\"type\":\"text\",\"text\":\"second\"},"

@@ -373,14 +373,12 @@ cc_proxy_json_append (GString  *out,
       {
         JsonObject *object = json_node_get_object (node);
         g_autoptr(GList) members = json_object_get_members (object);
-        gboolean first = TRUE;
 
         g_string_append_c (out, '{');
         for (GList *l = members; l != NULL; l = l->next)
           {
-            if (!first)
+            if (l != members)
               g_string_append_c (out, ',');
-            first = FALSE;
             append_string (out, l->data);
             g_string_append_c (out, ':');
             cc_proxy_json_append (out, json_object_get_member (object, l->data));
