@@ -414,6 +414,23 @@ test_body_scan (void)
     g_assert_null (cc_proxy_body_scan_value (event, strlen (event), "missing"));
   }
 
+  /* A repeated member is read as the parser reads it: the last one,
+   * escaped names resolved; what is reported is what is sent. */
+  {
+    g_autoptr(GBytes) body = cc_test_load_fixture ("hostile-request-duplicate-model.json");
+    gsize len;
+    const char *data = g_bytes_get_data (body, &len);
+    g_autoptr(JsonNode) parsed = cc_proxy_json_parse (data, len, NULL);
+    g_autofree char *model = cc_proxy_body_scan_string (data, len, "model");
+
+    g_assert_nonnull (parsed);
+    g_assert_cmpstr (model, ==, cc_proxy_json_get_string (json_node_get_object (parsed), "model"));
+    g_assert_cmpstr (model, ==, "claude-opus-4-1");
+    g_assert_null (cc_proxy_body_scan_string ("{\"model\":\"a\",\"model\":4}", 23, "model"));
+    g_assert_cmpint (cc_proxy_body_scan_shape ("{\"type\":\"message\",\"type\":\"x\"}", 29), ==,
+                     CC_PROXY_BODY_SHAPE_OTHER);
+  }
+
   /* A broken escape still gives UTF-8, whatever json-glib makes of it
    * (found by tests/fuzz/fuzz-body). */
   {

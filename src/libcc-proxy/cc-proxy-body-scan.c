@@ -82,10 +82,10 @@ string_at (const char *value,
 /*
  * Calls @func for each member of the top-level object, in order, with
  * the member's name (without quotes or escapes resolved) and where its
- * value starts; stops when @func returns TRUE. Works on the first part
- * of a body as well as on a whole one, valid or not.
+ * value starts. Works on the first part of a body as well as on a whole
+ * one, valid or not.
  */
-typedef gboolean (*MemberFunc) (const char *name,
+typedef void (*MemberFunc) (const char *name,
                                 gsize       name_len,
                                 const char *value,
                                 const char *end,
@@ -124,8 +124,7 @@ scan_members (const char *data,
             if (p >= end || *p != ':')
               return;
             p++;
-            if (func (start, quote - start, skip_space (p, end), end, user_data))
-              return;
+            func (start, quote - start, skip_space (p, end), end, user_data);
             break;
           }
         case '{':
@@ -150,12 +149,18 @@ scan_members (const char *data,
     }
 }
 
+/* Names are compared as the parser reads them: "mod\u0065l" is model. */
 static gboolean
 name_is (const char *name,
          gsize       name_len,
          const char *wanted)
 {
-  return strlen (wanted) == name_len && memcmp (name, wanted, name_len) == 0;
+  g_autofree char *unescaped = NULL;
+
+  if (memchr (name, '\\', name_len) == NULL)
+    return strlen (wanted) == name_len && memcmp (name, wanted, name_len) == 0;
+  unescaped = string_value (name, name + name_len);
+  return g_strcmp0 (unescaped, wanted) == 0;
 }
 
 typedef struct
@@ -164,7 +169,7 @@ typedef struct
   const char *value;
 } FindValue;
 
-static gboolean
+static void
 find_value (const char *name,
             gsize       name_len,
             const char *value,
@@ -173,10 +178,10 @@ find_value (const char *name,
 {
   FindValue *find = user_data;
 
-  if (!name_is (name, name_len, find->member))
-    return FALSE;
-  find->value = value < end ? value : NULL;
-  return TRUE;
+  /* The last of repeated members is the one json-glib keeps, and the
+   * one the provider sees: the scan reads on to the end. */
+  if (name_is (name, name_len, find->member))
+    find->value = value < end ? value : NULL;
 }
 
 /**
@@ -186,7 +191,8 @@ find_value (const char *name,
  * @member: a member name without escapes
  *
  * Returns: (nullable): where the value of the top-level @member starts
- *   in @data (an object's value can be scanned in turn)
+ *   in @data (an object's value can be scanned in turn); the last one
+ *   when it is repeated, as a parser reads it
  */
 const char *
 cc_proxy_body_scan_value (const char *data,
@@ -254,7 +260,7 @@ cc_proxy_body_scan_int (const char *data,
   return negative ? -number : number;
 }
 
-static gboolean
+static void
 note_member (const char *name,
              gsize       name_len,
              const char *value,
@@ -269,9 +275,11 @@ note_member (const char *name,
     members->has_system = TRUE;
   else if (name_is (name, name_len, "max_tokens"))
     members->has_max_tokens = TRUE;
-  else if (name_is (name, name_len, "type") && members->type == NULL)
-    members->type = string_at (value, end);
-  return FALSE;
+  else if (name_is (name, name_len, "type"))
+    {
+      g_free (members->type);
+      members->type = string_at (value, end);
+    }
 }
 
 /* The one place that tells the shapes apart, for parsed bodies and for

@@ -177,7 +177,8 @@ cc_proxy_json_get_int (JsonObject *object,
     {
       double value = json_node_get_double (node);
 
-      if (value >= (double) G_MININT64 && value <= (double) G_MAXINT64 && value == (gint64) value)
+      /* 2^63 itself is past G_MAXINT64: converting it is undefined. */
+      if (value >= -0x1p63 && value < 0x1p63 && value == (gint64) value)
         return (gint64) value;
     }
   return default_value;
