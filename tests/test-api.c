@@ -529,6 +529,24 @@ test_json_parse_refuses_extensions (void)
     g_assert_null (node);
     g_assert_cmpstr (error->message, ==, "Not valid JSON (RFC 8259) at byte 9");
   }
+
+  /* Surrogate escapes in pairs only: json-glib reads half a pair as
+   * the end of the text, or as broken UTF-8. */
+  {
+    static const char * const refused[] = {
+      "\"\\udddd\"", "\"\\ud800\"", "\"\\ud800x\"", "\"\\ud800\\u0041\"", "\"\\ud800\\ud800\"",
+    };
+    g_autofree char *lone = cc_test_load_fixture_text ("hostile-json-lone-surrogate.json");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) pair = cc_proxy_json_parse ("[\"\\ud83d\\ude00\"]", -1, NULL);
+
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      g_assert_false (cc_proxy_json_validate (refused[i], strlen (refused[i]), 8, NULL));
+    g_assert_null (cc_proxy_json_parse (lone, -1, &error));
+    g_assert_cmpstr (error->message, ==, "Not valid JSON (RFC 8259) at byte 1");
+    g_assert_nonnull (pair);
+    g_assert_cmpstr (json_array_get_string_element (json_node_get_array (pair), 0), ==, "\xf0\x9f\x98\x80");
+  }
 }
 
 /* One writer: what it writes any strict reader takes, whatever the

@@ -327,6 +327,24 @@ cc_proxy_body_scan_shape (const char *data,
   return shape;
 }
 
+/* The four hex digits at @p as a number, or -1. */
+static gint
+hex4 (const char *p,
+      const char *end)
+{
+  gint value = 0;
+
+  if (end - p < 4)
+    return -1;
+  for (guint i = 0; i < 4; i++)
+    {
+      if (!g_ascii_isxdigit (p[i]))
+        return -1;
+      value = value * 16 + g_ascii_xdigit_value (p[i]);
+    }
+  return value;
+}
+
 static const char *
 skip_string (const char *p,
              const char *end)
@@ -347,9 +365,22 @@ skip_string (const char *p,
       c = *p++;
       if (c == 'u')
         {
-          for (guint i = 0; i < 4; i++, p++)
-            if (p >= end || !g_ascii_isxdigit (*p))
-              return NULL;
+          gint unit = hex4 (p, end);
+
+          /* A surrogate only as the first of a pair (RFC 7493, I-JSON):
+           * json-glib 1.6 reads a lone one as broken UTF-8 or as the
+           * end of the text. */
+          if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF))
+            return NULL;
+          p += 4;
+          if (unit >= 0xD800 && unit <= 0xDBFF)
+            {
+              gint low = end - p >= 2 && p[0] == '\\' && p[1] == 'u' ? hex4 (p + 2, end) : -1;
+
+              if (low < 0xDC00 || low > 0xDFFF)
+                return NULL;
+              p += 6;
+            }
         }
       else if (strchr ("\"\\/bfnrt", c) == NULL || c == '\0')
         return NULL;
@@ -409,8 +440,9 @@ skip_literal (const char *p,
  * @error_offset: (out): where it is not JSON, on failure
  * @too_deep: (out): whether it failed on nesting, not on grammar
  *
- * Checks the grammar of RFC 8259 strictly, UTF-8 included, and nesting
- * against @max_depth, without building anything. json-glib 1.6 takes
+ * Checks the grammar of RFC 8259 strictly, UTF-8 included, surrogate
+ * escapes only in pairs (as I-JSON, RFC 7493, asks), and nesting against
+ * @max_depth, without building anything. json-glib 1.6 takes
  * more (comments, single-quoted strings), which no byte scan for depth
  * or for members can follow: cc_proxy_json_validate() runs this before
  * json-glib sees any text from the network.

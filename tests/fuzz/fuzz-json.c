@@ -18,13 +18,15 @@
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 /* The reference reader: recursive descent, one function per rule of the
- * grammar in RFC 8259 section 2-7. It records how deep the text nests. */
+ * grammar in RFC 8259 section 2-7, surrogate escapes in pairs only
+ * (RFC 7493). It records how deep the text nests. */
 typedef struct
 {
   const char *p;
   const char *end;
   guint       depth;
   guint       max_seen;
+  gboolean    in_pair;   /* a high surrogate was read; a low one must follow */
 } Reader;
 
 static gboolean read_value (Reader *r);
@@ -69,9 +71,23 @@ read_string (Reader *r)
         return FALSE;
       if (*r->p == 'u')
         {
+          guint unit = 0;
+
           for (int i = 0; i < 4; i++)
-            if (++r->p >= r->end || !g_ascii_isxdigit (*r->p))
-              return FALSE;
+            {
+              if (++r->p >= r->end || !g_ascii_isxdigit (*r->p))
+                return FALSE;
+              unit = unit * 16 + g_ascii_xdigit_value (*r->p);
+            }
+          /* I-JSON (RFC 7493): surrogates in pairs only. */
+          if (unit >= 0xDC00 && unit <= 0xDFFF && !r->in_pair)
+            return FALSE;
+          if (r->in_pair && (unit < 0xDC00 || unit > 0xDFFF))
+            return FALSE;
+          r->in_pair = unit >= 0xD800 && unit <= 0xDBFF;
+          if (r->in_pair && (r->end - r->p < 3 || r->p[1] != '\\' || r->p[2] != 'u'))
+            return FALSE;
+          continue;
         }
       else if (memchr ("\"\\/bfnrt", *r->p, 8) == NULL)
         return FALSE;
@@ -183,7 +199,7 @@ reference_valid (const char *data,
                  gsize       size,
                  guint      *depth)
 {
-  Reader r = { data, data + size, 0, 0 };
+  Reader r = { data, data + size, 0, 0, FALSE };
   gboolean ok = g_utf8_validate_len (data, size, NULL) && read_value (&r);
 
   read_space (&r);
