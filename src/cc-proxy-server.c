@@ -687,6 +687,25 @@ on_request_queued (SoupSession   *session,
   g_signal_connect_object (message, "network-event", G_CALLBACK (on_network_event), self, 0);
 }
 
+/* SSL_CERT_FILE names the certificate authorities to trust instead of
+ * the system's, as OpenSSL-based tools read it: a company's TLS-inspecting
+ * proxy, or a test upstream. glib-networking's GnuTLS backend does not
+ * read it. NULL: the system's. */
+static GTlsDatabase *
+tls_database_from_environment (void)
+{
+  const char *path = g_getenv ("SSL_CERT_FILE");
+  g_autoptr(GError) error = NULL;
+  GTlsDatabase *database;
+
+  if (path == NULL || path[0] == '\0')
+    return NULL;
+  database = g_tls_file_database_new (path, &error);
+  if (database == NULL)
+    g_warning ("SSL_CERT_FILE: %s; trusting the system's certificate authorities", error->message);
+  return database;
+}
+
 /* One session for every request: an upstream connection (and its TLS
  * session) is reused whichever client connection comes next. Timeouts
  * are the providers' and clients' business: a thinking model may be
@@ -699,12 +718,15 @@ new_session (CcProxyServer *self,
              guint          max_per_host)
 {
   g_autoptr(GProxyResolver) resolver = proxy_resolver_from_environment ();
+  g_autoptr(GTlsDatabase) database = tls_database_from_environment ();
   SoupSession *session;
 
   session = soup_session_new_with_options ("timeout", 0, "idle-timeout", 60,
                                            "max-conns", max_per_host * 2, "max-conns-per-host", max_per_host,
                                            "proxy-resolver", resolver,
                                            NULL);
+  if (database != NULL)
+    soup_session_set_tls_database (session, database);
   soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_DECODER);
   soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_SNIFFER);
   g_signal_connect_object (session, "request-queued", G_CALLBACK (on_request_queued), self, 0);
@@ -861,10 +883,36 @@ cc_proxy_server_listen (CcProxyServer  *self,
 }
 
 /**
+ * cc_proxy_server_get_upstream_http2:
+ *
+ * Whether upstream connections may speak HTTP/2 (when the upstream
+ * offers it), with the libsoup this process runs.
+ *
+ * libsoup's HTTP/2 client before 3.7.1 leaves a response body read
+ * waiting forever when the upstream resets the stream mid-answer
+ * (RST_STREAM, as nginx and the real API send when their own upstream
+ * fails): the client's stream would hang, never ended with an error.
+ * It also used freed message data when a connection closed under a
+ * read (libsoup commits a439ac2e, 3bf4a56c, ebf2d8ad). Before that
+ * version every upstream connection speaks HTTP/1.1; pooled, it costs
+ * one TLS handshake per stream running at once, not per request.
+ *
+ * Returns: %TRUE when HTTP/2 is used
+ */
+gboolean
+cc_proxy_server_get_upstream_http2 (void)
+{
+  guint version = soup_get_major_version () * 10000 + soup_get_minor_version () * 100 + soup_get_micro_version ();
+
+  return version >= 30701 && g_getenv ("SOUP_FORCE_HTTP1") == NULL;
+}
+
+/**
  * cc_proxy_server_init_process:
  *
  * What cc-proxyd and a provider host do first, before any thread
- * exists: the locale and the message catalog, and the address types.
+ * exists: the locale and the message catalog, the address types, the
+ * descriptor limit and the upstream HTTP version.
  * GLib 2.74 can deadlock when a worker thread (libsecret and GDBus
  * connect from one) registers those while the main thread (libsoup)
  * does.
@@ -878,6 +926,11 @@ cc_proxy_server_init_process (void)
   g_type_ensure (G_TYPE_UNIX_SOCKET_ADDRESS);
 
   cc_proxy_listener_raise_fd_limit ();
+
+  /* libsoup reads it for each connection it opens; only this says so
+   * for a whole session in 3.2. */
+  if (!cc_proxy_server_get_upstream_http2 ())
+    g_setenv ("SOUP_FORCE_HTTP1", "1", TRUE);
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);

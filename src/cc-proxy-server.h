@@ -36,6 +36,7 @@ gboolean       cc_proxy_server_listen       (CcProxyServer    *self,
                                              const char       *address,
                                              GError          **error);
 void             cc_proxy_server_init_process  (void);
+gboolean         cc_proxy_server_get_upstream_http2 (void);
 gboolean         cc_proxy_server_listen_socket (CcProxyServer   *self,
                                                 GSocket         *socket,
                                                 GPid             only_peer,

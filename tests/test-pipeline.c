@@ -9,6 +9,7 @@
 #include "cc-proxy-capture-log.h"
 #include "cc-proxy-listener.h"
 #include "cc-proxy-server.h"
+#include "cc-test-tls-front.h"
 #include "cc-test-upstream.h"
 #include "cc-test-util.h"
 #include "cc-proxy-private.h"
@@ -18,6 +19,7 @@ static CcProxyRegistry *registry;
 typedef struct
 {
   CcTestUpstream   *upstream;
+  CcTestTlsFront   *front;            /* HTTP/2 over TLS before it, or NULL */
   CcTestUpstream   *plugin_upstream;  /* a plugin's own host */
   CcProxyRuntime   *runtime;
   CcProxyEventSink *sink;
@@ -35,8 +37,8 @@ record_event (CcProxyEventSink *sink,
 }
 
 static void
-fixture_set_up (Fixture       *fixture,
-                gconstpointer  user_data)
+set_up (Fixture  *fixture,
+        gboolean  http2)
 {
   g_autofree char *upstream_env = NULL;
   g_autoptr(GSettingsBackend) backend = NULL;
@@ -45,7 +47,11 @@ fixture_set_up (Fixture       *fixture,
 
   fixture->upstream = cc_test_upstream_new ();
   fixture->plugin_upstream = cc_test_upstream_new ();
-  upstream_env = g_strconcat ("ANTHROPIC_UPSTREAM_URL=", cc_test_upstream_get_url (fixture->upstream), NULL);
+  if (http2)
+    fixture->front = cc_test_tls_front_new (cc_test_upstream_get_url (fixture->upstream));
+  upstream_env = g_strconcat ("ANTHROPIC_UPSTREAM_URL=",
+                              http2 ? cc_test_tls_front_get_url (fixture->front)
+                                    : cc_test_upstream_get_url (fixture->upstream), NULL);
   env[0] = upstream_env;
 
   backend = g_memory_settings_backend_new ();
@@ -66,6 +72,22 @@ fixture_set_up (Fixture       *fixture,
 }
 
 static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  set_up (fixture, FALSE);
+}
+
+/* The upstream as the real API is: HTTP/2 over TLS (nginx before the
+ * mock; cc-test-tls-front.c). */
+static void
+fixture_set_up_http2 (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  set_up (fixture, TRUE);
+}
+
+static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  user_data)
 {
@@ -81,6 +103,7 @@ fixture_tear_down (Fixture       *fixture,
   g_clear_object (&fixture->runtime);
   g_clear_pointer (&fixture->events, g_ptr_array_unref);
   cc_test_drain (50);
+  g_clear_pointer (&fixture->front, cc_test_tls_front_free);
   g_clear_object (&fixture->upstream);
   g_clear_object (&fixture->plugin_upstream);
   cc_test_drain (10);
@@ -1019,6 +1042,52 @@ test_large_posts_reuse_connections (Fixture       *fixture,
   g_assert_cmpuint (cc_test_upstream_get_n_connections (fixture->upstream), ==, 3);
 }
 
+/* What the proxy speaks to an upstream that offers HTTP/2: HTTP/1.1
+ * with libsoup's HTTP/2 client of before 3.7.1 (see
+ * cc_proxy_server_get_upstream_http2()). */
+static const char *
+upstream_protocol (void)
+{
+  return cc_proxy_server_get_upstream_http2 () ? "HTTP/2.0" : "HTTP/1.1";
+}
+
+/* A long conversation against an HTTP/2 upstream: every request on
+ * the one pooled connection (each streamed body once took a new TLS
+ * connection, and libsoup 3.2's HTTP/2 client crashed on them). */
+static void
+test_http2_large_posts_pooled (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  g_autoptr(GBytes) large = filled (500 * 1024);
+  guint requests = 0;
+  guint64 opened = 0;
+
+  post_large (fixture, large, 100);
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 100);
+  g_assert_true (g_bytes_equal (cc_test_upstream_get_request (fixture->upstream, 99)->body, large));
+  g_assert_cmpuint (cc_test_tls_front_count_connections (fixture->front, upstream_protocol (), &requests), <=, 2);
+  g_assert_cmpuint (requests, ==, 100);
+  cc_proxy_server_get_counters (fixture->server, NULL, NULL, NULL, &opened);
+  g_assert_cmpuint (opened, <=, 2);
+}
+
+/* Over the budget a body streams to the HTTP/2 upstream: each is
+ * answered, none crashes the proxy. */
+static void
+test_http2_streamed_posts (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(GBytes) large = filled (300 * 1024);
+  guint requests = 0;
+
+  cc_proxy_server_set_body_budget (fixture->server, 0);
+  post_large (fixture, large, 20);
+  g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 20);
+  g_assert_true (g_bytes_equal (cc_test_upstream_get_request (fixture->upstream, 19)->body, large));
+  cc_test_tls_front_count_connections (fixture->front, upstream_protocol (), &requests);
+  g_assert_cmpuint (requests, ==, 20);
+}
+
 /* libsoup puts a POST on an idle connection only when it may resend it. */
 static void
 test_post_reuses_connections (Fixture       *fixture,
@@ -1720,6 +1789,12 @@ test_listen_addresses (void)
   }
 }
 
+static void
+skip_without_nginx (void)
+{
+  g_test_skip ("nginx and openssl are needed for an HTTP/2 upstream (build-aux/dev test installs them)");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1728,14 +1803,33 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
   /* As cc-proxyd does at start: 256 streams at once hold four
-   * descriptors each in this one process. */
-  cc_proxy_listener_raise_fd_limit ();
+   * descriptors each in this one process; the upstream HTTP version. */
+  cc_proxy_server_init_process ();
   g_test_summary ("Requests through the proxy: forwarding, streaming, the dispatch boundary, events");
 
   registry = cc_proxy_registry_new ();
   cc_proxy_registry_load_modules (registry, cc_test_module_dir ());
 
 #define ADD(path, func) g_test_add ("/pipeline/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  /* The same forwarding, to an HTTP/2 upstream over TLS. */
+#define ADD_HTTP2(path, func) \
+  g_test_add ("/pipeline/h2-upstream/" path, Fixture, NULL, fixture_set_up_http2, func, fixture_tear_down)
+  if (cc_test_tls_front_available ())
+    {
+      cc_test_tls_front_trust ();
+      ADD_HTTP2 ("large-posts-pooled", test_http2_large_posts_pooled);
+      ADD_HTTP2 ("streamed-posts", test_http2_streamed_posts);
+      ADD_HTTP2 ("unchanged", test_forward_unchanged);
+      ADD_HTTP2 ("sse-event-by-event", test_sse_streams_event_by_event);
+      ADD_HTTP2 ("client-disconnect-cancels-upstream", test_client_disconnect_cancels_upstream);
+      ADD_HTTP2 ("upstream-cut-mid-stream", test_upstream_cut_mid_stream);
+      g_test_add ("/pipeline/h2-upstream/upstream-cut-between-chunks", Fixture, "between", fixture_set_up_http2,
+                  test_upstream_cut_mid_stream, fixture_tear_down);
+      ADD_HTTP2 ("large-body", test_large_body_round_trip);
+      ADD_HTTP2 ("client-gone-mid-upload", test_client_gone_mid_upload);
+    }
+  else
+    g_test_add_func ("/pipeline/h2-upstream", skip_without_nginx);
   ADD ("forward/unchanged", test_forward_unchanged);
   ADD ("forward/methods-and-no-duplicate-headers", test_methods_and_no_duplicate_headers);
   ADD ("forward/upstream-error-relayed", test_upstream_error_relayed);

@@ -380,10 +380,21 @@ cut_between_chunks (Relay *relay)
     return FALSE;
   if (g_io_stream_is_closed (stream))
     return TRUE;
+  /* Over TLS the end came as a close_notify alert, which the TLS layer
+   * has read, while the TCP close may still be on its way: ask the TLS
+   * layer. An idle HTTP/1.1 connection has nothing to read; a byte
+   * read here was never the answer's (the server broke the protocol). */
   if (G_IS_TLS_CONNECTION (stream))
-    g_object_get (stream, "base-io-stream", &base, NULL);
-  else
-    base = g_object_ref (stream);
+    {
+      GInputStream *input = g_io_stream_get_input_stream (stream);
+      g_autoptr(GError) error = NULL;
+
+      if (!G_IS_POLLABLE_INPUT_STREAM (input))
+        return FALSE;
+      n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (input), &byte, 1, NULL, &error);
+      return n >= 0 || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK);
+    }
+  base = g_object_ref (stream);
   if (!G_IS_SOCKET_CONNECTION (base))
     return FALSE;
 
