@@ -631,6 +631,7 @@ cc_proxy_host_process_new (const char  *program,
                                                  "timeout", 0,
                                                  "idle-timeout", 0,
                                                  NULL);
+  CC_PROXY_PRIVATE_CALL (relay_track_connections) (self->session);
   return g_steal_pointer (&self);
 }
 

@@ -727,6 +727,7 @@ new_session (CcProxyServer *self,
                                            NULL);
   if (database != NULL)
     soup_session_set_tls_database (session, database);
+  CC_PROXY_PRIVATE_CALL (relay_track_connections) (session);
   soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_DECODER);
   soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_SNIFFER);
   g_signal_connect_object (session, "request-queued", G_CALLBACK (on_request_queued), self, 0);

@@ -47,6 +47,7 @@ struct _CcTestUpstream
   GHashTable *ports;      /* client ports seen: one per connection */
   gsize       received;   /* request body bytes, counted as they arrive */
   GHashTable *once;       /* path → GQueue of Route, answered before routes */
+  gboolean    forget_requests;
 };
 
 G_DEFINE_FINAL_TYPE (CcTestUpstream, cc_test_upstream, G_TYPE_OBJECT)
@@ -279,6 +280,20 @@ handle (SoupServer        *server,
       soup_server_message_set_status (message, 200, NULL);
       soup_server_message_set_response (message, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
     }
+  if (self->forget_requests)
+    g_ptr_array_set_size (self->requests, 0);
+}
+
+/**
+ * cc_test_upstream_forget_requests:
+ *
+ * Keeps no request once answered: a long run's memory stays flat (the
+ * soak), and cc_test_upstream_get_n_requests() stays 0.
+ */
+void
+cc_test_upstream_forget_requests (CcTestUpstream *self)
+{
+  self->forget_requests = TRUE;
 }
 
 static void

@@ -57,6 +57,7 @@ CcTestRecordedRequest *cc_test_upstream_find_request   (CcTestUpstream      *sel
                                                         guint                nth);
 guint                  cc_test_upstream_count_requests (CcTestUpstream      *self,
                                                         const char          *path);
+void                   cc_test_upstream_forget_requests (CcTestUpstream   *self);
 void                   cc_test_upstream_mock_copilot_exchange (CcTestUpstream *self,
                                                                guint           status);
 void                   cc_test_upstream_mock_github_login     (CcTestUpstream *self,

@@ -394,3 +394,121 @@ cc_test_read_answer (GSocketConnection *connection)
     }
   return g_strdup (answer->str);
 }
+
+/* ----- a process, as /proc shows it ----- */
+
+/**
+ * cc_test_process_count_fds:
+ * @pid: a process id, as text
+ *
+ * Returns: how many descriptors it holds
+ */
+guint
+cc_test_process_count_fds (const char *pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/fd", pid);
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* The inodes of the sockets @pid holds. */
+static GHashTable *
+socket_inodes (const char *pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/fd", pid);
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  GHashTable *inodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *link_path = g_build_filename (path, name, NULL);
+      g_autofree char *target = g_file_read_link (link_path, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, "socket:["))
+        g_hash_table_add (inodes, g_strndup (target + 8, strlen (target) - 9));
+    }
+  return inodes;
+}
+
+/**
+ * cc_test_process_count_close_wait:
+ * @pid: a process id, as text
+ *
+ * Returns: how many of its TCP sockets the other end has closed while
+ *   it has not (CLOSE-WAIT): each a descriptor held for nothing
+ */
+guint
+cc_test_process_count_close_wait (const char *pid)
+{
+  static const char * const tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+  g_autoptr(GHashTable) inodes = socket_inodes (pid);
+  guint n = 0;
+
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      g_autofree char *table = NULL;
+      g_auto(GStrv) lines = NULL;
+
+      if (!g_file_get_contents (tables[t], &table, NULL, NULL))
+        continue;
+      lines = g_strsplit (table, "\n", -1);
+      for (guint i = 1; lines[i] != NULL; i++)
+        {
+          /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+          g_auto(GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+          g_autoptr(GPtrArray) words = g_ptr_array_new ();
+
+          for (guint j = 0; fields[j] != NULL; j++)
+            if (fields[j][0] != '\0')
+              g_ptr_array_add (words, fields[j]);
+          if (words->len > 9 && g_str_equal (g_ptr_array_index (words, 3), "08") &&
+              g_hash_table_contains (inodes, g_ptr_array_index (words, 9)))
+            n++;
+        }
+    }
+  return n;
+}
+
+/**
+ * cc_test_process_read_status:
+ * @pid: a process id, as text
+ * @field: a field of /proc/PID/status, such as "VmRSS" or "Threads"
+ *
+ * Returns: its number (kB for sizes), 0 when the process is gone
+ */
+guint64
+cc_test_process_read_status (const char *pid,
+                             const char *field)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", pid);
+  g_autofree char *text = NULL;
+  g_autofree char *prefix = g_strconcat ("\n", field, ":", NULL);
+  const char *line;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL) || (line = strstr (text, prefix)) == NULL)
+    return 0;
+  return g_ascii_strtoull (line + strlen (prefix) + strspn (line + strlen (prefix), " \t"), NULL, 10);
+}
+
+/**
+ * cc_test_process_children:
+ * @pid: a process id, as text
+ *
+ * Returns: (transfer full): the ids of its child processes
+ */
+GStrv
+cc_test_process_children (const char *pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/task/%s/children", pid, pid);
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return g_new0 (char *, 1);
+  return g_strsplit (g_strstrip (text), " ", -1);
+}

@@ -56,4 +56,10 @@ void         cc_test_send_raw         (GSocketConnection *connection,
                                        const char   *bytes);
 char        *cc_test_read_answer      (GSocketConnection *connection);
 
+guint        cc_test_process_count_fds        (const char *pid);
+guint        cc_test_process_count_close_wait (const char *pid);
+guint64      cc_test_process_read_status      (const char *pid,
+                                               const char *field);
+GStrv        cc_test_process_children         (const char *pid);
+
 G_END_DECLS

@@ -60,6 +60,7 @@ gboolean cc_proxy_auth_capable_default_is_signed_in (CcProxyAuthCapable *self,
   X (redact_string) \
   X (relay_forward_async) \
   X (relay_forward_finish) \
+  X (relay_track_connections) \
   X (request_context_emit_request) \
   X (request_context_is_observed) \
   X (request_context_redact) \

@@ -346,17 +346,41 @@ on_network_event (SoupMessage        *message,
   if (event != G_SOCKET_CLIENT_COMPLETE || id == 0)
     return;
   connections = g_object_get_data (G_OBJECT (session), CONNECTIONS_KEY);
-  if (connections == NULL)
-    {
-      connections = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
-      g_object_set_data_full (G_OBJECT (session), CONNECTIONS_KEY, connections, (GDestroyNotify) g_hash_table_unref);
-    }
   /* Forget the ones libsoup has closed since. */
   g_hash_table_iter_init (&iter, connections);
   while (g_hash_table_iter_next (&iter, NULL, &stream))
     if (g_io_stream_is_closed (stream))
       g_hash_table_iter_remove (&iter);
   g_hash_table_insert (connections, g_memdup2 (&id, sizeof id), g_object_ref (connection));
+}
+
+static void
+on_request_queued (SoupSession *session,
+                   SoupMessage *message,
+                   gpointer     user_data)
+{
+  g_signal_connect (message, "network-event", G_CALLBACK (on_network_event), session);
+}
+
+/**
+ * cc_proxy_relay_track_connections:
+ * @session: a session relays will use
+ *
+ * Keeps every connection @session opens from now on, not only the
+ * relay's own: a relayed request may go on a pooled connection that a
+ * provider's own request opened (which once hid a cut between chunks).
+ * Call it where the session is made, before its first request.
+ */
+void
+cc_proxy_relay_track_connections (SoupSession *session)
+{
+  GHashTable *connections;
+
+  if (g_object_get_data (G_OBJECT (session), CONNECTIONS_KEY) != NULL)
+    return;
+  connections = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  g_object_set_data_full (G_OBJECT (session), CONNECTIONS_KEY, connections, (GDestroyNotify) g_hash_table_unref);
+  g_signal_connect (session, "request-queued", G_CALLBACK (on_request_queued), NULL);
 }
 
 static gboolean
@@ -693,7 +717,7 @@ cc_proxy_relay_forward_async (CcProxyRequestContext *context,
     }
 
   relay->session = g_object_ref (session != NULL ? session : cc_proxy_request_context_get_session (context));
-  g_signal_connect (relay->upstream, "network-event", G_CALLBACK (on_network_event), relay->session);
+  cc_proxy_relay_track_connections (relay->session);
   soup_session_send_async (relay->session, relay->upstream, G_PRIORITY_DEFAULT, relay->cancellable, on_sent,
                            g_object_ref (task));
 }

@@ -17,4 +17,6 @@ void     cc_proxy_relay_forward_async  (CcProxyRequestContext *context,
 gboolean cc_proxy_relay_forward_finish (GAsyncResult          *result,
                                         GError               **error);
 
+void     cc_proxy_relay_track_connections (SoupSession *session);
+
 G_END_DECLS
