@@ -864,19 +864,22 @@ export_providers (CcProxyDBusService *self)
     }
 }
 
-/* Reload: settings read again, and provider modules that appeared in
- * the provider directories since the start loaded and put on the bus. */
+/* Reload: settings read again, provider modules that appeared in the
+ * provider directories since the start loaded and put on the bus, and
+ * broken hosts tried again (what broke them may have been fixed). */
 static void
 reload (CcProxyDBusService *self)
 {
   CcProxyRegistry *registry = cc_proxy_runtime_get_registry (self->runtime);
+  gboolean added = cc_proxy_registry_rescan (registry) > 0;
 
-  if (cc_proxy_registry_rescan (registry) > 0)
+  if (added)
+    cc_proxy_settings_add_providers (cc_proxy_runtime_get_settings (self->runtime));
+  cc_proxy_remote_provider_start_all (self->runtime);
+  if (added)
     {
       g_auto(GStrv) ids = provider_ids (registry);
 
-      cc_proxy_settings_add_providers (cc_proxy_runtime_get_settings (self->runtime));
-      cc_proxy_remote_provider_start_all (self->runtime);
       export_providers (self);
       cc_proxy_dbus_proxy1_set_providers (CC_PROXY_DBUS_PROXY1 (self), (const char * const *) ids);
     }

@@ -652,6 +652,23 @@ cc_proxy_host_process_start (CcProxyHostProcess *self,
 }
 
 /**
+ * cc_proxy_host_process_revive:
+ *
+ * Starts a host left broken again, for MAX_FAILURES more tries: what
+ * broke it (a module, a setting, the machine) may have been fixed.
+ * Does nothing to a host that is not broken.
+ */
+void
+cc_proxy_host_process_revive (CcProxyHostProcess *self)
+{
+  if (self->state != CC_PROXY_HOST_STATE_BROKEN || self->stopping)
+    return;
+  g_message (_("Provider %s: starting it again, as asked"), self->provider_id);
+  self->failures = 0;
+  spawn (self);
+}
+
+/**
  * cc_proxy_host_process_set_snapshot:
  * @snapshot: new settings
  *

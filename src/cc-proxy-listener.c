@@ -285,6 +285,17 @@ stop_accepting (CcProxyListener *self)
   g_ptr_array_set_size (self->sources, 0);
 }
 
+static void
+recovered (CcProxyListener *self)
+{
+  if (!self->out_of_fds)
+    return;
+  self->out_of_fds = FALSE;
+  g_message ("Accepting client connections again");
+}
+
+/* The connection that met EMFILE still waits in the backlog: accepting
+ * again finds it. */
 static gboolean
 on_retry (gpointer data)
 {
@@ -319,16 +330,17 @@ on_incoming (GSocket      *listening,
       socket = g_socket_accept (listening, NULL, &error);
       if (socket != NULL)
         {
-          if (self->out_of_fds)
-            {
-              self->out_of_fds = FALSE;
-              g_message ("Accepting client connections again");
-            }
+          recovered (self);
           hand_over (self, socket);
           continue;
         }
+      /* accept() takes a descriptor before it looks for a connection:
+       * an empty queue says there is one again. */
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        return G_SOURCE_CONTINUE;
+        {
+          recovered (self);
+          return G_SOURCE_CONTINUE;
+        }
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES) ||
           g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
         {
@@ -387,6 +399,18 @@ cc_proxy_listener_add_socket (CcProxyListener  *self,
   g_ptr_array_add (self->sockets, g_object_ref (socket));
   start_accepting (self);
   return TRUE;
+}
+
+/**
+ * cc_proxy_listener_is_out_of_descriptors:
+ *
+ * Returns: whether accepting stopped for want of descriptors, and has
+ *   not found one since (it tries every second)
+ */
+gboolean
+cc_proxy_listener_is_out_of_descriptors (CcProxyListener *self)
+{
+  return self->out_of_fds;
 }
 
 /**

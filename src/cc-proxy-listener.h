@@ -21,6 +21,7 @@ void             cc_proxy_listener_set_only_peer     (CcProxyListener   *self,
                                                       GPid               pid);
 guint            cc_proxy_listener_get_max_clients   (CcProxyListener   *self);
 guint            cc_proxy_listener_get_n_clients     (CcProxyListener   *self);
+gboolean         cc_proxy_listener_is_out_of_descriptors (CcProxyListener *self);
 GSocket         *cc_proxy_listener_get_client_socket (SoupServerMessage *message);
 
 void             cc_proxy_listener_raise_fd_limit    (void);

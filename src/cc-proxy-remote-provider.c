@@ -261,7 +261,8 @@ on_runtime_changed (CcProxyRuntime     *runtime,
  *
  * Starts the host of every hosted provider of @runtime's registry that
  * has none yet (at start, and after a rescan found new modules), and
- * keeps each host's settings current.
+ * keeps each host's settings current. A host left broken is started
+ * again (on Reload).
  */
 void
 cc_proxy_remote_provider_start_all (CcProxyRuntime *runtime)
@@ -276,7 +277,10 @@ cc_proxy_remote_provider_start_all (CcProxyRuntime *runtime)
         continue;
       priv = cc_proxy_remote_provider_get_instance_private (g_ptr_array_index (providers, i));
       if (priv->started)
-        continue;
+        {
+          cc_proxy_host_process_revive (priv->host);
+          continue;
+        }
       priv->started = TRUE;
       g_signal_connect_object (runtime, "changed", G_CALLBACK (on_runtime_changed), priv->host, 0);
       cc_proxy_host_process_start (priv->host, cc_proxy_runtime_get_snapshot (runtime));

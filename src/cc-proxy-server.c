@@ -435,8 +435,10 @@ handle_early (SoupServer        *soup_server,
     return;
 
   context = CC_PROXY_PRIVATE_CALL (exchange_get_context) (exchange);
+  /* One byte past the capture's limit: then the capture knows the body
+   * was longer, and says body_truncated. */
   if (CC_PROXY_PRIVATE_CALL (request_context_is_observed) (context))
-    keep = MAX (CC_PROXY_PRIVATE_CALL (event_sink_get_body_limit) (self->sink), MODEL_SCAN_PREFIX);
+    keep = MAX (CC_PROXY_PRIVATE_CALL (event_sink_get_body_limit) (self->sink) + 1, MODEL_SCAN_PREFIX);
   stream = CC_PROXY_PRIVATE_CALL (exchange_stream_body) (exchange, keep);
   CC_PROXY_PRIVATE_CALL (request_context_set_body_stream) (context, stream,
                                             encoding == SOUP_ENCODING_CONTENT_LENGTH
@@ -576,6 +578,19 @@ cc_proxy_server_get_clients (CcProxyServer *self,
     *open = cc_proxy_listener_get_n_clients (self->listener);
   if (max != NULL)
     *max = cc_proxy_listener_get_max_clients (self->listener);
+}
+
+/**
+ * cc_proxy_server_is_accepting:
+ * @self: a server
+ *
+ * Returns: %FALSE while new client connections cannot be accepted for
+ *   want of descriptors (the watchdog is not fed then)
+ */
+gboolean
+cc_proxy_server_is_accepting (CcProxyServer *self)
+{
+  return !cc_proxy_listener_is_out_of_descriptors (self->listener);
 }
 
 /**

@@ -58,5 +58,6 @@ void           cc_proxy_server_get_counters (CcProxyServer    *self,
 void           cc_proxy_server_get_clients  (CcProxyServer    *self,
                                              guint            *open,
                                              guint            *max);
+gboolean       cc_proxy_server_is_accepting (CcProxyServer    *self);
 
 G_END_DECLS

@@ -61,12 +61,15 @@ on_name_lost (GDBusConnection    *connection,
 }
 
 /* systemd's watchdog (WatchdogSec= in the unit): a "WATCHDOG=1" datagram
- * to $NOTIFY_SOCKET at half the interval, sent from the main loop, so
- * that a daemon whose loop hangs is restarted. No libsystemd needed. */
+ * to $NOTIFY_SOCKET at half the interval, sent from the main loop while
+ * the server can accept clients, so that a daemon whose loop hangs, or
+ * that stays out of descriptors for the whole interval, is restarted.
+ * No libsystemd needed. */
 typedef struct
 {
   GSocket        *socket;
   GSocketAddress *address;
+  CcProxyServer  *server;
   guint           source_id;
 } Watchdog;
 
@@ -76,6 +79,7 @@ watchdog_free (Watchdog *watchdog)
   g_clear_handle_id (&watchdog->source_id, g_source_remove);
   g_clear_object (&watchdog->socket);
   g_clear_object (&watchdog->address);
+  g_clear_object (&watchdog->server);
   g_free (watchdog);
 }
 
@@ -87,12 +91,14 @@ on_watchdog (gpointer user_data)
   Watchdog *watchdog = user_data;
   static const char ping[] = "WATCHDOG=1";
 
+  if (!cc_proxy_server_is_accepting (watchdog->server))
+    return G_SOURCE_CONTINUE;
   g_socket_send_to (watchdog->socket, watchdog->address, ping, sizeof ping - 1, NULL, NULL);
   return G_SOURCE_CONTINUE;
 }
 
 static Watchdog *
-watchdog_start (void)
+watchdog_start (CcProxyServer *server)
 {
   const char *path = g_getenv ("NOTIFY_SOCKET");
   const char *usec = g_getenv ("WATCHDOG_USEC");
@@ -105,6 +111,7 @@ watchdog_start (void)
     return NULL;
 
   watchdog = g_new0 (Watchdog, 1);
+  watchdog->server = g_object_ref (server);
   watchdog->socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM, 0, NULL);
   /* "@name" is a socket in the abstract namespace. */
   watchdog->address = path[0] == '@'
@@ -273,7 +280,7 @@ main (int   argc,
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGINT, on_quit_signal, loop);
   g_unix_signal_add (SIGTERM, on_quit_signal, loop);
-  watchdog = watchdog_start ();
+  watchdog = watchdog_start (server);
 
   /* Scripts and tests read this line to learn the port. */
   if (start_error == NULL)

@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 #include <string.h>
+
+#include <glib/gstdio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -41,6 +43,7 @@ typedef struct
   Daemon          *daemon;
   char            *pid;
   gboolean         killed;  /* the test killed the daemon itself */
+  const char      *while_path;  /* the load failure only while it exists */
 } Fixture;
 
 static gboolean
@@ -70,6 +73,7 @@ fixture_start (Fixture    *fixture,
     "CC_PROXY_HOST_TIMEOUT_MS", HOST_TIMEOUT_MS,
     at_init ? "CC_TEST_FRAGILE_INIT" : "CC_TEST_FRAGILE_LOAD",
     load_failure == NULL ? "" : at_init ? load_failure + strlen ("init-") : load_failure,
+    fixture->while_path != NULL ? "CC_TEST_FRAGILE_WHILE" : NULL, fixture->while_path,
     NULL
   };
 
@@ -515,6 +519,42 @@ test_broken_at_load (Fixture       *fixture,
   }
 }
 
+/* What broke a module at every start is fixed (a file replaced, a
+ * setting corrected): until Reload its requests fail at once, saying
+ * why; Reload gives its host more tries, without restarting cc-proxyd. */
+static void
+test_broken_revived (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("cc-test-fragile-XXXXXX", NULL);
+  g_autofree char *flag = g_build_filename (dir, "broken", NULL);
+  g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (flag, "", 0, NULL));
+  fixture->while_path = flag;
+  fixture_start (fixture, "segv");
+  wait_for_host (fixture, "broken");
+  set_active_provider (fixture, "fragile");
+  message = messages_request (fixture, "claude-fine");
+  body = cc_test_send (fixture->client, message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 502);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                  "The fragile provider is not available: its host process was killed by signal "));
+
+  g_assert_cmpint (g_unlink (flag), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+  reply = g_dbus_connection_call_sync (fixture->connection, NAME, PATH, MAIN_IFACE, "Reload", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  wait_for_host (fixture, "running");
+  assert_fragile_serves (fixture);
+  fixture->while_path = NULL;
+}
+
 /* Gone, or a zombie nobody reaps in this container: not running. */
 static gboolean
 process_gone (gpointer user_data)
@@ -576,6 +616,7 @@ main (int   argc,
   g_test_add ("/host/load/segv", Fixture, "segv", fixture_setup, test_broken_at_load, fixture_teardown);
   g_test_add ("/host/load/loop", Fixture, "loop", fixture_setup, test_broken_at_load, fixture_teardown);
   g_test_add ("/host/load/init-abort", Fixture, "init-abort", fixture_setup, test_broken_at_load, fixture_teardown);
+  g_test_add ("/host/load/revived-by-reload", Fixture, NULL, fixture_setup, test_broken_revived, fixture_teardown);
 
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cc-proxy-body-stream.h"
 #include "cc-proxy-capture-log.h"
@@ -976,12 +977,27 @@ test_capture_prefix (Fixture       *fixture,
                      gconstpointer  user_data)
 {
   g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/v1/messages");
-  g_autoptr(GBytes) request = cc_test_load_fixture ("anthropic-request-agent.json");
+  g_autoptr(GBytes) request = NULL;
   g_autoptr(GBytes) answer = NULL;
   g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
+  gsize limit = 100;
   guint seen = 0;
 
-  CC_PROXY_PRIVATE_CALL (event_sink_set_body_limit) (fixture->sink, 100);
+  /* Held whole; or (user_data) streamed upstream as it arrives, past a
+   * limit larger than the first bytes always kept for the model. */
+  if (user_data != NULL)
+    {
+      g_autofree char *text = cc_test_agent_body ("claude-sonnet-4-5", FALSE);
+      g_autofree char *pad = g_strnfill (200000, 'x');
+      g_autofree char *padded = g_strdup_printf ("{\"pad\":\"%s\",%s", pad, text + 1);
+
+      limit = 70000;
+      request = g_bytes_new (padded, strlen (padded));
+      cc_proxy_server_set_body_budget (fixture->server, 0);
+    }
+  else
+    request = cc_test_load_fixture ("anthropic-request-agent.json");
+  CC_PROXY_PRIVATE_CALL (event_sink_set_body_limit) (fixture->sink, limit);
   set_body (message, "application/json", request);
   answer = send_ok (fixture, message);
   g_assert_cmpuint (soup_message_get_status (message), ==, 200);
@@ -998,9 +1014,9 @@ test_capture_prefix (Fixture       *fixture,
       if (event->kind != CC_PROXY_EVENT_REQUEST_BODY)
         continue;
       g_assert_nonnull (event->raw_body);
-      g_assert_cmpuint (g_bytes_get_size (event->raw_body), ==, 100);
+      g_assert_cmpuint (g_bytes_get_size (event->raw_body), ==, limit);
       g_assert_true (event->body_truncated);
-      g_assert_cmpmem (g_bytes_get_data (event->raw_body, NULL), 100, g_bytes_get_data (request, NULL), 100);
+      g_assert_cmpmem (g_bytes_get_data (event->raw_body, NULL), limit, g_bytes_get_data (request, NULL), limit);
       line = cc_proxy_capture_log_format_event (event, utc, &day);
       g_assert_nonnull (strstr (line, "\"body_truncated\":true"));
       g_assert_nonnull (strstr (line, "\"body_text\":\"{"));
@@ -1243,18 +1259,25 @@ test_client_timeout (Fixture       *fixture,
   g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
+  /* Half a request head; or (user_data) a whole head and the start of
+   * a body, held whole or (user_data "stream") streamed upstream. */
   static const char partial[] = "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  static const char partial_body[] = "POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                     "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"model\":";
+  const char *sent = user_data != NULL ? partial_body : partial;
   char byte;
   gboolean closed = FALSE;
   Count count = { fixture, 0 };
 
   cc_proxy_server_set_limits (fixture->server, 1024 * 1024, 16, 1);
+  if (g_strcmp0 (user_data, "stream") == 0)
+    cc_proxy_server_set_body_budget (fixture->server, 0);
   connection = g_socket_client_connect_to_host (socket_client, g_uri_get_host (uri), g_uri_get_port (uri),
                                                 NULL, &error);
   g_assert_no_error (error);
-  /* Half a request head, then silence. */
+  /* Then silence. */
   g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
-                             partial, strlen (partial), NULL, NULL, &error);
+                             sent, strlen (sent), NULL, NULL, &error);
   g_assert_no_error (error);
   g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (connection)), &byte, 1,
                              G_PRIORITY_DEFAULT, NULL, on_closed_read, &closed);
@@ -1263,6 +1286,57 @@ test_client_timeout (Fixture       *fixture,
 }
 
 /* ----- client connections ----- */
+
+static gboolean
+accepting (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  return cc_proxy_server_is_accepting (fixture->server);
+}
+
+static gboolean
+not_accepting (gpointer user_data)
+{
+  return !accepting (user_data);
+}
+
+/* Out of descriptors, the server stops accepting and says so (then
+ * cc-proxyd feeds no watchdog); once one is free it says it accepts
+ * again, by itself, before any client comes. Both ends of each
+ * connection are in this process: clients take every descriptor left
+ * under a lowered limit, then the server tries to accept them. */
+static void
+test_out_of_descriptors (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  g_autoptr(GUri) uri = g_uri_parse (cc_proxy_server_get_url (fixture->server), G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, g_uri_get_port (uri));
+  g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func (g_object_unref);
+  struct rlimit saved, tight;
+
+  g_assert_true (accepting (fixture));
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  tight = saved;
+  tight.rlim_cur = cc_test_process_count_fds ("self") + 16;
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &tight), ==, 0);
+  for (;;)
+    {
+      g_autoptr(GSocket) client = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                                NULL);
+
+      if (client == NULL)
+        break;
+      g_assert_true (g_socket_connect (client, address, NULL, NULL));
+      g_ptr_array_add (clients, g_steal_pointer (&client));
+    }
+  cc_test_wait_for (not_accepting, fixture);
+
+  g_ptr_array_set_size (clients, 0);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  cc_test_wait_for (accepting, fixture);
+}
 
 static gboolean
 no_client_connections (gpointer user_data)
@@ -1865,7 +1939,13 @@ main (int   argc,
   ADD ("bounds/comment-bomb-from-upstream", test_comment_bomb_from_upstream);
   ADD ("bounds/body-too-large", test_body_too_large);
   ADD ("bounds/client-timeout", test_client_timeout);
+  ADD ("connections/out-of-descriptors", test_out_of_descriptors);
+  g_test_add ("/pipeline/bounds/slow-body", Fixture, "held", fixture_set_up, test_client_timeout, fixture_tear_down);
+  g_test_add ("/pipeline/bounds/slow-body-streamed", Fixture, "stream", fixture_set_up, test_client_timeout,
+              fixture_tear_down);
   ADD ("bounds/capture-prefix", test_capture_prefix);
+  g_test_add ("/pipeline/bounds/capture-prefix-streamed", Fixture, "stream", fixture_set_up, test_capture_prefix,
+              fixture_tear_down);
   ADD ("forward/post-reuses-connections", test_post_reuses_connections);
   ADD ("forward/large-posts-reuse-connections", test_large_posts_reuse_connections);
   ADD ("forward/concurrent-streams", test_concurrent_streams);

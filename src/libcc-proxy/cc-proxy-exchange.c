@@ -41,7 +41,9 @@ struct _CcProxyExchange
   CcProxyExchangeState    state;
   CcProxyCounters        *counters;      /* shared with the server */
   gboolean                counted_out;
+  guint                   client_timeout;    /* seconds */
   guint                   client_timeout_id;
+  gint64                  body_progress;     /* when body bytes last came */
   CcProxyRequestContext  *context;       /* from the request head on */
   SoupMessageHeaders     *response_headers;  /* the message's, kept past it */
   GSource                *hangup;
@@ -184,6 +186,13 @@ exchange_unref (gpointer data)
   g_object_unref (data);
 }
 
+static void
+close_client (CcProxyExchange *self)
+{
+  if (self->socket != NULL && self->message != NULL)
+    g_socket_shutdown (self->socket, TRUE, TRUE, NULL);
+}
+
 /* A connection that sends no request head in time (idle between
  * requests, or trickling its headers) is closed: each holds a socket
  * and a message. */
@@ -194,8 +203,32 @@ on_client_timeout (gpointer user_data)
 
   self->client_timeout_id = 0;
   g_debug ("Closing a client connection that sent no request head in time");
-  if (self->socket != NULL && self->message != NULL)
-    g_socket_shutdown (self->socket, TRUE, TRUE, NULL);
+  close_client (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* And one whose request body stops coming for as long: the timeout
+ * counts from the last bytes, and not while the proxy itself holds the
+ * body back for a slow upstream. */
+static gboolean
+on_body_timeout (gpointer user_data)
+{
+  CcProxyExchange *self = user_data;
+  gint64 quiet = g_get_monotonic_time () - self->body_progress;
+  gint64 allowed = (gint64) self->client_timeout * G_USEC_PER_SEC;
+
+  self->client_timeout_id = 0;
+  if (self->request_complete)
+    return G_SOURCE_REMOVE;
+  if (self->upload_paused || quiet < allowed)
+    {
+      if (self->upload_paused)
+        self->body_progress = g_get_monotonic_time ();
+      self->client_timeout_id = g_timeout_add ((allowed - MIN (quiet, allowed)) / 1000 + 1, on_body_timeout, self);
+      return G_SOURCE_REMOVE;
+    }
+  g_debug ("Closing a client connection whose request body stopped coming");
+  close_client (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -223,6 +256,7 @@ cc_proxy_exchange_new (SoupServerMessage *message,
   counters->active++;
   g_object_weak_ref (G_OBJECT (message), on_message_gone, self);
   g_object_set_data_full (G_OBJECT (message), EXCHANGE_KEY, self, exchange_unref);
+  self->client_timeout = client_timeout;
   self->client_timeout_id = g_timeout_add_seconds (client_timeout, on_client_timeout, self);
   return self;
 }
@@ -439,6 +473,7 @@ on_got_chunk (SoupServerMessage *message,
 
   if (self->terminal_sent)
     return;
+  self->body_progress = g_get_monotonic_time ();
   self->received += len;
   if (self->received > self->max_body)
     {
@@ -474,6 +509,7 @@ on_got_body (SoupServerMessage *message,
   g_autoptr(CcProxyExchange) hold = g_object_ref (self);
 
   self->request_complete = TRUE;
+  g_clear_handle_id (&self->client_timeout_id, g_source_remove);
   if (self->upload == NULL || self->terminal_sent)
     return;
   cc_proxy_body_stream_end (self->upload);
@@ -517,6 +553,12 @@ cc_proxy_exchange_limit_body (CcProxyExchange *self,
       return FALSE;
     }
   g_signal_connect (self->message, "got-chunk", G_CALLBACK (on_got_chunk), self);
+  if (encoding != SOUP_ENCODING_NONE &&
+      !(encoding == SOUP_ENCODING_CONTENT_LENGTH && soup_message_headers_get_content_length (headers) == 0))
+    {
+      self->body_progress = g_get_monotonic_time ();
+      self->client_timeout_id = g_timeout_add_seconds (self->client_timeout, on_body_timeout, self);
+    }
   return TRUE;
 }
 
@@ -584,6 +626,7 @@ void
 cc_proxy_exchange_dispatch (CcProxyExchange *self)
 {
   self->request_complete = TRUE;
+  g_clear_handle_id (&self->client_timeout_id, g_source_remove);
   set_state (self, CC_PROXY_EXCHANGE_DISPATCHING);
   soup_server_message_pause (self->message);
   watch_client (self);

@@ -8,8 +8,10 @@
  *   exit-mid-stream      the process exits after the first event
  *
  * CC_TEST_FRAGILE_LOAD=segv|abort|loop does the same while the module
- * loads, and CC_TEST_FRAGILE_INIT=segv while the provider is made. The
- * build runs the module to write its descriptor, without either set.
+ * loads, and CC_TEST_FRAGILE_INIT=segv while the provider is made; with
+ * CC_TEST_FRAGILE_WHILE=PATH, only while PATH exists (a fault fixed
+ * later). The build runs the module to write its descriptor, without
+ * either set.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -36,6 +38,10 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (TestFragileProvider, test_fragile_provider, G_TY
 static void
 misbehave (const char *how)
 {
+  const char *while_exists = g_getenv ("CC_TEST_FRAGILE_WHILE");
+
+  if (while_exists != NULL && !g_file_test (while_exists, G_FILE_TEST_EXISTS))
+    return;
   if (g_strcmp0 (how, "segv") == 0)
     raise (SIGSEGV);
   else if (g_strcmp0 (how, "abort") == 0)
