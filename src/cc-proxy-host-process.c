@@ -59,6 +59,7 @@ struct _CcProxyHostProcess
   CcProxyHostState      state;
   char                 *last_error;
   guint                 restarts;
+  GStrv                 hidden_env;  /* not passed on to the host */
   guint                 failures;    /* in a row */
   gint64                running_since;
   CcProxySnapshot      *snapshot;    /* the latest, sent to every host we start */
@@ -489,6 +490,8 @@ spawn (CcProxyHostProcess *self)
   g_subprocess_launcher_take_fd (launcher, pair[1], 3);
   g_subprocess_launcher_take_fd (launcher, listener_fd, 4);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  for (guint i = 0; self->hidden_env != NULL && self->hidden_env[i] != NULL; i++)
+    g_subprocess_launcher_unsetenv (launcher, self->hidden_env[i]);
   self->process = g_subprocess_launcher_spawn (launcher, &error, self->program,
                                                "--module", self->module_path,
                                                "--provider-id", self->provider_id, NULL);
@@ -535,6 +538,7 @@ cc_proxy_host_process_finalize (GObject *object)
   g_free (self->provider_id);
   g_free (self->signature);
   g_free (self->last_error);
+  g_strfreev (self->hidden_env);
   g_clear_object (&self->listener);
   g_clear_object (&self->session);
   g_clear_pointer (&self->snapshot, cc_proxy_snapshot_unref);
@@ -649,6 +653,22 @@ cc_proxy_host_process_start (CcProxyHostProcess *self,
 
   cc_proxy_host_process_set_snapshot (self, snapshot);
   spawn (self);
+}
+
+/**
+ * cc_proxy_host_process_set_hidden_env:
+ * @names: environment variables the host must not inherit
+ *
+ * For those that may hold a secret: the host has its settings from the
+ * daemon, and its environment shows in /proc/PID/environ (and in a core
+ * dump).
+ */
+void
+cc_proxy_host_process_set_hidden_env (CcProxyHostProcess *self,
+                                      const char * const *names)
+{
+  g_strfreev (self->hidden_env);
+  self->hidden_env = g_strdupv ((char **) names);
 }
 
 /**

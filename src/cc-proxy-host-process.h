@@ -38,6 +38,8 @@ void                   cc_proxy_host_process_start             (CcProxyHostProce
 void                   cc_proxy_host_process_set_snapshot      (CcProxyHostProcess  *self,
                                                                 CcProxySnapshot     *snapshot);
 void                   cc_proxy_host_process_revive            (CcProxyHostProcess  *self);
+void                   cc_proxy_host_process_set_hidden_env    (CcProxyHostProcess  *self,
+                                                                const char * const  *names);
 void                   cc_proxy_host_process_stop              (CcProxyHostProcess  *self);
 CcProxyHostState       cc_proxy_host_process_get_state         (CcProxyHostProcess  *self);
 const char            *cc_proxy_host_process_get_state_name    (CcProxyHostProcess  *self);

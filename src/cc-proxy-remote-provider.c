@@ -262,12 +262,38 @@ on_runtime_changed (CcProxyRuntime     *runtime,
  * Starts the host of every hosted provider of @runtime's registry that
  * has none yet (at start, and after a rescan found new modules), and
  * keeps each host's settings current. A host left broken is started
- * again (on Reload).
+ * again (on Reload). No host inherits the environment variables that
+ * may hold a provider's secret.
  */
+/* The environment variables that may hold a secret setting, of any
+ * provider: a host has its settings from the daemon, and what it
+ * inherits shows in /proc/PID/environ. */
+static GStrv
+secret_env_vars (GPtrArray *providers)
+{
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+
+  for (guint i = 0; i < providers->len; i++)
+    {
+      CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (g_ptr_array_index (providers, i));
+
+      for (guint s = 0; s < cc_proxy_provider_descriptor_get_n_settings (descriptor); s++)
+        {
+          CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, s);
+          const char * const *vars = cc_proxy_setting_descriptor_get_env_vars (setting);
+
+          if (cc_proxy_setting_descriptor_is_secret (setting) && vars != NULL)
+            g_strv_builder_addv (names, (const char **) vars);
+        }
+    }
+  return g_strv_builder_end (names);
+}
+
 void
 cc_proxy_remote_provider_start_all (CcProxyRuntime *runtime)
 {
   GPtrArray *providers = cc_proxy_registry_get_providers (cc_proxy_runtime_get_registry (runtime));
+  g_auto(GStrv) hidden = secret_env_vars (providers);
 
   for (guint i = 0; i < providers->len; i++)
     {
@@ -276,6 +302,7 @@ cc_proxy_remote_provider_start_all (CcProxyRuntime *runtime)
       if (!CC_PROXY_IS_REMOTE_PROVIDER (g_ptr_array_index (providers, i)))
         continue;
       priv = cc_proxy_remote_provider_get_instance_private (g_ptr_array_index (providers, i));
+      cc_proxy_host_process_set_hidden_env (priv->host, (const char * const *) hidden);
       if (priv->started)
         {
           cc_proxy_host_process_revive (priv->host);

@@ -124,6 +124,40 @@ assert_json_equal (const char *got,
  * the server's model name and the key; the answer translated back.
  * Haiku goes to small-model, and model-map wins over both; the upstream
  * connection is kept for the next request. */
+/* Whether @pid's environment holds @text. */
+static gboolean
+environ_contains (const char *pid,
+                  const char *text)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/environ", pid);
+  g_autofree char *environ = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &environ, &len, NULL));
+  for (gsize i = 0; i < len; i += strlen (environ + i) + 1)
+    if (strstr (environ + i, text) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* The key came from the environment; the host has it from the daemon,
+ * and does not inherit it (its environment is in /proc/PID/environ). */
+static void
+test_host_environment (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  const char *daemon = g_subprocess_get_identifier (fixture->daemon->process);
+  g_auto(GStrv) hosts = NULL;
+  guint status;
+  g_autofree char *models = request (fixture, "GET", "/v1/models", NULL, &status, NULL);
+
+  hosts = cc_test_process_children (daemon);
+  g_assert_cmpuint (g_strv_length (hosts), ==, 1);
+  g_assert_true (environ_contains (daemon, API_KEY));
+  g_assert_false (environ_contains (hosts[0], API_KEY));
+  g_assert_true (environ_contains (hosts[0], "CC_PROXY_OPENAI_MODEL=qwen3-coder"));
+}
+
 static void
 test_tool_use (Fixture       *fixture,
                gconstpointer  user_data)
@@ -352,6 +386,7 @@ main (int   argc,
 
 #define ADD(path, variant, func) g_test_add ("/openai/" path, Fixture, &variant, fixture_setup, func, fixture_teardown)
   ADD ("tool-use", chat, test_tool_use);
+  ADD ("host-environment", chat, test_host_environment);
   ADD ("streams", chat, test_streams);
   ADD ("stream-cut", chat, test_stream_cut);
   ADD ("errors", chat, test_errors);
