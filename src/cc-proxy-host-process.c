@@ -168,6 +168,10 @@ set_state (CcProxyHostProcess *self,
     }
   if (state == CC_PROXY_HOST_STATE_BROKEN || is_current (self))
     release_waiters (self);
+  /* Requests still queued on the host's socket would wait there for a
+   * host that is not coming: they fail now, saying so. */
+  if (state == CC_PROXY_HOST_STATE_BROKEN)
+    soup_session_abort (self->session);
   g_signal_emit (self, signals[SIGNAL_STATE_CHANGED], 0);
 }
 

@@ -519,6 +519,28 @@ test_broken_at_load (Fixture       *fixture,
   }
 }
 
+/* A request that comes while the host is still failing to start waits
+ * for it, and is answered as soon as the host is given up, not at the
+ * deadline (300 s here, beyond the client's patience). */
+static void
+test_request_while_breaking (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fixture_start (fixture, "segv");
+  set_active_provider (fixture, "fragile");
+  message = messages_request (fixture, "claude-fine");
+  body = cc_test_send (fixture->client, message, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 502);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                  "The fragile provider is not available: its host process was killed by signal "));
+  wait_for_host (fixture, "broken");
+}
+
 /* What broke a module at every start is fixed (a file replaced, a
  * setting corrected): until Reload its requests fail at once, saying
  * why; Reload gives its host more tries, without restarting cc-proxyd. */
@@ -617,6 +639,8 @@ main (int   argc,
   g_test_add ("/host/load/loop", Fixture, "loop", fixture_setup, test_broken_at_load, fixture_teardown);
   g_test_add ("/host/load/init-abort", Fixture, "init-abort", fixture_setup, test_broken_at_load, fixture_teardown);
   g_test_add ("/host/load/revived-by-reload", Fixture, NULL, fixture_setup, test_broken_revived, fixture_teardown);
+  g_test_add ("/host/load/request-while-breaking", Fixture, NULL, fixture_setup, test_request_while_breaking,
+              fixture_teardown);
 
   return g_test_run ();
 }
