@@ -288,6 +288,17 @@ handle (SoupServer        *server,
 }
 
 /**
+ * cc_test_upstream_get_n_clients:
+ *
+ * Returns: the client connections the mock counts open
+ */
+guint
+cc_test_upstream_get_n_clients (CcTestUpstream *self)
+{
+  return cc_proxy_listener_get_n_clients (self->listener);
+}
+
+/**
  * cc_test_upstream_forget_requests:
  *
  * Keeps no request once answered: a long run's memory stays flat (the

@@ -62,6 +62,7 @@ typedef struct
 {
   Usage daemon;
   Usage hosts;
+  guint clients;   /* client connections the daemon counts open */
 } Sample;
 
 typedef struct
@@ -85,6 +86,8 @@ typedef struct
   guint64          unexplained_of[N_KINDS];
   guint64          kills;
   guint64          switches;
+  guint64          last_answered;
+  gboolean         stall_reported;
   GArray          *samples;
 } Soak;
 
@@ -305,26 +308,77 @@ add_usage (Usage      *usage,
   usage->close_wait += cc_test_process_count_close_wait (pid);
 }
 
+static guint
+uint_property (Soak       *soak,
+               const char *name)
+{
+  g_autoptr(GVariant) value = cc_test_get_property (soak->bus, "/org/ccproxy/Proxy1", "org.ccproxy.Proxy1", name);
+
+  return g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32) ? g_variant_get_uint32 (value)
+                                                               : (guint) g_variant_get_uint64 (value);
+}
+
+/* Nothing answered for a whole sample: say where everything stands,
+ * and (once) where the daemon's threads are, for whoever reads the log. */
+static void
+report_stall (Soak *soak)
+{
+  g_autofree char *stacks = NULL;
+  g_autofree char *command = NULL;
+
+  g_test_message ("STALL: nothing answered in %u s; cc-proxyd has %u requests active, %u client connections; "
+                  "the mock upstream %u client connections; %u requests running here",
+                  SAMPLE_SECONDS, uint_property (soak, "RequestsActive"), uint_property (soak, "ClientConnections"),
+                  cc_test_upstream_get_n_clients (soak->upstream), soak->running);
+  if (soak->stall_reported)
+    return;
+  soak->stall_reported = TRUE;
+  command = g_strdup_printf ("gdb -p %s -batch -ex 'thread apply all bt 20'", daemon_pid (soak));
+  if (g_spawn_command_line_sync (command, &stacks, NULL, NULL, NULL) && stacks != NULL)
+    g_test_message ("cc-proxyd's threads:\n%s", stacks);
+}
+
+/* What the daemon counts: at most one per worker while the load runs,
+ * none once it stops (a record kept for a connection libsoup dropped
+ * would, at the cap, stop all accepting). */
+static guint
+client_connections (Soak *soak)
+{
+  g_autoptr(GVariant) value = cc_test_get_property (soak->bus, "/org/ccproxy/Proxy1", "org.ccproxy.Proxy1",
+                                                    "ClientConnections");
+
+  return value != NULL ? g_variant_get_uint32 (value) : G_MAXUINT;
+}
+
 static gboolean
 on_sample (gpointer user_data)
 {
   Soak *soak = user_data;
-  g_auto(GStrv) hosts = cc_test_process_children (daemon_pid (soak));
+  g_auto(GStrv) hosts = NULL;
   Sample sample = { { 0, }, };
   guint64 ok = 0;
 
+  /* The one failure the soak cannot go on from: say what it said. */
+  if (daemon_pid (soak) == NULL)
+    g_error ("cc-proxyd exited at %.0f s; what it wrote:\n%s", seconds_in (soak), soak->daemon->err_text->str);
+  hosts = cc_test_process_children (daemon_pid (soak));
+
   add_usage (&sample.daemon, daemon_pid (soak));
+  sample.clients = client_connections (soak);
   for (guint i = 0; hosts[i] != NULL; i++)
     if (hosts[i][0] != '\0')
       add_usage (&sample.hosts, hosts[i]);
   g_array_append_val (soak->samples, sample);
   for (guint k = 0; k < N_KINDS; k++)
     ok += soak->ok[k];
-  g_test_message ("%5.0f s  cc-proxyd %6.1f MiB %4u fds %2u threads %u close-wait | hosts %6.1f MiB %4u fds "
+  if (ok == soak->last_answered && !soak->stopping)
+    report_stall (soak);
+  soak->last_answered = ok;
+  g_test_message ("%5.0f s  cc-proxyd %6.1f MiB %4u fds %2u threads %u close-wait %3u clients | hosts %6.1f MiB %4u fds "
                   "%2u threads %u close-wait | %" G_GUINT64_FORMAT " answered, %" G_GUINT64_FORMAT
                   " failed as injected, %" G_GUINT64_FORMAT " unexplained",
                   seconds_in (soak), sample.daemon.rss_kb / 1024.0, sample.daemon.fds, sample.daemon.threads,
-                  sample.daemon.close_wait, sample.hosts.rss_kb / 1024.0, sample.hosts.fds, sample.hosts.threads,
+                  sample.daemon.close_wait, sample.clients, sample.hosts.rss_kb / 1024.0, sample.hosts.fds, sample.hosts.threads,
                   sample.hosts.close_wait, ok, soak->injected, soak->unexplained);
   return G_SOURCE_CONTINUE;
 }
@@ -411,7 +465,7 @@ window_stats (Soak    *soak,
  * memory climbs until the mix has once had its most large bodies at
  * once. A host starts afresh when killed and idles while the other
  * provider serves: its peaks are compared, over the first half (from
- * a sixth in) against the last third. */
+ * a sixth in) against the last third, within 20 % and 8 MiB. */
 static gboolean
 check_flat (Soak       *soak,
             gboolean    hosts,
@@ -431,8 +485,9 @@ check_flat (Soak       *soak,
       early_rss = early_peak;
       late_rss = late_peak;
     }
-  flat = late_rss <= early_rss * 1.05 + 2048 && late_fds <= early_fds + 2 * WORKERS &&
-         late_threads <= early_threads + 4;
+  /* A host's peak depends on when in its life it served most. */
+  flat = late_rss <= early_rss * (hosts ? 1.2 : 1.05) + (hosts ? 8192 : 2048) &&
+         late_fds <= early_fds + 2 * WORKERS && late_threads <= early_threads + 4;
   g_test_message ("%s: memory %.1f -> %.1f MiB (%+.1f %%), descriptors at most %u -> %u, threads at most %u -> %u: %s",
                   who, early_rss / 1024, late_rss / 1024, early_rss > 0 ? 100 * (late_rss - early_rss) / early_rss : 0,
                   early_fds, late_fds, early_threads, late_threads, flat ? "flat" : "GROWING");

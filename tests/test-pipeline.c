@@ -451,6 +451,8 @@ test_sse_streams_event_by_event (Fixture       *fixture,
   g_assert_cmpuint (progress, ==, 9);
 }
 
+static gboolean no_client_connections (gpointer user_data);
+
 static void
 test_client_disconnect_cancels_upstream (Fixture       *fixture,
                                          gconstpointer  user_data)
@@ -478,6 +480,8 @@ test_client_disconnect_cancels_upstream (Fixture       *fixture,
   cc_test_upstream_release (fixture->upstream);
   cc_test_wait_for (has_aborted_stream, fixture->upstream);
   g_assert_cmpuint (cc_test_upstream_get_n_aborted (fixture->upstream), ==, 1);
+  /* And its connection is let go, counted out. */
+  cc_test_wait_for (no_client_connections, fixture);
 }
 
 
