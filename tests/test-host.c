@@ -519,6 +519,21 @@ test_broken_at_load (Fixture       *fixture,
   }
 }
 
+/* A request to the fragile provider whose module crashes as it loads:
+ * 502, saying why. */
+static void
+assert_fragile_crashed_at_load (Fixture *fixture)
+{
+  g_autoptr(SoupMessage) message = messages_request (fixture, "claude-fine");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = cc_test_send (fixture->client, message, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 502);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                  "The fragile provider is not available: its host process was killed by signal "));
+}
+
 /* A request that comes while the host is still failing to start waits
  * for it, and is answered as soon as the host is given up, not at the
  * deadline (300 s here, beyond the client's patience). */
@@ -526,18 +541,9 @@ static void
 test_request_while_breaking (Fixture       *fixture,
                              gconstpointer  user_data)
 {
-  g_autoptr(SoupMessage) message = NULL;
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) error = NULL;
-
   fixture_start (fixture, "segv");
   set_active_provider (fixture, "fragile");
-  message = messages_request (fixture, "claude-fine");
-  body = cc_test_send (fixture->client, message, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (soup_message_get_status (message), ==, 502);
-  g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
-                                  "The fragile provider is not available: its host process was killed by signal "));
+  assert_fragile_crashed_at_load (fixture);
   wait_for_host (fixture, "broken");
 }
 
@@ -550,8 +556,6 @@ test_broken_revived (Fixture       *fixture,
 {
   g_autofree char *dir = g_dir_make_tmp ("cc-test-fragile-XXXXXX", NULL);
   g_autofree char *flag = g_build_filename (dir, "broken", NULL);
-  g_autoptr(SoupMessage) message = NULL;
-  g_autoptr(GBytes) body = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -560,12 +564,7 @@ test_broken_revived (Fixture       *fixture,
   fixture_start (fixture, "segv");
   wait_for_host (fixture, "broken");
   set_active_provider (fixture, "fragile");
-  message = messages_request (fixture, "claude-fine");
-  body = cc_test_send (fixture->client, message, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (soup_message_get_status (message), ==, 502);
-  g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
-                                  "The fragile provider is not available: its host process was killed by signal "));
+  assert_fragile_crashed_at_load (fixture);
 
   g_assert_cmpint (g_unlink (flag), ==, 0);
   g_assert_cmpint (g_rmdir (dir), ==, 0);
