@@ -804,24 +804,16 @@ cc_proxy_host_process_get_provider_state (CcProxyHostProcess *self)
 /**
  * cc_proxy_host_process_answers_current:
  *
- * Returns: whether a request sent to the host now is answered with the
- *   latest settings: it serves with them, or it starts and takes no
- *   request before the latest (its first snapshot)
+ * Returns: whether a request sent to the host now is answered, with the
+ *   latest settings: it runs and has taken them. A host that is still
+ *   starting is waited for (cc_proxy_host_process_wait_async()): a
+ *   request sent to it would sit in the socket's queue for as long as no
+ *   host comes, a module that fails at every start included.
  */
 gboolean
 cc_proxy_host_process_answers_current (CcProxyHostProcess *self)
 {
-  switch (self->state)
-    {
-    case CC_PROXY_HOST_STATE_RUNNING:
-      return self->taken_serial == self->latest_serial;
-    case CC_PROXY_HOST_STATE_STARTING:
-    case CC_PROXY_HOST_STATE_RESTARTING:
-      return self->sent_serial == 0 || (self->taken_serial == 0 && self->sent_serial == self->latest_serial);
-    case CC_PROXY_HOST_STATE_BROKEN:
-    default:
-      return TRUE;
-    }
+  return is_current (self);
 }
 
 /**

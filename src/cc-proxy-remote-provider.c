@@ -125,13 +125,9 @@ handle_request_async (CcProxyProvider       *provider,
       g_object_unref (task);
       return;
     }
-  /* Settings just changed: the request waits until the host has them,
-   * so that it is answered as they say. And a host not running yet
-   * (starting, restarting) is waited for: sent now, the request would
-   * sit in the socket's queue for as long as no host comes, a module
-   * that fails at every start included. */
-  if (cc_proxy_host_process_get_state (priv->host) != CC_PROXY_HOST_STATE_RUNNING ||
-      !cc_proxy_host_process_answers_current (priv->host))
+  /* A host starting, restarting or taking new settings is waited for,
+   * so that the request is answered, and as the settings say. */
+  if (!cc_proxy_host_process_answers_current (priv->host))
     {
       cc_proxy_host_process_wait_async (priv->host, cancellable, on_host_current, task);
       return;
