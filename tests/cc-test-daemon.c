@@ -170,11 +170,7 @@ daemon_free (Daemon *daemon)
   g_object_unref (daemon->err);
   g_object_unref (daemon->process);
   g_string_free (daemon->err_text, TRUE);
-  {
-    const char *rm[] = { "rm", "-rf", daemon->state_dir, NULL };
-
-    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-  }
+  cc_test_remove_tree (daemon->state_dir);
   g_free (daemon->state_dir);
   g_free (daemon->url);
   g_free (daemon->first_line);

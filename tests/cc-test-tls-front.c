@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 
 #include "cc-test-tls-front.h"
+#include "cc-test-util.h"
 
 struct _CcTestTlsFront
 {
@@ -54,17 +55,9 @@ cc_test_tls_front_available (void)
 }
 
 static void
-remove_tree (const char *dir)
-{
-  const char *argv[] = { "rm", "-rf", dir, NULL };
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-}
-
-static void
 remove_trust (void)
 {
-  remove_tree (trust_dir);
+  cc_test_remove_tree (trust_dir);
 }
 
 /**
@@ -285,7 +278,7 @@ cc_test_tls_front_free (CcTestTlsFront *self)
       g_subprocess_wait (self->nginx, NULL, NULL);
       g_object_unref (self->nginx);
     }
-  remove_tree (self->dir);
+  cc_test_remove_tree (self->dir);
   g_free (self->dir);
   g_free (self->url);
   g_free (self);

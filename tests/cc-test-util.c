@@ -512,3 +512,17 @@ cc_test_process_children (const char *pid)
     return g_new0 (char *, 1);
   return g_strsplit (g_strstrip (text), " ", -1);
 }
+
+/**
+ * cc_test_remove_tree:
+ * @dir: a directory a test made
+ *
+ * Removes it and everything below it, as `rm -rf` does.
+ */
+void
+cc_test_remove_tree (const char *dir)
+{
+  const char *argv[] = { "rm", "-rf", dir, NULL };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+}

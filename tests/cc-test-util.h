@@ -61,5 +61,6 @@ guint        cc_test_process_count_close_wait (const char *pid);
 guint64      cc_test_process_read_status      (const char *pid,
                                                const char *field);
 GStrv        cc_test_process_children         (const char *pid);
+void         cc_test_remove_tree              (const char *dir);
 
 G_END_DECLS

@@ -293,19 +293,15 @@ fixture_tear_down (Fixture       *fixture,
   g_ptr_array_unref (fixture->traffic);
   if (fixture->keyring != NULL)
     {
-      const char *rm[] = { "rm", "-rf", fixture->home, NULL };
-
       g_subprocess_send_signal (fixture->keyring, SIGTERM);
       g_subprocess_wait (fixture->keyring, NULL, NULL);
       g_clear_object (&fixture->keyring);
-      g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+      cc_test_remove_tree (fixture->home);
       g_clear_pointer (&fixture->home, g_free);
     }
   if (fixture->extra_modules != NULL)
     {
-      const char *rm[] = { "rm", "-rf", fixture->extra_modules, NULL };
-
-      g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+      cc_test_remove_tree (fixture->extra_modules);
       g_clear_pointer (&fixture->extra_modules, g_free);
     }
   g_dbus_connection_close_sync (fixture->connection, NULL, NULL);

@@ -273,11 +273,9 @@ capture_tear_down (Capture       *capture,
                    gconstpointer  user_data)
 {
   g_autofree char *base = g_path_get_dirname (capture->dir);
-  const char *rm[] = { "rm", "-rf", base, NULL };
-
   g_clear_object (&capture->log);
   g_clear_object (&capture->sink);
-  g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+  cc_test_remove_tree (base);
   g_free (capture->dir);
   g_free (capture->today);
 }
