@@ -338,18 +338,6 @@ report_stall (Soak *soak)
     g_test_message ("cc-proxyd's threads:\n%s", stacks);
 }
 
-/* What the daemon counts: at most one per worker while the load runs,
- * none once it stops (a record kept for a connection libsoup dropped
- * would, at the cap, stop all accepting). */
-static guint
-client_connections (Soak *soak)
-{
-  g_autoptr(GVariant) value = cc_test_get_property (soak->bus, "/org/ccproxy/Proxy1", "org.ccproxy.Proxy1",
-                                                    "ClientConnections");
-
-  return value != NULL ? g_variant_get_uint32 (value) : G_MAXUINT;
-}
-
 static gboolean
 on_sample (gpointer user_data)
 {
@@ -364,7 +352,9 @@ on_sample (gpointer user_data)
   hosts = cc_test_process_children (daemon_pid (soak));
 
   add_usage (&sample.daemon, daemon_pid (soak));
-  sample.clients = client_connections (soak);
+  /* At most one a worker while the load runs: a record kept for a
+   * connection libsoup dropped would, at the cap, stop all accepting. */
+  sample.clients = uint_property (soak, "ClientConnections");
   for (guint i = 0; hosts[i] != NULL; i++)
     if (hosts[i][0] != '\0')
       add_usage (&sample.hosts, hosts[i]);
