@@ -30,7 +30,7 @@ typedef struct
 typedef struct
 {
   CcTestUpstream    *upstream;
-  SoupServerMessage *message;
+  SoupServerMessage *message;   /* owns the stream: not a reference */
   Route             *route;
   guint              next;
   gboolean           done;
@@ -115,16 +115,6 @@ on_stream_finished (SoupServerMessage *message,
 }
 
 static void
-stream_free (gpointer data)
-{
-  Stream *stream = data;
-
-  g_signal_handlers_disconnect_by_data (stream->message, stream);
-  g_object_unref (stream->message);
-  g_free (stream);
-}
-
-static void
 write_next_chunk (Stream *stream)
 {
   SoupMessageBody *body = soup_server_message_get_response_body (stream->message);
@@ -191,7 +181,7 @@ start_stream (CcTestUpstream    *self,
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
 
   stream->upstream = self;
-  stream->message = g_object_ref (message);
+  stream->message = message;
   stream->route = route;
 
   soup_server_message_set_status (message, route->status, NULL);
@@ -199,7 +189,9 @@ start_stream (CcTestUpstream    *self,
   soup_message_headers_set_content_type (headers, route->content_type ? route->content_type : "text/event-stream", NULL);
   g_signal_connect (message, "wrote-chunk", G_CALLBACK (on_wrote_chunk), stream);
   g_signal_connect (message, "finished", G_CALLBACK (on_stream_finished), stream);
-  g_object_set_data_full (G_OBJECT (message), "cc-test-stream", stream, stream_free);
+  /* A reference back to the message would keep it, its connection and
+   * the listener's record of that connection for good. */
+  g_object_set_data_full (G_OBJECT (message), "cc-test-stream", stream, g_free);
 
   soup_server_message_pause (message);
   write_next_chunk (stream);

@@ -88,6 +88,15 @@ fixture_set_up_http2 (Fixture       *fixture,
   set_up (fixture, TRUE);
 }
 
+static gboolean
+mocks_have_no_clients (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return cc_test_upstream_get_n_clients (fixture->upstream) == 0 &&
+         (fixture->plugin_upstream == NULL || cc_test_upstream_get_n_clients (fixture->plugin_upstream) == 0);
+}
+
 static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  user_data)
@@ -105,6 +114,9 @@ fixture_tear_down (Fixture       *fixture,
   g_clear_pointer (&fixture->events, g_ptr_array_unref);
   cc_test_drain (50);
   g_clear_pointer (&fixture->front, cc_test_tls_front_free);
+  /* With every client of the mocks gone, so are the mocks' connections:
+   * a harness that keeps them wedges a long soak. */
+  cc_test_wait_for (mocks_have_no_clients, fixture);
   g_clear_object (&fixture->upstream);
   g_clear_object (&fixture->plugin_upstream);
   cc_test_drain (10);
