@@ -63,6 +63,7 @@ struct _CcProxyHostProcess
   guint                 failures;    /* in a row */
   gint64                running_since;
   CcProxySnapshot      *snapshot;    /* the latest, sent to every host we start */
+  GVariant             *scoped;      /* what the host sees of it */
   GVariant             *provider_state;
   CcProxySnapshot      *state_snapshot;  /* what provider_state was computed with */
   guint64               latest_serial;    /* of snapshot */
@@ -340,7 +341,9 @@ on_snapshot_set (GObject      *source,
     return;
   take_provider_state (self, state);
   g_clear_pointer (&self->state_snapshot, cc_proxy_snapshot_unref);
-  self->state_snapshot = g_steal_pointer (&snapshot);
+  /* The latest snapshot may have come since, changing nothing the
+   * host sees: the state holds for it too. */
+  self->state_snapshot = cc_proxy_snapshot_ref (sent->serial == self->latest_serial ? self->snapshot : snapshot);
   self->taken_serial = MAX (self->taken_serial, sent->serial);
   if (self->state == CC_PROXY_HOST_STATE_RUNNING)
     {
@@ -361,13 +364,13 @@ on_snapshot_set (GObject      *source,
 static void
 send_snapshot (CcProxyHostProcess *self)
 {
-  g_autoptr(GVariant) snapshot = g_variant_ref_sink (CC_PROXY_PRIVATE_CALL (snapshot_serialize) (self->snapshot));
   SnapshotSent *sent = g_new0 (SnapshotSent, 1);
 
+  g_debug ("Provider %s: sending settings to its host", self->provider_id);
   sent->self = self;
   sent->snapshot = cc_proxy_snapshot_ref (self->snapshot);
   sent->serial = self->sent_serial = self->latest_serial;
-  cc_proxy_provider_host1_call_set_snapshot (self->control, snapshot, self->cancellable, on_snapshot_set, sent);
+  cc_proxy_provider_host1_call_set_snapshot (self->control, self->scoped, self->cancellable, on_snapshot_set, sent);
 }
 
 static void
@@ -546,6 +549,7 @@ cc_proxy_host_process_finalize (GObject *object)
   g_clear_object (&self->listener);
   g_clear_object (&self->session);
   g_clear_pointer (&self->snapshot, cc_proxy_snapshot_unref);
+  g_clear_pointer (&self->scoped, g_variant_unref);
   g_clear_pointer (&self->provider_state, g_variant_unref);
   g_clear_pointer (&self->state_snapshot, cc_proxy_snapshot_unref);
   g_clear_pointer (&self->waiters, g_ptr_array_unref);
@@ -703,9 +707,24 @@ void
 cc_proxy_host_process_set_snapshot (CcProxyHostProcess *self,
                                     CcProxySnapshot    *snapshot)
 {
+  g_autoptr(GVariant) scoped = g_variant_ref_sink (CC_PROXY_PRIVATE_CALL (snapshot_serialize) (snapshot,
+                                                                                                 self->provider_id));
+  gboolean changed = self->scoped == NULL || !g_variant_equal (scoped, self->scoped);
+
+  /* Nothing the host sees changed (another provider's settings, the
+   * active provider): it keeps serving, no request waits. */
+  if (!changed && self->state_snapshot == self->snapshot)
+    {
+      g_clear_pointer (&self->state_snapshot, cc_proxy_snapshot_unref);
+      self->state_snapshot = cc_proxy_snapshot_ref (snapshot);
+    }
   cc_proxy_snapshot_ref (snapshot);
   g_clear_pointer (&self->snapshot, cc_proxy_snapshot_unref);
   self->snapshot = snapshot;
+  if (!changed)
+    return;
+  g_clear_pointer (&self->scoped, g_variant_unref);
+  self->scoped = g_steal_pointer (&scoped);
   self->latest_serial++;
   /* Also while it starts: a change made after its first snapshot left
    * must not wait for the next one. */

@@ -10,10 +10,11 @@
 #include "cc-test-daemon.h"
 #include "cc-test-util.h"
 
-static void read_err_line (Daemon *daemon);
+static void read_log_line (Daemon           *daemon,
+                           GDataInputStream *stream);
 
 static void
-on_err_line (GObject      *source,
+on_log_line (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
 {
@@ -23,13 +24,16 @@ on_err_line (GObject      *source,
   if (line == NULL)
     return;
   g_string_append_printf (daemon->err_text, "%s\n", line);
-  read_err_line (daemon);
+  read_log_line (daemon, G_DATA_INPUT_STREAM (source));
 }
 
+/* Into err_text, from stderr and, after the address line, stdout,
+ * where GLib writes debug messages. */
 static void
-read_err_line (Daemon *daemon)
+read_log_line (Daemon           *daemon,
+               GDataInputStream *stream)
 {
-  g_data_input_stream_read_line_async (daemon->err, G_PRIORITY_DEFAULT, NULL, on_err_line, daemon);
+  g_data_input_stream_read_line_async (stream, G_PRIORITY_DEFAULT, NULL, on_log_line, daemon);
 }
 
 typedef struct
@@ -105,7 +109,7 @@ daemon_start_with_fd_limit (const char * const *extra_env,
   daemon->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (daemon->process));
   daemon->err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (daemon->process));
   daemon->err_text = g_string_new (NULL);
-  read_err_line (daemon);
+  read_log_line (daemon, daemon->err);
 
   g_data_input_stream_read_line_async (daemon->out, G_PRIORITY_DEFAULT, NULL, on_out_line, &wait);
   {
@@ -123,6 +127,7 @@ daemon_start_with_fd_limit (const char * const *extra_env,
   daemon->url = g_strndup (wait.line + strlen (prefix), strcspn (wait.line + strlen (prefix), " "));
   g_test_message ("daemon: %s", wait.line);
   daemon->first_line = wait.line;
+  read_log_line (daemon, daemon->out);
   return daemon;
 }
 

@@ -13,7 +13,7 @@ typedef struct
   GSubprocess      *process;
   GDataInputStream *out;
   GDataInputStream *err;
-  GString          *err_text;
+  GString          *err_text;    /* what it logged: stderr, then stdout too */
   char             *url;         /* where it listens */
   char             *first_line;  /* what it printed first */
   char             *state_dir;   /* its XDG_STATE_HOME: captures go below */

@@ -34,6 +34,8 @@
  * with AddressSanitizer to load its module. */
 #define HOST_TIMEOUT_MS "1500"
 
+#define OPENAI_SECRET "sk-test-only-the-openai-host-may-see-this"
+
 typedef struct
 {
   GTestDBus       *bus;
@@ -44,6 +46,7 @@ typedef struct
   char            *pid;
   gboolean         killed;  /* the test killed the daemon itself */
   const char      *while_path;  /* the load failure only while it exists */
+  gboolean         with_openai; /* the openai module beside, with an API key */
 } Fixture;
 
 static gboolean
@@ -67,10 +70,15 @@ fixture_start (Fixture    *fixture,
 {
   /* "init-HOW" fails as the provider is made, "HOW" as the module loads. */
   gboolean at_init = load_failure != NULL && g_str_has_prefix (load_failure, "init-");
+  g_autofree char *dirs = g_strjoin (":", g_getenv ("CC_PROXY_TEST_FRAGILE_DIR"),
+                                     fixture->with_openai ? g_getenv ("CC_PROXY_TEST_OPENAI_DIR") : NULL, NULL);
   const char *env[] = {
     "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address (fixture->bus),
-    "CC_PROXY_PROVIDER_DIR", g_getenv ("CC_PROXY_TEST_FRAGILE_DIR"),
+    "CC_PROXY_PROVIDER_DIR", dirs,
     "CC_PROXY_HOST_TIMEOUT_MS", HOST_TIMEOUT_MS,
+    /* Its host's lines say when a host is sent settings. */
+    "G_MESSAGES_DEBUG", "cc-proxy-host",
+    "CC_PROXY_OPENAI_API_KEY", OPENAI_SECRET,
     at_init ? "CC_TEST_FRAGILE_INIT" : "CC_TEST_FRAGILE_LOAD",
     load_failure == NULL ? "" : at_init ? load_failure + strlen ("init-") : load_failure,
     fixture->while_path != NULL ? "CC_TEST_FRAGILE_WHILE" : NULL, fixture->while_path,
@@ -100,6 +108,15 @@ fixture_setup_started (Fixture       *fixture,
                        gconstpointer  user_data)
 {
   fixture_setup (fixture, user_data);
+  fixture_start (fixture, NULL);
+}
+
+static void
+fixture_setup_with_openai (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  fixture_setup (fixture, user_data);
+  fixture->with_openai = TRUE;
   fixture_start (fixture, NULL);
 }
 
@@ -263,6 +280,114 @@ assert_fragile_serves (Fixture *fixture)
   text = g_bytes_get_data (body, NULL);
   g_assert_nonnull (g_strstr_len (text, g_bytes_get_size (body), "\"model\":\"claude-fine\""));
   g_assert_nonnull (g_strstr_len (text, g_bytes_get_size (body), "event: message_stop"));
+}
+
+/* The model the fragile provider's answer to a request for @model
+ * names (see test-fragile.c: "peek:PROVIDER/KEY" reads a setting). */
+static char *
+fragile_answer_model (Fixture    *fixture,
+                      const char *model)
+{
+  g_autoptr(SoupMessage) message = messages_request (fixture, model);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = cc_test_send (fixture->client, message, &error);
+  g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  const char *start;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  start = strstr (text, "\"model\":\"");
+  g_assert_nonnull (start);
+  start += strlen ("\"model\":\"");
+  return g_strndup (start, strchr (start, '"') - start);
+}
+
+static guint
+count_in_log (Fixture    *fixture,
+              const char *needle)
+{
+  guint n = 0;
+
+  for (const char *at = fixture->daemon->err_text->str; (at = strstr (at, needle)) != NULL; at += strlen (needle))
+    n++;
+  return n;
+}
+
+typedef struct
+{
+  Fixture    *fixture;
+  const char *needle;
+  guint       count;
+} LogCount;
+
+static gboolean
+log_count_reached (gpointer user_data)
+{
+  LogCount *wanted = user_data;
+
+  return count_in_log (wanted->fixture, wanted->needle) >= wanted->count;
+}
+
+static void
+set_value (Fixture    *fixture,
+           const char *provider_id,
+           const char *key,
+           const char *value)
+{
+  g_autofree char *path = g_strconcat (PATH "/providers/", provider_id, NULL);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_sync (fixture->connection, NAME, path, MAIN_IFACE ".Provider", "SetValue",
+                                       g_variant_new ("(sv)", key, g_variant_new_string (value)), NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* A host holds its own provider's settings and secrets, not another's
+ * (the openai provider's API key is set, from the environment), and is
+ * not disturbed when another provider's change. */
+static void
+test_scoped_settings (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  const char *sent = "Provider fragile: sending settings to its host";
+  g_autofree char *url = NULL;
+  g_autofree char *secret = NULL;
+  g_autofree char *other = NULL;
+  LogCount wanted = { fixture, sent, 0 };
+  guint before;
+
+  set_active_provider (fixture, "fragile");
+  /* What the provider hands back goes to the built-in provider's
+   * upstream: that URL it sees. */
+  url = fragile_answer_model (fixture, "peek:anthropic/base-url");
+  g_assert_cmpstr (url, ==, cc_test_upstream_get_url (fixture->upstream));
+  secret = fragile_answer_model (fixture, "peek:openai/api-key");
+  g_assert_cmpstr (secret, ==, "(none)");
+  other = fragile_answer_model (fixture, "peek:openai/base-url");
+  g_assert_cmpstr (other, ==, "(none)");
+
+  /* The openai provider's settings and the active provider change: the
+   * fragile host is sent nothing. Its host is then made to crash, and
+   * its successor is sent settings: once that line is there, any line
+   * for the changes before would be too. */
+  before = count_in_log (fixture, sent);
+  g_assert_cmpuint (before, >=, 1);
+  set_value (fixture, "openai", "model", "gpt-scoped");
+  set_active_provider (fixture, "openai");
+  set_active_provider (fixture, "fragile");
+  {
+    g_autoptr(SoupMessage) crash = messages_request (fixture, "abort");
+    g_autoptr(GBytes) body = cc_test_send (fixture->client, crash, NULL);
+
+    g_assert_cmpuint (soup_message_get_status (crash), ==, 502);
+  }
+  wanted.count = before + 1;
+  cc_test_wait_for (log_count_reached, &wanted);
+  g_assert_cmpuint (count_in_log (fixture, sent), ==, before + 1);
+  /* While the openai host was sent its change. */
+  g_assert_cmpuint (count_in_log (fixture, "Provider openai: sending settings to its host"), ==, 2);
 }
 
 static void
@@ -628,6 +753,8 @@ main (int   argc,
 
   g_test_add ("/host/serves", Fixture, NULL, fixture_setup_started, test_serves, fixture_teardown);
   g_test_add ("/host/socket-serves-only-daemon", Fixture, NULL, fixture_setup_started, test_socket_serves_only_daemon,
+              fixture_teardown);
+  g_test_add ("/host/settings-scoped", Fixture, NULL, fixture_setup_with_openai, test_scoped_settings,
               fixture_teardown);
   g_test_add ("/host/dies-with-daemon", Fixture, NULL, fixture_setup_started, test_dies_with_daemon, fixture_teardown);
   g_test_add ("/host/crash/segv", Fixture, "segv", fixture_setup_started, test_failure, fixture_teardown);

@@ -109,19 +109,22 @@ on_set_snapshot (CcProxyProviderHost1  *skeleton,
                  GVariant              *variant,
                  Host                  *host)
 {
-  g_autoptr(GVariant) entries = NULL;
-  g_autoptr(GVariant) ours = NULL;
   g_autoptr(CcProxySnapshot) snapshot = NULL;
   g_autoptr(GError) error = NULL;
 
   if (host->provider == NULL)
     return refuse_before_loaded (host, invocation);
 
-  /* Whatever the daemon's active provider, what reaches this host is
-   * this provider's: a switch does not turn its requests elsewhere. */
-  g_variant_get (variant, "(&s@a(sssbb))", NULL, &entries);
-  ours = g_variant_ref_sink (g_variant_new ("(s@a(sssbb))", host->provider_id, entries));
-  snapshot = CC_PROXY_PRIVATE_CALL (snapshot_deserialize) (ours);
+  /* The daemon sends this provider's part only, with this provider as
+   * the active one (cc_proxy_snapshot_serialize()). */
+  snapshot = CC_PROXY_PRIVATE_CALL (snapshot_deserialize) (variant);
+  if (!g_str_equal (cc_proxy_snapshot_get_active_provider (snapshot), host->provider_id))
+    {
+      g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
+                                             "a snapshot for provider %s, not %s",
+                                             cc_proxy_snapshot_get_active_provider (snapshot), host->provider_id);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
 
   if (host->runtime != NULL)
     cc_proxy_runtime_set_snapshot (host->runtime, snapshot);

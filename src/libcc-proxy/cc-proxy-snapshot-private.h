@@ -20,7 +20,8 @@ void             cc_proxy_snapshot_insert             (CcProxySnapshot *self,
                                                        gboolean         from_environment,
                                                        gboolean         secret);
 const char * const *cc_proxy_snapshot_get_secret_values (CcProxySnapshot *self);
-GVariant        *cc_proxy_snapshot_serialize          (CcProxySnapshot *self);
+GVariant        *cc_proxy_snapshot_serialize          (CcProxySnapshot *self,
+                                                       const char      *provider_id);
 CcProxySnapshot *cc_proxy_snapshot_deserialize        (GVariant        *variant);
 
 G_END_DECLS

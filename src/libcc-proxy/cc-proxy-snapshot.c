@@ -241,27 +241,53 @@ cc_proxy_snapshot_get_secret_values (CcProxySnapshot *self)
   return (const char * const *) self->secret_values->pdata;
 }
 
+static int
+compare_strings (const void *a,
+                 const void *b)
+{
+  return strcmp (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* Whether a provider host of @provider_id may see @full ("provider/key"):
+ * its own provider's settings, and the built-in provider's base URL,
+ * where a request its provider hands back (CC_PROXY_NOT_HANDLED) goes.
+ * No other provider's setting or secret. */
+static gboolean
+in_scope (const char *full,
+          const char *provider_id)
+{
+  gsize len = strlen (provider_id);
+
+  return (strncmp (full, provider_id, len) == 0 && full[len] == '/') ||
+         g_str_equal (full, CC_PROXY_BUILTIN_PROVIDER_ID "/base-url");
+}
+
 /* A provider host gets the daemon's snapshots over its control channel,
- * secrets included: it has no keyring and no GSettings of its own. */
+ * secrets included: it has no keyring and no GSettings of its own. It
+ * gets its own provider's part only, with that provider as the active
+ * one: a switch of the daemon's active provider, or another provider's
+ * settings, are none of its business. Entries are sorted, so that equal
+ * scopes serialize equal. */
 GVariant *
-cc_proxy_snapshot_serialize (CcProxySnapshot *self)
+cc_proxy_snapshot_serialize (CcProxySnapshot *self,
+                             const char      *provider_id)
 {
   g_auto(GVariantBuilder) entries = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(sssbb)"));
-  GHashTableIter iter;
-  gpointer key, value;
+  g_autofree const char **keys = (const char **) g_hash_table_get_keys_as_array (self->entries, NULL);
 
-  g_hash_table_iter_init (&iter, self->entries);
-  while (g_hash_table_iter_next (&iter, &key, &value))
+  qsort (keys, g_strv_length ((char **) keys), sizeof (char *), compare_strings);
+  for (guint i = 0; keys[i] != NULL; i++)
     {
-      const char *full = key;
-      const char *slash = strchr (full, '/');
-      g_autofree char *provider_id = g_strndup (full, slash - full);
-      Entry *entry = value;
+      const char *slash = strchr (keys[i], '/');
+      g_autofree char *entry_provider = g_strndup (keys[i], slash - keys[i]);
+      Entry *entry = g_hash_table_lookup (self->entries, keys[i]);
 
-      g_variant_builder_add (&entries, "(sssbb)", provider_id, slash + 1, entry->value,
+      if (!in_scope (keys[i], provider_id))
+        continue;
+      g_variant_builder_add (&entries, "(sssbb)", entry_provider, slash + 1, entry->value,
                              entry->from_environment, entry->secret);
     }
-  return g_variant_new ("(sa(sssbb))", self->active_provider, &entries);
+  return g_variant_new ("(sa(sssbb))", provider_id, &entries);
 }
 
 CcProxySnapshot *

@@ -6,6 +6,9 @@
  *   segv, abort          the process dies at once
  *   loop                 handle_request_async() never returns
  *   exit-mid-stream      the process exits after the first event
+ *   peek:PROVIDER/KEY    the answer's model is that setting's value as
+ *                        the host's snapshot has it, or "(none)": what
+ *                        a module could learn of other providers
  *
  * CC_TEST_FRAGILE_LOAD=segv|abort|loop does the same while the module
  * loads, and CC_TEST_FRAGILE_INIT=segv while the provider is made; with
@@ -87,14 +90,23 @@ handle_request_async (CcProxyProvider       *provider,
   g_autoptr(GTask) task = g_task_new (provider, cancellable, callback, user_data);
   JsonObject *body = json_node_get_object (cc_proxy_request_context_get_json_body (context));
   const char *model = json_object_get_string_member_with_default (body, "model", "");
-  g_autofree char *start = g_strdup_printf ("event: message_start\ndata: {\"type\":\"message_start\",\"message\":"
-                                            "{\"id\":\"msg_fragile\",\"type\":\"message\",\"role\":\"assistant\","
-                                            "\"model\":\"%s\",\"content\":[],\"usage\":{\"input_tokens\":3,"
-                                            "\"output_tokens\":1}}}\n\n", model);
+  g_autofree char *start = NULL;
+  g_auto(GStrv) peek = NULL;
   static const char rest[] =
     "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},"
     "\"usage\":{\"output_tokens\":2}}\n\n"
     "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+
+  if (g_str_has_prefix (model, "peek:") && (peek = g_strsplit (model + strlen ("peek:"), "/", 2))[1] != NULL)
+    {
+      const char *value = cc_proxy_snapshot_get_value (cc_proxy_request_context_get_snapshot (context), peek[0], peek[1]);
+
+      model = value != NULL ? value : "(none)";
+    }
+  start = g_strdup_printf ("event: message_start\ndata: {\"type\":\"message_start\",\"message\":"
+                           "{\"id\":\"msg_fragile\",\"type\":\"message\",\"role\":\"assistant\","
+                           "\"model\":\"%s\",\"content\":[],\"usage\":{\"input_tokens\":3,"
+                           "\"output_tokens\":1}}}\n\n", model);
 
   misbehave (model);
 
