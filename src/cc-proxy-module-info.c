@@ -19,8 +19,11 @@
 #include "cc-proxy-module-info.h"
 #include "cc-proxy-registry.h"
 
-#define FORMAT_VERSION 1
+/* 2: routes */
+#define FORMAT_VERSION 2
 #define SETTING_TYPE "(sssusasbasiis)"
+/* path, methods ("" for any), JSON body */
+#define ROUTE_TYPE "(ssb)"
 
 static GVariant *
 describe_setting (CcProxySettingDescriptor *setting)
@@ -54,6 +57,7 @@ cc_proxy_module_info_describe (CcProxyProvider *provider)
   CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (provider);
   g_auto(GVariantBuilder) info = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
   g_auto(GVariantBuilder) settings = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a" SETTING_TYPE));
+  g_auto(GVariantBuilder) routes = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a" ROUTE_TYPE));
 
   for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
     g_variant_builder_add_value (&settings, describe_setting (cc_proxy_provider_descriptor_get_setting (descriptor, i)));
@@ -64,6 +68,15 @@ cc_proxy_module_info_describe (CcProxyProvider *provider)
                          g_variant_new_string (cc_proxy_provider_descriptor_get_display_name (descriptor)));
   g_variant_builder_add (&info, "{sv}", "auth-capable", g_variant_new_boolean (CC_PROXY_IS_AUTH_CAPABLE (provider)));
   g_variant_builder_add (&info, "{sv}", "settings", g_variant_builder_end (&settings));
+  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_routes (descriptor); i++)
+    {
+      const char *methods = NULL;
+      gboolean json_body = FALSE;
+      const char *path = cc_proxy_provider_descriptor_get_route (descriptor, i, &methods, &json_body);
+
+      g_variant_builder_add (&routes, "(ssb)", path, methods ? methods : "", json_body);
+    }
+  g_variant_builder_add (&info, "{sv}", "routes", g_variant_builder_end (&routes));
   return g_variant_builder_end (&info);
 }
 
@@ -106,6 +119,7 @@ cc_proxy_module_info_parse (GVariant  *info,
                             GError   **error)
 {
   g_autoptr(GVariant) settings = NULL;
+  g_autoptr(GVariant) routes = NULL;
   g_autoptr(GPtrArray) items = g_ptr_array_new ();
   g_autoptr(CcProxyProviderDescriptor) descriptor = NULL;
   g_autoptr(GError) local_error = NULL;
@@ -117,7 +131,8 @@ cc_proxy_module_info_parse (GVariant  *info,
       !g_variant_lookup (info, "id", "&s", &id) ||
       !g_variant_lookup (info, "display-name", "&s", &display_name) ||
       !g_variant_lookup (info, "auth-capable", "b", auth_capable) ||
-      (settings = g_variant_lookup_value (info, "settings", G_VARIANT_TYPE ("a" SETTING_TYPE))) == NULL)
+      (settings = g_variant_lookup_value (info, "settings", G_VARIANT_TYPE ("a" SETTING_TYPE))) == NULL ||
+      (routes = g_variant_lookup_value (info, "routes", G_VARIANT_TYPE ("a" ROUTE_TYPE))) == NULL)
     {
       g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_INVALID_DESCRIPTOR,
                    _("not a provider descriptor of format %u"), FORMAT_VERSION);
@@ -132,6 +147,14 @@ cc_proxy_module_info_parse (GVariant  *info,
     }
   g_ptr_array_add (items, NULL);
   descriptor = cc_proxy_provider_descriptor_new (id, display_name, (CcProxySettingDescriptor **) items->pdata);
+  for (gsize i = 0; i < g_variant_n_children (routes); i++)
+    {
+      const char *path, *methods;
+      gboolean json_body;
+
+      g_variant_get_child (routes, i, "(&s&sb)", &path, &methods, &json_body);
+      cc_proxy_provider_descriptor_add_route (descriptor, path, methods[0] != '\0' ? methods : NULL, json_body);
+    }
   if (!cc_proxy_provider_descriptor_validate (descriptor, &local_error))
     {
       g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_INVALID_DESCRIPTOR,
@@ -175,8 +198,8 @@ cc_proxy_module_info_load (const char  *path,
  * @auth_capable: whether it signs in
  *
  * What a module and its descriptor file must agree on: the id, whether
- * it signs in, each setting's key, kind and secrecy. Labels are left
- * out: they are translated.
+ * it signs in, each setting's key, kind and secrecy, each route. Labels
+ * are left out: they are translated.
  *
  * Returns: (transfer full): the signature
  */
@@ -194,6 +217,14 @@ cc_proxy_module_info_signature (CcProxyProviderDescriptor *descriptor,
       g_string_append_printf (signature, " %s:%u%s", cc_proxy_setting_descriptor_get_key (setting),
                               (guint) cc_proxy_setting_descriptor_get_kind (setting),
                               cc_proxy_setting_descriptor_is_secret (setting) ? ":secret" : "");
+    }
+  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_routes (descriptor); i++)
+    {
+      const char *methods = NULL;
+      gboolean json_body = FALSE;
+      const char *path = cc_proxy_provider_descriptor_get_route (descriptor, i, &methods, &json_body);
+
+      g_string_append_printf (signature, " route:%s:%s%s", path, methods ? methods : "*", json_body ? ":json" : "");
     }
   return g_string_free (signature, FALSE);
 }

@@ -2,11 +2,12 @@
  *
  * What cc-proxyd holds for each plugin module in place of the module's
  * own provider: its descriptor (from the file beside the module) and
- * its host process. Requests go to the host as they came, over HTTP on
+ * its host process. The descriptor's routes say which paths are the
+ * provider's and which methods they take, as for a provider in
+ * process; the rest cc-proxyd forwards itself, and they never enter the
+ * module's process. Requests go to the host as they came, over HTTP on
  * the host's Unix socket, and its answer comes back through the same
- * relay as any upstream's, observed the same way. The host routes,
- * checks methods and bodies, and forwards paths its provider does not
- * serve to the Anthropic upstream itself, exactly as cc-proxyd would.
+ * relay as any upstream's, observed the same way.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -42,13 +43,13 @@ get_descriptor (CcProxyProvider *provider)
   return priv->descriptor;
 }
 
-/* Every path goes to the host, which knows which of them its provider
- * serves; the rest it forwards to the Anthropic upstream itself. */
+/* The host parses and checks the body, as the provider in it expects:
+ * parsing it here as well would cost every request a second parse. */
 static gboolean
-handles_path (CcProxyProvider *provider,
-              const char      *path)
+expects_json_body (CcProxyProvider *provider,
+                   const char      *path)
 {
-  return TRUE;
+  return FALSE;
 }
 
 static void
@@ -163,7 +164,7 @@ static void
 provider_iface_init (CcProxyProviderInterface *iface)
 {
   iface->get_descriptor = get_descriptor;
-  iface->handles_path = handles_path;
+  iface->expects_json_body = expects_json_body;
   iface->handle_request_async = handle_request_async;
   iface->handle_request_finish = handle_request_finish;
   iface->dup_client_environment = dup_client_environment;

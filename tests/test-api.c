@@ -161,6 +161,48 @@ test_validate (void)
                   "setting key “Base URL” must be lower-case letters, digits and dashes");
 }
 
+static CcProxyProviderDescriptor *
+with_route (const char *path,
+            const char *methods)
+{
+  CcProxyProviderDescriptor *descriptor = cc_proxy_provider_descriptor_new ("routed", "Routed", NULL);
+
+  cc_proxy_provider_descriptor_add_route (descriptor, "/v1/messages", "POST", TRUE);
+  cc_proxy_provider_descriptor_add_route (descriptor, path, methods, FALSE);
+  return descriptor;
+}
+
+/* Routes are what a provider serves, and what the interface's defaults
+ * answer from. */
+static void
+test_routes (void)
+{
+  g_autoptr(CcProxyProviderDescriptor) good = with_route ("/v1/models", NULL);
+  g_autoptr(GError) error = NULL;
+  const char *methods = "unset";
+  gboolean json_body = TRUE;
+
+  g_assert_true (cc_proxy_provider_descriptor_validate (good, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (cc_proxy_provider_descriptor_get_n_routes (good), ==, 2);
+  g_assert_cmpstr (cc_proxy_provider_descriptor_get_route (good, 0, &methods, &json_body), ==, "/v1/messages");
+  g_assert_cmpstr (methods, ==, "POST");
+  g_assert_true (json_body);
+  g_assert_true (cc_proxy_provider_descriptor_find_route (good, "/v1/models", &methods, &json_body));
+  g_assert_null (methods);
+  g_assert_false (json_body);
+  /* Whole paths only: neither a prefix nor a longer path. */
+  g_assert_false (cc_proxy_provider_descriptor_find_route (good, "/v1/messages/count_tokens", NULL, NULL));
+  g_assert_false (cc_proxy_provider_descriptor_find_route (good, "/v1", NULL, NULL));
+
+  assert_invalid (with_route ("v1/models", NULL),
+                  "route “v1/models” is not a request path (one that starts with “/”, without a query)");
+  assert_invalid (with_route ("/v1/models?beta=true", NULL),
+                  "route “/v1/models?beta=true” is not a request path (one that starts with “/”, without a query)");
+  assert_invalid (with_route ("/v1/messages", NULL), "route “/v1/messages” is declared twice");
+  assert_invalid (with_route ("/v1/models", ""), "route “/v1/models” has an empty or broken method list");
+}
+
 typedef struct
 {
   GString *events;
@@ -599,6 +641,7 @@ main (int   argc,
 
   g_test_add_func ("/api/setting/normalize", test_normalize);
   g_test_add_func ("/api/descriptor/validate", test_validate);
+  g_test_add_func ("/api/descriptor/routes", test_routes);
   g_test_add_func ("/api/sse/split-anywhere", test_sse_split_anywhere);
   g_test_add_func ("/api/sse/edge-cases", test_sse_edge_cases);
   g_test_add_func ("/api/sse/event-cap", test_sse_event_cap);

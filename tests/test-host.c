@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -386,8 +387,59 @@ test_scoped_settings (Fixture       *fixture,
   wanted.count = before + 1;
   cc_test_wait_for (log_count_reached, &wanted);
   g_assert_cmpuint (count_in_log (fixture, sent), ==, before + 1);
-  /* While the openai host was sent its change. */
-  g_assert_cmpuint (count_in_log (fixture, "Provider openai: sending settings to its host"), ==, 2);
+}
+
+static guint32
+fragile_pid (Fixture *fixture)
+{
+  g_autoptr(GVariant) hosts = get_property (fixture, "ProviderHosts");
+  g_autoptr(GVariant) fragile = g_variant_lookup_value (hosts, "fragile", G_VARIANT_TYPE_VARDICT);
+  guint32 pid = 0;
+
+  g_assert_true (g_variant_lookup (fragile, "Pid", "u", &pid));
+  g_assert_cmpuint (pid, >, 0);
+  return pid;
+}
+
+/* What the provider does not declare (its descriptor's routes) is the
+ * daemon's to forward, and what it declares the daemon checks: neither
+ * enters the host, which is stopped meanwhile. */
+static void
+test_undeclared_paths_skip_host (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  guint32 pid;
+
+  set_active_provider (fixture, "fragile");
+  assert_fragile_serves (fixture);
+  pid = fragile_pid (fixture);
+  g_assert_cmpint (kill ((pid_t) pid, SIGSTOP), ==, 0);
+  {
+    g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages/count_tokens", NULL);
+    g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+    g_autoptr(GBytes) request = g_bytes_new_static ("{\"model\":\"m\"}", 13);
+    g_autoptr(GBytes) body = NULL;
+    g_autoptr(GError) error = NULL;
+
+    soup_message_set_request_body_from_bytes (message, "application/json", request);
+    body = cc_test_send (fixture->client, message, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+    /* The mock upstream's answer. */
+    g_assert_cmpstr (g_bytes_get_data (body, NULL), ==, "{\"path\": \"/v1/messages/count_tokens\"}");
+  }
+  {
+    g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
+    g_autoptr(SoupMessage) message = soup_message_new ("GET", url);
+    g_autoptr(GBytes) body = cc_test_send (fixture->client, message, NULL);
+
+    g_assert_cmpuint (soup_message_get_status (message), ==, 405);
+    g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (message), "Allow"), ==, "POST");
+  }
+  g_assert_cmpint (kill ((pid_t) pid, SIGCONT), ==, 0);
+  /* The same host serves on. */
+  assert_fragile_serves (fixture);
+  g_assert_cmpuint (fragile_pid (fixture), ==, pid);
 }
 
 static void
@@ -755,6 +807,8 @@ main (int   argc,
   g_test_add ("/host/socket-serves-only-daemon", Fixture, NULL, fixture_setup_started, test_socket_serves_only_daemon,
               fixture_teardown);
   g_test_add ("/host/settings-scoped", Fixture, NULL, fixture_setup_with_openai, test_scoped_settings,
+              fixture_teardown);
+  g_test_add ("/host/undeclared-paths-skip-host", Fixture, NULL, fixture_setup_started, test_undeclared_paths_skip_host,
               fixture_teardown);
   g_test_add ("/host/dies-with-daemon", Fixture, NULL, fixture_setup_started, test_dies_with_daemon, fixture_teardown);
   g_test_add ("/host/crash/segv", Fixture, "segv", fixture_setup_started, test_failure, fixture_teardown);

@@ -43,6 +43,8 @@ example_provider_init (ExampleProvider *self)
   };
 
   self->descriptor = cc_proxy_provider_descriptor_new (EXAMPLE_PROVIDER_ID, "Example", settings);
+  /* The one path it serves: POST, with a JSON object the core parses. */
+  cc_proxy_provider_descriptor_add_route (self->descriptor, "/v1/messages", "POST", TRUE);
 }
 
 static void
@@ -69,27 +71,6 @@ static CcProxyProviderDescriptor *
 get_descriptor (CcProxyProvider *provider)
 {
   return ((ExampleProvider *) provider)->descriptor;
-}
-
-static gboolean
-handles_path (CcProxyProvider *provider,
-              const char      *path)
-{
-  return g_str_equal (path, "/v1/messages");
-}
-
-static gboolean
-expects_json_body (CcProxyProvider *provider,
-                   const char      *path)
-{
-  return TRUE;
-}
-
-static const char *
-get_allowed_methods (CcProxyProvider *provider,
-                     const char      *path)
-{
-  return "POST";
 }
 
 /* A string as a JSON literal, quotes and escapes included. */
@@ -166,7 +147,7 @@ handle_request_async (CcProxyProvider       *provider,
 {
   g_autoptr(GTask) task = g_task_new (provider, cancellable, callback, user_data);
   CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (context);
-  /* The core parsed the body (expects_json_body): a JSON object. */
+  /* The core parsed the body (the route says so): a JSON object. */
   JsonObject *request = json_node_get_object (cc_proxy_request_context_get_json_body (context));
   const char *greeting = cc_proxy_snapshot_get_value (snapshot, EXAMPLE_PROVIDER_ID, "greeting");
   const char *model = cc_proxy_json_get_string (request, "model");
@@ -198,9 +179,6 @@ static void
 provider_iface_init (CcProxyProviderInterface *iface)
 {
   iface->get_descriptor = get_descriptor;
-  iface->handles_path = handles_path;
-  iface->expects_json_body = expects_json_body;
-  iface->get_allowed_methods = get_allowed_methods;
   iface->handle_request_async = handle_request_async;
 }
 

@@ -18,7 +18,7 @@ G_BEGIN_DECLS
  * CcProxyProviderDescriptor:
  *
  * Immutable description of a provider: its id (lower-case, unique), the
- * name shown to people and its settings.
+ * name shown to people, its settings and the request paths it serves.
  */
 typedef struct _CcProxyProviderDescriptor CcProxyProviderDescriptor;
 
@@ -44,6 +44,23 @@ CcProxySettingDescriptor   *cc_proxy_provider_descriptor_get_setting      (const
 CC_PROXY_EXPORT
 CcProxySettingDescriptor   *cc_proxy_provider_descriptor_lookup_setting   (const CcProxyProviderDescriptor *self,
                                                                            const char                      *key);
+CC_PROXY_EXPORT
+void                        cc_proxy_provider_descriptor_add_route        (CcProxyProviderDescriptor       *self,
+                                                                           const char                      *path,
+                                                                           const char                      *methods,
+                                                                           gboolean                         json_body);
+CC_PROXY_EXPORT
+guint                       cc_proxy_provider_descriptor_get_n_routes     (const CcProxyProviderDescriptor *self);
+CC_PROXY_EXPORT
+const char                 *cc_proxy_provider_descriptor_get_route        (const CcProxyProviderDescriptor *self,
+                                                                           guint                            position,
+                                                                           const char                     **methods,
+                                                                           gboolean                        *json_body);
+CC_PROXY_EXPORT
+gboolean                    cc_proxy_provider_descriptor_find_route       (const CcProxyProviderDescriptor *self,
+                                                                           const char                      *path,
+                                                                           const char                     **methods,
+                                                                           gboolean                        *json_body);
 CC_PROXY_EXPORT
 gboolean                    cc_proxy_provider_descriptor_validate         (const CcProxyProviderDescriptor *self,
                                                                            GError                         **error);

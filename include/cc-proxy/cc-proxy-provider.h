@@ -69,11 +69,17 @@ G_DECLARE_INTERFACE (CcProxyProvider, cc_proxy_provider, CC_PROXY, PROVIDER, GOb
 /**
  * CcProxyProviderInterface:
  * @get_descriptor: returns the provider's descriptor (transfer none)
- * @handles_path: whether the provider serves @path (query excluded)
+ * @handles_path: whether the provider serves @path (query excluded);
+ *   the default answers from the descriptor's routes
+ *   (cc_proxy_provider_descriptor_add_route()). cc-proxyd routes a
+ *   module's requests by those routes before its host has loaded it:
+ *   a module serves no path its descriptor does not declare
  * @expects_json_body: whether the core must parse the body as a JSON
- *   object before calling @handle_request_async
- * @get_allowed_methods: optional; the methods a handled path accepts,
- *   as an `Allow` header value ("POST"), or %NULL for any
+ *   object before calling @handle_request_async; the default answers
+ *   from the descriptor's routes
+ * @get_allowed_methods: the methods a handled path accepts, as an
+ *   `Allow` header value ("POST"), or %NULL for any; the default
+ *   answers from the descriptor's routes
  * @handle_request_async: serve one request; answer through the context
  *   (cc_proxy_request_context_respond(), or
  *   cc_proxy_request_context_begin_stream() and its writes), never the

@@ -607,7 +607,7 @@ make_descriptor (void)
     NULL
   };
 
-  return cc_proxy_provider_descriptor_new (CC_COPILOT_PROVIDER_ID, _("GitHub Copilot"), settings);
+  return cc_upstream_descriptor_new (CC_COPILOT_PROVIDER_ID, _("GitHub Copilot"), settings, routes, G_N_ELEMENTS (routes));
 }
 
 static void

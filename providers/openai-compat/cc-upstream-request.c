@@ -53,31 +53,6 @@ cc_upstream_route_of (CcProxyProvider *provider,
   return route != NULL ? route->route : 0;
 }
 
-static gboolean
-handles_path (CcProxyProvider *provider,
-              const char      *path)
-{
-  return find_route (provider, path) != NULL;
-}
-
-static gboolean
-expects_json_body (CcProxyProvider *provider,
-                   const char      *path)
-{
-  const CcUpstreamRoute *route = find_route (provider, path);
-
-  return route != NULL && route->json_body;
-}
-
-static const char *
-get_allowed_methods (CcProxyProvider *provider,
-                     const char      *path)
-{
-  const CcUpstreamRoute *route = find_route (provider, path);
-
-  return route != NULL ? route->method : NULL;
-}
-
 static CcProxyHandled
 handle_request_finish (CcProxyProvider  *provider,
                        GAsyncResult     *result,
@@ -95,13 +70,38 @@ handle_request_finish (CcProxyProvider  *provider,
 }
 
 /**
+ * cc_upstream_descriptor_new:
+ * @settings: (array zero-terminated=1) (transfer full): as for
+ *   cc_proxy_provider_descriptor_new()
+ * @routes: (array length=n_routes): the provider's routes, the same
+ *   table as cc_upstream_provider_iface_init()'s
+ *
+ * Returns: (transfer full): the provider's descriptor, its routes in it:
+ *   which paths are the provider's, their methods and bodies
+ */
+CcProxyProviderDescriptor *
+cc_upstream_descriptor_new (const char                *provider_id,
+                            const char                *display_name,
+                            CcProxySettingDescriptor **settings,
+                            const CcUpstreamRoute     *routes,
+                            gsize                      n_routes)
+{
+  CcProxyProviderDescriptor *descriptor = cc_proxy_provider_descriptor_new (provider_id, display_name, settings);
+
+  for (gsize i = 0; i < n_routes; i++)
+    cc_proxy_provider_descriptor_add_route (descriptor, routes[i].path, routes[i].method, routes[i].json_body);
+  return descriptor;
+}
+
+/**
  * cc_upstream_provider_iface_init:
  * @iface: the provider's #CcProxyProviderInterface, in its iface_init
  * @routes: (array length=n_routes): its routes, static
  *
- * Fills in what follows from the routes (which paths are the
- * provider's, their methods and bodies) and handle_request_finish();
- * the provider adds its descriptor and handle_request_async().
+ * Keeps the routes for cc_upstream_route_of() and fills in
+ * handle_request_finish(); the provider adds its descriptor (made with
+ * cc_upstream_descriptor_new(), which answers which paths are its) and
+ * handle_request_async().
  */
 void
 cc_upstream_provider_iface_init (CcProxyProviderInterface *iface,
@@ -114,9 +114,6 @@ cc_upstream_provider_iface_init (CcProxyProviderInterface *iface,
   table->routes = routes;
   table->n_routes = n_routes;
   g_type_set_qdata (((GTypeInterface *) iface)->g_instance_type, route_table_quark (), table);
-  iface->handles_path = handles_path;
-  iface->expects_json_body = expects_json_body;
-  iface->get_allowed_methods = get_allowed_methods;
   iface->handle_request_finish = handle_request_finish;
 }
 

@@ -56,6 +56,11 @@ typedef struct
   gboolean    json_body;
 } CcUpstreamRoute;
 
+CcProxyProviderDescriptor *cc_upstream_descriptor_new (const char                *provider_id,
+                                                        const char                *display_name,
+                                                        CcProxySettingDescriptor **settings,
+                                                        const CcUpstreamRoute     *routes,
+                                                        gsize                      n_routes);
 void cc_upstream_provider_iface_init (CcProxyProviderInterface *iface,
                                       const CcUpstreamRoute    *routes,
                                       gsize                     n_routes);

@@ -218,7 +218,8 @@ make_descriptor (void)
     NULL
   };
 
-  return cc_proxy_provider_descriptor_new (CC_OPENAI_PROVIDER_ID, _("OpenAI-compatible server"), settings);
+  return cc_upstream_descriptor_new (CC_OPENAI_PROVIDER_ID, _("OpenAI-compatible server"), settings, routes,
+                                     G_N_ELEMENTS (routes));
 }
 
 static void

@@ -4,19 +4,38 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "cc-proxy.h"
+
+typedef struct
+{
+  char     *path;
+  char     *methods;     /* an Allow header value, or NULL for any */
+  gboolean  json_body;
+} Route;
 
 struct _CcProxyProviderDescriptor
 {
   char            *id;
   char            *display_name;
   GPtrArray       *settings;
+  GArray          *routes;   /* Route */
 };
 
 G_DEFINE_BOXED_TYPE (CcProxyProviderDescriptor, cc_proxy_provider_descriptor,
                      cc_proxy_provider_descriptor_ref, cc_proxy_provider_descriptor_unref)
+
+static void
+route_clear (gpointer data)
+{
+  Route *route = data;
+
+  g_free (route->path);
+  g_free (route->methods);
+}
 
 /**
  * cc_proxy_provider_descriptor_new:
@@ -42,6 +61,8 @@ cc_proxy_provider_descriptor_new (const char                *id,
   self->settings = g_ptr_array_new_with_free_func ((GDestroyNotify) cc_proxy_setting_descriptor_unref);
   for (guint i = 0; settings != NULL && settings[i] != NULL; i++)
     g_ptr_array_add (self->settings, settings[i]);
+  self->routes = g_array_new (FALSE, TRUE, sizeof (Route));
+  g_array_set_clear_func (self->routes, route_clear);
 
   return self;
 }
@@ -69,6 +90,7 @@ cc_proxy_provider_descriptor_clear (CcProxyProviderDescriptor *self)
   g_free (self->id);
   g_free (self->display_name);
   g_ptr_array_unref (self->settings);
+  g_array_unref (self->routes);
 }
 
 /**
@@ -166,6 +188,142 @@ cc_proxy_provider_descriptor_lookup_setting (const CcProxyProviderDescriptor *se
         return setting;
     }
   return NULL;
+}
+
+/**
+ * cc_proxy_provider_descriptor_add_route:
+ * @self: a descriptor that is being made, not yet handed out
+ * @path: a request path the provider serves, such as "/v1/messages"
+ *   (the query is not part of it)
+ * @methods: (nullable): the methods it accepts, as an `Allow` header
+ *   value ("POST", "GET, HEAD"), or %NULL for any
+ * @json_body: whether the core must parse the body as a JSON object
+ *   before the provider is called
+ *
+ * Declares a path the provider serves. The routes are what the
+ * interface's default handles_path(), expects_json_body() and
+ * get_allowed_methods() answer from, and what cc-proxyd routes by
+ * before the module is loaded: a path no route names never reaches the
+ * provider's process (it goes to the `anthropic` upstream).
+ *
+ * Only while the descriptor is being made: it is immutable once
+ * cc_proxy_provider_get_descriptor() has returned it.
+ */
+void
+cc_proxy_provider_descriptor_add_route (CcProxyProviderDescriptor *self,
+                                        const char                *path,
+                                        const char                *methods,
+                                        gboolean                   json_body)
+{
+  Route route = { g_strdup (path), g_strdup (methods), json_body };
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (path != NULL);
+
+  g_array_append_val (self->routes, route);
+}
+
+/**
+ * cc_proxy_provider_descriptor_get_n_routes:
+ * @self: a descriptor
+ *
+ * Gets how many paths the provider declares.
+ *
+ * Returns: the number of routes
+ */
+guint
+cc_proxy_provider_descriptor_get_n_routes (const CcProxyProviderDescriptor *self)
+{
+  return self->routes->len;
+}
+
+/**
+ * cc_proxy_provider_descriptor_get_route:
+ * @self: a descriptor
+ * @position: an index below cc_proxy_provider_descriptor_get_n_routes()
+ * @methods: (out) (optional) (nullable) (transfer none): the methods
+ *   the path accepts, or %NULL for any
+ * @json_body: (out) (optional): whether its body is parsed first
+ *
+ * Gets a route, in the order they were added.
+ *
+ * Returns: (transfer none): the route's path
+ */
+const char *
+cc_proxy_provider_descriptor_get_route (const CcProxyProviderDescriptor  *self,
+                                        guint                             position,
+                                        const char                      **methods,
+                                        gboolean                         *json_body)
+{
+  const Route *route;
+
+  g_return_val_if_fail (position < self->routes->len, NULL);
+
+  route = &g_array_index (self->routes, Route, position);
+  if (methods != NULL)
+    *methods = route->methods;
+  if (json_body != NULL)
+    *json_body = route->json_body;
+  return route->path;
+}
+
+/**
+ * cc_proxy_provider_descriptor_find_route:
+ * @self: a descriptor
+ * @path: a request path, without the query
+ * @methods: (out) (optional) (nullable) (transfer none): the methods
+ *   @path accepts, or %NULL for any
+ * @json_body: (out) (optional): whether its body is parsed first
+ *
+ * Finds the route declared for @path.
+ *
+ * Returns: whether the provider declares @path
+ */
+gboolean
+cc_proxy_provider_descriptor_find_route (const CcProxyProviderDescriptor  *self,
+                                         const char                       *path,
+                                         const char                      **methods,
+                                         gboolean                         *json_body)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  for (guint i = 0; i < self->routes->len; i++)
+    if (g_str_equal (g_array_index (self->routes, Route, i).path, path))
+      {
+        cc_proxy_provider_descriptor_get_route (self, i, methods, json_body);
+        return TRUE;
+      }
+  if (methods != NULL)
+    *methods = NULL;
+  if (json_body != NULL)
+    *json_body = FALSE;
+  return FALSE;
+}
+
+static gboolean
+is_valid_route (const Route  *route,
+                GHashTable   *seen,
+                GError      **error)
+{
+  if (route->path[0] != '/' || strpbrk (route->path, "?# \t\r\n") != NULL)
+    {
+      g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                   _("route “%s” is not a request path (one that starts with “/”, without a query)"), route->path);
+      return FALSE;
+    }
+  if (!g_hash_table_add (seen, route->path))
+    {
+      g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                   _("route “%s” is declared twice"), route->path);
+      return FALSE;
+    }
+  if (route->methods != NULL && (route->methods[0] == '\0' || strpbrk (route->methods, "\r\n") != NULL))
+    {
+      g_set_error (error, CC_PROXY_PROVIDER_ERROR, CC_PROXY_PROVIDER_ERROR_INVALID_DESCRIPTOR,
+                   _("route “%s” has an empty or broken method list"), route->path);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -269,7 +427,7 @@ validate_setting (const CcProxySettingDescriptor  *setting,
  *
  * Checks the rules the core relies on: a non-empty lower-case id, a
  * display name, non-empty unique keys, select settings with options and a
- * default among them.
+ * default among them, routes that are request paths, each declared once.
  *
  * Returns: %TRUE when the descriptor is sane
  */
@@ -300,6 +458,11 @@ cc_proxy_provider_descriptor_validate (const CcProxyProviderDescriptor  *self,
 
   for (guint i = 0; i < self->settings->len; i++)
     if (!validate_setting (g_ptr_array_index (self->settings, i), seen, error))
+      return FALSE;
+
+  g_hash_table_remove_all (seen);
+  for (guint i = 0; i < self->routes->len; i++)
+    if (!is_valid_route (&g_array_index (self->routes, Route, i), seen, error))
       return FALSE;
 
   return TRUE;

@@ -17,18 +17,32 @@ G_DEFINE_QUARK (cc-proxy-provider-error-quark, cc_proxy_provider_error)
 
 G_DEFINE_INTERFACE (CcProxyProvider, cc_proxy_provider, G_TYPE_OBJECT)
 
+/* By default, what the descriptor's routes say. */
 static gboolean
 cc_proxy_provider_real_handles_path (CcProxyProvider *self,
                                      const char      *path)
 {
-  return FALSE;
+  return cc_proxy_provider_descriptor_find_route (cc_proxy_provider_get_descriptor (self), path, NULL, NULL);
 }
 
 static gboolean
 cc_proxy_provider_real_expects_json_body (CcProxyProvider *self,
                                           const char      *path)
 {
-  return FALSE;
+  gboolean json_body = FALSE;
+
+  cc_proxy_provider_descriptor_find_route (cc_proxy_provider_get_descriptor (self), path, NULL, &json_body);
+  return json_body;
+}
+
+static const char *
+cc_proxy_provider_real_get_allowed_methods (CcProxyProvider *self,
+                                            const char      *path)
+{
+  const char *methods = NULL;
+
+  cc_proxy_provider_descriptor_find_route (cc_proxy_provider_get_descriptor (self), path, &methods, NULL);
+  return methods;
 }
 
 /* A provider that serves no path is never asked; should it be, it
@@ -63,6 +77,7 @@ cc_proxy_provider_default_init (CcProxyProviderInterface *iface)
 {
   iface->handles_path = cc_proxy_provider_real_handles_path;
   iface->expects_json_body = cc_proxy_provider_real_expects_json_body;
+  iface->get_allowed_methods = cc_proxy_provider_real_get_allowed_methods;
   iface->handle_request_async = cc_proxy_provider_real_handle_request_async;
   iface->handle_request_finish = cc_proxy_provider_real_handle_request_finish;
 }

@@ -141,35 +141,32 @@ make_descriptor (void)
 #endif
 }
 
+/* The paths it serves: the interface's defaults answer from them. */
+static CcProxyProviderDescriptor *
+make_descriptor_with_routes (void)
+{
+  CcProxyProviderDescriptor *descriptor = make_descriptor ();
+
+#if TEST_VARIANT == VARIANT_HEALTHY
+  static const char * const plain[] = {
+    "/healthy/stream-fail", "/healthy/json-fail", "/healthy/own-stream", "/healthy/own-json",
+    "/healthy/relay", "/healthy/bug",
+  };
+
+  cc_proxy_provider_descriptor_add_route (descriptor, "/healthy/echo", "POST", TRUE);
+  cc_proxy_provider_descriptor_add_route (descriptor, "/healthy/slow", "POST", TRUE);
+  for (gsize i = 0; i < G_N_ELEMENTS (plain); i++)
+    cc_proxy_provider_descriptor_add_route (descriptor, plain[i], NULL, FALSE);
+#else
+  cc_proxy_provider_descriptor_add_route (descriptor, "/v1/messages", NULL, FALSE);
+#endif
+  return descriptor;
+}
+
 static CcProxyProviderDescriptor *
 get_descriptor (CcProxyProvider *provider)
 {
   return SELF (provider)->descriptor;
-}
-
-static gboolean
-handles_path (CcProxyProvider *provider,
-              const char      *path)
-{
-#if TEST_VARIANT == VARIANT_HEALTHY
-  return g_str_has_prefix (path, "/healthy/");
-#else
-  return g_str_equal (path, "/v1/messages");
-#endif
-}
-
-static gboolean
-expects_json_body (CcProxyProvider *provider,
-                   const char      *path)
-{
-  return g_str_equal (path, "/healthy/echo") || g_str_equal (path, "/healthy/slow");
-}
-
-static const char *
-get_allowed_methods (CcProxyProvider *provider,
-                     const char      *path)
-{
-  return expects_json_body (provider, path) ? "POST" : NULL;
 }
 
 #if TEST_VARIANT == VARIANT_HEALTHY
@@ -373,9 +370,6 @@ static void
 provider_iface_init (CcProxyProviderInterface *iface)
 {
   iface->get_descriptor = get_descriptor;
-  iface->handles_path = handles_path;
-  iface->expects_json_body = expects_json_body;
-  iface->get_allowed_methods = get_allowed_methods;
   iface->handle_request_async = handle_request_async;
 }
 
@@ -485,7 +479,7 @@ FN (_class_finalize) (PASTE (TEST_TYPE, Class) *klass)
 static void
 FN (_init) (TEST_TYPE *self)
 {
-  self->descriptor = make_descriptor ();
+  self->descriptor = make_descriptor_with_routes ();
 }
 
 #if TEST_VARIANT == VARIANT_FUTURE

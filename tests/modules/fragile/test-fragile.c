@@ -61,20 +61,6 @@ get_descriptor (CcProxyProvider *provider)
 }
 
 static gboolean
-handles_path (CcProxyProvider *provider,
-              const char      *path)
-{
-  return g_str_equal (path, "/v1/messages");
-}
-
-static gboolean
-expects_json_body (CcProxyProvider *provider,
-                   const char      *path)
-{
-  return TRUE;
-}
-
-static gboolean
 exit_now (gpointer user_data)
 {
   _exit (3);
@@ -135,8 +121,6 @@ static void
 provider_iface_init (CcProxyProviderInterface *iface)
 {
   iface->get_descriptor = get_descriptor;
-  iface->handles_path = handles_path;
-  iface->expects_json_body = expects_json_body;
   iface->handle_request_async = handle_request_async;
   iface->handle_request_finish = handle_request_finish;
 }
@@ -164,6 +148,7 @@ test_fragile_provider_init (TestFragileProvider *self)
 {
   misbehave (g_getenv ("CC_TEST_FRAGILE_INIT"));
   self->descriptor = cc_proxy_provider_descriptor_new ("fragile", "Fragile", NULL);
+  cc_proxy_provider_descriptor_add_route (self->descriptor, "/v1/messages", "POST", TRUE);
 }
 
 CC_PROXY_PROVIDER_MODULE;
