@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "cc-proxy-bus-provider.h"
+#include "cc-proxy-module-info.h"
 #include "cc-proxy-dbus-interface.h"
 #include "cc-proxy-schema.h"
 
@@ -29,14 +30,6 @@ static void cc_proxy_bus_provider_iface_init (CcProxyDBusProxy1ProviderIface *if
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (CcProxyBusProvider, cc_proxy_bus_provider, CC_PROXY_DBUS_TYPE_PROXY1_PROVIDER_SKELETON,
                                G_IMPLEMENT_INTERFACE (CC_PROXY_DBUS_TYPE_PROXY1_PROVIDER, cc_proxy_bus_provider_iface_init))
-
-static const char *
-kind_name (CcProxySettingKind kind)
-{
-  static const char * const names[] = { "text", "bool", "select", "integer", "url" };
-
-  return kind < G_N_ELEMENTS (names) ? names[kind] : "text";
-}
 
 static GVariant *
 setting_descriptors (CcProxyProviderDescriptor *descriptor)
@@ -56,7 +49,7 @@ setting_descriptors (CcProxyProviderDescriptor *descriptor)
       g_variant_builder_add (&builder, "{sv}", "description",
                              g_variant_new_string (cc_proxy_setting_descriptor_get_description (setting)));
       g_variant_builder_add (&builder, "{sv}", "kind",
-                             g_variant_new_string (kind_name (cc_proxy_setting_descriptor_get_kind (setting))));
+                             g_variant_new_string (cc_proxy_module_info_kind_name (cc_proxy_setting_descriptor_get_kind (setting))));
       g_variant_builder_add (&builder, "{sv}", "default",
                              g_variant_new_string (cc_proxy_setting_descriptor_get_default (setting)));
       g_variant_builder_add (&builder, "{sv}", "options",

@@ -22,5 +22,7 @@ CcProxyProviderDescriptor *cc_proxy_module_info_load     (const char       *path
 char                      *cc_proxy_module_info_signature (CcProxyProviderDescriptor *descriptor,
                                                           gboolean                   auth_capable);
 char                      *cc_proxy_module_info_path_for (const char       *module_path);
+char                      *cc_proxy_module_info_to_key_file (CcProxyProvider *provider);
+const char                *cc_proxy_module_info_kind_name   (CcProxySettingKind kind);
 
 G_END_DECLS

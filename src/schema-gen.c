@@ -6,7 +6,8 @@
  *
  * Writes the provider's gschema XML to standard output, or with
  * --descriptor the descriptor file cc-proxyd reads instead of loading
- * the module (it goes beside the module: FILE.descriptor). Installed,
+ * the module (a key file that goes beside the module: FILE.descriptor;
+ * see cc-proxy-module-info.c). Installed,
  * and named by cc-proxy-1.pc's schema_gen variable, for providers built
  * out of the tree; DOMAIN is the provider's own gettext domain.
  *
@@ -91,10 +92,9 @@ main (int   argc,
 
   if (descriptor)
     {
-      g_autoptr(GVariant) info = g_variant_ref_sink (cc_proxy_module_info_describe (provider));
-      g_autofree char *text = g_variant_print (info, TRUE);
+      g_autofree char *text = cc_proxy_module_info_to_key_file (provider);
 
-      g_print ("%s\n", text);
+      fputs (text, stdout);
       return 0;
     }
 

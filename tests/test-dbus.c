@@ -574,6 +574,51 @@ test_secret_never_returned (Fixture       *fixture,
   wait_until (fixture, token_is_set, "the restarted daemon to find the token in the keyring");
 }
 
+static char *
+setting_text (GVariant   *descriptors,
+              const char *key,
+              const char *field)
+{
+  g_autoptr(GVariant) entry = setting (descriptors, key);
+  char *text = NULL;
+
+  g_assert_nonnull (entry);
+  g_assert_true (g_variant_lookup (entry, field, "s", &text));
+  return text;
+}
+
+/* A hosted provider's name and labels come from its descriptor file,
+ * in the user's language where the module merged translations in
+ * (tests/modules/po: German for the healthy provider). */
+static void
+test_translated_labels (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  const char *env[] = { "TEST_HEALTHY_URL", cc_test_upstream_get_url (fixture->upstream), "LANGUAGE", "de", NULL };
+  g_autoptr(GVariant) name = get_property (fixture, HEALTHY_PATH, PROVIDER_IFACE, "DisplayName");
+  g_autoptr(GVariant) descriptors = NULL;
+  g_autofree char *label = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *untranslated = NULL;
+
+  g_assert_cmpstr (g_variant_get_string (name, NULL), ==, "Healthy");
+  daemon_stop (fixture->daemon);
+  fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
+  wait_for_name (fixture);
+
+  g_clear_pointer (&name, g_variant_unref);
+  name = get_property (fixture, HEALTHY_PATH, PROVIDER_IFACE, "DisplayName");
+  g_assert_cmpstr (g_variant_get_string (name, NULL), ==, "Gesund");
+  descriptors = get_property (fixture, HEALTHY_PATH, PROVIDER_IFACE, "SettingDescriptors");
+  label = setting_text (descriptors, "base-url", "label");
+  g_assert_cmpstr (label, ==, "Basis-URL");
+  description = setting_text (descriptors, "base-url", "description");
+  g_assert_cmpstr (description, ==, "Wohin Anfragen gehen.");
+  /* No translation: the module's own words. */
+  untranslated = setting_text (descriptors, "patience-seconds", "label");
+  g_assert_cmpstr (untranslated, ==, "Patience");
+}
+
 /* Without a keyring (none, or locked), storing a secret fails with a
  * clear error, nothing changes, and the proxy keeps serving. */
 static void
@@ -2508,6 +2553,7 @@ main (int   argc,
   ADD ("main-object", test_main_object);
   ADD ("switch-provider", test_switch_provider);
   ADD ("provider-settings", test_provider_settings);
+  ADD ("provider-translated-labels", test_translated_labels);
   ADD ("typed-settings", test_typed_settings);
   ADD_WITH ("secret-in-keyring-never-returned", keyring_unlocked, test_secret_never_returned);
   ADD_WITH ("keyring-absent", keyring_none, test_keyring_unavailable);

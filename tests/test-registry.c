@@ -7,6 +7,8 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <string.h>
+
 #include "cc-proxy-registry.h"
 #include "cc-test-util.h"
 
@@ -103,6 +105,75 @@ test_not_a_shared_object (void)
   g_assert_nonnull (strstr (message, "59-notelf.so"));
 }
 
+/* Descriptor files (what cc-proxyd reads for a module that runs in a
+ * host) that are stale or broken: each refused with its reason, the
+ * good one beside them loaded. Nothing is opened: hosted modules never
+ * are in the daemon. */
+static void
+test_descriptor_files (void)
+{
+  static const struct { const char *name, *text, *error; } files[] = {
+    { "stale", "{'format': <uint32 2>, 'id': <'stale'>}\n", "stale.descriptor is not a provider descriptor: " },
+    { "old", "[Provider]\nFormat=2\nId=old\nName=Old\nAuthCapable=false\n",
+      "not a provider descriptor of format 3: write it again with cc-proxy-schema-gen --descriptor" },
+    { "kind", "[Provider]\nFormat=3\nId=kind\nName=Kind\nAuthCapable=false\n"
+              "[Setting colour]\nLabel=Colour\nDescription=\nKind=colour\nDefault=\nSecret=false\n",
+      "[Setting colour] has no known Kind (text, bool, select, integer or url)" },
+    { "route", "[Provider]\nFormat=3\nId=route\nName=Route\nAuthCapable=false\n[Route v1/messages]\nJsonBody=true\n",
+      "invalid descriptor: route “v1/messages” is not a request path (one that starts with “/”, without a query)" },
+    { "good", "[Provider]\nFormat=3\nId=good\nName=Good\nAuthCapable=false\n"
+              "[Setting level]\nLabel=Level\nDescription=How much.\nKind=integer\nDefault=3\nSecret=false\n"
+              "Minimum=0\nMaximum=9\nUnit=steps\n[Route /v1/messages]\nMethods=POST\nJsonBody=true\n", NULL },
+  };
+  g_autoptr(CcProxyRegistry) hosted = cc_proxy_registry_new ();
+  g_autofree char *dir = g_dir_make_tmp ("cc-proxy-descriptors-XXXXXX", NULL);
+  CcProxyProvider *good;
+  CcProxySettingDescriptor *level;
+  const char *methods = NULL;
+  gint minimum = 0, maximum = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *module = g_strdup_printf ("%s/%s.so", dir, files[i].name);
+      g_autofree char *descriptor = g_strdup_printf ("%s/%s.descriptor", dir, files[i].name);
+
+      g_assert_true (g_file_set_contents (module, "", 0, NULL));
+      g_assert_true (g_file_set_contents (descriptor, files[i].text, -1, NULL));
+    }
+  cc_proxy_registry_set_host_program (hosted, "/nonexistent/cc-proxy-provider-host");
+  cc_proxy_registry_load_modules (hosted, dir);
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *module = g_strdup_printf ("%s.so", files[i].name);
+      const char *message = g_hash_table_lookup (cc_proxy_registry_get_load_errors (hosted), module);
+
+      if (files[i].error == NULL)
+        {
+          g_assert_null (message);
+          continue;
+        }
+      g_assert_nonnull (message);
+      g_assert_nonnull (strstr (message, files[i].error));
+    }
+
+  good = cc_proxy_registry_lookup (hosted, "good");
+  g_assert_nonnull (good);
+  level = cc_proxy_provider_descriptor_lookup_setting (cc_proxy_provider_get_descriptor (good), "level");
+  g_assert_nonnull (level);
+  g_assert_cmpint (cc_proxy_setting_descriptor_get_kind (level), ==, CC_PROXY_SETTING_KIND_INT);
+  g_assert_true (cc_proxy_setting_descriptor_get_range (level, &minimum, &maximum));
+  g_assert_cmpint (minimum, ==, 0);
+  g_assert_cmpint (maximum, ==, 9);
+  g_assert_cmpstr (cc_proxy_setting_descriptor_get_unit (level), ==, "steps");
+  g_assert_true (cc_proxy_provider_handles_path (good, "/v1/messages"));
+  g_assert_false (cc_proxy_provider_handles_path (good, "/v1/models"));
+  g_assert_true (cc_proxy_provider_descriptor_find_route (cc_proxy_provider_get_descriptor (good), "/v1/messages",
+                                                          &methods, NULL));
+  g_assert_cmpstr (methods, ==, "POST");
+  cc_test_remove_tree (dir);
+}
+
 static void
 test_missing_directory (void)
 {
@@ -136,6 +207,7 @@ main (int   argc,
   g_test_add_func ("/registry/no-api-version", test_no_api_version);
   g_test_add_func ("/registry/not-a-shared-object", test_not_a_shared_object);
   g_test_add_func ("/registry/missing-directory", test_missing_directory);
+  g_test_add_func ("/registry/descriptor-files", test_descriptor_files);
 
   status = g_test_run ();
   g_object_unref (registry);
