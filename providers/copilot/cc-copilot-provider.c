@@ -5,7 +5,7 @@
  * fresh token when Copilot says 401. Messages requests go natively to
  * models that speak Anthropic's API and are translated for the others;
  * the OpenAI-style routes are relayed as they are. The routes and rules
- * are in shared/spec/copilot.md.
+ * are in docs/copilot.md.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */

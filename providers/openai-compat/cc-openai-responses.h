@@ -1,7 +1,7 @@
 /* cc-openai-responses.h: Anthropic Messages <-> the OpenAI Responses API
  *
  * For upstream models that answer only on /responses. The rules are in
- * shared/spec/translation.md; streams come out of the same state machine
+ * docs/translation.md; streams come out of the same state machine
  * as chat-completions ones (cc_openai_stream_new_for_responses()).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later

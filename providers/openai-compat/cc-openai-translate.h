@@ -1,6 +1,6 @@
 /* cc-openai-translate.h: Anthropic Messages <-> OpenAI chat-completions
  *
- * The rules are in shared/spec/translation.md. Every provider that serves
+ * The rules are in docs/translation.md. Every provider that serves
  * the Messages API on top of an OpenAI-style upstream uses these.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
