@@ -24,6 +24,7 @@ struct _CcProxyDBusService
   CcProxyDBusProxy1Skeleton parent_instance;
 
   CcProxyRuntime  *runtime;
+  CcProxyHostSupervisor *hosts;
   CcProxyServer   *server;
   CcProxyEventSink *sink;
   CcProxyLogRing   *log;
@@ -754,6 +755,7 @@ cc_proxy_dbus_service_dispose (GObject *object)
 
   cc_proxy_dbus_service_unexport (self);
   g_clear_object (&self->runtime);
+  g_clear_object (&self->hosts);
   g_clear_object (&self->server);
   g_clear_object (&self->sink);
   g_clear_object (&self->log);
@@ -802,16 +804,19 @@ cc_proxy_dbus_service_init (CcProxyDBusService *self)
  * @server: the HTTP side, for its address and counters
  * @sink: the events that become traffic signals
  * @capture: (nullable): the capture log, for its properties
+ * @hosts: the provider hosts, started again by Reload
  */
 CcProxyDBusService *
-cc_proxy_dbus_service_new (CcProxyRuntime    *runtime,
-                           CcProxyServer     *server,
-                           CcProxyEventSink  *sink,
-                           CcProxyCaptureLog *capture)
+cc_proxy_dbus_service_new (CcProxyRuntime        *runtime,
+                           CcProxyServer         *server,
+                           CcProxyEventSink      *sink,
+                           CcProxyCaptureLog     *capture,
+                           CcProxyHostSupervisor *hosts)
 {
   CcProxyDBusService *self = g_object_new (CC_PROXY_TYPE_DBUS_SERVICE, NULL);
 
   self->runtime = g_object_ref (runtime);
+  self->hosts = g_object_ref (hosts);
   self->server = g_object_ref (server);
   self->sink = g_object_ref (sink);
   self->capture = capture ? g_object_ref (capture) : NULL;
@@ -875,7 +880,7 @@ reload (CcProxyDBusService *self)
 
   if (added)
     cc_proxy_settings_add_providers (cc_proxy_runtime_get_settings (self->runtime));
-  cc_proxy_remote_provider_start_all (self->runtime);
+  cc_proxy_host_supervisor_start (self->hosts);
   if (added)
     {
       g_auto(GStrv) ids = provider_ids (registry);

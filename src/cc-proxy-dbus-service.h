@@ -7,6 +7,7 @@
 #include "cc-proxy-capture-log.h"
 #include "cc-proxy-dbus-generated.h"
 #include "cc-proxy-dbus-interface.h"
+#include "cc-proxy-host-supervisor.h"
 #include "cc-proxy-log-ring.h"
 #include "cc-proxy-runtime.h"
 #include "cc-proxy-server.h"
@@ -19,10 +20,11 @@ G_BEGIN_DECLS
 #define CC_PROXY_TYPE_DBUS_SERVICE (cc_proxy_dbus_service_get_type ())
 G_DECLARE_FINAL_TYPE (CcProxyDBusService, cc_proxy_dbus_service, CC_PROXY, DBUS_SERVICE, CcProxyDBusProxy1Skeleton)
 
-CcProxyDBusService *cc_proxy_dbus_service_new      (CcProxyRuntime     *runtime,
-                                                    CcProxyServer      *server,
-                                                    CcProxyEventSink   *sink,
-                                                    CcProxyCaptureLog  *capture);
+CcProxyDBusService *cc_proxy_dbus_service_new      (CcProxyRuntime        *runtime,
+                                                    CcProxyServer         *server,
+                                                    CcProxyEventSink      *sink,
+                                                    CcProxyCaptureLog     *capture,
+                                                    CcProxyHostSupervisor *hosts);
 gboolean            cc_proxy_dbus_service_export   (CcProxyDBusService *self,
                                                     GDBusConnection    *connection,
                                                     GError            **error);

@@ -26,7 +26,6 @@ typedef struct
 {
   CcProxyProviderDescriptor *descriptor;
   CcProxyHostProcess        *host;
-  gboolean                   started;
 } CcProxyRemoteProviderPrivate;
 
 static void provider_iface_init (CcProxyProviderInterface *iface);
@@ -247,70 +246,4 @@ cc_proxy_remote_provider_get_host (CcProxyRemoteProvider *self)
   CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (self);
 
   return priv->host;
-}
-
-static void
-on_runtime_changed (CcProxyRuntime     *runtime,
-                    CcProxyHostProcess *host)
-{
-  cc_proxy_host_process_set_snapshot (host, cc_proxy_runtime_get_snapshot (runtime));
-}
-
-/**
- * cc_proxy_remote_provider_start_all:
- * @runtime: where the snapshots come from
- *
- * Starts the host of every hosted provider of @runtime's registry that
- * has none yet (at start, and after a rescan found new modules), and
- * keeps each host's settings current. A host left broken is started
- * again (on Reload). No host inherits the environment variables that
- * may hold a provider's secret.
- */
-/* The environment variables that may hold a secret setting, of any
- * provider: a host has its settings from the daemon, and what it
- * inherits shows in /proc/PID/environ. */
-static GStrv
-secret_env_vars (GPtrArray *providers)
-{
-  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
-
-  for (guint i = 0; i < providers->len; i++)
-    {
-      CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (g_ptr_array_index (providers, i));
-
-      for (guint s = 0; s < cc_proxy_provider_descriptor_get_n_settings (descriptor); s++)
-        {
-          CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, s);
-          const char * const *vars = cc_proxy_setting_descriptor_get_env_vars (setting);
-
-          if (cc_proxy_setting_descriptor_is_secret (setting) && vars != NULL)
-            g_strv_builder_addv (names, (const char **) vars);
-        }
-    }
-  return g_strv_builder_end (names);
-}
-
-void
-cc_proxy_remote_provider_start_all (CcProxyRuntime *runtime)
-{
-  GPtrArray *providers = cc_proxy_registry_get_providers (cc_proxy_runtime_get_registry (runtime));
-  g_auto(GStrv) hidden = secret_env_vars (providers);
-
-  for (guint i = 0; i < providers->len; i++)
-    {
-      CcProxyRemoteProviderPrivate *priv;
-
-      if (!CC_PROXY_IS_REMOTE_PROVIDER (g_ptr_array_index (providers, i)))
-        continue;
-      priv = cc_proxy_remote_provider_get_instance_private (g_ptr_array_index (providers, i));
-      cc_proxy_host_process_set_hidden_env (priv->host, (const char * const *) hidden);
-      if (priv->started)
-        {
-          cc_proxy_host_process_revive (priv->host);
-          continue;
-        }
-      priv->started = TRUE;
-      g_signal_connect_object (runtime, "changed", G_CALLBACK (on_runtime_changed), priv->host, 0);
-      cc_proxy_host_process_start (priv->host, cc_proxy_runtime_get_snapshot (runtime));
-    }
 }

@@ -24,6 +24,5 @@ CcProxyProvider    *cc_proxy_remote_provider_new       (const char              
                                                         gboolean                   auth_capable,
                                                         GError                   **error);
 CcProxyHostProcess *cc_proxy_remote_provider_get_host  (CcProxyRemoteProvider     *self);
-void                cc_proxy_remote_provider_start_all (CcProxyRuntime            *runtime);
 
 G_END_DECLS

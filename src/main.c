@@ -16,7 +16,6 @@
 #include "cc-proxy-event-sink.h"
 #include "cc-proxy-log-ring.h"
 #include "cc-proxy-registry.h"
-#include "cc-proxy-remote-provider.h"
 #include "cc-proxy-runtime.h"
 #include "cc-proxy-server.h"
 #include "cc-proxy-private.h"
@@ -173,6 +172,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(CcProxyRegistry) registry = NULL;
   g_autoptr(CcProxyRuntime) runtime = NULL;
+  g_autoptr(CcProxyHostSupervisor) hosts = NULL;
   g_autoptr(CcProxySettings) settings = NULL;
   g_autoptr(CcProxyEventSink) sink = NULL;
   g_autoptr(CcProxyServer) server = NULL;
@@ -240,7 +240,8 @@ main (int   argc,
   }
   settings = cc_proxy_settings_new (registry, NULL, NULL);
   runtime = cc_proxy_runtime_new (registry, settings);
-  cc_proxy_remote_provider_start_all (runtime);
+  hosts = cc_proxy_host_supervisor_new (runtime);
+  cc_proxy_host_supervisor_start (hosts);
   sink = CC_PROXY_PRIVATE_CALL (event_sink_new) ();
   if (log_traffic)
     g_signal_connect (sink, "event", G_CALLBACK (on_traffic_event), NULL);
@@ -321,7 +322,7 @@ main (int   argc,
       cc_proxy_capture_log_set_enabled (capture, TRUE);
     }
 
-  service = cc_proxy_dbus_service_new (runtime, server, sink, capture);
+  service = cc_proxy_dbus_service_new (runtime, server, sink, capture, hosts);
   cc_proxy_dbus_service_set_log (service, log);
   cc_proxy_dbus_service_set_start_error (service, start_error);
   /* Not queued: a second cc-proxyd would otherwise take the name over,
