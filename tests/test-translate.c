@@ -508,6 +508,9 @@ static const StreamCase stream_cases[] = {
   { "responses-stream-incomplete.sse", "anthropic-from-responses-stream-incomplete.sse", FALSE, TRUE },
   { "responses-stream-cut.sse", "anthropic-from-responses-stream-cut.sse", TRUE, TRUE },
   { "responses-stream-failed.sse", "anthropic-from-responses-stream-failed.sse", TRUE, TRUE },
+  /* Events without the objects they should carry (fuzz-translate-stream
+   * found a critical on response.created): a stream all the same. */
+  { "hostile-responses-stream-no-objects.sse", "anthropic-from-hostile-responses-stream-no-objects.sse", FALSE, TRUE },
 };
 
 static void

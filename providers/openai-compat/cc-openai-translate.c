@@ -31,14 +31,15 @@ new_message (const char *role)
   return message;
 }
 
-/* Copies a member that is there and not null, under another name. */
+/* Copies a member that is there and not null, under another name; a
+ * missing object (@from) has none, as the network may send. */
 void
 cc_openai_json_copy_member (JsonObject *from,
                             const char *from_name,
                             JsonObject *to,
                             const char *to_name)
 {
-  JsonNode *node = json_object_get_member (from, from_name);
+  JsonNode *node = from != NULL ? json_object_get_member (from, from_name) : NULL;
 
   if (node != NULL && !JSON_NODE_HOLDS_NULL (node))
     json_object_set_member (to, to_name, json_node_copy (node));

@@ -7,6 +7,10 @@
 # log directory.
 set -eu
 target=$(realpath "$1") seeds=$2 seconds=$3 runs=${4:-0}
+# A critical or a warning is a bug the input found, as a crash is: GLib
+# would otherwise log it and go on (a json-glib critical on a Responses
+# event without its object went unseen through 10 M executions).
+export G_DEBUG=fatal-warnings
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/corpus"
