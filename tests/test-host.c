@@ -458,15 +458,11 @@ test_serves (Fixture       *fixture,
   /* The host is the daemon's child, in a process group of its own,
    * and cannot gain privileges. */
   {
-    g_autoptr(GVariant) hosts = get_property (fixture, "ProviderHosts");
-    g_autoptr(GVariant) fragile = g_variant_lookup_value (hosts, "fragile", G_VARIANT_TYPE_VARDICT);
+    guint32 pid = fragile_pid (fixture);
     g_autofree char *status_path = NULL;
     g_autofree char *status = NULL;
-    guint32 pid = 0;
     char ppid_line[64];
 
-    g_assert_true (g_variant_lookup (fragile, "Pid", "u", &pid));
-    g_assert_cmpuint (pid, >, 0);
     g_assert_cmpint (getpgid ((pid_t) pid), ==, (pid_t) pid);
     status_path = g_strdup_printf ("/proc/%u/status", pid);
     g_assert_true (g_file_get_contents (status_path, &status, NULL, NULL));
@@ -774,11 +770,9 @@ static void
 test_dies_with_daemon (Fixture       *fixture,
                        gconstpointer  user_data)
 {
-  g_autoptr(GVariant) hosts = NULL;
-  g_autoptr(GVariant) fragile = NULL;
   g_autoptr(SoupMessage) stuck = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  guint32 pid = 0;
+  guint32 pid;
 
   set_active_provider (fixture, "fragile");
   wait_for_host (fixture, "running");
@@ -786,9 +780,7 @@ test_dies_with_daemon (Fixture       *fixture,
   soup_session_send_async (fixture->client, stuck, G_PRIORITY_DEFAULT, cancellable, NULL, NULL);
   /* Long enough to be in the loop, well short of the ping's timeout. */
   cc_test_drain (300);
-  hosts = get_property (fixture, "ProviderHosts");
-  fragile = g_variant_lookup_value (hosts, "fragile", G_VARIANT_TYPE_VARDICT);
-  g_assert_true (g_variant_lookup (fragile, "Pid", "u", &pid));
+  pid = fragile_pid (fixture);
   g_assert_false (process_gone (GUINT_TO_POINTER (pid)));
 
   g_subprocess_force_exit (fixture->daemon->process);
