@@ -11,7 +11,6 @@
 #include <glib/gi18n-lib.h>
 
 #include "cc-proxy-anthropic-provider.h"
-#include "cc-proxy-snapshot-private.h"
 
 struct _CcProxyAnthropicProvider
 {

@@ -28,7 +28,8 @@
 #include "cc-proxy-body-scan.h"
 #include "cc-proxy-capture-log.h"
 #include "cc-proxy-message-assembler.h"
-#include "cc-proxy-private.h"
+#include "cc-proxy-event-sink.h"
+#include "cc-proxy-event.h"
 
 /* Events waiting for the writer; past this they are dropped. */
 #define DEFAULT_QUEUE_LIMIT 8192
@@ -694,7 +695,7 @@ cc_proxy_capture_log_set_enabled (CcProxyCaptureLog *self,
   else if (!enabled)
     g_clear_signal_handler (&self->event_id, self->sink);
   if (self->sink != NULL)  /* NULL after dispose */
-    CC_PROXY_PRIVATE_CALL (event_sink_set_body_limit) (self->sink, enabled ? self->body_limit : 0);
+    cc_proxy_event_sink_set_body_limit (self->sink, enabled ? self->body_limit : 0);
 }
 
 /* How much of each body is kept; longer ones are kept up to this size
@@ -704,7 +705,7 @@ cc_proxy_capture_log_set_body_limit (CcProxyCaptureLog *self,
                                      gsize              limit)
 {
   self->body_limit = limit;
-  CC_PROXY_PRIVATE_CALL (event_sink_set_body_limit) (self->sink, self->event_id != 0 ? limit : 0);
+  cc_proxy_event_sink_set_body_limit (self->sink, self->event_id != 0 ? limit : 0);
 }
 
 gboolean

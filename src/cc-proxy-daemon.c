@@ -19,7 +19,8 @@
 #include "cc-proxy-daemon.h"
 #include "cc-proxy-dbus-service.h"
 #include "cc-proxy-host-supervisor.h"
-#include "cc-proxy-private.h"
+#include "cc-proxy-event-sink.h"
+#include "cc-proxy-event.h"
 #include "cc-proxy-registry.h"
 #include "cc-proxy-runtime.h"
 #include "cc-proxy-secret-store.h"
@@ -212,7 +213,7 @@ cc_proxy_daemon_new (const char *provider_dirs,
   self->runtime = cc_proxy_runtime_new (self->registry, self->settings);
   self->hosts = cc_proxy_host_supervisor_new (self->runtime);
   cc_proxy_host_supervisor_start (self->hosts);
-  self->sink = CC_PROXY_PRIVATE_CALL (event_sink_new) ();
+  self->sink = cc_proxy_event_sink_new ();
   if (log_traffic)
     g_signal_connect (self->sink, "event", G_CALLBACK (on_traffic_event), NULL);
 

@@ -31,7 +31,7 @@
 
 #include "cc-proxy-host-process.h"
 #include "cc-proxy-module-info.h"
-#include "cc-proxy-private.h"
+#include "cc-proxy-relay.h"
 #include "cc-proxy-server.h"
 
 #define CONTROL_PATH "/org/ccproxy/ProviderHost"
@@ -643,7 +643,7 @@ cc_proxy_host_process_new (const char  *program,
                                                  "timeout", 0,
                                                  "idle-timeout", 0,
                                                  NULL);
-  CC_PROXY_PRIVATE_CALL (relay_track_connections) (self->session);
+  cc_proxy_relay_track_connections (self->session);
   return g_steal_pointer (&self);
 }
 
@@ -707,7 +707,7 @@ void
 cc_proxy_host_process_set_snapshot (CcProxyHostProcess *self,
                                     CcProxySnapshot    *snapshot)
 {
-  g_autoptr(GVariant) scoped = g_variant_ref_sink (CC_PROXY_PRIVATE_CALL (snapshot_serialize) (snapshot,
+  g_autoptr(GVariant) scoped = g_variant_ref_sink (cc_proxy_snapshot_serialize (snapshot,
                                                                                                  self->provider_id));
   gboolean changed = self->scoped == NULL || !g_variant_equal (scoped, self->scoped);
 

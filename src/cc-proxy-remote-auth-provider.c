@@ -12,7 +12,6 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "cc-proxy-private.h"
 #include "cc-proxy-remote-auth-provider.h"
 
 struct _CcProxyRemoteAuthProvider
@@ -176,7 +175,7 @@ is_signed_in (CcProxyAuthCapable *capable,
   if (state != NULL && cc_proxy_host_process_get_state_snapshot (host) == snapshot &&
       g_variant_lookup (state, "signed-in", "b", &signed_in))
     return signed_in;
-  return CC_PROXY_PRIVATE_CALL (auth_capable_default_is_signed_in) (capable, snapshot);
+  return cc_proxy_auth_capable_default_is_signed_in (capable, snapshot);
 }
 
 static char *

@@ -18,7 +18,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cc-proxy-module-info.h"
-#include "cc-proxy-private.h"
+#include "cc-proxy-relay.h"
 #include "cc-proxy-remote-auth-provider.h"
 #include "cc-proxy-remote-provider.h"
 
@@ -61,7 +61,7 @@ on_relayed (GObject      *source,
 
   /* The relay answered the client whatever happened (a host gone
    * mid-answer is a 502, or an error event in a stream). */
-  if (!CC_PROXY_PRIVATE_CALL (relay_forward_finish) (result, &error))
+  if (!cc_proxy_relay_forward_finish (result, &error))
     g_debug ("Relay from the host ended: %s", error->message);
   g_task_return_int (task, CC_PROXY_HANDLED);
 }
@@ -85,8 +85,9 @@ forward (GTask *task)
 {
   CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (g_task_get_source_object (task));
 
-  CC_PROXY_PRIVATE_CALL (relay_forward_async) (g_task_get_task_data (task), cc_proxy_host_process_get_session (priv->host),
-                                               "http://localhost", g_task_get_cancellable (task), on_relayed, task);
+  cc_proxy_relay_forward_async (CC_PROXY_EXCHANGE_CONTEXT (g_task_get_task_data (task)),
+                                cc_proxy_host_process_get_session (priv->host), "http://localhost",
+                                g_task_get_cancellable (task), on_relayed, task);
 }
 
 static void

@@ -16,8 +16,6 @@
 #include <glib/gi18n-lib.h>
 
 #include "cc-proxy-runtime.h"
-#include "cc-proxy-snapshot-private.h"
-#include "cc-proxy-private.h"
 
 
 struct _CcProxyRuntime
@@ -132,7 +130,7 @@ rebuild (CcProxyRuntime *self)
 {
   g_autofree char *old_note = g_strdup (self->fallback_note);
   GPtrArray *providers = cc_proxy_registry_get_providers (self->registry);
-  CcProxySnapshot *snapshot = CC_PROXY_PRIVATE_CALL (snapshot_new) (resolve_active_provider (self));
+  CcProxySnapshot *snapshot = cc_proxy_snapshot_new (resolve_active_provider (self));
 
   for (guint i = 0; i < providers->len; i++)
     {
@@ -145,7 +143,7 @@ rebuild (CcProxyRuntime *self)
           gboolean from_env = FALSE;
           g_autofree char *value = cc_proxy_settings_dup_value (self->settings, id, setting, &from_env);
 
-          CC_PROXY_PRIVATE_CALL (snapshot_insert) (snapshot, id, cc_proxy_setting_descriptor_get_key (setting), value,
+          cc_proxy_snapshot_insert (snapshot, id, cc_proxy_setting_descriptor_get_key (setting), value,
                                                    from_env, cc_proxy_setting_descriptor_is_secret (setting));
         }
     }

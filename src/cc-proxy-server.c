@@ -14,14 +14,12 @@
 #include <sys/socket.h>
 
 #include "cc-proxy-body-stream.h"
-#include "cc-proxy-event-private.h"
 #include "cc-proxy-exchange.h"
 #include "cc-proxy-listener.h"
 #include "cc-proxy-relay.h"
-#include "cc-proxy-request-context-private.h"
 #include "cc-proxy-server.h"
-#include "cc-proxy-snapshot-private.h"
-#include "cc-proxy-private.h"
+#include "cc-proxy-event-sink.h"
+#include "cc-proxy-event.h"
 
 struct _CcProxyServer
 {
@@ -53,7 +51,7 @@ typedef struct
 {
   CcProxyServer         *server;
   CcProxyExchange       *exchange;
-  CcProxyRequestContext *context;
+  CcProxyExchangeContext *context;
   CcProxyProvider       *provider;
   GCancellable          *cancellable;
   guint                  deadline_id;
@@ -64,7 +62,7 @@ static void
 dispatch_free (Dispatch *dispatch)
 {
   g_clear_handle_id (&dispatch->deadline_id, g_source_remove);
-  CC_PROXY_PRIVATE_CALL (exchange_clear_responder) (dispatch->exchange, dispatch);
+  cc_proxy_exchange_clear_responder (dispatch->exchange, dispatch);
   g_clear_object (&dispatch->server);
   g_clear_object (&dispatch->exchange);
   g_clear_object (&dispatch->context);
@@ -82,7 +80,7 @@ on_forwarded (GObject      *source,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!CC_PROXY_PRIVATE_CALL (relay_forward_finish) (result, &error))
+  if (!cc_proxy_relay_forward_finish (result, &error))
     g_debug ("Forwarding ended: %s", error->message);
 }
 
@@ -90,21 +88,22 @@ on_forwarded (GObject      *source,
  * a plugin that did not handle a path must not receive the client's
  * Anthropic credentials at its own host. */
 static void
-forward (CcProxyServer         *self,
-         CcProxyRequestContext *context)
+forward (CcProxyServer          *self,
+         CcProxyExchangeContext *context)
 {
-  CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (context);
+  CcProxyRequestContext *request = CC_PROXY_REQUEST_CONTEXT (context);
+  CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (request);
   const char *base_url = cc_proxy_snapshot_get_value (snapshot, CC_PROXY_BUILTIN_PROVIDER_ID, "base-url");
 
   if (base_url == NULL || base_url[0] == '\0')
     {
-      cc_proxy_request_context_respond_error (context, SOUP_STATUS_INTERNAL_SERVER_ERROR, "api_error",
+      cc_proxy_request_context_respond_error (request, SOUP_STATUS_INTERNAL_SERVER_ERROR, "api_error",
                                               _("No upstream URL is configured: set the base-url setting "
                                                 "of the anthropic provider (or ANTHROPIC_UPSTREAM_URL)"));
       return;
     }
 
-  CC_PROXY_PRIVATE_CALL (relay_forward_async) (context, NULL, base_url, NULL, on_forwarded, NULL);
+  cc_proxy_relay_forward_async (context, NULL, base_url, NULL, on_forwarded, NULL);
 }
 
 static gboolean
@@ -116,7 +115,7 @@ on_deadline (gpointer user_data)
 
   /* A provider that has started answering (a long stream, say) owns the
    * answer; the deadline is for providers that never start. */
-  if (CC_PROXY_PRIVATE_CALL (exchange_has_response_started) (dispatch->exchange))
+  if (cc_proxy_exchange_has_response_started (dispatch->exchange))
     return G_SOURCE_REMOVE;
 
   dispatch->abandoned = TRUE;
@@ -127,7 +126,7 @@ on_deadline (gpointer user_data)
                                                 dispatch->server->deadline_seconds);
 
     g_message ("%s", message);
-    CC_PROXY_PRIVATE_CALL (exchange_respond_error) (dispatch->exchange, CC_PROXY_EVENT_PROXY_ERROR, SOUP_STATUS_BAD_GATEWAY,
+    cc_proxy_exchange_respond_error (dispatch->exchange, CC_PROXY_EVENT_PROXY_ERROR, SOUP_STATUS_BAD_GATEWAY,
                                      "api_error", message);
   }
   return G_SOURCE_REMOVE;
@@ -151,13 +150,13 @@ on_provider_done (GObject      *source,
   if (error != NULL)
     {
       g_autofree char *message = g_strdup_printf (_("The %s provider failed to handle this request"), id);
-      g_autofree char *details = CC_PROXY_PRIVATE_CALL (request_context_redact) (dispatch->context, error->message);
-      gboolean started = CC_PROXY_PRIVATE_CALL (exchange_has_response_started) (dispatch->exchange);
+      g_autofree char *details = cc_proxy_exchange_context_redact (dispatch->context, error->message);
+      gboolean started = cc_proxy_exchange_has_response_started (dispatch->exchange);
 
       /* The details go to the debug log only: they may hold internals
        * (but never a secret). */
       g_debug ("Provider %s failed: %s", id, details);
-      CC_PROXY_PRIVATE_CALL (exchange_respond_error) (dispatch->exchange, started ? CC_PROXY_EVENT_ERROR : CC_PROXY_EVENT_PROXY_ERROR,
+      cc_proxy_exchange_respond_error (dispatch->exchange, started ? CC_PROXY_EVENT_ERROR : CC_PROXY_EVENT_PROXY_ERROR,
                                        SOUP_STATUS_BAD_GATEWAY, "api_error", message);
       return;
     }
@@ -165,18 +164,18 @@ on_provider_done (GObject      *source,
   if (handled == CC_PROXY_HANDLED)
     return;
 
-  if (CC_PROXY_PRIVATE_CALL (exchange_has_response_started) (dispatch->exchange))
+  if (cc_proxy_exchange_has_response_started (dispatch->exchange))
     {
       g_autofree char *message = g_strdup_printf (_("The %s provider answered “not handled” after it had started the response"), id);
 
       /* Forwarding now would send the request a second time. */
       cc_proxy_registry_record_error (dispatch->server->registry, id, message);
-      CC_PROXY_PRIVATE_CALL (exchange_respond_error) (dispatch->exchange, CC_PROXY_EVENT_ERROR, SOUP_STATUS_BAD_GATEWAY,
+      cc_proxy_exchange_respond_error (dispatch->exchange, CC_PROXY_EVENT_ERROR, SOUP_STATUS_BAD_GATEWAY,
                                        "api_error", message);
       return;
     }
 
-  CC_PROXY_PRIVATE_CALL (exchange_clear_responder) (dispatch->exchange, dispatch);
+  cc_proxy_exchange_clear_responder (dispatch->exchange, dispatch);
   forward (dispatch->server, dispatch->context);
 }
 
@@ -204,13 +203,13 @@ dispatch_to_provider (CcProxyServer         *self,
 
   dispatch->server = g_object_ref (self);
   dispatch->exchange = g_object_ref (exchange);
-  dispatch->context = g_object_ref (CC_PROXY_PRIVATE_CALL (exchange_get_context) (exchange));
+  dispatch->context = g_object_ref (cc_proxy_exchange_get_context (exchange));
   dispatch->provider = g_object_ref (provider);
   dispatch->cancellable = g_cancellable_new ();
   dispatch->deadline_id = g_timeout_add_seconds (self->deadline_seconds, on_deadline, dispatch);
 
-  CC_PROXY_PRIVATE_CALL (exchange_set_responder) (exchange, &dispatch_responder, dispatch);
-  cc_proxy_provider_handle_request_async (provider, dispatch->context, dispatch->cancellable,
+  cc_proxy_exchange_set_responder (exchange, &dispatch_responder, dispatch);
+  cc_proxy_provider_handle_request_async (provider, CC_PROXY_REQUEST_CONTEXT (dispatch->context), dispatch->cancellable,
                                           on_provider_done, dispatch);
 }
 
@@ -404,24 +403,24 @@ handle_early (SoupServer        *soup_server,
               gpointer           user_data)
 {
   CcProxyServer *self = user_data;
-  CcProxyExchange *exchange = CC_PROXY_PRIVATE_CALL (exchange_from_message) (message);
+  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (message);
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
   CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
   GUri *uri = soup_server_message_get_uri (message);
-  CcProxyRequestContext *context;
+  CcProxyExchangeContext *context;
   const char *base_url;
   GInputStream *stream;
   gsize keep = 0;
 
-  CC_PROXY_PRIVATE_CALL (exchange_start) (exchange, snapshot, self->session, self->sink);
+  cc_proxy_exchange_start (exchange, snapshot, self->session, self->sink);
 
   /* Most requests stop here, before any lookup. */
   if (encoding == SOUP_ENCODING_NONE ||
       (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
        soup_message_headers_get_content_length (headers) <= STREAM_BODY_THRESHOLD))
     return;
-  if (!CC_PROXY_PRIVATE_CALL (exchange_limit_body) (exchange, self->max_request_size))
+  if (!cc_proxy_exchange_limit_body (exchange, self->max_request_size))
     return;
   if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
       hold_body (self, message, soup_message_headers_get_content_length (headers)))
@@ -434,13 +433,13 @@ handle_early (SoupServer        *soup_server,
       route (self, snapshot, g_uri_get_path (uri)) != NULL)
     return;
 
-  context = CC_PROXY_PRIVATE_CALL (exchange_get_context) (exchange);
+  context = cc_proxy_exchange_get_context (exchange);
   /* One byte past the capture's limit: then the capture knows the body
    * was longer, and says body_truncated. */
-  if (CC_PROXY_PRIVATE_CALL (request_context_is_observed) (context))
-    keep = MAX (CC_PROXY_PRIVATE_CALL (event_sink_get_body_limit) (self->sink) + 1, MODEL_SCAN_PREFIX);
-  stream = CC_PROXY_PRIVATE_CALL (exchange_stream_body) (exchange, keep);
-  CC_PROXY_PRIVATE_CALL (request_context_set_body_stream) (context, stream,
+  if (cc_proxy_exchange_context_is_observed (context))
+    keep = MAX (cc_proxy_event_sink_get_body_limit (self->sink) + 1, MODEL_SCAN_PREFIX);
+  stream = cc_proxy_exchange_stream_body (exchange, keep);
+  cc_proxy_exchange_context_set_body_stream (context, stream,
                                             encoding == SOUP_ENCODING_CONTENT_LENGTH
                                               ? soup_message_headers_get_content_length (headers) : -1);
   forward (self, context);
@@ -454,21 +453,22 @@ handle_message (SoupServer        *soup_server,
                 gpointer           user_data)
 {
   CcProxyServer *self = user_data;
-  CcProxyExchange *exchange = CC_PROXY_PRIVATE_CALL (exchange_from_message) (message);
-  CcProxyRequestContext *context = CC_PROXY_PRIVATE_CALL (exchange_get_context) (exchange);
-  CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (context);
+  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
+  CcProxyExchangeContext *context = cc_proxy_exchange_get_context (exchange);
+  CcProxyRequestContext *request = CC_PROXY_REQUEST_CONTEXT (context);
+  CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (request);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonNode) json = NULL;
   g_autofree char *bad_body = NULL;
   CcProxyProvider *provider;
-  const char *path = cc_proxy_request_context_get_path (context);
+  const char *path = cc_proxy_request_context_get_path (request);
   const char *refusal;
   const char *allow = NULL;
   gboolean wrong_method = FALSE;
 
   /* Forwarded since its head arrived: hold the answer until the
    * upstream's comes. */
-  if (CC_PROXY_PRIVATE_CALL (exchange_is_streaming_body) (exchange))
+  if (cc_proxy_exchange_is_streaming_body (exchange))
     {
       if (soup_server_message_get_status (message) == SOUP_STATUS_NONE)
         soup_server_message_pause (message);
@@ -487,13 +487,13 @@ handle_message (SoupServer        *soup_server,
       if (!wrong_method && cc_proxy_provider_expects_json_body (provider, path))
         json = parse_json_object (body, &bad_body);
     }
-  CC_PROXY_PRIVATE_CALL (request_context_set_body) (context, body, json);
-  CC_PROXY_PRIVATE_CALL (request_context_emit_request) (context);
-  CC_PROXY_PRIVATE_CALL (exchange_dispatch) (exchange);
+  cc_proxy_exchange_context_set_body (context, body, json);
+  cc_proxy_exchange_context_emit_request (context);
+  cc_proxy_exchange_dispatch (exchange);
 
   if (refusal != NULL)
     {
-      cc_proxy_request_context_respond_error (context, SOUP_STATUS_FORBIDDEN, "permission_error", refusal);
+      cc_proxy_request_context_respond_error (request, SOUP_STATUS_FORBIDDEN, "permission_error", refusal);
       return;
     }
   if (provider == NULL)
@@ -507,12 +507,12 @@ handle_message (SoupServer        *soup_server,
                                                soup_server_message_get_method (message), path, allow);
 
       soup_message_headers_replace (soup_server_message_get_response_headers (message), "Allow", allow);
-      cc_proxy_request_context_respond_error (context, SOUP_STATUS_METHOD_NOT_ALLOWED, "invalid_request_error", text);
+      cc_proxy_request_context_respond_error (request, SOUP_STATUS_METHOD_NOT_ALLOWED, "invalid_request_error", text);
       return;
     }
   if (bad_body != NULL)
     {
-      cc_proxy_request_context_respond_error (context, SOUP_STATUS_BAD_REQUEST, "invalid_request_error", bad_body);
+      cc_proxy_request_context_respond_error (request, SOUP_STATUS_BAD_REQUEST, "invalid_request_error", bad_body);
       return;
     }
 
@@ -527,7 +527,7 @@ on_request_started (SoupServer        *soup_server,
                     SoupServerMessage *message,
                     CcProxyServer     *self)
 {
-  CC_PROXY_PRIVATE_CALL (exchange_new) (message, cc_proxy_listener_get_client_socket (message),
+  cc_proxy_exchange_new (message, cc_proxy_listener_get_client_socket (message),
                                         self->counters, self->client_timeout);
 }
 
@@ -538,11 +538,11 @@ static void
 end_request (SoupServerMessage *message,
              gboolean           failed)
 {
-  CcProxyExchange *exchange = CC_PROXY_PRIVATE_CALL (exchange_from_message) (message);
+  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
 
   if (exchange != NULL)
-    CC_PROXY_PRIVATE_CALL (exchange_count_out) (exchange, failed);
-  CC_PROXY_PRIVATE_CALL (exchange_release) (message);
+    cc_proxy_exchange_count_out (exchange, failed);
+  cc_proxy_exchange_release (message);
   g_object_set_data (G_OBJECT (message), BODY_HOLD_KEY, NULL);
 }
 
@@ -742,7 +742,7 @@ new_session (CcProxyServer *self,
                                            NULL);
   if (database != NULL)
     soup_session_set_tls_database (session, database);
-  CC_PROXY_PRIVATE_CALL (relay_track_connections) (session);
+  cc_proxy_relay_track_connections (session);
   soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_DECODER);
   soup_session_remove_feature_by_type (session, SOUP_TYPE_CONTENT_SNIFFER);
   g_signal_connect_object (session, "request-queued", G_CALLBACK (on_request_queued), self, 0);

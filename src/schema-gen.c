@@ -8,7 +8,7 @@
  * --descriptor the descriptor file cc-proxyd reads instead of loading
  * the module (a key file that goes beside the module: FILE.descriptor;
  * see cc-proxy-module-info.c). Installed,
- * and named by cc-proxy-1.pc's schema_gen variable, for providers built
+ * and named by cc-proxy-2.pc's schema_gen variable, for providers built
  * out of the tree; DOMAIN is the provider's own gettext domain.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later

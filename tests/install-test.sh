@@ -40,10 +40,10 @@ grep -q 'name="org.gtk.GDBus.DocString"' "$prefix/share/dbus-1/interfaces/org.cc
   fail "the installed interface description carries no documentation"
 
 # A provider author's view: the installed headers, through the installed
-# cc-proxy-1.pc alone, compile as C11 with every warning an error, and
+# cc-proxy-2.pc alone, compile as C11 with every warning an error, and
 # the one-include rule holds.
-pc=$(find "$prefix" -name cc-proxy-1.pc | head -n 1)
-[ -n "$pc" ] || fail "no cc-proxy-1.pc installed"
+pc=$(find "$prefix" -name cc-proxy-2.pc | head -n 1)
+[ -n "$pc" ] || fail "no cc-proxy-2.pc installed"
 cat > "$work/sdk.c" <<'C'
 #include <cc-proxy/cc-proxy.h>
 
@@ -57,7 +57,7 @@ main (void)
   return parser == NULL || !cc_proxy_json_check_depth ("[]", 2, CC_PROXY_JSON_MAX_DEPTH);
 }
 C
-flags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs cc-proxy-1)
+flags=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs cc-proxy-2)
 # shellcheck disable=SC2086
 cc -std=c11 -Wall -Wextra -Werror -o "$work/sdk" "$work/sdk.c" $flags 2>"$work/sdk.log" ||
   { cat "$work/sdk.log"; fail "the installed headers do not compile out of tree"; }
@@ -71,8 +71,8 @@ grep -q 'Only <cc-proxy/cc-proxy.h> can be included directly' "$work/one.log" ||
 
 # The schema tool the .pc names turns an installed module into a schema
 # GLib accepts, in the provider's own gettext domain.
-gen=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=schema_gen cc-proxy-1)
-[ -x "$gen" ] || fail "cc-proxy-1.pc names no runnable schema_gen ($gen)"
+gen=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=schema_gen cc-proxy-2)
+[ -x "$gen" ] || fail "cc-proxy-2.pc names no runnable schema_gen ($gen)"
 module=$(find "$prefix" -name 'copilot.so' | head -n 1)
 mkdir "$work/schemas"
 "$gen" --gettext-domain example-provider --module "$module" \
@@ -88,7 +88,7 @@ rc=0; "$gen" --bogus 2>/dev/null || rc=$?
 [ -f "$prefix/share/man/man1/cc-proxy-schema-gen.1" ] || fail "no cc-proxy-schema-gen man page"
 
 # The plugin guide's provider, built as an author would: from the
-# installed copy, against the installed cc-proxy-1.pc (PKG_CONFIG_PATH
+# installed copy, against the installed cc-proxy-2.pc (PKG_CONFIG_PATH
 # and meson), installed into the provider directory with its schema.
 example_src=$prefix/share/doc/cc-proxy/example-provider
 [ -f "$example_src/example-provider.c" ] || fail "the example provider is not installed"
@@ -107,7 +107,7 @@ PKG_CONFIG_PATH=$(dirname "$pc") meson setup "$work/example" "$example_src" --pr
   >"$work/example-setup.log" 2>&1 || { cat "$work/example-setup.log"; fail "the example does not configure"; }
 meson install -C "$work/example" >"$work/example-install.log" 2>&1 ||
   { cat "$work/example-install.log"; fail "the example does not build and install"; }
-providerdir=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=providerdir cc-proxy-1)
+providerdir=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --variable=providerdir cc-proxy-2)
 [ -f "$providerdir/example.so" ] || fail "the example did not land in the provider directory ($providerdir)"
 python3 "$src/tests/check-abi.py" --module "$providerdir/example.so" ||
   fail "the example module exports more than its entry points"

@@ -7,10 +7,9 @@
 
 #include <cc-proxy/cc-proxy.h>
 
-#include "cc-proxy-event-private.h"
 #include "cc-proxy-body-scan.h"
 #include "cc-test-util.h"
-#include "cc-proxy-private.h"
+#include "cc-proxy-event.h"
 
 static const char * const modes[] = { "fast", "slow", NULL };
 
@@ -281,9 +280,9 @@ static void
 test_redaction (void)
 {
   static const char * const secrets[] = { "sk-live-abcdef", "ab", NULL };
-  g_autofree char *text = CC_PROXY_PRIVATE_CALL (redact_string) ("key sk-live-abcdef and sk-live-abcdef; ab stays", secrets);
+  g_autofree char *text = cc_proxy_redact_string ("key sk-live-abcdef and sk-live-abcdef; ab stays", secrets);
   g_autoptr(JsonNode) body = json_from_string ("{\"a\": [\"x sk-live-abcdef\", 1, {\"sk\": \"sk-live-abcdef\"}]}", NULL);
-  g_autoptr(JsonNode) clean = CC_PROXY_PRIVATE_CALL (redact_json) (body, secrets);
+  g_autoptr(JsonNode) clean = cc_proxy_redact_json (body, secrets);
   g_autofree char *clean_text = json_to_string (clean, FALSE);
   g_autofree char *body_text = json_to_string (body, FALSE);
 
@@ -310,7 +309,7 @@ test_safe_view (void)
   soup_message_headers_append (headers, "Anthropic-Version", "2023-06-01");
   soup_message_headers_append (headers, "X-Echo", "has tok-123456 inside");
 
-  view = CC_PROXY_PRIVATE_CALL (headers_safe_view) (headers, secrets);
+  view = cc_proxy_headers_safe_view (headers, secrets);
   joined = g_strjoinv ("|", view);
   g_assert_cmpstr (joined, ==, "anthropic-version|2023-06-01|x-echo|has [redacted] inside");
   soup_message_headers_unref (headers);

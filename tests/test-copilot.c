@@ -19,7 +19,8 @@
 #include "cc-proxy-server.h"
 #include "cc-test-upstream.h"
 #include "cc-test-util.h"
-#include "cc-proxy-private.h"
+#include "cc-proxy-event-sink.h"
+#include "cc-proxy-event.h"
 
 static CcProxyRegistry *registry;
 
@@ -711,12 +712,12 @@ fixture_set_up (Fixture       *fixture,
   cc_test_upstream_respond (fixture->upstream, "/models", 200, "application/json", models_answer, -1);
 
   fixture->runtime = cc_proxy_runtime_new_full (registry, (const char * const *) env->pdata, backend);
-  fixture->sink = CC_PROXY_PRIVATE_CALL (event_sink_new) ();
+  fixture->sink = cc_proxy_event_sink_new ();
   fixture->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cc_proxy_event_unref);
   g_signal_connect (fixture->sink, "event", G_CALLBACK (record_event), fixture);
   /* Listens as the capture log does, and to every stream event too. */
-  CC_PROXY_PRIVATE_CALL (event_sink_set_body_limit) (fixture->sink, 16 * 1024 * 1024);
-  CC_PROXY_PRIVATE_CALL (event_sink_hold_progress) (fixture->sink);
+  cc_proxy_event_sink_set_body_limit (fixture->sink, 16 * 1024 * 1024);
+  cc_proxy_event_sink_hold_progress (fixture->sink);
   fixture->server = cc_proxy_server_new (registry, fixture->runtime, fixture->sink);
   cc_proxy_server_listen (fixture->server, "127.0.0.1:0", &error);
   g_assert_no_error (error);

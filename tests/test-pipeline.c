@@ -13,7 +13,8 @@
 #include "cc-test-tls-front.h"
 #include "cc-test-upstream.h"
 #include "cc-test-util.h"
-#include "cc-proxy-private.h"
+#include "cc-proxy-event-sink.h"
+#include "cc-proxy-event.h"
 
 static CcProxyRegistry *registry;
 
@@ -57,12 +58,12 @@ set_up (Fixture  *fixture,
 
   backend = g_memory_settings_backend_new ();
   fixture->runtime = cc_proxy_runtime_new_full (registry, env, backend);
-  fixture->sink = CC_PROXY_PRIVATE_CALL (event_sink_new) ();
+  fixture->sink = cc_proxy_event_sink_new ();
   fixture->events = g_ptr_array_new_with_free_func ((GDestroyNotify) cc_proxy_event_unref);
   g_signal_connect (fixture->sink, "event", G_CALLBACK (record_event), fixture);
   /* Listens as the capture log does, and to every stream event too. */
-  CC_PROXY_PRIVATE_CALL (event_sink_set_body_limit) (fixture->sink, 16 * 1024 * 1024);
-  CC_PROXY_PRIVATE_CALL (event_sink_hold_progress) (fixture->sink);
+  cc_proxy_event_sink_set_body_limit (fixture->sink, 16 * 1024 * 1024);
+  cc_proxy_event_sink_hold_progress (fixture->sink);
 
   fixture->server = cc_proxy_server_new (registry, fixture->runtime, fixture->sink);
   cc_proxy_server_set_deadline (fixture->server, 1);
@@ -597,7 +598,7 @@ test_request_body_streams (Fixture       *fixture,
                            gconstpointer  user_data)
 {
   gsize half = 256 * 1024;
-  g_autoptr(CcProxyBodyStream) upload = CC_PROXY_PRIVATE_CALL (body_stream_new) ();
+  g_autoptr(CcProxyBodyStream) upload = cc_proxy_body_stream_new ();
   g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/echo");
   g_autoptr(GByteArray) sent = g_byte_array_new ();
   g_autoptr(GBytes) first = NULL;
@@ -610,7 +611,7 @@ test_request_body_streams (Fixture       *fixture,
   first = g_bytes_new (sent->data, half);
   second = g_bytes_new (sent->data + half, half);
 
-  CC_PROXY_PRIVATE_CALL (body_stream_push) (upload, first);
+  cc_proxy_body_stream_push (upload, first);
   soup_message_set_request_body (message, "application/octet-stream", G_INPUT_STREAM (upload), -1);
   soup_session_send_and_read_async (fixture->client, message, G_PRIORITY_DEFAULT, NULL, on_sent, &pending);
 
@@ -618,8 +619,8 @@ test_request_body_streams (Fixture       *fixture,
   g_assert_false (pending.done);
   g_assert_cmpuint (cc_test_upstream_get_n_requests (fixture->upstream), ==, 0);
 
-  CC_PROXY_PRIVATE_CALL (body_stream_push) (upload, second);
-  CC_PROXY_PRIVATE_CALL (body_stream_end) (upload);
+  cc_proxy_body_stream_push (upload, second);
+  cc_proxy_body_stream_end (upload);
   cc_test_wait_for (pending_done, &pending);
 
   g_assert_cmpuint (soup_message_get_status (message), ==, 200);
@@ -631,7 +632,7 @@ static void
 test_client_gone_mid_upload (Fixture       *fixture,
                              gconstpointer  user_data)
 {
-  g_autoptr(CcProxyBodyStream) upload = CC_PROXY_PRIVATE_CALL (body_stream_new) ();
+  g_autoptr(CcProxyBodyStream) upload = cc_proxy_body_stream_new ();
   g_autoptr(SoupMessage) message = new_message (fixture, "POST", "/echo");
   g_autoptr(GBytes) first = g_bytes_new_take (g_malloc0 (65536), 65536);
   g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "client gave up");
@@ -642,13 +643,13 @@ test_client_gone_mid_upload (Fixture       *fixture,
    * boundary for a complete one, on the server side as on the client.
    * No budget for holding bodies: this one streams. */
   cc_proxy_server_set_body_budget (fixture->server, 0);
-  CC_PROXY_PRIVATE_CALL (body_stream_push) (upload, first);
+  cc_proxy_body_stream_push (upload, first);
   soup_message_set_request_body (message, "application/octet-stream", G_INPUT_STREAM (upload), 2 * 65536);
   soup_session_send_async (fixture->client, message, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
   cc_test_wait_for (upstream_received, &wanted);
 
   /* The client dies with half its body sent. */
-  CC_PROXY_PRIVATE_CALL (body_stream_fail) (upload, error);
+  cc_proxy_body_stream_fail (upload, error);
   soup_session_abort (fixture->client);
 
   cc_test_wait_for (last_event_is_terminal, fixture);
@@ -1013,7 +1014,7 @@ test_capture_prefix (Fixture       *fixture,
     }
   else
     request = cc_test_load_fixture ("anthropic-request-agent.json");
-  CC_PROXY_PRIVATE_CALL (event_sink_set_body_limit) (fixture->sink, limit);
+  cc_proxy_event_sink_set_body_limit (fixture->sink, limit);
   set_body (message, "application/json", request);
   answer = send_ok (fixture, message);
   g_assert_cmpuint (soup_message_get_status (message), ==, 200);
@@ -1849,7 +1850,7 @@ static void
 test_listen_addresses (void)
 {
   g_autoptr(CcProxyRuntime) runtime = cc_proxy_runtime_new_full (registry, NULL, NULL);
-  g_autoptr(CcProxyEventSink) sink = CC_PROXY_PRIVATE_CALL (event_sink_new) ();
+  g_autoptr(CcProxyEventSink) sink = cc_proxy_event_sink_new ();
   static const struct { const char *address; int code; const char *message; } bad[] = {
     { "nonsense", CC_PROXY_SERVER_ERROR_INVALID_ADDRESS, "“nonsense” is not a listen address: use HOST:PORT, e.g. 127.0.0.1:3344" },
     { "127.0.0.1", CC_PROXY_SERVER_ERROR_INVALID_ADDRESS, "“127.0.0.1” is not a listen address: use HOST:PORT, e.g. 127.0.0.1:3344" },

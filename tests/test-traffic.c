@@ -11,10 +11,10 @@
 #include <gio/gsettingsbackend.h>
 
 #include "cc-proxy-capture-log.h"
-#include "cc-proxy-event-private.h"
 #include "cc-proxy-message-assembler.h"
 #include "cc-test-util.h"
-#include "cc-proxy-private.h"
+#include "cc-proxy-event-sink.h"
+#include "cc-proxy-event.h"
 
 static void
 assert_json (JsonNode   *node,
@@ -101,7 +101,7 @@ test_assembler_scanned_deltas (void)
       g_autoptr(CcProxyMessageAssembler) assembler = cc_proxy_message_assembler_new ();
       g_autoptr(CcProxySseParser) parser = cc_proxy_sse_parser_new (feed_event, assembler);
       g_autoptr(JsonNode) want = NULL;
-      g_autoptr(CcProxyEvent) event = CC_PROXY_PRIVATE_CALL (event_new) (CC_PROXY_EVENT_RESPONSE_COMPLETE);
+      g_autoptr(CcProxyEvent) event = cc_proxy_event_new (CC_PROXY_EVENT_RESPONSE_COMPLETE);
       g_autofree char *day = NULL;
       g_autofree char *line = NULL;
       g_autoptr(JsonNode) written = NULL;
@@ -210,7 +210,7 @@ assert_summary (const char *body,
   g_autoptr(JsonNode) got_usage = NULL;
   g_autofree char *got_stop = NULL;
 
-  CC_PROXY_PRIVATE_CALL (response_summarize) (node, &got_usage, &got_stop);
+  cc_proxy_response_summarize (node, &got_usage, &got_stop);
   if (usage == NULL)
     g_assert_null (got_usage);
   else
@@ -263,7 +263,7 @@ capture_set_up (Capture       *capture,
   g_autofree char *base = g_dir_make_tmp ("cc-proxy-capture-XXXXXX", NULL);
 
   capture->dir = g_build_filename (base, "captures", NULL);
-  capture->sink = CC_PROXY_PRIVATE_CALL (event_sink_new) ();
+  capture->sink = cc_proxy_event_sink_new ();
   capture->log = cc_proxy_capture_log_new (capture->sink, capture->dir);
   capture->today = day_offset (0);
 }
@@ -284,7 +284,7 @@ static void
 emit (Capture    *capture,
       const char *id)
 {
-  g_autoptr(CcProxyEvent) event = CC_PROXY_PRIVATE_CALL (event_new) (CC_PROXY_EVENT_RESPONSE_DONE);
+  g_autoptr(CcProxyEvent) event = cc_proxy_event_new (CC_PROXY_EVENT_RESPONSE_DONE);
 
   event->request_id = g_strdup (id);
   event->provider_id = g_strdup ("anthropic");
@@ -292,7 +292,7 @@ emit (Capture    *capture,
   event->path = g_strdup ("/v1/messages");
   event->status = 200;
   event->duration_us = 1500;
-  CC_PROXY_PRIVATE_CALL (event_sink_emit) (capture->sink, event);
+  cc_proxy_event_sink_emit (capture->sink, event);
 }
 
 /* Stopping the writer is the only wait: it writes what is queued, then

@@ -71,6 +71,9 @@ CcProxyAuthResult *cc_proxy_auth_capable_run_auth_flow_finish (CcProxyAuthCapabl
 CC_PROXY_EXPORT
 gboolean           cc_proxy_auth_capable_is_signed_in (CcProxyAuthCapable *self,
                                                        CcProxySnapshot    *snapshot);
+CC_PROXY_EXPORT
+gboolean           cc_proxy_auth_capable_default_is_signed_in (CcProxyAuthCapable *self,
+                                                               CcProxySnapshot    *snapshot);
 
 CC_PROXY_EXPORT
 char              *cc_proxy_auth_capable_dup_attention (CcProxyAuthCapable *self);

@@ -11,7 +11,6 @@
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
 
-#include "cc-proxy-event.h"
 #include "cc-proxy-snapshot.h"
 
 G_BEGIN_DECLS
@@ -23,11 +22,15 @@ G_BEGIN_DECLS
  *
  * One request, as a provider sees it: what the client sent, the settings
  * it runs with, the upstream session, and the only way to answer it.
- * The core owns the HTTP message; it reports the answer to the event
- * listeners and the capture log, whoever wrote it.
+ *
+ * An abstract type: cc-proxyd and the provider host give providers an
+ * instance of their own subclass, which owns the HTTP message and
+ * reports the answer to the event listeners and the capture log,
+ * whoever wrote it. Providers use contexts; they do not subclass them
+ * (the class structure is not part of the API).
  */
 CC_PROXY_EXPORT
-G_DECLARE_FINAL_TYPE (CcProxyRequestContext, cc_proxy_request_context, CC_PROXY, REQUEST_CONTEXT, GObject)
+G_DECLARE_DERIVABLE_TYPE (CcProxyRequestContext, cc_proxy_request_context, CC_PROXY, REQUEST_CONTEXT, GObject)
 
 CC_PROXY_EXPORT
 const char         *cc_proxy_request_context_get_id              (CcProxyRequestContext *self);
@@ -83,26 +86,6 @@ CC_PROXY_EXPORT
 void                cc_proxy_request_context_respond_error       (CcProxyRequestContext *self,
                                                                   guint                  status,
                                                                   const char            *kind,
-                                                                  const char            *message);
-
-CC_PROXY_EXPORT
-void                cc_proxy_request_context_emit_response_headers (CcProxyRequestContext *self,
-                                                                    guint                  status,
-                                                                    SoupMessageHeaders    *headers);
-CC_PROXY_EXPORT
-void                cc_proxy_request_context_emit_progress       (CcProxyRequestContext *self,
-                                                                  const char            *sse_event,
-                                                                  JsonNode              *data);
-CC_PROXY_EXPORT
-void                cc_proxy_request_context_emit_complete       (CcProxyRequestContext *self,
-                                                                  JsonNode              *body);
-CC_PROXY_EXPORT
-void                cc_proxy_request_context_emit_done           (CcProxyRequestContext *self,
-                                                                  guint                  status);
-CC_PROXY_EXPORT
-void                cc_proxy_request_context_emit_error          (CcProxyRequestContext *self,
-                                                                  CcProxyEventKind       kind,
-                                                                  guint                  status,
                                                                   const char            *message);
 
 /**

@@ -12,6 +12,14 @@
 
 G_BEGIN_DECLS
 
+/**
+ * CC_PROXY_BUILTIN_PROVIDER_ID:
+ *
+ * The id of the built-in provider: the default, and the one whose
+ * `base-url` requests that no provider serves are forwarded to.
+ */
+#define CC_PROXY_BUILTIN_PROVIDER_ID "anthropic"
+
 #define CC_PROXY_TYPE_SNAPSHOT (cc_proxy_snapshot_get_type ())
 
 /**
@@ -50,6 +58,23 @@ gboolean          cc_proxy_snapshot_is_from_environment  (CcProxySnapshot *self,
                                                           const char      *key);
 CC_PROXY_EXPORT
 const char       *cc_proxy_snapshot_get_active_base_url  (CcProxySnapshot *self);
+CC_PROXY_EXPORT
+const char * const *cc_proxy_snapshot_get_secret_values  (CcProxySnapshot *self);
+
+CC_PROXY_EXPORT
+CcProxySnapshot  *cc_proxy_snapshot_new                  (const char      *active_provider);
+CC_PROXY_EXPORT
+void              cc_proxy_snapshot_insert               (CcProxySnapshot *self,
+                                                          const char      *provider_id,
+                                                          const char      *key,
+                                                          const char      *value,
+                                                          gboolean         from_environment,
+                                                          gboolean         secret);
+CC_PROXY_EXPORT
+GVariant         *cc_proxy_snapshot_serialize            (CcProxySnapshot *self,
+                                                          const char      *provider_id);
+CC_PROXY_EXPORT
+CcProxySnapshot  *cc_proxy_snapshot_deserialize          (GVariant        *variant);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcProxySnapshot, cc_proxy_snapshot_unref)
 

@@ -26,11 +26,11 @@
 /**
  * CC_PROXY_API_VERSION:
  *
- * The provider API these headers describe: the "1" of cc-proxy-1.pc and
- * libcc-proxy-1.so. It changes only when a change would break a module
+ * The provider API these headers describe: the "2" of cc-proxy-2.pc and
+ * libcc-proxy-2.so. It changes only when a change would break a module
  * built against the previous headers; see "Versions" in the plugin guide.
  */
-#define CC_PROXY_API_VERSION 1
+#define CC_PROXY_API_VERSION 2
 
 /**
  * CC_PROXY_PROVIDER_MODULE:

@@ -9,7 +9,6 @@
 #include "cc-proxy-setting-descriptor.h"
 #include "cc-proxy-provider-descriptor.h"
 #include "cc-proxy-snapshot.h"
-#include "cc-proxy-event.h"
 #include "cc-proxy-request-context.h"
 #include "cc-proxy-provider.h"
 #include "cc-proxy-auth-result.h"

@@ -23,7 +23,8 @@
 
 #include "cc-proxy-host-control.h"
 #include "cc-proxy-module-info.h"
-#include "cc-proxy-private.h"
+#include "cc-proxy-event-sink.h"
+#include "cc-proxy-event.h"
 #include "cc-proxy-registry.h"
 #include "cc-proxy-runtime.h"
 #include "cc-proxy-server.h"
@@ -117,7 +118,7 @@ on_set_snapshot (CcProxyProviderHost1  *skeleton,
 
   /* The daemon sends this provider's part only, with this provider as
    * the active one (cc_proxy_snapshot_serialize()). */
-  snapshot = CC_PROXY_PRIVATE_CALL (snapshot_deserialize) (variant);
+  snapshot = cc_proxy_snapshot_deserialize (variant);
   if (!g_str_equal (cc_proxy_snapshot_get_active_provider (snapshot), host->provider_id))
     {
       g_dbus_method_invocation_return_error (invocation, G_DBUS_ERROR, G_DBUS_ERROR_INVALID_ARGS,
@@ -350,7 +351,7 @@ main (int   argc,
   host.provider_id = provider_id;
   host.loop = g_main_loop_new (NULL, FALSE);
   host.flows = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
-  host.sink = CC_PROXY_PRIVATE_CALL (event_sink_new) ();
+  host.sink = cc_proxy_event_sink_new ();
   host.skeleton = cc_proxy_provider_host1_skeleton_new ();
   g_signal_connect (host.skeleton, "handle-hello", G_CALLBACK (on_hello), &host);
   g_signal_connect (host.skeleton, "handle-set-snapshot", G_CALLBACK (on_set_snapshot), &host);

@@ -4,8 +4,6 @@
  */
 #include "config.h"
 
-#include "cc-proxy-private.h"
-
 #include "cc-proxy.h"
 
 G_DEFINE_INTERFACE (CcProxyAuthCapable, cc_proxy_auth_capable, CC_PROXY_TYPE_PROVIDER)
@@ -99,8 +97,17 @@ cc_proxy_auth_capable_is_signed_in (CcProxyAuthCapable *self,
   return cc_proxy_auth_capable_default_is_signed_in (self, snapshot);
 }
 
-/* What is_signed_in() says when a provider does not say otherwise: a
- * secret setting of its has a value. */
+/**
+ * cc_proxy_auth_capable_default_is_signed_in:
+ * @self: a provider that can sign in
+ * @snapshot: the settings to judge by
+ *
+ * What cc_proxy_auth_capable_is_signed_in() answers for a provider
+ * without an is_signed_in() vfunc: whether a secret setting of the
+ * provider has a value. For an implementation that refines it.
+ *
+ * Returns: whether a secret setting is set
+ */
 gboolean
 cc_proxy_auth_capable_default_is_signed_in (CcProxyAuthCapable *self,
                                             CcProxySnapshot    *snapshot)

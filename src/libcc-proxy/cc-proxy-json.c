@@ -10,7 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cc-proxy.h"
-#include "cc-proxy-body-scan.h"
+#include "cc-proxy-json-scan.h"
 
 /**
  * cc_proxy_json_error_quark:
@@ -42,7 +42,7 @@ cc_proxy_json_check_depth (const char *data,
   gsize offset;
   gboolean too_deep;
 
-  return cc_proxy_body_scan_validate (data, len, max_depth, &offset, &too_deep) || !too_deep;
+  return cc_proxy_json_scan (data, len, max_depth, &offset, &too_deep) || !too_deep;
 }
 
 /**
@@ -67,7 +67,7 @@ cc_proxy_json_validate (const char  *data,
   gsize offset;
   gboolean too_deep;
 
-  if (cc_proxy_body_scan_validate (data, len, max_depth, &offset, &too_deep))
+  if (cc_proxy_json_scan (data, len, max_depth, &offset, &too_deep))
     return TRUE;
   if (too_deep)
     g_set_error (error, CC_PROXY_JSON_ERROR, CC_PROXY_JSON_ERROR_TOO_DEEP,

@@ -1,91 +1,21 @@
 /* cc-proxy-request-context.c: one request as a provider sees it
  *
- * The façade of a CcProxyExchange: the request's data, the calls that
- * answer it (forwarded to the exchange, which owns the HTTP message),
- * and what the request reports about itself (its events).
+ * The abstract base: every call checks its arguments and goes to the
+ * subclass, which cc-proxyd's core provides (src/core/, see
+ * docs/architecture.md). Only the relay's output is whole here, since a
+ * provider's filter writes into it.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
 
-#include <string.h>
-
-#include "cc-proxy-body-scan.h"
-#include "cc-proxy-event-private.h"
-#include "cc-proxy-exchange.h"
-#include "cc-proxy-message-assembler.h"
 #include "cc-proxy-request-context-private.h"
-#include "cc-proxy-snapshot-private.h"
 
-struct _CcProxyRequestContext
-{
-  GObject             parent_instance;
-
-  char               *id;
-  char               *path;
-  char               *query;
-  const char         *method;        /* interned */
-  SoupMessageHeaders *request_headers;
-  CcProxyExchange    *exchange;      /* weak: the exchange owns us */
-  CcProxySnapshot    *snapshot;
-  SoupSession        *session;
-  CcProxyEventSink   *sink;
-  GBytes             *body;
-  JsonNode           *json_body;
-  GInputStream       *body_stream;   /* while the body is still arriving */
-  goffset             body_length;
-  gint64              start_time;
-  guint               sequence;
-  gboolean            response_headers_sent;  /* the event, not the bytes */
-  gboolean            complete_sent;
-  /* What the one-line views of a request show. */
-  char               *model;
-  JsonNode           *usage;
-  char               *stop_reason;
-  CcProxyMessageAssembler *summary;  /* usage and stop reason of a stream */
-  GByteArray         *response_bytes;  /* the answer's first bytes, for listeners */
-  gsize               response_limit;
-  gboolean            response_truncated;
-  gboolean            response_is_stream;
-  CcProxySseParser   *sse;             /* the answer's events, while observed */
-  SoupMessageHeaders *spare_headers;   /* for providers late with an answer */
-  GPtrArray          *secrets;       /* NULL-terminated; NULL until a provider adds one */
-};
-
-G_DEFINE_FINAL_TYPE (CcProxyRequestContext, cc_proxy_request_context, G_TYPE_OBJECT)
-
-static void
-cc_proxy_request_context_finalize (GObject *object)
-{
-  CcProxyRequestContext *self = (CcProxyRequestContext *) object;
-
-  g_free (self->id);
-  g_free (self->path);
-  g_free (self->query);
-  g_clear_pointer (&self->request_headers, soup_message_headers_unref);
-  g_clear_weak_pointer (&self->exchange);
-  g_clear_pointer (&self->snapshot, cc_proxy_snapshot_unref);
-  g_clear_pointer (&self->secrets, g_ptr_array_unref);
-  g_clear_object (&self->session);
-  g_clear_object (&self->sink);
-  g_clear_pointer (&self->body, g_bytes_unref);
-  g_clear_pointer (&self->json_body, json_node_unref);
-  g_clear_object (&self->body_stream);
-  g_free (self->model);
-  g_clear_pointer (&self->usage, json_node_unref);
-  g_free (self->stop_reason);
-  g_clear_pointer (&self->summary, cc_proxy_message_assembler_free);
-  g_clear_pointer (&self->response_bytes, g_byte_array_unref);
-  g_clear_pointer (&self->sse, cc_proxy_sse_parser_free);
-  g_clear_pointer (&self->spare_headers, soup_message_headers_unref);
-
-  G_OBJECT_CLASS (cc_proxy_request_context_parent_class)->finalize (object);
-}
+G_DEFINE_ABSTRACT_TYPE (CcProxyRequestContext, cc_proxy_request_context, G_TYPE_OBJECT)
 
 static void
 cc_proxy_request_context_class_init (CcProxyRequestContextClass *klass)
 {
-  G_OBJECT_CLASS (klass)->finalize = cc_proxy_request_context_finalize;
 }
 
 static void
@@ -93,86 +23,7 @@ cc_proxy_request_context_init (CcProxyRequestContext *self)
 {
 }
 
-static char *
-new_request_id (void)
-{
-  return g_strdup_printf ("%08x%08x%08x%08x",
-                          g_random_int (), g_random_int (), g_random_int (), g_random_int ());
-}
-
-
-/* One event of an answer streamed by the core (relayed, or written by
- * the provider through the context): only the events with usage in
- * them are parsed, unless someone watches every event. */
-void
-cc_proxy_request_context_observe_sse_event (const char *event,
-                                            const char *data,
-                                            gpointer    user_data)
-{
-  CcProxyRequestContext *self = user_data;
-  g_autoptr(JsonNode) node = NULL;
-
-  if (!cc_proxy_sse_event_has_summary (event) && !cc_proxy_request_context_wants_progress (self))
-    return;
-  node = cc_proxy_json_parse (data, -1, NULL);
-  cc_proxy_request_context_emit_progress (self, event, node);
-}
-
-/* Made by the exchange, once the request head is in. */
-CcProxyRequestContext *
-cc_proxy_request_context_new (CcProxyExchange  *exchange,
-                              const char       *path,
-                              const char       *query,
-                              CcProxySnapshot  *snapshot,
-                              SoupSession      *session,
-                              CcProxyEventSink *sink)
-{
-  CcProxyRequestContext *self = g_object_new (CC_PROXY_TYPE_REQUEST_CONTEXT, NULL);
-  SoupServerMessage *message = cc_proxy_exchange_get_message (exchange);
-
-  self->id = new_request_id ();
-  self->path = g_strdup (path);
-  self->query = g_strdup (query);
-  self->method = g_intern_string (soup_server_message_get_method (message));
-  self->request_headers = soup_message_headers_ref (soup_server_message_get_request_headers (message));
-  g_set_weak_pointer (&self->exchange, exchange);
-  self->snapshot = cc_proxy_snapshot_ref (snapshot);
-  self->session = g_object_ref (session);
-  self->sink = sink ? g_object_ref (sink) : NULL;
-  self->start_time = g_get_monotonic_time ();
-  return self;
-}
-
-void
-cc_proxy_request_context_set_body (CcProxyRequestContext *self,
-                                   GBytes                *body,
-                                   JsonNode              *json_body)
-{
-  g_clear_pointer (&self->body, g_bytes_unref);
-  g_clear_pointer (&self->json_body, json_node_unref);
-  self->body = body ? g_bytes_ref (body) : NULL;
-  self->json_body = json_body ? json_node_ref (json_body) : NULL;
-}
-
-/* A body forwarded while it arrives; @length is -1 when unknown. The
- * stream is dropped once the whole body is in (set_body). */
-void
-cc_proxy_request_context_set_body_stream (CcProxyRequestContext *self,
-                                          GInputStream          *stream,
-                                          goffset                length)
-{
-  g_set_object (&self->body_stream, stream);
-  self->body_length = length;
-}
-
-GInputStream *
-cc_proxy_request_context_get_body_stream (CcProxyRequestContext *self,
-                                          goffset               *length)
-{
-  if (length != NULL)
-    *length = self->body_length;
-  return self->body_stream;
-}
+#define CLASS(self) CC_PROXY_REQUEST_CONTEXT_GET_CLASS (self)
 
 /**
  * cc_proxy_request_context_get_id:
@@ -185,7 +36,9 @@ cc_proxy_request_context_get_body_stream (CcProxyRequestContext *self,
 const char *
 cc_proxy_request_context_get_id (CcProxyRequestContext *self)
 {
-  return self->id;
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
+
+  return CLASS (self)->get_id (self);
 }
 
 /**
@@ -199,7 +52,9 @@ cc_proxy_request_context_get_id (CcProxyRequestContext *self)
 const char *
 cc_proxy_request_context_get_method (CcProxyRequestContext *self)
 {
-  return self->method;
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
+
+  return CLASS (self)->get_method (self);
 }
 
 /**
@@ -213,7 +68,9 @@ cc_proxy_request_context_get_method (CcProxyRequestContext *self)
 const char *
 cc_proxy_request_context_get_path (CcProxyRequestContext *self)
 {
-  return self->path;
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
+
+  return CLASS (self)->get_path (self);
 }
 
 /**
@@ -227,7 +84,9 @@ cc_proxy_request_context_get_path (CcProxyRequestContext *self)
 const char *
 cc_proxy_request_context_get_query (CcProxyRequestContext *self)
 {
-  return self->query;
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
+
+  return CLASS (self)->get_query (self);
 }
 
 /**
@@ -243,7 +102,9 @@ cc_proxy_request_context_get_query (CcProxyRequestContext *self)
 SoupMessageHeaders *
 cc_proxy_request_context_get_request_headers (CcProxyRequestContext *self)
 {
-  return self->request_headers;
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
+
+  return CLASS (self)->get_request_headers (self);
 }
 
 /**
@@ -257,7 +118,9 @@ cc_proxy_request_context_get_request_headers (CcProxyRequestContext *self)
 GBytes *
 cc_proxy_request_context_get_body (CcProxyRequestContext *self)
 {
-  return self->body;
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
+
+  return CLASS (self)->get_body (self);
 }
 
 /**
@@ -273,7 +136,59 @@ cc_proxy_request_context_get_body (CcProxyRequestContext *self)
 JsonNode *
 cc_proxy_request_context_get_json_body (CcProxyRequestContext *self)
 {
-  return self->json_body;
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
+
+  return CLASS (self)->get_json_body (self);
+}
+
+/**
+ * cc_proxy_request_context_get_snapshot:
+ * @self: a context
+ *
+ * Gets the settings the request started with; they do not change while
+ * it runs, whatever the person changes meanwhile.
+ *
+ * Returns: (transfer none): the request's settings
+ */
+CcProxySnapshot *
+cc_proxy_request_context_get_snapshot (CcProxyRequestContext *self)
+{
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
+
+  return CLASS (self)->get_snapshot (self);
+}
+
+/**
+ * cc_proxy_request_context_get_provider_id:
+ * @self: a context
+ *
+ * Gets which provider the core chose.
+ *
+ * Returns: the id of the provider serving the request
+ */
+const char *
+cc_proxy_request_context_get_provider_id (CcProxyRequestContext *self)
+{
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
+
+  return cc_proxy_snapshot_get_active_provider (CLASS (self)->get_snapshot (self));
+}
+
+/**
+ * cc_proxy_request_context_get_session:
+ * @self: a context
+ *
+ * Gets the session every upstream request should go through, so that
+ * upstream connections stay alive between requests.
+ *
+ * Returns: (transfer none): the shared upstream session
+ */
+SoupSession *
+cc_proxy_request_context_get_session (CcProxyRequestContext *self)
+{
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
+
+  return CLASS (self)->get_session (self);
 }
 
 /**
@@ -293,65 +208,44 @@ cc_proxy_request_context_add_secret (CcProxyRequestContext *self,
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
   g_return_if_fail (value != NULL);
 
-  /* A secret setting's value (an API key) is hidden already; so is a
-   * value given twice. */
-  if (g_strv_contains (cc_proxy_request_context_get_secrets (self), value))
-    return;
-  if (self->secrets == NULL)
-    {
-      const char * const *known = cc_proxy_snapshot_get_secret_values (self->snapshot);
-
-      self->secrets = g_ptr_array_new_with_free_func (g_free);
-      for (guint i = 0; known[i] != NULL; i++)
-        g_ptr_array_add (self->secrets, g_strdup (known[i]));
-      g_ptr_array_add (self->secrets, NULL);
-    }
-  g_ptr_array_insert (self->secrets, self->secrets->len - 1, g_strdup (value));
-}
-
-/* What redaction hides in this request. */
-const char * const *
-cc_proxy_request_context_get_secrets (CcProxyRequestContext *self)
-{
-  if (self->secrets != NULL)
-    return (const char * const *) self->secrets->pdata;
-  return cc_proxy_snapshot_get_secret_values (self->snapshot);
+  CLASS (self)->add_secret (self, value);
 }
 
 /**
- * cc_proxy_request_context_get_snapshot:
+ * cc_proxy_request_context_dup_safe_headers:
  * @self: a context
+ * @headers: headers to show
  *
- * Gets the settings the request started with; they do not change while
- * it runs, whatever the person changes meanwhile.
+ * Makes the view of @headers that may go into events and logs.
  *
- * Returns: (transfer none): the request's settings
+ * Returns: (transfer full): @headers without credentials, noise, or any
+ *   secret setting's value, as name/value pairs
  */
-CcProxySnapshot *
-cc_proxy_request_context_get_snapshot (CcProxyRequestContext *self)
+GStrv
+cc_proxy_request_context_dup_safe_headers (CcProxyRequestContext *self,
+                                           SoupMessageHeaders    *headers)
 {
-  return self->snapshot;
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
+  g_return_val_if_fail (headers != NULL, NULL);
+
+  return CLASS (self)->dup_safe_headers (self, headers);
 }
 
 /**
- * cc_proxy_request_context_get_provider_id:
+ * cc_proxy_request_context_has_response_started:
  * @self: a context
  *
- * Gets which provider the core chose.
+ * Tells whether a status was set (or the client went away): from then on
+ * the one who started answering owns the answer.
  *
- * Returns: the id of the provider serving the request
+ * Returns: whether the answer has started
  */
-const char *
-cc_proxy_request_context_get_provider_id (CcProxyRequestContext *self)
+gboolean
+cc_proxy_request_context_has_response_started (CcProxyRequestContext *self)
 {
-  return cc_proxy_snapshot_get_active_provider (self->snapshot);
-}
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), TRUE);
 
-/* The exchange this is the façade of; NULL once the request is over. */
-CcProxyExchange *
-cc_proxy_request_context_get_exchange (CcProxyRequestContext *self)
-{
-  return self->exchange;
+  return CLASS (self)->has_response_started (self);
 }
 
 /**
@@ -369,9 +263,9 @@ cc_proxy_request_context_set_status (CcProxyRequestContext *self,
                                      guint                  status)
 {
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+  g_return_if_fail (status >= 100 && status <= 599);
 
-  if (self->exchange != NULL)
-    cc_proxy_exchange_set_status (self->exchange, status, NULL);
+  CLASS (self)->set_status (self, status);
 }
 
 /**
@@ -387,14 +281,7 @@ cc_proxy_request_context_get_response_headers (CcProxyRequestContext *self)
 {
   g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), NULL);
 
-  if (self->exchange == NULL)
-    {
-      /* The request is over: headers that go nowhere. */
-      if (self->spare_headers == NULL)
-        self->spare_headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
-      return self->spare_headers;
-    }
-  return cc_proxy_exchange_get_response_headers (self->exchange);
+  return CLASS (self)->get_response_headers (self);
 }
 
 /**
@@ -414,9 +301,9 @@ cc_proxy_request_context_respond (CcProxyRequestContext *self,
                                   GBytes                *body)
 {
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+  g_return_if_fail (status >= 100 && status <= 599);
 
-  if (self->exchange != NULL)
-    cc_proxy_exchange_respond (self->exchange, status, content_type, body);
+  CLASS (self)->respond (self, status, content_type, body);
 }
 
 /**
@@ -435,18 +322,11 @@ cc_proxy_request_context_begin_stream (CcProxyRequestContext *self,
                                        guint                  status,
                                        const char            *content_type)
 {
-  SoupMessageHeaders *headers;
-
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+  g_return_if_fail (status >= 100 && status <= 599);
   g_return_if_fail (content_type != NULL);
 
-  if (self->exchange == NULL)
-    return;
-  headers = cc_proxy_exchange_get_response_headers (self->exchange);
-  cc_proxy_exchange_set_status (self->exchange, status, NULL);
-  soup_message_headers_set_content_type (headers, content_type, NULL);
-  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
-  cc_proxy_exchange_begin_body (self->exchange, TRUE);
+  CLASS (self)->begin_stream (self, status, content_type);
 }
 
 /**
@@ -464,9 +344,9 @@ cc_proxy_request_context_write (CcProxyRequestContext *self,
                                 gsize                  len)
 {
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+  g_return_if_fail (data != NULL || len == 0);
 
-  if (self->exchange != NULL)
-    cc_proxy_exchange_write (self->exchange, data, len);
+  CLASS (self)->write (self, data, len);
 }
 
 /**
@@ -480,492 +360,146 @@ cc_proxy_request_context_end_stream (CcProxyRequestContext *self)
 {
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
 
-  if (self->exchange != NULL)
-    cc_proxy_exchange_end_body (self->exchange);
+  CLASS (self)->end_stream (self);
 }
 
 /**
- * cc_proxy_request_context_get_session:
+ * cc_proxy_request_context_respond_error:
  * @self: a context
+ * @status: HTTP status
+ * @kind: the Anthropic error type
+ * @message: text for a person; secret values are removed from it
  *
- * Gets the session every upstream request should go through, so that
- * upstream connections stay alive between requests.
- *
- * Returns: (transfer none): the shared upstream session
- */
-SoupSession *
-cc_proxy_request_context_get_session (CcProxyRequestContext *self)
-{
-  return self->session;
-}
-
-/**
- * cc_proxy_request_context_dup_safe_headers:
- * @self: a context
- * @headers: headers to show
- *
- * Makes the view of @headers that may go into events and logs.
- *
- * Returns: (transfer full): @headers without credentials, noise, or any
- *   secret setting's value, as name/value pairs
- */
-GStrv
-cc_proxy_request_context_dup_safe_headers (CcProxyRequestContext *self,
-                                           SoupMessageHeaders    *headers)
-{
-  return cc_proxy_headers_safe_view (headers, cc_proxy_request_context_get_secrets (self));
-}
-
-/**
- * cc_proxy_request_context_has_response_started:
- * @self: a context
- *
- * Tells whether a status was set (or the client went away): from then on
- * the one who started answering owns the answer.
- *
- * Returns: whether the answer has started
- */
-gboolean
-cc_proxy_request_context_has_response_started (CcProxyRequestContext *self)
-{
-  return self->exchange == NULL || cc_proxy_exchange_has_response_started (self->exchange);
-}
-
-
-gboolean
-cc_proxy_request_context_is_observed (CcProxyRequestContext *self)
-{
-  return cc_proxy_event_sink_is_active (self->sink);
-}
-
-static CcProxyEvent *
-new_event (CcProxyRequestContext *self,
-           CcProxyEventKind       kind)
-{
-  CcProxyEvent *event = cc_proxy_event_new (kind);
-
-  event->request_id = g_strdup (self->id);
-  event->sequence = self->sequence++;
-  event->provider_id = g_strdup (cc_proxy_snapshot_get_active_provider (self->snapshot));
-  event->method = g_strdup (cc_proxy_request_context_get_method (self));
-  event->path = g_strdup (self->path);
-  event->model = g_strdup (self->model);
-  event->query = cc_proxy_redact_string (self->query, cc_proxy_request_context_get_secrets (self));
-  return event;
-}
-
-static void
-emit (CcProxyRequestContext *self,
-      CcProxyEvent          *event)
-{
-  cc_proxy_event_sink_emit (self->sink, event);
-  cc_proxy_event_unref (event);
-}
-
-static void
-set_event_body (CcProxyRequestContext *self,
-                CcProxyEvent          *event,
-                JsonNode              *body)
-{
-  event->body = cc_proxy_redact_json (body, cc_proxy_request_context_get_secrets (self));
-  /* Listeners may read it from other threads (the capture log does). */
-  if (event->body == body)
-    json_node_seal (body);
-  event->shape = cc_proxy_body_shape_detect (body);
-}
-
-/* Redacted, and no longer than the listeners want; NULL when they want
- * no bodies. */
-static GBytes *
-observed_prefix (CcProxyRequestContext *self,
-                 GBytes                *bytes,
-                 gboolean              *truncated)
-{
-  gsize limit = cc_proxy_event_sink_get_body_limit (self->sink);
-  g_autoptr(GBytes) prefix = NULL;
-
-  *truncated = FALSE;
-  if (limit == 0 || bytes == NULL || g_bytes_get_size (bytes) == 0)
-    return NULL;
-  if (g_bytes_get_size (bytes) > limit)
-    {
-      *truncated = TRUE;
-      prefix = g_bytes_new_from_bytes (bytes, 0, limit);
-    }
-  else
-    prefix = g_bytes_ref (bytes);
-  return cc_proxy_redact_bytes (prefix, cc_proxy_request_context_get_secrets (self));
-}
-
-static gboolean
-is_json_type (const char *type)
-{
-  return type != NULL && g_str_has_suffix (type, "json");
-}
-
-/* Request headers, then the body when it is JSON. Nothing is parsed
- * here: the model is found by a scan, and the body goes to the
- * listeners as bytes, for the capture log to parse on its own thread. */
-void
-cc_proxy_request_context_emit_request (CcProxyRequestContext *self)
-{
-  const char *type;
-  CcProxyEvent *event;
-
-  if (!cc_proxy_request_context_is_observed (self))
-    return;
-
-  type = soup_message_headers_get_content_type (cc_proxy_request_context_get_request_headers (self), NULL);
-  /* Known before the first event, so that every event can name it. */
-  if (self->json_body != NULL && JSON_NODE_HOLDS_OBJECT (self->json_body))
-    self->model = g_strdup (cc_proxy_json_get_string (json_node_get_object (self->json_body), "model"));
-  else if (self->body != NULL && is_json_type (type))
-    self->model = cc_proxy_body_scan_string (g_bytes_get_data (self->body, NULL), g_bytes_get_size (self->body), "model");
-  if (self->model != NULL && cc_proxy_request_context_get_secrets (self) != NULL)
-    {
-      char *clean = cc_proxy_redact_string (self->model, cc_proxy_request_context_get_secrets (self));
-
-      g_free (self->model);
-      self->model = clean;
-    }
-
-  event = new_event (self, CC_PROXY_EVENT_REQUEST_HEADERS);
-  event->headers = cc_proxy_request_context_dup_safe_headers (self, cc_proxy_request_context_get_request_headers (self));
-  emit (self, event);
-
-  if (cc_proxy_event_sink_get_body_limit (self->sink) == 0 || (self->json_body == NULL && !is_json_type (type)))
-    return;
-
-  event = new_event (self, CC_PROXY_EVENT_REQUEST_BODY);
-  if (self->json_body != NULL && (self->body == NULL ||
-                                  g_bytes_get_size (self->body) <= cc_proxy_event_sink_get_body_limit (self->sink)))
-    set_event_body (self, event, self->json_body);
-  else
-    event->raw_body = observed_prefix (self, self->body, &event->body_truncated);
-  if (event->body == NULL && event->raw_body == NULL)
-    g_clear_pointer (&event, cc_proxy_event_unref);
-  else
-    emit (self, event);
-}
-
-/**
- * cc_proxy_request_context_emit_response_headers:
- * @self: a context
- * @status: the status the client gets
- * @headers: the headers the client gets
- *
- * Reports the answer's status and headers to the event listeners (safe
- * view only). The core does it for answers it sends; a provider calls it
- * only for an answer it reports in its own way.
+ * Answers with an Anthropic-shaped error and resumes the message. When
+ * the status line had already been sent, a stream gets an SSE `error`
+ * event and ends; any other answer is cut off by closing the
+ * connection, so that it cannot pass for complete. Records an error
+ * event either way.
  */
 void
-cc_proxy_request_context_emit_response_headers (CcProxyRequestContext *self,
-                                                guint                  status,
-                                                SoupMessageHeaders    *headers)
-{
-  CcProxyEvent *event;
-
-  self->response_headers_sent = TRUE;
-  if (!cc_proxy_request_context_is_observed (self))
-    return;
-
-  event = new_event (self, CC_PROXY_EVENT_RESPONSE_HEADERS);
-  event->status = status;
-  event->headers = cc_proxy_request_context_dup_safe_headers (self, headers);
-  emit (self, event);
-}
-
-/* For answers that did not report their headers themselves. */
-void
-cc_proxy_request_context_emit_response_headers_once (CcProxyRequestContext *self,
-                                                     guint                  status,
-                                                     SoupMessageHeaders    *headers)
-{
-  if (!self->response_headers_sent)
-    cc_proxy_request_context_emit_response_headers (self, status, headers);
-}
-
-/* The stream events that carry the one-line figures (usage, stop
- * reason): the only ones parsed while nobody wants progress events. */
-gboolean
-cc_proxy_sse_event_has_summary (const char *sse_event)
-{
-  return sse_event != NULL && (g_str_equal (sse_event, "message_start") ||
-                               g_str_equal (sse_event, "message_delta"));
-}
-
-/* Whether a relay should parse every event of a stream for
- * cc_proxy_request_context_emit_progress(), or only the summary ones. */
-gboolean
-cc_proxy_request_context_wants_progress (CcProxyRequestContext *self)
-{
-  return cc_proxy_event_sink_wants_progress (self->sink);
-}
-
-/**
- * cc_proxy_request_context_emit_progress:
- * @self: a context
- * @sse_event: (nullable): the SSE event type
- * @data: (nullable): the event's parsed data
- *
- * Reports one event of a streamed response.
- */
-void
-cc_proxy_request_context_emit_progress (CcProxyRequestContext *self,
-                                        const char            *sse_event,
-                                        JsonNode              *data)
-{
-  CcProxyEvent *event;
-
-  if (!cc_proxy_request_context_is_observed (self))
-    return;
-
-  if (data != NULL && cc_proxy_sse_event_has_summary (sse_event))
-    {
-      if (self->summary == NULL)
-        self->summary = cc_proxy_message_assembler_new ();
-      cc_proxy_message_assembler_add (self->summary, data);
-    }
-  if (!cc_proxy_event_sink_wants_progress (self->sink))
-    return;
-
-  event = new_event (self, CC_PROXY_EVENT_PROGRESS);
-  event->sse_event = g_strdup (sse_event);
-  if (data != NULL)
-    set_event_body (self, event, data);
-  emit (self, event);
-}
-
-static void
-summarize (CcProxyRequestContext *self,
-           JsonNode              *body)
-{
-  g_clear_pointer (&self->usage, json_node_unref);
-  g_clear_pointer (&self->stop_reason, g_free);
-  cc_proxy_response_summarize (body, &self->usage, &self->stop_reason);
-}
-
-/**
- * cc_proxy_request_context_emit_complete:
- * @self: a context
- * @body: the final response body
- *
- * A stream of Anthropic events needs no call: the core keeps its bytes
- * and the capture log assembles its message.
- */
-void
-cc_proxy_request_context_emit_complete (CcProxyRequestContext *self,
-                                        JsonNode              *body)
-{
-  CcProxyEvent *event;
-
-  if (!cc_proxy_request_context_is_observed (self) || self->complete_sent)
-    return;
-  self->complete_sent = TRUE;
-  summarize (self, body);
-  if (cc_proxy_event_sink_get_body_limit (self->sink) == 0)
-    return;
-
-  event = new_event (self, CC_PROXY_EVENT_RESPONSE_COMPLETE);
-  set_event_body (self, event, body);
-  emit (self, event);
-}
-
-/* Summaries of JSON answers need the whole body even when nobody keeps
- * bodies; answers are small, and this bounds the odd large one. */
-#define SUMMARY_LIMIT (1024 * 1024)
-
-/* The answer's bytes are kept (up to a limit) while they go out, for
- * response-complete: a stream as it is, JSON to be parsed at its end. */
-void
-cc_proxy_request_context_observe_response (CcProxyRequestContext *self,
-                                           SoupMessageHeaders    *headers,
-                                           gboolean               parse_events)
-{
-  gsize limit = cc_proxy_event_sink_get_body_limit (self->sink);
-
-  g_clear_pointer (&self->response_bytes, g_byte_array_unref);
-  g_clear_pointer (&self->sse, cc_proxy_sse_parser_free);
-  if (!cc_proxy_request_context_is_observed (self))
-    return;
-  self->response_is_stream = cc_proxy_headers_is_event_stream (headers);
-  if (self->response_is_stream && parse_events)
-    self->sse = cc_proxy_sse_parser_new (cc_proxy_request_context_observe_sse_event, self);
-  if (self->response_is_stream)
-    self->response_limit = limit;
-  else if (is_json_type (soup_message_headers_get_content_type (headers, NULL)))
-    self->response_limit = MAX (limit, SUMMARY_LIMIT);
-  else
-    self->response_limit = 0;
-  if (self->response_limit > 0)
-    self->response_bytes = g_byte_array_new ();
-}
-
-void
-cc_proxy_request_context_observe_response_bytes (CcProxyRequestContext *self,
-                                                 const char            *data,
-                                                 gsize                  len)
-{
-  gsize room;
-
-  /* An event too long to hold ends only the watching: the client
-   * still gets every byte. */
-  if (self->sse != NULL && !cc_proxy_sse_parser_feed (self->sse, data, len))
-    g_clear_pointer (&self->sse, cc_proxy_sse_parser_free);
-  if (self->response_bytes == NULL || self->response_truncated)
-    return;
-  room = self->response_limit - self->response_bytes->len;
-  if (len > room)
-    self->response_truncated = TRUE;
-  g_byte_array_append (self->response_bytes, (const guint8 *) data, MIN (len, room));
-}
-
-/* At the end of the answer: response-complete from the kept bytes. */
-static void
-emit_observed_response (CcProxyRequestContext *self)
-{
-  g_autoptr(GByteArray) kept = g_steal_pointer (&self->response_bytes);
-  g_autoptr(GBytes) bytes = NULL;
-  CcProxyEvent *event;
-
-  if (kept == NULL || kept->len == 0 || self->complete_sent)
-    return;
-
-  if (!self->response_is_stream && !self->response_truncated)
-    {
-      g_autoptr(JsonNode) node = cc_proxy_json_parse ((const char *) kept->data, kept->len, NULL);
-
-      if (node != NULL)
-        {
-          cc_proxy_request_context_emit_complete (self, node);
-          return;
-        }
-    }
-
-  self->complete_sent = TRUE;
-  if (cc_proxy_event_sink_get_body_limit (self->sink) == 0)
-    return;
-  bytes = g_byte_array_free_to_bytes (g_steal_pointer (&kept));
-  event = new_event (self, CC_PROXY_EVENT_RESPONSE_COMPLETE);
-  event->raw_body = observed_prefix (self, bytes, &event->body_truncated);
-  event->body_truncated |= self->response_truncated;
-  event->raw_is_stream = self->response_is_stream;
-  emit (self, event);
-}
-
-/* What a terminal event tells about the whole request. */
-static void
-set_outcome (CcProxyRequestContext *self,
-             CcProxyEvent          *event)
-{
-  event->duration_us = g_get_monotonic_time () - self->start_time;
-  event->usage = self->usage ? json_node_copy (self->usage) : NULL;
-  event->stop_reason = g_strdup (self->stop_reason);
-}
-
-static void
-finish_summary (CcProxyRequestContext *self)
-{
-  g_autoptr(JsonNode) message = NULL;
-
-  if (self->summary == NULL)
-    return;
-  message = cc_proxy_message_assembler_finish (self->summary);
-  g_clear_pointer (&self->summary, cc_proxy_message_assembler_free);
-  if (message != NULL && self->usage == NULL)
-    summarize (self, message);
-}
-
-/* The request's terminal events, built; the exchange decides when. */
-void
-cc_proxy_request_context_report_done (CcProxyRequestContext *self,
-                                      guint                  status)
-{
-  CcProxyEvent *event;
-
-  if (self->sse != NULL)
-    cc_proxy_sse_parser_finish (self->sse);
-  if (!cc_proxy_request_context_is_observed (self))
-    return;
-
-  finish_summary (self);
-  emit_observed_response (self);
-
-  event = new_event (self, CC_PROXY_EVENT_RESPONSE_DONE);
-  event->status = status;
-  set_outcome (self, event);
-  emit (self, event);
-}
-
-void
-cc_proxy_request_context_report_error (CcProxyRequestContext *self,
-                                       CcProxyEventKind       kind,
-                                       guint                  status,
-                                       const char            *message)
-{
-  CcProxyEvent *event;
-
-  if (!cc_proxy_request_context_is_observed (self))
-    return;
-
-  finish_summary (self);
-  emit_observed_response (self);
-
-  event = new_event (self, kind);
-  event->status = status;
-  event->message = cc_proxy_redact_string (message, cc_proxy_request_context_get_secrets (self));
-  set_outcome (self, event);
-  emit (self, event);
-}
-
-/**
- * cc_proxy_request_context_emit_done:
- * @self: a context
- * @status: the status the client got
- *
- * Ends the request's report: it was answered in full. Only the first
- * ending counts; the core ends requests by itself, so providers rarely
- * need this.
- */
-void
-cc_proxy_request_context_emit_done (CcProxyRequestContext *self,
-                                    guint                  status)
+cc_proxy_request_context_respond_error (CcProxyRequestContext *self,
+                                        guint                  status,
+                                        const char            *kind,
+                                        const char            *message)
 {
   g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+  g_return_if_fail (status >= 100 && status <= 599);
+  g_return_if_fail (kind != NULL);
+  g_return_if_fail (message != NULL);
 
-  if (self->exchange != NULL)
-    cc_proxy_exchange_end (self->exchange, status);
+  CLASS (self)->respond_error (self, status, kind, message);
 }
 
 /**
- * cc_proxy_request_context_emit_error:
- * @self: a context
- * @kind: %CC_PROXY_EVENT_ERROR or %CC_PROXY_EVENT_PROXY_ERROR
- * @status: the status the client got
- * @message: what went wrong; secret values are removed from it
+ * cc_proxy_relay_output_add_event:
+ * @self: a filter's output
+ * @event: the SSE event type
+ * @data: the event's data; sealed by the call, so not to be changed after
  *
- * Ends the request's report with a failure, without answering; see
- * cc_proxy_request_context_respond_error() to answer as well.
+ * Sends one whole SSE event, as cc_proxy_sse_append_event() writes it,
+ * and reports @data as it is: the core does not parse its own output
+ * back.
  */
 void
-cc_proxy_request_context_emit_error (CcProxyRequestContext *self,
-                                     CcProxyEventKind       kind,
-                                     guint                  status,
-                                     const char            *message)
+cc_proxy_relay_output_add_event (CcProxyRelayOutput *self,
+                                 const char         *event,
+                                 JsonNode           *data)
 {
-  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
-  g_return_if_fail (kind == CC_PROXY_EVENT_ERROR || kind == CC_PROXY_EVENT_PROXY_ERROR);
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (event != NULL);
+  g_return_if_fail (data != NULL);
 
-  if (self->exchange != NULL)
-    cc_proxy_exchange_end_error (self->exchange, kind, status, message);
+  cc_proxy_sse_append_event (self->text, event, data);
+  CLASS (self->context)->observe_event (self->context, event, data);
 }
 
-/* @text without this request's secret values. */
-char *
-cc_proxy_request_context_redact (CcProxyRequestContext *self,
-                                 const char            *text)
+/**
+ * cc_proxy_relay_output_end:
+ * @self: a filter's output
+ *
+ * The client's answer is complete with what the filter has made so far
+ * (an SSE error event, say): the relay stops reading the upstream and
+ * drops its connection. For upstreams that send what cannot be
+ * translated, or more than can be held.
+ */
+void
+cc_proxy_relay_output_end (CcProxyRelayOutput *self)
 {
-  return cc_proxy_redact_string (text, cc_proxy_request_context_get_secrets (self));
+  g_return_if_fail (self != NULL);
+
+  self->ended = TRUE;
+}
+
+/**
+ * cc_proxy_request_context_relay_async:
+ * @self: the request
+ * @upstream: a message the provider sent, with its answer's status and
+ *   headers in
+ * @body: the answer's body, as soup_session_send_finish() gave it
+ * @filter: (nullable) (scope notified): turns the upstream body into what
+ *   the client gets, chunk by chunk; %NULL relays it as it is
+ * @filter_data: (closure filter): for @filter
+ * @filter_data_destroy: (destroy filter_data) (nullable): frees @filter_data
+ * @cancellable: (nullable): cancels the upstream read
+ * @callback: called when the client has its answer (or is gone)
+ * @user_data: closure
+ *
+ * Streams an upstream answer to the client as it arrives, with the
+ * core's backpressure, client hang-up detection and events: what the
+ * built-in provider does, for a request a provider made itself.
+ *
+ * Without a filter the client gets the upstream's status, end-to-end
+ * headers and body. With one, the client gets the status and headers
+ * the provider set on the server message (chunked), and the filter's
+ * output; the filter is also told when the upstream ends, fails
+ * mid-body (then it ends the client's stream itself, say with an SSE
+ * error event), and when it has been silent for 15 seconds.
+ *
+ * Events (progress, the assembled message of an Anthropic stream) are
+ * taken from what the client gets, or with a filter from the events it
+ * adds. The request's terminal event is sent by the relay.
+ */
+void
+cc_proxy_request_context_relay_async (CcProxyRequestContext *self,
+                                      SoupMessage           *upstream,
+                                      GInputStream          *body,
+                                      CcProxyRelayFilter     filter,
+                                      gpointer               filter_data,
+                                      GDestroyNotify         filter_data_destroy,
+                                      GCancellable          *cancellable,
+                                      GAsyncReadyCallback    callback,
+                                      gpointer               user_data)
+{
+  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
+  g_return_if_fail (SOUP_IS_MESSAGE (upstream));
+  g_return_if_fail (G_IS_INPUT_STREAM (body));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  CLASS (self)->relay_async (self, upstream, body, filter, filter_data, filter_data_destroy,
+                             cancellable, callback, user_data);
+}
+
+/**
+ * cc_proxy_request_context_relay_finish:
+ * @self: a context
+ * @result: the result given to the callback
+ * @error: return location for an error
+ *
+ * Finishes cc_proxy_request_context_relay_async().
+ *
+ * Returns: %TRUE when the client got the whole answer, %FALSE with @error
+ *   when the upstream or the client failed
+ */
+gboolean
+cc_proxy_request_context_relay_finish (CcProxyRequestContext  *self,
+                                       GAsyncResult           *result,
+                                       GError                **error)
+{
+  g_return_val_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self), FALSE);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return CLASS (self)->relay_finish (self, result, error);
 }
 
 /**
@@ -999,30 +533,3 @@ cc_proxy_error_body_new (const char *kind,
   root = json_builder_get_root (builder);
   return cc_proxy_json_to_string (root);
 }
-
-
-/**
- * cc_proxy_request_context_respond_error:
- * @self: a context
- * @status: HTTP status
- * @kind: the Anthropic error type
- * @message: text for a person; secret values are removed from it
- *
- * Answers with an Anthropic-shaped error and resumes the message. When
- * the status line had already been sent, a stream gets an SSE `error`
- * event and ends; any other answer is cut off by closing the
- * connection, so that it cannot pass for complete. Records an error
- * event either way.
- */
-void
-cc_proxy_request_context_respond_error (CcProxyRequestContext *self,
-                                        guint                  status,
-                                        const char            *kind,
-                                        const char            *message)
-{
-  g_return_if_fail (CC_PROXY_IS_REQUEST_CONTEXT (self));
-
-  if (self->exchange != NULL)
-    cc_proxy_exchange_respond_error (self->exchange, CC_PROXY_EVENT_ERROR, status, kind, message);
-}
-

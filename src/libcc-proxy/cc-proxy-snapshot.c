@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cc-proxy-snapshot-private.h"
+#include "cc-proxy.h"
 
 typedef struct
 {
@@ -34,10 +34,24 @@ entry_free (gpointer data)
   g_free (entry);
 }
 
+/**
+ * cc_proxy_snapshot_new:
+ * @active_provider: the id of the provider serving requests
+ *
+ * Starts a snapshot, for whoever runs providers (cc-proxyd, its provider
+ * hosts, a provider's own tests): cc_proxy_snapshot_insert() fills it,
+ * before it is given to anyone.
+ *
+ * Returns: (transfer full): an empty snapshot
+ */
 CcProxySnapshot *
 cc_proxy_snapshot_new (const char *active_provider)
 {
-  CcProxySnapshot *self = g_atomic_rc_box_new0 (CcProxySnapshot);
+  CcProxySnapshot *self;
+
+  g_return_val_if_fail (active_provider != NULL, NULL);
+
+  self = g_atomic_rc_box_new0 (CcProxySnapshot);
 
   self->active_provider = g_strdup (active_provider);
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, entry_free);
@@ -47,7 +61,18 @@ cc_proxy_snapshot_new (const char *active_provider)
   return self;
 }
 
-/* Only while the snapshot is being built, before anyone else holds it. */
+/**
+ * cc_proxy_snapshot_insert:
+ * @self: a snapshot being built
+ * @provider_id: the provider the setting belongs to
+ * @key: the setting's key
+ * @value: its value, as text
+ * @from_environment: whether an environment variable set it
+ * @secret: whether it is a secret (then reports hide its value)
+ *
+ * Sets one value, while the snapshot is being built and nobody else
+ * holds it: snapshots are immutable once shared.
+ */
 void
 cc_proxy_snapshot_insert (CcProxySnapshot *self,
                           const char      *provider_id,
@@ -235,6 +260,15 @@ cc_proxy_snapshot_get_active_base_url (CcProxySnapshot *self)
   return url ? url : "";
 }
 
+/**
+ * cc_proxy_snapshot_get_secret_values:
+ * @self: a snapshot
+ *
+ * Gets the values of its secret settings: what reports about a request
+ * must never show.
+ *
+ * Returns: (transfer none) (array zero-terminated=1): the values
+ */
 const char * const *
 cc_proxy_snapshot_get_secret_values (CcProxySnapshot *self)
 {
@@ -262,12 +296,21 @@ in_scope (const char *full,
          g_str_equal (full, CC_PROXY_BUILTIN_PROVIDER_ID "/base-url");
 }
 
-/* A provider host gets the daemon's snapshots over its control channel,
- * secrets included: it has no keyring and no GSettings of its own. It
- * gets its own provider's part only, with that provider as the active
- * one: a switch of the daemon's active provider, or another provider's
- * settings, are none of its business. Entries are sorted, so that equal
- * scopes serialize equal. */
+/**
+ * cc_proxy_snapshot_serialize:
+ * @self: a snapshot
+ * @provider_id: the provider whose part to keep
+ *
+ * Writes @provider_id's part of the snapshot (and the built-in
+ * provider's base URL) as a GVariant of type `(sa(sssbb))`, with
+ * @provider_id as the active provider: what cc-proxyd sends a provider
+ * host, secrets included (it has no keyring and no GSettings of its
+ * own). A switch of the daemon's active provider, or another provider's
+ * settings, are none of the host's business. Entries are sorted, so that
+ * equal scopes serialize equal.
+ *
+ * Returns: (transfer floating): the serialized part
+ */
 GVariant *
 cc_proxy_snapshot_serialize (CcProxySnapshot *self,
                              const char      *provider_id)
@@ -290,6 +333,14 @@ cc_proxy_snapshot_serialize (CcProxySnapshot *self,
   return g_variant_new ("(sa(sssbb))", provider_id, &entries);
 }
 
+/**
+ * cc_proxy_snapshot_deserialize:
+ * @variant: what cc_proxy_snapshot_serialize() wrote
+ *
+ * Reads a snapshot back.
+ *
+ * Returns: (transfer full): the snapshot
+ */
 CcProxySnapshot *
 cc_proxy_snapshot_deserialize (GVariant *variant)
 {

@@ -14,6 +14,7 @@
 #include <cc-proxy/cc-proxy.h>
 
 #include "cc-proxy-body-scan.h"
+#include "cc-proxy-json-scan.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
@@ -230,7 +231,7 @@ LLVMFuzzerTestOneInput (const guint8 *bytes,
   gboolean reference = reference_valid (data, size, &depth);
   gsize offset = 0;
   gboolean too_deep = FALSE;
-  gboolean strict = cc_proxy_body_scan_validate (data, size, CC_PROXY_JSON_MAX_DEPTH, &offset, &too_deep);
+  gboolean strict = cc_proxy_json_scan (data, size, CC_PROXY_JSON_MAX_DEPTH, &offset, &too_deep);
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
 

@@ -18,9 +18,8 @@
 
 #include "cc-proxy-body-scan.h"
 #include "cc-proxy-capture-log.h"
-#include "cc-proxy-event-private.h"
 #include "cc-proxy-message-assembler.h"
-#include "cc-proxy-private.h"
+#include "cc-proxy-event.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
@@ -212,12 +211,12 @@ LLVMFuzzerTestOneInput (const guint8 *bytes,
     cc_proxy_sse_parser_feed (parser, stream->str, stream->len);
     cc_proxy_sse_parser_finish (parser);
     message = cc_proxy_message_assembler_finish (assembler);
-    CC_PROXY_PRIVATE_CALL (response_summarize) (message, &usage, &stop_reason);
+    cc_proxy_response_summarize (message, &usage, &stop_reason);
     assert_writes_json (message);
     assert_writes_json (usage);
   }
   {
-    g_autoptr(CcProxyEvent) event = CC_PROXY_PRIVATE_CALL (event_new) (CC_PROXY_EVENT_RESPONSE_COMPLETE);
+    g_autoptr(CcProxyEvent) event = cc_proxy_event_new (CC_PROXY_EVENT_RESPONSE_COMPLETE);
     g_autofree char *day = NULL;
     g_autofree char *line = NULL;
 

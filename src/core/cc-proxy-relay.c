@@ -22,9 +22,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "cc-proxy-event-private.h"
-#include "cc-proxy-relay.h"
 #include "cc-proxy-request-context-private.h"
+
+#include "cc-proxy-event.h"
+#include "cc-proxy-exchange.h"
+#include "cc-proxy-exchange-context.h"
+#include "cc-proxy-relay.h"
 
 /* One buffer per relay, reused for every read: a fresh large buffer per
  * read made glibc grow and trim its heap on every request. */
@@ -33,7 +36,7 @@
 
 typedef struct
 {
-  CcProxyRequestContext *context;
+  CcProxyExchangeContext *context;
   CcProxyExchange       *exchange;
   GTask                 *task;            /* not a reference: the task owns us */
   SoupMessage           *upstream;
@@ -58,13 +61,6 @@ typedef struct
   GSource               *idle;            /* upstream silence, with a filter */
   CcProxyRelayOutput    *output;          /* with a filter */
 } Relay;
-
-struct _CcProxyRelayOutput
-{
-  GString               *text;     /* what one call of the filter made */
-  CcProxyRequestContext *context;  /* the relay's */
-  gboolean               ended;    /* the filter wants no more upstream data */
-};
 
 /* With a filter, a silent upstream is reported this often, so that the
  * filter can keep the client's stream alive. */
@@ -272,46 +268,6 @@ run_filter (Relay             *relay,
   g_string_truncate (relay->output->text, 0);
   relay->filter (stage, data, len, relay->output, relay->filter_data);
   send_to_client (relay, relay->output->text->str, relay->output->text->len);
-}
-
-/**
- * cc_proxy_relay_output_add_event:
- * @self: a filter's output
- * @event: the SSE event type
- * @data: the event's data; sealed by the call, so not to be changed after
- *
- * Sends one whole SSE event, as cc_proxy_sse_append_event() writes it,
- * and reports @data as it is: the core does not parse its own output
- * back.
- */
-void
-cc_proxy_relay_output_add_event (CcProxyRelayOutput *self,
-                                 const char         *event,
-                                 JsonNode           *data)
-{
-  g_return_if_fail (self != NULL);
-  g_return_if_fail (event != NULL);
-  g_return_if_fail (data != NULL);
-
-  cc_proxy_sse_append_event (self->text, event, data);
-  cc_proxy_request_context_emit_progress (self->context, event, data);
-}
-
-/**
- * cc_proxy_relay_output_end:
- * @self: a filter's output
- *
- * The client's answer is complete with what the filter has made so far
- * (an SSE error event, say): the relay stops reading the upstream and
- * drops its connection. For upstreams that send what cannot be
- * translated, or more than can be held.
- */
-void
-cc_proxy_relay_output_end (CcProxyRelayOutput *self)
-{
-  g_return_if_fail (self != NULL);
-
-  self->ended = TRUE;
 }
 
 static gboolean
@@ -577,7 +533,7 @@ respond (GTask *task)
       soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
       relay->output = g_new0 (CcProxyRelayOutput, 1);
       relay->output->text = g_string_new (NULL);
-      relay->output->context = relay->context;
+      relay->output->context = CC_PROXY_REQUEST_CONTEXT (relay->context);
       relay->idle = g_timeout_source_new_seconds (IDLE_SECONDS);
       g_source_set_callback (relay->idle, on_upstream_idle, task, NULL);
       g_source_attach (relay->idle, g_main_context_get_thread_default ());
@@ -600,7 +556,7 @@ respond (GTask *task)
         soup_message_headers_set_encoding (response_headers, SOUP_ENCODING_CHUNKED);
     }
 
-  cc_proxy_request_context_emit_response_headers (relay->context, relay->status, upstream_headers);
+  cc_proxy_exchange_context_emit_response_headers (relay->context, relay->status, upstream_headers);
   /* A filter reports its events as it hands them over: only a relayed
    * stream is parsed for them. */
   cc_proxy_exchange_begin_body (relay->exchange, relay->filter == NULL);
@@ -629,14 +585,14 @@ on_sent (GObject      *source,
  * about the client from now on, and it ends the request. */
 static Relay *
 relay_new (GTask                 *task,
-           CcProxyRequestContext *context,
+           CcProxyExchangeContext *context,
            GCancellable          *cancellable)
 {
   Relay *relay = g_new0 (Relay, 1);
 
   relay->task = task;
   relay->context = g_object_ref (context);
-  relay->exchange = g_object_ref (cc_proxy_request_context_get_exchange (context));
+  relay->exchange = g_object_ref (cc_proxy_exchange_context_get_exchange (context));
   relay->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
   g_task_set_task_data (task, relay, relay_free);
   cc_proxy_exchange_set_responder (relay->exchange, &relay_responder, relay);
@@ -659,26 +615,27 @@ relay_new (GTask                 *task,
  * once the client got its answer.
  */
 void
-cc_proxy_relay_forward_async (CcProxyRequestContext *context,
-                              SoupSession           *session,
-                              const char            *base_url,
-                              GCancellable          *cancellable,
-                              GAsyncReadyCallback    callback,
-                              gpointer               user_data)
+cc_proxy_relay_forward_async (CcProxyExchangeContext *context,
+                              SoupSession            *session,
+                              const char             *base_url,
+                              GCancellable           *cancellable,
+                              GAsyncReadyCallback     callback,
+                              gpointer                user_data)
 {
   g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  const char *query = cc_proxy_request_context_get_query (context);
+  CcProxyRequestContext *request = CC_PROXY_REQUEST_CONTEXT (context);
+  const char *query = cc_proxy_request_context_get_query (request);
   g_autofree char *target = NULL;
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GError) error = NULL;
-  GBytes *body = cc_proxy_request_context_get_body (context);
+  GBytes *body = cc_proxy_request_context_get_body (request);
   GInputStream *body_stream;
   goffset body_length;
   Relay *relay;
 
   g_task_set_source_tag (task, cc_proxy_relay_forward_async);
 
-  target = g_strconcat (base_url, cc_proxy_request_context_get_path (context),
+  target = g_strconcat (base_url, cc_proxy_request_context_get_path (request),
                         query ? "?" : "", query ? query : "", NULL);
   uri = g_uri_parse (target, SOUP_HTTP_URI_FLAGS, &error);
   if (uri == NULL || g_uri_get_host (uri) == NULL ||
@@ -686,17 +643,17 @@ cc_proxy_relay_forward_async (CcProxyRequestContext *context,
     {
       g_autofree char *message = g_strdup_printf (_("The upstream URL “%s” is not a valid http(s) URL"), base_url);
 
-      cc_proxy_request_context_respond_error (context, SOUP_STATUS_INTERNAL_SERVER_ERROR, "api_error", message);
+      cc_proxy_request_context_respond_error (request, SOUP_STATUS_INTERNAL_SERVER_ERROR, "api_error", message);
       g_task_return_boolean (task, TRUE);
       return;
     }
 
   relay = relay_new (task, context, cancellable);
-  relay->upstream = soup_message_new_from_uri (cc_proxy_request_context_get_method (context), uri);
+  relay->upstream = soup_message_new_from_uri (cc_proxy_request_context_get_method (request), uri);
 
-  copy_headers (cc_proxy_request_context_get_request_headers (context),
+  copy_headers (cc_proxy_request_context_get_request_headers (request),
                 soup_message_get_request_headers (relay->upstream));
-  body_stream = cc_proxy_request_context_get_body_stream (context, &body_length);
+  body_stream = cc_proxy_exchange_context_get_body_stream (context, &body_length);
   if (body_stream != NULL)
     {
       soup_message_set_request_body (relay->upstream, NULL, body_stream, body_length);
@@ -716,7 +673,7 @@ cc_proxy_relay_forward_async (CcProxyRequestContext *context,
       soup_message_add_flags (relay->upstream, SOUP_MESSAGE_IDEMPOTENT);
     }
 
-  relay->session = g_object_ref (session != NULL ? session : cc_proxy_request_context_get_session (context));
+  relay->session = g_object_ref (session != NULL ? session : cc_proxy_request_context_get_session (request));
   cc_proxy_relay_track_connections (relay->session);
   soup_session_send_async (relay->session, relay->upstream, G_PRIORITY_DEFAULT, relay->cancellable, on_sent,
                            g_object_ref (task));
@@ -729,51 +686,25 @@ cc_proxy_relay_forward_finish (GAsyncResult  *result,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/**
- * cc_proxy_request_context_relay_async:
- * @self: the request
- * @upstream: a message the provider sent, with its answer's status and
- *   headers in
- * @body: the answer's body, as soup_session_send_finish() gave it
- * @filter: (nullable) (scope notified): turns the upstream body into what
- *   the client gets, chunk by chunk; %NULL relays it as it is
- * @filter_data: (closure filter): for @filter
- * @filter_data_destroy: (destroy filter_data) (nullable): frees @filter_data
- * @cancellable: (nullable): cancels the upstream read
- * @callback: called when the client has its answer (or is gone)
- * @user_data: closure
- *
- * Streams an upstream answer to the client as it arrives, with the
- * core's backpressure, client hang-up detection and events: what the
- * built-in provider does, for a request a provider made itself.
- *
- * Without a filter the client gets the upstream's status, end-to-end
- * headers and body. With one, the client gets the status and headers
- * the provider set on the server message (chunked), and the filter's
- * output; the filter is also told when the upstream ends, fails
- * mid-body (then it ends the client's stream itself, say with an SSE
- * error event), and when it has been silent for 15 seconds.
- *
- * Events (progress, the assembled message of an Anthropic stream) are
- * taken from what the client gets, or with a filter from the events it
- * adds. The request's terminal event is sent by the relay.
- */
+/* The relay a provider asks for (cc_proxy_request_context_relay_async()):
+ * see its documentation. */
 void
-cc_proxy_request_context_relay_async (CcProxyRequestContext *self,
-                                      SoupMessage           *upstream,
-                                      GInputStream          *body,
-                                      CcProxyRelayFilter     filter,
-                                      gpointer               filter_data,
-                                      GDestroyNotify         filter_data_destroy,
-                                      GCancellable          *cancellable,
-                                      GAsyncReadyCallback    callback,
-                                      gpointer               user_data)
+cc_proxy_relay_async (CcProxyRequestContext *context,
+                      SoupMessage           *upstream,
+                      GInputStream          *body,
+                      CcProxyRelayFilter     filter,
+                      gpointer               filter_data,
+                      GDestroyNotify         filter_data_destroy,
+                      GCancellable          *cancellable,
+                      GAsyncReadyCallback    callback,
+                      gpointer               user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GTask) task = g_task_new (context, cancellable, callback, user_data);
+  CcProxyExchangeContext *self = CC_PROXY_EXCHANGE_CONTEXT (context);
   Relay *relay;
 
-  g_task_set_source_tag (task, cc_proxy_request_context_relay_async);
-  if (cc_proxy_request_context_get_exchange (self) == NULL)
+  g_task_set_source_tag (task, cc_proxy_relay_async);
+  if (cc_proxy_exchange_context_get_exchange (self) == NULL)
     {
       /* The request is over (the client left): nothing to relay to. */
       g_task_return_boolean (task, TRUE);
@@ -788,23 +719,12 @@ cc_proxy_request_context_relay_async (CcProxyRequestContext *self,
   respond (task);
 }
 
-/**
- * cc_proxy_request_context_relay_finish:
- * @self: a context
- * @result: the result given to the callback
- * @error: return location for an error
- *
- * Finishes cc_proxy_request_context_relay_async().
- *
- * Returns: %TRUE when the client got the whole answer, %FALSE with @error
- *   when the upstream or the client failed
- */
 gboolean
-cc_proxy_request_context_relay_finish (CcProxyRequestContext  *self,
-                                       GAsyncResult           *result,
-                                       GError                **error)
+cc_proxy_relay_finish (CcProxyRequestContext  *context,
+                       GAsyncResult           *result,
+                       GError                **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, context), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }

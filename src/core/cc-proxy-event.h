@@ -1,14 +1,10 @@
-/* cc-proxy-event.h: typed traffic events
+/* cc-proxy-event.h: typed traffic events, and what builds and redacts them
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #pragma once
 
-#if !defined(CC_PROXY_INSIDE) && !defined(CC_PROXY_COMPILATION)
-#error "Only <cc-proxy/cc-proxy.h> can be included directly."
-#endif
-
-#include <json-glib/json-glib.h>
+#include "cc-proxy.h"
 
 G_BEGIN_DECLS
 
@@ -112,19 +108,30 @@ typedef struct {
   gboolean          body_truncated;
 } CcProxyEvent;
 
-CC_PROXY_EXPORT
 GType          cc_proxy_event_get_type       (void) G_GNUC_CONST;
-CC_PROXY_EXPORT
 CcProxyEvent  *cc_proxy_event_ref            (CcProxyEvent *self);
-CC_PROXY_EXPORT
 void           cc_proxy_event_unref          (CcProxyEvent *self);
-CC_PROXY_EXPORT
 const char    *cc_proxy_event_kind_to_string (CcProxyEventKind kind);
-CC_PROXY_EXPORT
 const char    *cc_proxy_body_shape_to_string (CcProxyBodyShape shape);
-CC_PROXY_EXPORT
 CcProxyBodyShape cc_proxy_body_shape_detect  (JsonNode *body);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcProxyEvent, cc_proxy_event_unref)
+
+#define CC_PROXY_REDACTED "[redacted]"
+
+CcProxyEvent *cc_proxy_event_new          (CcProxyEventKind    kind);
+char         *cc_proxy_redact_string      (const char         *text,
+                                           const char * const *secrets);
+GBytes       *cc_proxy_redact_bytes       (GBytes             *bytes,
+                                           const char * const *secrets);
+JsonNode     *cc_proxy_redact_json        (JsonNode           *node,
+                                           const char * const *secrets);
+GStrv         cc_proxy_headers_safe_view  (SoupMessageHeaders *headers,
+                                           const char * const *secrets);
+gboolean      cc_proxy_headers_is_event_stream (SoupMessageHeaders *headers);
+void          cc_proxy_response_summarize (JsonNode           *body,
+                                           JsonNode          **usage,
+                                           char              **stop_reason);
+
 
 G_END_DECLS

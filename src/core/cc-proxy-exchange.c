@@ -22,10 +22,10 @@
 #include <string.h>
 
 #include "cc-proxy-body-stream.h"
-#include "cc-proxy-event-private.h"
+#include "cc-proxy-event.h"
 #include "cc-proxy-exchange.h"
 #include "cc-proxy-hangup.h"
-#include "cc-proxy-request-context-private.h"
+#include "cc-proxy-exchange-context.h"
 
 #define EXCHANGE_KEY "cc-proxy-exchange"
 
@@ -44,7 +44,7 @@ struct _CcProxyExchange
   guint                   client_timeout;    /* seconds */
   guint                   client_timeout_id;
   gint64                  body_progress;     /* when body bytes last came */
-  CcProxyRequestContext  *context;       /* from the request head on */
+  CcProxyExchangeContext *context;       /* from the request head on */
   SoupMessageHeaders     *response_headers;  /* the message's, kept past it */
   GSource                *hangup;
 
@@ -347,7 +347,7 @@ on_wrote_headers (SoupServerMessage *message,
   /* Answers that did not say so themselves (a provider's own, the
    * core's errors) get their response-headers event now. */
   if (!self->terminal_sent)
-    cc_proxy_request_context_emit_response_headers_once (self->context, soup_server_message_get_status (message),
+    cc_proxy_exchange_context_emit_response_headers_once (self->context, soup_server_message_get_status (message),
                                                          soup_server_message_get_response_headers (message));
 }
 
@@ -415,7 +415,7 @@ cc_proxy_exchange_start (CcProxyExchange  *self,
   g_return_if_fail (self->context == NULL);
 
   g_clear_handle_id (&self->client_timeout_id, g_source_remove);
-  self->context = cc_proxy_request_context_new (self, g_uri_get_path (uri), g_uri_get_query (uri),
+  self->context = cc_proxy_exchange_context_new (self, g_uri_get_path (uri), g_uri_get_query (uri),
                                                 snapshot, session, sink);
   self->response_headers = soup_message_headers_ref (soup_server_message_get_response_headers (self->message));
   g_signal_connect (self->message, "wrote-headers", G_CALLBACK (on_wrote_headers), self);
@@ -423,7 +423,7 @@ cc_proxy_exchange_start (CcProxyExchange  *self,
   g_signal_connect (self->message, "finished", G_CALLBACK (on_finished), self);
 }
 
-CcProxyRequestContext *
+CcProxyExchangeContext *
 cc_proxy_exchange_get_context (CcProxyExchange *self)
 {
   return self->context;
@@ -519,9 +519,9 @@ on_got_body (SoupServerMessage *message,
     {
       g_autoptr(GBytes) prefix = g_bytes_new (self->prefix->data, self->prefix->len);
 
-      cc_proxy_request_context_set_body (self->context, prefix, NULL);
+      cc_proxy_exchange_context_set_body (self->context, prefix, NULL);
     }
-  cc_proxy_request_context_emit_request (self->context);
+  cc_proxy_exchange_context_emit_request (self->context);
   watch_client (self);
   if (self->responder != NULL && self->responder->request_complete != NULL)
     self->responder->request_complete (self->responder_data);
@@ -548,7 +548,7 @@ cc_proxy_exchange_limit_body (CcProxyExchange *self,
   if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
       (guint64) soup_message_headers_get_content_length (headers) > max_size)
     {
-      cc_proxy_request_context_emit_request (self->context);
+      cc_proxy_exchange_context_emit_request (self->context);
       refuse_too_large (self);
       return FALSE;
     }
@@ -713,11 +713,11 @@ cc_proxy_exchange_respond (CcProxyExchange *self,
   if (content_type != NULL)
     soup_message_headers_set_content_type (headers, content_type, NULL);
   soup_message_headers_set_content_length (headers, len);
-  cc_proxy_request_context_observe_response (self->context, headers, FALSE);
+  cc_proxy_exchange_context_observe_response (self->context, headers, FALSE);
   if (len > 0)
     {
       soup_message_body_append_bytes (soup_server_message_get_response_body (self->message), body);
-      cc_proxy_request_context_observe_response_bytes (self->context, g_bytes_get_data (body, NULL), len);
+      cc_proxy_exchange_context_observe_response_bytes (self->context, g_bytes_get_data (body, NULL), len);
     }
   cc_proxy_exchange_end_body (self);
 }
@@ -737,7 +737,7 @@ cc_proxy_exchange_begin_body (CcProxyExchange *self,
   if (!message_is_open (self))
     return;
   soup_message_body_set_accumulate (soup_server_message_get_response_body (self->message), FALSE);
-  cc_proxy_request_context_observe_response (self->context, soup_server_message_get_response_headers (self->message),
+  cc_proxy_exchange_context_observe_response (self->context, soup_server_message_get_response_headers (self->message),
                                              parse_events);
   soup_server_message_unpause (self->message);
 }
@@ -754,7 +754,7 @@ cc_proxy_exchange_write (CcProxyExchange *self,
       soup_message_body_append (soup_server_message_get_response_body (self->message), SOUP_MEMORY_COPY, data, len);
       soup_server_message_unpause (self->message);
     }
-  cc_proxy_request_context_observe_response_bytes (self->context, data, len);
+  cc_proxy_exchange_context_observe_response_bytes (self->context, data, len);
 }
 
 void
@@ -797,7 +797,7 @@ cc_proxy_exchange_respond_error (CcProxyExchange  *self,
 
   if (self->terminal_sent)
     return;
-  clean = cc_proxy_request_context_redact (self->context, message);
+  clean = cc_proxy_exchange_context_redact (self->context, message);
   body = cc_proxy_error_body_new (kind, clean);
 
   if (!message_is_open (self))
@@ -814,7 +814,7 @@ cc_proxy_exchange_respond_error (CcProxyExchange  *self,
       soup_server_message_set_status (self->message, status, status_phrase (status, NULL));
       soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
       soup_server_message_set_response (self->message, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
-      cc_proxy_request_context_emit_response_headers_once (self->context, status, headers);
+      cc_proxy_exchange_context_emit_response_headers_once (self->context, status, headers);
       self->answer_complete = TRUE;
       cc_proxy_exchange_end_error (self, event_kind, status, clean);
       soup_server_message_unpause (self->message);
@@ -861,7 +861,7 @@ cc_proxy_exchange_end (CcProxyExchange *self,
     return;
   self->terminal_sent = TRUE;
   set_state (self, status >= 400 ? CC_PROXY_EXCHANGE_FAILED : CC_PROXY_EXCHANGE_DONE);
-  cc_proxy_request_context_report_done (self->context, status);
+  cc_proxy_exchange_context_report_done (self->context, status);
 }
 
 void
@@ -874,5 +874,5 @@ cc_proxy_exchange_end_error (CcProxyExchange  *self,
     return;
   self->terminal_sent = TRUE;
   set_state (self, CC_PROXY_EXCHANGE_FAILED);
-  cc_proxy_request_context_report_error (self->context, kind, status, message);
+  cc_proxy_exchange_context_report_error (self->context, kind, status, message);
 }

@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "cc-proxy.h"
+#include "cc-proxy-event.h"
 
 G_BEGIN_DECLS
 

@@ -6,6 +6,7 @@
 
 #include "cc-proxy.h"
 #include "cc-proxy-event-sink.h"
+#include "cc-proxy-exchange-context.h"
 
 G_BEGIN_DECLS
 
@@ -69,7 +70,7 @@ void                   cc_proxy_exchange_start            (CcProxyExchange      
                                                           CcProxySnapshot        *snapshot,
                                                           SoupSession            *session,
                                                           CcProxyEventSink       *sink);
-CcProxyRequestContext *cc_proxy_exchange_get_context      (CcProxyExchange        *self);
+CcProxyExchangeContext *cc_proxy_exchange_get_context     (CcProxyExchange        *self);
 SoupServerMessage     *cc_proxy_exchange_get_message      (CcProxyExchange        *self);
 CcProxyExchangeState   cc_proxy_exchange_get_state        (CcProxyExchange        *self);
 void                   cc_proxy_exchange_count_out        (CcProxyExchange        *self,

@@ -9,7 +9,7 @@
 #include <libsoup/soup.h>
 
 #include "cc-proxy-body-scan.h"
-#include "cc-proxy-event-private.h"
+#include "cc-proxy-event.h"
 
 G_DEFINE_BOXED_TYPE (CcProxyEvent, cc_proxy_event, cc_proxy_event_ref, cc_proxy_event_unref)
 

@@ -4,7 +4,7 @@
  */
 #pragma once
 
-#include "cc-proxy.h"
+#include "cc-proxy-event.h"
 
 G_BEGIN_DECLS
 
@@ -31,10 +31,5 @@ gint64           cc_proxy_body_scan_int     (const char *data,
                                              gint64      default_value);
 CcProxyBodyShape cc_proxy_body_scan_shape   (const char *data,
                                              gsize       len);
-gboolean         cc_proxy_body_scan_validate (const char *data,
-                                              gsize       len,
-                                              guint       max_depth,
-                                              gsize      *error_offset,
-                                              gboolean   *too_deep);
 
 G_END_DECLS
