@@ -326,11 +326,8 @@ proxy_resolver_from_environment (void)
   return resolver;
 }
 
-/* On a message whose context the early handler made: the context, and
- * whether the request was forwarded already. */
-#define CONTEXT_KEY "cc-proxy-context"
-/* The one routing decision: the active provider when it serves @path,
- * else NULL for the default path. Both handlers must agree on it. */
+/* The active provider when it serves @path, else NULL for the default
+ * path. The early handler asks once, and the exchange keeps the answer. */
 static CcProxyProvider *
 route (CcProxyServer   *self,
        CcProxySnapshot *snapshot,
@@ -409,13 +406,16 @@ handle_early (SoupServer        *soup_server,
   CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
   GUri *uri = soup_server_message_get_uri (message);
   CcProxyExchangeContext *context;
+  const char *refusal;
   const char *base_url;
   GInputStream *stream;
   gsize keep = 0;
 
   cc_proxy_exchange_start (exchange, snapshot, self->session, self->sink);
+  refusal = check_origin (message);
+  cc_proxy_exchange_route (exchange, refusal == NULL ? route (self, snapshot, g_uri_get_path (uri)) : NULL, refusal);
 
-  /* Most requests stop here, before any lookup. */
+  /* Most requests stop here: their body arrives in a read or two. */
   if (encoding == SOUP_ENCODING_NONE ||
       (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
        soup_message_headers_get_content_length (headers) <= STREAM_BODY_THRESHOLD))
@@ -429,8 +429,7 @@ handle_early (SoupServer        *soup_server,
   /* Refusals and the missing-URL error are answered by handle_message():
    * libsoup cannot answer before the body is read. */
   base_url = cc_proxy_snapshot_get_value (snapshot, CC_PROXY_BUILTIN_PROVIDER_ID, "base-url");
-  if (check_origin (message) != NULL || base_url == NULL || base_url[0] == '\0' ||
-      route (self, snapshot, g_uri_get_path (uri)) != NULL)
+  if (refusal != NULL || base_url == NULL || base_url[0] == '\0' || cc_proxy_exchange_get_provider (exchange) != NULL)
     return;
 
   context = cc_proxy_exchange_get_context (exchange);
@@ -456,7 +455,6 @@ handle_message (SoupServer        *soup_server,
   CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
   CcProxyExchangeContext *context = cc_proxy_exchange_get_context (exchange);
   CcProxyRequestContext *request = CC_PROXY_REQUEST_CONTEXT (context);
-  CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (request);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonNode) json = NULL;
   g_autofree char *bad_body = NULL;
@@ -477,9 +475,9 @@ handle_message (SoupServer        *soup_server,
 
   body = soup_message_body_flatten (soup_server_message_get_request_body (message));
 
-  /* Decide first, then record the request once, then answer. */
-  refusal = check_origin (message);
-  provider = refusal == NULL ? route (self, snapshot, path) : NULL;
+  /* The route is decided; record the request once, then answer. */
+  refusal = cc_proxy_exchange_get_refusal (exchange);
+  provider = cc_proxy_exchange_get_provider (exchange);
   if (provider != NULL)
     {
       allow = cc_proxy_provider_get_allowed_methods (provider, path);

@@ -45,13 +45,13 @@ struct _CcProxyExchange
   guint                   client_timeout_id;
   gint64                  body_progress;     /* when body bytes last came */
   CcProxyExchangeContext *context;       /* from the request head on */
+  CcProxyProvider        *provider;      /* the route; NULL: the default path */
+  char                   *refusal;       /* or why the request is refused */
   SoupMessageHeaders     *response_headers;  /* the message's, kept past it */
   GSource                *hangup;
 
-  gboolean                headers_written;  /* the status line is on the wire */
   gboolean                answer_complete;  /* the body's end went to libsoup */
-  gboolean                finished;
-  gboolean                terminal_sent;
+  gboolean                finished;         /* libsoup let go of the message */
 
   /* The request body, while it is counted against the size cap. */
   guint64                 max_body;
@@ -126,6 +126,8 @@ cc_proxy_exchange_finalize (GObject *object)
   g_clear_pointer (&self->counters, g_rc_box_release);
   g_clear_object (&self->socket);
   g_clear_object (&self->context);
+  g_clear_object (&self->provider);
+  g_free (self->refusal);
   g_clear_pointer (&self->response_headers, soup_message_headers_unref);
   g_clear_object (&self->upload);
   g_clear_pointer (&self->prefix, g_byte_array_unref);
@@ -292,12 +294,20 @@ cc_proxy_exchange_from_message (SoupServerMessage *message)
   return g_object_get_data (G_OBJECT (message), EXCHANGE_KEY);
 }
 
+/* Whether the request's terminal event is out: nothing it does changes
+ * what was reported any more. */
+gboolean
+cc_proxy_exchange_is_over (CcProxyExchange *self)
+{
+  return self->state == CC_PROXY_EXCHANGE_DONE || self->state == CC_PROXY_EXCHANGE_FAILED;
+}
+
+/* States only move forward, and the end states are final. */
 static void
 set_state (CcProxyExchange      *self,
            CcProxyExchangeState  state)
 {
-  /* The end states are final. */
-  if (self->state == CC_PROXY_EXCHANGE_DONE || self->state == CC_PROXY_EXCHANGE_FAILED)
+  if (cc_proxy_exchange_is_over (self) || state < self->state)
     return;
   self->state = state;
 }
@@ -342,11 +352,10 @@ static void
 on_wrote_headers (SoupServerMessage *message,
                   CcProxyExchange   *self)
 {
-  self->headers_written = TRUE;
   set_state (self, CC_PROXY_EXCHANGE_STREAMING);
   /* Answers that did not say so themselves (a provider's own, the
    * core's errors) get their response-headers event now. */
-  if (!self->terminal_sent)
+  if (!cc_proxy_exchange_is_over (self))
     cc_proxy_exchange_context_emit_response_headers_once (self->context, soup_server_message_get_status (message),
                                                          soup_server_message_get_response_headers (message));
 }
@@ -446,6 +455,53 @@ cc_proxy_exchange_get_state (CcProxyExchange *self)
   return self->state;
 }
 
+/**
+ * cc_proxy_exchange_route:
+ * @self: a started exchange
+ * @provider: (nullable): the provider that serves the request, or %NULL
+ *   for the default path (the built-in provider's upstream)
+ * @refusal: (nullable): why the request is refused instead, for the client
+ *
+ * Records the one routing decision, made as soon as the request head is
+ * in: everything after (holding or streaming the body, dispatching, the
+ * answer) reads it from here.
+ */
+void
+cc_proxy_exchange_route (CcProxyExchange *self,
+                         CcProxyProvider *provider,
+                         const char      *refusal)
+{
+  g_return_if_fail (self->state == CC_PROXY_EXCHANGE_RECEIVING);
+
+  if (refusal == NULL && provider != NULL)
+    self->provider = g_object_ref (provider);
+  self->refusal = g_strdup (refusal);
+  set_state (self, CC_PROXY_EXCHANGE_ROUTED);
+}
+
+/**
+ * cc_proxy_exchange_get_provider:
+ *
+ * Returns: (transfer none) (nullable): the provider the request was
+ *   routed to, or %NULL for the default path or a refusal
+ */
+CcProxyProvider *
+cc_proxy_exchange_get_provider (CcProxyExchange *self)
+{
+  return self->provider;
+}
+
+/**
+ * cc_proxy_exchange_get_refusal:
+ *
+ * Returns: (nullable): why the request is refused, when it is
+ */
+const char *
+cc_proxy_exchange_get_refusal (CcProxyExchange *self)
+{
+  return self->refusal;
+}
+
 /* ----- the request body ----- */
 
 static void
@@ -471,7 +527,7 @@ on_got_chunk (SoupServerMessage *message,
 {
   gsize len = g_bytes_get_size (chunk);
 
-  if (self->terminal_sent)
+  if (cc_proxy_exchange_is_over (self))
     return;
   self->body_progress = g_get_monotonic_time ();
   self->received += len;
@@ -510,7 +566,7 @@ on_got_body (SoupServerMessage *message,
 
   self->request_complete = TRUE;
   g_clear_handle_id (&self->client_timeout_id, g_source_remove);
-  if (self->upload == NULL || self->terminal_sent)
+  if (self->upload == NULL || cc_proxy_exchange_is_over (self))
     return;
   cc_proxy_body_stream_end (self->upload);
   /* Only the first bytes were kept: enough for the model and the
@@ -598,7 +654,7 @@ cc_proxy_exchange_stream_body (CcProxyExchange *self,
     self->prefix = g_byte_array_new ();
   soup_message_body_set_accumulate (soup_server_message_get_request_body (self->message), FALSE);
   g_signal_connect (self->message, "got-body", G_CALLBACK (on_got_body), self);
-  set_state (self, CC_PROXY_EXCHANGE_DISPATCHING);
+  set_state (self, CC_PROXY_EXCHANGE_DISPATCHED);
   return G_INPUT_STREAM (self->upload);
 }
 
@@ -627,7 +683,7 @@ cc_proxy_exchange_dispatch (CcProxyExchange *self)
 {
   self->request_complete = TRUE;
   g_clear_handle_id (&self->client_timeout_id, g_source_remove);
-  set_state (self, CC_PROXY_EXCHANGE_DISPATCHING);
+  set_state (self, CC_PROXY_EXCHANGE_DISPATCHED);
   soup_server_message_pause (self->message);
   watch_client (self);
 }
@@ -795,7 +851,7 @@ cc_proxy_exchange_respond_error (CcProxyExchange  *self,
   g_autofree char *body = NULL;
   SoupMessageHeaders *headers;
 
-  if (self->terminal_sent)
+  if (cc_proxy_exchange_is_over (self))
     return;
   clean = cc_proxy_exchange_context_redact (self->context, message);
   body = cc_proxy_error_body_new (kind, clean);
@@ -809,7 +865,7 @@ cc_proxy_exchange_respond_error (CcProxyExchange  *self,
   headers = soup_server_message_get_response_headers (self->message);
   /* Until the status line is on the wire, an error can still replace
    * whatever had been prepared. */
-  if (!self->headers_written)
+  if (self->state != CC_PROXY_EXCHANGE_STREAMING)
     {
       soup_server_message_set_status (self->message, status, status_phrase (status, NULL));
       soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
@@ -857,9 +913,8 @@ void
 cc_proxy_exchange_end (CcProxyExchange *self,
                        guint            status)
 {
-  if (self->terminal_sent)
+  if (cc_proxy_exchange_is_over (self))
     return;
-  self->terminal_sent = TRUE;
   set_state (self, status >= 400 ? CC_PROXY_EXCHANGE_FAILED : CC_PROXY_EXCHANGE_DONE);
   cc_proxy_exchange_context_report_done (self->context, status);
 }
@@ -870,9 +925,8 @@ cc_proxy_exchange_end_error (CcProxyExchange  *self,
                              guint             status,
                              const char       *message)
 {
-  if (self->terminal_sent)
+  if (cc_proxy_exchange_is_over (self))
     return;
-  self->terminal_sent = TRUE;
   set_state (self, CC_PROXY_EXCHANGE_FAILED);
   cc_proxy_exchange_context_report_error (self->context, kind, status, message);
 }

@@ -12,17 +12,23 @@ G_BEGIN_DECLS
 
 /**
  * CcProxyExchangeState:
- * @CC_PROXY_EXCHANGE_RECEIVING: the request is arriving
- * @CC_PROXY_EXCHANGE_DISPATCHING: a provider or the upstream has it;
+ * @CC_PROXY_EXCHANGE_RECEIVING: the request head is arriving
+ * @CC_PROXY_EXCHANGE_ROUTED: who serves it is decided (a provider, the
+ *   default path, or a refusal); its body may still be arriving
+ * @CC_PROXY_EXCHANGE_DISPATCHED: a provider or the upstream has it;
  *   nothing has been sent to the client yet
  * @CC_PROXY_EXCHANGE_STREAMING: the status line is out, the body going
  * @CC_PROXY_EXCHANGE_DONE: answered in full
  * @CC_PROXY_EXCHANGE_FAILED: answered with an error, cut off, or the
  *   client left
+ *
+ * Where a request is; each state comes after the ones above it, and the
+ * last two are final (the request's terminal event is out).
  */
 typedef enum {
   CC_PROXY_EXCHANGE_RECEIVING,
-  CC_PROXY_EXCHANGE_DISPATCHING,
+  CC_PROXY_EXCHANGE_ROUTED,
+  CC_PROXY_EXCHANGE_DISPATCHED,
   CC_PROXY_EXCHANGE_STREAMING,
   CC_PROXY_EXCHANGE_DONE,
   CC_PROXY_EXCHANGE_FAILED,
@@ -73,6 +79,13 @@ void                   cc_proxy_exchange_start            (CcProxyExchange      
 CcProxyExchangeContext *cc_proxy_exchange_get_context     (CcProxyExchange        *self);
 SoupServerMessage     *cc_proxy_exchange_get_message      (CcProxyExchange        *self);
 CcProxyExchangeState   cc_proxy_exchange_get_state        (CcProxyExchange        *self);
+gboolean               cc_proxy_exchange_is_over          (CcProxyExchange        *self);
+
+void                   cc_proxy_exchange_route            (CcProxyExchange        *self,
+                                                          CcProxyProvider        *provider,
+                                                          const char             *refusal);
+CcProxyProvider       *cc_proxy_exchange_get_provider     (CcProxyExchange        *self);
+const char            *cc_proxy_exchange_get_refusal      (CcProxyExchange        *self);
 void                   cc_proxy_exchange_count_out        (CcProxyExchange        *self,
                                                           gboolean                failed);
 void                   cc_proxy_exchange_release          (SoupServerMessage      *message);
