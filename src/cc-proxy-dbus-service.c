@@ -86,15 +86,18 @@ provider_hosts_variant (CcProxyRegistry *registry)
       CcProxyHostProcess *host;
       g_auto(GVariantBuilder) state = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
       const char *last_error;
+      const char *confinement;
 
       if (!CC_PROXY_IS_REMOTE_PROVIDER (provider))
         continue;
       host = cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (provider));
       last_error = cc_proxy_host_process_get_last_error (host);
+      confinement = cc_proxy_host_process_get_confinement (host);
       g_variant_builder_add (&state, "{sv}", "State", g_variant_new_string (cc_proxy_host_process_get_state_name (host)));
       g_variant_builder_add (&state, "{sv}", "Pid", g_variant_new_uint32 (cc_proxy_host_process_get_pid (host)));
       g_variant_builder_add (&state, "{sv}", "Restarts", g_variant_new_uint32 (cc_proxy_host_process_get_restarts (host)));
       g_variant_builder_add (&state, "{sv}", "LastError", g_variant_new_string (last_error ? last_error : ""));
+      g_variant_builder_add (&state, "{sv}", "Confinement", g_variant_new_string (confinement ? confinement : ""));
       g_variant_builder_add (&hosts, "{sa{sv}}", cc_proxy_provider_get_id (provider), &state);
     }
   return g_variant_builder_end (&hosts);

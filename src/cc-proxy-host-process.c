@@ -58,6 +58,7 @@ struct _CcProxyHostProcess
 
   CcProxyHostState      state;
   char                 *last_error;
+  char                 *confinement;  /* as the running host told it */
   guint                 restarts;
   GStrv                 hidden_env;  /* not passed on to the host */
   guint                 failures;    /* in a row */
@@ -396,6 +397,8 @@ on_hello (GObject      *source,
       return;
     }
 
+  g_clear_pointer (&self->confinement, g_free);
+  g_variant_lookup (info, "confinement", "s", &self->confinement);
   descriptor = cc_proxy_module_info_parse (info, &auth_capable, NULL);
   if (descriptor != NULL)
     signature = cc_proxy_module_info_signature (descriptor, auth_capable);
@@ -545,6 +548,7 @@ cc_proxy_host_process_finalize (GObject *object)
   g_free (self->provider_id);
   g_free (self->signature);
   g_free (self->last_error);
+  g_free (self->confinement);
   g_strfreev (self->hidden_env);
   g_clear_object (&self->listener);
   g_clear_object (&self->session);
@@ -775,6 +779,18 @@ const char *
 cc_proxy_host_process_get_last_error (CcProxyHostProcess *self)
 {
   return self->last_error;
+}
+
+/**
+ * cc_proxy_host_process_get_confinement:
+ *
+ * Returns: (nullable): what the host's sandbox holds it to, in words, as
+ *   the host last told it (Landlock, seccomp; see docs/architecture.md)
+ */
+const char *
+cc_proxy_host_process_get_confinement (CcProxyHostProcess *self)
+{
+  return self->confinement;
 }
 
 guint

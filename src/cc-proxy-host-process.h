@@ -44,6 +44,7 @@ void                   cc_proxy_host_process_stop              (CcProxyHostProce
 CcProxyHostState       cc_proxy_host_process_get_state         (CcProxyHostProcess  *self);
 const char            *cc_proxy_host_process_get_state_name    (CcProxyHostProcess  *self);
 const char            *cc_proxy_host_process_get_last_error    (CcProxyHostProcess  *self);
+const char            *cc_proxy_host_process_get_confinement   (CcProxyHostProcess  *self);
 guint                  cc_proxy_host_process_get_restarts      (CcProxyHostProcess  *self);
 GPid                   cc_proxy_host_process_get_pid           (CcProxyHostProcess  *self);
 SoupSession           *cc_proxy_host_process_get_session       (CcProxyHostProcess  *self);

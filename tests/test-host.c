@@ -16,7 +16,9 @@
 #include <string.h>
 
 #include <glib/gstdio.h>
+#include <errno.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -399,6 +401,89 @@ fragile_pid (Fixture *fixture)
   g_assert_true (g_variant_lookup (fragile, "Pid", "u", &pid));
   g_assert_cmpuint (pid, >, 0);
   return pid;
+}
+
+static gboolean
+kernel_has_landlock (void)
+{
+  return syscall (SYS_landlock_create_ruleset, NULL, 0, (guint32) 1 /* VERSION */) >= 0;
+}
+
+/* What the fragile module, in its host, gets when it tries @what (see
+ * test-fragile.c: read:, write:, unix:, signal:). */
+static char *
+fragile_tries (Fixture    *fixture,
+               const char *what,
+               const char *arg)
+{
+  g_autofree char *model = g_strconcat (what, ":", arg, NULL);
+
+  return fragile_answer_model (fixture, model);
+}
+
+/* The host confines the module before it runs: files outside the system
+ * (a key in the home folder, any file to write), Unix sockets (the
+ * session bus, through which the keyring gives out every login) and
+ * signals to processes outside are refused, while what a provider needs
+ * (the system's files, its upstream) is not. Run as root, too: it is
+ * Landlock and seccomp that refuse, not file permissions. */
+static void
+test_confined (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  g_autofree char *ssh_dir = g_build_filename (fixture->daemon->state_dir, "home", ".ssh", NULL);
+  g_autofree char *key = g_build_filename (ssh_dir, "id_rsa", NULL);
+  g_autofree char *planted = g_build_filename (fixture->daemon->state_dir, "planted", NULL);
+  const char *bus = strstr (g_test_dbus_get_bus_address (fixture->bus), "unix:path=");
+  g_autofree char *bus_path = NULL;
+  g_autofree char *read_key = NULL;
+  g_autofree char *wrote = NULL;
+  g_autofree char *read_hosts = NULL;
+  g_autofree char *bus_reached = NULL;
+  g_autofree char *signalled = NULL;
+  g_autofree char *status = NULL;
+  g_autoptr(GVariant) hosts = NULL;
+  g_autoptr(GVariant) fragile = NULL;
+  const char *confinement = NULL;
+  GError *error = NULL;
+
+  if (!kernel_has_landlock ())
+    {
+      g_test_skip ("the kernel has no Landlock: provider hosts run unconfined");
+      return;
+    }
+  g_assert_nonnull (bus);
+  bus_path = g_strndup (bus + strlen ("unix:path="), strcspn (bus + strlen ("unix:path="), ","));
+  g_assert_cmpint (g_mkdir_with_parents (ssh_dir, 0700), ==, 0);
+  g_file_set_contents (key, "-----BEGIN OPENSSH PRIVATE KEY-----\n", -1, &error);
+  g_assert_no_error (error);
+
+  set_active_provider (fixture, "fragile");
+  read_key = fragile_tries (fixture, "read", key);
+  g_assert_cmpstr (read_key, ==, g_strerror (EACCES));
+  wrote = fragile_tries (fixture, "write", planted);
+  g_assert_cmpstr (wrote, ==, g_strerror (EACCES));
+  g_assert_false (g_file_test (planted, G_FILE_TEST_EXISTS));
+  bus_reached = fragile_tries (fixture, "unix", bus_path);
+  g_assert_cmpstr (bus_reached, ==, g_strerror (EACCES));
+  /* What a provider needs still works. */
+  read_hosts = fragile_tries (fixture, "read", "/etc/hosts");
+  g_assert_cmpstr (read_hosts, ==, "ok");
+
+  hosts = get_property (fixture, "ProviderHosts");
+  fragile = g_variant_lookup_value (hosts, "fragile", G_VARIANT_TYPE_VARDICT);
+  g_assert_true (g_variant_lookup (fragile, "Confinement", "&s", &confinement));
+  g_assert_true (g_str_has_prefix (confinement, "Landlock ABI "));
+  g_assert_nonnull (strstr (confinement, "no Unix sockets"));
+  status = ctl_status (fixture);
+  g_assert_nonnull (strstr (status, "confined: Landlock ABI "));
+
+  /* Scoped signals came with Landlock ABI 6. */
+  if (syscall (SYS_landlock_create_ruleset, NULL, 0, (guint32) 1) >= 6)
+    {
+      signalled = fragile_tries (fixture, "signal", fixture->pid);
+      g_assert_cmpstr (signalled, ==, g_strerror (EPERM));
+    }
 }
 
 /* What the provider does not declare (its descriptor's routes) is the
@@ -802,6 +887,7 @@ main (int   argc,
               fixture_teardown);
   g_test_add ("/host/undeclared-paths-skip-host", Fixture, NULL, fixture_setup_started, test_undeclared_paths_skip_host,
               fixture_teardown);
+  g_test_add ("/host/confined", Fixture, NULL, fixture_setup_started, test_confined, fixture_teardown);
   g_test_add ("/host/dies-with-daemon", Fixture, NULL, fixture_setup_started, test_dies_with_daemon, fixture_teardown);
   g_test_add ("/host/crash/segv", Fixture, "segv", fixture_setup_started, test_failure, fixture_teardown);
   g_test_add ("/host/crash/abort", Fixture, "abort", fixture_setup_started, test_failure, fixture_teardown);

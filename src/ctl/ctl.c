@@ -468,19 +468,22 @@ print_provider_hosts (GVariant *hosts)
   while (g_variant_iter_next (&iter, "{&s@a{sv}}", &id, &state))
     {
       g_autoptr(GVariant) owned = state;
-      const char *name = "", *last_error = "";
+      const char *name = "", *last_error = "", *confinement = "";
       guint32 pid = 0, restarts = 0;
 
       g_variant_lookup (state, "State", "&s", &name);
       g_variant_lookup (state, "Pid", "u", &pid);
       g_variant_lookup (state, "Restarts", "u", &restarts);
       g_variant_lookup (state, "LastError", "&s", &last_error);
+      g_variant_lookup (state, "Confinement", "&s", &confinement);
       if (pid != 0)
         g_print (g_dngettext (GETTEXT_PACKAGE, "  %s: %s (pid %u, restarted %u time)\n",
                               "  %s: %s (pid %u, restarted %u times)\n", restarts),
                  id, name, pid, restarts);
       else
         g_print ("  %s: %s\n", id, name);
+      if (confinement[0] != '\0')
+        g_print (_("    confined: %s\n"), confinement);
       if (last_error[0] != '\0')
         g_print (_("    last failure: %s\n"), last_error);
     }

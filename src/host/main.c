@@ -22,6 +22,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "cc-proxy-host-control.h"
+#include "cc-proxy-host-sandbox.h"
 #include "cc-proxy-module-info.h"
 #include "cc-proxy-event-sink.h"
 #include "cc-proxy-event.h"
@@ -42,6 +43,7 @@ typedef struct
   CcProxyRegistry      *registry;
   CcProxyProvider      *provider;
   char                 *load_error;
+  char                 *confinement;  /* what the sandbox holds us to */
   CcProxyRuntime       *runtime;
   CcProxyEventSink     *sink;
   CcProxyServer        *server;
@@ -100,7 +102,22 @@ on_hello (CcProxyProviderHost1  *skeleton,
   if (host->provider == NULL)
     g_dbus_method_invocation_return_error_literal (invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED, host->load_error);
   else
-    cc_proxy_provider_host1_complete_hello (skeleton, invocation, cc_proxy_module_info_describe (host->provider));
+    {
+      g_autoptr(GVariant) described = g_variant_ref_sink (cc_proxy_module_info_describe (host->provider));
+      g_auto(GVariantBuilder) info = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+      GVariantIter iter;
+      const char *key;
+      GVariant *value;
+
+      g_variant_iter_init (&iter, described);
+      while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+        {
+          g_variant_builder_add (&info, "{sv}", key, value);
+          g_variant_unref (value);
+        }
+      g_variant_builder_add (&info, "{sv}", "confinement", g_variant_new_string (host->confinement));
+      cc_proxy_provider_host1_complete_hello (skeleton, invocation, g_variant_builder_end (&info));
+    }
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -367,6 +384,9 @@ main (int   argc,
 
   g_dbus_connection_start_message_processing (connection);
 
+  /* Confined before any of the module's code runs, for good. */
+  host.confinement = cc_proxy_host_sandbox_confine (module_path);
+
   /* The module runs from here on: whatever it does, the daemon sees it
    * as a late, failed or missing answer to Hello. */
   load (&host, module_path);
@@ -383,5 +403,6 @@ main (int   argc,
   g_clear_pointer (&host.flows, g_hash_table_unref);
   g_clear_pointer (&host.loop, g_main_loop_unref);
   g_free (host.load_error);
+  g_free (host.confinement);
   return 0;
 }

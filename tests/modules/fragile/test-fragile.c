@@ -9,6 +9,11 @@
  *   peek:PROVIDER/KEY    the answer's model is that setting's value as
  *                        the host's snapshot has it, or "(none)": what
  *                        a module could learn of other providers
+ *   read:PATH, write:PATH, unix:PATH, signal:PID
+ *                        the answer's model is "ok", or why the module
+ *                        could not read or create the file, connect to
+ *                        the Unix socket, or signal the process: what
+ *                        the host's sandbox lets a module do
  *
  * CC_TEST_FRAGILE_LOAD=segv|abort|loop does the same while the module
  * loads, and CC_TEST_FRAGILE_INIT=segv while the provider is made; with
@@ -18,9 +23,13 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <cc-proxy/cc-proxy.h>
 
@@ -54,6 +63,45 @@ misbehave (const char *how)
       g_usleep (G_USEC_PER_SEC);
 }
 
+/* "ok", or why @what (read:, write:, unix:, signal:) failed; NULL when
+ * @what is none of those. */
+static const char *
+try (const char *what)
+{
+  const char *arg = strchr (what, ':') != NULL ? strchr (what, ':') + 1 : "";
+  int fd = -1;
+  int result;
+
+  if (g_str_has_prefix (what, "read:"))
+    result = fd = open (arg, O_RDONLY | O_CLOEXEC);
+  else if (g_str_has_prefix (what, "write:"))
+    result = fd = open (arg, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  else if (g_str_has_prefix (what, "unix:"))
+    {
+      struct sockaddr_un address = { .sun_family = AF_UNIX };
+
+      g_strlcpy (address.sun_path, arg, sizeof address.sun_path);
+      result = fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd >= 0)
+        result = connect (fd, (struct sockaddr *) &address, sizeof address);
+    }
+  else if (g_str_has_prefix (what, "signal:"))
+    result = kill ((pid_t) g_ascii_strtoll (arg, NULL, 10), 0);
+  else
+    return NULL;
+  if (result < 0)
+    {
+      int saved = errno;
+
+      if (fd >= 0)
+        close (fd);
+      return g_strerror (saved);
+    }
+  if (fd >= 0)
+    close (fd);
+  return "ok";
+}
+
 static CcProxyProviderDescriptor *
 get_descriptor (CcProxyProvider *provider)
 {
@@ -78,6 +126,7 @@ handle_request_async (CcProxyProvider       *provider,
   const char *model = json_object_get_string_member_with_default (body, "model", "");
   g_autofree char *start = NULL;
   g_auto(GStrv) peek = NULL;
+  const char *tried;
   static const char rest[] =
     "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},"
     "\"usage\":{\"output_tokens\":2}}\n\n"
@@ -89,6 +138,8 @@ handle_request_async (CcProxyProvider       *provider,
 
       model = value != NULL ? value : "(none)";
     }
+  else if ((tried = try (model)) != NULL)
+    model = tried;
   start = g_strdup_printf ("event: message_start\ndata: {\"type\":\"message_start\",\"message\":"
                            "{\"id\":\"msg_fragile\",\"type\":\"message\",\"role\":\"assistant\","
                            "\"model\":\"%s\",\"content\":[],\"usage\":{\"input_tokens\":3,"
