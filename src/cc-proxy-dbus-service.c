@@ -697,7 +697,9 @@ on_traffic_event (CcProxyEventSink   *sink,
 {
   CcProxyDBusProxy1 *object = CC_PROXY_DBUS_PROXY1 (self);
 
-  if ((event->kind == CC_PROXY_EVENT_ERROR || event->kind == CC_PROXY_EVENT_PROXY_ERROR) && event->message != NULL)
+  /* An error answer relayed whole (a host's, an upstream's) says why too. */
+  if ((event->kind == CC_PROXY_EVENT_ERROR || event->kind == CC_PROXY_EVENT_PROXY_ERROR ||
+       (event->kind == CC_PROXY_EVENT_RESPONSE_DONE && event->status >= 400)) && event->message != NULL)
     {
       g_autoptr(GDateTime) now = g_date_time_new_now_local ();
       g_autofree char *time = g_date_time_format (now, "%Y-%m-%d %H:%M:%S");

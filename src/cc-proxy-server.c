@@ -132,6 +132,47 @@ on_deadline (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Why a provider failed, in words a person can act on, for the failures
+ * of its upstream connection that GIO names: the sentence goes to the
+ * client, the traffic views and the capture log. Any other error may
+ * hold a provider's internals, and gets the general sentence. Claude
+ * Code retries a 5xx ten times over minutes unless the answer says
+ * "x-should-retry: false"; @retry_helps is FALSE where trying again at
+ * once cannot help (nothing listens, no such host, a certificate
+ * refused), so that the client shows the cause at its first try. */
+static char *
+describe_provider_failure (const char   *id,
+                           const GError *error,
+                           gboolean     *retry_helps)
+{
+  *retry_helps = TRUE;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+    {
+      *retry_helps = FALSE;
+      return g_strdup_printf (_("The %s provider could not connect to its upstream (%s): is the server "
+                                "running, and is the provider's base-url right?"), id, error->message);
+    }
+  if (g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND))
+    {
+      *retry_helps = FALSE;
+      return g_strdup_printf (_("The %s provider could not find its upstream's host (%s): check the "
+                                "provider's base-url"), id, error->message);
+    }
+  if (error->domain == G_TLS_ERROR)
+    {
+      *retry_helps = FALSE;
+      return g_strdup_printf (_("The %s provider could not make a secure connection to its upstream (%s)"),
+                              id, error->message);
+    }
+  if (g_error_matches (error, G_RESOLVER_ERROR, G_RESOLVER_ERROR_TEMPORARY_FAILURE) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_HOST_UNREACHABLE) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NETWORK_UNREACHABLE))
+    return g_strdup_printf (_("The %s provider cannot reach its upstream (%s): check the network"), id, error->message);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return g_strdup_printf (_("The %s provider's upstream did not answer in time (%s)"), id, error->message);
+  return g_strdup_printf (_("The %s provider failed to handle this request"), id);
+}
+
 static void
 on_provider_done (GObject      *source,
                   GAsyncResult *result,
@@ -149,13 +190,16 @@ on_provider_done (GObject      *source,
 
   if (error != NULL)
     {
-      g_autofree char *message = g_strdup_printf (_("The %s provider failed to handle this request"), id);
+      gboolean retry_helps;
+      g_autofree char *message = describe_provider_failure (id, error, &retry_helps);
       g_autofree char *details = cc_proxy_exchange_context_redact (dispatch->context, error->message);
       gboolean started = cc_proxy_exchange_has_response_started (dispatch->exchange);
 
-      /* The details go to the debug log only: they may hold internals
-       * (but never a secret). */
+      /* The details always go to the debug log (never a secret). */
       g_debug ("Provider %s failed: %s", id, details);
+      if (!retry_helps)
+        soup_message_headers_replace (cc_proxy_exchange_get_response_headers (dispatch->exchange),
+                                      "x-should-retry", "false");
       cc_proxy_exchange_respond_error (dispatch->exchange, started ? CC_PROXY_EVENT_ERROR : CC_PROXY_EVENT_PROXY_ERROR,
                                        SOUP_STATUS_BAD_GATEWAY, "api_error", message);
       return;

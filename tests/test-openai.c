@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <json-glib/json-glib.h>
+#include <cc-proxy/cc-proxy.h>
 
 #include "cc-test-daemon.h"
 #include "cc-test-upstream.h"
@@ -35,11 +36,14 @@ typedef struct
 {
   const char *api;
   const char *rate_limit_seconds;
+  const char *base_url;  /* instead of the test upstream's */
 } Variant;
 
-static const Variant chat = { "chat", "0" };
-static const Variant responses = { "responses", "0" };
-static const Variant limited = { "chat", "60" };
+static const Variant chat = { "chat", "0", NULL };
+static const Variant responses = { "responses", "0", NULL };
+static const Variant limited = { "chat", "60", NULL };
+/* Nothing listens on port 1 of the loopback: an Ollama not running. */
+static const Variant down = { "chat", "0", "http://127.0.0.1:1/v1" };
 
 static void
 fixture_setup (Fixture       *fixture,
@@ -59,7 +63,8 @@ fixture_setup (Fixture       *fixture,
                         NULL };
 
   fixture->upstream = cc_test_upstream_new ();
-  base = g_strconcat (cc_test_upstream_get_url (fixture->upstream), "/v1", NULL);
+  base = variant->base_url != NULL ? g_strdup (variant->base_url)
+                                    : g_strconcat (cc_test_upstream_get_url (fixture->upstream), "/v1", NULL);
   env[5] = base;
   fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
   fixture->client = soup_session_new ();
@@ -294,6 +299,63 @@ test_errors (Fixture       *fixture,
   }
 }
 
+static gboolean
+response_done_captured (gpointer user_data)
+{
+  g_autofree char *captures = daemon_read_captures (user_data);
+
+  return strstr (captures, "\"kind\":\"response-done\"") != NULL;
+}
+
+/* The server is not running: the client, the traffic record and the
+ * capture log get the cause in words a person can act on, and the
+ * client is told not to try again at once (Claude Code honours
+ * x-should-retry: false, and otherwise retries a 502 for minutes). */
+static void
+test_upstream_down (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  g_autofree char *body = cc_test_agent_body ("claude-sonnet-4-5", FALSE);
+  g_autoptr(SoupMessage) message = NULL;
+  g_autofree char *got = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *type = NULL;
+  g_autofree char *captures = NULL;
+  g_auto(GStrv) lines = NULL;
+  const char *cause = "could not connect to its upstream";
+  gboolean captured = FALSE;
+  guint status;
+
+  got = request (fixture, "POST", "/v1/messages", body, &status, &message);
+  g_assert_cmpuint (status, ==, 502);
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (message), "x-should-retry"),
+                   ==, "false");
+  bytes = g_bytes_new (got, strlen (got));
+  type = cc_test_error_type (bytes, &text);
+  g_assert_cmpstr (type, ==, "api_error");
+  g_assert_nonnull (strstr (text, "The openai provider could not connect to its upstream"));
+  g_assert_nonnull (strstr (text, "is the server running"));
+
+  /* The daemon relayed its provider host's answer: its record says why. */
+  cc_test_wait_for (response_done_captured, fixture->daemon);
+  captures = daemon_read_captures (fixture->daemon);
+  for (char **line = lines = g_strsplit (captures, "\n", -1); *line != NULL; line++)
+    {
+      g_autoptr(JsonNode) node = json_from_string (*line, NULL);
+      JsonObject *object = node != NULL ? json_node_get_object (node) : NULL;
+
+      if (g_strcmp0 (cc_proxy_json_get_string (object, "kind"), "response-done") == 0)
+        {
+          g_assert_cmpint (cc_proxy_json_get_int (object, "status", 0), ==, 502);
+          g_assert_nonnull (cc_proxy_json_get_string (object, "message"));
+          g_assert_nonnull (strstr (cc_proxy_json_get_string (object, "message"), cause));
+          captured = TRUE;
+        }
+    }
+  g_assert_true (captured);
+}
+
 /* /v1/models is the server's list, as Anthropic's; count_tokens is
  * answered here, without the server. */
 static void
@@ -393,6 +455,7 @@ main (int   argc,
   ADD ("models-and-count", chat, test_models_and_count);
   ADD ("responses", responses, test_responses);
   ADD ("rate-limited", limited, test_rate_limited);
+  ADD ("upstream-down", down, test_upstream_down);
 #undef ADD
 
   return g_test_run ();

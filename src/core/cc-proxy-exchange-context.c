@@ -45,6 +45,7 @@ struct _CcProxyExchangeContext
   char               *model;
   JsonNode           *usage;
   char               *stop_reason;
+  char               *error_message;  /* of an Anthropic error answer */
   CcProxyMessageAssembler *summary;  /* usage and stop reason of a stream */
   GByteArray         *response_bytes;  /* the answer's first bytes, for listeners */
   gsize               response_limit;
@@ -77,6 +78,7 @@ cc_proxy_exchange_context_finalize (GObject *object)
   g_free (self->model);
   g_clear_pointer (&self->usage, json_node_unref);
   g_free (self->stop_reason);
+  g_free (self->error_message);
   g_clear_pointer (&self->summary, cc_proxy_message_assembler_free);
   g_clear_pointer (&self->response_bytes, g_byte_array_unref);
   g_clear_pointer (&self->sse, cc_proxy_sse_parser_free);
@@ -570,9 +572,19 @@ static void
 summarize (CcProxyExchangeContext *self,
            JsonNode              *body)
 {
+  JsonObject *object = JSON_NODE_HOLDS_OBJECT (body) ? json_node_get_object (body) : NULL;
+  const char *message;
+
   g_clear_pointer (&self->usage, json_node_unref);
   g_clear_pointer (&self->stop_reason, g_free);
   cc_proxy_response_summarize (body, &self->usage, &self->stop_reason);
+  /* An error answer says why: a provider's host, or an upstream, wrote it. */
+  if (object != NULL && g_strcmp0 (cc_proxy_json_get_string (object, "type"), "error") == 0 &&
+      (message = cc_proxy_json_get_string (cc_proxy_json_get_object (object, "error"), "message")) != NULL)
+    {
+      g_free (self->error_message);
+      self->error_message = g_strdup (message);
+    }
 }
 
 void
@@ -715,6 +727,8 @@ cc_proxy_exchange_context_report_done (CcProxyExchangeContext *self,
 
   event = new_event (self, CC_PROXY_EVENT_RESPONSE_DONE);
   event->status = status;
+  if (status >= 400 && self->error_message != NULL)
+    event->message = cc_proxy_redact_string (self->error_message, cc_proxy_exchange_context_get_secrets (self));
   set_outcome (self, event);
   emit (self, event);
 }
