@@ -212,8 +212,10 @@ cc_proxy_dbus_service_write (GDBusInterfaceSkeleton  *skeleton,
 
 static void reload (CcProxyDBusService *self);
 
-/* A value the client sends as its API key when the provider signs in
- * upstream by itself: Claude Code wants one before it starts. */
+/* A value the client sends as its API key when the provider answers
+ * with a login or key of its own (every provider but the built-in
+ * passthrough, which needs the client's): Claude Code wants one before
+ * it starts, or stops at "Not logged in". */
 #define PLACEHOLDER_AUTH_TOKEN "cc-proxy"
 
 static GVariant *
@@ -229,7 +231,7 @@ client_environment (CcProxyDBusService *self)
 
   environment = provider != NULL ? cc_proxy_provider_dup_client_environment (provider, snap)
                                  : g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  if (provider != NULL && CC_PROXY_IS_AUTH_CAPABLE (provider))
+  if (provider != NULL && !g_str_equal (cc_proxy_provider_get_id (provider), CC_PROXY_BUILTIN_PROVIDER_ID))
     g_hash_table_replace (environment, g_strdup ("ANTHROPIC_AUTH_TOKEN"), g_strdup (PLACEHOLDER_AUTH_TOKEN));
   g_hash_table_replace (environment, g_strdup ("ANTHROPIC_BASE_URL"),
                         g_strdup (cc_proxy_server_get_url (self->server) ? cc_proxy_server_get_url (self->server) : ""));

@@ -1696,6 +1696,29 @@ test_ctl_auth_copilot (Fixture       *fixture,
 /* Without a keyring the login is not thrown away: it is kept in memory,
  * requests are served with it, and cc-proxyctl says plainly that it will
  * not last and what to do. */
+/* cc-proxyctl env, run where NO_PROXY is @no_proxy (and no_proxy unset). */
+static Ran
+ctl_env (const char *no_proxy)
+{
+  g_autofree char *upper = g_strdup (g_getenv ("NO_PROXY"));
+  g_autofree char *lower = g_strdup (g_getenv ("no_proxy"));
+  Ran ran;
+
+  g_unsetenv ("no_proxy");
+  if (no_proxy != NULL)
+    g_setenv ("NO_PROXY", no_proxy, TRUE);
+  else
+    g_unsetenv ("NO_PROXY");
+  ran = ctl (NULL, "env", NULL);
+  if (upper != NULL)
+    g_setenv ("NO_PROXY", upper, TRUE);
+  else
+    g_unsetenv ("NO_PROXY");
+  if (lower != NULL)
+    g_setenv ("no_proxy", lower, TRUE);
+  return ran;
+}
+
 static void
 test_ctl_auth_without_keyring (Fixture       *fixture,
                                gconstpointer  user_data)
@@ -1774,7 +1797,7 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
 
   /* A client needs no key of its own, and gets the account's models. */
   {
-    g_auto(Ran) env = ctl (NULL, "env", NULL);
+    g_auto(Ran) env = ctl_env (NULL);
     g_autofree char *quoted = NULL;
 
     g_assert_cmpint (env.status, ==, 0);
@@ -1782,7 +1805,9 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
     quoted = g_strdup_printf ("export ANTHROPIC_AUTH_TOKEN='cc-proxy'\n"
                               "export ANTHROPIC_BASE_URL='%s'\n"
                               "export ANTHROPIC_MODEL='claude-sonnet-4.5'\n"
-                              "export ANTHROPIC_SMALL_FAST_MODEL='claude-sonnet-4.5'\n", fixture->daemon->url);
+                              "export ANTHROPIC_SMALL_FAST_MODEL='claude-sonnet-4.5'\n"
+                              "export NO_PROXY='127.0.0.1,localhost,::1'\n"
+                              "export no_proxy='127.0.0.1,localhost,::1'\n", fixture->daemon->url);
     g_assert_cmpstr (env.out, ==, quoted);
   }
 }
@@ -2331,6 +2356,17 @@ test_readme_openai (Fixture       *fixture,
     g_assert_nonnull (strstr (sent, "\"model\":\"anthropic/claude-sonnet-4.5\""));
   }
   g_assert_null (strstr (fixture->daemon->err_text->str, "sk-or-readme-0123456789"));
+
+  /* Right after the recipe, Claude Code needs a key to send (else it
+   * stops at "Not logged in"), and loopback past the user's proxy: one
+   * the user's NO_PROXY already lists is kept, not repeated. */
+  {
+    g_auto(Ran) env = ctl_env ("intranet.example,localhost");
+
+    g_assert_cmpint (env.status, ==, 0);
+    g_assert_nonnull (strstr (env.out, "export ANTHROPIC_AUTH_TOKEN='cc-proxy'\n"));
+    g_assert_nonnull (strstr (env.out, "export NO_PROXY='intranet.example,localhost,127.0.0.1,::1'\n"));
+  }
 }
 
 /* `reload` loads provider modules that appeared since the start, and

@@ -238,6 +238,26 @@ cmd_stop (gboolean start_again)
   return 0;
 }
 
+/* Loopback past any proxy the user's environment sets (HTTPS_PROXY and
+ * the like): Claude Code would send its requests for cc-proxyd to it.
+ * Added to what NO_PROXY and no_proxy already hold, under both names. */
+static void
+add_no_proxy (GHashTable *environment)
+{
+  static const char * const loopback[] = { "127.0.0.1", "localhost", "::1" };
+  const char *names[] = { "NO_PROXY", "no_proxy" };
+  const char *current = g_getenv ("NO_PROXY") ? g_getenv ("NO_PROXY") : g_getenv ("no_proxy");
+  g_auto(GStrv) entries = g_strsplit (current != NULL ? current : "", ",", -1);
+  g_autoptr(GString) value = g_string_new (current);
+
+  /* "*" lets every host past the proxy already. */
+  for (guint i = 0; i < G_N_ELEMENTS (loopback) && !g_strv_contains ((const char * const *) entries, "*"); i++)
+    if (!g_strv_contains ((const char * const *) entries, loopback[i]))
+      g_string_append_printf (value, "%s%s", value->len > 0 ? "," : "", loopback[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_hash_table_replace (environment, g_strdup (names[i]), g_strdup (value->str));
+}
+
 /* What GetClientEnvironment says; the call starts the daemon when it
  * is installed as a session service. */
 static GHashTable *
@@ -256,6 +276,7 @@ client_environment (GError **error)
   g_variant_iter_init (&iter, variables);
   while (g_variant_iter_next (&iter, "{&s&s}", &name, &value))
     g_hash_table_replace (environment, g_strdup (name), g_strdup (value));
+  add_no_proxy (environment);
   return environment;
 }
 
