@@ -2234,6 +2234,20 @@ test_start_error_is_told (Fixture       *fixture,
     g_assert_cmpint (r.status, ==, 1);
     g_assert_true (g_str_has_prefix (r.err, "cc-proxyd " PACKAGE_VERSION " is running but serves nothing: cannot listen: "));
   }
+  /* What would point a client at it refuses, with the reason and the fix,
+   * instead of an empty ANTHROPIC_BASE_URL (and Claude Code going to
+   * api.anthropic.com). */
+  {
+    g_auto(Ran) env = ctl (NULL, "env", NULL);
+    g_auto(Ran) claude = ctl (NULL, "claude", "--version", NULL);
+
+    g_assert_cmpint (env.status, ==, 1);
+    g_assert_cmpstr (env.out, ==, "");
+    g_assert_nonnull (strstr (env.err, "cc-proxyd is running but serves nothing: cannot listen: "));
+    g_assert_nonnull (strstr (env.err, "change the listen-address setting"));
+    g_assert_cmpint (claude.status, ==, 1);
+    g_assert_nonnull (strstr (claude.err, "serves nothing"));
+  }
   {
     g_auto(Ran) stop = ctl (NULL, "stop", NULL);
 

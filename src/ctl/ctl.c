@@ -175,6 +175,22 @@ on_stop_timeout (gpointer user_data)
 /* Asks the running daemon to stop (SIGTERM, as systemd would) and waits
  * until its bus name is gone. Under systemd it stays stopped: a clean
  * exit is not a failure to restart on. */
+/* A daemon that runs but could not listen serves nothing: what needs
+ * it (env, claude, restart) says so, and why, instead of going on. */
+static gboolean
+check_serving (CcProxyDBusProxy1  *daemon,
+               GError            **error)
+{
+  const char *start_error = cc_proxy_dbus_proxy1_get_start_error (daemon);
+
+  if (start_error == NULL || start_error[0] == '\0')
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+               _("cc-proxyd is running but serves nothing: %s. Free the port or change the listen-address "
+                 "setting, then run cc-proxyctl restart"), start_error);
+  return FALSE;
+}
+
 static int
 cmd_stop (gboolean start_again)
 {
@@ -234,6 +250,11 @@ cmd_stop (gboolean start_again)
                     "(systemctl --user start cc-proxyd, or build-aux/dev run)\n"), error->message);
       return 1;
     }
+  if (!check_serving (daemon, &error))
+    {
+      g_printerr ("cc-proxyctl: %s\n", error->message);
+      return 1;
+    }
   g_print (_("Started cc-proxyd %s\n"), cc_proxy_dbus_proxy1_get_version (daemon));
   return 0;
 }
@@ -269,7 +290,7 @@ client_environment (GError **error)
   GHashTable *environment;
   const char *name, *value;
 
-  if (daemon == NULL ||
+  if (daemon == NULL || !check_serving (daemon, error) ||
       !cc_proxy_dbus_proxy1_call_get_client_environment_sync (daemon, &variables, NULL, error))
     return NULL;
   environment = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
