@@ -1804,6 +1804,9 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
     /* g_shell_quote() quotes every value. */
     quoted = g_strdup_printf ("export ANTHROPIC_AUTH_TOKEN='cc-proxy'\n"
                               "export ANTHROPIC_BASE_URL='%s'\n"
+                              "export ANTHROPIC_DEFAULT_HAIKU_MODEL='claude-sonnet-4.5'\n"
+                              "export ANTHROPIC_DEFAULT_OPUS_MODEL='claude-opus-4.1'\n"
+                              "export ANTHROPIC_DEFAULT_SONNET_MODEL='claude-sonnet-4.5'\n"
                               "export ANTHROPIC_MODEL='claude-sonnet-4.5'\n"
                               "export ANTHROPIC_SMALL_FAST_MODEL='claude-sonnet-4.5'\n"
                               "export NO_PROXY='127.0.0.1,localhost,::1'\n"

@@ -409,7 +409,9 @@ newest (GStrv        ids,
 
 /* Claude Code's models, from those the account has, once /models has
  * been read: Sonnet for the main model, Haiku (or Sonnet) for the small
- * fast one. Before that, nothing: Claude Code's own names are mapped. */
+ * fast one, and what its opus, sonnet and haiku aliases (/model) mean
+ * (the best the account has where it lacks a family). Before that,
+ * nothing: Claude Code's own names are mapped. */
 static GHashTable *
 dup_client_environment (CcProxyProvider *provider,
                         CcProxySnapshot *snapshot)
@@ -419,6 +421,7 @@ dup_client_environment (CcProxyProvider *provider,
   GHashTable *environment = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   const char *main_model = newest (ids, "claude-sonnet-");
   const char *small = newest (ids, "claude-haiku-");
+  const char *opus = newest (ids, "claude-opus-");
 
   if (main_model == NULL)
     main_model = newest (ids, "claude-opus-");
@@ -428,6 +431,13 @@ dup_client_environment (CcProxyProvider *provider,
     g_hash_table_insert (environment, g_strdup ("ANTHROPIC_MODEL"), g_strdup (main_model));
   if (small != NULL)
     g_hash_table_insert (environment, g_strdup ("ANTHROPIC_SMALL_FAST_MODEL"), g_strdup (small));
+  if (main_model != NULL)
+    {
+      g_hash_table_insert (environment, g_strdup ("ANTHROPIC_DEFAULT_OPUS_MODEL"),
+                           g_strdup (opus != NULL ? opus : main_model));
+      g_hash_table_insert (environment, g_strdup ("ANTHROPIC_DEFAULT_SONNET_MODEL"), g_strdup (main_model));
+      g_hash_table_insert (environment, g_strdup ("ANTHROPIC_DEFAULT_HAIKU_MODEL"), g_strdup (small));
+    }
   return environment;
 }
 
