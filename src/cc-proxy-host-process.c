@@ -384,6 +384,7 @@ on_hello (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(CcProxyProviderDescriptor) descriptor = NULL;
   g_autofree char *signature = NULL;
+  const char *text = NULL;
   gboolean auth_capable = FALSE;
 
   if (!cc_proxy_provider_host1_call_hello_finish (CC_PROXY_PROVIDER_HOST1 (source), &info, result, &error))
@@ -399,7 +400,8 @@ on_hello (GObject      *source,
 
   g_clear_pointer (&self->confinement, g_free);
   g_variant_lookup (info, "confinement", "s", &self->confinement);
-  descriptor = cc_proxy_module_info_parse (info, &auth_capable, NULL);
+  if (g_variant_lookup (info, "descriptor", "&s", &text))
+    descriptor = cc_proxy_module_info_load_data (text, &auth_capable, NULL);
   if (descriptor != NULL)
     signature = cc_proxy_module_info_signature (descriptor, auth_capable);
   if (g_strcmp0 (signature, self->signature) != 0)

@@ -31,8 +31,9 @@
  *
  * Name, Label and Description are localestrings: translations merged in
  * by msgfmt --desktop (Name[de]=…) are read for the user's languages.
- * Between a host and cc-proxyd the same description travels as an
- * a{sv} (cc_proxy_module_info_describe()).
+ * A host says Hello with the same text, made from the loaded module
+ * (cc_proxy_module_info_to_key_file()), and cc-proxyd reads it with the
+ * same reader (cc_proxy_module_info_load_data()): one format, one reader.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -44,151 +45,6 @@
 
 #include "cc-proxy-module-info.h"
 #include "cc-proxy-registry.h"
-
-/* What a host says Hello with (an a{sv}); 2: routes */
-#define FORMAT_VERSION 2
-#define SETTING_TYPE "(sssusasbasiis)"
-/* path, methods ("" for any), JSON body */
-#define ROUTE_TYPE "(ssb)"
-
-static GVariant *
-describe_setting (CcProxySettingDescriptor *setting)
-{
-  gint minimum = 0, maximum = 0;
-  const char *unit = cc_proxy_setting_descriptor_get_unit (setting);
-
-  cc_proxy_setting_descriptor_get_range (setting, &minimum, &maximum);
-  return g_variant_new ("(sssus^asb^asiis)",
-                        cc_proxy_setting_descriptor_get_key (setting),
-                        cc_proxy_setting_descriptor_get_label (setting),
-                        cc_proxy_setting_descriptor_get_description (setting),
-                        (guint32) cc_proxy_setting_descriptor_get_kind (setting),
-                        cc_proxy_setting_descriptor_get_default (setting),
-                        cc_proxy_setting_descriptor_get_options (setting),
-                        cc_proxy_setting_descriptor_is_secret (setting),
-                        cc_proxy_setting_descriptor_get_env_vars (setting),
-                        minimum, maximum, unit ? unit : "");
-}
-
-/**
- * cc_proxy_module_info_describe:
- * @provider: a loaded provider
- *
- * Returns: (transfer floating): @provider's descriptor, and whether it
- *   can sign in, as an `a{sv}`
- */
-GVariant *
-cc_proxy_module_info_describe (CcProxyProvider *provider)
-{
-  CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (provider);
-  g_auto(GVariantBuilder) info = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-  g_auto(GVariantBuilder) settings = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a" SETTING_TYPE));
-  g_auto(GVariantBuilder) routes = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a" ROUTE_TYPE));
-
-  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
-    g_variant_builder_add_value (&settings, describe_setting (cc_proxy_provider_descriptor_get_setting (descriptor, i)));
-
-  g_variant_builder_add (&info, "{sv}", "format", g_variant_new_uint32 (FORMAT_VERSION));
-  g_variant_builder_add (&info, "{sv}", "id", g_variant_new_string (cc_proxy_provider_descriptor_get_id (descriptor)));
-  g_variant_builder_add (&info, "{sv}", "display-name",
-                         g_variant_new_string (cc_proxy_provider_descriptor_get_display_name (descriptor)));
-  g_variant_builder_add (&info, "{sv}", "auth-capable", g_variant_new_boolean (CC_PROXY_IS_AUTH_CAPABLE (provider)));
-  g_variant_builder_add (&info, "{sv}", "settings", g_variant_builder_end (&settings));
-  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_routes (descriptor); i++)
-    {
-      const char *methods = NULL;
-      gboolean json_body = FALSE;
-      const char *path = cc_proxy_provider_descriptor_get_route (descriptor, i, &methods, &json_body);
-
-      g_variant_builder_add (&routes, "(ssb)", path, methods ? methods : "", json_body);
-    }
-  g_variant_builder_add (&info, "{sv}", "routes", g_variant_builder_end (&routes));
-  return g_variant_builder_end (&info);
-}
-
-static CcProxySettingDescriptor *
-parse_setting (GVariant *tuple)
-{
-  const char *key, *label, *description, *default_value, *unit;
-  g_autoptr(GVariant) options_variant = NULL;
-  g_autoptr(GVariant) env_variant = NULL;
-  g_autofree const char **options = NULL;
-  g_autofree const char **env_vars = NULL;
-  guint32 kind;
-  gboolean secret;
-  gint32 minimum, maximum;
-  gint64 number = 0;
-
-  g_variant_get (tuple, "(&s&s&su&s@asb@asii&s)", &key, &label, &description, &kind, &default_value,
-                 &options_variant, &secret, &env_variant, &minimum, &maximum, &unit);
-  options = g_variant_get_strv (options_variant, NULL);
-  env_vars = g_variant_get_strv (env_variant, NULL);
-  if (kind != CC_PROXY_SETTING_KIND_INT)
-    return cc_proxy_setting_descriptor_new (key, label, description, kind, default_value,
-                                            options, secret, env_vars);
-
-  g_ascii_string_to_signed (default_value, 10, G_MININT32, G_MAXINT32, &number, NULL);
-  return cc_proxy_setting_descriptor_new_int (key, label, description, (gint) number, minimum, maximum,
-                                              unit[0] != '\0' ? unit : NULL, env_vars);
-}
-
-/**
- * cc_proxy_module_info_parse:
- * @info: what cc_proxy_module_info_describe() made
- * @auth_capable: (out): whether the provider can sign in
- *
- * Returns: (transfer full): the descriptor, validated
- */
-CcProxyProviderDescriptor *
-cc_proxy_module_info_parse (GVariant  *info,
-                            gboolean  *auth_capable,
-                            GError   **error)
-{
-  g_autoptr(GVariant) settings = NULL;
-  g_autoptr(GVariant) routes = NULL;
-  g_autoptr(GPtrArray) items = g_ptr_array_new ();
-  g_autoptr(CcProxyProviderDescriptor) descriptor = NULL;
-  g_autoptr(GError) local_error = NULL;
-  const char *id = NULL, *display_name = NULL;
-  guint32 format = 0;
-
-  if (!g_variant_is_of_type (info, G_VARIANT_TYPE_VARDICT) ||
-      !g_variant_lookup (info, "format", "u", &format) || format != FORMAT_VERSION ||
-      !g_variant_lookup (info, "id", "&s", &id) ||
-      !g_variant_lookup (info, "display-name", "&s", &display_name) ||
-      !g_variant_lookup (info, "auth-capable", "b", auth_capable) ||
-      (settings = g_variant_lookup_value (info, "settings", G_VARIANT_TYPE ("a" SETTING_TYPE))) == NULL ||
-      (routes = g_variant_lookup_value (info, "routes", G_VARIANT_TYPE ("a" ROUTE_TYPE))) == NULL)
-    {
-      g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_INVALID_DESCRIPTOR,
-                   _("not a provider descriptor of format %u"), FORMAT_VERSION);
-      return NULL;
-    }
-
-  for (gsize i = 0; i < g_variant_n_children (settings); i++)
-    {
-      g_autoptr(GVariant) tuple = g_variant_get_child_value (settings, i);
-
-      g_ptr_array_add (items, parse_setting (tuple));
-    }
-  g_ptr_array_add (items, NULL);
-  descriptor = cc_proxy_provider_descriptor_new (id, display_name, (CcProxySettingDescriptor **) items->pdata);
-  for (gsize i = 0; i < g_variant_n_children (routes); i++)
-    {
-      const char *path, *methods;
-      gboolean json_body;
-
-      g_variant_get_child (routes, i, "(&s&sb)", &path, &methods, &json_body);
-      cc_proxy_provider_descriptor_add_route (descriptor, path, methods[0] != '\0' ? methods : NULL, json_body);
-    }
-  if (!cc_proxy_provider_descriptor_validate (descriptor, &local_error))
-    {
-      g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_INVALID_DESCRIPTOR,
-                   _("invalid descriptor: %s"), local_error->message);
-      return NULL;
-    }
-  return g_steal_pointer (&descriptor);
-}
 
 #define PROVIDER_GROUP "Provider"
 #define SETTING_PREFIX "Setting "
@@ -423,6 +279,27 @@ cc_proxy_module_info_load (const char  *path,
     g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_INVALID_DESCRIPTOR,
                  "%s: %s", path, local_error->message);
   return descriptor;
+}
+
+/**
+ * cc_proxy_module_info_load_data:
+ * @text: a descriptor, as cc_proxy_module_info_to_key_file() writes it
+ * @auth_capable: (out): whether the provider can sign in
+ *
+ * Reads what a provider host said in its Hello answer.
+ *
+ * Returns: (transfer full): the descriptor, validated
+ */
+CcProxyProviderDescriptor *
+cc_proxy_module_info_load_data (const char  *text,
+                                gboolean    *auth_capable,
+                                GError     **error)
+{
+  g_autoptr(GKeyFile) file = g_key_file_new ();
+
+  if (!g_key_file_load_from_data (file, text, -1, G_KEY_FILE_KEEP_TRANSLATIONS, error))
+    return NULL;
+  return read_key_file (file, auth_capable, error);
 }
 
 /**

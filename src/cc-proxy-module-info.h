@@ -12,11 +12,10 @@ G_BEGIN_DECLS
 /* Beside copilot.so lies copilot.descriptor. */
 #define CC_PROXY_MODULE_INFO_SUFFIX ".descriptor"
 
-GVariant                  *cc_proxy_module_info_describe (CcProxyProvider  *provider);
-CcProxyProviderDescriptor *cc_proxy_module_info_parse    (GVariant         *info,
+CcProxyProviderDescriptor *cc_proxy_module_info_load     (const char       *path,
                                                           gboolean         *auth_capable,
                                                           GError          **error);
-CcProxyProviderDescriptor *cc_proxy_module_info_load     (const char       *path,
+CcProxyProviderDescriptor *cc_proxy_module_info_load_data (const char      *text,
                                                           gboolean         *auth_capable,
                                                           GError          **error);
 char                      *cc_proxy_module_info_signature (CcProxyProviderDescriptor *descriptor,

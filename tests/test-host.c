@@ -50,6 +50,7 @@ typedef struct
   gboolean         killed;  /* the test killed the daemon itself */
   const char      *while_path;  /* the load failure only while it exists */
   gboolean         with_openai; /* the openai module beside, with an API key */
+  char            *module_dir;  /* instead of the fragile module's build folder */
 } Fixture;
 
 static gboolean
@@ -73,7 +74,7 @@ fixture_start (Fixture    *fixture,
 {
   /* "init-HOW" fails as the provider is made, "HOW" as the module loads. */
   gboolean at_init = load_failure != NULL && g_str_has_prefix (load_failure, "init-");
-  g_autofree char *dirs = g_strjoin (":", g_getenv ("CC_PROXY_TEST_FRAGILE_DIR"),
+  g_autofree char *dirs = g_strjoin (":", fixture->module_dir ? fixture->module_dir : g_getenv ("CC_PROXY_TEST_FRAGILE_DIR"),
                                      fixture->with_openai ? g_getenv ("CC_PROXY_TEST_OPENAI_DIR") : NULL, NULL);
   const char *env[] = {
     "DBUS_SESSION_BUS_ADDRESS", g_test_dbus_get_bus_address (fixture->bus),
@@ -142,6 +143,16 @@ fixture_teardown (Fixture       *fixture,
       daemon_stop (fixture->daemon);
     }
   g_free (fixture->pid);
+  if (fixture->module_dir != NULL)
+    {
+      g_autofree char *module = g_build_filename (fixture->module_dir, "fragile.so", NULL);
+      g_autofree char *descriptor = g_build_filename (fixture->module_dir, "fragile.descriptor", NULL);
+
+      g_unlink (module);
+      g_unlink (descriptor);
+      g_rmdir (fixture->module_dir);
+      g_free (fixture->module_dir);
+    }
   g_clear_object (&fixture->client);
   g_clear_object (&fixture->upstream);
   g_dbus_connection_close_sync (fixture->connection, NULL, NULL);
@@ -730,6 +741,48 @@ test_failure (Fixture       *fixture,
 
 /* A module that crashes at every start is given up after a few tries,
  * without a crash loop; the daemon listens all along. */
+/* A descriptor file that no longer matches its module (one route more
+ * than the module serves, as after a rebuild without
+ * cc-proxy-schema-gen): the module's host compares what the module says
+ * with the file, and the provider is broken with the advice. */
+static void
+test_stale_descriptor (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autofree char *built = g_build_filename (g_getenv ("CC_PROXY_TEST_FRAGILE_DIR"), "fragile", NULL);
+  g_autofree char *module = NULL;
+  g_autofree char *descriptor = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *stale = NULL;
+  g_autofree char *last_error = NULL;
+  g_autofree char *state = NULL;
+  gsize len;
+  GError *error = NULL;
+
+  fixture->module_dir = g_dir_make_tmp ("cc-proxy-stale-XXXXXX", &error);
+  g_assert_no_error (error);
+  module = g_strconcat (built, ".so", NULL);
+  g_assert_true (g_file_get_contents (module, &contents, &len, NULL));
+  copy = g_build_filename (fixture->module_dir, "fragile.so", NULL);
+  g_file_set_contents (copy, contents, len, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&contents, g_free);
+  descriptor = g_strconcat (built, ".descriptor", NULL);
+  g_assert_true (g_file_get_contents (descriptor, &contents, NULL, NULL));
+  stale = g_strconcat (contents, "\n[Route /v1/extra]\nMethods=POST\nJsonBody=true\n", NULL);
+  g_clear_pointer (&copy, g_free);
+  copy = g_build_filename (fixture->module_dir, "fragile.descriptor", NULL);
+  g_file_set_contents (copy, stale, -1, &error);
+  g_assert_no_error (error);
+
+  fixture_start (fixture, NULL);
+  wait_for_host (fixture, "broken");
+  state = host_state (fixture, &last_error);
+  g_assert_true (g_str_has_prefix (last_error, "the module does not match its descriptor file; "
+                                               "write it again with cc-proxy-schema-gen --descriptor"));
+}
+
 static void
 test_broken_at_load (Fixture       *fixture,
                      gconstpointer  user_data)
@@ -896,6 +949,7 @@ main (int   argc,
   g_test_add ("/host/load/segv", Fixture, "segv", fixture_setup, test_broken_at_load, fixture_teardown);
   g_test_add ("/host/load/loop", Fixture, "loop", fixture_setup, test_broken_at_load, fixture_teardown);
   g_test_add ("/host/load/init-abort", Fixture, "init-abort", fixture_setup, test_broken_at_load, fixture_teardown);
+  g_test_add ("/host/load/stale-descriptor", Fixture, NULL, fixture_setup, test_stale_descriptor, fixture_teardown);
   g_test_add ("/host/load/revived-by-reload", Fixture, NULL, fixture_setup, test_broken_revived, fixture_teardown);
   g_test_add ("/host/load/request-while-breaking", Fixture, NULL, fixture_setup, test_request_while_breaking,
               fixture_teardown);

@@ -101,18 +101,11 @@ handle_hello (CcProxyProviderHost1  *object,
     g_dbus_method_invocation_return_error_literal (invocation, G_DBUS_ERROR, G_DBUS_ERROR_FAILED, self->load_error);
   else
     {
-      g_autoptr(GVariant) described = g_variant_ref_sink (cc_proxy_module_info_describe (self->provider));
+      g_autofree char *descriptor = cc_proxy_module_info_to_key_file (self->provider);
       g_auto(GVariantBuilder) info = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
-      GVariantIter iter;
-      const char *key;
-      GVariant *value;
 
-      g_variant_iter_init (&iter, described);
-      while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-        {
-          g_variant_builder_add (&info, "{sv}", key, value);
-          g_variant_unref (value);
-        }
+      /* The descriptor as its file has it: the daemon has one reader. */
+      g_variant_builder_add (&info, "{sv}", "descriptor", g_variant_new_string (descriptor));
       g_variant_builder_add (&info, "{sv}", "confinement", g_variant_new_string (self->confinement));
       cc_proxy_provider_host1_complete_hello (object, invocation, g_variant_builder_end (&info));
     }
