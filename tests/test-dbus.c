@@ -1920,8 +1920,9 @@ test_traffic_signals (Fixture       *fixture,
   static const char * const expected[] = {
     "RequestStarted ('ID', 'POST', '/v1/messages?beta=true', 'anthropic', 'claude-sonnet-4-5-20250929')",
     "ResponseStarted ('ID', 200)",
-    "RequestFinished ('ID', 200, DURATION, {'input_tokens': 11, 'output_tokens': 3, "
-      "'cache_read_input_tokens': 5}, 'end_turn', '')",
+    /* One line, in two literals. */
+    ("RequestFinished ('ID', 200, DURATION, {'input_tokens': 11, 'output_tokens': 3, "
+     "'cache_read_input_tokens': 5}, 'end_turn', '')"),
     "RequestStarted ('ID', 'POST', '/v1/stream', 'anthropic', 'claude-sonnet-4-5-20250929')",
     "ResponseStarted ('ID', 200)",
     "RequestFinished ('ID', 200, DURATION, {'input_tokens': 25, 'output_tokens': 3}, 'end_turn', '')",
