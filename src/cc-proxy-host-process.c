@@ -714,7 +714,7 @@ cc_proxy_host_process_set_snapshot (CcProxyHostProcess *self,
                                     CcProxySnapshot    *snapshot)
 {
   g_autoptr(GVariant) scoped = g_variant_ref_sink (cc_proxy_snapshot_serialize (snapshot,
-                                                                                                 self->provider_id));
+                                                                                self->provider_id));
   gboolean changed = self->scoped == NULL || !g_variant_equal (scoped, self->scoped);
 
   /* Nothing the host sees changed (another provider's settings, the

@@ -144,7 +144,7 @@ rebuild (CcProxyRuntime *self)
           g_autofree char *value = cc_proxy_settings_dup_value (self->settings, id, setting, &from_env);
 
           cc_proxy_snapshot_insert (snapshot, id, cc_proxy_setting_descriptor_get_key (setting), value,
-                                                   from_env, cc_proxy_setting_descriptor_is_secret (setting));
+                                    from_env, cc_proxy_setting_descriptor_is_secret (setting));
         }
     }
 

@@ -483,8 +483,8 @@ handle_early (SoupServer        *soup_server,
     keep = MAX (cc_proxy_event_sink_get_body_limit (self->sink) + 1, MODEL_SCAN_PREFIX);
   stream = cc_proxy_exchange_stream_body (exchange, keep);
   cc_proxy_exchange_context_set_body_stream (context, stream,
-                                            encoding == SOUP_ENCODING_CONTENT_LENGTH
-                                              ? soup_message_headers_get_content_length (headers) : -1);
+                                             encoding == SOUP_ENCODING_CONTENT_LENGTH
+                                               ? soup_message_headers_get_content_length (headers) : -1);
   forward (self, context);
 }
 
@@ -570,7 +570,7 @@ on_request_started (SoupServer        *soup_server,
                     CcProxyServer     *self)
 {
   cc_proxy_exchange_new (message, cc_proxy_listener_get_client_socket (message),
-                                        self->counters, self->client_timeout);
+                         self->counters, self->client_timeout);
 }
 
 /* The request leaves the count, and the message lets go of what it

@@ -106,8 +106,8 @@ new_request_id (void)
  * them are parsed, unless someone watches every event. */
 void
 cc_proxy_exchange_context_observe_sse_event (const char *event,
-                                            const char *data,
-                                            gpointer    user_data)
+                                             const char *data,
+                                             gpointer    user_data)
 {
   CcProxyExchangeContext *self = user_data;
   g_autoptr(JsonNode) node = NULL;
@@ -121,11 +121,11 @@ cc_proxy_exchange_context_observe_sse_event (const char *event,
 /* Made by the exchange, once the request head is in. */
 CcProxyExchangeContext *
 cc_proxy_exchange_context_new (CcProxyExchange  *exchange,
-                              const char       *path,
-                              const char       *query,
-                              CcProxySnapshot  *snapshot,
-                              SoupSession      *session,
-                              CcProxyEventSink *sink)
+                               const char       *path,
+                               const char       *query,
+                               CcProxySnapshot  *snapshot,
+                               SoupSession      *session,
+                               CcProxyEventSink *sink)
 {
   CcProxyExchangeContext *self = g_object_new (CC_PROXY_TYPE_EXCHANGE_CONTEXT, NULL);
   SoupServerMessage *message = cc_proxy_exchange_get_message (exchange);
@@ -145,8 +145,8 @@ cc_proxy_exchange_context_new (CcProxyExchange  *exchange,
 
 void
 cc_proxy_exchange_context_set_body (CcProxyExchangeContext *self,
-                                   GBytes                *body,
-                                   JsonNode              *json_body)
+                                    GBytes                *body,
+                                    JsonNode              *json_body)
 {
   g_clear_pointer (&self->body, g_bytes_unref);
   g_clear_pointer (&self->json_body, json_node_unref);
@@ -158,8 +158,8 @@ cc_proxy_exchange_context_set_body (CcProxyExchangeContext *self,
  * stream is dropped once the whole body is in (set_body). */
 void
 cc_proxy_exchange_context_set_body_stream (CcProxyExchangeContext *self,
-                                          GInputStream          *stream,
-                                          goffset                length)
+                                           GInputStream          *stream,
+                                           goffset                length)
 {
   g_set_object (&self->body_stream, stream);
   self->body_length = length;
@@ -167,7 +167,7 @@ cc_proxy_exchange_context_set_body_stream (CcProxyExchangeContext *self,
 
 GInputStream *
 cc_proxy_exchange_context_get_body_stream (CcProxyExchangeContext *self,
-                                          goffset               *length)
+                                           goffset               *length)
 {
   if (length != NULL)
     *length = self->body_length;
@@ -500,8 +500,8 @@ cc_proxy_exchange_context_emit_request (CcProxyExchangeContext *self)
 
 void
 cc_proxy_exchange_context_emit_response_headers (CcProxyExchangeContext *self,
-                                                guint                  status,
-                                                SoupMessageHeaders    *headers)
+                                                 guint                  status,
+                                                 SoupMessageHeaders    *headers)
 {
   CcProxyEvent *event;
 
@@ -518,8 +518,8 @@ cc_proxy_exchange_context_emit_response_headers (CcProxyExchangeContext *self,
 /* For answers that did not report their headers themselves. */
 void
 cc_proxy_exchange_context_emit_response_headers_once (CcProxyExchangeContext *self,
-                                                     guint                  status,
-                                                     SoupMessageHeaders    *headers)
+                                                      guint                  status,
+                                                      SoupMessageHeaders    *headers)
 {
   if (!self->response_headers_sent)
     cc_proxy_exchange_context_emit_response_headers (self, status, headers);
@@ -544,8 +544,8 @@ cc_proxy_exchange_context_wants_progress (CcProxyExchangeContext *self)
 
 void
 cc_proxy_exchange_context_emit_progress (CcProxyExchangeContext *self,
-                                        const char            *sse_event,
-                                        JsonNode              *data)
+                                         const char            *sse_event,
+                                         JsonNode              *data)
 {
   CcProxyEvent *event;
 
@@ -589,7 +589,7 @@ summarize (CcProxyExchangeContext *self,
 
 void
 cc_proxy_exchange_context_emit_complete (CcProxyExchangeContext *self,
-                                        JsonNode              *body)
+                                         JsonNode              *body)
 {
   CcProxyEvent *event;
 
@@ -613,8 +613,8 @@ cc_proxy_exchange_context_emit_complete (CcProxyExchangeContext *self,
  * response-complete: a stream as it is, JSON to be parsed at its end. */
 void
 cc_proxy_exchange_context_observe_response (CcProxyExchangeContext *self,
-                                           SoupMessageHeaders    *headers,
-                                           gboolean               parse_events)
+                                            SoupMessageHeaders    *headers,
+                                            gboolean               parse_events)
 {
   gsize limit = cc_proxy_event_sink_get_body_limit (self->sink);
 
@@ -637,8 +637,8 @@ cc_proxy_exchange_context_observe_response (CcProxyExchangeContext *self,
 
 void
 cc_proxy_exchange_context_observe_response_bytes (CcProxyExchangeContext *self,
-                                                 const char            *data,
-                                                 gsize                  len)
+                                                  const char            *data,
+                                                  gsize                  len)
 {
   gsize room;
 
@@ -713,7 +713,7 @@ finish_summary (CcProxyExchangeContext *self)
 /* The request's terminal events, built; the exchange decides when. */
 void
 cc_proxy_exchange_context_report_done (CcProxyExchangeContext *self,
-                                      guint                  status)
+                                       guint                  status)
 {
   CcProxyEvent *event;
 
@@ -735,9 +735,9 @@ cc_proxy_exchange_context_report_done (CcProxyExchangeContext *self,
 
 void
 cc_proxy_exchange_context_report_error (CcProxyExchangeContext *self,
-                                       CcProxyEventKind       kind,
-                                       guint                  status,
-                                       const char            *message)
+                                        CcProxyEventKind       kind,
+                                        guint                  status,
+                                        const char            *message)
 {
   CcProxyEvent *event;
 
@@ -757,7 +757,7 @@ cc_proxy_exchange_context_report_error (CcProxyExchangeContext *self,
 /* @text without this request's secret values. */
 char *
 cc_proxy_exchange_context_redact (CcProxyExchangeContext *self,
-                                 const char            *text)
+                                  const char            *text)
 {
   return cc_proxy_redact_string (text, cc_proxy_exchange_context_get_secrets (self));
 }

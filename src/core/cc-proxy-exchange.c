@@ -357,7 +357,7 @@ on_wrote_headers (SoupServerMessage *message,
    * core's errors) get their response-headers event now. */
   if (!cc_proxy_exchange_is_over (self))
     cc_proxy_exchange_context_emit_response_headers_once (self->context, soup_server_message_get_status (message),
-                                                         soup_server_message_get_response_headers (message));
+                                                          soup_server_message_get_response_headers (message));
 }
 
 static void
@@ -425,7 +425,7 @@ cc_proxy_exchange_start (CcProxyExchange  *self,
 
   g_clear_handle_id (&self->client_timeout_id, g_source_remove);
   self->context = cc_proxy_exchange_context_new (self, g_uri_get_path (uri), g_uri_get_query (uri),
-                                                snapshot, session, sink);
+                                                 snapshot, session, sink);
   self->response_headers = soup_message_headers_ref (soup_server_message_get_response_headers (self->message));
   g_signal_connect (self->message, "wrote-headers", G_CALLBACK (on_wrote_headers), self);
   g_signal_connect (self->message, "wrote-body-data", G_CALLBACK (on_wrote_body_data), self);
@@ -794,7 +794,7 @@ cc_proxy_exchange_begin_body (CcProxyExchange *self,
     return;
   soup_message_body_set_accumulate (soup_server_message_get_response_body (self->message), FALSE);
   cc_proxy_exchange_context_observe_response (self->context, soup_server_message_get_response_headers (self->message),
-                                             parse_events);
+                                              parse_events);
   soup_server_message_unpause (self->message);
 }
 

@@ -139,10 +139,10 @@ skip_literal (const char *p,
  */
 gboolean
 cc_proxy_json_scan (const char *data,
-                             gsize       len,
-                             guint       max_depth,
-                             gsize      *error_offset,
-                             gboolean   *too_deep)
+                    gsize       len,
+                    guint       max_depth,
+                    gsize      *error_offset,
+                    gboolean   *too_deep)
 {
   enum { VALUE, KEY, AFTER } state = VALUE;
   char small[CC_PROXY_JSON_MAX_DEPTH];
