@@ -87,7 +87,6 @@ cc_proxy_exchange_context_finalize (GObject *object)
   G_OBJECT_CLASS (cc_proxy_exchange_context_parent_class)->finalize (object);
 }
 
-
 static void
 cc_proxy_exchange_context_init (CcProxyExchangeContext *self)
 {
@@ -98,24 +97,6 @@ new_request_id (void)
 {
   return g_strdup_printf ("%08x%08x%08x%08x",
                           g_random_int (), g_random_int (), g_random_int (), g_random_int ());
-}
-
-
-/* One event of an answer streamed by the core (relayed, or written by
- * the provider through the context): only the events with usage in
- * them are parsed, unless someone watches every event. */
-void
-cc_proxy_exchange_context_observe_sse_event (const char *event,
-                                             const char *data,
-                                             gpointer    user_data)
-{
-  CcProxyExchangeContext *self = user_data;
-  g_autoptr(JsonNode) node = NULL;
-
-  if (!cc_proxy_sse_event_has_summary (event) && !cc_proxy_exchange_context_wants_progress (self))
-    return;
-  node = cc_proxy_json_parse (data, -1, NULL);
-  cc_proxy_exchange_context_emit_progress (self, event, node);
 }
 
 /* Made by the exchange, once the request head is in. */
@@ -230,6 +211,15 @@ cc_proxy_exchange_context_get_json_body (CcProxyRequestContext *context)
   return self->json_body;
 }
 
+/* What redaction hides in this request. */
+static const char * const *
+cc_proxy_exchange_context_get_secrets (CcProxyExchangeContext *self)
+{
+  if (self->secrets != NULL)
+    return (const char * const *) self->secrets->pdata;
+  return cc_proxy_snapshot_get_secret_values (self->snapshot);
+}
+
 static void
 cc_proxy_exchange_context_add_secret (CcProxyRequestContext *context,
                                       const char            *value)
@@ -252,27 +242,12 @@ cc_proxy_exchange_context_add_secret (CcProxyRequestContext *context,
   g_ptr_array_insert (self->secrets, self->secrets->len - 1, g_strdup (value));
 }
 
-/* What redaction hides in this request. */
-const char * const *
-cc_proxy_exchange_context_get_secrets (CcProxyExchangeContext *self)
-{
-  if (self->secrets != NULL)
-    return (const char * const *) self->secrets->pdata;
-  return cc_proxy_snapshot_get_secret_values (self->snapshot);
-}
-
 static CcProxySnapshot *
 cc_proxy_exchange_context_get_snapshot (CcProxyRequestContext *context)
 {
   CcProxyExchangeContext *self = (CcProxyExchangeContext *) context;
 
   return self->snapshot;
-}
-
-const char *
-cc_proxy_exchange_context_get_provider_id (CcProxyExchangeContext *self)
-{
-  return cc_proxy_snapshot_get_active_provider (self->snapshot);
 }
 
 /* The exchange this is the façade of; NULL once the request is over. */
@@ -380,7 +355,6 @@ cc_proxy_exchange_context_has_response_started (CcProxyRequestContext *context)
 
   return self->exchange == NULL || cc_proxy_exchange_has_response_started (self->exchange);
 }
-
 
 gboolean
 cc_proxy_exchange_context_is_observed (CcProxyExchangeContext *self)
@@ -527,7 +501,7 @@ cc_proxy_exchange_context_emit_response_headers_once (CcProxyExchangeContext *se
 
 /* The stream events that carry the one-line figures (usage, stop
  * reason): the only ones parsed while nobody wants progress events. */
-gboolean
+static gboolean
 cc_proxy_sse_event_has_summary (const char *sse_event)
 {
   return sse_event != NULL && (g_str_equal (sse_event, "message_start") ||
@@ -536,13 +510,13 @@ cc_proxy_sse_event_has_summary (const char *sse_event)
 
 /* Whether a relay should parse every event of a stream for
  * cc_proxy_exchange_context_emit_progress(), or only the summary ones. */
-gboolean
+static gboolean
 cc_proxy_exchange_context_wants_progress (CcProxyExchangeContext *self)
 {
   return cc_proxy_event_sink_wants_progress (self->sink);
 }
 
-void
+static void
 cc_proxy_exchange_context_emit_progress (CcProxyExchangeContext *self,
                                          const char            *sse_event,
                                          JsonNode              *data)
@@ -587,7 +561,7 @@ summarize (CcProxyExchangeContext *self,
     }
 }
 
-void
+static void
 cc_proxy_exchange_context_emit_complete (CcProxyExchangeContext *self,
                                          JsonNode              *body)
 {
@@ -603,6 +577,23 @@ cc_proxy_exchange_context_emit_complete (CcProxyExchangeContext *self,
   event = new_event (self, CC_PROXY_EVENT_RESPONSE_COMPLETE);
   set_event_body (self, event, body);
   emit (self, event);
+}
+
+/* One event of an answer streamed by the core (relayed, or written by
+ * the provider through the context): only the events with usage in
+ * them are parsed, unless someone watches every event. */
+static void
+cc_proxy_exchange_context_observe_sse_event (const char *event,
+                                             const char *data,
+                                             gpointer    user_data)
+{
+  CcProxyExchangeContext *self = user_data;
+  g_autoptr(JsonNode) node = NULL;
+
+  if (!cc_proxy_sse_event_has_summary (event) && !cc_proxy_exchange_context_wants_progress (self))
+    return;
+  node = cc_proxy_json_parse (data, -1, NULL);
+  cc_proxy_exchange_context_emit_progress (self, event, node);
 }
 
 /* Summaries of JSON answers need the whole body even when nobody keeps
@@ -761,8 +752,6 @@ cc_proxy_exchange_context_redact (CcProxyExchangeContext *self,
 {
   return cc_proxy_redact_string (text, cc_proxy_exchange_context_get_secrets (self));
 }
-
-
 
 static void
 cc_proxy_exchange_context_respond_error (CcProxyRequestContext *context,

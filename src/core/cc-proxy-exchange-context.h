@@ -22,7 +22,6 @@ CcProxyExchangeContext *cc_proxy_exchange_context_new          (CcProxyExchange 
                                                                 SoupSession            *session,
                                                                 CcProxyEventSink       *sink);
 CcProxyExchange        *cc_proxy_exchange_context_get_exchange (CcProxyExchangeContext *self);
-const char             *cc_proxy_exchange_context_get_provider_id (CcProxyExchangeContext *self);
 
 /* The body, once it is in or while it arrives */
 void                    cc_proxy_exchange_context_set_body     (CcProxyExchangeContext *self,
@@ -35,13 +34,11 @@ GInputStream           *cc_proxy_exchange_context_get_body_stream (CcProxyExchan
                                                                    goffset                *length);
 
 /* Redaction */
-const char * const     *cc_proxy_exchange_context_get_secrets  (CcProxyExchangeContext *self);
 char                   *cc_proxy_exchange_context_redact       (CcProxyExchangeContext *self,
                                                                 const char             *text);
 
 /* The traffic record: the request's events */
 gboolean                cc_proxy_exchange_context_is_observed  (CcProxyExchangeContext *self);
-gboolean                cc_proxy_exchange_context_wants_progress (CcProxyExchangeContext *self);
 void                    cc_proxy_exchange_context_emit_request (CcProxyExchangeContext *self);
 void                    cc_proxy_exchange_context_emit_response_headers (CcProxyExchangeContext *self,
                                                                          guint                   status,
@@ -49,14 +46,6 @@ void                    cc_proxy_exchange_context_emit_response_headers (CcProxy
 void                    cc_proxy_exchange_context_emit_response_headers_once (CcProxyExchangeContext *self,
                                                                               guint                   status,
                                                                               SoupMessageHeaders     *headers);
-void                    cc_proxy_exchange_context_emit_progress (CcProxyExchangeContext *self,
-                                                                 const char             *sse_event,
-                                                                 JsonNode               *data);
-void                    cc_proxy_exchange_context_emit_complete (CcProxyExchangeContext *self,
-                                                                 JsonNode               *body);
-void                    cc_proxy_exchange_context_observe_sse_event (const char *event,
-                                                                     const char *data,
-                                                                     gpointer    context);
 void                    cc_proxy_exchange_context_observe_response (CcProxyExchangeContext *self,
                                                                     SoupMessageHeaders     *headers,
                                                                     gboolean                parse_events);
@@ -69,7 +58,5 @@ void                    cc_proxy_exchange_context_report_error (CcProxyExchangeC
                                                                 CcProxyEventKind        kind,
                                                                 guint                   status,
                                                                 const char             *message);
-
-gboolean                cc_proxy_sse_event_has_summary         (const char             *sse_event);
 
 G_END_DECLS
