@@ -539,6 +539,7 @@ cc_proxy_capture_log_format_event (CcProxyEvent  *event,
       json_builder_set_member_name (builder, "duration_us");
       json_builder_add_int_value (builder, event->duration_us);
       add_string (builder, "stop_reason", event->stop_reason);
+      add_string (builder, "route", event->route);
       if (event->usage != NULL)
         {
           json_builder_set_member_name (builder, "usage");

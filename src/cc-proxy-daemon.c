@@ -32,6 +32,7 @@ struct _CcProxyDaemon
   CcProxyRegistry       *registry;
   CcProxySettings       *settings;
   CcProxyRuntime        *runtime;
+  CcProxyRouter         *router;
   CcProxyHostSupervisor *hosts;
   CcProxyEventSink      *sink;
   CcProxyServer         *server;
@@ -132,10 +133,11 @@ on_traffic_event (CcProxyEventSink *sink,
       event->kind != CC_PROXY_EVENT_PROXY_ERROR)
     return;
 
-  g_printerr ("%s %s%s%s %u %.1fms %s%s%s\n",
+  g_printerr ("%s %s%s%s %u %.1fms %s%s%s%s%s%s\n",
               event->method, event->path,
               event->query ? "?" : "", event->query ? event->query : "",
               event->status, event->duration_us / 1000.0, event->provider_id,
+              event->route ? " [" : "", event->route ? event->route : "", event->route ? "]" : "",
               event->message ? " " : "", event->message ? event->message : "");
 }
 
@@ -157,6 +159,7 @@ cc_proxy_daemon_dispose (GObject *object)
   g_clear_object (&self->sink);
   g_clear_object (&self->hosts);
   g_clear_object (&self->runtime);
+  g_clear_object (&self->router);
   g_clear_object (&self->settings);
   g_clear_object (&self->registry);
   G_OBJECT_CLASS (cc_proxy_daemon_parent_class)->dispose (object);
@@ -219,6 +222,8 @@ cc_proxy_daemon_new (const char *provider_dirs,
 
   self->server = cc_proxy_server_new (self->registry, self->runtime, self->sink);
   core = cc_proxy_settings_get_core_settings (self->settings);
+  self->router = cc_proxy_router_new (self->registry, core);
+  cc_proxy_server_set_router (self->server, self->router);
   /* The command line wins over GSettings, which wins over built-in defaults. */
   if (deadline > 0)
     cc_proxy_server_set_deadline (self->server, deadline);
@@ -314,6 +319,7 @@ cc_proxy_daemon_publish (CcProxyDaemon  *self,
     }
 
   self->service = cc_proxy_dbus_service_new (self->runtime, self->server, self->sink, self->capture, self->hosts);
+  cc_proxy_dbus_service_set_router (self->service, self->router);
   cc_proxy_dbus_service_set_log (self->service, log);
   cc_proxy_dbus_service_set_start_error (self->service, start_error);
   /* Not queued: a second cc-proxyd would otherwise take the name over,

@@ -24,6 +24,7 @@ struct _CcProxyDBusService
   CcProxyDBusProxy1Skeleton parent_instance;
 
   CcProxyRuntime  *runtime;
+  CcProxyRouter   *router;
   CcProxyHostSupervisor *hosts;
   CcProxyServer   *server;
   CcProxyEventSink *sink;
@@ -294,6 +295,166 @@ cc_proxy_dbus_service_handle_reload (CcProxyDBusProxy1     *object,
   return TRUE;
 }
 
+/* ----- routes ----- */
+
+static GError *
+route_error_for_bus (const GError *error)
+{
+  return g_error_new_literal (CC_PROXY_DBUS_ERROR,
+                              g_error_matches (error, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_UNKNOWN_PROVIDER)
+                                ? CC_PROXY_DBUS_ERROR_UNKNOWN_PROVIDER : CC_PROXY_DBUS_ERROR_INVALID_VALUE,
+                              error->message);
+}
+
+/* Ends a route-changing call: done, or refused with the reason. */
+static gboolean
+complete_route_change (GDBusMethodInvocation *invocation,
+                       gboolean               done,
+                       GError                *error)
+{
+  g_autoptr(GError) owned = error;
+
+  if (done)
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    g_dbus_method_invocation_take_error (invocation, route_error_for_bus (error));
+  return TRUE;
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_add_route (CcProxyDBusProxy1     *object,
+                                        GDBusMethodInvocation *invocation,
+                                        const char            *name,
+                                        GVariant              *match,
+                                        const char            *target,
+                                        const char * const    *fallbacks,
+                                        gint                   position)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  GError *error = NULL;
+  gboolean done = cc_proxy_router_add (self->router, name, match, target, fallbacks, position, &error);
+
+  return complete_route_change (invocation, done, error);
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_remove_route (CcProxyDBusProxy1     *object,
+                                           GDBusMethodInvocation *invocation,
+                                           const char            *name)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  GError *error = NULL;
+  gboolean done = cc_proxy_router_remove (self->router, name, &error);
+
+  return complete_route_change (invocation, done, error);
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_move_route (CcProxyDBusProxy1     *object,
+                                         GDBusMethodInvocation *invocation,
+                                         const char            *name,
+                                         guint                  position)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  GError *error = NULL;
+  gboolean done = cc_proxy_router_move (self->router, name, position, &error);
+
+  return complete_route_change (invocation, done, error);
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_set_routes (CcProxyDBusProxy1     *object,
+                                         GDBusMethodInvocation *invocation,
+                                         GVariant              *routes)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  GError *error = NULL;
+  gboolean done = cc_proxy_router_set_routes (self->router, routes, &error);
+
+  return complete_route_change (invocation, done, error);
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_explain_route (CcProxyDBusProxy1     *object,
+                                            GDBusMethodInvocation *invocation,
+                                            GVariant              *body,
+                                            GVariant              *header_dict)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  g_autoptr(CcProxyRouteTable) table = cc_proxy_route_table_ref (cc_proxy_router_get_table (self->router));
+  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  g_auto(CcProxyRequestTraits) traits = { 0, };
+  g_autoptr(GStrvBuilder) targets = g_strv_builder_new ();
+  g_auto(GStrv) target_list = NULL;
+  g_auto(GVariantBuilder) described = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_autoptr(CcProxyRoutePlan) plan = NULL;
+  GVariantIter iter;
+  const char *name, *value;
+  gsize len;
+  const char *data = g_variant_get_fixed_array (body, &len, 1);
+
+  g_variant_iter_init (&iter, header_dict);
+  while (g_variant_iter_next (&iter, "{&s&s}", &name, &value))
+    soup_message_headers_append (headers, name, value);
+  cc_proxy_route_table_scan (table, data, len, headers, &traits);
+  plan = cc_proxy_router_plan (self->router, table, &traits,
+                               soup_message_headers_get_one (headers, "X-Claude-Code-Session-Id"),
+                               cc_proxy_snapshot_get_active_provider (snapshot (self)), FALSE);
+  for (guint i = 0; i < plan->targets->len; i++)
+    {
+      g_autofree char *text = cc_proxy_route_target_to_string (g_ptr_array_index (plan->targets, i));
+
+      g_strv_builder_add (targets, text);
+    }
+  target_list = g_strv_builder_end (targets);
+  g_variant_builder_add (&described, "{sv}", "role", g_variant_new_string (cc_proxy_request_role_to_string (traits.role)));
+  g_variant_builder_add (&described, "{sv}", "model", g_variant_new_string (traits.model ? traits.model : ""));
+  g_variant_builder_add (&described, "{sv}", "thinking", g_variant_new_boolean (traits.thinking));
+  g_variant_builder_add (&described, "{sv}", "images", g_variant_new_boolean (traits.images));
+  g_variant_builder_add (&described, "{sv}", "web-search", g_variant_new_boolean (traits.web_search));
+  g_variant_builder_add (&described, "{sv}", "tokens", g_variant_new_uint64 (traits.tokens));
+  cc_proxy_dbus_proxy1_complete_explain_route (object, invocation, plan->route ? plan->route : "",
+                                               (const char * const *) target_list, g_variant_builder_end (&described),
+                                               plan->notes->str);
+  return TRUE;
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_get_route_counters (CcProxyDBusProxy1     *object,
+                                                 GDBusMethodInvocation *invocation)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  g_autoptr(GVariant) counters = cc_proxy_router_dup_counters (self->router);
+  g_autoptr(GVariant) skipped = cc_proxy_router_dup_breakers (self->router);
+
+  cc_proxy_dbus_proxy1_complete_get_route_counters (object, invocation, counters, skipped);
+  return TRUE;
+}
+
+static void
+on_routes_changed (CcProxyRouter      *router,
+                   CcProxyDBusService *self)
+{
+  const char *problem = cc_proxy_router_get_problem (router);
+
+  cc_proxy_dbus_proxy1_set_routes (CC_PROXY_DBUS_PROXY1 (self),
+                                   cc_proxy_route_table_get_variant (cc_proxy_router_get_table (router)));
+  cc_proxy_dbus_proxy1_set_routes_problem (CC_PROXY_DBUS_PROXY1 (self), problem ? problem : "");
+}
+
+/**
+ * cc_proxy_dbus_service_set_router:
+ * @router: the routes Routes and the route methods show and change
+ */
+void
+cc_proxy_dbus_service_set_router (CcProxyDBusService *self,
+                                  CcProxyRouter      *router)
+{
+  g_set_object (&self->router, router);
+  g_signal_connect_object (router, "changed", G_CALLBACK (on_routes_changed), self, 0);
+  on_routes_changed (router, self);
+}
+
 /* ----- traffic watchers ----- */
 
 static void
@@ -384,10 +545,11 @@ cc_proxy_dbus_service_request_finished (CcProxyDBusProxy1 *object,
                                         guint64            duration_us,
                                         GVariant          *usage,
                                         const char        *stop_reason,
-                                        const char        *error)
+                                        const char        *error,
+                                        const char        *route)
 {
   emit_to_watchers (CC_PROXY_DBUS_SERVICE (object), "RequestFinished",
-                    g_variant_new ("(sut@a{st}ss)", id, status, duration_us, usage, stop_reason, error));
+                    g_variant_new ("(sut@a{st}sss)", id, status, duration_us, usage, stop_reason, error, route));
 }
 
 static void
@@ -396,6 +558,12 @@ cc_proxy_dbus_service_iface_init (CcProxyDBusProxy1Iface *iface)
   iface->handle_get_client_environment = cc_proxy_dbus_service_handle_get_client_environment;
   iface->handle_get_recent_log = cc_proxy_dbus_service_handle_get_recent_log;
   iface->handle_reload = cc_proxy_dbus_service_handle_reload;
+  iface->handle_add_route = cc_proxy_dbus_service_handle_add_route;
+  iface->handle_remove_route = cc_proxy_dbus_service_handle_remove_route;
+  iface->handle_move_route = cc_proxy_dbus_service_handle_move_route;
+  iface->handle_set_routes = cc_proxy_dbus_service_handle_set_routes;
+  iface->handle_explain_route = cc_proxy_dbus_service_handle_explain_route;
+  iface->handle_get_route_counters = cc_proxy_dbus_service_handle_get_route_counters;
   iface->handle_watch_traffic = cc_proxy_dbus_service_handle_watch_traffic;
   iface->handle_unwatch_traffic = cc_proxy_dbus_service_handle_unwatch_traffic;
   iface->request_started = cc_proxy_dbus_service_request_started;
@@ -744,7 +912,8 @@ on_traffic_event (CcProxyEventSink   *sink,
                                                     (guint64) MAX (event->duration_us, 0),
                                                     g_variant_builder_end (&usage),
                                                     event->stop_reason ? event->stop_reason : "",
-                                                    event->message ? event->message : "");
+                                                    event->message ? event->message : "",
+                                                    event->route ? event->route : "");
       }
       break;
 
@@ -762,6 +931,7 @@ cc_proxy_dbus_service_dispose (GObject *object)
 
   cc_proxy_dbus_service_unexport (self);
   g_clear_object (&self->runtime);
+  g_clear_object (&self->router);
   g_clear_object (&self->hosts);
   g_clear_object (&self->server);
   g_clear_object (&self->sink);
@@ -896,6 +1066,9 @@ reload (CcProxyDBusService *self)
       cc_proxy_dbus_proxy1_set_providers (CC_PROXY_DBUS_PROXY1 (self), (const char * const *) ids);
     }
   cc_proxy_settings_reload (cc_proxy_runtime_get_settings (self->runtime));
+  /* Routes may name a provider that is loaded now. */
+  if (self->router != NULL)
+    cc_proxy_router_reload (self->router);
 }
 
 /**

@@ -31,6 +31,8 @@ gboolean            cc_proxy_dbus_service_export   (CcProxyDBusService *self,
 void                cc_proxy_dbus_service_unexport (CcProxyDBusService *self);
 char               *cc_proxy_dbus_provider_path    (const char         *provider_id);
 
+void                cc_proxy_dbus_service_set_router (CcProxyDBusService *self,
+                                                      CcProxyRouter      *router);
 void                cc_proxy_dbus_service_set_log  (CcProxyDBusService *self,
                                                     CcProxyLogRing     *log);
 void                cc_proxy_dbus_service_set_start_error (CcProxyDBusService *self,

@@ -16,7 +16,9 @@
 #include "cc-proxy-body-stream.h"
 #include "cc-proxy-exchange.h"
 #include "cc-proxy-listener.h"
+#include "cc-proxy-body-scan.h"
 #include "cc-proxy-relay.h"
+#include "cc-proxy-route-table.h"
 #include "cc-proxy-server.h"
 #include "cc-proxy-event-sink.h"
 #include "cc-proxy-event.h"
@@ -30,6 +32,7 @@ struct _CcProxyServer
   SoupSession      *session;      /* one, so upstream connections are reused */
   CcProxyRegistry  *registry;
   CcProxyRuntime   *runtime;
+  CcProxyRouter    *router;       /* NULL: no routes */
   CcProxyEventSink *sink;
   char             *url;
   guint             deadline_seconds;
@@ -55,12 +58,44 @@ typedef struct
   CcProxyProvider       *provider;
   GCancellable          *cancellable;
   guint                  deadline_id;
-  gboolean               abandoned;  /* the deadline answered for it */
+  gboolean               abandoned;  /* the deadline or another try answered for it */
 } Dispatch;
+
+/* A routed request's tries: the plan, and the body each try starts
+ * from. The exchange owns it (as its fallback data). */
+typedef struct
+{
+  CcProxyServer      *server;
+  CcProxyRoutePlan   *plan;
+  CcProxyRouteTarget *current;   /* in plan->targets */
+  GBytes             *body;      /* as the client sent it */
+  Dispatch           *dispatch;  /* the current try's, while it works */
+} Tries;
+
+static void
+tries_free (gpointer data)
+{
+  Tries *tries = data;
+
+  g_clear_object (&tries->server);
+  g_clear_pointer (&tries->plan, cc_proxy_route_plan_free);
+  g_clear_pointer (&tries->body, g_bytes_unref);
+  g_free (tries);
+}
+
+static Tries *
+tries_of (CcProxyExchange *exchange)
+{
+  return exchange != NULL ? cc_proxy_exchange_get_fallback_data (exchange) : NULL;
+}
 
 static void
 dispatch_free (Dispatch *dispatch)
 {
+  Tries *tries = tries_of (dispatch->exchange);
+
+  if (tries != NULL && tries->dispatch == dispatch)
+    tries->dispatch = NULL;
   g_clear_handle_id (&dispatch->deadline_id, g_source_remove);
   cc_proxy_exchange_clear_responder (dispatch->exchange, dispatch);
   g_clear_object (&dispatch->server);
@@ -253,6 +288,8 @@ dispatch_to_provider (CcProxyServer         *self,
   dispatch->deadline_id = g_timeout_add_seconds (self->deadline_seconds, on_deadline, dispatch);
 
   cc_proxy_exchange_set_responder (exchange, &dispatch_responder, dispatch);
+  if (tries_of (exchange) != NULL)
+    tries_of (exchange)->dispatch = dispatch;
   cc_proxy_provider_handle_request_async (provider, CC_PROXY_REQUEST_CONTEXT (dispatch->context), dispatch->cancellable,
                                           on_provider_done, dispatch);
 }
@@ -382,6 +419,223 @@ route (CcProxyServer   *self,
   return (provider != NULL && cc_proxy_provider_handles_path (provider, path)) ? provider : NULL;
 }
 
+/* ----- routes ----- */
+
+/* The requests routes choose for: a conversation's, and its token
+ * counts (which must go where the conversation goes). */
+static gboolean
+routes_apply (CcProxyServer     *self,
+              SoupServerMessage *message,
+              const char        *path)
+{
+  return self->router != NULL && !cc_proxy_router_is_empty (self->router) &&
+         g_str_equal (soup_server_message_get_method (message), SOUP_METHOD_POST) &&
+         (g_str_equal (path, "/v1/messages") || g_str_equal (path, "/v1/messages/count_tokens"));
+}
+
+/* The provider that serves @path for @target: NULL is the default path
+ * (the built-in provider, or a plugin that leaves @path to it). */
+static CcProxyProvider *
+target_provider (CcProxyServer            *self,
+                 const CcProxyRouteTarget *target,
+                 const char               *path)
+{
+  CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry, target->provider);
+
+  return (provider != NULL && cc_proxy_provider_handles_path (provider, path)) ? provider : NULL;
+}
+
+/* The body for @target: the client's, with the target's model in it. */
+static GBytes *
+body_for_target (GBytes                   *body,
+                 const CcProxyRouteTarget *target)
+{
+  GBytes *changed;
+
+  if (body == NULL || target->model == NULL)
+    return body ? g_bytes_ref (body) : NULL;
+  changed = cc_proxy_body_replace_string (body, "model", target->model);
+  return changed != NULL ? changed : g_bytes_ref (body);
+}
+
+/* Seconds a 429's Retry-After asks for (a number or an HTTP date), or
+ * 0 when it says nothing readable. */
+static guint
+retry_after_seconds (SoupMessageHeaders *headers)
+{
+  const char *value = headers ? soup_message_headers_get_one (headers, "Retry-After") : NULL;
+  g_autoptr(GDateTime) date = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  guint64 seconds;
+
+  if (value == NULL)
+    return 0;
+  if (g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT32, &seconds, NULL))
+    return (guint) seconds;
+  date = soup_date_time_new_from_http_string (value);
+  if (date == NULL)
+    return 0;
+  now = g_date_time_new_now_utc ();
+  return (guint) CLAMP (g_date_time_difference (date, now) / G_USEC_PER_SEC, 0, G_MAXUINT32);
+}
+
+/* Whether an answer is a failure another provider may do better on:
+ * the provider is down or broken (5xx), out of quota for longer than
+ * the client should wait (429), or not signed in (401, after its own
+ * token refresh failed). */
+static gboolean
+is_provider_failure (CcProxyServer      *self,
+                     guint               status,
+                     SoupMessageHeaders *headers,
+                     guint              *retry_after)
+{
+  *retry_after = 0;
+  if (status == 429)
+    {
+      *retry_after = retry_after_seconds (headers);
+      return *retry_after == 0 || *retry_after > cc_proxy_router_get_retry_after_limit (self->router);
+    }
+  return status >= 500 || status == SOUP_STATUS_UNAUTHORIZED;
+}
+
+static void try_next (CcProxyServer   *self,
+                      CcProxyExchange *exchange,
+                      Tries           *tries);
+
+static gboolean
+on_next_try (gpointer user_data)
+{
+  CcProxyExchange *exchange = user_data;
+  Tries *tries = tries_of (exchange);
+
+  /* The client may have left in between. */
+  if (tries != NULL && !cc_proxy_exchange_is_over (exchange) && cc_proxy_exchange_get_message (exchange) != NULL)
+    try_next (tries->server, exchange, tries);
+  return G_SOURCE_REMOVE;
+}
+
+/* Every answer of a routed request, before it starts: a failure with a
+ * target left is dropped, and the next target tried with the same body. */
+static gboolean
+on_fallback (CcProxyExchange    *exchange,
+             guint               status,
+             SoupMessageHeaders *headers,
+             const char         *message,
+             gpointer            user_data)
+{
+  Tries *tries = user_data;
+  CcProxyServer *self = tries->server;
+  CcProxyRoutePlan *plan = tries->plan;
+  g_autofree char *record = NULL;
+  guint retry_after;
+  gboolean failed = is_provider_failure (self, status, headers, &retry_after);
+
+  cc_proxy_router_report (self->router, plan, tries->current, failed, retry_after);
+  if (failed)
+    {
+      if (retry_after > 0)
+        cc_proxy_route_plan_note (plan, _("%s %u, retry after %u s"), tries->current->provider, status, retry_after);
+      else if (message != NULL)
+        cc_proxy_route_plan_note (plan, "%s %u: %s", tries->current->provider, status, message);
+      else
+        cc_proxy_route_plan_note (plan, "%s %u", tries->current->provider, status);
+    }
+  /* A body that streamed upstream cannot be sent again. */
+  if (failed && plan->next < plan->targets->len && tries->body != NULL)
+    {
+      g_debug ("Route %s: %s failed with %u, trying the next target", plan->route ? plan->route : "-",
+               tries->current->provider, status);
+      plan->fell_back = TRUE;
+      if (tries->dispatch != NULL)
+        tries->dispatch->abandoned = TRUE;
+      g_idle_add_full (G_PRIORITY_DEFAULT, on_next_try, g_object_ref (exchange), g_object_unref);
+      return TRUE;
+    }
+
+  record = cc_proxy_route_plan_describe (plan, tries->current);
+  cc_proxy_exchange_context_set_route (cc_proxy_exchange_get_context (exchange), record);
+  return FALSE;
+}
+
+/* Sets the request's context up for the plan's next target (its body,
+ * who serves it). Returns the provider, NULL for the default path. */
+static CcProxyProvider *
+prepare_try (CcProxyServer   *self,
+             CcProxyExchange *exchange,
+             Tries           *tries,
+             JsonNode       **json)
+{
+  CcProxyExchangeContext *context = cc_proxy_exchange_get_context (exchange);
+  const char *path = cc_proxy_request_context_get_path (CC_PROXY_REQUEST_CONTEXT (context));
+  g_autoptr(GBytes) body = NULL;
+  CcProxyProvider *provider;
+
+  tries->current = g_ptr_array_index (tries->plan->targets, tries->plan->next++);
+  provider = target_provider (self, tries->current, path);
+  body = body_for_target (tries->body, tries->current);
+  if (json != NULL && provider != NULL && cc_proxy_provider_expects_json_body (provider, path) && body != NULL)
+    *json = cc_proxy_json_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL);
+  cc_proxy_exchange_context_set_body (context, body, json ? *json : NULL);
+  cc_proxy_exchange_context_set_provider_id (context, tries->current->provider);
+  cc_proxy_router_trying (self->router, tries->plan, tries->current);
+  return provider;
+}
+
+static void
+try_next (CcProxyServer   *self,
+          CcProxyExchange *exchange,
+          Tries           *tries)
+{
+  g_autoptr(JsonNode) json = NULL;
+  CcProxyProvider *provider = prepare_try (self, exchange, tries, &json);
+
+  if (provider == NULL)
+    forward (self, cc_proxy_exchange_get_context (exchange));
+  else
+    dispatch_to_provider (self, exchange, provider);
+}
+
+/* The route decision for a request routes apply to: by its body when
+ * it is held (@body), by its headers alone when it streams (NULL).
+ * Returns the body for the first target (its model written in). */
+static GBytes *
+route_request (CcProxyServer   *self,
+               CcProxyExchange *exchange,
+               GBytes          *body)
+{
+  CcProxyExchangeContext *context = cc_proxy_exchange_get_context (exchange);
+  CcProxyRequestContext *request = CC_PROXY_REQUEST_CONTEXT (context);
+  SoupMessageHeaders *headers = cc_proxy_request_context_get_request_headers (request);
+  CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (request);
+  g_autoptr(CcProxyRouteTable) table = cc_proxy_route_table_ref (cc_proxy_router_get_table (self->router));
+  g_auto(CcProxyRequestTraits) traits = { 0, };
+  CcProxyRoutePlan *plan;
+  Tries *tries;
+  CcProxyProvider *provider;
+
+  cc_proxy_route_table_scan (table, body ? g_bytes_get_data (body, NULL) : NULL, body ? g_bytes_get_size (body) : 0,
+                             headers, &traits);
+  plan = cc_proxy_router_plan (self->router, table, &traits,
+                               soup_message_headers_get_one (headers, "X-Claude-Code-Session-Id"),
+                               cc_proxy_snapshot_get_active_provider (snapshot), TRUE);
+  /* No route matched: the active provider, as without routes. */
+  if (plan->route == NULL && plan->notes->len == 0)
+    {
+      cc_proxy_route_plan_free (plan);
+      cc_proxy_exchange_route (exchange, route (self, snapshot, cc_proxy_request_context_get_path (request)), NULL);
+      return body ? g_bytes_ref (body) : NULL;
+    }
+
+  tries = g_new0 (Tries, 1);
+  tries->server = g_object_ref (self);
+  tries->plan = plan;
+  tries->body = body ? g_bytes_ref (body) : NULL;
+  cc_proxy_exchange_set_fallback (exchange, on_fallback, tries, tries_free);
+  provider = prepare_try (self, exchange, tries, NULL);
+  cc_proxy_exchange_route (exchange, provider, NULL);
+  return body_for_target (body, tries->current);
+}
+
 /* Bodies up to this size arrive in a read or two: held whole whatever
  * the budget. */
 #define STREAM_BODY_THRESHOLD (64 * 1024)
@@ -454,10 +708,15 @@ handle_early (SoupServer        *soup_server,
   const char *base_url;
   GInputStream *stream;
   gsize keep = 0;
+  gboolean deferred;
 
   cc_proxy_exchange_start (exchange, snapshot, self->session, self->sink);
   refusal = check_origin (message);
-  cc_proxy_exchange_route (exchange, refusal == NULL ? route (self, snapshot, g_uri_get_path (uri)) : NULL, refusal);
+  /* Routes read the body: they decide in handle_message(), unless the
+   * body is to stream (below). */
+  deferred = refusal == NULL && routes_apply (self, message, g_uri_get_path (uri));
+  if (!deferred)
+    cc_proxy_exchange_route (exchange, refusal == NULL ? route (self, snapshot, g_uri_get_path (uri)) : NULL, refusal);
 
   /* Most requests stop here: their body arrives in a read or two. */
   if (encoding == SOUP_ENCODING_NONE ||
@@ -469,6 +728,9 @@ handle_early (SoupServer        *soup_server,
   if (encoding == SOUP_ENCODING_CONTENT_LENGTH &&
       hold_body (self, message, soup_message_headers_get_content_length (headers)))
     return;
+  /* Too large to hold now: routed by its headers alone. */
+  if (deferred)
+    g_bytes_unref (route_request (self, exchange, NULL));
 
   /* Refusals and the missing-URL error are answered by handle_message():
    * libsoup cannot answer before the body is read. */
@@ -518,6 +780,22 @@ handle_message (SoupServer        *soup_server,
     }
 
   body = soup_message_body_flatten (soup_server_message_get_request_body (message));
+  if (cc_proxy_exchange_get_state (exchange) == CC_PROXY_EXCHANGE_RECEIVING)
+    {
+      GBytes *routed = route_request (self, exchange, body);
+
+      g_bytes_unref (body);
+      body = routed;
+    }
+  else if (tries_of (exchange) != NULL && tries_of (exchange)->body == NULL)
+    {
+      /* Routed by its headers, but held after all: the tries have it. */
+      Tries *tries = tries_of (exchange);
+      GBytes *routed = body_for_target (body, tries->current);
+
+      tries->body = g_steal_pointer (&body);
+      body = routed;
+    }
 
   /* The route is decided; record the request once, then answer. */
   refusal = cc_proxy_exchange_get_refusal (exchange);
@@ -675,6 +953,7 @@ cc_proxy_server_dispose (GObject *object)
   g_clear_object (&self->session);
   g_clear_object (&self->registry);
   g_clear_object (&self->runtime);
+  g_clear_object (&self->router);
   g_clear_object (&self->sink);
 
   G_OBJECT_CLASS (cc_proxy_server_parent_class)->dispose (object);
@@ -839,6 +1118,17 @@ cc_proxy_server_new (CcProxyRegistry  *registry,
   self->session = new_session (self, CC_PROXY_DEFAULT_UPSTREAM_CONNECTIONS);
 
   return self;
+}
+
+/**
+ * cc_proxy_server_set_router:
+ * @router: (nullable): the routes requests are sent by
+ */
+void
+cc_proxy_server_set_router (CcProxyServer *self,
+                            CcProxyRouter *router)
+{
+  g_set_object (&self->router, router);
 }
 
 void

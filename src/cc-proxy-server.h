@@ -6,6 +6,7 @@
 
 #include "cc-proxy-event-sink.h"
 #include "cc-proxy-registry.h"
+#include "cc-proxy-router.h"
 #include "cc-proxy-runtime.h"
 
 G_BEGIN_DECLS
@@ -42,6 +43,8 @@ gboolean         cc_proxy_server_listen_socket (CcProxyServer   *self,
                                                 GPid             only_peer,
                                                 GError         **error);
 const char    *cc_proxy_server_get_url      (CcProxyServer    *self);
+void           cc_proxy_server_set_router   (CcProxyServer    *self,
+                                             CcProxyRouter    *router);
 void           cc_proxy_server_set_deadline (CcProxyServer    *self,
                                              guint             seconds);
 void           cc_proxy_server_set_limits   (CcProxyServer    *self,

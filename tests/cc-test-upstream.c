@@ -427,6 +427,16 @@ cc_test_upstream_add_header (CcTestUpstream *self,
   soup_message_headers_append (ensure_route (self, path)->headers, name, value);
 }
 
+/* Like cc_test_upstream_add_header(), replacing any earlier value. */
+void
+cc_test_upstream_set_header (CcTestUpstream *self,
+                             const char     *path,
+                             const char     *name,
+                             const char     *value)
+{
+  soup_message_headers_replace (ensure_route (self, path)->headers, name, value);
+}
+
 /* Streams @chunks one by one; stops before chunk @hold_after (G_MAXUINT:
  * never) until cc_test_upstream_release(); @cut sends them all at once
  * and drops the connection in the middle of one more chunk. */

@@ -35,6 +35,10 @@ void                   cc_test_upstream_add_header     (CcTestUpstream      *sel
                                                         const char          *path,
                                                         const char          *name,
                                                         const char          *value);
+void                   cc_test_upstream_set_header     (CcTestUpstream      *self,
+                                                        const char          *path,
+                                                        const char          *name,
+                                                        const char          *value);
 void                   cc_test_upstream_stream         (CcTestUpstream      *self,
                                                         const char          *path,
                                                         const char * const  *chunks,

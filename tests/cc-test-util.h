@@ -62,5 +62,8 @@ guint64      cc_test_process_read_status      (const char *pid,
                                                const char *field);
 GStrv        cc_test_process_children         (const char *pid);
 void         cc_test_remove_tree              (const char *dir);
+void         cc_test_run_gsettings            (const char * const *env,
+                                               const char         *first,
+                                               ...) G_GNUC_NULL_TERMINATED;
 
 G_END_DECLS

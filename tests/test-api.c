@@ -8,6 +8,7 @@
 #include <cc-proxy/cc-proxy.h>
 
 #include "cc-proxy-body-scan.h"
+#include "cc-proxy-route-table.h"
 #include "cc-test-util.h"
 #include "cc-proxy-event.h"
 
@@ -631,6 +632,146 @@ test_json_writer (void)
   }
 }
 
+/* ----- routes ----- */
+
+static CcProxyRouteTable *
+table_from_text (const char  *text,
+                 GError     **error)
+{
+  static const char * const providers[] = { "anthropic", "copilot", "openai", NULL };
+  g_autoptr(GVariant) routes = g_variant_parse (CC_PROXY_ROUTES_TYPE, text, NULL, NULL, NULL);
+
+  g_assert_nonnull (routes);
+  return cc_proxy_route_table_new (routes, "*haiku*", providers, error);
+}
+
+/* The route @body (with @agent as x-claude-code-agent-id) matches. */
+static const char *
+route_for (CcProxyRouteTable *table,
+           const char        *body,
+           const char        *agent)
+{
+  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  g_auto(CcProxyRequestTraits) traits = { 0, };
+  int index;
+
+  if (agent != NULL)
+    soup_message_headers_append (headers, "x-claude-code-agent-id", agent);
+  cc_proxy_route_table_scan (table, body, strlen (body), headers, &traits);
+  index = cc_proxy_route_table_match (table, &traits);
+  return index < 0 ? NULL : cc_proxy_route_table_get_name (table, index);
+}
+
+/* What a request is, told from its bytes: roles, model globs, thinking
+ * (not when disabled), images anywhere in the messages but not in text
+ * that mentions them, the web_search tool, and size. */
+static void
+test_route_match (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CcProxyRouteTable) table = table_from_text (
+    "[('sub', {'role': <'subagent'>}, 'openai', @as []),"
+    " ('bg', {'role': <'background'>}, 'openai:small', @as []),"
+    " ('think', {'thinking': <true>}, 'anthropic', @as []),"
+    " ('pics', {'images': <true>}, 'copilot', @as []),"
+    " ('search', {'web-search': <true>}, 'anthropic', @as []),"
+    " ('long', {'min-tokens': <40>}, 'anthropic', ['copilot']),"
+    " ('opus', {'model': <'claude-opus-*'>}, 'copilot:gpt-5', ['openai'])]", &error);
+  g_autofree char *described = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (route_for (table, "{\"model\":\"claude-sonnet-4-5\",\"messages\":[]}", "a1"), ==, "sub");
+  g_assert_cmpstr (route_for (table, "{\"model\":\"claude-haiku-4-5\",\"messages\":[]}", NULL), ==, "bg");
+  g_assert_cmpstr (route_for (table, "{\"model\":\"x\",\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":9}}", NULL),
+                   ==, "think");
+  g_assert_null (route_for (table, "{\"model\":\"x\",\"thinking\":{\"type\":\"disabled\"}}", NULL));
+  g_assert_cmpstr (route_for (table, "{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":"
+                                     "\"tool_result\",\"content\":[{\"type\" : \"image\"}]}]}]}", NULL), ==, "pics");
+  /* Text that speaks of images, escaped quotes and all, is no image. */
+  g_assert_null (route_for (table, "{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":"
+                                   "\"{\\\"type\\\":\\\"image\\\"}\"}]}", NULL));
+  g_assert_cmpstr (route_for (table, "{\"model\":\"x\",\"tools\":[{\"type\":\"web_search_20250305\",\"name\":"
+                                     "\"web_search\"}]}", NULL), ==, "search");
+  g_assert_null (route_for (table, "{\"model\":\"x\",\"tools\":[{\"name\":\"web_search\",\"input_schema\":"
+                                   "{\"type\":\"object\"}}]}", NULL));
+  g_assert_cmpstr (route_for (table, "{\"model\":\"x\",\"messages\":[{\"role\":\"user\",\"content\":"
+                                     "\"0123456789012345678901234567890123456789012345678901234567890123456789"
+                                     "0123456789012345678901234567890123456789\"}]}", NULL), ==, "long");
+  g_assert_cmpstr (route_for (table, "{\"model\":\"claude-opus-4-1\"}", NULL), ==, "opus");
+  g_assert_null (route_for (table, "{\"model\":\"claude-sonnet-4-5\"}", NULL));
+  /* The last of repeated members counts, as a parser reads it. */
+  g_assert_cmpstr (route_for (table, "{\"model\":\"claude-sonnet-4-5\",\"model\":\"claude-haiku-4-5\"}", NULL), ==, "bg");
+  /* Not JSON at all: nothing but the size and headers to go by. */
+  g_assert_null (route_for (table, "not json", NULL));
+
+  g_assert_cmpuint (cc_proxy_route_table_get_n_targets (table, 6), ==, 2);
+  g_assert_cmpstr (cc_proxy_route_table_get_target (table, 6, 0)->model, ==, "gpt-5");
+  g_assert_cmpstr (cc_proxy_route_table_get_target (table, 6, 1)->provider, ==, "openai");
+  described = cc_proxy_route_table_describe_match (table, 5);
+  g_assert_cmpstr (described, ==, "min-tokens=40");
+}
+
+/* Each malformed table is refused whole, with the reason. */
+static void
+test_route_refused (void)
+{
+  static const struct { const char *routes; const char *message; } bad[] = {
+    { "[('a', @a{sv} {}, 'nosuch', @as [])]", "Route “a”: No provider is called “nosuch” (the providers are anthropic, copilot, openai)" },
+    { "[('a', @a{sv} {}, 'openai', ['nosuch:x'])]", "Route “a”: No provider is called “nosuch” (the providers are anthropic, copilot, openai)" },
+    { "[('a', @a{sv} {}, '', @as [])]", "Route “a”: “” is not a target: write PROVIDER or PROVIDER:MODEL" },
+    { "[('a', @a{sv} {}, ':x', @as [])]", "Route “a”: “:x” is not a target: write PROVIDER or PROVIDER:MODEL" },
+    { "[('a', {'model': <''>}, 'openai', @as [])]", "Route “a”: The model glob must be a glob of 1 to 256 characters (* and ? are wildcards)" },
+    { "[('a', {'model': <'a\\tb'>}, 'openai', @as [])]", "Route “a”: The model glob may not hold control characters" },
+    { "[('a', {'thinking': <1>}, 'openai', @as [])]", "Route “a”: The match key “thinking” takes a boolean, not i" },
+    { "[('a', {'min-tokens': <-5>}, 'openai', @as [])]", "Route “a”: The match key “min-tokens” takes a whole number above 0" },
+    { "[('a', {'min-tokens': <'9'>}, 'openai', @as [])]", "Route “a”: The match key “min-tokens” takes a whole number above 0" },
+    { "[('a', {'colour': <'red'>}, 'openai', @as [])]", "Route “a”: “colour” is not a match key; the keys are role, model, thinking, images, web-search and min-tokens" },
+    { "[('a', {'role': <'boss'>}, 'openai', @as [])]", "Route “a”: The role must be main, subagent or background" },
+    { "[('a b', @a{sv} {}, 'openai', @as [])]", "“a b” is not a route name: use 1 to 64 letters, digits, “-”, “_” or “.”" },
+    { "[('a', @a{sv} {}, 'openai', @as []), ('a', @a{sv} {}, 'copilot', @as [])]", "Two routes are called “a”" },
+    { "[('a', @a{sv} {}, 'openai', ['openai'])]", "Route “a”: The target “openai” is listed twice" },
+    { "[('a', @a{sv} {}, 'openai', ['copilot', 'anthropic', 'copilot:a', 'copilot:b', 'copilot:c', 'copilot:d', 'copilot:e', 'copilot:f'])]",
+      "Route “a”: A route has at most 8 targets, its fallbacks included" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(CcProxyRouteTable) table = table_from_text (bad[i].routes, &error);
+
+      g_assert_null (table);
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == CC_PROXY_ROUTE_ERROR);
+      g_assert_cmpstr (error->message, ==, bad[i].message);
+    }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) wrong = g_variant_ref_sink (g_variant_new_string ("routes"));
+
+    g_assert_null (cc_proxy_route_table_new (wrong, NULL, NULL, &error));
+    g_assert_error (error, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_INVALID);
+  }
+}
+
+/* A target's model goes into the body without parsing the rest. */
+static void
+test_body_replace_string (void)
+{
+  static const char text[] = "{\"a\":{\"model\":\"inner\"}, \"model\" : \"x\\\"y\",\"z\":1}";
+  static const char expected[] = "{\"a\":{\"model\":\"inner\"}, \"model\" : \"q\\\"w\\u000a\",\"z\":1}";
+  g_autoptr(GBytes) body = g_bytes_new_static (text, strlen (text));
+  g_autoptr(GBytes) changed = cc_proxy_body_replace_string (body, "model", "q\"w\n");
+  g_autoptr(GBytes) none = cc_proxy_body_replace_string (body, "missing", "v");
+  g_autoptr(JsonNode) node = NULL;
+
+  g_assert_nonnull (changed);
+  g_assert_null (none);
+  g_assert_cmpmem (g_bytes_get_data (changed, NULL), g_bytes_get_size (changed),
+                   expected, strlen (expected));
+  node = json_from_string (g_bytes_get_data (changed, NULL), NULL);
+  g_assert_nonnull (node);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -650,6 +791,9 @@ main (int   argc,
   g_test_add_func ("/api/json/parse-refuses-extensions", test_json_parse_refuses_extensions);
   g_test_add_func ("/api/json/writer", test_json_writer);
   g_test_add_func ("/api/json/scan-shape", test_body_scan_shape);
+  g_test_add_func ("/api/json/replace-string", test_body_replace_string);
+  g_test_add_func ("/api/routes/match", test_route_match);
+  g_test_add_func ("/api/routes/refused", test_route_refused);
   g_test_add_func ("/api/events/redaction", test_redaction);
   g_test_add_func ("/api/events/safe-view", test_safe_view);
   g_test_add_func ("/api/events/error-body-and-shapes", test_error_body_and_shapes);

@@ -164,32 +164,6 @@ test_port_in_use (void)
   daemon_stop (daemon);
 }
 
-static void
-run_gsettings (const char * const *env,
-               const char         *first,
-               ...)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  va_list args;
-
-  for (guint i = 0; env[i] != NULL; i += 2)
-    g_subprocess_launcher_setenv (launcher, env[i], env[i + 1], TRUE);
-  g_ptr_array_add (argv, (gpointer) "gsettings");
-  va_start (args, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_wait_check (process, NULL, &error);
-  g_assert_no_error (error);
-}
-
 typedef struct
 {
   SoupSession *client;
@@ -232,17 +206,17 @@ test_gsettings_set_takes_effect (void)
   probe.expected = "{\"path\": \"/healthy/echo\"}";
   g_assert_true (answer_contains (&probe));
 
-  run_gsettings (env, "set", "org.ccproxy.Proxy", "active-provider", "healthy", NULL);
+  cc_test_run_gsettings (env, "set", "org.ccproxy.Proxy", "active-provider", "healthy", NULL);
   probe.expected = "\"provider\":\"healthy\",\"path\":\"/healthy/echo\",\"query\":null,\"mode\":\"alpha\"";
   cc_test_wait_for (answer_contains, &probe);
 
-  run_gsettings (env, "set", "org.ccproxy.Proxy.providers.healthy", "mode", "beta", NULL);
+  cc_test_run_gsettings (env, "set", "org.ccproxy.Proxy.providers.healthy", "mode", "beta", NULL);
   probe.expected = "\"mode\":\"beta\"";
   cc_test_wait_for (answer_contains, &probe);
 
   /* An unknown provider is refused with a message (the same text is the
    * ActiveProviderNote that status shows); healthy keeps serving. */
-  run_gsettings (env, "set", "org.ccproxy.Proxy", "active-provider", "nosuch", NULL);
+  cc_test_run_gsettings (env, "set", "org.ccproxy.Proxy", "active-provider", "nosuch", NULL);
   wait_for_log (daemon, "active-provider is “nosuch” in GSettings, which names no known provider");
   g_assert_true (answer_contains (&probe));
 

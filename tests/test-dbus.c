@@ -1837,6 +1837,121 @@ test_busctl (Fixture       *fixture,
   g_assert_cmpstr (get_out, ==, "s \"healthy\"\n");
 }
 
+/* Routes from the bus and from cc-proxyctl: each malformed route is
+ * refused with its reason and changes nothing; good ones are listed,
+ * moved, explained and removed. */
+static void
+test_routes (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  static const struct { const char *args[8]; const char *error; } refused[] = {
+    { { "route", "add", "x", "--to", "nosuch", NULL },
+      "cc-proxyctl: Route “x”: No provider is called “nosuch” (the providers are " },
+    { { "route", "add", "x", "--model", "", "--to", "healthy", NULL },
+      "cc-proxyctl: Route “x”: The model glob must be a glob of 1 to 256 characters (* and ? are wildcards)\n" },
+    { { "route", "add", "x", "--role", "boss", "--to", "healthy", NULL },
+      "cc-proxyctl: Route “x”: The role must be main, subagent or background\n" },
+    { { "route", "add", "bad name", "--to", "healthy", NULL },
+      "cc-proxyctl: “bad name” is not a route name: use 1 to 64 letters, digits, “-”, “_” or “.”\n" },
+    { { "route", "add", "x", "--to", "healthy", "--fallback", "healthy", NULL },
+      "cc-proxyctl: Route “x”: The target “healthy” is listed twice\n" },
+    { { "route", "add", "x", "--to", "healthy:", NULL },
+      "cc-proxyctl: Route “x”: “healthy:” is not a target: write PROVIDER or PROVIDER:MODEL\n" },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) routes = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *remote = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      const char * const *a = refused[i].args;
+      g_auto(Ran) r = ctl (NULL, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
+
+      g_assert_cmpint (r.status, ==, 1);
+      g_assert_true (g_str_has_prefix (r.err, refused[i].error));
+    }
+  {
+    g_auto(Ran) r = ctl (NULL, "route", "add", "x", NULL);
+
+    g_assert_cmpint (r.status, ==, 2);
+    g_assert_true (g_str_has_prefix (r.err, "cc-proxyctl: route add needs --to PROVIDER[:MODEL]\n"));
+  }
+
+  /* The bus refuses the same, with a named error, and a table whole. */
+  reply = g_dbus_connection_call_sync (fixture->connection, NAME, PATH, MAIN_IFACE, "AddRoute",
+                                       g_variant_new_parsed ("('x', @a{sv} {}, 'nosuch', @as [], -1)"), NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_null (reply);
+  remote = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote, ==, "org.ccproxy.Proxy1.Error.UnknownProvider");
+  g_clear_pointer (&remote, g_free);
+  g_clear_error (&error);
+  reply = g_dbus_connection_call_sync (fixture->connection, NAME, PATH, MAIN_IFACE, "SetRoutes",
+                                       g_variant_new_parsed ("([('a', @a{sv} {}, 'healthy', @as []),"
+                                                             " ('b', {'images': <'yes'>}, 'healthy', @as [])],)"),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_null (reply);
+  remote = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote, ==, "org.ccproxy.Proxy1.Error.InvalidValue");
+  g_assert_nonnull (strstr (error->message, "Route “b”: The match key “images” takes a boolean, not s"));
+  g_clear_error (&error);
+  routes = cc_test_get_property (fixture->connection, PATH, MAIN_IFACE, "Routes");
+  g_assert_cmpuint (g_variant_n_children (routes), ==, 0);
+
+  {
+    g_auto(Ran) r = ctl (NULL, "route", "list", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "No routes: the active provider (anthropic) serves every request.\n");
+  }
+  {
+    g_auto(Ran) a = ctl (NULL, "route", "add", "bg", "--role", "background", "--to", "healthy:small", NULL);
+    g_auto(Ran) b = ctl (NULL, "route", "add", "long", "--min-tokens", "50000", "--to", "healthy",
+                         "--fallback", "anthropic", NULL);
+    g_auto(Ran) m = ctl (NULL, "route", "move", "long", "1", NULL);
+    g_auto(Ran) r = ctl (NULL, "route", "list", NULL);
+
+    g_assert_cmpint (a.status, ==, 0);
+    g_assert_cmpint (b.status, ==, 0);
+    g_assert_cmpint (m.status, ==, 0);
+    g_assert_cmpstr (r.out, ==,
+                     "1. long: min-tokens=50000 → healthy, then anthropic (0 requests, 0 by a fallback)\n"
+                     "2. bg: role=background → healthy:small (0 requests, 0 by a fallback)\n"
+                     "Anything else: the active provider (anthropic).\n");
+  }
+  g_clear_pointer (&routes, g_variant_unref);
+  routes = cc_test_get_property (fixture->connection, PATH, MAIN_IFACE, "Routes");
+  g_assert_cmpuint (g_variant_n_children (routes), ==, 2);
+
+  /* explain: a haiku request is background; a subagent's is not. */
+  body = g_strdup ("{\"model\":\"claude-haiku-4-5\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+  {
+    g_auto(Ran) r = ctl (body, "route", "explain", "-", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "request: role=background model=claude-haiku-4-5 tokens≈22\n"
+                                "route: bg\n"
+                                "target: healthy:small\n");
+  }
+  {
+    g_auto(Ran) r = ctl (body, "route", "explain", "-H", "x-claude-code-agent-id: a1", "-", NULL);
+
+    g_assert_cmpstr (r.out, ==, "request: role=subagent model=claude-haiku-4-5 tokens≈22\n"
+                                "route: none (the active provider serves it)\n"
+                                "target: anthropic\n");
+  }
+  {
+    g_auto(Ran) gone = ctl (NULL, "route", "remove", "bg", NULL);
+    g_auto(Ran) again = ctl (NULL, "route", "remove", "bg", NULL);
+
+    g_assert_cmpint (gone.status, ==, 0);
+    g_assert_cmpint (again.status, ==, 1);
+    g_assert_cmpstr (again.err, ==, "cc-proxyctl: No route is called “bg”\n");
+  }
+}
+
 /* ----- traffic: signals, capture, monitor ----- */
 
 static const char json_answer[] =
@@ -1922,10 +2037,10 @@ test_traffic_signals (Fixture       *fixture,
     "ResponseStarted ('ID', 200)",
     /* One line, in two literals. */
     ("RequestFinished ('ID', 200, DURATION, {'input_tokens': 11, 'output_tokens': 3, "
-     "'cache_read_input_tokens': 5}, 'end_turn', '')"),
+     "'cache_read_input_tokens': 5}, 'end_turn', '', '')"),
     "RequestStarted ('ID', 'POST', '/v1/stream', 'anthropic', 'claude-sonnet-4-5-20250929')",
     "ResponseStarted ('ID', 200)",
-    "RequestFinished ('ID', 200, DURATION, {'input_tokens': 25, 'output_tokens': 3}, 'end_turn', '')",
+    "RequestFinished ('ID', 200, DURATION, {'input_tokens': 25, 'output_tokens': 3}, 'end_turn', '', '')",
   };
 
   cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json", json_answer, -1);
@@ -2616,6 +2731,7 @@ main (int   argc,
   ADD ("counters", test_counters);
   ADD ("settings-reach-next-request", test_settings_reach_next_request);
   ADD ("busctl", test_busctl);
+  ADD ("routes", test_routes);
   ADD_WITH ("cc-proxyctl", keyring_unlocked, test_cc_proxyctl);
   ADD_WITH ("auth-flow", keyring_unlocked, test_auth_flow);
   ADD ("auth-flow/owned-by-caller", test_auth_flow_owned);

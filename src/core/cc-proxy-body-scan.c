@@ -15,11 +15,17 @@
 #include "cc-proxy-body-scan.h"
 #include "cc-proxy-json-scan.h"
 
-/* The closing quote of the string whose opening quote is at @p - 1, or
- * NULL when the text ends first. */
-static const char *
-string_end (const char *p,
-            const char *end)
+/**
+ * cc_proxy_body_scan_string_end:
+ * @p: just past a string's opening quote
+ * @end: the end of the text
+ *
+ * Returns: (nullable): the string's closing quote, or %NULL when the
+ *   text ends first
+ */
+const char *
+cc_proxy_body_scan_string_end (const char *p,
+                               const char *end)
 {
   while (p < end)
     {
@@ -66,7 +72,7 @@ string_at (const char *value,
 {
   const char *quote;
 
-  if (value >= end || *value != '"' || (quote = string_end (value + 1, end)) == NULL)
+  if (value >= end || *value != '"' || (quote = cc_proxy_body_scan_string_end (value + 1, end)) == NULL)
     return NULL;
   return string_value (value + 1, quote);
 }
@@ -104,7 +110,7 @@ scan_members (const char *data,
         case '"':
           {
             const char *start = p;
-            const char *quote = string_end (p, end);
+            const char *quote = cc_proxy_body_scan_string_end (p, end);
 
             if (quote == NULL)
               return;
@@ -157,23 +163,47 @@ name_is (const char *name,
 
 typedef struct
 {
-  const char *member;
-  const char *value;
-} FindValue;
+  const char * const *members;
+  const char        **values;
+} FindValues;
 
 static void
-find_value (const char *name,
-            gsize       name_len,
-            const char *value,
-            const char *end,
-            gpointer    user_data)
+find_values (const char *name,
+             gsize       name_len,
+             const char *value,
+             const char *end,
+             gpointer    user_data)
 {
-  FindValue *find = user_data;
+  FindValues *find = user_data;
 
   /* The last of repeated members is the one json-glib keeps, and the
    * one the provider sees: the scan reads on to the end. */
-  if (name_is (name, name_len, find->member))
-    find->value = value < end ? value : NULL;
+  for (guint i = 0; find->members[i] != NULL; i++)
+    if (name_is (name, name_len, find->members[i]))
+      find->values[i] = value < end ? value : NULL;
+}
+
+/**
+ * cc_proxy_body_scan_values:
+ * @data: (array length=len): a JSON object, not necessarily valid
+ * @len: its length
+ * @members: (array zero-terminated=1): member names without escapes
+ * @values: (out caller-allocates) (array): for each of @members, where
+ *   its value starts, or %NULL
+ *
+ * cc_proxy_body_scan_value() for several members in one pass.
+ */
+void
+cc_proxy_body_scan_values (const char         *data,
+                           gsize               len,
+                           const char * const *members,
+                           const char        **values)
+{
+  FindValues find = { members, values };
+
+  for (guint i = 0; members[i] != NULL; i++)
+    values[i] = NULL;
+  scan_members (data, len, find_values, &find);
 }
 
 /**
@@ -191,10 +221,66 @@ cc_proxy_body_scan_value (const char *data,
                           gsize       len,
                           const char *member)
 {
-  FindValue find = { member, NULL };
+  const char * const members[] = { member, NULL };
+  const char *values[1];
 
-  scan_members (data, len, find_value, &find);
-  return find.value;
+  cc_proxy_body_scan_values (data, len, members, values);
+  return values[0];
+}
+
+/**
+ * cc_proxy_body_scan_string_at:
+ * @value: where a value starts, as cc_proxy_body_scan_value() finds it
+ * @end: the end of the text
+ *
+ * Returns: (transfer full) (nullable): the string's contents, or %NULL
+ *   when the value is no string
+ */
+char *
+cc_proxy_body_scan_string_at (const char *value,
+                              const char *end)
+{
+  return string_at (value, end);
+}
+
+/**
+ * cc_proxy_body_replace_string:
+ * @body: a JSON object
+ * @member: a top-level member whose value is a string
+ * @value: the string to put in its place
+ *
+ * Writes another value into one member, without parsing the rest.
+ *
+ * Returns: (transfer full) (nullable): the new body, or %NULL when
+ *   @member is not there as a string
+ */
+GBytes *
+cc_proxy_body_replace_string (GBytes     *body,
+                              const char *member,
+                              const char *value)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+  const char *start = cc_proxy_body_scan_value (data, len, member);
+  const char *quote;
+  GString *text;
+
+  if (start == NULL || *start != '"' || (quote = cc_proxy_body_scan_string_end (start + 1, data + len)) == NULL)
+    return NULL;
+  text = g_string_sized_new (len + strlen (value) + 8);
+  g_string_append_len (text, data, start - data);
+  g_string_append_c (text, '"');
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      if (*p == '"' || *p == '\\')
+        g_string_append_c (text, '\\');
+      if ((guchar) *p < 0x20)
+        g_string_append_printf (text, "\\u%04x", (guchar) *p);
+      else
+        g_string_append_c (text, *p);
+    }
+  g_string_append_len (text, quote, data + len - quote);
+  return g_string_free_to_bytes (text);
 }
 
 /**

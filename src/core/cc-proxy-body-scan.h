@@ -19,12 +19,23 @@ typedef struct
 
 CcProxyBodyShape cc_proxy_body_shape_from_members (const CcProxyBodyMembers *members);
 
+const char      *cc_proxy_body_scan_string_end (const char *p,
+                                                const char *end);
 char            *cc_proxy_body_scan_string  (const char *data,
                                              gsize       len,
                                              const char *member);
 const char      *cc_proxy_body_scan_value   (const char *data,
                                              gsize       len,
                                              const char *member);
+void             cc_proxy_body_scan_values  (const char         *data,
+                                             gsize               len,
+                                             const char * const *members,
+                                             const char        **values);
+char            *cc_proxy_body_scan_string_at (const char *value,
+                                               const char *end);
+GBytes          *cc_proxy_body_replace_string (GBytes     *body,
+                                               const char *member,
+                                               const char *value);
 gint64           cc_proxy_body_scan_int     (const char *data,
                                              gsize       len,
                                              const char *member,

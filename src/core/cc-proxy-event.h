@@ -79,6 +79,10 @@ typedef enum {
  *   bytes (redacted), parsed later by whoever needs them
  * @raw_is_stream: @raw_body is an SSE stream, not one document
  * @body_truncated: @raw_body is only the first part of a longer body
+ * @route: (nullable): for %CC_PROXY_EVENT_RESPONSE_DONE and the error
+ *   kinds of a request a route matched, or that fell back: the route,
+ *   the target that answered, and the tries that failed ("background →
+ *   openai:qwen3 (copilot 429)")
  *
  * One traffic event. Immutable once emitted; secrets are already removed,
  * both by header name and by value.
@@ -106,6 +110,7 @@ typedef struct {
   GBytes           *raw_body;
   gboolean          raw_is_stream;
   gboolean          body_truncated;
+  char             *route;
 } CcProxyEvent;
 
 GType          cc_proxy_event_get_type       (void) G_GNUC_CONST;

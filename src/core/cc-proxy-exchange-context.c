@@ -54,6 +54,8 @@ struct _CcProxyExchangeContext
   CcProxySseParser   *sse;             /* the answer's events, while observed */
   SoupMessageHeaders *spare_headers;   /* for providers late with an answer */
   GPtrArray          *secrets;       /* NULL-terminated; NULL until a provider adds one */
+  char               *provider_id;   /* who serves it, when not the active provider */
+  char               *route;         /* the routing record, for the terminal event */
 };
 
 G_DEFINE_FINAL_TYPE (CcProxyExchangeContext, cc_proxy_exchange_context, CC_PROXY_TYPE_REQUEST_CONTEXT)
@@ -64,6 +66,8 @@ cc_proxy_exchange_context_finalize (GObject *object)
   CcProxyExchangeContext *self = (CcProxyExchangeContext *) object;
 
   g_free (self->id);
+  g_free (self->provider_id);
+  g_free (self->route);
   g_free (self->path);
   g_free (self->query);
   g_clear_pointer (&self->request_headers, soup_message_headers_unref);
@@ -122,6 +126,72 @@ cc_proxy_exchange_context_new (CcProxyExchange  *exchange,
   self->sink = sink ? g_object_ref (sink) : NULL;
   self->start_time = g_get_monotonic_time ();
   return self;
+}
+
+static gpointer
+copy_string (gconstpointer string,
+             gpointer      unused)
+{
+  return g_strdup (string);
+}
+
+/**
+ * cc_proxy_exchange_context_new_try:
+ * @self: the context of a try that failed before it answered
+ *
+ * The context for the request's next try: the same request (id, body,
+ * secrets, the events so far), nothing of the failed try's answer.
+ *
+ * Returns: (transfer full): the new context, of the same exchange
+ */
+CcProxyExchangeContext *
+cc_proxy_exchange_context_new_try (CcProxyExchangeContext *self)
+{
+  CcProxyExchangeContext *next = g_object_new (CC_PROXY_TYPE_EXCHANGE_CONTEXT, NULL);
+
+  next->id = g_strdup (self->id);
+  next->path = g_strdup (self->path);
+  next->query = g_strdup (self->query);
+  next->method = self->method;
+  next->request_headers = soup_message_headers_ref (self->request_headers);
+  g_set_weak_pointer (&next->exchange, self->exchange);
+  next->snapshot = cc_proxy_snapshot_ref (self->snapshot);
+  next->session = g_object_ref (self->session);
+  next->sink = self->sink ? g_object_ref (self->sink) : NULL;
+  next->body = self->body ? g_bytes_ref (self->body) : NULL;
+  next->start_time = self->start_time;
+  next->sequence = self->sequence;
+  next->model = g_strdup (self->model);
+  next->provider_id = g_strdup (self->provider_id);
+  next->route = g_strdup (self->route);
+  if (self->secrets != NULL)
+    next->secrets = g_ptr_array_copy (self->secrets, copy_string, NULL);
+  return next;
+}
+
+/* The try is over: whatever it still does goes nowhere. */
+void
+cc_proxy_exchange_context_detach (CcProxyExchangeContext *self)
+{
+  g_clear_weak_pointer (&self->exchange);
+}
+
+/* Who serves the request, for its events, when a route chose. */
+void
+cc_proxy_exchange_context_set_provider_id (CcProxyExchangeContext *self,
+                                           const char             *provider_id)
+{
+  g_free (self->provider_id);
+  self->provider_id = g_strdup (provider_id);
+}
+
+/* How the request was routed, for its terminal event. */
+void
+cc_proxy_exchange_context_set_route (CcProxyExchangeContext *self,
+                                     const char             *route)
+{
+  g_free (self->route);
+  self->route = g_strdup (route);
 }
 
 void
@@ -302,7 +372,7 @@ cc_proxy_exchange_context_begin_stream (CcProxyRequestContext *context,
   CcProxyExchangeContext *self = (CcProxyExchangeContext *) context;
   SoupMessageHeaders *headers;
 
-  if (self->exchange == NULL)
+  if (self->exchange == NULL || cc_proxy_exchange_fall_back (self->exchange, status, NULL, NULL))
     return;
   headers = cc_proxy_exchange_get_response_headers (self->exchange);
   cc_proxy_exchange_set_status (self->exchange, status, NULL);
@@ -370,7 +440,8 @@ new_event (CcProxyExchangeContext *self,
 
   event->request_id = g_strdup (self->id);
   event->sequence = self->sequence++;
-  event->provider_id = g_strdup (cc_proxy_snapshot_get_active_provider (self->snapshot));
+  event->provider_id = g_strdup (self->provider_id ? self->provider_id
+                                                  : cc_proxy_snapshot_get_active_provider (self->snapshot));
   event->method = g_strdup (self->method);
   event->path = g_strdup (self->path);
   event->model = g_strdup (self->model);
@@ -684,6 +755,7 @@ set_outcome (CcProxyExchangeContext *self,
              CcProxyEvent          *event)
 {
   event->duration_us = g_get_monotonic_time () - self->start_time;
+  event->route = g_strdup (self->route);
   event->usage = self->usage ? json_node_copy (self->usage) : NULL;
   event->stop_reason = g_strdup (self->stop_reason);
 }

@@ -22,6 +22,12 @@ CcProxyExchangeContext *cc_proxy_exchange_context_new          (CcProxyExchange 
                                                                 SoupSession            *session,
                                                                 CcProxyEventSink       *sink);
 CcProxyExchange        *cc_proxy_exchange_context_get_exchange (CcProxyExchangeContext *self);
+CcProxyExchangeContext *cc_proxy_exchange_context_new_try      (CcProxyExchangeContext *self);
+void                    cc_proxy_exchange_context_detach       (CcProxyExchangeContext *self);
+void                    cc_proxy_exchange_context_set_provider_id (CcProxyExchangeContext *self,
+                                                                   const char             *provider_id);
+void                    cc_proxy_exchange_context_set_route    (CcProxyExchangeContext *self,
+                                                                const char             *route);
 
 /* The body, once it is in or while it arrives */
 void                    cc_proxy_exchange_context_set_body     (CcProxyExchangeContext *self,

@@ -64,6 +64,11 @@ struct _CcProxyExchange
 
   const CcProxyResponder *responder;
   gpointer                responder_data;
+
+  /* Who may answer instead when this try fails before its first byte. */
+  CcProxyFallbackFunc     fallback;
+  gpointer                fallback_data;
+  GDestroyNotify          fallback_destroy;
 };
 
 G_DEFINE_FINAL_TYPE (CcProxyExchange, cc_proxy_exchange, G_TYPE_OBJECT)
@@ -109,6 +114,8 @@ static void
 cc_proxy_exchange_dispose (GObject *object)
 {
   CcProxyExchange *self = (CcProxyExchange *) object;
+
+  cc_proxy_exchange_set_fallback (self, NULL, NULL, NULL);
 
   g_clear_handle_id (&self->client_timeout_id, g_source_remove);
   stop_watching_client (self);
@@ -710,6 +717,71 @@ cc_proxy_exchange_clear_responder (CcProxyExchange *self,
   self->responder_data = NULL;
 }
 
+/**
+ * cc_proxy_exchange_set_fallback:
+ * @func: (nullable): told of each answer before it starts
+ * @data: for @func, freed with @destroy when replaced or with the exchange
+ *
+ * Lets a failed try be replaced by another before the client sees it.
+ */
+void
+cc_proxy_exchange_set_fallback (CcProxyExchange     *self,
+                                CcProxyFallbackFunc  func,
+                                gpointer             data,
+                                GDestroyNotify       destroy)
+{
+  if (self->fallback_destroy != NULL && self->fallback_data != NULL)
+    self->fallback_destroy (self->fallback_data);
+  self->fallback = func;
+  self->fallback_data = data;
+  self->fallback_destroy = destroy;
+}
+
+/* What was given to cc_proxy_exchange_set_fallback(). */
+gpointer
+cc_proxy_exchange_get_fallback_data (CcProxyExchange *self)
+{
+  return self->fallback_data;
+}
+
+/**
+ * cc_proxy_exchange_fall_back:
+ * @self: an exchange
+ * @status: the status the answer would start with
+ * @headers: (nullable): its headers
+ * @message: (nullable): why, when the proxy makes the answer
+ *
+ * Called by whoever is about to start the answer, before the status is
+ * set. When the fallback function takes the answer over, the request
+ * gets a fresh context for the next try; the try's own context is
+ * detached, so that whatever it still does goes nowhere.
+ *
+ * Returns: %TRUE when the caller must drop its answer
+ */
+gboolean
+cc_proxy_exchange_fall_back (CcProxyExchange    *self,
+                             guint               status,
+                             SoupMessageHeaders *headers,
+                             const char         *message)
+{
+  CcProxyExchangeContext *next;
+
+  if (self->fallback == NULL || self->state != CC_PROXY_EXCHANGE_DISPATCHED || !message_is_open (self) ||
+      soup_server_message_get_status (self->message) != SOUP_STATUS_NONE)
+    return FALSE;
+  if (!self->fallback (self, status, headers, message, self->fallback_data))
+    return FALSE;
+
+  next = cc_proxy_exchange_context_new_try (self->context);
+  cc_proxy_exchange_context_detach (self->context);
+  g_object_unref (self->context);
+  self->context = next;
+  soup_message_headers_clear (self->response_headers);
+  self->responder = NULL;
+  self->responder_data = NULL;
+  return TRUE;
+}
+
 /* ----- the answer ----- */
 
 /**
@@ -762,7 +834,7 @@ cc_proxy_exchange_respond (CcProxyExchange *self,
   SoupMessageHeaders *headers;
   gsize len = body != NULL ? g_bytes_get_size (body) : 0;
 
-  if (!message_is_open (self))
+  if (!message_is_open (self) || cc_proxy_exchange_fall_back (self, status, NULL, NULL))
     return;
   headers = soup_server_message_get_response_headers (self->message);
   soup_server_message_set_status (self->message, status, status_phrase (status, NULL));
@@ -864,9 +936,11 @@ cc_proxy_exchange_respond_error (CcProxyExchange  *self,
 
   headers = soup_server_message_get_response_headers (self->message);
   /* Until the status line is on the wire, an error can still replace
-   * whatever had been prepared. */
+   * whatever had been prepared, or another try answer instead. */
   if (self->state != CC_PROXY_EXCHANGE_STREAMING)
     {
+      if (cc_proxy_exchange_fall_back (self, status, NULL, clean))
+        return;
       soup_server_message_set_status (self->message, status, status_phrase (status, NULL));
       soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
       soup_server_message_set_response (self->message, "application/json", SOUP_MEMORY_COPY, body, strlen (body));

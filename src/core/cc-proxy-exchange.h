@@ -67,6 +67,25 @@ typedef struct
 #define CC_PROXY_TYPE_EXCHANGE (cc_proxy_exchange_get_type ())
 G_DECLARE_FINAL_TYPE (CcProxyExchange, cc_proxy_exchange, CC_PROXY, EXCHANGE, GObject)
 
+/**
+ * CcProxyFallbackFunc:
+ * @exchange: the request
+ * @status: the status its answer is about to start with
+ * @headers: (nullable): the answer's headers (a Retry-After, say)
+ * @message: (nullable): why, for an answer the proxy makes itself
+ * @user_data: what was given to cc_proxy_exchange_set_fallback()
+ *
+ * Told of every answer before its first byte goes out.
+ *
+ * Returns: %TRUE to take the answer over: another try will answer, and
+ *   this one is dropped
+ */
+typedef gboolean (*CcProxyFallbackFunc) (CcProxyExchange    *exchange,
+                                         guint               status,
+                                         SoupMessageHeaders *headers,
+                                         const char         *message,
+                                         gpointer            user_data);
+
 CcProxyExchange       *cc_proxy_exchange_new              (SoupServerMessage      *message,
                                                           GSocket                *socket,
                                                           CcProxyCounters        *counters,
@@ -98,6 +117,15 @@ gboolean               cc_proxy_exchange_is_streaming_body (CcProxyExchange     
 gboolean               cc_proxy_exchange_request_is_complete (CcProxyExchange     *self);
 void                   cc_proxy_exchange_dispatch         (CcProxyExchange        *self);
 
+void                   cc_proxy_exchange_set_fallback     (CcProxyExchange        *self,
+                                                          CcProxyFallbackFunc     func,
+                                                          gpointer                data,
+                                                          GDestroyNotify          destroy);
+gpointer               cc_proxy_exchange_get_fallback_data (CcProxyExchange       *self);
+gboolean               cc_proxy_exchange_fall_back        (CcProxyExchange        *self,
+                                                          guint                   status,
+                                                          SoupMessageHeaders     *headers,
+                                                          const char             *message);
 void                   cc_proxy_exchange_set_responder    (CcProxyExchange        *self,
                                                           const CcProxyResponder *responder,
                                                           gpointer                data);

@@ -504,6 +504,14 @@ respond (GTask *task)
   SoupMessageHeaders *upstream_headers;
   SoupMessageHeaders *response_headers;
 
+  /* Another try answers for this one (a route's fallback, after the
+   * deadline): what this one got goes nowhere. */
+  if (cc_proxy_exchange_context_get_exchange (relay->context) == NULL)
+    {
+      relay->drop_upstream = TRUE;
+      finish_relay (task);
+      return;
+    }
   if (relay->body == NULL)
     {
       g_autofree char *message = NULL;
@@ -542,6 +550,13 @@ respond (GTask *task)
     {
       relay->status = soup_message_get_status (relay->upstream);
       upstream_headers = soup_message_get_response_headers (relay->upstream);
+      /* A failed try that a route's next target answers instead. */
+      if (cc_proxy_exchange_fall_back (relay->exchange, relay->status, upstream_headers, NULL))
+        {
+          relay->drop_upstream = TRUE;
+          finish_relay (task);
+          return;
+        }
       cc_proxy_exchange_set_status (relay->exchange, relay->status, soup_message_get_reason_phrase (relay->upstream));
       /* The server put its own Date in; the upstream's is the one to keep. */
       if (soup_message_headers_get_one (upstream_headers, "Date") != NULL)

@@ -53,7 +53,21 @@ static const char usage[] =
      "  restart                     stop it, then start it again (D-Bus activation)\n"
      "  monitor [--json]            print a line for each request as it finishes\n"
      "                              (time, provider, model, path, status, duration,\n"
-     "                              tokens); --json prints one JSON object a line\n");
+     "                              tokens, route); --json prints one JSON object a line\n"
+     "  route list                  the routes in order, what each matches, its\n"
+     "                              targets, and how many requests it took\n"
+     "  route add NAME [--role main|subagent|background] [--model GLOB] [--thinking]\n"
+     "      [--images] [--web-search] [--min-tokens N] --to PROVIDER[:MODEL]\n"
+     "      [--fallback PROVIDER[:MODEL]]... [--position N]\n"
+     "                              send the requests that match to a provider (and\n"
+     "                              model), trying the fallbacks in turn when it fails\n"
+     "                              before answering; --no-thinking, --no-images and\n"
+     "                              --no-web-search match requests without\n"
+     "  route remove NAME           remove a route\n"
+     "  route move NAME POSITION    put a route at POSITION (1 is first)\n"
+     "  route explain [-H 'NAME: VALUE']... FILE|-\n"
+     "                              where a request body (and headers) would go,\n"
+     "                              without sending it\n");
 
 static GDBusConnection *bus;
 
@@ -1031,7 +1045,8 @@ print_json (Seen       *seen,
             guint64     duration_us,
             GVariant   *counts,
             const char *stop_reason,
-            const char *error)
+            const char *error,
+            const char *route)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
@@ -1071,6 +1086,8 @@ print_json (Seen       *seen,
   json_builder_add_string_value (builder, stop_reason);
   json_builder_set_member_name (builder, "error");
   json_builder_add_string_value (builder, error);
+  json_builder_set_member_name (builder, "route");
+  json_builder_add_string_value (builder, route);
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
@@ -1084,7 +1101,8 @@ print_line (Seen       *seen,
             guint64     duration_us,
             GVariant   *counts,
             const char *stop_reason,
-            const char *error)
+            const char *error,
+            const char *route)
 {
   static const struct { const char *key, *label; } tokens[] = {
     { "input_tokens", "in" }, { "output_tokens", "out" },
@@ -1103,9 +1121,10 @@ print_line (Seen       *seen,
         g_string_append_printf (figures, "%s%s=%" G_GUINT64_FORMAT, figures->len ? " " : "", tokens[i].label, count);
     }
 
-  g_print ("%s %s %s %s %s %u %s %s%s%s%s%s\n", time, seen->provider, seen->model[0] ? seen->model : "-",
+  g_print ("%s %s %s %s %s %u %s %s%s%s%s%s%s%s%s\n", time, seen->provider, seen->model[0] ? seen->model : "-",
            seen->method, seen->path, status, duration, figures->len ? figures->str : "-",
-           stop_reason[0] ? " " : "", stop_reason, error[0] ? " — " : "", error);
+           stop_reason[0] ? " " : "", stop_reason, route[0] ? " [" : "", route, route[0] ? "]" : "",
+           error[0] ? " — " : "", error);
 }
 
 static void
@@ -1135,6 +1154,7 @@ on_request_finished (CcProxyDBusProxy1 *daemon,
                      GVariant          *counts,
                      const char        *stop_reason,
                      const char        *error,
+                     const char        *route,
                      Monitor           *monitor)
 {
   Seen *seen = g_hash_table_lookup (monitor->requests, id);
@@ -1147,9 +1167,9 @@ on_request_finished (CcProxyDBusProxy1 *daemon,
       unknown.started = g_date_time_new_now_local ();
     }
   if (monitor->json)
-    print_json (seen, id, status, duration, counts, stop_reason, error);
+    print_json (seen, id, status, duration, counts, stop_reason, error, route);
   else
-    print_line (seen, status, duration, counts, stop_reason, error);
+    print_line (seen, status, duration, counts, stop_reason, error, route);
   fflush (stdout);
   if (seen == &unknown)
     g_date_time_unref (unknown.started);
@@ -1205,6 +1225,296 @@ cmd_monitor (gboolean json)
   return 0;
 }
 
+/* ----- routes ----- */
+
+static void
+print_match (GVariant *match)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, match);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      g_autofree char *printed = NULL;
+
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+        printed = g_strdup_printf ("%s%s", g_variant_get_boolean (value) ? "" : "no-", key);
+      else if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+        printed = g_strdup_printf ("%s=%s", key, g_variant_get_string (value, NULL));
+      else
+        {
+          g_autofree char *number = g_variant_print (value, FALSE);
+
+          printed = g_strdup_printf ("%s=%s", key, number);
+        }
+      g_string_append_printf (text, "%s%s", text->len ? " " : "", printed);
+    }
+  g_print ("%s", text->len ? text->str : _("any request"));
+}
+
+static int
+cmd_route_list (void)
+{
+  g_autoptr(GError) error = NULL;
+  CcProxyDBusProxy1 *daemon = main_object (&error);
+  g_autoptr(GVariant) counters = NULL;
+  g_autoptr(GVariant) skipped = NULL;
+  GVariant *routes;
+  const char *problem;
+  GVariantIter iter;
+  const char *name, *target, *provider;
+  GVariant *match;
+  GVariantIter *fallbacks;
+  guint seconds;
+  guint position = 0;
+
+  if (daemon == NULL || !cc_proxy_dbus_proxy1_call_get_route_counters_sync (daemon, &counters, &skipped, NULL, &error))
+    return fail (error);
+  routes = cc_proxy_dbus_proxy1_get_routes (daemon);
+  problem = cc_proxy_dbus_proxy1_get_routes_problem (daemon);
+  if (problem != NULL && problem[0] != '\0')
+    g_print (_("Warning: %s\n\n"), problem);
+  if (routes == NULL || g_variant_n_children (routes) == 0)
+    g_print (_("No routes: the active provider (%s) serves every request.\n"),
+             cc_proxy_dbus_proxy1_get_active_provider (daemon));
+
+  g_variant_iter_init (&iter, routes);
+  while (routes != NULL && g_variant_iter_loop (&iter, "(&s@a{sv}&sas)", &name, &match, &target, &fallbacks))
+    {
+      const char *fallback;
+      guint64 hits = 0, fell_back = 0;
+
+      g_variant_lookup (counters, name, "(tt)", &hits, &fell_back);
+      g_print ("%u. %s: ", ++position, name);
+      print_match (match);
+      g_print (" → %s", target);
+      while (g_variant_iter_next (fallbacks, "&s", &fallback))
+        g_print (_(", then %s"), fallback);
+      g_print (_(" (%" G_GUINT64_FORMAT " requests, %" G_GUINT64_FORMAT " by a fallback)\n"), hits, fell_back);
+    }
+  if (routes != NULL && g_variant_n_children (routes) > 0)
+    g_print (_("Anything else: the active provider (%s).\n"), cc_proxy_dbus_proxy1_get_active_provider (daemon));
+
+  g_variant_iter_init (&iter, skipped);
+  while (g_variant_iter_next (&iter, "{&su}", &provider, &seconds))
+    g_print (_("Skipped after failing: %s, for %u s more\n"), provider, seconds);
+  return 0;
+}
+
+/* route add NAME [match options] --to TARGET [--fallback TARGET]... */
+static int
+cmd_route_add (int    argc,
+               char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GVariantBuilder) match = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GPtrArray) fallbacks = g_ptr_array_new ();
+  const char *name = argv[0];
+  const char *target = NULL;
+  gint64 position = -1;
+  CcProxyDBusProxy1 *daemon;
+
+  for (int i = 1; i < argc; i++)
+    {
+      const char *option = argv[i];
+      const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+      gboolean takes_value = g_str_equal (option, "--role") || g_str_equal (option, "--model") ||
+                             g_str_equal (option, "--min-tokens") || g_str_equal (option, "--to") ||
+                             g_str_equal (option, "--fallback") || g_str_equal (option, "--position");
+
+      if (takes_value && value == NULL)
+        {
+          g_autofree char *message = g_strdup_printf (_("%s needs a value"), option);
+
+          return bad_usage (message);
+        }
+      if (takes_value)
+        i++;
+      if (g_str_equal (option, "--role"))
+        g_variant_builder_add (&match, "{sv}", "role", g_variant_new_string (value));
+      else if (g_str_equal (option, "--model"))
+        g_variant_builder_add (&match, "{sv}", "model", g_variant_new_string (value));
+      else if (g_str_equal (option, "--min-tokens"))
+        {
+          guint64 tokens;
+
+          if (!g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT32, &tokens, NULL))
+            return bad_usage (_("--min-tokens takes a whole number above 0"));
+          g_variant_builder_add (&match, "{sv}", "min-tokens", g_variant_new_uint32 ((guint32) tokens));
+        }
+      else if (g_str_equal (option, "--thinking") || g_str_equal (option, "--no-thinking"))
+        g_variant_builder_add (&match, "{sv}", "thinking", g_variant_new_boolean (option[2] != 'n'));
+      else if (g_str_equal (option, "--images") || g_str_equal (option, "--no-images"))
+        g_variant_builder_add (&match, "{sv}", "images", g_variant_new_boolean (option[2] != 'n'));
+      else if (g_str_equal (option, "--web-search") || g_str_equal (option, "--no-web-search"))
+        g_variant_builder_add (&match, "{sv}", "web-search", g_variant_new_boolean (option[2] != 'n'));
+      else if (g_str_equal (option, "--to"))
+        target = value;
+      else if (g_str_equal (option, "--fallback"))
+        g_ptr_array_add (fallbacks, (gpointer) value);
+      else if (g_str_equal (option, "--position"))
+        {
+          guint64 number;
+
+          if (!g_ascii_string_to_unsigned (value, 10, 1, G_MAXINT32, &number, NULL))
+            return bad_usage (_("--position takes a number from 1"));
+          position = (gint64) number - 1;
+        }
+      else
+        {
+          g_autofree char *message = g_strdup_printf (_("unknown option “%s” for route add"), option);
+
+          return bad_usage (message);
+        }
+    }
+  if (target == NULL)
+    return bad_usage (_("route add needs --to PROVIDER[:MODEL]"));
+  g_ptr_array_add (fallbacks, NULL);
+
+  daemon = main_object (&error);
+  if (daemon == NULL ||
+      !cc_proxy_dbus_proxy1_call_add_route_sync (daemon, name, g_variant_builder_end (&match), target,
+                                                 (const char * const *) fallbacks->pdata, (gint) position, NULL, &error))
+    return fail (error);
+  return 0;
+}
+
+/* -H 'Name: value' into @headers; FALSE for a malformed one. */
+static gboolean
+add_header_option (GVariantBuilder *headers,
+                   const char      *text)
+{
+  const char *colon = strchr (text, ':');
+  g_autofree char *name = NULL;
+
+  if (colon == NULL || colon == text)
+    return FALSE;
+  name = g_strstrip (g_strndup (text, colon - text));
+  g_variant_builder_add (headers, "{ss}", name, colon + 1 + strspn (colon + 1, " \t"));
+  return TRUE;
+}
+
+static int
+cmd_route_explain (int    argc,
+                   char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GVariantBuilder) headers = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
+  g_autofree char *route = NULL;
+  g_auto(GStrv) targets = NULL;
+  g_autoptr(GVariant) traits = NULL;
+  g_autofree char *notes = NULL;
+  g_autofree char *body = NULL;
+  const char *file = NULL;
+  const char *role = "main", *model = "";
+  gboolean thinking = FALSE, images = FALSE, web_search = FALSE;
+  guint64 tokens = 0;
+  gsize len = 0;
+  CcProxyDBusProxy1 *daemon;
+
+  for (int i = 0; i < argc; i++)
+    {
+      if (g_str_equal (argv[i], "-H") && i + 1 < argc)
+        {
+          if (!add_header_option (&headers, argv[++i]))
+            return bad_usage (_("-H takes a header as 'Name: value'"));
+        }
+      else if (file == NULL && (g_str_equal (argv[i], "-") || argv[i][0] != '-'))
+        file = argv[i];
+      else
+        {
+          g_autofree char *message = g_strdup_printf (_("unknown option “%s” for route explain"), argv[i]);
+
+          return bad_usage (message);
+        }
+    }
+  if (file == NULL)
+    return bad_usage (_("route explain needs a request body: a FILE, or - for standard input"));
+
+  if (g_str_equal (file, "-"))
+    {
+      g_autoptr(GIOChannel) input = g_io_channel_unix_new (STDIN_FILENO);
+
+      if (g_io_channel_set_encoding (input, NULL, &error) != G_IO_STATUS_NORMAL ||
+          g_io_channel_read_to_end (input, &body, &len, &error) != G_IO_STATUS_NORMAL)
+        return fail (error);
+    }
+  else if (!g_file_get_contents (file, &body, &len, &error))
+    return fail (error);
+
+  daemon = main_object (&error);
+  if (daemon == NULL ||
+      !cc_proxy_dbus_proxy1_call_explain_route_sync (daemon,
+                                                     g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, body ? body : "",
+                                                                                len, 1),
+                                                     g_variant_builder_end (&headers), &route, &targets, &traits,
+                                                     &notes, NULL, &error))
+    return fail (error);
+
+  g_variant_lookup (traits, "role", "&s", &role);
+  g_variant_lookup (traits, "model", "&s", &model);
+  g_variant_lookup (traits, "thinking", "b", &thinking);
+  g_variant_lookup (traits, "images", "b", &images);
+  g_variant_lookup (traits, "web-search", "b", &web_search);
+  g_variant_lookup (traits, "tokens", "t", &tokens);
+  g_print (_("request: role=%s model=%s%s%s%s tokens≈%" G_GUINT64_FORMAT "\n"), role, model[0] ? model : "-",
+           thinking ? " thinking" : "", images ? " images" : "", web_search ? " web-search" : "", tokens);
+  if (route[0] != '\0')
+    g_print (_("route: %s\n"), route);
+  else
+    g_print (_("route: none (the active provider serves it)\n"));
+  if (targets[0] != NULL)
+    g_print (_("target: %s\n"), targets[0]);
+  for (guint i = 1; targets[0] != NULL && targets[i] != NULL; i++)
+    g_print (_("then: %s\n"), targets[i]);
+  if (notes[0] != '\0')
+    g_print (_("note: %s\n"), notes);
+  return 0;
+}
+
+static int
+cmd_route (int    argc,
+           char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  const char *action = argv[0];
+  CcProxyDBusProxy1 *daemon;
+
+  if (g_str_equal (action, "list") && argc == 1)
+    return cmd_route_list ();
+  if (g_str_equal (action, "add") && argc >= 2)
+    return cmd_route_add (argc - 1, argv + 1);
+  if (g_str_equal (action, "explain"))
+    return cmd_route_explain (argc - 1, argv + 1);
+  if (g_str_equal (action, "remove") && argc == 2)
+    {
+      daemon = main_object (&error);
+      if (daemon == NULL || !cc_proxy_dbus_proxy1_call_remove_route_sync (daemon, argv[1], NULL, &error))
+        return fail (error);
+      return 0;
+    }
+  if (g_str_equal (action, "move") && argc == 3)
+    {
+      guint64 position;
+
+      if (!g_ascii_string_to_unsigned (argv[2], 10, 1, G_MAXUINT32, &position, NULL))
+        return bad_usage (_("route move takes a POSITION from 1"));
+      daemon = main_object (&error);
+      if (daemon == NULL ||
+          !cc_proxy_dbus_proxy1_call_move_route_sync (daemon, argv[1], (guint) position - 1, NULL, &error))
+        return fail (error);
+      return 0;
+    }
+  {
+    g_autofree char *message = g_strdup_printf (_("wrong arguments for “route %s”"), action);
+
+    return bad_usage (message);
+  }
+}
+
 static int
 bad_usage (const char *message)
 {
@@ -1253,6 +1563,8 @@ main (int   argc,
       n--;
     }
   /* COMMAND --help: that command's lines of the usage. */
+  if (n >= 1 && g_str_equal (command, "route") && (g_str_equal (argv[argc - 1], "--help") || g_str_equal (argv[argc - 1], "-h")))
+    return command_help (command);
   if (n == 1 && !g_str_equal (command, "claude") && (g_str_equal (argv[2], "--help") || g_str_equal (argv[2], "-h")))
     return command_help (command);
 
@@ -1262,6 +1574,7 @@ main (int   argc,
       { "status", 0, 0 }, { "providers", 0, 0 }, { "get", 1, 2 }, { "set", 2, 3 },
       { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 3 },
       { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 }, { "env", 0, 0 }, { "claude", 0, G_MAXINT }, { "log", 0, 0 }, { "usage", 0, 0 },
+      { "route", 1, G_MAXINT },
     };
     gboolean known = FALSE;
 
@@ -1341,6 +1654,8 @@ main (int   argc,
     return cmd_usage ();
   if (g_str_equal (command, "claude"))
     return cmd_claude (argv + 2);
+  if (g_str_equal (command, "route"))
+    return cmd_route (n, argv + 2);
   if (g_str_equal (command, "stop") || g_str_equal (command, "restart"))
     return cmd_stop (g_str_equal (command, "restart"));
 

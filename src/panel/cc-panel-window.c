@@ -144,6 +144,7 @@ on_request_finished (CcProxyDBusProxy1 *daemon,
                      GVariant          *usage,
                      const char        *stop_reason,
                      const char        *error,
+                     const char        *route,
                      CcPanelWindow     *self)
 {
   const char *what = g_hash_table_lookup (self->started, id);
@@ -155,9 +156,9 @@ on_request_finished (CcProxyDBusProxy1 *daemon,
 
   g_variant_lookup (usage, "input_tokens", "t", &input);
   g_variant_lookup (usage, "output_tokens", "t", &output);
-  line = g_strdup_printf (_("%s  %s\n%u · %.1f ms · %" G_GUINT64_FORMAT " in, %" G_GUINT64_FORMAT " out%s%s"),
+  line = g_strdup_printf (_("%s  %s\n%u · %.1f ms · %" G_GUINT64_FORMAT " in, %" G_GUINT64_FORMAT " out%s%s%s%s"),
                           time, what ? what : id, status, duration_us / 1000.0, input, output,
-                          error[0] ? " · " : "", error);
+                          route[0] ? " · " : "", route, error[0] ? " · " : "", error);
   item = gtk_string_object_new (line);
   if (status >= 400 || error[0] != '\0')
     g_object_set_data (G_OBJECT (item), "cc-panel-error", GINT_TO_POINTER (TRUE));

@@ -1,0 +1,61 @@
+/* fuzz-route.c: the route matcher over the body scan, and the model a
+ * target writes into a body
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <cc-proxy/cc-proxy.h>
+
+#include "cc-proxy-body-scan.h"
+#include "cc-proxy-route-table.h"
+
+int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+
+/* A table that asks for every trait, so that every scan runs. */
+static CcProxyRouteTable *
+make_table (void)
+{
+  static const char * const providers[] = { "anthropic", "openai", NULL };
+  g_autoptr(GVariant) routes = g_variant_parse (CC_PROXY_ROUTES_TYPE,
+    "[('sub', {'role': <'subagent'>}, 'openai', @as []),"
+    " ('bg', {'role': <'background'>}, 'openai:small', @as []),"
+    " ('think', {'thinking': <true>, 'images': <false>}, 'anthropic', @as []),"
+    " ('pics', {'images': <true>}, 'openai', ['anthropic']),"
+    " ('search', {'web-search': <true>}, 'anthropic', @as []),"
+    " ('long', {'min-tokens': <1000>, 'model': <'claude-*-4?'>}, 'anthropic', @as [])]",
+    NULL, NULL, NULL);
+
+  return cc_proxy_route_table_new (routes, "*haiku*", providers, NULL);
+}
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data,
+                        size_t        size)
+{
+  static CcProxyRouteTable *table;
+  g_auto(CcProxyRequestTraits) traits = { 0, };
+  g_autoptr(GBytes) body = g_bytes_new (data, size);
+  g_autoptr(GBytes) changed = NULL;
+  int index;
+
+  if (table == NULL)
+    table = make_table ();
+  g_assert_nonnull (table);
+
+  cc_proxy_route_table_scan (table, (const char *) data, size, NULL, &traits);
+  index = cc_proxy_route_table_match (table, &traits);
+  g_assert_true (index >= -1 && index < (int) cc_proxy_route_table_get_n_routes (table));
+  if (traits.model != NULL)
+    g_assert_true (g_utf8_validate (traits.model, -1, NULL));
+  g_assert_cmpuint (traits.tokens, ==, (size + 3) / 4);
+
+  /* The new model is read back where the old one was. */
+  changed = cc_proxy_body_replace_string (body, "model", "m\"\n");
+  if (changed != NULL)
+    {
+      g_autofree char *model = cc_proxy_body_scan_string (g_bytes_get_data (changed, NULL),
+                                                          g_bytes_get_size (changed), "model");
+
+      g_assert_cmpstr (model, ==, "m\"\n");
+    }
+  return 0;
+}
