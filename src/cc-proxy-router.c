@@ -14,12 +14,18 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "cc-proxy-router.h"
+#include "cc-proxy-signature-scan.h"
 
 /* Sessions remembered; the oldest are forgotten first. */
 #define MAX_SESSIONS 4096
+/* Thinking signatures whose provider is remembered, the same way: a
+ * long conversation has one a turn. */
+#define MAX_SIGNATURES 16384
 
 typedef struct
 {
@@ -46,6 +52,8 @@ struct _CcProxyRouter
   GHashTable        *sessions;     /* session key → target string */
   GQueue             session_order;
   GHashTable        *counts;       /* route name → RouteCounts */
+  GHashTable        *signatures;   /* signature hash (guint64 *) → provider id (interned) */
+  GQueue             signature_order;
   guint              threshold;
   guint              cooldown;     /* seconds */
   guint              retry_after_limit;
@@ -118,6 +126,8 @@ cc_proxy_router_finalize (GObject *object)
   g_hash_table_unref (self->sessions);
   g_queue_clear_full (&self->session_order, g_free);
   g_hash_table_unref (self->counts);
+  g_hash_table_unref (self->signatures);
+  g_queue_clear_full (&self->signature_order, g_free);
   G_OBJECT_CLASS (cc_proxy_router_parent_class)->finalize (object);
 }
 
@@ -142,6 +152,8 @@ cc_proxy_router_init (CcProxyRouter *self)
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   self->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_queue_init (&self->session_order);
+  self->signatures = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_queue_init (&self->signature_order);
   self->threshold = 3;
   self->cooldown = 30;
   self->retry_after_limit = 10;
@@ -523,6 +535,213 @@ settle_session (CcProxyRouter            *self,
     g_queue_push_tail (&self->session_order, key);
     g_hash_table_insert (self->sessions, key, g_steal_pointer (&text));
   }
+}
+
+/* ----- thinking signatures ----- */
+
+/**
+ * cc_proxy_router_note_signature:
+ * @hash: a signature's hash (cc_proxy_signature_hash())
+ * @provider: the provider whose answer carried it
+ */
+void
+cc_proxy_router_note_signature (CcProxyRouter *self,
+                                guint64        hash,
+                                const char    *provider)
+{
+  guint64 *key;
+
+  if (g_hash_table_contains (self->signatures, &hash))
+    return;
+  if (g_queue_get_length (&self->signature_order) >= MAX_SIGNATURES)
+    {
+      guint64 *oldest = g_queue_pop_head (&self->signature_order);
+
+      g_hash_table_remove (self->signatures, oldest);
+      g_free (oldest);
+    }
+  key = g_memdup2 (&hash, sizeof hash);
+  g_queue_push_tail (&self->signature_order, key);
+  g_hash_table_insert (self->signatures, key, (gpointer) g_intern_string (provider));
+}
+
+typedef struct
+{
+  CcProxyRouter *router;
+  const char    *provider;  /* interned */
+} SignatureNote;
+
+static void
+on_answer_signature (guint64  hash,
+                     gpointer user_data)
+{
+  SignatureNote *note = user_data;
+
+  cc_proxy_router_note_signature (note->router, hash, note->provider);
+}
+
+static void
+signature_note_free (gpointer data)
+{
+  SignatureNote *note = data;
+
+  g_object_unref (note->router);
+  g_free (note);
+}
+
+/**
+ * cc_proxy_router_watch_signatures:
+ * @provider: the provider that is to answer
+ *
+ * Returns: (transfer full): a scan to feed the answer to: the thinking
+ *   signatures in it are remembered as @provider's
+ */
+CcProxySignatureScan *
+cc_proxy_router_watch_signatures (CcProxyRouter *self,
+                                  const char    *provider)
+{
+  SignatureNote *note = g_new0 (SignatureNote, 1);
+
+  note->router = g_object_ref (self);
+  note->provider = g_intern_string (provider);
+  return cc_proxy_signature_scan_new (on_answer_signature, note, signature_note_free);
+}
+
+typedef struct
+{
+  CcProxyRouter *router;
+  const char    *provider;
+  guint          foreign;
+} ForeignCount;
+
+static gboolean
+is_foreign (CcProxyRouter *self,
+            guint64        hash,
+            const char    *provider)
+{
+  const char *owner = g_hash_table_lookup (self->signatures, &hash);
+
+  return owner != NULL && owner != g_intern_string (provider);
+}
+
+static void
+count_foreign (guint64  hash,
+               gpointer user_data)
+{
+  ForeignCount *count = user_data;
+
+  count->foreign += is_foreign (count->router, hash, count->provider);
+}
+
+/* Drops the foreign thinking blocks of @content; whether it did. */
+static gboolean
+drop_foreign_blocks (CcProxyRouter *self,
+                     JsonArray     *content,
+                     const char    *provider,
+                     GHashTable    *owners)
+{
+  gboolean dropped = FALSE;
+
+  for (guint i = json_array_get_length (content); i-- > 0;)
+    {
+      JsonObject *block = json_array_get_object_element (content, i);
+      const char *signature = block ? cc_proxy_json_get_string (block, "signature") : NULL;
+      guint64 hash;
+
+      if (signature == NULL || g_strcmp0 (cc_proxy_json_get_string (block, "type"), "thinking") != 0)
+        continue;
+      hash = cc_proxy_signature_hash (signature, -1);
+      if (!is_foreign (self, hash, provider))
+        continue;
+      g_hash_table_add (owners, (gpointer) g_hash_table_lookup (self->signatures, &hash));
+      json_array_remove_element (content, i);
+      dropped = TRUE;
+    }
+  return dropped;
+}
+
+/**
+ * cc_proxy_router_drop_foreign_thinking:
+ * @body: a Messages request
+ * @provider: the provider it is about to go to
+ * @why: (out) (optional) (transfer full): what was dropped, for the
+ *   request's record
+ *
+ * Another provider refuses the signature of a thinking block it did not
+ * make ("Invalid signature in thinking block"): the thinking blocks this
+ * daemon saw another provider make are left out, and thinking is turned
+ * off when the last assistant turn lost its own (the API then refuses
+ * thinking on). Blocks of unknown provenance stay. A body without
+ * foreign signatures is not parsed.
+ *
+ * Returns: (transfer full): the body to send
+ */
+GBytes *
+cc_proxy_router_drop_foreign_thinking (CcProxyRouter  *self,
+                                       GBytes         *body,
+                                       const char     *provider,
+                                       char          **why)
+{
+  ForeignCount count = { self, provider, 0 };
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GHashTable) owners = NULL;
+  JsonArray *messages;
+  JsonObject *request;
+  gboolean last_dropped = FALSE;
+  guint dropped = 0;
+  char *text;
+
+  if (why != NULL)
+    *why = NULL;
+  cc_proxy_signatures_in (data, len, count_foreign, &count);
+  if (count.foreign == 0 || (node = cc_proxy_json_parse (data, len, NULL)) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (node))
+    return g_bytes_ref (body);
+
+  request = json_node_get_object (node);
+  messages = cc_proxy_json_get_array (request, "messages");
+  owners = g_hash_table_new (NULL, NULL);
+  for (guint i = 0; messages != NULL && i < json_array_get_length (messages); i++)
+    {
+      JsonObject *message = json_array_get_object_element (messages, i);
+      JsonArray *content = message ? cc_proxy_json_get_array (message, "content") : NULL;
+      guint before = content ? json_array_get_length (content) : 0;
+
+      if (content == NULL || g_strcmp0 (cc_proxy_json_get_string (message, "role"), "assistant") != 0)
+        continue;
+      last_dropped = drop_foreign_blocks (self, content, provider, owners);
+      dropped += before - json_array_get_length (content);
+      /* A turn of thinking only: an empty content is refused too. */
+      if (json_array_get_length (content) == 0)
+        {
+          JsonObject *placeholder = json_object_new ();
+
+          json_object_set_string_member (placeholder, "type", "text");
+          json_object_set_string_member (placeholder, "text", "(thinking omitted)");
+          json_array_add_object_element (content, placeholder);
+        }
+    }
+  if (dropped == 0)
+    return g_bytes_ref (body);
+  if (last_dropped && json_object_has_member (request, "thinking"))
+    json_object_remove_member (request, "thinking");
+
+  if (why != NULL)
+    {
+      g_autoptr(GList) names = g_hash_table_get_keys (owners);
+      GString *list = g_string_new (NULL);
+
+      for (GList *l = names; l != NULL; l = l->next)
+        g_string_append_printf (list, "%s%s", list->len ? ", " : "", (const char *) l->data);
+      *why = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u thinking block of %s left out%s",
+                                           "%u thinking blocks of %s left out%s", dropped),
+                              dropped, list->str, last_dropped ? _(", thinking off") : "");
+      g_string_free (list, TRUE);
+    }
+  text = cc_proxy_json_to_string (node);
+  return g_bytes_new_take (text, strlen (text));
 }
 
 /* ----- plans ----- */

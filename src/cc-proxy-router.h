@@ -6,6 +6,7 @@
 
 #include "cc-proxy-registry.h"
 #include "cc-proxy-route-table.h"
+#include "cc-proxy-signature-scan.h"
 
 G_BEGIN_DECLS
 
@@ -73,6 +74,15 @@ void               cc_proxy_router_report          (CcProxyRouter        *self,
                                                     const CcProxyRouteTarget *target,
                                                     gboolean              failed,
                                                     guint                 retry_after);
+void               cc_proxy_router_note_signature  (CcProxyRouter        *self,
+                                                    guint64               hash,
+                                                    const char           *provider);
+CcProxySignatureScan *cc_proxy_router_watch_signatures (CcProxyRouter     *self,
+                                                        const char        *provider);
+GBytes            *cc_proxy_router_drop_foreign_thinking (CcProxyRouter   *self,
+                                                          GBytes          *body,
+                                                          const char      *provider,
+                                                          char           **why);
 GVariant          *cc_proxy_router_dup_counters    (CcProxyRouter        *self);
 GVariant          *cc_proxy_router_dup_breakers    (CcProxyRouter        *self);
 

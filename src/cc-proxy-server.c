@@ -573,10 +573,22 @@ prepare_try (CcProxyServer   *self,
   tries->current = g_ptr_array_index (tries->plan->targets, tries->plan->next++);
   provider = target_provider (self, tries->current, path);
   body = body_for_target (tries->body, tries->current);
+  if (body != NULL)
+    {
+      g_autofree char *dropped = NULL;
+      GBytes *own = cc_proxy_router_drop_foreign_thinking (self->router, body, tries->current->provider, &dropped);
+
+      g_bytes_unref (body);
+      body = own;
+      if (dropped != NULL)
+        cc_proxy_route_plan_note (tries->plan, "%s", dropped);
+    }
   if (json != NULL && provider != NULL && cc_proxy_provider_expects_json_body (provider, path) && body != NULL)
     *json = cc_proxy_json_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL);
   cc_proxy_exchange_context_set_body (context, body, json ? *json : NULL);
   cc_proxy_exchange_context_set_provider_id (context, tries->current->provider);
+  cc_proxy_exchange_context_watch_signatures (context,
+                                              cc_proxy_router_watch_signatures (self->router, tries->current->provider));
   cc_proxy_router_trying (self->router, tries->plan, tries->current);
   return provider;
 }
@@ -621,9 +633,14 @@ route_request (CcProxyServer   *self,
   /* No route matched: the active provider, as without routes. */
   if (plan->route == NULL && plan->notes->len == 0)
     {
+      const char *active = cc_proxy_snapshot_get_active_provider (snapshot);
+
       cc_proxy_route_plan_free (plan);
       cc_proxy_exchange_route (exchange, route (self, snapshot, cc_proxy_request_context_get_path (request)), NULL);
-      return body ? g_bytes_ref (body) : NULL;
+      /* Its thinking is the active provider's, should a later turn of
+       * the conversation go elsewhere. */
+      cc_proxy_exchange_context_watch_signatures (context, cc_proxy_router_watch_signatures (self->router, active));
+      return body ? cc_proxy_router_drop_foreign_thinking (self->router, body, active, NULL) : NULL;
     }
 
   tries = g_new0 (Tries, 1);

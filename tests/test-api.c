@@ -9,6 +9,7 @@
 
 #include "cc-proxy-body-scan.h"
 #include "cc-proxy-route-table.h"
+#include "cc-proxy-signature-scan.h"
 #include "cc-test-util.h"
 #include "cc-proxy-event.h"
 
@@ -772,6 +773,38 @@ test_body_replace_string (void)
   g_assert_nonnull (node);
 }
 
+static void
+collect_hash (guint64  hash,
+              gpointer user_data)
+{
+  g_array_append_val ((GArray *) user_data, hash);
+}
+
+/* Signatures are found in a stream split anywhere, with spaces around
+ * the colon, and not in text that only mentions one. */
+static void
+test_signature_scan (void)
+{
+  static const char stream[] =
+    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+    "{\"type\":\"signature_delta\",\"signature\":\"EqQBCkgIARAB+/sig==\"}}\n\n"
+    "data: {\"text\":\"she wrote \\\"signature\\\":\\\"fake\\\"\",\"signature\" : \"second\\\"one\"}\n\n";
+  guint64 first = cc_proxy_signature_hash ("EqQBCkgIARAB+/sig==", -1);
+  guint64 second = cc_proxy_signature_hash ("second\\\"one", -1);
+
+  for (gsize split = 0; split <= strlen (stream); split++)
+    {
+      g_autoptr(GArray) found = g_array_new (FALSE, FALSE, sizeof (guint64));
+      g_autoptr(CcProxySignatureScan) scan = cc_proxy_signature_scan_new (collect_hash, found, NULL);
+
+      cc_proxy_signature_scan_feed (scan, stream, split);
+      cc_proxy_signature_scan_feed (scan, stream + split, strlen (stream) - split);
+      g_assert_cmpuint (found->len, ==, 2);
+      g_assert_true (g_array_index (found, guint64, 0) == first);
+      g_assert_true (g_array_index (found, guint64, 1) == second);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -794,6 +827,7 @@ main (int   argc,
   g_test_add_func ("/api/json/replace-string", test_body_replace_string);
   g_test_add_func ("/api/routes/match", test_route_match);
   g_test_add_func ("/api/routes/refused", test_route_refused);
+  g_test_add_func ("/api/routes/signature-scan", test_signature_scan);
   g_test_add_func ("/api/events/redaction", test_redaction);
   g_test_add_func ("/api/events/safe-view", test_safe_view);
   g_test_add_func ("/api/events/error-body-and-shapes", test_error_body_and_shapes);

@@ -34,6 +34,7 @@ typedef struct
   const char *routes;    /* GVariant text of the routes key */
   const char *more;      /* further keyfile lines */
   gboolean    anthropic_down;  /* nothing listens at its base-url */
+  gboolean    copilot;   /* the second provider is copilot, not openai */
 } Variant;
 
 typedef struct
@@ -57,6 +58,13 @@ static const Variant fallback = { "[" MAIN_FALLS_BACK "]", "breaker-threshold=ui
 static const Variant refused = { "[" MAIN_FALLS_BACK "]", "breaker-threshold=uint32 3\nbreaker-cooldown=uint32 3600\n", TRUE };
 static const Variant breaker = { "[" MAIN_FALLS_BACK "]", "breaker-threshold=uint32 2\nbreaker-cooldown=uint32 1\n", FALSE };
 static const Variant sticky = { "[" MAIN_FALLS_BACK "]", "breaker-threshold=uint32 2\nbreaker-cooldown=uint32 2\n", FALSE };
+static const Variant provenance = { "[('main', @a{sv} {}, 'anthropic', ['copilot'])]", NULL, FALSE, TRUE };
+
+/* Copilot's models: Opus speaks the Messages API natively, so that the
+ * second upstream gets the Anthropic body, thinking blocks and all. */
+static const char copilot_models[] =
+  "{\"object\":\"list\",\"data\":[{\"id\":\"claude-opus-4.1\",\"name\":\"Claude Opus 4.1\","
+  "\"supported_endpoints\":[\"/v1/messages\",\"/chat/completions\"]}]}";
 
 static void
 fixture_setup (Fixture       *fixture,
@@ -84,16 +92,32 @@ fixture_setup (Fixture       *fixture,
   g_assert_true (g_file_set_contents (fixture->keyfile, contents, -1, NULL));
 
   {
+    const char *second = cc_test_upstream_get_url (fixture->openai);
     const char *env[] = { "GSETTINGS_BACKEND", "keyfile",
                           "XDG_CONFIG_HOME", fixture->config,
                           "CC_PROXY_PROVIDER_DIR", g_getenv ("CC_PROXY_TEST_OPENAI_DIR"),
                           "CC_PROXY_OPENAI_BASE_URL", openai_url,
                           "CC_PROXY_OPENAI_API_KEY", "sk-test-routes",
                           NULL };
+    const char *copilot_env[] = { "GSETTINGS_BACKEND", "keyfile",
+                                  "XDG_CONFIG_HOME", fixture->config,
+                                  "CC_PROXY_PROVIDER_DIR", g_getenv ("CC_PROXY_TEST_COPILOT_DIR"),
+                                  "CC_PROXY_COPILOT_BASE_URL", second,
+                                  "CC_PROXY_GITHUB_API_URL", second,
+                                  "CC_PROXY_GITHUB_URL", second,
+                                  "CC_PROXY_COPILOT_GITHUB_TOKEN", "gh-test-routes",
+                                  NULL };
 
+    if (variant->copilot)
+      {
+        cc_test_upstream_mock_copilot_exchange (fixture->openai, 200);
+        cc_test_upstream_respond (fixture->openai, "/models", 200, "application/json", copilot_models, -1);
+        cc_test_upstream_respond (fixture->openai, "/v1/messages", 200, "application/json", anthropic_answer, -1);
+      }
     /* Nothing listens on port 1 of the loopback. */
-    fixture->daemon = daemon_start (env, variant->anthropic_down ? "http://127.0.0.1:1"
-                                                                : cc_test_upstream_get_url (fixture->anthropic));
+    fixture->daemon = daemon_start (variant->copilot ? copilot_env : env,
+                                    variant->anthropic_down ? "http://127.0.0.1:1"
+                                                            : cc_test_upstream_get_url (fixture->anthropic));
   }
   fixture->client = soup_session_new ();
 }
@@ -405,6 +429,67 @@ test_stored_routes (Fixture       *fixture,
   g_assert_nonnull (strstr (answer, "from anthropic"));
 }
 
+/* A conversation that starts on anthropic and falls back to Copilot:
+ * the thinking block anthropic signed is left out of what Copilot gets
+ * (it would refuse the signature), thinking turned off since the last
+ * turn lost its own; a block of unknown provenance stays, and anthropic
+ * itself gets its own signature back. */
+static void
+test_signature_provenance (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  static const char signed_answer[] =
+    "{\"id\":\"msg_t\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-opus-4-1\","
+    "\"content\":[{\"type\":\"thinking\",\"thinking\":\"hmm\",\"signature\":\"sig-from-anthropic-AAAA\"},"
+    "{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"Read\",\"input\":{}}],\"stop_reason\":\"tool_use\","
+    "\"usage\":{\"input_tokens\":5,\"output_tokens\":2}}";
+  static const char next_turn[] =
+    "{\"model\":\"claude-opus-4-1-20250805\",\"max_tokens\":1000,"
+    "\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":500},\"messages\":["
+    "{\"role\":\"user\",\"content\":\"first\"},"
+    "{\"role\":\"assistant\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"old\",\"signature\":\"sig-unknown-0001\"},"
+    "{\"type\":\"text\",\"text\":\"a\"}]},"
+    "{\"role\":\"user\",\"content\":\"second\"},"
+    "{\"role\":\"assistant\",\"content\":[{\"type\":\"thinking\",\"thinking\":\"hmm\",\"signature\":\"sig-from-anthropic-AAAA\"},"
+    "{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"Read\",\"input\":{}}]},"
+    "{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t1\",\"content\":\"ok\"}]}]}";
+  g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
+  g_autofree char *answer = NULL;
+  g_autofree char *first = cc_test_agent_body ("claude-opus-4-1-20250805", FALSE);
+  CcTestRecordedRequest *to_anthropic, *to_copilot;
+  g_autoptr(JsonNode) sent = NULL;
+  guint status;
+
+  cc_test_upstream_respond (fixture->anthropic, "/v1/messages", 200, "application/json", signed_answer, -1);
+  answer = cc_test_post_json (fixture->client, url, first, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_nonnull (strstr (answer, "sig-from-anthropic-AAAA"));
+
+  cc_test_upstream_respond (fixture->anthropic, "/v1/messages", 503, "application/json", overloaded, -1);
+  g_free (answer);
+  answer = cc_test_post_json (fixture->client, url, next_turn, &status);
+  g_assert_cmpuint (status, ==, 200);
+
+  to_anthropic = cc_test_upstream_find_request (fixture->anthropic, "/v1/messages", 1);
+  g_assert_nonnull (to_anthropic);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (to_anthropic->body, NULL), g_bytes_get_size (to_anthropic->body),
+                                  "sig-from-anthropic-AAAA"));
+  to_copilot = cc_test_upstream_find_request (fixture->openai, "/v1/messages", 0);
+  g_assert_nonnull (to_copilot);
+  sent = json_from_string (g_bytes_get_data (to_copilot->body, NULL), NULL);
+  g_assert_nonnull (sent);
+  {
+    g_autofree char *text = json_to_string (sent, FALSE);
+
+    g_assert_null (strstr (text, "sig-from-anthropic-AAAA"));
+    g_assert_nonnull (strstr (text, "sig-unknown-0001"));
+    g_assert_false (json_object_has_member (json_node_get_object (sent), "thinking"));
+    /* The tool call stays, and its result. */
+    g_assert_nonnull (strstr (text, "\"tool_use_id\":\"t1\""));
+  }
+  wait_for_log (fixture->daemon, "[main → copilot (anthropic 503, 1 thinking block of anthropic left out, thinking off)]");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -419,6 +504,8 @@ main (int   argc,
   g_test_add ("/routes/fallback/not-after-first-byte", Fixture, &fallback, fixture_setup,
               test_no_fallback_after_first_byte, fixture_teardown);
   g_test_add ("/routes/stored", Fixture, &roles, fixture_setup, test_stored_routes, fixture_teardown);
+  g_test_add ("/routes/signature-provenance", Fixture, &provenance, fixture_setup, test_signature_provenance,
+              fixture_teardown);
   g_test_add ("/routes/breaker", Fixture, &breaker, fixture_setup, test_breaker, fixture_teardown);
   g_test_add ("/routes/session-sticks", Fixture, &sticky, fixture_setup, test_session_sticks, fixture_teardown);
   return g_test_run ();

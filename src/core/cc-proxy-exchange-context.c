@@ -19,6 +19,7 @@
 #include "cc-proxy-exchange-context.h"
 #include "cc-proxy-message-assembler.h"
 #include "cc-proxy-relay.h"
+#include "cc-proxy-signature-scan.h"
 
 struct _CcProxyExchangeContext
 {
@@ -56,6 +57,7 @@ struct _CcProxyExchangeContext
   GPtrArray          *secrets;       /* NULL-terminated; NULL until a provider adds one */
   char               *provider_id;   /* who serves it, when not the active provider */
   char               *route;         /* the routing record, for the terminal event */
+  CcProxySignatureScan *signatures;  /* of the answer, while a route wants them */
 };
 
 G_DEFINE_FINAL_TYPE (CcProxyExchangeContext, cc_proxy_exchange_context, CC_PROXY_TYPE_REQUEST_CONTEXT)
@@ -68,6 +70,7 @@ cc_proxy_exchange_context_finalize (GObject *object)
   g_free (self->id);
   g_free (self->provider_id);
   g_free (self->route);
+  g_clear_pointer (&self->signatures, cc_proxy_signature_scan_free);
   g_free (self->path);
   g_free (self->query);
   g_clear_pointer (&self->request_headers, soup_message_headers_unref);
@@ -183,6 +186,19 @@ cc_proxy_exchange_context_set_provider_id (CcProxyExchangeContext *self,
 {
   g_free (self->provider_id);
   self->provider_id = g_strdup (provider_id);
+}
+
+/**
+ * cc_proxy_exchange_context_watch_signatures:
+ * @scan: (transfer full): what the answer's bytes are fed to, for the
+ *   thinking signatures in them
+ */
+void
+cc_proxy_exchange_context_watch_signatures (CcProxyExchangeContext *self,
+                                            CcProxySignatureScan   *scan)
+{
+  g_clear_pointer (&self->signatures, cc_proxy_signature_scan_free);
+  self->signatures = scan;
 }
 
 /* How the request was routed, for its terminal event. */
@@ -704,6 +720,8 @@ cc_proxy_exchange_context_observe_response_bytes (CcProxyExchangeContext *self,
 {
   gsize room;
 
+  if (self->signatures != NULL)
+    cc_proxy_signature_scan_feed (self->signatures, data, len);
   /* An event too long to hold ends only the watching: the client
    * still gets every byte. */
   if (self->sse != NULL && !cc_proxy_sse_parser_feed (self->sse, data, len))

@@ -7,6 +7,7 @@
 #include "cc-proxy-request-context-private.h"
 #include "cc-proxy-event.h"
 #include "cc-proxy-event-sink.h"
+#include "cc-proxy-signature-scan.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,8 @@ CcProxyExchangeContext *cc_proxy_exchange_context_new_try      (CcProxyExchangeC
 void                    cc_proxy_exchange_context_detach       (CcProxyExchangeContext *self);
 void                    cc_proxy_exchange_context_set_provider_id (CcProxyExchangeContext *self,
                                                                    const char             *provider_id);
+void                    cc_proxy_exchange_context_watch_signatures (CcProxyExchangeContext *self,
+                                                                    CcProxySignatureScan   *scan);
 void                    cc_proxy_exchange_context_set_route    (CcProxyExchangeContext *self,
                                                                 const char             *route);
 

@@ -1,12 +1,15 @@
-/* fuzz-route.c: the route matcher over the body scan, and the model a
- * target writes into a body
+/* fuzz-route.c: the route matcher over the body scan, the model a
+ * target writes into a body, and the thinking signatures a stream holds
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <string.h>
+
 #include <cc-proxy/cc-proxy.h>
 
 #include "cc-proxy-body-scan.h"
 #include "cc-proxy-route-table.h"
+#include "cc-proxy-signature-scan.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
@@ -25,6 +28,13 @@ make_table (void)
     NULL, NULL, NULL);
 
   return cc_proxy_route_table_new (routes, "*haiku*", providers, NULL);
+}
+
+static void
+collect_hash (guint64  hash,
+              gpointer user_data)
+{
+  g_array_append_val ((GArray *) user_data, hash);
 }
 
 int
@@ -57,5 +67,19 @@ LLVMFuzzerTestOneInput (const guint8 *data,
 
       g_assert_cmpstr (model, ==, "m\"\n");
     }
+
+  /* The signatures of a body are those of the body split in two. */
+  {
+    g_autoptr(GArray) whole = g_array_new (FALSE, FALSE, sizeof (guint64));
+    g_autoptr(GArray) split = g_array_new (FALSE, FALSE, sizeof (guint64));
+    g_autoptr(CcProxySignatureScan) scan = cc_proxy_signature_scan_new (collect_hash, split, NULL);
+    gsize half = size / 2;
+
+    cc_proxy_signatures_in ((const char *) data, size, collect_hash, whole);
+    cc_proxy_signature_scan_feed (scan, (const char *) data, half);
+    cc_proxy_signature_scan_feed (scan, (const char *) data + half, size - half);
+    g_assert_cmpuint (whole->len, ==, split->len);
+    g_assert_true (whole->len == 0 || memcmp (whole->data, split->data, whole->len * sizeof (guint64)) == 0);
+  }
   return 0;
 }
