@@ -678,6 +678,89 @@ test_starts_daemon (Fixture       *fixture,
   g_assert_nonnull (shown_group (fixture, "anthropic"));
 }
 
+/* ----- routes ----- */
+
+typedef struct
+{
+  CcPanelRoutesPage *page;
+  guint              n;
+  const char        *text;  /* the first row's, or NULL */
+} RoutesWait;
+
+static gboolean
+routes_shown (gpointer user_data)
+{
+  RoutesWait *wait = user_data;
+
+  return cc_panel_routes_page_get_n_routes (wait->page) == wait->n &&
+         (wait->text == NULL || strstr (cc_panel_routes_page_get_row_text (wait->page, 0), wait->text) != NULL);
+}
+
+static gboolean
+routes_error_shown (gpointer user_data)
+{
+  return cc_panel_routes_page_get_error (user_data) != NULL;
+}
+
+/* Fills the route editor as a person would, and saves. */
+static void
+save_route (CcPanelRoutesPage *page,
+            const char        *editing,
+            const char        *name,
+            guint              role,
+            const char        *model,
+            const char        *target)
+{
+  AdwMessageDialog *dialog = cc_panel_routes_page_edit (page, editing);
+
+  if (name != NULL)
+    gtk_editable_set_text (g_object_get_data (G_OBJECT (dialog), "name"), name);
+  adw_combo_row_set_selected (g_object_get_data (G_OBJECT (dialog), "role"), role);
+  gtk_editable_set_text (g_object_get_data (G_OBJECT (dialog), "model"), model);
+  gtk_editable_set_text (g_object_get_data (G_OBJECT (dialog), "target"), target);
+  adw_message_dialog_response (dialog, "save");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+/* The Routes page: a route added in the editor reaches the daemon and
+ * is listed; a refused one shows the daemon's reason and changes
+ * nothing; routes are edited, moved and removed. */
+static void
+test_routes (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  CcPanelRoutesPage *page = cc_panel_window_get_routes_page (fixture->window);
+  RoutesWait wait = { page, 1, "1. bg: role=background → healthy · 0 requests, 0 by a fallback" };
+  g_autoptr(GVariant) routes = NULL;
+
+  healthy (fixture);
+  cc_panel_window_show_page (fixture->window, "routes");
+  g_assert_cmpuint (cc_panel_routes_page_get_n_routes (page), ==, 0);
+
+  save_route (page, NULL, "bg", 3, "", "healthy");
+  cc_test_wait_for (routes_shown, &wait);
+
+  save_route (page, NULL, "x", 0, "", "nosuch");
+  cc_test_wait_for (routes_error_shown, page);
+  g_assert_nonnull (strstr (cc_panel_routes_page_get_error (page), "Route “x”: No provider is called “nosuch”"));
+  routes = cc_test_get_property (fixture->connection, "/org/ccproxy/Proxy1", "org.ccproxy.Proxy1", "Routes");
+  g_assert_cmpuint (g_variant_n_children (routes), ==, 1);
+
+  save_route (page, NULL, "all", 0, "", "anthropic");
+  wait.n = 2;
+  wait.text = "1. bg:";
+  cc_test_wait_for (routes_shown, &wait);
+  cc_panel_routes_page_move (page, "all", -1);
+  wait.text = "1. all: any request → anthropic";
+  cc_test_wait_for (routes_shown, &wait);
+
+  save_route (page, "bg", NULL, 3, "*haiku*", "healthy");
+  cc_panel_routes_page_remove (page, "all");
+  wait.n = 1;
+  wait.text = "1. bg: role=background model=*haiku* → healthy";
+  cc_test_wait_for (routes_shown, &wait);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -693,6 +776,7 @@ main (int   argc,
   ADD ("traffic-after-restart", test_traffic_after_restart);
   ADD ("sign-in", test_sign_in);
   ADD ("daemon-comes-back", test_daemon_comes_back);
+  ADD ("routes", test_routes);
   g_test_add ("/panel/renders", Fixture, "copilot", fixture_setup, test_renders, fixture_teardown);
   g_test_add ("/panel/attention", Fixture, "copilot", fixture_setup, test_attention, fixture_teardown);
   g_test_add ("/panel/starts-daemon", Fixture, "activated", fixture_setup, test_starts_daemon, fixture_teardown);

@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 
 #include "cc-panel-chart.h"
+#include "cc-panel-routes-page.h"
 #include "cc-panel-window.h"
 
 #define NAME "org.ccproxy.Proxy1"
@@ -46,6 +47,7 @@ struct _CcPanelWindow
   AdwPreferencesPage   *providers_page;
   AdwComboRow          *active_row;
   AdwActionRow         *counters_row;
+  CcPanelRoutesPage    *routes_page;
   CcPanelChart         *chart;
   AdwPreferencesGroup  *errors_group;
   GPtrArray            *error_rows;
@@ -165,6 +167,8 @@ on_request_finished (CcProxyDBusProxy1 *daemon,
   g_list_store_insert (self->traffic, 0, item);
   cc_panel_chart_add (self->chart, g_get_real_time (), input + output);
   refresh_counters (self);
+  if (route[0] != '\0')
+    cc_panel_routes_page_refresh (self->routes_page);
   if (g_list_model_get_n_items (G_LIST_MODEL (self->traffic)) > MAX_TRAFFIC)
     g_list_store_remove (self->traffic, MAX_TRAFFIC);
   g_hash_table_remove (self->started, id);
@@ -392,6 +396,7 @@ on_daemon (GObject      *source,
   g_signal_connect_swapped (daemon, "notify::active-provider", G_CALLBACK (fill_active), self);
   fill_active (self);
   refresh_counters (self);
+  cc_panel_routes_page_set_daemon (self->routes_page, daemon);
 }
 
 static void
@@ -527,6 +532,10 @@ build (CcPanelWindow *self)
   adw_view_stack_add_titled (ADW_VIEW_STACK (stack), GTK_WIDGET (self->providers_stack), "providers", _("Providers"));
   adw_view_stack_page_set_icon_name (adw_view_stack_get_page (ADW_VIEW_STACK (stack), GTK_WIDGET (self->providers_stack)),
                                      "preferences-system-symbolic");
+  self->routes_page = CC_PANEL_ROUTES_PAGE (cc_panel_routes_page_new ());
+  adw_view_stack_add_titled (ADW_VIEW_STACK (stack), GTK_WIDGET (self->routes_page), "routes", _("Routes"));
+  adw_view_stack_page_set_icon_name (adw_view_stack_get_page (ADW_VIEW_STACK (stack), GTK_WIDGET (self->routes_page)),
+                                     "view-list-symbolic");
   {
     GtkWidget *traffic = build_traffic (self);
 
@@ -656,6 +665,17 @@ cc_panel_window_get_traffic (CcPanelWindow *self)
 }
 
 /**
+ * cc_panel_window_get_routes_page:
+ *
+ * Returns: (transfer none): the Routes page
+ */
+CcPanelRoutesPage *
+cc_panel_window_get_routes_page (CcPanelWindow *self)
+{
+  return self->routes_page;
+}
+
+/**
  * cc_panel_window_get_chart:
  *
  * Returns: (transfer none): the last hour's chart
@@ -713,7 +733,7 @@ cc_panel_window_show_page (CcPanelWindow *self,
 /**
  * cc_panel_window_get_page:
  *
- * Returns: the page shown: "providers" or "traffic"
+ * Returns: the page shown: "providers", "routes" or "traffic"
  */
 const char *
 cc_panel_window_get_page (CcPanelWindow *self)

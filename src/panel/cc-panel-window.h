@@ -8,6 +8,7 @@
 
 #include "cc-panel-chart.h"
 #include "cc-panel-provider-group.h"
+#include "cc-panel-routes-page.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,7 @@ gboolean              cc_panel_window_is_connected       (CcPanelWindow   *self)
 CcPanelProviderGroup *cc_panel_window_get_provider_group (CcPanelWindow   *self,
                                                           const char      *id);
 GListModel           *cc_panel_window_get_traffic        (CcPanelWindow   *self);
+CcPanelRoutesPage    *cc_panel_window_get_routes_page    (CcPanelWindow   *self);
 CcPanelChart         *cc_panel_window_get_chart          (CcPanelWindow   *self);
 gboolean              cc_panel_window_get_watching       (CcPanelWindow   *self);
 const char           *cc_panel_window_get_counters       (CcPanelWindow   *self);
