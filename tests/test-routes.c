@@ -35,6 +35,7 @@ typedef struct
   const char *more;      /* further keyfile lines */
   gboolean    anthropic_down;  /* nothing listens at its base-url */
   gboolean    copilot;   /* the second provider is copilot, not openai */
+  gboolean    no_hosts;  /* provider hosts cannot start */
 } Variant;
 
 typedef struct
@@ -59,6 +60,7 @@ static const Variant refused = { "[" MAIN_FALLS_BACK "]", "breaker-threshold=uin
 static const Variant breaker = { "[" MAIN_FALLS_BACK "]", "breaker-threshold=uint32 2\nbreaker-cooldown=uint32 1\n", FALSE };
 static const Variant sticky = { "[" MAIN_FALLS_BACK "]", "breaker-threshold=uint32 2\nbreaker-cooldown=uint32 2\n", FALSE };
 static const Variant provenance = { "[('main', @a{sv} {}, 'anthropic', ['copilot'])]", NULL, FALSE, TRUE };
+static const Variant host_broken = { "[('main', @a{sv} {}, 'openai', ['anthropic'])]", NULL, FALSE, FALSE, TRUE };
 
 /* Copilot's models: Opus speaks the Messages API natively, so that the
  * second upstream gets the Anthropic body, thinking blocks and all. */
@@ -98,6 +100,9 @@ fixture_setup (Fixture       *fixture,
                           "CC_PROXY_PROVIDER_DIR", g_getenv ("CC_PROXY_TEST_OPENAI_DIR"),
                           "CC_PROXY_OPENAI_BASE_URL", openai_url,
                           "CC_PROXY_OPENAI_API_KEY", "sk-test-routes",
+                          /* A program that exits at once: the host is
+                           * broken after its last try. */
+                          variant->no_hosts ? "CC_PROXY_PROVIDER_HOST" : NULL, "/bin/false",
                           NULL };
     const char *copilot_env[] = { "GSETTINGS_BACKEND", "keyfile",
                                   "XDG_CONFIG_HOME", fixture->config,
@@ -278,6 +283,22 @@ test_fallback_on_401 (Fixture       *fixture,
   g_assert_cmpuint (status, ==, 200);
   g_assert_cmpuint (cc_test_upstream_count_requests (fixture->openai, "/v1/chat/completions"), ==, 1);
   wait_for_log (fixture->daemon, "[main → openai (anthropic 401)]");
+}
+
+/* The target's provider host cannot start: once it is broken, the
+ * fallback answers. */
+static void
+test_fallback_on_broken_host (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  g_autofree char *answer = NULL;
+  guint status;
+
+  answer = post (fixture, "claude-sonnet-4-5-20250929", FALSE, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_nonnull (strstr (answer, "from anthropic"));
+  g_assert_cmpuint (cc_test_upstream_count_requests (fixture->openai, "/v1/chat/completions"), ==, 0);
+  wait_for_log (fixture->daemon, "[main → anthropic (openai 502: The openai provider is not available: ");
 }
 
 /* Nothing listens at the target: the fallback answers at once. */
@@ -500,6 +521,8 @@ main (int   argc,
   g_test_add ("/routes/fallback/503", Fixture, &fallback, fixture_setup, test_fallback_on_503, fixture_teardown);
   g_test_add ("/routes/fallback/429", Fixture, &fallback, fixture_setup, test_fallback_on_429, fixture_teardown);
   g_test_add ("/routes/fallback/401", Fixture, &fallback, fixture_setup, test_fallback_on_401, fixture_teardown);
+  g_test_add ("/routes/fallback/broken-host", Fixture, &host_broken, fixture_setup, test_fallback_on_broken_host,
+              fixture_teardown);
   g_test_add ("/routes/fallback/refused", Fixture, &refused, fixture_setup, test_fallback_on_refused, fixture_teardown);
   g_test_add ("/routes/fallback/not-after-first-byte", Fixture, &fallback, fixture_setup,
               test_no_fallback_after_first_byte, fixture_teardown);
