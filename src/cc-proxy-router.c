@@ -522,6 +522,11 @@ settle_session (CcProxyRouter            *self,
       g_hash_table_insert (self->sessions, plan->session_key, g_steal_pointer (&text));
       return;
     }
+  /* Nor does one failed try pin a new session to a fallback. */
+  if (plan->fell_back && plan->targets->len > 0 &&
+      !breaker_is_open (self, ((CcProxyRouteTarget *) g_ptr_array_index (plan->targets, 0))->provider,
+                        g_get_monotonic_time ()))
+    return;
   if (g_queue_get_length (&self->session_order) >= MAX_SESSIONS)
     {
       char *oldest = g_queue_pop_head (&self->session_order);

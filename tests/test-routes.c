@@ -381,9 +381,19 @@ test_session_sticks (Fixture       *fixture,
 {
   const char * const one[] = { "X-Claude-Code-Session-Id", "session-one", NULL };
   const char * const two[] = { "X-Claude-Code-Session-Id", "session-two", NULL };
+  const char * const three[] = { "X-Claude-Code-Session-Id", "session-three", NULL };
   g_autofree char *answer = NULL;
   guint status;
 
+  /* A new session whose first try fails is not pinned to the fallback. */
+  cc_test_upstream_respond_once (fixture->anthropic, "/v1/messages", 503, "application/json", overloaded);
+  answer = post (fixture, "claude-sonnet-4-5-20250929", FALSE, three, &status);
+  g_assert_null (strstr (answer, "from anthropic"));
+  g_free (answer);
+  answer = post (fixture, "claude-sonnet-4-5-20250929", FALSE, three, &status);
+  g_assert_nonnull (strstr (answer, "from anthropic"));
+
+  g_free (answer);
   answer = post (fixture, "claude-sonnet-4-5-20250929", FALSE, one, &status);
   g_assert_nonnull (strstr (answer, "from anthropic"));
 
