@@ -525,6 +525,8 @@ cc_proxy_capture_log_format_event (CcProxyEvent  *event,
   add_string (builder, "path", event->path);
   add_string (builder, "query", event->query);
   add_string (builder, "model", event->model);
+  add_string (builder, "session", event->session_id);
+  add_string (builder, "class", event->request_class);
   if (event->status != 0)
     {
       json_builder_set_member_name (builder, "status");

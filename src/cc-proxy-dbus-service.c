@@ -25,6 +25,7 @@ struct _CcProxyDBusService
 
   CcProxyRuntime  *runtime;
   CcProxyRouter   *router;
+  CcProxySessionLedger *ledger;    /* while on the bus */
   CcProxyHostSupervisor *hosts;
   CcProxyServer   *server;
   CcProxyEventSink *sink;
@@ -455,6 +456,32 @@ cc_proxy_dbus_service_set_router (CcProxyDBusService *self,
   on_routes_changed (router, self);
 }
 
+/* ----- sessions ----- */
+
+static gboolean
+cc_proxy_dbus_service_handle_get_session (CcProxyDBusProxy1     *object,
+                                          GDBusMethodInvocation *invocation,
+                                          const char            *id)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  g_autoptr(GVariant) session = cc_proxy_session_ledger_dup_session (self->ledger, id);
+  g_autoptr(GVariant) today = cc_proxy_session_ledger_dup_today (self->ledger);
+
+  cc_proxy_dbus_proxy1_complete_get_session (object, invocation, session, today);
+  return TRUE;
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_get_sessions (CcProxyDBusProxy1     *object,
+                                           GDBusMethodInvocation *invocation)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  g_autoptr(GVariant) sessions = cc_proxy_session_ledger_dup_recent (self->ledger);
+
+  cc_proxy_dbus_proxy1_complete_get_sessions (object, invocation, sessions);
+  return TRUE;
+}
+
 /* ----- traffic watchers ----- */
 
 static void
@@ -524,10 +551,11 @@ cc_proxy_dbus_service_request_started (CcProxyDBusProxy1 *object,
                                        const char        *method,
                                        const char        *path,
                                        const char        *provider,
-                                       const char        *model)
+                                       const char        *model,
+                                       const char        *request_class)
 {
   emit_to_watchers (CC_PROXY_DBUS_SERVICE (object), "RequestStarted",
-                    g_variant_new ("(sssss)", id, method, path, provider, model));
+                    g_variant_new ("(ssssss)", id, method, path, provider, model, request_class));
 }
 
 static void
@@ -564,6 +592,8 @@ cc_proxy_dbus_service_iface_init (CcProxyDBusProxy1Iface *iface)
   iface->handle_set_routes = cc_proxy_dbus_service_handle_set_routes;
   iface->handle_explain_route = cc_proxy_dbus_service_handle_explain_route;
   iface->handle_get_route_counters = cc_proxy_dbus_service_handle_get_route_counters;
+  iface->handle_get_session = cc_proxy_dbus_service_handle_get_session;
+  iface->handle_get_sessions = cc_proxy_dbus_service_handle_get_sessions;
   iface->handle_watch_traffic = cc_proxy_dbus_service_handle_watch_traffic;
   iface->handle_unwatch_traffic = cc_proxy_dbus_service_handle_unwatch_traffic;
   iface->request_started = cc_proxy_dbus_service_request_started;
@@ -890,7 +920,8 @@ on_traffic_event (CcProxyEventSink   *sink,
                                              : g_strdup (event->path);
 
         cc_proxy_dbus_proxy1_emit_request_started (object, event->request_id, event->method, path,
-                                                   event->provider_id, event->model ? event->model : "");
+                                                   event->provider_id, event->model ? event->model : "",
+                                                   event->request_class ? event->request_class : "");
       }
       break;
 
@@ -1104,6 +1135,7 @@ cc_proxy_dbus_service_export (CcProxyDBusService  *self,
                                                         on_action_invoked, self, NULL);
   self->changed_id = g_signal_connect (self->runtime, "changed", G_CALLBACK (on_runtime_changed), self);
   self->event_id = g_signal_connect (self->sink, "event", G_CALLBACK (on_traffic_event), self);
+  self->ledger = cc_proxy_session_ledger_new (self->sink);
   return TRUE;
 }
 
@@ -1115,6 +1147,7 @@ cc_proxy_dbus_service_unexport (CcProxyDBusService *self)
 
   g_clear_signal_handler (&self->changed_id, self->runtime);
   g_clear_signal_handler (&self->event_id, self->sink);
+  g_clear_object (&self->ledger);
   if (self->action_id != 0)
     g_dbus_connection_signal_unsubscribe (self->connection, self->action_id);
   self->action_id = 0;

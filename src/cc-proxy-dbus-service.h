@@ -11,6 +11,7 @@
 #include "cc-proxy-log-ring.h"
 #include "cc-proxy-runtime.h"
 #include "cc-proxy-server.h"
+#include "cc-proxy-session-ledger.h"
 
 G_BEGIN_DECLS
 

@@ -627,6 +627,7 @@ route_request (CcProxyServer   *self,
 
   cc_proxy_route_table_scan (table, body ? g_bytes_get_data (body, NULL) : NULL, body ? g_bytes_get_size (body) : 0,
                              headers, &traits);
+  cc_proxy_exchange_context_set_class (context, cc_proxy_request_class_to_string (traits.klass));
   plan = cc_proxy_router_plan (self->router, table, &traits,
                                soup_message_headers_get_one (headers, "X-Claude-Code-Session-Id"),
                                cc_proxy_snapshot_get_active_provider (snapshot), TRUE);
@@ -812,6 +813,18 @@ handle_message (SoupServer        *soup_server,
 
       tries->body = g_steal_pointer (&body);
       body = routed;
+    }
+  else if (self->router != NULL && body != NULL && cc_proxy_exchange_context_is_observed (context) &&
+           g_str_equal (path, "/v1/messages") && g_str_equal (soup_server_message_get_method (message), SOUP_METHOD_POST))
+    {
+      /* Who a conversation's request is for, for its record (a routed
+       * one knows already); nobody listening, nobody to tell. */
+      g_auto(CcProxyRequestTraits) traits = { 0, };
+
+      cc_proxy_route_table_scan (cc_proxy_router_get_table (self->router), g_bytes_get_data (body, NULL),
+                                 g_bytes_get_size (body), cc_proxy_request_context_get_request_headers (request),
+                                 &traits);
+      cc_proxy_exchange_context_set_class (context, cc_proxy_request_class_to_string (traits.klass));
     }
 
   /* The route is decided; record the request once, then answer. */

@@ -805,6 +805,45 @@ test_signature_scan (void)
     }
 }
 
+/* Who a request is for, from its last message and headers. */
+static void
+test_request_class (void)
+{
+  static const struct { const char *body; const char *agent; const char *expected; } cases[] = {
+    { "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"fix the bug\"}]}", NULL, "user" },
+    { "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"a\"}]}]}", NULL, "user" },
+    { "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\","
+      "\"content\":[{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"Read\",\"input\":{}}]},{\"role\":\"user\",\"content\":"
+      "[{\"type\":\"tool_result\",\"tool_use_id\":\"t\",\"content\":\"ok\"},{\"type\":\"text\",\"text\":\"and\"}]}]}", NULL, "agent" },
+    { "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"pre\"}]}", NULL, "agent" },
+    { "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"\"}]}", NULL, "agent" },
+    { "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":"
+      "\"Your task is to create a detailed summary of the conversation so far\"}]}]}", NULL, "compact" },
+    /* The phrase in an earlier turn is not a compaction. */
+    { "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"Your task is to create a detailed "
+      "summary of it\"},{\"role\":\"assistant\",\"content\":\"ok\"},{\"role\":\"user\",\"content\":\"thanks\"}]}", NULL, "user" },
+    { "{\"model\":\"claude-haiku-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"title?\"}]}", NULL, "background" },
+    { "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"go\"}]}", "agent-1", "subagent" },
+    /* Messages after other members, and brackets inside strings. */
+    { "{\"tools\":[],\"messages\":[{\"role\":\"user\",\"content\":\"[{]}\\\"\"}],\"model\":\"claude-sonnet-4-5\"}", NULL, "user" },
+    { "{\"model\":\"claude-sonnet-4-5\"}", NULL, "agent" },
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CcProxyRouteTable) table = table_from_text ("@a(sa{sv}sas) []", &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+      g_auto(CcProxyRequestTraits) traits = { 0, };
+
+      if (cases[i].agent != NULL)
+        soup_message_headers_append (headers, "x-claude-code-agent-id", cases[i].agent);
+      cc_proxy_route_table_scan (table, cases[i].body, strlen (cases[i].body), headers, &traits);
+      g_assert_cmpstr (cc_proxy_request_class_to_string (traits.klass), ==, cases[i].expected);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -828,6 +867,7 @@ main (int   argc,
   g_test_add_func ("/api/routes/match", test_route_match);
   g_test_add_func ("/api/routes/refused", test_route_refused);
   g_test_add_func ("/api/routes/signature-scan", test_signature_scan);
+  g_test_add_func ("/api/request-class", test_request_class);
   g_test_add_func ("/api/events/redaction", test_redaction);
   g_test_add_func ("/api/events/safe-view", test_safe_view);
   g_test_add_func ("/api/events/error-body-and-shapes", test_error_body_and_shapes);

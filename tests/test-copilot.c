@@ -1123,6 +1123,44 @@ test_route_models (Fixture       *fixture,
   }
 }
 
+/* Copilot bills X-Initiator "user" as a premium request: only the turn
+ * the user typed is sent so, not a subagent's (x-claude-code-agent-id),
+ * a background call (the haiku model) or the compaction. */
+static void
+test_route_initiator (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  static const struct { const char *model; const char *agent; const char *text; const char *expected; } cases[] = {
+    { "claude-sonnet-4-5", NULL, "fix the bug", "user" },
+    { "claude-sonnet-4-5", "agent-7", "fix the bug", "agent" },
+    { "claude-haiku-4-5", NULL, "a title for this", "agent" },
+    { "claude-sonnet-4-5", NULL, "Your task is to create a detailed summary of the conversation so far", "agent" },
+  };
+  g_autofree char *answer = cc_test_load_fixture_text ("openai-response-tools.json");
+  g_autofree char *url = g_strconcat (cc_proxy_server_get_url (fixture->server), "/v1/messages", NULL);
+
+  cc_test_upstream_respond (fixture->upstream, "/chat/completions", 200, "application/json", answer, -1);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"model\":\"%s\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\","
+                                               "\"content\":[{\"type\":\"text\",\"text\":\"%s\"}]}]}",
+                                               cases[i].model, cases[i].text);
+      g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+      g_autoptr(GBytes) got = NULL;
+      g_autoptr(GError) error = NULL;
+
+      soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+      if (cases[i].agent != NULL)
+        soup_message_headers_append (soup_message_get_request_headers (message), "x-claude-code-agent-id", cases[i].agent);
+      got = cc_test_send (fixture->client, message, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+      g_assert_cmpstr (header (cc_test_upstream_find_request (fixture->upstream, "/chat/completions", i), "X-Initiator"),
+                       ==, cases[i].expected);
+    }
+}
+
 /* OpenAI-style routes go through as they are, streams included. */
 static void
 test_route_passthrough (Fixture       *fixture,
@@ -1496,6 +1534,7 @@ main (int   argc,
   ROUTE ("count-tokens", NULL, test_route_count_tokens);
   ROUTE ("models", NULL, test_route_models);
   ROUTE ("passthrough", NULL, test_route_passthrough);
+  ROUTE ("initiator", NULL, test_route_initiator);
   ROUTE ("token/hidden", NULL, test_route_token_hidden);
   ROUTE ("token/exposed", expose_env, test_route_token_exposed);
   ROUTE ("retry-401", NULL, test_route_retry_401);

@@ -1954,6 +1954,8 @@ test_routes (Fixture       *fixture,
 
 /* ----- traffic: signals, capture, monitor ----- */
 
+
+
 static const char json_answer[] =
   "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-x\","
   "\"content\":[{\"type\":\"text\",\"text\":\"hi\"}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,"
@@ -2003,6 +2005,73 @@ wait_for_traffic (Fixture *fixture,
   cc_test_wait_for (has_traffic, &wait);
 }
 
+/* Each Claude Code session's requests are counted, by class, with
+ * their tokens and last error, and cc-proxyctl statusline prints them
+ * from Claude Code's JSON; with no cc-proxyd it says so, and starts
+ * none. */
+static void
+test_statusline (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  static const char typed[] = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+  static const char tool_turn[] = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\","
+    "\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"Read\","
+    "\"input\":{}}]},{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t\",\"content\":\"x\"}]}]}";
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) session = NULL;
+  g_autoptr(GVariant) today = NULL;
+  g_autoptr(GVariant) classes = NULL;
+  guint64 count = 0;
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json", json_answer, -1);
+  g_assert_cmpuint (post_to (fixture, "/v1/messages", typed, "X-Claude-Code-Session-Id", "s-1"), ==, 200);
+  g_assert_cmpuint (post_to (fixture, "/v1/messages", tool_turn, "X-Claude-Code-Session-Id", "s-1"), ==, 200);
+  g_assert_cmpuint (post_to (fixture, "/v1/messages", typed, "X-Claude-Code-Session-Id", "s-2"), ==, 200);
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 500, "application/json",
+                            "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"boom\"}}", -1);
+  g_assert_cmpuint (post_to (fixture, "/v1/messages", tool_turn, "X-Claude-Code-Session-Id", "s-1"), ==, 500);
+
+  reply = g_dbus_connection_call_sync (fixture->connection, NAME, PATH, MAIN_IFACE, "GetSession",
+                                       g_variant_new ("(s)", "s-1"), G_VARIANT_TYPE ("(a{sv}a{sv})"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  g_assert_nonnull (reply);
+  g_variant_get (reply, "(@a{sv}@a{sv})", &session, &today);
+  g_assert_true (g_variant_lookup (session, "requests", "t", &count));
+  g_assert_cmpuint (count, ==, 3);
+  g_assert_true (g_variant_lookup (session, "input-tokens", "t", &count));
+  g_assert_cmpuint (count, ==, 22);
+  g_assert_true (g_variant_lookup (session, "errors", "t", &count));
+  g_assert_cmpuint (count, ==, 1);
+  classes = g_variant_lookup_value (session, "classes", G_VARIANT_TYPE ("a{st}"));
+  g_assert_true (g_variant_lookup (classes, "user", "t", &count));
+  g_assert_cmpuint (count, ==, 1);
+  g_assert_true (g_variant_lookup (classes, "agent", "t", &count));
+  g_assert_cmpuint (count, ==, 2);
+  g_assert_true (g_variant_lookup (today, "requests", "t", &count));
+  g_assert_cmpuint (count, ==, 4);
+
+  {
+    g_auto(Ran) r = ctl ("{\"session_id\":\"s-1\",\"model\":{\"id\":\"claude-sonnet-4-5\"}}", "statusline", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "cc-proxy · anthropic/claude-sonnet-4-5 · 3 requests, 0 premium (today 4, 0 premium)"
+                                " · last error: boom\n");
+  }
+  {
+    g_auto(Ran) r = ctl ("{\"session_id\":\"s-2\"}", "statusline", NULL);
+
+    g_assert_cmpstr (r.out, ==, "cc-proxy · anthropic/claude-sonnet-4-5 · 1 requests, 0 premium (today 4, 0 premium)\n");
+  }
+  daemon_stop (fixture->daemon);
+  fixture->daemon = NULL;
+  {
+    g_auto(Ran) r = ctl ("{\"session_id\":\"s-2\"}", "statusline", NULL);
+
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_cmpstr (r.out, ==, "cc-proxy: not running\n");
+  }
+}
+
 /* The request id is random: the rest of each signal is exact. */
 static char *
 traffic_without_id (Fixture  *fixture,
@@ -2033,12 +2102,12 @@ test_traffic_signals (Fixture       *fixture,
   const char *chunks[] = { sse_text, NULL };
   g_autofree char *json_id = NULL, *stream_id = NULL;
   static const char * const expected[] = {
-    "RequestStarted ('ID', 'POST', '/v1/messages?beta=true', 'anthropic', 'claude-sonnet-4-5-20250929')",
+    "RequestStarted ('ID', 'POST', '/v1/messages?beta=true', 'anthropic', 'claude-sonnet-4-5-20250929', 'agent')",
     "ResponseStarted ('ID', 200)",
     /* One line, in two literals. */
     ("RequestFinished ('ID', 200, DURATION, {'input_tokens': 11, 'output_tokens': 3, "
      "'cache_read_input_tokens': 5}, 'end_turn', '', '')"),
-    "RequestStarted ('ID', 'POST', '/v1/stream', 'anthropic', 'claude-sonnet-4-5-20250929')",
+    "RequestStarted ('ID', 'POST', '/v1/stream', 'anthropic', 'claude-sonnet-4-5-20250929', '')",
     "ResponseStarted ('ID', 200)",
     "RequestFinished ('ID', 200, DURATION, {'input_tokens': 25, 'output_tokens': 3}, 'end_turn', '', '')",
   };
@@ -2240,30 +2309,45 @@ test_ctl_claude (Fixture       *fixture,
                                              " echo \"TOKEN=${ANTHROPIC_AUTH_TOKEN-unset}\"; } > '%s'\n"
                                              "exit 7\n", record);
   g_autofree char *path = g_strconcat (dir, ":", g_getenv ("PATH"), NULL);
-  g_autofree char *expected = g_strdup_printf ("-p\nsay hi\nURL=%s\nTOKEN=unset\n", fixture->daemon->url);
-  g_autofree char *got = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  GAsyncResult *result = NULL;
+  g_autofree char *settings = g_build_filename (dir, "settings.json", NULL);
+  /* The statusline, the first time: the user has none of their own. */
+  g_autofree char *expected = g_strdup_printf ("--settings\n{\"statusLine\":{\"type\":\"command\",\"command\":"
+                                               "\"%s statusline\"}}\n-p\nsay hi\nURL=%s\nTOKEN=unset\n",
+                                               g_getenv ("CC_PROXYCTL"), fixture->daemon->url);
+  g_autofree char *own = g_strdup_printf ("-p\nsay hi\nURL=%s\nTOKEN=unset\n", fixture->daemon->url);
 
   g_assert_true (g_file_set_contents (stub, script, -1, NULL));
   g_assert_cmpint (g_chmod (stub, 0755), ==, 0);
-  g_subprocess_launcher_setenv (launcher, "PATH", path, TRUE);
-  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("CC_PROXYCTL"), "claude", "-p", "say hi", NULL);
-  g_assert_no_error (error);
-  g_subprocess_wait_async (process, NULL, keep_async_result, &result);
-  cc_test_wait_for (has_async_result, &result);
-  g_subprocess_wait_finish (process, result, &error);
-  g_clear_object (&result);
-  g_assert_no_error (error);
-  /* claude's own exit status is cc-proxyctl's: it became claude. */
-  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 7);
+  for (guint run = 0; run < 2; run++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+      g_autoptr(GSubprocess) process = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *got = NULL;
+      GAsyncResult *result = NULL;
 
-  g_assert_true (g_file_get_contents (record, &got, NULL, NULL));
-  /* The anthropic passthrough forwards the client's own key: no placeholder. */
-  g_assert_cmpstr (got, ==, expected);
-  g_unlink (record);
+      /* Then with a statusline of the user's own in Claude Code's settings. */
+      if (run == 1)
+        g_assert_true (g_file_set_contents (settings, "{\"statusLine\":{\"type\":\"command\",\"command\":\"mine\"}}",
+                                            -1, NULL));
+      g_subprocess_launcher_setenv (launcher, "PATH", path, TRUE);
+      g_subprocess_launcher_setenv (launcher, "CLAUDE_CONFIG_DIR", dir, TRUE);
+      process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("CC_PROXYCTL"), "claude", "-p", "say hi", NULL);
+      g_assert_no_error (error);
+      g_subprocess_wait_async (process, NULL, keep_async_result, &result);
+      cc_test_wait_for (has_async_result, &result);
+      g_subprocess_wait_finish (process, result, &error);
+      g_clear_object (&result);
+      g_assert_no_error (error);
+      /* claude's own exit status is cc-proxyctl's: it became claude. */
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 7);
+
+      g_assert_true (g_file_get_contents (record, &got, NULL, NULL));
+      /* The anthropic passthrough forwards the client's own key: no placeholder. */
+      g_assert_cmpstr (got, ==, run == 0 ? expected : own);
+      g_unlink (record);
+    }
+  g_unlink (settings);
   g_unlink (stub);
   g_rmdir (dir);
 }
@@ -2665,7 +2749,7 @@ test_ctl_monitor (Fixture       *fixture,
 
   line = monitor_one_request (fixture, NULL);
   if (!g_regex_match_simple ("^[0-2][0-9]:[0-5][0-9]:[0-5][0-9] anthropic claude-sonnet-4-5-20250929 POST "
-                             "/v1/messages\\?beta=true 200 [0-9]+ms in=11 out=3 cache-read=5 end_turn\n$", line, 0, 0))
+                             "/v1/messages\\?beta=true 200 [0-9]+ms in=11 out=3 cache-read=5 agent end_turn\n$", line, 0, 0))
     g_error ("unexpected monitor line: %s", line);
 
   json = monitor_one_request (fixture, "--json");
@@ -2732,6 +2816,7 @@ main (int   argc,
   ADD ("settings-reach-next-request", test_settings_reach_next_request);
   ADD ("busctl", test_busctl);
   ADD ("routes", test_routes);
+  ADD ("statusline", test_statusline);
   ADD_WITH ("cc-proxyctl", keyring_unlocked, test_cc_proxyctl);
   ADD_WITH ("auth-flow", keyring_unlocked, test_auth_flow);
   ADD ("auth-flow/owned-by-caller", test_auth_flow_owned);

@@ -102,6 +102,23 @@ add_turn_headers (SoupMessageHeaders *headers,
     soup_message_headers_replace (headers, "copilot-vision-request", "true");
 }
 
+/* What Copilot is to bill as a premium request: a turn the user typed.
+ * A subagent's request (Claude Code sends x-claude-code-agent-id with
+ * it), a call for the small-fast model and the compaction are the
+ * agent's, whatever their last message says. */
+static gboolean
+is_billed_user_turn (CcUpstreamRequest  *call,
+                     SoupMessageHeaders *client)
+{
+  const char *model = cc_proxy_json_get_string (call->request, "model");
+
+  if (soup_message_headers_get_one (client, "x-claude-code-agent-id") != NULL)
+    return FALSE;
+  if (model != NULL && strstr (model, "haiku") != NULL)
+    return FALSE;
+  return cc_openai_anthropic_is_user_turn (call->request) && !cc_openai_anthropic_is_compaction (call->request);
+}
+
 static SoupMessage *
 build_message (CcUpstreamRequest  *call,
                GError            **error)
@@ -130,7 +147,7 @@ build_message (CcUpstreamRequest  *call,
 
   if (call->route == ROUTE_MESSAGES)
     {
-      add_turn_headers (headers, cc_openai_anthropic_is_user_turn (call->request),
+      add_turn_headers (headers, is_billed_user_turn (call, client),
                         cc_openai_anthropic_has_image (call->request));
       if (call->api == CC_UPSTREAM_API_MESSAGES)
         {

@@ -551,6 +551,35 @@ cc_openai_anthropic_is_user_turn (JsonObject *request)
   return FALSE;
 }
 
+/* Claude Code's compaction request asks, in its last message, for "a
+ * detailed summary of the conversation so far" (2.1.197). */
+#define COMPACT_PHRASE "Your task is to create a detailed summary of"
+
+/**
+ * cc_openai_anthropic_is_compaction:
+ *
+ * Returns: whether the request is Claude Code's compaction: the last
+ *   user message asks for the conversation's summary
+ */
+gboolean
+cc_openai_anthropic_is_compaction (JsonObject *request)
+{
+  JsonNode *content = last_user_content (request);
+  JsonArray *blocks;
+
+  if (content != NULL && json_node_get_value_type (content) == G_TYPE_STRING)
+    return strstr (json_node_get_string (content), COMPACT_PHRASE) != NULL;
+  blocks = content != NULL && JSON_NODE_HOLDS_ARRAY (content) ? json_node_get_array (content) : NULL;
+  for (guint i = 0; blocks != NULL && i < json_array_get_length (blocks); i++)
+    {
+      const char *text = cc_proxy_json_get_string (cc_proxy_json_array_get_object (blocks, i), "text");
+
+      if (text != NULL && strstr (text, COMPACT_PHRASE) != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static gboolean
 parts_have (JsonNode   *content,
             const char *part_type)

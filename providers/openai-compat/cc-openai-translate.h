@@ -28,6 +28,7 @@ char     *cc_openai_map_model               (const char         *model,
                                              const char * const *known_ids);
 gboolean  cc_openai_anthropic_has_image     (JsonObject         *request);
 gboolean  cc_openai_anthropic_is_user_turn  (JsonObject         *request);
+gboolean  cc_openai_anthropic_is_compaction (JsonObject        *request);
 gboolean  cc_openai_chat_has_image          (JsonObject         *request);
 gboolean  cc_openai_chat_is_user_turn       (JsonObject         *request);
 const char *cc_openai_stop_reason           (const char         *finish_reason);

@@ -47,6 +47,7 @@ cc_proxy_event_clear (CcProxyEvent *self)
   g_free (self->request_id);
   g_free (self->provider_id);
   g_free (self->route);
+  g_free (self->session_id);
   g_free (self->method);
   g_free (self->path);
   g_free (self->query);

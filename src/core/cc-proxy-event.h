@@ -83,6 +83,11 @@ typedef enum {
  *   kinds of a request a route matched, or that fell back: the route,
  *   the target that answered, and the tries that failed ("background →
  *   openai:qwen3 (copilot 429)")
+ * @session_id: (nullable): the Claude Code session the request belongs
+ *   to (its X-Claude-Code-Session-Id)
+ * @request_class: (nullable): for a Messages request, who it is for:
+ *   "user", "agent", "subagent", "background" or "compact" (a static
+ *   string)
  *
  * One traffic event. Immutable once emitted; secrets are already removed,
  * both by header name and by value.
@@ -111,6 +116,8 @@ typedef struct {
   gboolean          raw_is_stream;
   gboolean          body_truncated;
   char             *route;
+  char             *session_id;
+  const char       *request_class;
 } CcProxyEvent;
 
 GType          cc_proxy_event_get_type       (void) G_GNUC_CONST;

@@ -58,6 +58,8 @@ struct _CcProxyExchangeContext
   char               *provider_id;   /* who serves it, when not the active provider */
   char               *route;         /* the routing record, for the terminal event */
   CcProxySignatureScan *signatures;  /* of the answer, while a route wants them */
+  char               *session_id;    /* Claude Code's, when it sent one */
+  const char         *request_class; /* static */
 };
 
 G_DEFINE_FINAL_TYPE (CcProxyExchangeContext, cc_proxy_exchange_context, CC_PROXY_TYPE_REQUEST_CONTEXT)
@@ -70,6 +72,7 @@ cc_proxy_exchange_context_finalize (GObject *object)
   g_free (self->id);
   g_free (self->provider_id);
   g_free (self->route);
+  g_free (self->session_id);
   g_clear_pointer (&self->signatures, cc_proxy_signature_scan_free);
   g_free (self->path);
   g_free (self->query);
@@ -128,6 +131,7 @@ cc_proxy_exchange_context_new (CcProxyExchange  *exchange,
   self->session = g_object_ref (session);
   self->sink = sink ? g_object_ref (sink) : NULL;
   self->start_time = g_get_monotonic_time ();
+  self->session_id = g_strdup (soup_message_headers_get_one (self->request_headers, "X-Claude-Code-Session-Id"));
   return self;
 }
 
@@ -167,6 +171,8 @@ cc_proxy_exchange_context_new_try (CcProxyExchangeContext *self)
   next->model = g_strdup (self->model);
   next->provider_id = g_strdup (self->provider_id);
   next->route = g_strdup (self->route);
+  next->session_id = g_strdup (self->session_id);
+  next->request_class = self->request_class;
   if (self->secrets != NULL)
     next->secrets = g_ptr_array_copy (self->secrets, copy_string, NULL);
   return next;
@@ -199,6 +205,14 @@ cc_proxy_exchange_context_watch_signatures (CcProxyExchangeContext *self,
 {
   g_clear_pointer (&self->signatures, cc_proxy_signature_scan_free);
   self->signatures = scan;
+}
+
+/* Who the request is for ("user", "agent", ...), for its events. */
+void
+cc_proxy_exchange_context_set_class (CcProxyExchangeContext *self,
+                                     const char             *request_class)
+{
+  self->request_class = request_class;
 }
 
 /* How the request was routed, for its terminal event. */
@@ -461,6 +475,8 @@ new_event (CcProxyExchangeContext *self,
   event->method = g_strdup (self->method);
   event->path = g_strdup (self->path);
   event->model = g_strdup (self->model);
+  event->session_id = g_strdup (self->session_id);
+  event->request_class = self->request_class;
   event->query = cc_proxy_redact_string (self->query, cc_proxy_exchange_context_get_secrets (self));
   return event;
 }

@@ -29,6 +29,8 @@ void                    cc_proxy_exchange_context_set_provider_id (CcProxyExchan
                                                                    const char             *provider_id);
 void                    cc_proxy_exchange_context_watch_signatures (CcProxyExchangeContext *self,
                                                                     CcProxySignatureScan   *scan);
+void                    cc_proxy_exchange_context_set_class    (CcProxyExchangeContext *self,
+                                                                const char             *request_class);
 void                    cc_proxy_exchange_context_set_route    (CcProxyExchangeContext *self,
                                                                 const char             *route);
 

@@ -79,6 +79,27 @@ cc_proxy_request_role_to_string (CcProxyRequestRole role)
     }
 }
 
+const char *
+cc_proxy_request_class_to_string (CcProxyRequestClass klass)
+{
+  switch (klass)
+    {
+    case CC_PROXY_REQUEST_CLASS_USER:
+      return "user";
+    case CC_PROXY_REQUEST_CLASS_AGENT:
+      return "agent";
+    case CC_PROXY_REQUEST_CLASS_SUBAGENT:
+      return "subagent";
+    case CC_PROXY_REQUEST_CLASS_BACKGROUND:
+      return "background";
+    case CC_PROXY_REQUEST_CLASS_COMPACT:
+      return "compact";
+    case CC_PROXY_REQUEST_CLASS_NONE:
+    default:
+      return NULL;
+    }
+}
+
 void
 cc_proxy_request_traits_clear (CcProxyRequestTraits *traits)
 {
@@ -634,6 +655,119 @@ is_not_disabled (const char *value,
   return !(len == 8 && memcmp (value, "disabled", 8) == 0);
 }
 
+/* The span of the last element of the JSON array at @p, by a lexical
+ * walk; FALSE when there is none or the text ends first. */
+static gboolean
+last_element (const char  *p,
+              const char  *end,
+              const char **first,
+              const char **last)
+{
+  guint depth = 0;
+  const char *start = NULL;
+
+  *first = *last = NULL;
+  while (p < end)
+    {
+      char c = *p++;
+
+      switch (c)
+        {
+        case '"':
+          if (depth == 1 && start == NULL)
+            start = p - 1;
+          if ((p = cc_proxy_body_scan_string_end (p, end)) == NULL)
+            return FALSE;
+          p++;
+          break;
+        case '[':
+        case '{':
+          if (depth == 1 && start == NULL)
+            start = p - 1;
+          depth++;
+          break;
+        case ']':
+        case '}':
+          if (depth == 1)
+            {
+              if (start != NULL)
+                {
+                  *first = start;
+                  *last = p - 1;
+                }
+              return *first != NULL;
+            }
+          if (depth == 0)
+            return FALSE;
+          depth--;
+          break;
+        case ',':
+          if (depth == 1)
+            {
+              if (start != NULL)
+                {
+                  *first = start;
+                  *last = p - 1;
+                }
+              start = NULL;
+            }
+          break;
+        default:
+          if (depth == 1 && start == NULL && !g_ascii_isspace (c))
+            start = p - 1;
+          break;
+        }
+    }
+  return FALSE;
+}
+
+static gboolean
+is_tool_result (const char *value,
+                gsize       len)
+{
+  return len == 11 && memcmp (value, "tool_result", 11) == 0;
+}
+
+static gboolean
+is_typed_input (const char *value,
+                gsize       len)
+{
+  return (len == 4 && memcmp (value, "text", 4) == 0) || is_image (value, len);
+}
+
+/* Claude Code's compaction request asks, in its last message, for "a
+ * detailed summary of the conversation so far" (or "of this
+ * conversation"): checked against 2.1.197. */
+static const char compact_phrase[] = "Your task is to create a detailed summary of";
+
+/* Who a request with @messages is for, from its last message: the user
+ * typed text (or attached an image), or the agent goes on (tool
+ * results, an assistant prefill), or Claude Code compacts. */
+static CcProxyRequestClass
+classify_messages (const char *messages,
+                   const char *end)
+{
+  const char *first, *last;
+  const char *content;
+  g_autofree char *role = NULL;
+  gsize len;
+
+  if (messages == NULL || *messages != '[' || !last_element (messages, end, &first, &last) || *first != '{')
+    return CC_PROXY_REQUEST_CLASS_AGENT;
+  len = last - first;
+  if (g_strstr_len (first, len, compact_phrase) != NULL)
+    return CC_PROXY_REQUEST_CLASS_COMPACT;
+  role = cc_proxy_body_scan_string (first, len, "role");
+  if (g_strcmp0 (role, "user") != 0)
+    return CC_PROXY_REQUEST_CLASS_AGENT;
+  content = cc_proxy_body_scan_value (first, len, "content");
+  if (content != NULL && *content == '"')
+    return content + 1 < last && content[1] != '"' ? CC_PROXY_REQUEST_CLASS_USER : CC_PROXY_REQUEST_CLASS_AGENT;
+  if (content == NULL || *content != '[' || find_type_value (content, last, is_tool_result))
+    return CC_PROXY_REQUEST_CLASS_AGENT;
+  return find_type_value (content, last, is_typed_input) ? CC_PROXY_REQUEST_CLASS_USER : CC_PROXY_REQUEST_CLASS_AGENT;
+}
+
 /* Anthropic counts about four bytes of English text a token; the JSON
  * around the text makes this an over-estimate, which is the safe side
  * for a "long context" route. */
@@ -647,6 +781,9 @@ is_not_disabled (const char *value,
  * @headers: (nullable): the request headers
  * @traits: (out caller-allocates): what the request is; clear it with
  *   cc_proxy_request_traits_clear()
+ *
+ * The request's class is always found; the traits only routes read
+ * when a route of the table does.
  */
 void
 cc_proxy_route_table_scan (CcProxyRouteTable    *self,
@@ -662,7 +799,7 @@ cc_proxy_route_table_scan (CcProxyRouteTable    *self,
 
   memset (traits, 0, sizeof *traits);
   traits->tokens = (len + BYTES_PER_TOKEN - 1) / BYTES_PER_TOKEN;
-  if (body == NULL || (self->needs & ~NEED_ROLE) == 0)
+  if (body == NULL)
     goto role;
 
   cc_proxy_body_scan_values (body, len, members, values);
@@ -683,6 +820,15 @@ role:
     traits->role = CC_PROXY_REQUEST_ROLE_BACKGROUND;
   else
     traits->role = CC_PROXY_REQUEST_ROLE_MAIN;
+
+  if (body == NULL)
+    traits->klass = CC_PROXY_REQUEST_CLASS_NONE;
+  else if (traits->role == CC_PROXY_REQUEST_ROLE_SUBAGENT)
+    traits->klass = CC_PROXY_REQUEST_CLASS_SUBAGENT;
+  else if (traits->role == CC_PROXY_REQUEST_ROLE_BACKGROUND)
+    traits->klass = CC_PROXY_REQUEST_CLASS_BACKGROUND;
+  else
+    traits->klass = classify_messages (values[2], end);
 }
 
 static gboolean

@@ -51,6 +51,29 @@ typedef enum {
 
 const char *cc_proxy_request_role_to_string (CcProxyRequestRole role);
 
+/**
+ * CcProxyRequestClass:
+ * @CC_PROXY_REQUEST_CLASS_NONE: not a Messages request
+ * @CC_PROXY_REQUEST_CLASS_USER: the last message is text the user typed
+ * @CC_PROXY_REQUEST_CLASS_AGENT: the agent going on: tool results, or a
+ *   continuation
+ * @CC_PROXY_REQUEST_CLASS_SUBAGENT: a subagent's request
+ * @CC_PROXY_REQUEST_CLASS_BACKGROUND: a call for the small-fast model
+ * @CC_PROXY_REQUEST_CLASS_COMPACT: Claude Code's compaction request
+ *
+ * Who a request is for, and so how Copilot bills it.
+ */
+typedef enum {
+  CC_PROXY_REQUEST_CLASS_NONE,
+  CC_PROXY_REQUEST_CLASS_USER,
+  CC_PROXY_REQUEST_CLASS_AGENT,
+  CC_PROXY_REQUEST_CLASS_SUBAGENT,
+  CC_PROXY_REQUEST_CLASS_BACKGROUND,
+  CC_PROXY_REQUEST_CLASS_COMPACT,
+} CcProxyRequestClass;
+
+const char *cc_proxy_request_class_to_string (CcProxyRequestClass klass);
+
 /* What routes match on, found by a bounded scan of the body. */
 typedef struct
 {
@@ -60,6 +83,7 @@ typedef struct
   gboolean           images;      /* an image block in the messages */
   gboolean           web_search;  /* the web_search server tool offered */
   guint64            tokens;      /* estimated input tokens */
+  CcProxyRequestClass klass;
 } CcProxyRequestTraits;
 
 void cc_proxy_request_traits_clear (CcProxyRequestTraits *traits);

@@ -45,7 +45,12 @@ static const char usage[] =
      "  reload                      read the settings again; load new provider modules\n"
      "  env                         the environment a client needs, as export lines\n"
      "                              (ANTHROPIC_BASE_URL, models, a placeholder key)\n"
-     "  claude [ARGUMENTS]          run Claude Code with that environment\n"
+     "  claude [ARGUMENTS]          run Claude Code with that environment, and the\n"
+     "                              statusline below unless you have one\n"
+     "  statusline                  one line for Claude Code's status line: the\n"
+     "                              session's requests and premium requests, today's,\n"
+     "                              and its last error (reads Claude Code's JSON on\n"
+     "                              standard input)\n"
      "  usage                       the active provider's plan and quotas, as it\n"
      "                              reports them\n"
      "  log                         the service's recent messages and warnings\n"
@@ -442,12 +447,141 @@ cmd_log (void)
 }
 
 /* Claude Code, with the proxy's address, models and placeholder key. */
+/* ----- statusline ----- */
+
+/* Standard input, whole, up to @limit bytes. */
+static char *
+read_stdin (gsize    limit,
+            gsize   *len,
+            GError **error)
+{
+  g_autoptr(GIOChannel) input = g_io_channel_unix_new (STDIN_FILENO);
+  g_autofree char *text = NULL;
+
+  if (g_io_channel_set_encoding (input, NULL, error) != G_IO_STATUS_NORMAL ||
+      g_io_channel_read_to_end (input, &text, len, error) != G_IO_STATUS_NORMAL)
+    return NULL;
+  if (*len > limit)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, _("more than %" G_GSIZE_FORMAT " bytes"), limit);
+      return NULL;
+    }
+  return g_steal_pointer (&text);
+}
+
+static guint64
+tally_count (GVariant   *tally,
+             const char *key)
+{
+  guint64 count = 0;
+
+  g_variant_lookup (tally, key, "t", &count);
+  return count;
+}
+
+/* Claude Code runs it for its status line, with the session's JSON on
+ * standard input (session_id): one bus call, one line, and a line
+ * that says so when cc-proxyd is not there (never started for it). */
+static int
+cmd_statusline (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *input = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) session = NULL;
+  g_autoptr(GVariant) today = NULL;
+  g_autoptr(GVariant) answered = NULL;
+  g_autoptr(GString) line = g_string_new ("cc-proxy");
+  const char *session_id = "";
+  const char *last_error = "";
+  gsize len = 0;
+
+  input = read_stdin (1024 * 1024, &len, NULL);
+  if (input != NULL && (node = json_from_string (input, NULL)) != NULL && JSON_NODE_HOLDS_OBJECT (node) &&
+      json_object_has_member (json_node_get_object (node), "session_id"))
+    session_id = json_object_get_string_member_with_default (json_node_get_object (node), "session_id", "");
+
+  reply = g_dbus_connection_call_sync (bus, NAME, PATH, NAME, "GetSession", g_variant_new ("(s)", session_id),
+                                       G_VARIANT_TYPE ("(a{sv}a{sv})"), G_DBUS_CALL_FLAGS_NO_AUTO_START, 1000,
+                                       NULL, &error);
+  if (reply == NULL)
+    {
+      g_print (_("cc-proxy: not running\n"));
+      return 0;
+    }
+  g_variant_get (reply, "(@a{sv}@a{sv})", &session, &today);
+  answered = g_variant_lookup_value (session, "answered", G_VARIANT_TYPE_STRING_ARRAY);
+  if (answered != NULL && g_variant_n_children (answered) > 0)
+    {
+      const char *last;
+
+      g_variant_get_child (answered, g_variant_n_children (answered) - 1, "&s", &last);
+      g_string_append_printf (line, " · %s", last);
+    }
+  g_string_append_printf (line, _(" · %" G_GUINT64_FORMAT " requests, %" G_GUINT64_FORMAT " premium"),
+                          tally_count (session, "requests"), tally_count (session, "premium-requests"));
+  g_string_append_printf (line, _(" (today %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT " premium)"),
+                          tally_count (today, "requests"), tally_count (today, "premium-requests"));
+  g_variant_lookup (session, "last-error", "&s", &last_error);
+  if (last_error[0] != '\0')
+    g_string_append_printf (line, _(" · last error: %s"), last_error);
+  g_print ("%s\n", line->str);
+  return 0;
+}
+
+/* Whether the user has a status line of their own: Claude Code's user
+ * settings name one, or the command line gives settings. */
+static gboolean
+has_own_statusline (char **args)
+{
+  const char *dir = g_getenv ("CLAUDE_CONFIG_DIR");
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  for (guint i = 0; args[i] != NULL; i++)
+    if (g_str_equal (args[i], "--settings") || g_str_has_prefix (args[i], "--settings="))
+      return TRUE;
+  path = dir != NULL && dir[0] != '\0' ? g_build_filename (dir, "settings.json", NULL)
+                                       : g_build_filename (g_get_home_dir (), ".claude", "settings.json", NULL);
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return FALSE;
+  node = json_from_string (text, NULL);
+  /* Unreadable settings are Claude Code's to complain about: leave them be. */
+  return node == NULL || !JSON_NODE_HOLDS_OBJECT (node) ||
+         json_object_has_member (json_node_get_object (node), "statusLine");
+}
+
+/* --settings for Claude Code: this cc-proxyctl as its status line. */
+static char *
+statusline_settings (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *command = g_strconcat (self ? self : "cc-proxyctl", " statusline", NULL);
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "statusLine");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "command");
+  json_builder_set_member_name (builder, "command");
+  json_builder_add_string_value (builder, command);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
 static int
 cmd_claude (char **args)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GHashTable) environment = client_environment (&error);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *settings = NULL;
   GHashTableIter iter;
   gpointer name, value;
 
@@ -457,6 +591,12 @@ cmd_claude (char **args)
   while (g_hash_table_iter_next (&iter, &name, &value))
     g_setenv (name, value, TRUE);
   g_ptr_array_add (argv, (gpointer) "claude");
+  if (!has_own_statusline (args))
+    {
+      settings = statusline_settings ();
+      g_ptr_array_add (argv, (gpointer) "--settings");
+      g_ptr_array_add (argv, settings);
+    }
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, args[i]);
   g_ptr_array_add (argv, NULL);
@@ -1019,6 +1159,7 @@ typedef struct
   char      *path;
   char      *provider;
   char      *model;
+  char      *request_class;  /* "" when not a Messages request */
 } Seen;
 
 typedef struct
@@ -1035,6 +1176,7 @@ seen_free (Seen *seen)
   g_free (seen->path);
   g_free (seen->provider);
   g_free (seen->model);
+  g_free (seen->request_class);
   g_free (seen);
 }
 
@@ -1065,6 +1207,8 @@ print_json (Seen       *seen,
   json_builder_add_string_value (builder, seen->provider);
   json_builder_set_member_name (builder, "model");
   json_builder_add_string_value (builder, seen->model);
+  json_builder_set_member_name (builder, "class");
+  json_builder_add_string_value (builder, seen->request_class);
   json_builder_set_member_name (builder, "method");
   json_builder_add_string_value (builder, seen->method);
   json_builder_set_member_name (builder, "path");
@@ -1121,8 +1265,9 @@ print_line (Seen       *seen,
         g_string_append_printf (figures, "%s%s=%" G_GUINT64_FORMAT, figures->len ? " " : "", tokens[i].label, count);
     }
 
-  g_print ("%s %s %s %s %s %u %s %s%s%s%s%s%s%s%s\n", time, seen->provider, seen->model[0] ? seen->model : "-",
+  g_print ("%s %s %s %s %s %u %s %s%s%s%s%s%s%s%s%s%s\n", time, seen->provider, seen->model[0] ? seen->model : "-",
            seen->method, seen->path, status, duration, figures->len ? figures->str : "-",
+           seen->request_class[0] ? " " : "", seen->request_class,
            stop_reason[0] ? " " : "", stop_reason, route[0] ? " [" : "", route, route[0] ? "]" : "",
            error[0] ? " — " : "", error);
 }
@@ -1134,10 +1279,12 @@ on_request_started (CcProxyDBusProxy1 *daemon,
                     const char        *path,
                     const char        *provider,
                     const char        *model,
+                    const char        *request_class,
                     Monitor           *monitor)
 {
   Seen *seen = g_new0 (Seen, 1);
 
+  seen->request_class = g_strdup (request_class);
   seen->method = g_strdup (method);
   seen->path = g_strdup (path);
   seen->provider = g_strdup (provider);
@@ -1158,7 +1305,7 @@ on_request_finished (CcProxyDBusProxy1 *daemon,
                      Monitor           *monitor)
 {
   Seen *seen = g_hash_table_lookup (monitor->requests, id);
-  Seen unknown = { NULL, "-", "-", "-", "" };
+  Seen unknown = { NULL, "-", "-", "-", "", "" };
 
   /* Started before we listened: what is known is still worth a line. */
   if (seen == NULL)
@@ -1436,10 +1583,7 @@ cmd_route_explain (int    argc,
 
   if (g_str_equal (file, "-"))
     {
-      g_autoptr(GIOChannel) input = g_io_channel_unix_new (STDIN_FILENO);
-
-      if (g_io_channel_set_encoding (input, NULL, &error) != G_IO_STATUS_NORMAL ||
-          g_io_channel_read_to_end (input, &body, &len, &error) != G_IO_STATUS_NORMAL)
+      if ((body = read_stdin (64 * 1024 * 1024, &len, &error)) == NULL)
         return fail (error);
     }
   else if (!g_file_get_contents (file, &body, &len, &error))
@@ -1574,7 +1718,7 @@ main (int   argc,
       { "status", 0, 0 }, { "providers", 0, 0 }, { "get", 1, 2 }, { "set", 2, 3 },
       { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 3 },
       { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 }, { "env", 0, 0 }, { "claude", 0, G_MAXINT }, { "log", 0, 0 }, { "usage", 0, 0 },
-      { "route", 1, G_MAXINT },
+      { "route", 1, G_MAXINT }, { "statusline", 0, 0 },
     };
     gboolean known = FALSE;
 
@@ -1598,6 +1742,11 @@ main (int   argc,
   }
 
   bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  if (bus == NULL && g_str_equal (command, "statusline"))
+    {
+      g_print (_("cc-proxy: no session bus\n"));
+      return 0;
+    }
   if (bus == NULL)
     {
       g_printerr (_("cc-proxyctl: cannot reach the session bus: %s\n"), error->message);
@@ -1656,6 +1805,8 @@ main (int   argc,
     return cmd_claude (argv + 2);
   if (g_str_equal (command, "route"))
     return cmd_route (n, argv + 2);
+  if (g_str_equal (command, "statusline"))
+    return cmd_statusline ();
   if (g_str_equal (command, "stop") || g_str_equal (command, "restart"))
     return cmd_stop (g_str_equal (command, "restart"));
 

@@ -132,10 +132,12 @@ on_request_started (CcProxyDBusProxy1 *daemon,
                     const char        *path,
                     const char        *provider,
                     const char        *model,
+                    const char        *request_class,
                     CcPanelWindow     *self)
 {
   g_hash_table_replace (self->started, g_strdup (id),
-                        g_strdup_printf ("%s %s · %s%s%s", method, path, provider, model[0] ? " · " : "", model));
+                        g_strdup_printf ("%s %s · %s%s%s%s%s", method, path, provider, model[0] ? " · " : "", model,
+                                         request_class[0] ? " · " : "", request_class));
 }
 
 static void
