@@ -1291,10 +1291,14 @@ test_route_exchange_refused (Fixture       *fixture,
   g_autofree char *body = cc_test_agent_body ("gpt-4.1", FALSE);
   guint status;
   g_autofree char *got = NULL;
+  g_autoptr(SoupMessage) message = NULL;
 
   cc_test_upstream_respond (fixture->upstream, TOKEN_PATH, 403, "application/json", "{}", -1);
-  got = request (fixture, "POST", "/v1/messages", body, &status, NULL);
+  got = request (fixture, "POST", "/v1/messages", body, &status, &message);
   g_assert_cmpuint (status, ==, 401);
+  /* Claude Code shows it at once instead of retrying for minutes. */
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (message), "x-should-retry"), ==,
+                   "false");
   g_assert_cmpstr (got, ==, "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":"
                             "\"GitHub refused the Copilot token exchange (HTTP 403): sign in again with "
                             "“cc-proxyctl auth copilot --force”\"}}");

@@ -2487,6 +2487,9 @@ test_attention_needed (Fixture       *fixture,
   got = cc_test_send (fixture->client, message, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (message), ==, 401);
+  /* Through the provider host too: Claude Code does not retry it. */
+  g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (message), "x-should-retry"), ==,
+                   "false");
 
   cc_test_desktop_wait_shown (desktop, 1);
   g_assert_cmpstr (g_ptr_array_index (desktop->shown, 0), ==,

@@ -296,9 +296,15 @@ on_token (GObject      *source,
     {
       if (g_error_matches (error, CC_COPILOT_ERROR, CC_COPILOT_ERROR_LOGIN_REFUSED))
         set_attention (self, _("GitHub refused the Copilot login (revoked or expired): sign in again"));
+      /* Trying again cannot help until the user signs in: Claude Code
+       * otherwise retries a 401 for minutes before it shows why. */
       if (error->domain == CC_COPILOT_ERROR)
-        cc_upstream_respond_error (g_steal_pointer (&task), SOUP_STATUS_UNAUTHORIZED, "authentication_error",
-                                   error->message);
+        {
+          soup_message_headers_replace (cc_proxy_request_context_get_response_headers (call->context),
+                                        "x-should-retry", "false");
+          cc_upstream_respond_error (g_steal_pointer (&task), SOUP_STATUS_UNAUTHORIZED, "authentication_error",
+                                     error->message);
+        }
       else
         cc_upstream_fail (g_steal_pointer (&task), g_steal_pointer (&error));
       return;
