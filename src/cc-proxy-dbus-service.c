@@ -884,6 +884,11 @@ on_runtime_changed (CcProxyRuntime     *runtime,
   cc_proxy_dbus_proxy1_set_active_provider (CC_PROXY_DBUS_PROXY1 (self),
                                             cc_proxy_snapshot_get_active_provider (snapshot (self)));
   cc_proxy_dbus_proxy1_set_active_provider_note (CC_PROXY_DBUS_PROXY1 (self), note ? note : "");
+  {
+    g_autoptr(GVariant) problems = cc_proxy_runtime_dup_refusals (runtime);
+
+    cc_proxy_dbus_proxy1_set_setting_problems (CC_PROXY_DBUS_PROXY1 (self), problems);
+  }
 }
 
 /* ----- traffic signals ----- */

@@ -27,6 +27,7 @@ struct _CcProxyRuntime
   char            *active_provider;  /* the last valid choice */
   CcProxySnapshot *snapshot;
   char            *fallback_note;
+  GHashTable      *refusals;  /* provider id → why a stored value of it was refused */
 };
 
 G_DEFINE_FINAL_TYPE (CcProxyRuntime, cc_proxy_runtime, G_TYPE_OBJECT)
@@ -50,6 +51,7 @@ cc_proxy_runtime_finalize (GObject *object)
   g_free (self->active_provider);
   g_clear_pointer (&self->snapshot, cc_proxy_snapshot_unref);
   g_free (self->fallback_note);
+  g_clear_pointer (&self->refusals, g_hash_table_unref);
 
   G_OBJECT_CLASS (cc_proxy_runtime_parent_class)->finalize (object);
 }
@@ -131,6 +133,7 @@ rebuild (CcProxyRuntime *self)
   g_autofree char *old_note = g_strdup (self->fallback_note);
   GPtrArray *providers = cc_proxy_registry_get_providers (self->registry);
   CcProxySnapshot *snapshot = cc_proxy_snapshot_new (resolve_active_provider (self));
+  g_autoptr(GHashTable) refusals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   for (guint i = 0; i < providers->len; i++)
     {
@@ -140,13 +143,24 @@ rebuild (CcProxyRuntime *self)
       for (guint j = 0; j < cc_proxy_provider_descriptor_get_n_settings (descriptor); j++)
         {
           CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, j);
+          const char *key = cc_proxy_setting_descriptor_get_key (setting);
           gboolean from_env = FALSE;
-          g_autofree char *value = cc_proxy_settings_dup_value (self->settings, id, setting, &from_env);
+          g_autofree char *refused = NULL;
+          g_autofree char *value = cc_proxy_settings_dup_value (self->settings, id, setting, &from_env, &refused);
 
-          cc_proxy_snapshot_insert (snapshot, id, cc_proxy_setting_descriptor_get_key (setting), value,
-                                    from_env, cc_proxy_setting_descriptor_is_secret (setting));
+          cc_proxy_snapshot_insert (snapshot, id, key, value, from_env, cc_proxy_setting_descriptor_is_secret (setting));
+          /* The default instead of a value the user stored would send
+           * the provider's requests (and key) somewhere they did not
+           * say: the provider serves nothing until it is fixed. */
+          if (refused != NULL && !g_hash_table_contains (refusals, id))
+            g_hash_table_insert (refusals, g_strdup (id),
+                                 g_strdup_printf (_("The %s provider's stored %s is refused (%s): fix it with "
+                                                    "“cc-proxyctl set %s %s VALUE” or “cc-proxyctl reset %s %s”"),
+                                                  id, key, refused, id, key, id, key));
         }
     }
+  g_clear_pointer (&self->refusals, g_hash_table_unref);
+  self->refusals = g_steal_pointer (&refusals);
 
   /* Say it once, not on every rebuild. */
   if (self->fallback_note != NULL && g_strcmp0 (old_note, self->fallback_note) != 0)
@@ -258,6 +272,41 @@ CcProxySnapshot *
 cc_proxy_runtime_get_snapshot (CcProxyRuntime *self)
 {
   return self->snapshot;
+}
+
+/**
+ * cc_proxy_runtime_get_refusal:
+ * @provider_id: a provider
+ *
+ * Returns: (nullable): why @provider_id serves nothing: a value stored
+ *   for it was refused (its default is not used in its place)
+ */
+const char *
+cc_proxy_runtime_get_refusal (CcProxyRuntime *self,
+                              const char     *provider_id)
+{
+  return self->refusals != NULL ? g_hash_table_lookup (self->refusals, provider_id) : NULL;
+}
+
+/**
+ * cc_proxy_runtime_dup_refusals:
+ *
+ * Returns: (transfer full): provider id → why it serves nothing, a{ss}
+ */
+GVariant *
+cc_proxy_runtime_dup_refusals (CcProxyRuntime *self)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
+  GHashTableIter iter;
+  gpointer id, why;
+
+  if (self->refusals != NULL)
+    {
+      g_hash_table_iter_init (&iter, self->refusals);
+      while (g_hash_table_iter_next (&iter, &id, &why))
+        g_variant_builder_add (&builder, "{ss}", id, why);
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
 
 /**

@@ -24,6 +24,9 @@ void             cc_proxy_runtime_set_snapshot        (CcProxyRuntime      *self
 CcProxySettings *cc_proxy_runtime_get_settings        (CcProxyRuntime      *self);
 CcProxySnapshot *cc_proxy_runtime_get_snapshot        (CcProxyRuntime      *self);
 const char      *cc_proxy_runtime_get_fallback_note   (CcProxyRuntime      *self);
+const char      *cc_proxy_runtime_get_refusal         (CcProxyRuntime      *self,
+                                                       const char          *provider_id);
+GVariant        *cc_proxy_runtime_dup_refusals        (CcProxyRuntime      *self);
 CcProxyRegistry *cc_proxy_runtime_get_registry        (CcProxyRuntime      *self);
 
 G_END_DECLS

@@ -119,6 +119,25 @@ on_forwarded (GObject      *source,
     g_debug ("Forwarding ended: %s", error->message);
 }
 
+/* A provider with a stored value it refused serves nothing, rather
+ * than send the request where the default points: the answer says
+ * which value and how to fix it, and is not worth a retry. Whether
+ * answered so. */
+static gboolean
+refuse_misconfigured (CcProxyServer          *self,
+                      CcProxyExchangeContext *context,
+                      const char             *provider_id)
+{
+  CcProxyRequestContext *request = CC_PROXY_REQUEST_CONTEXT (context);
+  const char *why = cc_proxy_runtime_get_refusal (self->runtime, provider_id);
+
+  if (why == NULL)
+    return FALSE;
+  soup_message_headers_replace (cc_proxy_request_context_get_response_headers (request), "x-should-retry", "false");
+  cc_proxy_request_context_respond_error (request, SOUP_STATUS_BAD_GATEWAY, "api_error", why);
+  return TRUE;
+}
+
 /* The default path. It always goes to the built-in provider's upstream:
  * a plugin that did not handle a path must not receive the client's
  * Anthropic credentials at its own host. */
@@ -130,6 +149,8 @@ forward (CcProxyServer          *self,
   CcProxySnapshot *snapshot = cc_proxy_request_context_get_snapshot (request);
   const char *base_url = cc_proxy_snapshot_get_value (snapshot, CC_PROXY_BUILTIN_PROVIDER_ID, "base-url");
 
+  if (refuse_misconfigured (self, context, CC_PROXY_BUILTIN_PROVIDER_ID))
+    return;
   if (base_url == NULL || base_url[0] == '\0')
     {
       cc_proxy_request_context_respond_error (request, SOUP_STATUS_INTERNAL_SERVER_ERROR, "api_error",
@@ -278,7 +299,11 @@ dispatch_to_provider (CcProxyServer         *self,
                       CcProxyExchange       *exchange,
                       CcProxyProvider       *provider)
 {
-  Dispatch *dispatch = g_new0 (Dispatch, 1);
+  Dispatch *dispatch;
+
+  if (refuse_misconfigured (self, cc_proxy_exchange_get_context (exchange), cc_proxy_provider_get_id (provider)))
+    return;
+  dispatch = g_new0 (Dispatch, 1);
 
   dispatch->server = g_object_ref (self);
   dispatch->exchange = g_object_ref (exchange);
@@ -753,7 +778,8 @@ handle_early (SoupServer        *soup_server,
   /* Refusals and the missing-URL error are answered by handle_message():
    * libsoup cannot answer before the body is read. */
   base_url = cc_proxy_snapshot_get_value (snapshot, CC_PROXY_BUILTIN_PROVIDER_ID, "base-url");
-  if (refusal != NULL || base_url == NULL || base_url[0] == '\0' || cc_proxy_exchange_get_provider (exchange) != NULL)
+  if (refusal != NULL || base_url == NULL || base_url[0] == '\0' || cc_proxy_exchange_get_provider (exchange) != NULL ||
+      cc_proxy_runtime_get_refusal (self->runtime, CC_PROXY_BUILTIN_PROVIDER_ID) != NULL)
     return;
 
   context = cc_proxy_exchange_get_context (exchange);

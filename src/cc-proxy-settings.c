@@ -128,7 +128,8 @@ settings_for (CcProxySettings          *self,
 static char *
 stored_value (CcProxySettings          *self,
               const char               *provider_id,
-              CcProxySettingDescriptor *setting)
+              CcProxySettingDescriptor *setting,
+              char                    **refused)
 {
   GSettings *settings = settings_for (self, provider_id, setting);
   const char *key = cc_proxy_setting_descriptor_get_key (setting);
@@ -142,9 +143,13 @@ stored_value (CcProxySettings          *self,
 
       /* GSettings checks types and ranges, not what a URL may be: a
        * value stored behind our back (gsettings set) that the setting
-       * refuses is not used, and that is said. */
+       * refuses is not used, and that is said, to the caller too. */
       if (text == NULL)
-        g_message (_("Ignoring the stored value of %s for %s: %s"), key, provider_id, error->message);
+        {
+          g_message (_("Ignoring the stored value of %s for %s: %s"), key, provider_id, error->message);
+          if (refused != NULL)
+            *refused = g_strdup (error->message);
+        }
       return text;
     }
 
@@ -445,6 +450,8 @@ cc_proxy_settings_get_core_settings (CcProxySettings *self)
  * @provider_id: a provider
  * @setting: one of its settings
  * @from_environment: (out): whether an environment variable decided it
+ * @refused: (out) (optional) (transfer full): why the stored value is
+ *   not used, when it is refused (the default is returned then)
  *
  * Returns: (transfer full): the value in effect, normalised: from the
  *   environment, else stored, else the default
@@ -453,13 +460,16 @@ char *
 cc_proxy_settings_dup_value (CcProxySettings          *self,
                              const char               *provider_id,
                              CcProxySettingDescriptor *setting,
-                             gboolean                 *from_environment)
+                             gboolean                 *from_environment,
+                             char                    **refused)
 {
   char *value = value_from_environment (self, provider_id, setting);
 
+  if (refused != NULL)
+    *refused = NULL;
   *from_environment = value != NULL;
   if (value == NULL)
-    value = stored_value (self, provider_id, setting);
+    value = stored_value (self, provider_id, setting, refused);
   if (value == NULL)
     value = g_strdup (cc_proxy_setting_descriptor_get_default (setting));
   return value;

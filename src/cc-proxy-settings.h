@@ -39,7 +39,8 @@ void             cc_proxy_settings_reload              (CcProxySettings         
 char            *cc_proxy_settings_dup_value           (CcProxySettings          *self,
                                                         const char               *provider_id,
                                                         CcProxySettingDescriptor *setting,
-                                                        gboolean                 *from_environment);
+                                                        gboolean                 *from_environment,
+                                                        char                    **refused);
 const char      *cc_proxy_settings_get_provider_override (CcProxySettings        *self);
 char            *cc_proxy_settings_dup_active_provider (CcProxySettings          *self);
 gboolean         cc_proxy_settings_set_active_provider (CcProxySettings          *self,

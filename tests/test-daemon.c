@@ -233,6 +233,70 @@ test_gsettings_set_takes_effect (void)
     }
 }
 
+/* A value stored behind the daemon's back that it refuses is not
+ * replaced by the default: the provider serves nothing, and each of its
+ * requests says which value and how to fix it (a URL's default is the
+ * cloud, where the request and its key must not go unasked). */
+static void
+test_refused_stored_value (void)
+{
+  g_autoptr(CcTestUpstream) upstream = cc_test_upstream_new ();
+  g_autofree char *config = g_dir_make_tmp ("cc-proxy-test-XXXXXX", NULL);
+  const char *env[] = { "GSETTINGS_BACKEND", "keyfile", "XDG_CONFIG_HOME", config, NULL };
+  Daemon *daemon = daemon_start (env, cc_test_upstream_get_url (upstream));
+  g_autoptr(SoupSession) client = soup_session_new ();
+  g_autofree char *url = g_strconcat (daemon->url, "/healthy/echo", NULL);
+
+  cc_test_run_gsettings (env, "set", "org.ccproxy.Proxy", "active-provider", "healthy", NULL);
+  cc_test_run_gsettings (env, "set", "org.ccproxy.Proxy.providers.healthy", "base-url", "not-a-url", NULL);
+  wait_for_log (daemon, "Ignoring the stored value of base-url for healthy");
+  for (guint i = 0; ; i++)
+    {
+      g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+      g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
+      g_autoptr(GBytes) answer = NULL;
+      g_autofree char *type = NULL;
+      g_autofree char *why = NULL;
+
+      soup_message_set_request_body_from_bytes (message, "application/json", body);
+      answer = cc_test_send (client, message, NULL);
+      /* Until the daemon has read both changes. */
+      if (soup_message_get_status (message) != 502 && i < 500)
+        {
+          cc_test_drain (10);
+          continue;
+        }
+      g_assert_cmpuint (soup_message_get_status (message), ==, 502);
+      g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (message), "x-should-retry"), ==,
+                       "false");
+      type = cc_test_error_type (answer, &why);
+      g_assert_true (g_str_has_prefix (why, "The healthy provider's stored base-url is refused ("));
+      g_assert_nonnull (strstr (why, "fix it with “cc-proxyctl set healthy base-url VALUE” or "
+                                     "“cc-proxyctl reset healthy base-url”"));
+      break;
+    }
+
+  /* Reset: served again. */
+  cc_test_run_gsettings (env, "reset", "org.ccproxy.Proxy.providers.healthy", "base-url", NULL);
+  for (guint i = 0; i < 500; i++)
+    {
+      guint status;
+      g_autofree char *answer = cc_test_post_json (client, url, "{}", &status);
+
+      if (status == 200)
+        break;
+      cc_test_drain (10);
+    }
+  {
+    guint status;
+    g_autofree char *answer = cc_test_post_json (client, url, "{}", &status);
+
+    g_assert_cmpuint (status, ==, 200);
+  }
+  daemon_stop (daemon);
+  cc_test_remove_tree (config);
+}
+
 /* ----- capture log ----- */
 
 static const char json_answer[] =
@@ -671,6 +735,7 @@ main (int   argc,
   g_test_add_func ("/daemon/command-line", test_command_line);
   g_test_add_func ("/daemon/port-in-use", test_port_in_use);
   g_test_add_func ("/daemon/gsettings-set-takes-effect", test_gsettings_set_takes_effect);
+  g_test_add_func ("/daemon/refused-stored-value", test_refused_stored_value);
   g_test_add_func ("/daemon/capture/records-requests", test_capture_records_requests);
   g_test_add_func ("/daemon/capture/unwritable-directory", test_capture_unwritable);
   g_test_add_func ("/daemon/copilot-end-to-end", test_copilot_end_to_end);

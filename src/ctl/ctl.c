@@ -709,6 +709,19 @@ cmd_status (void)
   note = cc_proxy_dbus_proxy1_get_active_provider_note (daemon);
   if (note != NULL && note[0] != '\0')
     g_print ("  %s\n", note);
+  {
+    GVariant *problems = cc_proxy_dbus_proxy1_get_setting_problems (daemon);
+    GVariantIter problem;
+    const char *id, *why;
+
+    if (problems != NULL && g_variant_n_children (problems) > 0)
+      {
+        g_print (_("Serving nothing, for a refused setting:\n"));
+        g_variant_iter_init (&problem, problems);
+        while (g_variant_iter_next (&problem, "{&s&s}", &id, &why))
+          g_print ("  %s: %s\n", id, why);
+      }
+  }
   g_print (_("Requests: %" G_GUINT64_FORMAT " total, %u in progress, %" G_GUINT64_FORMAT " failed\n"),
            cc_proxy_dbus_proxy1_get_requests_total (daemon), cc_proxy_dbus_proxy1_get_requests_active (daemon),
            cc_proxy_dbus_proxy1_get_requests_failed (daemon));
