@@ -13,7 +13,6 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
-#include <libsoup/soup.h>
 #include <locale.h>
 #include <errno.h>
 #include <signal.h>
@@ -399,6 +398,48 @@ print_usage_json (JsonNode *node,
     }
 }
 
+/* GET @path from cc-proxyd's own port (@base, http://HOST:PORT), over
+ * HTTP/1.0: the one plain request cc-proxyctl makes, not worth loading
+ * an HTTP library (and its two dozen libraries) into every command,
+ * the statusline Claude Code runs after each message included. */
+static GBytes *
+get_from_proxy (const char  *base,
+                const char  *path,
+                guint       *status,
+                GError     **error)
+{
+  g_autoptr(GUri) uri = g_uri_parse (base, G_URI_FLAGS_NONE, error);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GOutputStream) answer = g_memory_output_stream_new_resizable ();
+  g_autofree char *request = NULL;
+  const char *data, *head_end;
+  gsize len;
+
+  if (uri == NULL)
+    return NULL;
+  connection = g_socket_client_connect_to_host (client, g_uri_get_host (uri), g_uri_get_port (uri), NULL, error);
+  if (connection == NULL)
+    return NULL;
+  request = g_strdup_printf ("GET %s HTTP/1.0\r\nHost: %s:%d\r\nAccept: application/json\r\n\r\n", path,
+                             g_uri_get_host (uri), g_uri_get_port (uri));
+  if (!g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), request, strlen (request),
+                                  NULL, NULL, error) ||
+      g_output_stream_splice (answer, g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                              G_OUTPUT_STREAM_SPLICE_CLOSE_TARGET, NULL, error) < 0)
+    return NULL;
+  data = g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (answer));
+  len = g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (answer));
+  head_end = data != NULL ? g_strstr_len (data, len, "\r\n\r\n") : NULL;
+  if (head_end == NULL || len < 12 || !g_str_has_prefix (data, "HTTP/1."))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("cc-proxyd gave no HTTP answer"));
+      return NULL;
+    }
+  *status = (guint) g_ascii_strtoull (data + 9, NULL, 10);
+  return g_bytes_new (head_end + 4, len - (head_end + 4 - data));
+}
+
 /* The active provider's /usage route: its plan and quotas, as it reports
  * them. */
 static int
@@ -406,26 +447,21 @@ cmd_usage (void)
 {
   g_autoptr(GError) error = NULL;
   CcProxyDBusProxy1 *daemon = main_object (&error);
-  g_autoptr(SoupSession) session = NULL;
-  g_autoptr(SoupMessage) message = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autofree char *url = NULL;
+  guint status = 0;
 
   if (daemon == NULL)
     return fail (error);
-  url = g_strconcat (cc_proxy_dbus_proxy1_get_listen_address (daemon), "/usage", NULL);
-  session = soup_session_new ();
-  message = soup_message_new ("GET", url);
-  body = soup_session_send_and_read (session, message, NULL, &error);
+  body = get_from_proxy (cc_proxy_dbus_proxy1_get_listen_address (daemon), "/usage", &status, &error);
   if (body == NULL)
     return fail (error);
-  if (soup_message_get_status (message) != SOUP_STATUS_OK ||
+  if (status != 200 ||
       !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL) ||
       json_parser_get_root (parser) == NULL)
     {
       g_printerr (_("cc-proxyctl: the %s provider reports no usage (HTTP %u)\n"),
-                  cc_proxy_dbus_proxy1_get_active_provider (daemon), soup_message_get_status (message));
+                  cc_proxy_dbus_proxy1_get_active_provider (daemon), status);
       return 1;
     }
   print_usage_json (json_parser_get_root (parser), 0);
