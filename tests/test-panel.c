@@ -761,6 +761,32 @@ test_routes (Fixture       *fixture,
   cc_test_wait_for (routes_shown, &wait);
 }
 
+static gboolean
+bar_revealed (gpointer user_data)
+{
+  return adw_view_switcher_bar_get_reveal (cc_panel_window_get_switcher_bar (user_data));
+}
+
+static gboolean
+bar_hidden (gpointer user_data)
+{
+  return !bar_revealed (user_data);
+}
+
+/* At 360 px, the width the metainfo claims, the pages can still be
+ * switched: a bar at the bottom, gone again in a wide window. And the
+ * providers are listed in the order of their ids. */
+static void
+test_narrow (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  healthy (fixture);
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 360, 640);
+  cc_test_wait_for (bar_revealed, fixture->window);
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 900, 640);
+  cc_test_wait_for (bar_hidden, fixture->window);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -777,6 +803,7 @@ main (int   argc,
   ADD ("sign-in", test_sign_in);
   ADD ("daemon-comes-back", test_daemon_comes_back);
   ADD ("routes", test_routes);
+  ADD ("narrow", test_narrow);
   g_test_add ("/panel/renders", Fixture, "copilot", fixture_setup, test_renders, fixture_teardown);
   g_test_add ("/panel/attention", Fixture, "copilot", fixture_setup, test_attention, fixture_teardown);
   g_test_add ("/panel/starts-daemon", Fixture, "activated", fixture_setup, test_starts_daemon, fixture_teardown);

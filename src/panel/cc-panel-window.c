@@ -38,6 +38,7 @@ struct _CcPanelWindow
 
   AdwToastOverlay      *toasts;
   AdwViewStack         *stack;
+  AdwViewSwitcherBar   *switcher_bar;  /* the pages, when the title has no room */
   GtkRevealer          *banner;
   GtkLabel             *banner_label;
   GtkWidget            *banner_button;
@@ -340,6 +341,14 @@ clear_providers (CcPanelWindow *self)
   self->filling_active = FALSE;
 }
 
+static int
+compare_object_paths (gconstpointer a,
+                      gconstpointer b)
+{
+  return g_strcmp0 (g_dbus_object_get_object_path ((GDBusObject *) a),
+                    g_dbus_object_get_object_path ((GDBusObject *) b));
+}
+
 /* cc-proxyd there or not: the providers, or a page that says so. */
 static void
 on_name_owner (CcPanelWindow *self)
@@ -351,7 +360,8 @@ on_name_owner (CcPanelWindow *self)
   gtk_stack_set_visible_child_name (self->providers_stack, owner != NULL ? "providers" : "unavailable");
   if (owner == NULL)
     return;
-  objects = g_dbus_object_manager_get_objects (self->manager);
+  /* In the order of their ids (their paths), not the manager's. */
+  objects = g_list_sort (g_dbus_object_manager_get_objects (self->manager), compare_object_paths);
   for (GList *l = objects; l != NULL; l = l->next)
     add_provider (self, l->data);
   g_list_free_full (objects, g_object_unref);
@@ -550,9 +560,15 @@ build (CcPanelWindow *self)
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), title);
 
   self->stack = ADW_VIEW_STACK (stack);
+  /* At 360 px the title has no room for the switcher: a bar at the
+   * bottom takes over, as in GNOME's own applications. */
+  self->switcher_bar = ADW_VIEW_SWITCHER_BAR (adw_view_switcher_bar_new ());
+  adw_view_switcher_bar_set_stack (self->switcher_bar, ADW_VIEW_STACK (stack));
+  g_object_bind_property (title, "title-visible", self->switcher_bar, "reveal", G_BINDING_SYNC_CREATE);
   gtk_box_append (GTK_BOX (box), header);
   gtk_box_append (GTK_BOX (box), banner);
   gtk_box_append (GTK_BOX (box), stack);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->switcher_bar));
   gtk_widget_set_vexpand (stack, TRUE);
   adw_toast_overlay_set_child (self->toasts, box);
   adw_application_window_set_content (ADW_APPLICATION_WINDOW (self), GTK_WIDGET (self->toasts));
@@ -664,6 +680,17 @@ GListModel *
 cc_panel_window_get_traffic (CcPanelWindow *self)
 {
   return G_LIST_MODEL (self->traffic);
+}
+
+/**
+ * cc_panel_window_get_switcher_bar:
+ *
+ * Returns: (transfer none): the bar that switches pages in a narrow window
+ */
+AdwViewSwitcherBar *
+cc_panel_window_get_switcher_bar (CcPanelWindow *self)
+{
+  return self->switcher_bar;
 }
 
 /**

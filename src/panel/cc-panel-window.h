@@ -22,6 +22,7 @@ CcPanelProviderGroup *cc_panel_window_get_provider_group (CcPanelWindow   *self,
                                                           const char      *id);
 GListModel           *cc_panel_window_get_traffic        (CcPanelWindow   *self);
 CcPanelRoutesPage    *cc_panel_window_get_routes_page    (CcPanelWindow   *self);
+AdwViewSwitcherBar   *cc_panel_window_get_switcher_bar   (CcPanelWindow   *self);
 CcPanelChart         *cc_panel_window_get_chart          (CcPanelWindow   *self);
 gboolean              cc_panel_window_get_watching       (CcPanelWindow   *self);
 const char           *cc_panel_window_get_counters       (CcPanelWindow   *self);
