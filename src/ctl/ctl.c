@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cc-proxy-dbus-generated.h"
+#include "cc-proxy-route-text.h"
 
 #define NAME "org.ccproxy.Proxy1"
 #define PATH "/org/ccproxy/Proxy1"
@@ -1423,34 +1424,6 @@ cmd_monitor (gboolean json)
 
 /* ----- routes ----- */
 
-static void
-print_match (GVariant *match)
-{
-  g_autoptr(GString) text = g_string_new (NULL);
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
-
-  g_variant_iter_init (&iter, match);
-  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
-    {
-      g_autofree char *printed = NULL;
-
-      if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-        printed = g_strdup_printf ("%s%s", g_variant_get_boolean (value) ? "" : "no-", key);
-      else if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
-        printed = g_strdup_printf ("%s=%s", key, g_variant_get_string (value, NULL));
-      else
-        {
-          g_autofree char *number = g_variant_print (value, FALSE);
-
-          printed = g_strdup_printf ("%s=%s", key, number);
-        }
-      g_string_append_printf (text, "%s%s", text->len ? " " : "", printed);
-    }
-  g_print ("%s", text->len ? text->str : _("any request"));
-}
-
 static int
 cmd_route_list (void)
 {
@@ -1480,13 +1453,12 @@ cmd_route_list (void)
   g_variant_iter_init (&iter, routes);
   while (routes != NULL && g_variant_iter_loop (&iter, "(&s@a{sv}&sas)", &name, &match, &target, &fallbacks))
     {
+      g_autofree char *described = cc_proxy_route_match_text (match);
       const char *fallback;
       guint64 hits = 0, fell_back = 0;
 
       g_variant_lookup (counters, name, "(tt)", &hits, &fell_back);
-      g_print ("%u. %s: ", ++position, name);
-      print_match (match);
-      g_print (" → %s", target);
+      g_print ("%u. %s: %s → %s", ++position, name, described, target);
       while (g_variant_iter_next (fallbacks, "&s", &fallback))
         g_print (_(", then %s"), fallback);
       g_print (_(" (%" G_GUINT64_FORMAT " requests, %" G_GUINT64_FORMAT " by a fallback)\n"), hits, fell_back);

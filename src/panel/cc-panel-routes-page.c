@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "cc-panel-routes-page.h"
+#include "cc-proxy-route-text.h"
 
 struct _CcPanelRoutesPage
 {
@@ -30,38 +31,6 @@ G_DEFINE_FINAL_TYPE (CcPanelRoutesPage, cc_panel_routes_page, ADW_TYPE_PREFERENC
 
 static const char * const roles[] = { "", "main", "subagent", "background", NULL };
 static const char * const wants[] = { "thinking", "images", "web-search", NULL };
-
-/* "role=background model=*haiku*", as cc-proxyctl route list has it. */
-static char *
-describe_match (GVariant *match)
-{
-  GString *text = g_string_new (NULL);
-  GVariantIter iter;
-  const char *key;
-  GVariant *value;
-
-  g_variant_iter_init (&iter, match);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-    {
-      g_autoptr(GVariant) owned = value;
-      g_autofree char *printed = NULL;
-
-      if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-        printed = g_strdup_printf ("%s%s", g_variant_get_boolean (value) ? "" : "no-", key);
-      else if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
-        printed = g_strdup_printf ("%s=%s", key, g_variant_get_string (value, NULL));
-      else
-        {
-          g_autofree char *number = g_variant_print (value, FALSE);
-
-          printed = g_strdup_printf ("%s=%s", key, number);
-        }
-      g_string_append_printf (text, "%s%s", text->len ? " " : "", printed);
-    }
-  if (text->len == 0)
-    g_string_append (text, _("any request"));
-  return g_string_free (text, FALSE);
-}
 
 static void
 show_error (CcPanelRoutesPage *self,
@@ -470,7 +439,7 @@ fill (CcPanelRoutesPage *self)
       g_variant_get_child (routes, i, "(&s@a{sv}&s@as)", &name, &match, &target, &fallbacks);
       if (self->counters != NULL)
         g_variant_lookup (self->counters, name, "(tt)", &hits, &fell_back);
-      described = describe_match (match);
+      described = cc_proxy_route_match_text (match);
       g_string_append_printf (subtitle, "%s → %s", described, target);
       g_variant_iter_init (&iter, fallbacks);
       while (g_variant_iter_next (&iter, "&s", &fallback))
