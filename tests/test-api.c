@@ -671,7 +671,8 @@ test_route_match (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(CcProxyRouteTable) table = table_from_text (
-    "[('sub', {'role': <'subagent'>}, 'openai', @as []),"
+    "[('compact', {'class': <'compact'>}, 'copilot:gpt-5-mini', @as []),"
+    " ('sub', {'role': <'subagent'>}, 'openai', @as []),"
     " ('bg', {'role': <'background'>}, 'openai:small', @as []),"
     " ('think', {'thinking': <true>}, 'anthropic', @as []),"
     " ('pics', {'images': <true>}, 'copilot', @as []),"
@@ -699,16 +700,20 @@ test_route_match (void)
                                      "\"0123456789012345678901234567890123456789012345678901234567890123456789"
                                      "0123456789012345678901234567890123456789\"}]}", NULL), ==, "long");
   g_assert_cmpstr (route_for (table, "{\"model\":\"claude-opus-4-1\"}", NULL), ==, "opus");
+  /* Claude Code's compaction, by its class. */
+  g_assert_cmpstr (route_for (table, "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":"
+                                     "\"Your task is to create a detailed summary of the conversation so far\"}]}", NULL),
+                   ==, "compact");
   g_assert_null (route_for (table, "{\"model\":\"claude-sonnet-4-5\"}", NULL));
   /* The last of repeated members counts, as a parser reads it. */
   g_assert_cmpstr (route_for (table, "{\"model\":\"claude-sonnet-4-5\",\"model\":\"claude-haiku-4-5\"}", NULL), ==, "bg");
   /* Not JSON at all: nothing but the size and headers to go by. */
   g_assert_null (route_for (table, "not json", NULL));
 
-  g_assert_cmpuint (cc_proxy_route_table_get_n_targets (table, 6), ==, 2);
-  g_assert_cmpstr (cc_proxy_route_table_get_target (table, 6, 0)->model, ==, "gpt-5");
-  g_assert_cmpstr (cc_proxy_route_table_get_target (table, 6, 1)->provider, ==, "openai");
-  described = cc_proxy_route_table_describe_match (table, 5);
+  g_assert_cmpuint (cc_proxy_route_table_get_n_targets (table, 7), ==, 2);
+  g_assert_cmpstr (cc_proxy_route_table_get_target (table, 7, 0)->model, ==, "gpt-5");
+  g_assert_cmpstr (cc_proxy_route_table_get_target (table, 7, 1)->provider, ==, "openai");
+  described = cc_proxy_route_table_describe_match (table, 6);
   g_assert_cmpstr (described, ==, "min-tokens=40");
 }
 
@@ -726,8 +731,9 @@ test_route_refused (void)
     { "[('a', {'thinking': <1>}, 'openai', @as [])]", "Route “a”: The match key “thinking” takes a boolean, not i" },
     { "[('a', {'min-tokens': <-5>}, 'openai', @as [])]", "Route “a”: The match key “min-tokens” takes a whole number above 0" },
     { "[('a', {'min-tokens': <'9'>}, 'openai', @as [])]", "Route “a”: The match key “min-tokens” takes a whole number above 0" },
-    { "[('a', {'colour': <'red'>}, 'openai', @as [])]", "Route “a”: “colour” is not a match key; the keys are role, model, thinking, images, web-search and min-tokens" },
+    { "[('a', {'colour': <'red'>}, 'openai', @as [])]", "Route “a”: “colour” is not a match key; the keys are role, class, model, thinking, images, web-search and min-tokens" },
     { "[('a', {'role': <'boss'>}, 'openai', @as [])]", "Route “a”: The role must be main, subagent or background" },
+    { "[('a', {'class': <'typed'>}, 'openai', @as [])]", "Route “a”: The class must be user, agent, subagent, background or compact" },
     { "[('a b', @a{sv} {}, 'openai', @as [])]", "“a b” is not a route name: use 1 to 64 letters, digits, “-”, “_” or “.”" },
     { "[('a', @a{sv} {}, 'openai', @as []), ('a', @a{sv} {}, 'copilot', @as [])]", "Two routes are called “a”" },
     { "[('a', @a{sv} {}, 'openai', ['openai'])]", "Route “a”: The target “openai” is listed twice" },

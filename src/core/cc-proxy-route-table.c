@@ -45,6 +45,7 @@ typedef struct
   char               *name;
   gboolean            any_role;
   CcProxyRequestRole  role;
+  CcProxyRequestClass klass;     /* NONE: any */
   GPatternSpec       *model;
   Want                thinking;
   Want                images;
@@ -315,6 +316,22 @@ read_match (Route      *route,
           route->any_role = FALSE;
           *needs |= NEED_ROLE | NEED_MODEL;
         }
+      else if (g_str_equal (key, "class"))
+        {
+          const char *name = g_variant_is_of_type (value, G_VARIANT_TYPE_STRING) ? g_variant_get_string (value, NULL) : "";
+
+          route->klass = CC_PROXY_REQUEST_CLASS_NONE;
+          for (CcProxyRequestClass k = CC_PROXY_REQUEST_CLASS_USER; k <= CC_PROXY_REQUEST_CLASS_COMPACT; k++)
+            if (g_str_equal (name, cc_proxy_request_class_to_string (k)))
+              route->klass = k;
+          if (route->klass == CC_PROXY_REQUEST_CLASS_NONE)
+            {
+              g_set_error (error, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_INVALID,
+                           _("The class must be user, agent, subagent, background or compact"));
+              return FALSE;
+            }
+          *needs |= NEED_MODEL;
+        }
       else if (g_str_equal (key, "model"))
         {
           if (!g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
@@ -355,7 +372,7 @@ read_match (Route      *route,
       else
         {
           g_set_error (error, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_INVALID,
-                       _("“%s” is not a match key; the keys are role, model, thinking, images, "
+                       _("“%s” is not a match key; the keys are role, class, model, thinking, images, "
                          "web-search and min-tokens"), key);
           return FALSE;
         }
@@ -573,6 +590,8 @@ cc_proxy_route_table_describe_match (CcProxyRouteTable *self,
   g_variant_get_child (self->variant, index, "(&s@a{sv}&sas)", NULL, &match, NULL, NULL);
   if (!route->any_role)
     g_string_append_printf (text, "role=%s", cc_proxy_request_role_to_string (route->role));
+  if (route->klass != CC_PROXY_REQUEST_CLASS_NONE)
+    g_string_append_printf (text, "%sclass=%s", text->len ? " " : "", cc_proxy_request_class_to_string (route->klass));
   if (g_variant_lookup (match, "model", "&s", &model))
     g_string_append_printf (text, "%smodel=%s", text->len ? " " : "", model);
   describe_want (text, route->thinking, "thinking");
@@ -852,6 +871,8 @@ cc_proxy_route_table_match (CcProxyRouteTable          *self,
       Route *route = g_ptr_array_index (self->routes, i);
 
       if (!route->any_role && route->role != traits->role)
+        continue;
+      if (route->klass != CC_PROXY_REQUEST_CLASS_NONE && route->klass != traits->klass)
         continue;
       if (route->model != NULL && (traits->model == NULL || !g_pattern_spec_match_string (route->model, traits->model)))
         continue;

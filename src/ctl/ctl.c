@@ -61,13 +61,15 @@ static const char usage[] =
      "                              tokens, route); --json prints one JSON object a line\n"
      "  route list                  the routes in order, what each matches, its\n"
      "                              targets, and how many requests it took\n"
-     "  route add NAME [--role main|subagent|background] [--model GLOB] [--thinking]\n"
-     "      [--images] [--web-search] [--min-tokens N] --to PROVIDER[:MODEL]\n"
+     "  route add NAME [--role main|subagent|background] [--class CLASS] [--model GLOB]\n"
+     "      [--thinking]"
+     " [--images] [--web-search] [--min-tokens N] --to PROVIDER[:MODEL]\n"
      "      [--fallback PROVIDER[:MODEL]]... [--position N]\n"
      "                              send the requests that match to a provider (and\n"
      "                              model), trying the fallbacks in turn when it fails\n"
      "                              before answering; --no-thinking, --no-images and\n"
-     "                              --no-web-search match requests without\n"
+     "                              --no-web-search match requests without; CLASS is\n"
+     "                              user, agent, subagent, background or compact\n"
      "  route remove NAME           remove a route\n"
      "  route move NAME POSITION    put a route at POSITION (1 is first)\n"
      "  route explain [-H 'NAME: VALUE']... FILE|-\n"
@@ -1489,7 +1491,8 @@ cmd_route_add (int    argc,
     {
       const char *option = argv[i];
       const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-      gboolean takes_value = g_str_equal (option, "--role") || g_str_equal (option, "--model") ||
+      gboolean takes_value = g_str_equal (option, "--role") || g_str_equal (option, "--class") ||
+                             g_str_equal (option, "--model") ||
                              g_str_equal (option, "--min-tokens") || g_str_equal (option, "--to") ||
                              g_str_equal (option, "--fallback") || g_str_equal (option, "--position");
 
@@ -1503,6 +1506,8 @@ cmd_route_add (int    argc,
         i++;
       if (g_str_equal (option, "--role"))
         g_variant_builder_add (&match, "{sv}", "role", g_variant_new_string (value));
+      else if (g_str_equal (option, "--class"))
+        g_variant_builder_add (&match, "{sv}", "class", g_variant_new_string (value));
       else if (g_str_equal (option, "--model"))
         g_variant_builder_add (&match, "{sv}", "model", g_variant_new_string (value));
       else if (g_str_equal (option, "--min-tokens"))
