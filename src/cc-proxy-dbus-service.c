@@ -26,6 +26,7 @@ struct _CcProxyDBusService
   CcProxyRuntime  *runtime;
   CcProxyRouter   *router;
   CcProxySessionLedger *ledger;    /* while on the bus */
+  SoupSession     *session;        /* to ask a provider for its models */
   CcProxyHostSupervisor *hosts;
   CcProxyServer   *server;
   CcProxyEventSink *sink;
@@ -256,6 +257,50 @@ on_environment_refreshed (GObject      *source,
                                                         client_environment (self));
 }
 
+/* The host's state, then the answer. */
+static void
+refresh_environment (CcProxyDBusService    *self,
+                     CcProxyProvider       *provider,
+                     GDBusMethodInvocation *invocation)
+{
+  g_object_set_data_full (G_OBJECT (invocation), "service", g_object_ref (self), g_object_unref);
+  cc_proxy_host_process_refresh_async (cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (provider)),
+                                       on_environment_refreshed, g_object_ref (invocation));
+}
+
+typedef struct
+{
+  CcProxyDBusService    *service;
+  CcProxyProvider       *provider;
+  GDBusMethodInvocation *invocation;
+} ModelsRead;
+
+/* Whether a host's last state recommends a model. */
+static gboolean
+environment_has_model (GVariant *state)
+{
+  g_autoptr(GVariant) environment = state ? g_variant_lookup_value (state, "environment", G_VARIANT_TYPE ("a{ss}")) : NULL;
+
+  return environment != NULL && g_variant_lookup (environment, "ANTHROPIC_MODEL", "&s", NULL);
+}
+
+static void
+on_models_read (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  ModelsRead *read = user_data;
+  g_autoptr(GBytes) models = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+
+  /* Whatever the answer, the environment goes out (without models,
+   * Claude Code's own names are mapped). */
+  refresh_environment (read->service, read->provider, read->invocation);
+  g_object_unref (read->service);
+  g_object_unref (read->provider);
+  g_object_unref (read->invocation);
+  g_free (read);
+}
+
 static gboolean
 cc_proxy_dbus_service_handle_get_client_environment (CcProxyDBusProxy1     *object,
                                                      GDBusMethodInvocation *invocation)
@@ -263,16 +308,33 @@ cc_proxy_dbus_service_handle_get_client_environment (CcProxyDBusProxy1     *obje
   CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
   CcProxyProvider *provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (self->runtime),
                                                         cc_proxy_snapshot_get_active_provider (snapshot (self)));
+  GVariant *state;
+  const char *url = cc_proxy_server_get_url (self->server);
 
-  /* A hosted provider's answer is fetched from its host first. */
-  if (provider != NULL && CC_PROXY_IS_REMOTE_PROVIDER (provider))
+  if (provider == NULL || !CC_PROXY_IS_REMOTE_PROVIDER (provider))
     {
-      g_object_set_data_full (G_OBJECT (invocation), "service", g_object_ref (self), g_object_unref);
-      cc_proxy_host_process_refresh_async (cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (provider)),
-                                           on_environment_refreshed, g_object_ref (invocation));
+      cc_proxy_dbus_proxy1_complete_get_client_environment (object, invocation, client_environment (self));
       return TRUE;
     }
-  cc_proxy_dbus_proxy1_complete_get_client_environment (object, invocation, client_environment (self));
+  /* A provider that reads its model list on first use (copilot) has no
+   * model to recommend right after a start or a login: the list is
+   * asked of it once, through the proxy's own port, as a client would. */
+  state = cc_proxy_host_process_get_provider_state (cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (provider)));
+  if (url != NULL && cc_proxy_provider_handles_path (provider, "/v1/models") && !environment_has_model (state))
+    {
+      ModelsRead *read = g_new0 (ModelsRead, 1);
+      g_autofree char *models_url = g_strconcat (url, "/v1/models", NULL);
+      g_autoptr(SoupMessage) message = soup_message_new ("GET", models_url);
+
+      if (self->session == NULL)
+        self->session = soup_session_new_with_options ("timeout", 30, NULL);
+      read->service = g_object_ref (self);
+      read->provider = g_object_ref (provider);
+      read->invocation = g_object_ref (invocation);
+      soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT, NULL, on_models_read, read);
+      return TRUE;
+    }
+  refresh_environment (self, provider, invocation);
   return TRUE;
 }
 
@@ -968,6 +1030,9 @@ cc_proxy_dbus_service_dispose (GObject *object)
   cc_proxy_dbus_service_unexport (self);
   g_clear_object (&self->runtime);
   g_clear_object (&self->router);
+  if (self->session != NULL)
+    soup_session_abort (self->session);
+  g_clear_object (&self->session);
   g_clear_object (&self->hosts);
   g_clear_object (&self->server);
   g_clear_object (&self->sink);

@@ -1763,6 +1763,14 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
 
     g_assert_nonnull (strstr (after.out, "\n  copilot: signed in\n"));
   }
+  /* Right after the login, before any request: the account's models
+   * already (the list is asked for), so that the first claude gets them. */
+  {
+    g_auto(Ran) env = ctl_env (NULL);
+
+    g_assert_cmpint (env.status, ==, 0);
+    g_assert_nonnull (strstr (env.out, "export ANTHROPIC_MODEL='claude-sonnet-4.5'\n"));
+  }
 
   /* A request is served with that login. */
   soup_message_set_request_body_from_bytes (message, "application/json", body);
