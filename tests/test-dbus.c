@@ -1817,6 +1817,7 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
                               "export ANTHROPIC_DEFAULT_SONNET_MODEL='claude-sonnet-4.5'\n"
                               "export ANTHROPIC_MODEL='claude-sonnet-4.5'\n"
                               "export ANTHROPIC_SMALL_FAST_MODEL='claude-sonnet-4.5'\n"
+                              "export CLAUDE_CODE_AUTO_COMPACT_WINDOW='128000'\n"
                               "export NO_PROXY='127.0.0.1,localhost,::1'\n"
                               "export no_proxy='127.0.0.1,localhost,::1'\n", fixture->daemon->url);
     g_assert_cmpstr (env.out, ==, quoted);

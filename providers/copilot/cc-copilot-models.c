@@ -132,3 +132,19 @@ cc_copilot_models_get_endpoint (CcCopilotModels *self,
     return CC_UPSTREAM_API_CHAT;
   return CC_UPSTREAM_API_RESPONSES;
 }
+
+/**
+ * cc_copilot_models_get_prompt_limit:
+ *
+ * Returns: the most input tokens Copilot takes for @model
+ *   (capabilities.limits.max_prompt_tokens, far below the model's own
+ *   window), or 0 when it does not say
+ */
+gint64
+cc_copilot_models_get_prompt_limit (CcCopilotModels *self,
+                                    const char      *model)
+{
+  JsonObject *limits = cc_proxy_json_get_object (cc_proxy_json_get_object (lookup (self, model), "capabilities"), "limits");
+
+  return MAX (cc_proxy_json_get_int (limits, "max_prompt_tokens", 0), 0);
+}

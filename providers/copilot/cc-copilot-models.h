@@ -23,4 +23,7 @@ CcUpstreamApi      cc_copilot_models_get_endpoint  (CcCopilotModels      *self,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcCopilotModels, cc_copilot_models_free)
 
+gint64           cc_copilot_models_get_prompt_limit (CcCopilotModels *self,
+                                                     const char      *model);
+
 G_END_DECLS

@@ -433,8 +433,9 @@ newest (GStrv        ids,
 /* Claude Code's models, from those the account has, once /models has
  * been read: Sonnet for the main model, Haiku (or Sonnet) for the small
  * fast one, and what its opus, sonnet and haiku aliases (/model) mean
- * (the best the account has where it lacks a family). Before that,
- * nothing: Claude Code's own names are mapped. */
+ * (the best the account has where it lacks a family), and the input
+ * Copilot takes for the main model as Claude Code's auto-compact
+ * window. Before that, nothing: Claude Code's own names are mapped. */
 static GHashTable *
 dup_client_environment (CcProxyProvider *provider,
                         CcProxySnapshot *snapshot)
@@ -460,6 +461,12 @@ dup_client_environment (CcProxyProvider *provider,
                            g_strdup (opus != NULL ? opus : main_model));
       g_hash_table_insert (environment, g_strdup ("ANTHROPIC_DEFAULT_SONNET_MODEL"), g_strdup (main_model));
       g_hash_table_insert (environment, g_strdup ("ANTHROPIC_DEFAULT_HAIKU_MODEL"), g_strdup (small));
+      /* Copilot takes far less input than the model's own window:
+       * Claude Code compacts before it, not after a refusal. */
+      if (cc_copilot_models_get_prompt_limit (self->models, main_model) > 0)
+        g_hash_table_insert (environment, g_strdup ("CLAUDE_CODE_AUTO_COMPACT_WINDOW"),
+                             g_strdup_printf ("%" G_GINT64_FORMAT,
+                                              cc_copilot_models_get_prompt_limit (self->models, main_model)));
     }
   return environment;
 }

@@ -24,7 +24,8 @@ make_table (void)
     " ('think', {'thinking': <true>, 'images': <false>}, 'anthropic', @as []),"
     " ('pics', {'images': <true>}, 'openai', ['anthropic']),"
     " ('search', {'web-search': <true>}, 'anthropic', @as []),"
-    " ('long', {'min-tokens': <1000>, 'model': <'claude-*-4?'>}, 'anthropic', @as [])]",
+    " ('long', {'min-tokens': <1000>, 'model': <'claude-*-4?'>}, 'anthropic', @as []),"
+    " ('compact', {'class': <'compact'>}, 'openai:small', @as [])]",
     NULL, NULL, NULL);
 
   return cc_proxy_route_table_new (routes, "*haiku*", providers, NULL);
