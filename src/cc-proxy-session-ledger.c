@@ -2,8 +2,8 @@
  *
  * Claude Code sends X-Claude-Code-Session-Id with every request. From
  * the traffic events, this keeps per session (the last 100) and for
- * today: requests, by class, premium requests (Copilot requests it
- * bills as the user's turns), tokens in, out and read from cache, the
+ * today: requests, by class, premium requests (what the provider says
+ * each cost: CC_PROXY_PREMIUM_REQUESTS_HEADER), tokens in, out and read from cache, the
  * provider/model pairs that answered, errors and the last one. It
  * listens only while someone can ask (the bus is there), so that a
  * daemon without a bus does not build events for it.
@@ -25,7 +25,7 @@ typedef struct
 {
   char      *id;          /* NULL for a day */
   guint64    requests;
-  guint64    premium;
+  gdouble    premium;
   guint64    errors;
   guint64    input;
   guint64    output;
@@ -43,6 +43,7 @@ typedef struct
   char       *session;
   const char *request_class;
   char       *model;
+  gdouble     premium;     /* what the provider said the request costs */
 } Pending;
 
 struct _CcProxySessionLedger
@@ -115,9 +116,10 @@ tally_add (Tally              *tally,
   for (guint i = 0; classes[i] != NULL; i++)
     if (g_strcmp0 (pending->request_class, classes[i]) == 0)
       tally->by_class[i]++;
-  /* Copilot bills the turns the user typed (X-Initiator: user). */
-  if (!failed && g_strcmp0 (event->provider_id, "copilot") == 0 && g_strcmp0 (pending->request_class, "user") == 0)
-    tally->premium++;
+  /* What the provider said it costs (copilot: the model's multiplier,
+   * for the turns it bills as the user's). */
+  if (!failed)
+    tally->premium += pending->premium;
   tally->input += usage_count (event->usage, "input_tokens");
   tally->output += usage_count (event->usage, "output_tokens");
   tally->cache_read += usage_count (event->usage, "cache_read_input_tokens");
@@ -187,6 +189,14 @@ on_event (CcProxyEventSink     *sink,
       g_hash_table_replace (self->pending, g_strdup (event->request_id), pending);
       return;
 
+    case CC_PROXY_EVENT_RESPONSE_HEADERS:
+      pending = g_hash_table_lookup (self->pending, event->request_id);
+      for (guint i = 0; pending != NULL && event->headers != NULL && event->headers[i] != NULL &&
+                        event->headers[i + 1] != NULL; i += 2)
+        if (g_str_equal (event->headers[i], CC_PROXY_PREMIUM_REQUESTS_HEADER))
+          pending->premium = CLAMP (g_ascii_strtod (event->headers[i + 1], NULL), 0.0, 1000.0);
+      return;
+
     case CC_PROXY_EVENT_RESPONSE_DONE:
     case CC_PROXY_EVENT_ERROR:
     case CC_PROXY_EVENT_PROXY_ERROR:
@@ -218,7 +228,7 @@ tally_to_variant (const Tally *tally)
   if (tally != NULL && tally->id != NULL)
     g_variant_builder_add (&builder, "{sv}", "id", g_variant_new_string (tally->id));
   g_variant_builder_add (&builder, "{sv}", "requests", g_variant_new_uint64 (tally ? tally->requests : 0));
-  g_variant_builder_add (&builder, "{sv}", "premium-requests", g_variant_new_uint64 (tally ? tally->premium : 0));
+  g_variant_builder_add (&builder, "{sv}", "premium-requests", g_variant_new_double (tally ? tally->premium : 0));
   g_variant_builder_add (&builder, "{sv}", "errors", g_variant_new_uint64 (tally ? tally->errors : 0));
   g_variant_builder_add (&builder, "{sv}", "input-tokens", g_variant_new_uint64 (tally ? tally->input : 0));
   g_variant_builder_add (&builder, "{sv}", "output-tokens", g_variant_new_uint64 (tally ? tally->output : 0));

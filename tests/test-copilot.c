@@ -1158,6 +1158,11 @@ test_route_initiator (Fixture       *fixture,
       g_assert_cmpuint (soup_message_get_status (message), ==, 200);
       g_assert_cmpstr (header (cc_test_upstream_find_request (fixture->upstream, "/chat/completions", i), "X-Initiator"),
                        ==, cases[i].expected);
+      /* What it costs, for the session counts: the model's multiplier
+       * (1 where /models says none) for the user's turn, else nothing. */
+      g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (message),
+                                                     CC_PROXY_PREMIUM_REQUESTS_HEADER),
+                       ==, g_str_equal (cases[i].expected, "user") ? "1" : "0");
     }
 }
 

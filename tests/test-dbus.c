@@ -2033,6 +2033,8 @@ test_statusline (Fixture       *fixture,
   guint64 count = 0;
 
   cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json", json_answer, -1);
+  /* What a provider says a request costs (copilot does), relayed. */
+  cc_test_upstream_add_header (fixture->upstream, "/v1/messages", "x-cc-proxy-premium-requests", "0.5");
   g_assert_cmpuint (post_to (fixture, "/v1/messages", typed, "X-Claude-Code-Session-Id", "s-1"), ==, 200);
   g_assert_cmpuint (post_to (fixture, "/v1/messages", tool_turn, "X-Claude-Code-Session-Id", "s-1"), ==, 200);
   g_assert_cmpuint (post_to (fixture, "/v1/messages", typed, "X-Claude-Code-Session-Id", "s-2"), ==, 200);
@@ -2063,13 +2065,13 @@ test_statusline (Fixture       *fixture,
     g_auto(Ran) r = ctl ("{\"session_id\":\"s-1\",\"model\":{\"id\":\"claude-sonnet-4-5\"}}", "statusline", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
-    g_assert_cmpstr (r.out, ==, "cc-proxy · anthropic/claude-sonnet-4-5 · 3 requests, 0 premium (today 4, 0 premium)"
+    g_assert_cmpstr (r.out, ==, "cc-proxy · anthropic/claude-sonnet-4-5 · 3 requests, 1 premium (today 4, 1.5 premium)"
                                 " · last error: boom\n");
   }
   {
     g_auto(Ran) r = ctl ("{\"session_id\":\"s-2\"}", "statusline", NULL);
 
-    g_assert_cmpstr (r.out, ==, "cc-proxy · anthropic/claude-sonnet-4-5 · 1 requests, 0 premium (today 4, 0 premium)\n");
+    g_assert_cmpstr (r.out, ==, "cc-proxy · anthropic/claude-sonnet-4-5 · 1 requests, 0.5 premium (today 4, 1.5 premium)\n");
   }
   daemon_stop (fixture->daemon);
   fixture->daemon = NULL;

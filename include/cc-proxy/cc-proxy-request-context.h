@@ -15,6 +15,15 @@
 
 G_BEGIN_DECLS
 
+/**
+ * CC_PROXY_PREMIUM_REQUESTS_HEADER:
+ *
+ * A response header a provider sets to what a request costs the account
+ * in premium requests (a decimal number, "0" for none): cc-proxyd adds
+ * it to the Claude Code session's and the day's counts.
+ */
+#define CC_PROXY_PREMIUM_REQUESTS_HEADER "x-cc-proxy-premium-requests"
+
 #define CC_PROXY_TYPE_REQUEST_CONTEXT (cc_proxy_request_context_get_type ())
 
 /**

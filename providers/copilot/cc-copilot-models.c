@@ -148,3 +148,23 @@ cc_copilot_models_get_prompt_limit (CcCopilotModels *self,
 
   return MAX (cc_proxy_json_get_int (limits, "max_prompt_tokens", 0), 0);
 }
+
+/**
+ * cc_copilot_models_get_multiplier:
+ *
+ * Returns: how many premium requests a request of the user's to @model
+ *   costs (billing.multiplier: 0 for the plan's base models), 1 when
+ *   Copilot does not say
+ */
+gdouble
+cc_copilot_models_get_multiplier (CcCopilotModels *self,
+                                  const char      *model)
+{
+  JsonObject *billing = cc_proxy_json_get_object (lookup (self, model), "billing");
+  JsonNode *multiplier = billing != NULL ? json_object_get_member (billing, "multiplier") : NULL;
+
+  if (multiplier == NULL || !JSON_NODE_HOLDS_VALUE (multiplier) ||
+      (json_node_get_value_type (multiplier) != G_TYPE_DOUBLE && json_node_get_value_type (multiplier) != G_TYPE_INT64))
+    return 1.0;
+  return MAX (json_node_get_double (multiplier), 0.0);
+}

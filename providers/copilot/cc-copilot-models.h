@@ -26,4 +26,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CcCopilotModels, cc_copilot_models_free)
 gint64           cc_copilot_models_get_prompt_limit (CcCopilotModels *self,
                                                      const char      *model);
 
+gdouble          cc_copilot_models_get_multiplier (CcCopilotModels *self,
+                                                   const char      *model);
+
 G_END_DECLS

@@ -147,8 +147,16 @@ build_message (CcUpstreamRequest  *call,
 
   if (call->route == ROUTE_MESSAGES)
     {
-      add_turn_headers (headers, is_billed_user_turn (call, client),
-                        cc_openai_anthropic_has_image (call->request));
+      gboolean billed = is_billed_user_turn (call, client);
+      char cost[G_ASCII_DTOSTR_BUF_SIZE];
+
+      add_turn_headers (headers, billed, cc_openai_anthropic_has_image (call->request));
+      /* What the request costs the account, for cc-proxyd's session
+       * counts (the multiplier of the model Copilot serves it with). */
+      g_ascii_formatd (cost, sizeof cost, "%g", billed ? cc_copilot_models_get_multiplier (provider_of (call)->models,
+                                                                                        call->model) : 0.0);
+      soup_message_headers_replace (cc_proxy_request_context_get_response_headers (call->context),
+                                    CC_PROXY_PREMIUM_REQUESTS_HEADER, cost);
       if (call->api == CC_UPSTREAM_API_MESSAGES)
         {
           const char *beta = soup_message_headers_get_one (client, "anthropic-beta");

@@ -518,6 +518,16 @@ tally_count (GVariant   *tally,
   return count;
 }
 
+/* Premium requests can be fractions: a model's multiplier may be 0.33. */
+static gdouble
+tally_premium (GVariant *tally)
+{
+  gdouble premium = 0;
+
+  g_variant_lookup (tally, "premium-requests", "d", &premium);
+  return premium;
+}
+
 /* Claude Code runs it for its status line, with the session's JSON on
  * standard input (session_id): one bus call, one line, and a line
  * that says so when cc-proxyd is not there (never started for it). */
@@ -558,10 +568,10 @@ cmd_statusline (void)
       g_variant_get_child (answered, g_variant_n_children (answered) - 1, "&s", &last);
       g_string_append_printf (line, " · %s", last);
     }
-  g_string_append_printf (line, _(" · %" G_GUINT64_FORMAT " requests, %" G_GUINT64_FORMAT " premium"),
-                          tally_count (session, "requests"), tally_count (session, "premium-requests"));
-  g_string_append_printf (line, _(" (today %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT " premium)"),
-                          tally_count (today, "requests"), tally_count (today, "premium-requests"));
+  g_string_append_printf (line, _(" · %" G_GUINT64_FORMAT " requests, %g premium"),
+                          tally_count (session, "requests"), tally_premium (session));
+  g_string_append_printf (line, _(" (today %" G_GUINT64_FORMAT ", %g premium)"),
+                          tally_count (today, "requests"), tally_premium (today));
   g_variant_lookup (session, "last-error", "&s", &last_error);
   if (last_error[0] != '\0')
     g_string_append_printf (line, _(" · last error: %s"), last_error);
