@@ -471,6 +471,9 @@ cc_proxy_dbus_service_handle_explain_route (CcProxyDBusProxy1     *object,
     }
   target_list = g_strv_builder_end (targets);
   g_variant_builder_add (&described, "{sv}", "role", g_variant_new_string (cc_proxy_request_role_to_string (traits.role)));
+  g_variant_builder_add (&described, "{sv}", "class",
+                         g_variant_new_string (traits.klass != CC_PROXY_REQUEST_CLASS_NONE
+                                                 ? cc_proxy_request_class_to_string (traits.klass) : ""));
   g_variant_builder_add (&described, "{sv}", "model", g_variant_new_string (traits.model ? traits.model : ""));
   g_variant_builder_add (&described, "{sv}", "thinking", g_variant_new_boolean (traits.thinking));
   g_variant_builder_add (&described, "{sv}", "images", g_variant_new_boolean (traits.images));

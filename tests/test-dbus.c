@@ -1940,14 +1940,14 @@ test_routes (Fixture       *fixture,
     g_auto(Ran) r = ctl (body, "route", "explain", "-", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
-    g_assert_cmpstr (r.out, ==, "request: role=background model=claude-haiku-4-5 tokens≈22\n"
+    g_assert_cmpstr (r.out, ==, "request: role=background class=background model=claude-haiku-4-5 tokens≈22\n"
                                 "route: bg\n"
                                 "target: healthy:small\n");
   }
   {
     g_auto(Ran) r = ctl (body, "route", "explain", "-H", "x-claude-code-agent-id: a1", "-", NULL);
 
-    g_assert_cmpstr (r.out, ==, "request: role=subagent model=claude-haiku-4-5 tokens≈22\n"
+    g_assert_cmpstr (r.out, ==, "request: role=subagent class=subagent model=claude-haiku-4-5 tokens≈22\n"
                                 "route: none (the active provider serves it)\n"
                                 "target: anthropic\n");
   }

@@ -1592,7 +1592,7 @@ cmd_route_explain (int    argc,
   g_autofree char *notes = NULL;
   g_autofree char *body = NULL;
   const char *file = NULL;
-  const char *role = "main", *model = "";
+  const char *role = "main", *model = "", *request_class = "";
   gboolean thinking = FALSE, images = FALSE, web_search = FALSE;
   guint64 tokens = 0;
   gsize len = 0;
@@ -1636,11 +1636,13 @@ cmd_route_explain (int    argc,
 
   g_variant_lookup (traits, "role", "&s", &role);
   g_variant_lookup (traits, "model", "&s", &model);
+  g_variant_lookup (traits, "class", "&s", &request_class);
   g_variant_lookup (traits, "thinking", "b", &thinking);
   g_variant_lookup (traits, "images", "b", &images);
   g_variant_lookup (traits, "web-search", "b", &web_search);
   g_variant_lookup (traits, "tokens", "t", &tokens);
-  g_print (_("request: role=%s model=%s%s%s%s tokens≈%" G_GUINT64_FORMAT "\n"), role, model[0] ? model : "-",
+  g_print (_("request: role=%s class=%s model=%s%s%s%s tokens≈%" G_GUINT64_FORMAT "\n"), role,
+           request_class[0] ? request_class : "-", model[0] ? model : "-",
            thinking ? " thinking" : "", images ? " images" : "", web_search ? " web-search" : "", tokens);
   if (route[0] != '\0')
     g_print (_("route: %s\n"), route);
