@@ -164,6 +164,10 @@ handle_request_async (CcProxyProvider       *provider,
       return;
     }
 
+  /* The greeting costs the account nothing: said, for the session
+   * counts (the plugin guide's "What a request costs"). */
+  soup_message_headers_replace (cc_proxy_request_context_get_response_headers (context),
+                                CC_PROXY_PREMIUM_REQUESTS_HEADER, "0");
   quoted_model = json_quote (model);
   quoted_text = json_quote (greeting);
   if (cc_proxy_json_get_bool (request, "stream", FALSE))
