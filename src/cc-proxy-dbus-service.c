@@ -26,7 +26,10 @@ struct _CcProxyDBusService
   CcProxyRuntime  *runtime;
   CcProxyRouter   *router;
   CcProxySessionLedger *ledger;    /* while on the bus */
-  SoupSession     *session;        /* to ask a provider for its models */
+  SoupSession     *session;        /* to ask a provider for its models, its quota */
+  GVariant        *quota;          /* a{sv} from the active provider's /usage, or NULL */
+  gint64           quota_read;     /* monotonic µs */
+  gboolean         quota_reading;
   CcProxyHostSupervisor *hosts;
   CcProxyServer   *server;
   CcProxyEventSink *sink;
@@ -257,6 +260,15 @@ on_environment_refreshed (GObject      *source,
                                                         client_environment (self));
 }
 
+/* For the few requests cc-proxyd makes of its own port, as a client. */
+static SoupSession *
+own_session (CcProxyDBusService *self)
+{
+  if (self->session == NULL)
+    self->session = soup_session_new_with_options ("timeout", 30, NULL);
+  return self->session;
+}
+
 /* The host's state, then the answer. */
 static void
 refresh_environment (CcProxyDBusService    *self,
@@ -326,12 +338,10 @@ cc_proxy_dbus_service_handle_get_client_environment (CcProxyDBusProxy1     *obje
       g_autofree char *models_url = g_strconcat (url, "/v1/models", NULL);
       g_autoptr(SoupMessage) message = soup_message_new ("GET", models_url);
 
-      if (self->session == NULL)
-        self->session = soup_session_new_with_options ("timeout", 30, NULL);
       read->service = g_object_ref (self);
       read->provider = g_object_ref (provider);
       read->invocation = g_object_ref (invocation);
-      soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT, NULL, on_models_read, read);
+      soup_session_send_and_read_async (own_session (self), message, G_PRIORITY_DEFAULT, NULL, on_models_read, read);
       return TRUE;
     }
   refresh_environment (self, provider, invocation);
@@ -523,6 +533,67 @@ cc_proxy_dbus_service_set_router (CcProxyDBusService *self,
 
 /* ----- sessions ----- */
 
+/* How often the status line's quota is read again, at most. */
+#define QUOTA_MAX_AGE_SECONDS (5 * 60)
+
+static void
+on_quota_read (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(CcProxyDBusService) self = user_data;
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+  g_autoptr(JsonNode) node = NULL;
+  g_auto(GVariantDict) quota = G_VARIANT_DICT_INIT (NULL);
+  JsonObject *answer, *premium;
+
+  self->quota_reading = FALSE;
+  self->quota_read = g_get_monotonic_time ();
+  if (body == NULL || message == NULL || soup_message_get_status (message) != SOUP_STATUS_OK ||
+      (node = cc_proxy_json_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL)) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (node))
+    return;
+  /* Copilot's own words (GitHub's copilot_internal/user). */
+  answer = json_node_get_object (node);
+  premium = cc_proxy_json_get_object (cc_proxy_json_get_object (answer, "quota_snapshots"), "premium_interactions");
+  if (premium == NULL)
+    return;
+  if (cc_proxy_json_get_bool (premium, "unlimited", FALSE))
+    g_variant_dict_insert (&quota, "premium-unlimited", "b", TRUE);
+  else if (json_object_has_member (premium, "remaining") && json_object_has_member (premium, "entitlement"))
+    {
+      g_variant_dict_insert (&quota, "premium-remaining", "d", json_object_get_double_member (premium, "remaining"));
+      g_variant_dict_insert (&quota, "premium-entitlement", "d", json_object_get_double_member (premium, "entitlement"));
+    }
+  if (cc_proxy_json_get_string (answer, "quota_reset_date") != NULL)
+    g_variant_dict_insert (&quota, "quota-reset", "s", cc_proxy_json_get_string (answer, "quota_reset_date"));
+  g_clear_pointer (&self->quota, g_variant_unref);
+  self->quota = g_variant_ref_sink (g_variant_dict_end (&quota));
+}
+
+/* The active provider's quota, read in the background when it is old:
+ * the status line asks after every message, and must not wait on the
+ * network. */
+static void
+refresh_quota (CcProxyDBusService *self)
+{
+  CcProxyProvider *provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (self->runtime),
+                                                        cc_proxy_snapshot_get_active_provider (snapshot (self)));
+  const char *url = cc_proxy_server_get_url (self->server);
+  g_autofree char *usage_url = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+
+  if (self->quota_reading || url == NULL || provider == NULL || !cc_proxy_provider_handles_path (provider, "/usage") ||
+      (self->quota_read != 0 && g_get_monotonic_time () - self->quota_read < QUOTA_MAX_AGE_SECONDS * G_USEC_PER_SEC))
+    return;
+  self->quota_reading = TRUE;
+  usage_url = g_strconcat (url, "/usage", NULL);
+  message = soup_message_new ("GET", usage_url);
+  soup_session_send_and_read_async (own_session (self), message, G_PRIORITY_DEFAULT, NULL, on_quota_read,
+                                    g_object_ref (self));
+}
+
 static gboolean
 cc_proxy_dbus_service_handle_get_session (CcProxyDBusProxy1     *object,
                                           GDBusMethodInvocation *invocation,
@@ -531,8 +602,22 @@ cc_proxy_dbus_service_handle_get_session (CcProxyDBusProxy1     *object,
   CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
   g_autoptr(GVariant) session = cc_proxy_session_ledger_dup_session (self->ledger, id);
   g_autoptr(GVariant) today = cc_proxy_session_ledger_dup_today (self->ledger);
+  g_auto(GVariantDict) with_quota = G_VARIANT_DICT_INIT (today);
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
 
-  cc_proxy_dbus_proxy1_complete_get_session (object, invocation, session, today);
+  if (self->quota != NULL)
+    {
+      g_variant_iter_init (&iter, self->quota);
+      while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+        {
+          g_variant_dict_insert_value (&with_quota, key, value);
+          g_variant_unref (value);
+        }
+    }
+  refresh_quota (self);
+  cc_proxy_dbus_proxy1_complete_get_session (object, invocation, session, g_variant_dict_end (&with_quota));
   return TRUE;
 }
 
@@ -1036,6 +1121,7 @@ cc_proxy_dbus_service_dispose (GObject *object)
   if (self->session != NULL)
     soup_session_abort (self->session);
   g_clear_object (&self->session);
+  g_clear_pointer (&self->quota, g_variant_unref);
   g_clear_object (&self->hosts);
   g_clear_object (&self->server);
   g_clear_object (&self->sink);

@@ -1803,6 +1803,21 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
                                     "  completions: odd\n");
   }
 
+  /* The status line shows the quota, read in the background. */
+  for (guint i = 0; ; i++)
+    {
+      g_auto(Ran) r = ctl ("{\"session_id\":\"none\"}", "statusline", NULL);
+
+      g_assert_cmpint (r.status, ==, 0);
+      if (strstr (r.out, "left") != NULL)
+        {
+          g_assert_nonnull (strstr (r.out, " · 250 of 300 premium left until 2026-12-31\n"));
+          break;
+        }
+      g_assert_cmpuint (i, <, 200);
+      cc_test_drain (20);
+    }
+
   /* A client needs no key of its own, and gets the account's models. */
   {
     g_auto(Ran) env = ctl_env (NULL);

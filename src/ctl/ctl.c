@@ -572,6 +572,20 @@ cmd_statusline (void)
                           tally_count (session, "requests"), tally_premium (session));
   g_string_append_printf (line, _(" (today %" G_GUINT64_FORMAT ", %g premium)"),
                           tally_count (today, "requests"), tally_premium (today));
+  {
+    gdouble remaining, entitlement;
+    gboolean unlimited = FALSE;
+    const char *reset = NULL;
+
+    g_variant_lookup (today, "quota-reset", "&s", &reset);
+    if (g_variant_lookup (today, "premium-unlimited", "b", &unlimited) && unlimited)
+      g_string_append (line, _(" · premium unlimited"));
+    else if (g_variant_lookup (today, "premium-remaining", "d", &remaining) &&
+             g_variant_lookup (today, "premium-entitlement", "d", &entitlement))
+      g_string_append_printf (line, _(" · %g of %g premium left"), remaining, entitlement);
+    if (reset != NULL && reset[0] != '\0')
+      g_string_append_printf (line, _(" until %s"), reset);
+  }
   g_variant_lookup (session, "last-error", "&s", &last_error);
   if (last_error[0] != '\0')
     g_string_append_printf (line, _(" · last error: %s"), last_error);
