@@ -582,6 +582,25 @@ on_fallback (CcProxyExchange    *exchange,
   return FALSE;
 }
 
+/* The client's body as the current target is to get it: its model
+ * written in, the thinking another provider signed left out (and said
+ * in the request's record). */
+static GBytes *
+body_for_try (CcProxyServer *self,
+              Tries         *tries)
+{
+  g_autoptr(GBytes) body = body_for_target (tries->body, tries->current);
+  g_autofree char *dropped = NULL;
+  GBytes *own;
+
+  if (body == NULL)
+    return NULL;
+  own = cc_proxy_router_drop_foreign_thinking (self->router, body, tries->current->provider, &dropped);
+  if (dropped != NULL)
+    cc_proxy_route_plan_note (tries->plan, "%s", dropped);
+  return own;
+}
+
 /* Sets the request's context up for the plan's next target (its body,
  * who serves it). Returns the provider, NULL for the default path. */
 static CcProxyProvider *
@@ -597,17 +616,7 @@ prepare_try (CcProxyServer   *self,
 
   tries->current = g_ptr_array_index (tries->plan->targets, tries->plan->next++);
   provider = target_provider (self, tries->current, path);
-  body = body_for_target (tries->body, tries->current);
-  if (body != NULL)
-    {
-      g_autofree char *dropped = NULL;
-      GBytes *own = cc_proxy_router_drop_foreign_thinking (self->router, body, tries->current->provider, &dropped);
-
-      g_bytes_unref (body);
-      body = own;
-      if (dropped != NULL)
-        cc_proxy_route_plan_note (tries->plan, "%s", dropped);
-    }
+  body = body_for_try (self, tries);
   if (json != NULL && provider != NULL && cc_proxy_provider_expects_json_body (provider, path) && body != NULL)
     *json = cc_proxy_json_parse (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL);
   cc_proxy_exchange_context_set_body (context, body, json ? *json : NULL);
@@ -676,7 +685,9 @@ route_request (CcProxyServer   *self,
   cc_proxy_exchange_set_fallback (exchange, on_fallback, tries, tries_free);
   provider = prepare_try (self, exchange, tries, NULL);
   cc_proxy_exchange_route (exchange, provider, NULL);
-  return body_for_target (body, tries->current);
+  /* The body prepare_try() made for the first target. */
+  body = cc_proxy_request_context_get_body (request);
+  return body ? g_bytes_ref (body) : NULL;
 }
 
 /* Bodies up to this size arrive in a read or two: held whole whatever
@@ -835,10 +846,9 @@ handle_message (SoupServer        *soup_server,
     {
       /* Routed by its headers, but held after all: the tries have it. */
       Tries *tries = tries_of (exchange);
-      GBytes *routed = body_for_target (body, tries->current);
 
       tries->body = g_steal_pointer (&body);
-      body = routed;
+      body = body_for_try (self, tries);
     }
   else if (self->router != NULL && body != NULL && cc_proxy_exchange_context_is_observed (context) &&
            g_str_equal (path, "/v1/messages") && g_str_equal (soup_server_message_get_method (message), SOUP_METHOD_POST))

@@ -519,6 +519,23 @@ test_signature_provenance (Fixture       *fixture,
     g_assert_nonnull (strstr (text, "\"tool_use_id\":\"t1\""));
   }
   wait_for_log (fixture->daemon, "[main → copilot (anthropic 503, 1 thinking block of anthropic left out, thinking off)]");
+
+  /* Two more failures open anthropic's breaker: then Copilot is the
+   * first try, and its body is made the same way. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_free (answer);
+      answer = cc_test_post_json (fixture->client, url, next_turn, &status);
+      g_assert_cmpuint (status, ==, 200);
+    }
+  g_free (answer);
+  answer = cc_test_post_json (fixture->client, url, next_turn, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpuint (cc_test_upstream_count_requests (fixture->anthropic, "/v1/messages"), ==, 4);
+  to_copilot = cc_test_upstream_find_request (fixture->openai, "/v1/messages", 3);
+  g_assert_nonnull (to_copilot);
+  g_assert_null (g_strstr_len (g_bytes_get_data (to_copilot->body, NULL), g_bytes_get_size (to_copilot->body),
+                               "sig-from-anthropic-AAAA"));
 }
 
 int
