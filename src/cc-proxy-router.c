@@ -544,13 +544,9 @@ settle_session (CcProxyRouter            *self,
 
 /* ----- thinking signatures ----- */
 
-/**
- * cc_proxy_router_note_signature:
- * @hash: a signature's hash (cc_proxy_signature_hash())
- * @provider: the provider whose answer carried it
- */
-void
-cc_proxy_router_note_signature (CcProxyRouter *self,
+/* @hash (cc_proxy_signature_hash()) was in @provider's answer. */
+static void
+note_signature (CcProxyRouter *self,
                                 guint64        hash,
                                 const char    *provider)
 {
@@ -582,7 +578,7 @@ on_answer_signature (guint64  hash,
 {
   SignatureNote *note = user_data;
 
-  cc_proxy_router_note_signature (note->router, hash, note->provider);
+  note_signature (note->router, hash, note->provider);
 }
 
 static void

@@ -74,9 +74,6 @@ void               cc_proxy_router_report          (CcProxyRouter        *self,
                                                     const CcProxyRouteTarget *target,
                                                     gboolean              failed,
                                                     guint                 retry_after);
-void               cc_proxy_router_note_signature  (CcProxyRouter        *self,
-                                                    guint64               hash,
-                                                    const char           *provider);
 CcProxySignatureScan *cc_proxy_router_watch_signatures (CcProxyRouter     *self,
                                                         const char        *provider);
 GBytes            *cc_proxy_router_drop_foreign_thinking (CcProxyRouter   *self,

@@ -560,50 +560,6 @@ cc_proxy_route_table_get_target (CcProxyRouteTable *self,
   return &g_array_index (route->targets, CcProxyRouteTarget, nth);
 }
 
-static void
-describe_want (GString    *text,
-               Want        want,
-               const char *name)
-{
-  if (want == WANT_ANY)
-    return;
-  g_string_append_printf (text, "%s%s%s", text->len ? " " : "", want == WANT_NO ? "no-" : "", name);
-}
-
-/**
- * cc_proxy_route_table_describe_match:
- *
- * Returns: (transfer full): the route's match, in the command line's
- *   words ("role=background model=*haiku*"), or "any request"
- */
-char *
-cc_proxy_route_table_describe_match (CcProxyRouteTable *self,
-                                     guint              index)
-{
-  g_autoptr(GVariant) match = NULL;
-  GString *text = g_string_new (NULL);
-  Route *route;
-  const char *model = NULL;
-
-  g_return_val_if_fail (index < self->routes->len, NULL);
-  route = g_ptr_array_index (self->routes, index);
-  g_variant_get_child (self->variant, index, "(&s@a{sv}&sas)", NULL, &match, NULL, NULL);
-  if (!route->any_role)
-    g_string_append_printf (text, "role=%s", cc_proxy_request_role_to_string (route->role));
-  if (route->klass != CC_PROXY_REQUEST_CLASS_NONE)
-    g_string_append_printf (text, "%sclass=%s", text->len ? " " : "", cc_proxy_request_class_to_string (route->klass));
-  if (g_variant_lookup (match, "model", "&s", &model))
-    g_string_append_printf (text, "%smodel=%s", text->len ? " " : "", model);
-  describe_want (text, route->thinking, "thinking");
-  describe_want (text, route->images, "images");
-  describe_want (text, route->web_search, "web-search");
-  if (route->min_tokens > 0)
-    g_string_append_printf (text, "%smin-tokens=%" G_GUINT64_FORMAT, text->len ? " " : "", route->min_tokens);
-  if (text->len == 0)
-    g_string_append (text, _("any request"));
-  return g_string_free (text, FALSE);
-}
-
 /* ----- what a request is ----- */
 
 /* Calls @func for each string value of a "type" member anywhere in the

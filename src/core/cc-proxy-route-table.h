@@ -118,8 +118,6 @@ guint               cc_proxy_route_table_get_n_targets (CcProxyRouteTable       
 const CcProxyRouteTarget *cc_proxy_route_table_get_target (CcProxyRouteTable      *self,
                                                            guint                   index,
                                                            guint                   nth);
-char               *cc_proxy_route_table_describe_match (CcProxyRouteTable        *self,
-                                                         guint                     index);
 
 void                cc_proxy_route_table_scan         (CcProxyRouteTable          *self,
                                                        const char                 *body,
