@@ -95,8 +95,9 @@ scan_members (const char *data,
               MemberFunc  func,
               gpointer    user_data)
 {
-  const char *p = data;
-  const char *end = data + len;
+  /* An empty GBytes has no data at all: NULL + 0 is undefined. */
+  const char *p = len > 0 ? data : NULL;
+  const char *end = len > 0 ? data + len : NULL;
   guint depth = 0;
   gboolean in_object = FALSE;   /* the top level is an object */
   gboolean expect_key = FALSE;  /* at depth 1, the next string is a key */
