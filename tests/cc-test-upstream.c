@@ -291,6 +291,17 @@ cc_test_upstream_get_n_clients (CcTestUpstream *self)
 }
 
 /**
+ * cc_test_upstream_clear_requests:
+ *
+ * Forgets the requests received so far; the next are kept again.
+ */
+void
+cc_test_upstream_clear_requests (CcTestUpstream *self)
+{
+  g_ptr_array_set_size (self->requests, 0);
+}
+
+/**
  * cc_test_upstream_forget_requests:
  *
  * Keeps no request once answered: a long run's memory stays flat (the

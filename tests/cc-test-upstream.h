@@ -62,6 +62,7 @@ CcTestRecordedRequest *cc_test_upstream_find_request   (CcTestUpstream      *sel
 guint                  cc_test_upstream_count_requests (CcTestUpstream      *self,
                                                         const char          *path);
 void                   cc_test_upstream_forget_requests (CcTestUpstream   *self);
+void                   cc_test_upstream_clear_requests  (CcTestUpstream   *self);
 guint                  cc_test_upstream_get_n_clients   (CcTestUpstream   *self);
 void                   cc_test_upstream_mock_copilot_exchange (CcTestUpstream *self,
                                                                guint           status);

@@ -5,9 +5,12 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include <json-glib/json-glib.h>
 
@@ -553,4 +556,211 @@ cc_test_run_gsettings (const char * const *env,
   g_assert_no_error (error);
   g_subprocess_wait_check (process, NULL, &error);
   g_assert_no_error (error);
+}
+
+/**
+ * cc_test_name_has_owner:
+ *
+ * Returns: whether someone owns @name on @connection's bus
+ */
+gboolean
+cc_test_name_has_owner (GDBusConnection *connection,
+                        const char      *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                           "org.freedesktop.DBus", "NameHasOwner",
+                                                           g_variant_new ("(s)", name), G_VARIANT_TYPE ("(b)"),
+                                                           G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  gboolean owned = FALSE;
+
+  g_assert_no_error (error);
+  g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+typedef struct
+{
+  GDBusConnection *connection;
+  const char      *name;
+} NameWait;
+
+static gboolean
+name_owned (gpointer user_data)
+{
+  NameWait *wait = user_data;
+
+  return cc_test_name_has_owner (wait->connection, wait->name);
+}
+
+/* Runs the main context until someone owns @name. */
+void
+cc_test_wait_for_name (GDBusConnection *connection,
+                       const char      *name)
+{
+  NameWait wait = { connection, name };
+
+  cc_test_wait_for (name_owned, &wait);
+}
+
+/**
+ * cc_test_keyfile_config:
+ * @contents: the GSettings keyfile, as a user's would be
+ * @keyfile: (out) (optional): where it is
+ *
+ * A throwaway XDG_CONFIG_HOME holding @contents as the keyfile
+ * backend's settings (GSETTINGS_BACKEND=keyfile reads them there).
+ *
+ * Returns: (transfer full): the folder, for cc_test_remove_tree()
+ */
+char *
+cc_test_keyfile_config (const char  *contents,
+                        char       **keyfile)
+{
+  g_autoptr(GError) error = NULL;
+  char *config = g_dir_make_tmp ("cc-proxy-config-XXXXXX", &error);
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+
+  g_assert_no_error (error);
+  dir = g_build_filename (config, "glib-2.0", "settings", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  path = g_build_filename (dir, "keyfile", NULL);
+  g_assert_true (g_file_set_contents (path, contents, -1, NULL));
+  if (keyfile != NULL)
+    *keyfile = g_steal_pointer (&path);
+  return config;
+}
+
+static gboolean
+keyring_ready (gpointer user_data)
+{
+  return cc_test_name_has_owner (user_data, "org.freedesktop.secrets");
+}
+
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/**
+ * cc_test_keyring_start:
+ * @connection: the private session bus
+ * @unlock: whether to unlock it (with a throwaway password)
+ * @home: (out): its throwaway HOME, for cc_test_keyring_stop()
+ *
+ * A real gnome-keyring-daemon (secrets only) on @connection's bus.
+ *
+ * Returns: (transfer full): its process, once it owns org.freedesktop.secrets
+ */
+GSubprocess *
+cc_test_keyring_start (GDBusConnection  *connection,
+                       gboolean          unlock,
+                       char            **home)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autofree char *runtime_dir = NULL;
+  g_autofree char *data_dir = NULL;
+  g_autoptr(GError) error = NULL;
+  GSubprocess *keyring;
+
+  *home = g_dir_make_tmp ("cc-proxy-keyring-XXXXXX", &error);
+  g_assert_no_error (error);
+  runtime_dir = g_build_filename (*home, "run", NULL);
+  data_dir = g_build_filename (*home, "data", NULL);
+  g_mkdir_with_parents (runtime_dir, 0700);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  g_subprocess_launcher_setenv (launcher, "HOME", *home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime_dir, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_dir, TRUE);
+
+  if (unlock)
+    keyring = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", "--foreground",
+                                           "--components=secrets", "--unlock", NULL);
+  else
+    keyring = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", "--foreground",
+                                           "--components=secrets", NULL);
+  g_assert_no_error (error);
+  /* The password, then end of input; a locked keyring gets none. */
+  g_output_stream_write_all (g_subprocess_get_stdin_pipe (keyring), "throwaway-password",
+                             unlock ? strlen ("throwaway-password") : 0, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_close (g_subprocess_get_stdin_pipe (keyring), NULL, NULL);
+  cc_test_wait_for (keyring_ready, connection);
+  return keyring;
+}
+
+void
+cc_test_keyring_stop (GSubprocess *keyring,
+                      const char  *home)
+{
+  g_subprocess_send_signal (keyring, SIGTERM);
+  g_subprocess_wait (keyring, NULL, NULL);
+  g_object_unref (keyring);
+  cc_test_remove_tree (home);
+}
+
+void
+cc_test_ran_clear (CcTestRan *ran)
+{
+  g_free (ran->out);
+  g_free (ran->err);
+}
+
+/* Keeps the result of an async call in *@user_data (a GAsyncResult *). */
+void
+cc_test_keep_async_result (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+gboolean
+cc_test_has_async_result (gpointer user_data)
+{
+  return *(GAsyncResult **) user_data != NULL;
+}
+
+/**
+ * cc_test_ctl:
+ * @input: (nullable): what to give it on standard input
+ * @...: its arguments, then %NULL
+ *
+ * Runs $CC_PROXYCTL in the C locale, turning the main loop meanwhile
+ * (the mock upstreams live in this process).
+ */
+CcTestRan
+cc_test_ctl (const char *input,
+             ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  CcTestRan ran = { 0 };
+  va_list args;
+
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  g_ptr_array_add (argv, (gpointer) g_getenv ("CC_PROXYCTL"));
+  va_start (args, input);
+  for (const char *arg = va_arg (args, const char *); arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, input, NULL, cc_test_keep_async_result, &result);
+  cc_test_wait_for (cc_test_has_async_result, &result);
+  g_subprocess_communicate_utf8_finish (process, result, &ran.out, &ran.err, &error);
+  g_assert_no_error (error);
+  ran.status = g_subprocess_get_exit_status (process);
+  return ran;
 }

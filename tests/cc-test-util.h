@@ -62,6 +62,34 @@ guint64      cc_test_process_read_status      (const char *pid,
                                                const char *field);
 GStrv        cc_test_process_children         (const char *pid);
 void         cc_test_remove_tree              (const char *dir);
+
+/* What a cc-proxyctl run printed, and its exit status. */
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} CcTestRan;
+
+void         cc_test_ran_clear                (CcTestRan  *ran);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CcTestRan, cc_test_ran_clear)
+CcTestRan    cc_test_ctl                      (const char *input,
+                                               ...) G_GNUC_NULL_TERMINATED;
+void         cc_test_keep_async_result        (GObject      *source,
+                                               GAsyncResult *result,
+                                               gpointer      user_data);
+gboolean     cc_test_has_async_result         (gpointer      user_data);
+gboolean     cc_test_name_has_owner           (GDBusConnection *connection,
+                                               const char      *name);
+void         cc_test_wait_for_name            (GDBusConnection *connection,
+                                               const char      *name);
+char        *cc_test_keyfile_config           (const char      *contents,
+                                               char           **keyfile);
+GSubprocess *cc_test_keyring_start            (GDBusConnection *connection,
+                                               gboolean         unlock,
+                                               char           **home);
+void         cc_test_keyring_stop             (GSubprocess     *keyring,
+                                               const char      *home);
 void         cc_test_run_gsettings            (const char * const *env,
                                                const char         *first,
                                                ...) G_GNUC_NULL_TERMINATED;

@@ -5,7 +5,6 @@
  */
 #include <signal.h>
 #include <stdio.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 #include <string.h>
 #include <glib/gstdio.h>
@@ -61,24 +60,6 @@ typedef struct
  * the capture test, beside one stored in the keyring. */
 #define ENV_SECRET "sk-env-secret-5555555555"
 
-static gboolean
-name_owned (gpointer user_data)
-{
-  Fixture *fixture = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                                           "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", NAME),
-                                                           G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-
-  gboolean owned = FALSE;
-
-  g_assert_no_error (error);
-
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &owned);
-  return owned;
-}
-
 /* Like cc_test_wait_for (), but a failure names the condition and shows
  * what the daemon said. */
 static void
@@ -100,7 +81,7 @@ wait_until (Fixture    *fixture,
 static void
 wait_for_name (Fixture *fixture)
 {
-  wait_until (fixture, name_owned, "cc-proxyd to own " NAME);
+  cc_test_wait_for_name (fixture->connection, NAME);
 }
 
 static void
@@ -134,62 +115,12 @@ on_traffic (GDBusConnection *connection,
     g_ptr_array_add (fixture->traffic, g_strdup_printf ("%s %s", signal, text));
 }
 
-static gboolean
-keyring_ready (gpointer user_data)
-{
-  Fixture *fixture = user_data;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                                           "org.freedesktop.DBus", "NameHasOwner",
-                                                           g_variant_new ("(s)", "org.freedesktop.secrets"),
-                                                           G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  gboolean owned = FALSE;
-
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &owned);
-  return owned;
-}
-
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
 /* A real gnome-keyring-daemon on the private bus, in a throwaway HOME. */
 static void
 start_keyring (Fixture  *fixture,
                gboolean  unlock)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                                                       G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                                                       G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_autofree char *runtime_dir = NULL;
-  g_autofree char *data_dir = NULL;
-  g_autoptr(GError) error = NULL;
-
-  fixture->home = g_dir_make_tmp ("cc-proxy-keyring-XXXXXX", &error);
-  g_assert_no_error (error);
-  runtime_dir = g_build_filename (fixture->home, "run", NULL);
-  data_dir = g_build_filename (fixture->home, "data", NULL);
-  g_mkdir_with_parents (runtime_dir, 0700);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  g_subprocess_launcher_setenv (launcher, "HOME", fixture->home, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", runtime_dir, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_dir, TRUE);
-
-  if (unlock)
-    fixture->keyring = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", "--foreground",
-                                                    "--components=secrets", "--unlock", NULL);
-  else
-    fixture->keyring = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", "--foreground",
-                                                    "--components=secrets", NULL);
-  g_assert_no_error (error);
-  /* The password, then end of input; a locked keyring gets none. */
-  g_output_stream_write_all (g_subprocess_get_stdin_pipe (fixture->keyring), "throwaway-password",
-                             unlock ? strlen ("throwaway-password") : 0, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_output_stream_close (g_subprocess_get_stdin_pipe (fixture->keyring), NULL, NULL);
-  wait_until (fixture, keyring_ready, "gnome-keyring-daemon to own org.freedesktop.secrets");
+  fixture->keyring = cc_test_keyring_start (fixture->connection, unlock, &fixture->home);
 }
 
 /* Calls a method from @connection; returns the D-Bus error name (NULL
@@ -293,10 +224,7 @@ fixture_tear_down (Fixture       *fixture,
   g_ptr_array_unref (fixture->traffic);
   if (fixture->keyring != NULL)
     {
-      g_subprocess_send_signal (fixture->keyring, SIGTERM);
-      g_subprocess_wait (fixture->keyring, NULL, NULL);
-      g_clear_object (&fixture->keyring);
-      cc_test_remove_tree (fixture->home);
+      cc_test_keyring_stop (g_steal_pointer (&fixture->keyring), fixture->home);
       g_clear_pointer (&fixture->home, g_free);
     }
   if (fixture->extra_modules != NULL)
@@ -694,69 +622,6 @@ run (const char * const *argv,
   return out;
 }
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Ran;
-
-static void
-ran_clear (Ran *ran)
-{
-  g_free (ran->out);
-  g_free (ran->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Ran, ran_clear)
-
-static void
-keep_async_result (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static gboolean
-has_async_result (gpointer user_data)
-{
-  return *(GAsyncResult **) user_data != NULL;
-}
-
-static Ran
-ctl (const char *input,
-     ...)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  Ran ran = { 0 };
-  va_list args;
-
-  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
-  g_ptr_array_add (argv, (gpointer) g_getenv ("CC_PROXYCTL"));
-  va_start (args, input);
-  for (const char *arg = va_arg (args, const char *); arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  /* The main loop keeps turning meanwhile: the mock upstream lives here. */
-  g_subprocess_communicate_utf8_async (process, input, NULL, keep_async_result, &result);
-  cc_test_wait_for (has_async_result, &result);
-  g_subprocess_communicate_utf8_finish (process, result, &ran.out, &ran.err, &error);
-  g_assert_no_error (error);
-  ran.status = g_subprocess_get_exit_status (process);
-  return ran;
-}
-
 /* cc-proxyctl: each command, good and bad. */
 static void
 test_cc_proxyctl (Fixture       *fixture,
@@ -765,7 +630,7 @@ test_cc_proxyctl (Fixture       *fixture,
   g_autofree char *listening = g_strdup_printf ("cc-proxyd %s listening on %s\n", PACKAGE_VERSION, fixture->daemon->url);
 
   {
-    g_auto(Ran) r = ctl (NULL, "status", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "status", NULL);
     g_assert_cmpint (r.status, ==, 0);
     g_assert_true (g_str_has_prefix (r.out, listening));
     g_assert_nonnull (strstr (r.out, "Active provider: anthropic\n"));
@@ -778,7 +643,7 @@ test_cc_proxyctl (Fixture       *fixture,
     g_assert_nonnull (strstr (r.out, "Plugins not loaded:\n  50-emptyid.so: no descriptor file 50-emptyid.descriptor "));
   }
   {
-    g_auto(Ran) r = ctl (NULL, "providers", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "providers", NULL);
     g_assert_cmpint (r.status, ==, 0);
     g_assert_cmpstr (r.out, ==, "* anthropic        Anthropic\n"
                                 "  healthy          Healthy\n"
@@ -787,10 +652,10 @@ test_cc_proxyctl (Fixture       *fixture,
                                 "  hanging          Hanging\n");
   }
   {
-    g_auto(Ran) use = ctl (NULL, "use", "healthy", NULL);
-    g_auto(Ran) set = ctl (NULL, "set", "healthy", "mode", "beta", NULL);
-    g_auto(Ran) get = ctl (NULL, "get", "healthy", "mode", NULL);
-    g_auto(Ran) all = ctl (NULL, "get", "healthy", NULL);
+    g_auto(CcTestRan) use = cc_test_ctl (NULL, "use", "healthy", NULL);
+    g_auto(CcTestRan) set = cc_test_ctl (NULL, "set", "healthy", "mode", "beta", NULL);
+    g_auto(CcTestRan) get = cc_test_ctl (NULL, "get", "healthy", "mode", NULL);
+    g_auto(CcTestRan) all = cc_test_ctl (NULL, "get", "healthy", NULL);
     g_autofree char *echo = echo_via_proxy (fixture);
     g_autofree char *expected = g_strdup_printf ("base-url             %s  [from the environment]\n"
                                                  "patience-seconds     30\n"
@@ -807,8 +672,8 @@ test_cc_proxyctl (Fixture       *fixture,
   }
   {
     /* -v: what each setting means, its values and its variables. */
-    g_auto(Ran) r = ctl (NULL, "get", "-v", "healthy", "mode", NULL);
-    g_auto(Ran) token = ctl (NULL, "get", "-v", "healthy", "token", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "get", "-v", "healthy", "mode", NULL);
+    g_auto(CcTestRan) token = cc_test_ctl (NULL, "get", "-v", "healthy", "token", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
     g_assert_cmpstr (r.out, ==, "mode                 beta\n"
@@ -821,33 +686,33 @@ test_cc_proxyctl (Fixture       *fixture,
   }
   {
     /* COMMAND --help: that command's lines only, and nothing is run. */
-    g_auto(Ran) r = ctl (NULL, "set", "--help", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "set", "--help", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
     g_assert_cmpstr (r.out, ==, "set PROVIDER KEY [VALUE]    store a setting; a secret is read from standard\n"
                                 "                            input (or asked for), never from the command line\n");
   }
   {
-    g_auto(Ran) r = ctl (NULL, "set", "healthy", "mode", "gamma", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "set", "healthy", "mode", "gamma", NULL);
     g_assert_cmpint (r.status, ==, 1);
     g_assert_cmpstr (r.err, ==, "cc-proxyctl: “gamma” is not a valid value for mode: use one of alpha, beta\n");
   }
   {
-    g_auto(Ran) r = ctl (NULL, "use", "nosuch", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "use", "nosuch", NULL);
     g_assert_cmpint (r.status, ==, 1);
     g_assert_cmpstr (r.err, ==, "cc-proxyctl: There is no provider “nosuch”; known providers: "
                                 "anthropic, healthy, nothandled, failing, hanging\n");
   }
   {
-    g_auto(Ran) r = ctl (NULL, "get", "nosuch", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "get", "nosuch", NULL);
     g_assert_cmpint (r.status, ==, 1);
     g_assert_true (g_str_has_prefix (r.err, "cc-proxyctl: There is no provider “nosuch”"));
   }
   {
     /* A secret on the command line is refused, and nothing is stored. */
-    g_auto(Ran) argv_secret = ctl (NULL, "set", "healthy", "token", "sk-on-argv-123456", NULL);
-    g_auto(Ran) stdin_secret = ctl ("sk-on-stdin-123456\n", "set", "healthy", "token", NULL);
-    g_auto(Ran) get = ctl (NULL, "get", "healthy", "token", NULL);
+    g_auto(CcTestRan) argv_secret = cc_test_ctl (NULL, "set", "healthy", "token", "sk-on-argv-123456", NULL);
+    g_auto(CcTestRan) stdin_secret = cc_test_ctl ("sk-on-stdin-123456\n", "set", "healthy", "token", NULL);
+    g_auto(CcTestRan) get = cc_test_ctl (NULL, "get", "healthy", "token", NULL);
 
     g_assert_cmpint (argv_secret.status, ==, 2);
     g_assert_true (g_str_has_prefix (argv_secret.err, "cc-proxyctl: token is a secret: give it on standard input"));
@@ -855,18 +720,18 @@ test_cc_proxyctl (Fixture       *fixture,
     g_assert_cmpstr (get.out, ==, "(secret, set)\n");
   }
   {
-    g_auto(Ran) reset = ctl (NULL, "reset", "healthy", "mode", NULL);
-    g_auto(Ran) get = ctl (NULL, "get", "healthy", "mode", NULL);
-    g_auto(Ran) reload = ctl (NULL, "reload", NULL);
+    g_auto(CcTestRan) reset = cc_test_ctl (NULL, "reset", "healthy", "mode", NULL);
+    g_auto(CcTestRan) get = cc_test_ctl (NULL, "get", "healthy", "mode", NULL);
+    g_auto(CcTestRan) reload = cc_test_ctl (NULL, "reload", NULL);
 
     g_assert_cmpint (reset.status, ==, 0);
     g_assert_cmpstr (get.out, ==, "alpha\n");
     g_assert_cmpint (reload.status, ==, 0);
   }
   {
-    g_auto(Ran) none = ctl (NULL, NULL);
-    g_auto(Ran) unknown = ctl (NULL, "frobnicate", NULL);
-    g_auto(Ran) arity = ctl (NULL, "use", NULL);
+    g_auto(CcTestRan) none = cc_test_ctl (NULL, NULL);
+    g_auto(CcTestRan) unknown = cc_test_ctl (NULL, "frobnicate", NULL);
+    g_auto(CcTestRan) arity = cc_test_ctl (NULL, "use", NULL);
 
     g_assert_cmpint (none.status, ==, 2);
     g_assert_true (g_str_has_prefix (none.err, "Usage: cc-proxyctl COMMAND"));
@@ -1143,21 +1008,21 @@ test_typed_settings (Fixture       *fixture,
 
   /* cc-proxyctl: the same refusal, and the range where people look. */
   {
-    g_auto(Ran) r = ctl (NULL, "set", "healthy", "patience-seconds", "601", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "set", "healthy", "patience-seconds", "601", NULL);
 
     g_assert_cmpint (r.status, ==, 1);
     g_assert_cmpstr (r.err, ==, "cc-proxyctl: “601” is not a valid value for patience-seconds: "
                                 "use a whole number from 0 to 600 (seconds)\n");
   }
   {
-    g_auto(Ran) r = ctl (NULL, "set", "healthy", "base-url", "file:///etc/passwd", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "set", "healthy", "base-url", "file:///etc/passwd", NULL);
 
     g_assert_cmpint (r.status, ==, 1);
     g_assert_cmpstr (r.err, ==, "cc-proxyctl: “file:///etc/passwd” is not a valid value for base-url: "
                                 "use an http:// or https:// address\n");
   }
   {
-    g_auto(Ran) r = ctl (NULL, "get", "-v", "healthy", "patience-seconds", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "get", "-v", "healthy", "patience-seconds", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
     g_assert_cmpstr (r.out, ==, "patience-seconds     600\n"
@@ -1604,7 +1469,7 @@ test_ctl_auth (Fixture       *fixture,
                gconstpointer  user_data)
 {
   {
-    g_auto(Ran) r = ctl (NULL, "auth", "healthy", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "auth", "healthy", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
     g_assert_cmpstr (r.out, ==, "Open the address and enter the code\n"
@@ -1614,13 +1479,13 @@ test_ctl_auth (Fixture       *fixture,
                                 "Signed in to Healthy\n");
   }
   {
-    g_auto(Ran) r = ctl (NULL, "auth", "healthy", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "auth", "healthy", NULL);
 
     g_assert_cmpint (r.status, ==, 1);
     g_assert_cmpstr (r.err, ==, "cc-proxyctl: already signed in: authenticate with force to sign in again\n");
   }
   {
-    g_auto(Ran) r = ctl (NULL, "auth", "healthy", "--frobnicate", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "auth", "healthy", "--frobnicate", NULL);
 
     g_assert_cmpint (r.status, ==, 2);
     g_assert_true (g_str_has_prefix (r.err, "cc-proxyctl: unknown option “--frobnicate” for auth\n"));
@@ -1661,7 +1526,7 @@ test_ctl_auth_copilot (Fixture       *fixture,
                                  "{\"error\":\"authorization_pending\"}");
 
   {
-    g_auto(Ran) r = ctl (NULL, "auth", "copilot", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "auth", "copilot", NULL);
 
     if (r.status != 0)
       g_test_message ("cc-proxyctl said: %s%s\ncc-proxyd said:\n%s", r.out, r.err, fixture->daemon->err_text->str);
@@ -1684,7 +1549,7 @@ test_ctl_auth_copilot (Fixture       *fixture,
   g_assert_true (set);
 
   {
-    g_auto(Ran) again = ctl (NULL, "auth", "copilot", NULL);
+    g_auto(CcTestRan) again = cc_test_ctl (NULL, "auth", "copilot", NULL);
 
     g_assert_cmpint (again.status, ==, 1);
     g_assert_cmpstr (again.err, ==, "cc-proxyctl: Already signed in to GitHub: use “cc-proxyctl auth copilot --force” "
@@ -1697,19 +1562,19 @@ test_ctl_auth_copilot (Fixture       *fixture,
  * requests are served with it, and cc-proxyctl says plainly that it will
  * not last and what to do. */
 /* cc-proxyctl env, run where NO_PROXY is @no_proxy (and no_proxy unset). */
-static Ran
+static CcTestRan
 ctl_env (const char *no_proxy)
 {
   g_autofree char *upper = g_strdup (g_getenv ("NO_PROXY"));
   g_autofree char *lower = g_strdup (g_getenv ("no_proxy"));
-  Ran ran;
+  CcTestRan ran;
 
   g_unsetenv ("no_proxy");
   if (no_proxy != NULL)
     g_setenv ("NO_PROXY", no_proxy, TRUE);
   else
     g_unsetenv ("NO_PROXY");
-  ran = ctl (NULL, "env", NULL);
+  ran = cc_test_ctl (NULL, "env", NULL);
   if (upper != NULL)
     g_setenv ("NO_PROXY", upper, TRUE);
   else
@@ -1739,14 +1604,14 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
   cc_test_upstream_respond (fixture->upstream, "/models", 200, "application/json", models, -1);
 
   {
-    g_auto(Ran) before = ctl (NULL, "status", NULL);
+    g_auto(CcTestRan) before = cc_test_ctl (NULL, "status", NULL);
 
     g_assert_nonnull (strstr (before.out, "Sign-in:\n"));
     g_assert_nonnull (strstr (before.out, "\n  copilot: not signed in (cc-proxyctl auth copilot)\n"));
   }
   {
     /* --open: the browser is asked (through the portal) for the address. */
-    g_auto(Ran) r = ctl (NULL, "auth", "copilot", "--open", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "auth", "copilot", "--open", NULL);
 
     if (r.status != 0)
       g_test_message ("cc-proxyctl said: %s%s\ncc-proxyd said:\n%s", r.out, r.err, fixture->daemon->err_text->str);
@@ -1759,14 +1624,14 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
   }
 
   {
-    g_auto(Ran) after = ctl (NULL, "status", NULL);
+    g_auto(CcTestRan) after = cc_test_ctl (NULL, "status", NULL);
 
     g_assert_nonnull (strstr (after.out, "\n  copilot: signed in\n"));
   }
   /* Right after the login, before any request: the account's models
    * already (the list is asked for), so that the first claude gets them. */
   {
-    g_auto(Ran) env = ctl_env (NULL);
+    g_auto(CcTestRan) env = ctl_env (NULL);
 
     g_assert_cmpint (env.status, ==, 0);
     g_assert_nonnull (strstr (env.out, "export ANTHROPIC_MODEL='claude-sonnet-4.5'\n"));
@@ -1788,7 +1653,7 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
                             "\"quota_snapshots\":{\"premium_interactions\":{\"entitlement\":300,\"remaining\":250,"
                             "\"unlimited\":false},\"chat\":{\"unlimited\":true},\"completions\":\"odd\"}}", -1);
   {
-    g_auto(Ran) usage = ctl (NULL, "usage", NULL);
+    g_auto(CcTestRan) usage = cc_test_ctl (NULL, "usage", NULL);
 
     g_assert_cmpint (usage.status, ==, 0);
     g_assert_cmpstr (usage.out, ==, "copilot_plan: individual\n"
@@ -1806,7 +1671,7 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
   /* The status line shows the quota, read in the background. */
   for (guint i = 0; ; i++)
     {
-      g_auto(Ran) r = ctl ("{\"session_id\":\"none\"}", "statusline", NULL);
+      g_auto(CcTestRan) r = cc_test_ctl ("{\"session_id\":\"none\"}", "statusline", NULL);
 
       g_assert_cmpint (r.status, ==, 0);
       if (strstr (r.out, "left") != NULL)
@@ -1820,7 +1685,7 @@ test_ctl_auth_without_keyring (Fixture       *fixture,
 
   /* A client needs no key of its own, and gets the account's models. */
   {
-    g_auto(Ran) env = ctl_env (NULL);
+    g_auto(CcTestRan) env = ctl_env (NULL);
     g_autofree char *quoted = NULL;
 
     g_assert_cmpint (env.status, ==, 0);
@@ -1891,13 +1756,13 @@ test_routes (Fixture       *fixture,
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
     {
       const char * const *a = refused[i].args;
-      g_auto(Ran) r = ctl (NULL, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
+      g_auto(CcTestRan) r = cc_test_ctl (NULL, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
 
       g_assert_cmpint (r.status, ==, 1);
       g_assert_true (g_str_has_prefix (r.err, refused[i].error));
     }
   {
-    g_auto(Ran) r = ctl (NULL, "route", "add", "x", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "route", "add", "x", NULL);
 
     g_assert_cmpint (r.status, ==, 2);
     g_assert_true (g_str_has_prefix (r.err, "cc-proxyctl: route add needs --to PROVIDER[:MODEL]\n"));
@@ -1925,17 +1790,17 @@ test_routes (Fixture       *fixture,
   g_assert_cmpuint (g_variant_n_children (routes), ==, 0);
 
   {
-    g_auto(Ran) r = ctl (NULL, "route", "list", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "route", "list", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
     g_assert_cmpstr (r.out, ==, "No routes: the active provider (anthropic) serves every request.\n");
   }
   {
-    g_auto(Ran) a = ctl (NULL, "route", "add", "bg", "--role", "background", "--to", "healthy:small", NULL);
-    g_auto(Ran) b = ctl (NULL, "route", "add", "long", "--min-tokens", "50000", "--to", "healthy",
+    g_auto(CcTestRan) a = cc_test_ctl (NULL, "route", "add", "bg", "--role", "background", "--to", "healthy:small", NULL);
+    g_auto(CcTestRan) b = cc_test_ctl (NULL, "route", "add", "long", "--min-tokens", "50000", "--to", "healthy",
                          "--fallback", "anthropic", NULL);
-    g_auto(Ran) m = ctl (NULL, "route", "move", "long", "1", NULL);
-    g_auto(Ran) r = ctl (NULL, "route", "list", NULL);
+    g_auto(CcTestRan) m = cc_test_ctl (NULL, "route", "move", "long", "1", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "route", "list", NULL);
 
     g_assert_cmpint (a.status, ==, 0);
     g_assert_cmpint (b.status, ==, 0);
@@ -1952,7 +1817,7 @@ test_routes (Fixture       *fixture,
   /* explain: a haiku request is background; a subagent's is not. */
   body = g_strdup ("{\"model\":\"claude-haiku-4-5\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
   {
-    g_auto(Ran) r = ctl (body, "route", "explain", "-", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (body, "route", "explain", "-", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
     g_assert_cmpstr (r.out, ==, "request: role=background class=background model=claude-haiku-4-5 tokens≈22\n"
@@ -1960,15 +1825,15 @@ test_routes (Fixture       *fixture,
                                 "target: healthy:small\n");
   }
   {
-    g_auto(Ran) r = ctl (body, "route", "explain", "-H", "x-claude-code-agent-id: a1", "-", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (body, "route", "explain", "-H", "x-claude-code-agent-id: a1", "-", NULL);
 
     g_assert_cmpstr (r.out, ==, "request: role=subagent class=subagent model=claude-haiku-4-5 tokens≈22\n"
                                 "route: none (the active provider serves it)\n"
                                 "target: anthropic\n");
   }
   {
-    g_auto(Ran) gone = ctl (NULL, "route", "remove", "bg", NULL);
-    g_auto(Ran) again = ctl (NULL, "route", "remove", "bg", NULL);
+    g_auto(CcTestRan) gone = cc_test_ctl (NULL, "route", "remove", "bg", NULL);
+    g_auto(CcTestRan) again = cc_test_ctl (NULL, "route", "remove", "bg", NULL);
 
     g_assert_cmpint (gone.status, ==, 0);
     g_assert_cmpint (again.status, ==, 1);
@@ -2077,21 +1942,21 @@ test_statusline (Fixture       *fixture,
   g_assert_cmpuint (count, ==, 4);
 
   {
-    g_auto(Ran) r = ctl ("{\"session_id\":\"s-1\",\"model\":{\"id\":\"claude-sonnet-4-5\"}}", "statusline", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl ("{\"session_id\":\"s-1\",\"model\":{\"id\":\"claude-sonnet-4-5\"}}", "statusline", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
     g_assert_cmpstr (r.out, ==, "cc-proxy · anthropic/claude-sonnet-4-5 · 3 requests, 1 premium (today 4, 1.5 premium)"
                                 " · last error: boom\n");
   }
   {
-    g_auto(Ran) r = ctl ("{\"session_id\":\"s-2\"}", "statusline", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl ("{\"session_id\":\"s-2\"}", "statusline", NULL);
 
     g_assert_cmpstr (r.out, ==, "cc-proxy · anthropic/claude-sonnet-4-5 · 1 requests, 0.5 premium (today 4, 1.5 premium)\n");
   }
   daemon_stop (fixture->daemon);
   fixture->daemon = NULL;
   {
-    g_auto(Ran) r = ctl ("{\"session_id\":\"s-2\"}", "statusline", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl ("{\"session_id\":\"s-2\"}", "statusline", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
     g_assert_cmpstr (r.out, ==, "cc-proxy: not running\n");
@@ -2294,7 +2159,7 @@ test_ctl_stop_restart (Fixture       *fixture,
                                               g_subprocess_get_identifier (fixture->daemon->process));
 
   {
-    g_auto(Ran) r = ctl (NULL, "stop", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "stop", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
     g_assert_cmpstr (r.out, ==, stopped);
@@ -2305,13 +2170,13 @@ test_ctl_stop_restart (Fixture       *fixture,
   g_assert_cmpint (g_subprocess_get_exit_status (fixture->daemon->process), ==, 0);
 
   {
-    g_auto(Ran) again = ctl (NULL, "stop", NULL);
+    g_auto(CcTestRan) again = cc_test_ctl (NULL, "stop", NULL);
 
     g_assert_cmpint (again.status, ==, 0);
     g_assert_cmpstr (again.out, ==, "cc-proxyd is not running\n");
   }
   {
-    g_auto(Ran) restart = ctl (NULL, "restart", NULL);
+    g_auto(CcTestRan) restart = cc_test_ctl (NULL, "restart", NULL);
 
     g_assert_cmpint (restart.status, ==, 1);
     g_assert_true (g_str_has_prefix (restart.err, "cc-proxyctl: cc-proxyd could not be started again: "));
@@ -2360,8 +2225,8 @@ test_ctl_claude (Fixture       *fixture,
       g_subprocess_launcher_setenv (launcher, "CLAUDE_CONFIG_DIR", dir, TRUE);
       process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("CC_PROXYCTL"), "claude", "-p", "say hi", NULL);
       g_assert_no_error (error);
-      g_subprocess_wait_async (process, NULL, keep_async_result, &result);
-      cc_test_wait_for (has_async_result, &result);
+      g_subprocess_wait_async (process, NULL, cc_test_keep_async_result, &result);
+      cc_test_wait_for (cc_test_has_async_result, &result);
       g_subprocess_wait_finish (process, result, &error);
       g_clear_object (&result);
       g_assert_no_error (error);
@@ -2387,7 +2252,7 @@ test_ctl_log (Fixture       *fixture,
 {
   for (guint attempt = 0; ; attempt++)
     {
-      g_auto(Ran) r = ctl (NULL, "log", NULL);
+      g_auto(CcTestRan) r = cc_test_ctl (NULL, "log", NULL);
 
       g_assert_cmpint (r.status, ==, 0);
       if (strstr (r.out, "cc-proxy-settings: The keyring is not available") != NULL)
@@ -2413,7 +2278,7 @@ test_ctl_status_last_error (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
 
   {
-    g_auto(Ran) before = ctl (NULL, "status", NULL);
+    g_auto(CcTestRan) before = cc_test_ctl (NULL, "status", NULL);
 
     g_assert_null (strstr (before.out, "Last error:"));
   }
@@ -2422,7 +2287,7 @@ test_ctl_status_last_error (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (message), ==, 403);
   {
-    g_auto(Ran) after = ctl (NULL, "status", NULL);
+    g_auto(CcTestRan) after = cc_test_ctl (NULL, "status", NULL);
     const char *line = strstr (after.out, "Last error: ");
 
     g_assert_nonnull (line);
@@ -2458,7 +2323,7 @@ test_start_error_is_told (Fixture       *fixture,
   wait_for_name (fixture);
 
   {
-    g_auto(Ran) r = ctl (NULL, "status", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "status", NULL);
 
     g_assert_cmpint (r.status, ==, 1);
     g_assert_true (g_str_has_prefix (r.err, "cc-proxyd " PACKAGE_VERSION " is running but serves nothing: cannot listen: "));
@@ -2467,8 +2332,8 @@ test_start_error_is_told (Fixture       *fixture,
    * instead of an empty ANTHROPIC_BASE_URL (and Claude Code going to
    * api.anthropic.com). */
   {
-    g_auto(Ran) env = ctl (NULL, "env", NULL);
-    g_auto(Ran) claude = ctl (NULL, "claude", "--version", NULL);
+    g_auto(CcTestRan) env = cc_test_ctl (NULL, "env", NULL);
+    g_auto(CcTestRan) claude = cc_test_ctl (NULL, "claude", "--version", NULL);
 
     g_assert_cmpint (env.status, ==, 1);
     g_assert_cmpstr (env.out, ==, "");
@@ -2478,7 +2343,7 @@ test_start_error_is_told (Fixture       *fixture,
     g_assert_nonnull (strstr (claude.err, "serves nothing"));
   }
   {
-    g_auto(Ran) stop = ctl (NULL, "stop", NULL);
+    g_auto(CcTestRan) stop = cc_test_ctl (NULL, "stop", NULL);
 
     g_assert_cmpint (stop.status, ==, 0);
   }
@@ -2504,7 +2369,7 @@ test_attention_needed (Fixture       *fixture,
   /* Signed in; then GitHub revokes the login. */
   cc_test_upstream_mock_github_login (fixture->upstream, "gho_attention_123456");
   {
-    g_auto(Ran) r = ctl (NULL, "auth", "copilot", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "auth", "copilot", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
   }
@@ -2525,7 +2390,7 @@ test_attention_needed (Fixture       *fixture,
   g_assert_cmpstr (g_variant_get_string (attention, NULL), ==,
                    "GitHub refused the Copilot login (revoked or expired): sign in again");
   {
-    g_auto(Ran) status = ctl (NULL, "status", NULL);
+    g_auto(CcTestRan) status = cc_test_ctl (NULL, "status", NULL);
 
     g_assert_nonnull (strstr (status.out, "  copilot: needs you to sign in again: GitHub refused the Copilot login "
                                           "(revoked or expired): sign in again (cc-proxyctl auth copilot --force)\n"));
@@ -2561,28 +2426,28 @@ test_readme_openai (Fixture       *fixture,
   guint status;
 
   {
-    g_auto(Ran) r = ctl (NULL, "set", "openai", "base-url", base, NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "set", "openai", "base-url", base, NULL);
 
     g_assert_cmpint (r.status, ==, 0);
   }
   {
-    g_auto(Ran) r = ctl ("sk-or-readme-0123456789\n", "set", "openai", "api-key", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl ("sk-or-readme-0123456789\n", "set", "openai", "api-key", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
   }
   {
-    g_auto(Ran) r = ctl (NULL, "set", "openai", "model", "anthropic/claude-sonnet-4.5", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "set", "openai", "model", "anthropic/claude-sonnet-4.5", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
   }
   {
-    g_auto(Ran) r = ctl (NULL, "use", "openai", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "use", "openai", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
   }
   {
     /* What `cc-proxyctl get -v openai` tells people about each setting. */
-    g_auto(Ran) r = ctl (NULL, "get", "-v", "openai", NULL);
+    g_auto(CcTestRan) r = cc_test_ctl (NULL, "get", "-v", "openai", NULL);
 
     g_assert_cmpint (r.status, ==, 0);
     g_assert_nonnull (strstr (r.out, "http://localhost:11434/v1 for Ollama"));
@@ -2607,7 +2472,7 @@ test_readme_openai (Fixture       *fixture,
    * stops at "Not logged in"), and loopback past the user's proxy: one
    * the user's NO_PROXY already lists is kept, not repeated. */
   {
-    g_auto(Ran) env = ctl_env ("intranet.example,localhost");
+    g_auto(CcTestRan) env = ctl_env ("intranet.example,localhost");
 
     g_assert_cmpint (env.status, ==, 0);
     g_assert_nonnull (strstr (env.out, "export ANTHROPIC_AUTH_TOKEN='cc-proxy'\n"));
@@ -2629,7 +2494,7 @@ test_reload_rescans (Fixture       *fixture,
   gboolean announced = FALSE;
 
   {
-    g_auto(Ran) before = ctl (NULL, "providers", NULL);
+    g_auto(CcTestRan) before = cc_test_ctl (NULL, "providers", NULL);
 
     g_assert_null (strstr (before.out, "copilot"));
   }
@@ -2645,8 +2510,8 @@ test_reload_rescans (Fixture       *fixture,
     g_assert_true (g_file_set_contents (info_target, contents, length, NULL));
   }
   {
-    g_auto(Ran) reload = ctl (NULL, "reload", NULL);
-    g_auto(Ran) after = ctl (NULL, "providers", NULL);
+    g_auto(CcTestRan) reload = cc_test_ctl (NULL, "reload", NULL);
+    g_auto(CcTestRan) after = cc_test_ctl (NULL, "providers", NULL);
 
     g_assert_cmpint (reload.status, ==, 0);
     g_assert_nonnull (strstr (after.out, "  copilot          GitHub Copilot\n"));
@@ -2661,7 +2526,7 @@ test_reload_rescans (Fixture       *fixture,
 
   /* A second reload finds nothing new, and changes nothing. */
   {
-    g_auto(Ran) again = ctl (NULL, "reload", NULL);
+    g_auto(CcTestRan) again = cc_test_ctl (NULL, "reload", NULL);
 
     g_assert_cmpint (again.status, ==, 0);
   }

@@ -53,21 +53,6 @@ typedef struct
   char            *module_dir;  /* instead of the fragile module's build folder */
 } Fixture;
 
-static gboolean
-name_owned (gpointer user_data)
-{
-  Fixture *fixture = user_data;
-  g_autoptr(GVariant) reply = NULL;
-  gboolean owned = FALSE;
-
-  reply = g_dbus_connection_call_sync (fixture->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner", g_variant_new ("(s)", NAME),
-                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(b)", &owned);
-  return owned;
-}
-
 static void
 fixture_start (Fixture    *fixture,
                const char *load_failure)
@@ -92,7 +77,7 @@ fixture_start (Fixture    *fixture,
   fixture->daemon = daemon_start (env, cc_test_upstream_get_url (fixture->upstream));
   fixture->pid = g_strdup (g_subprocess_get_identifier (fixture->daemon->process));
   /* It listens before it is on the bus. */
-  cc_test_wait_for (name_owned, fixture);
+  cc_test_wait_for_name (fixture->connection, NAME);
 }
 
 static void

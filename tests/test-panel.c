@@ -567,14 +567,8 @@ static gboolean
 panel_gone (gpointer user_data)
 {
   Fixture *fixture = user_data;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, "org.freedesktop.DBus",
-                                                           "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                                           "NameHasOwner", g_variant_new ("(s)", "org.ccproxy.Panel"),
-                                                           G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  gboolean has_owner = TRUE;
 
-  g_variant_get (reply, "(b)", &has_owner);
-  return !has_owner;
+  return !cc_test_name_has_owner (fixture->connection, "org.ccproxy.Panel");
 }
 
 /* The activated cc-proxy-panel, ended through its "quit" action with

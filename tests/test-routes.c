@@ -74,9 +74,7 @@ fixture_setup (Fixture       *fixture,
 {
   const Variant *variant = user_data;
   g_autofree char *openai_url = NULL;
-  g_autofree char *dir = NULL;
   g_autofree char *contents = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *openai_answer = cc_test_load_fixture_text ("openai-response-tools.json");
 
   fixture->anthropic = cc_test_upstream_new ();
@@ -85,13 +83,8 @@ fixture_setup (Fixture       *fixture,
   cc_test_upstream_respond (fixture->openai, "/v1/chat/completions", 200, "application/json", openai_answer, -1);
   openai_url = g_strconcat (cc_test_upstream_get_url (fixture->openai), "/v1", NULL);
 
-  fixture->config = g_dir_make_tmp ("cc-proxy-routes-XXXXXX", &error);
-  g_assert_no_error (error);
-  dir = g_build_filename (fixture->config, "glib-2.0", "settings", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  fixture->keyfile = g_build_filename (dir, "keyfile", NULL);
   contents = g_strdup_printf ("[org/ccproxy/Proxy]\nroutes=%s\n%s", variant->routes, variant->more ? variant->more : "");
-  g_assert_true (g_file_set_contents (fixture->keyfile, contents, -1, NULL));
+  fixture->config = cc_test_keyfile_config (contents, &fixture->keyfile);
 
   {
     const char *second = cc_test_upstream_get_url (fixture->openai);
