@@ -233,6 +233,7 @@ cc_proxy_bus_provider_new (CcProxyRuntime  *runtime,
   CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (provider);
   CcProxyBusProvider *self = g_object_new (CC_PROXY_TYPE_BUS_PROVIDER,
                                            "id", cc_proxy_provider_descriptor_get_id (descriptor),
+                                           "kind", cc_proxy_registry_get_kind (provider),
                                            "display-name", cc_proxy_provider_descriptor_get_display_name (descriptor),
                                            "setting-descriptors", setting_descriptors (descriptor),
                                            "auth-capable", CC_PROXY_IS_AUTH_CAPABLE (provider),

@@ -44,6 +44,8 @@ struct _CcProxyDBusService
   GDBusConnection *connection;
   GDBusObjectManagerServer *manager;  /* providers and login flows */
   gulong           changed_id;
+  gulong           instance_added_id;
+  gulong           instance_removed_id;
   GHashTable      *flows;          /* object path → CcProxyAuthFlow */
   guint            next_flow;
   GHashTable      *watchers;       /* unique names of WatchTraffic's callers → name watch */
@@ -410,6 +412,141 @@ cc_proxy_dbus_service_handle_add_route (CcProxyDBusProxy1     *object,
   return complete_route_change (invocation, done, error);
 }
 
+/* ----- instances ----- */
+
+/* Ends a call the settings did, or refused with their reason. */
+static void
+complete_settings_change (GDBusMethodInvocation *invocation,
+                          gboolean               done,
+                          const GError          *error)
+{
+  if (done)
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    g_dbus_method_invocation_take_error (invocation, cc_proxy_dbus_error_from_settings (error));
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_add_instance (CcProxyDBusProxy1     *object,
+                                           GDBusMethodInvocation *invocation,
+                                           const char            *kind,
+                                           const char            *name)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  g_autoptr(GError) error = NULL;
+
+  gboolean done = cc_proxy_settings_add_instance (cc_proxy_runtime_get_settings (self->runtime), kind, name, &error);
+
+  complete_settings_change (invocation, done, error);
+  return TRUE;
+}
+
+static void
+on_instance_removed_by_call (GObject      *source,
+                             GAsyncResult *result,
+                             gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean done = cc_proxy_settings_remove_instance_finish (CC_PROXY_SETTINGS (source), result, &error);
+
+  complete_settings_change (user_data, done, error);
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_remove_instance (CcProxyDBusProxy1     *object,
+                                              GDBusMethodInvocation *invocation,
+                                              const char            *name)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
+  CcProxyProvider *provider = cc_proxy_registry_lookup (cc_proxy_runtime_get_registry (self->runtime), name);
+  gboolean in_pool = FALSE;
+  const char *user = self->router ? cc_proxy_router_find_user (self->router, name, &in_pool) : NULL;
+
+  /* Requests would be sent to a provider that is gone. (What is no
+   * instance, the settings refuse with their own reason.) */
+  if (provider != NULL && cc_proxy_registry_is_instance (provider) &&
+      (user != NULL || g_strcmp0 (cc_proxy_snapshot_get_active_provider (snapshot), name) == 0))
+    {
+      g_autofree char *message = NULL;
+
+      if (user != NULL && in_pool)
+        message = g_strdup_printf (_("%s is not removed: pool “%s” has it as a member "
+                                     "(change or remove the pool first: cc-proxyctl pool)"), name, user);
+      else if (user != NULL)
+        message = g_strdup_printf (_("%s is not removed: route “%s” sends requests to it "
+                                     "(change or remove the route first: cc-proxyctl route)"), name, user);
+      else
+        message = g_strdup_printf (_("%s is not removed: it is the active provider "
+                                     "(choose another first: cc-proxyctl use PROVIDER)"), name);
+      g_dbus_method_invocation_return_error_literal (invocation, CC_PROXY_DBUS_ERROR, CC_PROXY_DBUS_ERROR_INVALID_VALUE,
+                                                     message);
+      return TRUE;
+    }
+  cc_proxy_settings_remove_instance_async (cc_proxy_runtime_get_settings (self->runtime), name, NULL,
+                                           on_instance_removed_by_call, invocation);
+  return TRUE;
+}
+
+static void export_providers (CcProxyDBusService *self);
+
+static void
+publish_providers (CcProxyDBusService *self)
+{
+  g_auto(GStrv) ids = provider_ids (cc_proxy_runtime_get_registry (self->runtime));
+
+  cc_proxy_dbus_proxy1_set_providers (CC_PROXY_DBUS_PROXY1 (self), (const char * const *) ids);
+}
+
+static void
+on_instance_added (CcProxyDBusService *self,
+                   CcProxyProvider    *provider)
+{
+  export_providers (self);
+  publish_providers (self);
+  /* Routes may name it, and were refused while it was missing. */
+  if (self->router != NULL)
+    cc_proxy_router_reload (self->router);
+}
+
+static void
+on_instance_removed (CcProxyDBusService *self,
+                     CcProxyProvider    *provider)
+{
+  const char *id = cc_proxy_provider_get_id (provider);
+  g_autofree char *path = cc_proxy_dbus_provider_path (id);
+
+  g_dbus_object_manager_server_unexport (self->manager, path);
+  g_hash_table_remove (self->exported, id);
+  publish_providers (self);
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_set_pool (CcProxyDBusProxy1     *object,
+                                       GDBusMethodInvocation *invocation,
+                                       const char            *name,
+                                       const char            *strategy,
+                                       const char * const    *members)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  GError *error = NULL;
+  gboolean done = cc_proxy_router_set_pool (self->router, name, strategy, members, &error);
+
+  return complete_route_change (invocation, done, error);
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_remove_pool (CcProxyDBusProxy1     *object,
+                                          GDBusMethodInvocation *invocation,
+                                          const char            *name)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  GError *error = NULL;
+  gboolean done = cc_proxy_router_remove_pool (self->router, name, &error);
+
+  return complete_route_change (invocation, done, error);
+}
+
 static gboolean
 cc_proxy_dbus_service_handle_remove_route (CcProxyDBusProxy1     *object,
                                            GDBusMethodInvocation *invocation,
@@ -515,6 +652,8 @@ on_routes_changed (CcProxyRouter      *router,
 
   cc_proxy_dbus_proxy1_set_routes (CC_PROXY_DBUS_PROXY1 (self),
                                    cc_proxy_route_table_get_variant (cc_proxy_router_get_table (router)));
+  cc_proxy_dbus_proxy1_set_pools (CC_PROXY_DBUS_PROXY1 (self),
+                                  cc_proxy_route_table_get_pools (cc_proxy_router_get_table (router)));
   cc_proxy_dbus_proxy1_set_routes_problem (CC_PROXY_DBUS_PROXY1 (self), problem ? problem : "");
 }
 
@@ -736,7 +875,11 @@ cc_proxy_dbus_service_iface_init (CcProxyDBusProxy1Iface *iface)
   iface->handle_get_client_environment = cc_proxy_dbus_service_handle_get_client_environment;
   iface->handle_get_recent_log = cc_proxy_dbus_service_handle_get_recent_log;
   iface->handle_reload = cc_proxy_dbus_service_handle_reload;
+  iface->handle_add_instance = cc_proxy_dbus_service_handle_add_instance;
+  iface->handle_remove_instance = cc_proxy_dbus_service_handle_remove_instance;
   iface->handle_add_route = cc_proxy_dbus_service_handle_add_route;
+  iface->handle_set_pool = cc_proxy_dbus_service_handle_set_pool;
+  iface->handle_remove_pool = cc_proxy_dbus_service_handle_remove_pool;
   iface->handle_remove_route = cc_proxy_dbus_service_handle_remove_route;
   iface->handle_move_route = cc_proxy_dbus_service_handle_move_route;
   iface->handle_set_routes = cc_proxy_dbus_service_handle_set_routes;
@@ -1250,10 +1393,8 @@ reload (CcProxyDBusService *self)
   cc_proxy_host_supervisor_start (self->hosts);
   if (added)
     {
-      g_auto(GStrv) ids = provider_ids (registry);
-
       export_providers (self);
-      cc_proxy_dbus_proxy1_set_providers (CC_PROXY_DBUS_PROXY1 (self), (const char * const *) ids);
+      publish_providers (self);
     }
   cc_proxy_settings_reload (cc_proxy_runtime_get_settings (self->runtime));
   /* Routes may name a provider that is loaded now. */
@@ -1293,6 +1434,10 @@ cc_proxy_dbus_service_export (CcProxyDBusService  *self,
                                                         NOTIFICATIONS_PATH, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
                                                         on_action_invoked, self, NULL);
   self->changed_id = g_signal_connect (self->runtime, "changed", G_CALLBACK (on_runtime_changed), self);
+  self->instance_added_id = g_signal_connect_swapped (cc_proxy_runtime_get_registry (self->runtime), "instance-added",
+                                                      G_CALLBACK (on_instance_added), self);
+  self->instance_removed_id = g_signal_connect_swapped (cc_proxy_runtime_get_registry (self->runtime),
+                                                        "instance-removed", G_CALLBACK (on_instance_removed), self);
   self->event_id = g_signal_connect (self->sink, "event", G_CALLBACK (on_traffic_event), self);
   self->ledger = cc_proxy_session_ledger_new (self->sink);
   return TRUE;
@@ -1305,6 +1450,8 @@ cc_proxy_dbus_service_unexport (CcProxyDBusService *self)
     return;
 
   g_clear_signal_handler (&self->changed_id, self->runtime);
+  g_clear_signal_handler (&self->instance_added_id, cc_proxy_runtime_get_registry (self->runtime));
+  g_clear_signal_handler (&self->instance_removed_id, cc_proxy_runtime_get_registry (self->runtime));
   g_clear_signal_handler (&self->event_id, self->sink);
   g_clear_object (&self->ledger);
   if (self->action_id != 0)

@@ -50,7 +50,8 @@ struct _CcProxyHostProcess
 
   char                 *program;
   char                 *module_path;
-  char                 *provider_id;
+  char                 *provider_id; /* the daemon's: an instance's own name */
+  char                 *kind;        /* the module's provider id */
   char                 *signature;   /* the descriptor file's, to check the module against */
   GSocket              *listener;
   SoupSession          *session;
@@ -506,7 +507,7 @@ spawn (CcProxyHostProcess *self)
     g_subprocess_launcher_unsetenv (launcher, self->hidden_env[i]);
   self->process = g_subprocess_launcher_spawn (launcher, &error, self->program,
                                                "--module", self->module_path,
-                                               "--provider-id", self->provider_id, NULL);
+                                               "--provider-id", self->kind, NULL);
   if (self->process == NULL)
     {
       g_autofree char *why = g_strdup_printf (_("cannot start its host process: %s"), error->message);
@@ -548,6 +549,7 @@ cc_proxy_host_process_finalize (GObject *object)
   g_free (self->program);
   g_free (self->module_path);
   g_free (self->provider_id);
+  g_free (self->kind);
   g_free (self->signature);
   g_free (self->last_error);
   g_free (self->confinement);
@@ -605,7 +607,9 @@ cc_proxy_host_process_init (CcProxyHostProcess *self)
  * cc_proxy_host_process_new:
  * @program: the cc-proxy-provider-host executable
  * @module_path: the module it loads
- * @provider_id: the provider the module must register
+ * @provider_id: the provider the daemon knows the host as
+ * @kind: the provider the module must register: @provider_id, or for an
+ *   instance, its kind
  * @signature: cc_proxy_module_info_signature() of the module's descriptor file
  *
  * Makes the listening socket the host will serve on; nothing runs
@@ -617,6 +621,7 @@ CcProxyHostProcess *
 cc_proxy_host_process_new (const char  *program,
                            const char  *module_path,
                            const char  *provider_id,
+                           const char  *kind,
                            const char  *signature,
                            GError     **error)
 {
@@ -628,6 +633,7 @@ cc_proxy_host_process_new (const char  *program,
   self->program = g_strdup (program);
   self->module_path = g_strdup (module_path);
   self->provider_id = g_strdup (provider_id);
+  self->kind = g_strdup (kind);
   self->signature = g_strdup (signature);
 
   /* An abstract socket: nothing to clean up after a crash, no directory
@@ -702,6 +708,31 @@ cc_proxy_host_process_revive (CcProxyHostProcess *self)
   spawn (self);
 }
 
+/* The host's part of @snapshot. An instance's host runs the module as
+ * it is, so it gets the instance's values under the module's own id:
+ * modules need not know about instances, and one never sees another's. */
+static GVariant *
+serialize_scope (CcProxyHostProcess *self,
+                 CcProxySnapshot    *snapshot)
+{
+  GVariant *scoped = cc_proxy_snapshot_serialize (snapshot, self->provider_id);
+  g_auto(GVariantBuilder) entries = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(sssbb)"));
+  g_autoptr(GVariantIter) iter = NULL;
+  const char *provider, *key, *value;
+  gboolean from_environment, secret;
+
+  if (g_str_equal (self->provider_id, self->kind))
+    return scoped;
+
+  g_variant_ref_sink (scoped);
+  g_variant_get (scoped, "(&sa(sssbb))", NULL, &iter);
+  while (g_variant_iter_next (iter, "(&s&s&sbb)", &provider, &key, &value, &from_environment, &secret))
+    g_variant_builder_add (&entries, "(sssbb)", g_str_equal (provider, self->provider_id) ? self->kind : provider,
+                           key, value, from_environment, secret);
+  g_variant_unref (scoped);
+  return g_variant_new ("(sa(sssbb))", self->kind, &entries);
+}
+
 /**
  * cc_proxy_host_process_set_snapshot:
  * @snapshot: new settings
@@ -713,8 +744,7 @@ void
 cc_proxy_host_process_set_snapshot (CcProxyHostProcess *self,
                                     CcProxySnapshot    *snapshot)
 {
-  g_autoptr(GVariant) scoped = g_variant_ref_sink (cc_proxy_snapshot_serialize (snapshot,
-                                                                                self->provider_id));
+  g_autoptr(GVariant) scoped = g_variant_ref_sink (serialize_scope (self, snapshot));
   gboolean changed = self->scoped == NULL || !g_variant_equal (scoped, self->scoped);
 
   /* Nothing the host sees changed (another provider's settings, the
@@ -751,6 +781,18 @@ cc_proxy_host_process_stop (CcProxyHostProcess *self)
   kill_host (self);
   clear_host (self);
   g_clear_object (&self->process);
+}
+
+const char *
+cc_proxy_host_process_get_program (CcProxyHostProcess *self)
+{
+  return self->program;
+}
+
+const char *
+cc_proxy_host_process_get_module_path (CcProxyHostProcess *self)
+{
+  return self->module_path;
 }
 
 CcProxyHostState

@@ -31,6 +31,7 @@ G_DECLARE_FINAL_TYPE (CcProxyHostProcess, cc_proxy_host_process, CC_PROXY, HOST_
 CcProxyHostProcess    *cc_proxy_host_process_new               (const char          *program,
                                                                 const char          *module_path,
                                                                 const char          *provider_id,
+                                                                const char          *kind,
                                                                 const char          *signature,
                                                                 GError             **error);
 void                   cc_proxy_host_process_start             (CcProxyHostProcess  *self,
@@ -42,6 +43,8 @@ void                   cc_proxy_host_process_set_hidden_env    (CcProxyHostProce
                                                                 const char * const  *names);
 void                   cc_proxy_host_process_stop              (CcProxyHostProcess  *self);
 CcProxyHostState       cc_proxy_host_process_get_state         (CcProxyHostProcess  *self);
+const char            *cc_proxy_host_process_get_program      (CcProxyHostProcess  *self);
+const char            *cc_proxy_host_process_get_module_path  (CcProxyHostProcess  *self);
 const char            *cc_proxy_host_process_get_state_name    (CcProxyHostProcess  *self);
 const char            *cc_proxy_host_process_get_last_error    (CcProxyHostProcess  *self);
 const char            *cc_proxy_host_process_get_confinement   (CcProxyHostProcess  *self);

@@ -61,6 +61,48 @@ secret_env_vars (GPtrArray *providers)
   return g_strv_builder_end (names);
 }
 
+/* Starts @provider's host, or tries a broken one again. */
+static void
+start_host (CcProxyHostSupervisor *self,
+            CcProxyProvider       *provider,
+            const char * const    *hidden)
+{
+  CcProxyHostProcess *host = cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (provider));
+
+  cc_proxy_host_process_set_hidden_env (host, hidden);
+  if (g_ptr_array_find (self->hosts, host, NULL))
+    {
+      cc_proxy_host_process_revive (host);
+      return;
+    }
+  g_ptr_array_add (self->hosts, g_object_ref (host));
+  cc_proxy_host_process_start (host, cc_proxy_runtime_get_snapshot (self->runtime));
+}
+
+/* An instance has a host of its own from the moment it is added. */
+static void
+on_instance_added (CcProxyHostSupervisor *self,
+                   CcProxyProvider       *provider)
+{
+  GPtrArray *providers = cc_proxy_registry_get_providers (cc_proxy_runtime_get_registry (self->runtime));
+  g_auto(GStrv) hidden = secret_env_vars (providers);
+
+  start_host (self, provider, (const char * const *) hidden);
+}
+
+static void
+on_instance_removed (CcProxyHostSupervisor *self,
+                     CcProxyProvider       *provider)
+{
+  CcProxyHostProcess *host = cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (provider));
+  guint position;
+
+  if (!g_ptr_array_find (self->hosts, host, &position))
+    return;
+  cc_proxy_host_process_stop (host);
+  g_ptr_array_remove_index (self->hosts, position);
+}
+
 static void
 cc_proxy_host_supervisor_dispose (GObject *object)
 {
@@ -98,6 +140,10 @@ cc_proxy_host_supervisor_new (CcProxyRuntime *runtime)
 
   self->runtime = g_object_ref (runtime);
   g_signal_connect (runtime, "changed", G_CALLBACK (on_runtime_changed), self);
+  g_signal_connect_object (cc_proxy_runtime_get_registry (runtime), "instance-added",
+                           G_CALLBACK (on_instance_added), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (cc_proxy_runtime_get_registry (runtime), "instance-removed",
+                           G_CALLBACK (on_instance_removed), self, G_CONNECT_SWAPPED);
   return self;
 }
 
@@ -118,18 +164,8 @@ cc_proxy_host_supervisor_start (CcProxyHostSupervisor *self)
   for (guint i = 0; i < providers->len; i++)
     {
       CcProxyProvider *provider = g_ptr_array_index (providers, i);
-      CcProxyHostProcess *host;
 
-      if (!CC_PROXY_IS_REMOTE_PROVIDER (provider))
-        continue;
-      host = cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (provider));
-      cc_proxy_host_process_set_hidden_env (host, (const char * const *) hidden);
-      if (g_ptr_array_find (self->hosts, host, NULL))
-        {
-          cc_proxy_host_process_revive (host);
-          continue;
-        }
-      g_ptr_array_add (self->hosts, g_object_ref (host));
-      cc_proxy_host_process_start (host, cc_proxy_runtime_get_snapshot (self->runtime));
+      if (CC_PROXY_IS_REMOTE_PROVIDER (provider))
+        start_host (self, provider, (const char * const *) hidden);
     }
 }

@@ -355,3 +355,60 @@ cc_proxy_module_info_path_for (const char *module_path)
 
   return g_strconcat (base, CC_PROXY_MODULE_INFO_SUFFIX, NULL);
 }
+
+static CcProxySettingDescriptor *
+setting_without_environment (CcProxySettingDescriptor *setting)
+{
+  const char *key = cc_proxy_setting_descriptor_get_key (setting);
+  const char *label = cc_proxy_setting_descriptor_get_label (setting);
+  const char *description = cc_proxy_setting_descriptor_get_description (setting);
+  CcProxySettingKind kind = cc_proxy_setting_descriptor_get_kind (setting);
+  const char *default_value = cc_proxy_setting_descriptor_get_default (setting);
+  gint minimum = 0, maximum = 0;
+
+  if (kind != CC_PROXY_SETTING_KIND_INT)
+    return cc_proxy_setting_descriptor_new (key, label, description, kind, default_value,
+                                            cc_proxy_setting_descriptor_get_options (setting),
+                                            cc_proxy_setting_descriptor_is_secret (setting), NULL);
+  cc_proxy_setting_descriptor_get_range (setting, &minimum, &maximum);
+  return cc_proxy_setting_descriptor_new_int (key, label, description, (gint) g_ascii_strtoll (default_value, NULL, 10),
+                                              minimum, maximum, cc_proxy_setting_descriptor_get_unit (setting), NULL);
+}
+
+/**
+ * cc_proxy_module_info_instance_descriptor:
+ * @kind: a module's descriptor
+ * @name: an instance's name
+ *
+ * The descriptor of an instance of @kind: its settings and routes, under
+ * the id @name. Its settings read no environment variable: the
+ * variables name the kind, and would give every instance one value.
+ *
+ * Returns: (transfer full): the instance's descriptor
+ */
+CcProxyProviderDescriptor *
+cc_proxy_module_info_instance_descriptor (CcProxyProviderDescriptor *kind,
+                                          const char                *name)
+{
+  guint n_settings = cc_proxy_provider_descriptor_get_n_settings (kind);
+  g_autofree CcProxySettingDescriptor **settings = g_new0 (CcProxySettingDescriptor *, n_settings + 1);
+  /* TRANSLATORS: an instance's name, then its kind's ("work (GitHub Copilot)") */
+  g_autofree char *display_name = g_strdup_printf (_("%s (%s)"), name,
+                                                   cc_proxy_provider_descriptor_get_display_name (kind));
+  CcProxyProviderDescriptor *descriptor;
+
+  for (guint i = 0; i < n_settings; i++)
+    settings[i] = setting_without_environment (cc_proxy_provider_descriptor_get_setting (kind, i));
+  /* It takes the settings' references. */
+  descriptor = cc_proxy_provider_descriptor_new (name, display_name, settings);
+
+  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_routes (kind); i++)
+    {
+      const char *methods = NULL;
+      gboolean json_body = FALSE;
+      const char *path = cc_proxy_provider_descriptor_get_route (kind, i, &methods, &json_body);
+
+      cc_proxy_provider_descriptor_add_route (descriptor, path, methods, json_body);
+    }
+  return descriptor;
+}

@@ -22,6 +22,8 @@ char                      *cc_proxy_module_info_signature (CcProxyProviderDescri
                                                           gboolean                   auth_capable);
 char                      *cc_proxy_module_info_path_for (const char       *module_path);
 char                      *cc_proxy_module_info_to_key_file (CcProxyProvider *provider);
+CcProxyProviderDescriptor *cc_proxy_module_info_instance_descriptor (CcProxyProviderDescriptor *kind,
+                                                                      const char                *name);
 const char                *cc_proxy_module_info_kind_name   (CcProxySettingKind kind);
 
 G_END_DECLS

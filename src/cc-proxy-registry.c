@@ -15,6 +15,7 @@
 
 #include <glib/gi18n-lib.h>
 #include <gmodule.h>
+#include <string.h>
 
 #include "cc-proxy-anthropic-provider.h"
 #include "cc-proxy-module-info.h"
@@ -38,6 +39,18 @@ G_DEFINE_QUARK (cc-proxy-registry-error-quark, cc_proxy_registry_error)
 
 G_DEFINE_FINAL_TYPE (CcProxyRegistry, cc_proxy_registry, G_TYPE_OBJECT)
 
+/* Names GSettings paths, D-Bus object paths and keyring items can all
+ * hold as they are, short enough for a status line. */
+#define INSTANCE_NAME_MAX 32
+
+enum {
+  SIGNAL_INSTANCE_ADDED,
+  SIGNAL_INSTANCE_REMOVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void
 cc_proxy_registry_finalize (GObject *object)
 {
@@ -57,6 +70,21 @@ static void
 cc_proxy_registry_class_init (CcProxyRegistryClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = cc_proxy_registry_finalize;
+
+  /**
+   * CcProxyRegistry::instance-added:
+   * @provider: the new instance
+   */
+  signals[SIGNAL_INSTANCE_ADDED] =
+    g_signal_new ("instance-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, CC_PROXY_TYPE_PROVIDER);
+  /**
+   * CcProxyRegistry::instance-removed:
+   * @provider: the instance, no longer in the registry
+   */
+  signals[SIGNAL_INSTANCE_REMOVED] =
+    g_signal_new ("instance-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, CC_PROXY_TYPE_PROVIDER);
 }
 
 static void
@@ -477,4 +505,158 @@ cc_proxy_registry_dup_known_ids (CcProxyRegistry *self)
     g_string_append_printf (ids, "%s%s", i ? ", " : "",
                             cc_proxy_provider_get_id (g_ptr_array_index (self->providers, i)));
   return g_string_free (ids, FALSE);
+}
+
+/**
+ * cc_proxy_registry_get_kind:
+ *
+ * Returns: what module serves @provider: its own id, or for an
+ *   instance, its kind's
+ */
+const char *
+cc_proxy_registry_get_kind (CcProxyProvider *provider)
+{
+  if (CC_PROXY_IS_REMOTE_PROVIDER (provider))
+    return cc_proxy_remote_provider_get_kind (CC_PROXY_REMOTE_PROVIDER (provider));
+  return cc_proxy_provider_get_id (provider);
+}
+
+gboolean
+cc_proxy_registry_is_instance (CcProxyProvider *provider)
+{
+  return CC_PROXY_IS_REMOTE_PROVIDER (provider) &&
+         cc_proxy_remote_provider_is_instance (CC_PROXY_REMOTE_PROVIDER (provider));
+}
+
+/* A module's own provider that instances can be made of. */
+static CcProxyRemoteProvider *
+lookup_kind (CcProxyRegistry *self,
+             const char      *kind)
+{
+  CcProxyProvider *provider = cc_proxy_registry_lookup (self, kind);
+
+  if (provider == NULL || !CC_PROXY_IS_REMOTE_PROVIDER (provider) || cc_proxy_registry_is_instance (provider))
+    return NULL;
+  return CC_PROXY_REMOTE_PROVIDER (provider);
+}
+
+/**
+ * cc_proxy_registry_dup_kinds:
+ *
+ * Returns: (transfer full): the kinds instances can be made of,
+ *   comma-separated, for error messages
+ */
+char *
+cc_proxy_registry_dup_kinds (CcProxyRegistry *self)
+{
+  GString *kinds = g_string_new (NULL);
+
+  for (guint i = 0; i < self->providers->len; i++)
+    {
+      const char *id = cc_proxy_provider_get_id (g_ptr_array_index (self->providers, i));
+
+      if (lookup_kind (self, id) != NULL)
+        g_string_append_printf (kinds, "%s%s", kinds->len ? ", " : "", id);
+    }
+  return g_string_free (kinds, FALSE);
+}
+
+/**
+ * cc_proxy_registry_check_instance:
+ * @kind: a module's provider id
+ * @name: the instance's name
+ *
+ * Whether an instance @name of @kind can be added: a module that runs
+ * in a host (instances are hosts of their own), and a name of lower-case
+ * letters, digits and dashes, starting with a letter, that no provider
+ * has.
+ */
+gboolean
+cc_proxy_registry_check_instance (CcProxyRegistry  *self,
+                                  const char       *kind,
+                                  const char       *name,
+                                  GError          **error)
+{
+  gsize length = strlen (name);
+
+  if (lookup_kind (self, kind) == NULL)
+    {
+      g_autofree char *kinds = cc_proxy_registry_dup_kinds (self);
+
+      if (cc_proxy_registry_lookup (self, kind) != NULL)
+        g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_UNKNOWN_KIND,
+                     _("Provider “%s” has no instances: only modules that run in a provider host do "
+                       "(the kinds are: %s)"), kind, kinds[0] ? kinds : _("none"));
+      else
+        g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_UNKNOWN_KIND,
+                     _("There is no provider kind “%s” (the kinds are: %s)"), kind, kinds[0] ? kinds : _("none"));
+      return FALSE;
+    }
+  if (length == 0 || length > INSTANCE_NAME_MAX || !g_ascii_islower (name[0]) ||
+      strspn (name, "abcdefghijklmnopqrstuvwxyz0123456789-") != length)
+    {
+      g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_INVALID_NAME,
+                   _("“%s” cannot name an instance: use up to %d lower-case letters, digits and dashes, "
+                     "starting with a letter"), name, INSTANCE_NAME_MAX);
+      return FALSE;
+    }
+  if (cc_proxy_registry_lookup (self, name) != NULL)
+    {
+      g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_DUPLICATE_ID,
+                   _("There is a provider “%s” already"), name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * cc_proxy_registry_add_instance:
+ *
+ * Adds an instance @name of @kind (see cc_proxy_registry_check_instance())
+ * and says so with #CcProxyRegistry::instance-added.
+ */
+gboolean
+cc_proxy_registry_add_instance (CcProxyRegistry  *self,
+                                const char       *kind,
+                                const char       *name,
+                                GError          **error)
+{
+  CcProxyProvider *provider;
+
+  if (!cc_proxy_registry_check_instance (self, kind, name, error))
+    return FALSE;
+  provider = cc_proxy_remote_provider_new_instance (lookup_kind (self, kind), name, error);
+  if (provider == NULL || !add_provider (self, provider, error))
+    return FALSE;
+  g_signal_emit (self, signals[SIGNAL_INSTANCE_ADDED], 0, provider);
+  return TRUE;
+}
+
+/**
+ * cc_proxy_registry_remove_instance:
+ *
+ * Removes the instance @name and says so with
+ * #CcProxyRegistry::instance-removed. A module's own provider cannot be
+ * removed.
+ */
+gboolean
+cc_proxy_registry_remove_instance (CcProxyRegistry  *self,
+                                   const char       *name,
+                                   GError          **error)
+{
+  CcProxyProvider *provider = cc_proxy_registry_lookup (self, name);
+  g_autoptr(CcProxyProvider) removed = NULL;
+
+  if (provider == NULL || !cc_proxy_registry_is_instance (provider))
+    {
+      g_set_error (error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_NOT_AN_INSTANCE,
+                   provider ? _("“%s” is not an instance: a provider module's own provider stays as long as its module")
+                            : _("There is no instance “%s”"), name);
+      return FALSE;
+    }
+  removed = g_object_ref (provider);
+  g_hash_table_remove (self->by_id, name);
+  g_ptr_array_remove (self->providers, provider);
+  g_signal_emit (self, signals[SIGNAL_INSTANCE_REMOVED], 0, removed);
+  return TRUE;
 }

@@ -19,6 +19,9 @@ typedef enum {
   CC_PROXY_REGISTRY_ERROR_EMPTY_ID,
   CC_PROXY_REGISTRY_ERROR_DUPLICATE_ID,
   CC_PROXY_REGISTRY_ERROR_INVALID_DESCRIPTOR,
+  CC_PROXY_REGISTRY_ERROR_INVALID_NAME,
+  CC_PROXY_REGISTRY_ERROR_UNKNOWN_KIND,
+  CC_PROXY_REGISTRY_ERROR_NOT_AN_INSTANCE,
 } CcProxyRegistryError;
 
 GQuark cc_proxy_registry_error_quark (void);
@@ -44,5 +47,20 @@ void             cc_proxy_registry_record_error     (CcProxyRegistry *self,
                                                      const char      *message);
 
 guint            cc_proxy_registry_rescan           (CcProxyRegistry *self);
+
+gboolean         cc_proxy_registry_check_instance   (CcProxyRegistry  *self,
+                                                     const char       *kind,
+                                                     const char       *name,
+                                                     GError          **error);
+gboolean         cc_proxy_registry_add_instance     (CcProxyRegistry  *self,
+                                                     const char       *kind,
+                                                     const char       *name,
+                                                     GError          **error);
+gboolean         cc_proxy_registry_remove_instance  (CcProxyRegistry  *self,
+                                                     const char       *name,
+                                                     GError          **error);
+const char      *cc_proxy_registry_get_kind         (CcProxyProvider  *provider);
+gboolean         cc_proxy_registry_is_instance      (CcProxyProvider  *provider);
+char            *cc_proxy_registry_dup_kinds        (CcProxyRegistry  *self);
 
 G_END_DECLS

@@ -26,6 +26,8 @@ typedef struct
 {
   CcProxyProviderDescriptor *descriptor;
   CcProxyHostProcess        *host;
+  char                      *kind;        /* the module's provider id */
+  gboolean                   auth_capable;
 } CcProxyRemoteProviderPrivate;
 
 static void provider_iface_init (CcProxyProviderInterface *iface);
@@ -187,6 +189,7 @@ cc_proxy_remote_provider_finalize (GObject *object)
   CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (CC_PROXY_REMOTE_PROVIDER (object));
 
   g_clear_pointer (&priv->descriptor, cc_proxy_provider_descriptor_unref);
+  g_free (priv->kind);
   G_OBJECT_CLASS (cc_proxy_remote_provider_parent_class)->finalize (object);
 }
 
@@ -200,6 +203,35 @@ cc_proxy_remote_provider_class_init (CcProxyRemoteProviderClass *klass)
 static void
 cc_proxy_remote_provider_init (CcProxyRemoteProvider *self)
 {
+}
+
+static CcProxyProvider *
+remote_provider_new (const char                 *program,
+                     const char                 *module_path,
+                     CcProxyProviderDescriptor  *descriptor,
+                     CcProxyProviderDescriptor  *kind,
+                     gboolean                    auth_capable,
+                     GError                    **error)
+{
+  g_autoptr(CcProxyRemoteProvider) self = NULL;
+  CcProxyRemoteProviderPrivate *priv;
+  g_autofree char *signature = NULL;
+
+  self = g_object_new (auth_capable ? CC_PROXY_TYPE_REMOTE_AUTH_PROVIDER : CC_PROXY_TYPE_REMOTE_PROVIDER, NULL);
+  priv = cc_proxy_remote_provider_get_instance_private (self);
+  priv->descriptor = cc_proxy_provider_descriptor_ref (descriptor);
+  priv->kind = g_strdup (cc_proxy_provider_descriptor_get_id (kind));
+  priv->auth_capable = auth_capable;
+  /* The module is checked against its own descriptor, whoever it serves. */
+  signature = cc_proxy_module_info_signature (kind, auth_capable);
+  priv->host = cc_proxy_host_process_new (program, module_path, cc_proxy_provider_descriptor_get_id (descriptor),
+                                          priv->kind, signature, error);
+  if (priv->host == NULL)
+    return NULL;
+  if (auth_capable)
+    g_signal_connect_object (priv->host, "attention-changed", G_CALLBACK (cc_proxy_auth_capable_attention_changed),
+                             self, G_CONNECT_SWAPPED);
+  return CC_PROXY_PROVIDER (g_steal_pointer (&self));
 }
 
 /**
@@ -218,22 +250,54 @@ cc_proxy_remote_provider_new (const char                 *program,
                               gboolean                    auth_capable,
                               GError                    **error)
 {
-  g_autoptr(CcProxyRemoteProvider) self = NULL;
-  CcProxyRemoteProviderPrivate *priv;
-  g_autofree char *signature = NULL;
+  return remote_provider_new (program, module_path, descriptor, descriptor, auth_capable, error);
+}
 
-  self = g_object_new (auth_capable ? CC_PROXY_TYPE_REMOTE_AUTH_PROVIDER : CC_PROXY_TYPE_REMOTE_PROVIDER, NULL);
-  priv = cc_proxy_remote_provider_get_instance_private (self);
-  priv->descriptor = cc_proxy_provider_descriptor_ref (descriptor);
-  signature = cc_proxy_module_info_signature (descriptor, auth_capable);
-  priv->host = cc_proxy_host_process_new (program, module_path, cc_proxy_provider_descriptor_get_id (descriptor),
-                                          signature, error);
-  if (priv->host == NULL)
-    return NULL;
-  if (auth_capable)
-    g_signal_connect_object (priv->host, "attention-changed", G_CALLBACK (cc_proxy_auth_capable_attention_changed),
-                             self, G_CONNECT_SWAPPED);
-  return CC_PROXY_PROVIDER (g_steal_pointer (&self));
+/**
+ * cc_proxy_remote_provider_new_instance:
+ * @kind: the provider of a module
+ * @name: the instance's name
+ *
+ * Another instance of @kind's module: its own settings, keyring items
+ * and host process, so that no instance's secrets or state reach
+ * another's (docs/instances.md).
+ *
+ * Returns: (transfer full): the instance, its host not started yet
+ */
+CcProxyProvider *
+cc_proxy_remote_provider_new_instance (CcProxyRemoteProvider  *kind,
+                                       const char             *name,
+                                       GError                **error)
+{
+  CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (kind);
+  g_autoptr(CcProxyProviderDescriptor) descriptor = cc_proxy_module_info_instance_descriptor (priv->descriptor, name);
+
+  g_return_val_if_fail (cc_proxy_remote_provider_is_instance (kind) == FALSE, NULL);
+  return remote_provider_new (cc_proxy_host_process_get_program (priv->host),
+                              cc_proxy_host_process_get_module_path (priv->host),
+                              descriptor, priv->descriptor, priv->auth_capable, error);
+}
+
+/**
+ * cc_proxy_remote_provider_get_kind:
+ *
+ * Returns: the id of the module's provider: the provider's own id, or
+ *   for an instance, its kind's
+ */
+const char *
+cc_proxy_remote_provider_get_kind (CcProxyRemoteProvider *self)
+{
+  CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (self);
+
+  return priv->kind;
+}
+
+gboolean
+cc_proxy_remote_provider_is_instance (CcProxyRemoteProvider *self)
+{
+  CcProxyRemoteProviderPrivate *priv = cc_proxy_remote_provider_get_instance_private (self);
+
+  return !g_str_equal (priv->kind, cc_proxy_provider_descriptor_get_id (priv->descriptor));
 }
 
 /**

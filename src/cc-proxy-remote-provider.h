@@ -23,6 +23,11 @@ CcProxyProvider    *cc_proxy_remote_provider_new       (const char              
                                                         CcProxyProviderDescriptor *descriptor,
                                                         gboolean                   auth_capable,
                                                         GError                   **error);
+CcProxyProvider    *cc_proxy_remote_provider_new_instance (CcProxyRemoteProvider  *kind,
+                                                           const char             *name,
+                                                           GError                **error);
 CcProxyHostProcess *cc_proxy_remote_provider_get_host  (CcProxyRemoteProvider     *self);
+const char         *cc_proxy_remote_provider_get_kind  (CcProxyRemoteProvider     *self);
+gboolean            cc_proxy_remote_provider_is_instance (CcProxyRemoteProvider   *self);
 
 G_END_DECLS

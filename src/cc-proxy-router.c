@@ -54,6 +54,9 @@ struct _CcProxyRouter
   GHashTable        *counts;       /* route name → RouteCounts */
   GHashTable        *signatures;   /* signature hash (guint64 *) → provider id (interned) */
   GQueue             signature_order;
+  GHashTable        *turns;        /* pool name → the next round-robin start */
+  GHashTable        *served;       /* provider id → requests it answered today */
+  gint               served_day;   /* which day served counts, as a Julian day */
   guint              threshold;
   guint              cooldown;     /* seconds */
   guint              retry_after_limit;
@@ -126,6 +129,8 @@ cc_proxy_router_finalize (GObject *object)
   g_hash_table_unref (self->sessions);
   g_queue_clear_full (&self->session_order, g_free);
   g_hash_table_unref (self->counts);
+  g_hash_table_unref (self->turns);
+  g_hash_table_unref (self->served);
   g_hash_table_unref (self->signatures);
   g_queue_clear_full (&self->signature_order, g_free);
   G_OBJECT_CLASS (cc_proxy_router_parent_class)->finalize (object);
@@ -151,6 +156,8 @@ cc_proxy_router_init (CcProxyRouter *self)
   self->breakers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   self->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->turns = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->served = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->session_order);
   self->signatures = g_hash_table_new (g_int64_hash, g_int64_equal);
   g_queue_init (&self->signature_order);
@@ -182,12 +189,13 @@ dup_background_model (CcProxyRouter *self)
 static CcProxyRouteTable *
 build_table (CcProxyRouter  *self,
              GVariant       *routes,
+             GVariant       *pools,
              GError        **error)
 {
   g_auto(GStrv) ids = provider_ids (self);
   g_autofree char *background = dup_background_model (self);
 
-  return cc_proxy_route_table_new (routes, background, (const char * const *) ids, error);
+  return cc_proxy_route_table_new_with_pools (routes, pools, background, (const char * const *) ids, error);
 }
 
 /* The stored table, read again; a refused one leaves the one in use. */
@@ -195,6 +203,7 @@ void
 cc_proxy_router_reload (CcProxyRouter *self)
 {
   g_autoptr(GVariant) routes = NULL;
+  g_autoptr(GVariant) pools = NULL;
   g_autoptr(GError) error = NULL;
   CcProxyRouteTable *table;
 
@@ -205,7 +214,8 @@ cc_proxy_router_reload (CcProxyRouter *self)
   self->retry_after_limit = g_settings_get_uint (self->settings, "fallback-retry-after");
 
   routes = g_settings_get_value (self->settings, "routes");
-  table = build_table (self, routes, &error);
+  pools = g_settings_get_value (self->settings, "pools");
+  table = build_table (self, routes, pools, &error);
   g_clear_pointer (&self->problem, g_free);
   if (table == NULL)
     {
@@ -226,7 +236,7 @@ on_settings_changed (GSettings     *settings,
                      const char    *key,
                      CcProxyRouter *self)
 {
-  if (g_str_equal (key, "routes") || g_str_equal (key, "background-model") ||
+  if (g_str_equal (key, "routes") || g_str_equal (key, "pools") || g_str_equal (key, "background-model") ||
       g_str_has_prefix (key, "breaker-") || g_str_equal (key, "fallback-retry-after"))
     cc_proxy_router_reload (self);
 }
@@ -294,13 +304,15 @@ cc_proxy_router_get_retry_after_limit (CcProxyRouter *self)
  * Checks and stores @routes; the next request uses them. A refused
  * table changes nothing.
  */
-gboolean
-cc_proxy_router_set_routes (CcProxyRouter  *self,
-                            GVariant       *routes,
-                            GError        **error)
+static gboolean
+set_table (CcProxyRouter  *self,
+           GVariant       *routes,
+           GVariant       *pools,
+           GError        **error)
 {
-  g_autoptr(GVariant) owned = g_variant_ref_sink (routes);
-  CcProxyRouteTable *table = build_table (self, owned, error);
+  g_autoptr(GVariant) owned_routes = g_variant_ref_sink (routes);
+  g_autoptr(GVariant) owned_pools = g_variant_ref_sink (pools);
+  CcProxyRouteTable *table = build_table (self, owned_routes, owned_pools, error);
 
   if (table == NULL)
     return FALSE;
@@ -310,11 +322,123 @@ cc_proxy_router_set_routes (CcProxyRouter  *self,
   if (self->settings != NULL)
     {
       g_signal_handlers_block_by_func (self->settings, on_settings_changed, self);
-      g_settings_set_value (self->settings, "routes", owned);
+      g_settings_set_value (self->settings, "routes", owned_routes);
+      g_settings_set_value (self->settings, "pools", owned_pools);
       g_signal_handlers_unblock_by_func (self->settings, on_settings_changed, self);
     }
   g_signal_emit (self, signals[CHANGED], 0);
   return TRUE;
+}
+
+gboolean
+cc_proxy_router_set_routes (CcProxyRouter  *self,
+                            GVariant       *routes,
+                            GError        **error)
+{
+  return set_table (self, routes, cc_proxy_route_table_get_pools (self->table), error);
+}
+
+/**
+ * cc_proxy_router_set_pool:
+ * @strategy: ordered, round-robin or least-used
+ * @members: (array zero-terminated=1): its targets
+ *
+ * Adds the pool @name, or replaces the one of that name; checked with
+ * the routes, as one table.
+ */
+gboolean
+cc_proxy_router_set_pool (CcProxyRouter      *self,
+                          const char         *name,
+                          const char         *strategy,
+                          const char * const *members,
+                          GError            **error)
+{
+  GVariant *pools = cc_proxy_route_table_get_pools (self->table);
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (CC_PROXY_POOLS_TYPE);
+  gboolean replaced = FALSE;
+
+  for (gsize i = 0; i < g_variant_n_children (pools); i++)
+    {
+      g_autoptr(GVariant) pool = g_variant_get_child_value (pools, i);
+      const char *other;
+
+      g_variant_get_child (pool, 0, "&s", &other);
+      if (g_str_equal (other, name))
+        {
+          g_variant_builder_add (&builder, "(ss^as)", name, strategy, members);
+          replaced = TRUE;
+        }
+      else
+        g_variant_builder_add_value (&builder, pool);
+    }
+  if (!replaced)
+    g_variant_builder_add (&builder, "(ss^as)", name, strategy, members);
+  return set_table (self, cc_proxy_route_table_get_variant (self->table), g_variant_builder_end (&builder), error);
+}
+
+/* The first route that sends requests to @target (a provider or a
+ * pool), else the first pool it is a member of, or NULL. */
+const char *
+cc_proxy_router_find_user (CcProxyRouter *self,
+                           const char    *target,
+                           gboolean      *is_pool)
+{
+  CcProxyRouteTable *table = self->table;
+  GVariant *pools = cc_proxy_route_table_get_pools (table);
+
+  *is_pool = FALSE;
+  for (guint i = 0; i < cc_proxy_route_table_get_n_routes (table); i++)
+    for (guint t = 0; t < cc_proxy_route_table_get_n_targets (table, i); t++)
+      if (g_str_equal (cc_proxy_route_table_get_target (table, i, t)->provider, target))
+        return cc_proxy_route_table_get_name (table, i);
+  for (gsize i = 0; i < g_variant_n_children (pools); i++)
+    {
+      const char *name;
+      GArray *members;
+
+      g_variant_get_child (pools, i, "(&s&s@as)", &name, NULL, NULL);
+      members = cc_proxy_route_table_lookup_pool (table, name, NULL);
+      for (guint m = 0; m < members->len; m++)
+        if (g_str_equal (g_array_index (members, CcProxyRouteTarget, m).provider, target))
+          {
+            *is_pool = TRUE;
+            return name;
+          }
+    }
+  return NULL;
+}
+
+gboolean
+cc_proxy_router_remove_pool (CcProxyRouter  *self,
+                             const char     *name,
+                             GError        **error)
+{
+  GVariant *pools = cc_proxy_route_table_get_pools (self->table);
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (CC_PROXY_POOLS_TYPE);
+  gboolean is_pool;
+  const char *route = cc_proxy_router_find_user (self, name, &is_pool);
+
+  if (cc_proxy_route_table_lookup_pool (self->table, name, NULL) == NULL)
+    {
+      g_set_error (error, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_NOT_FOUND, _("No pool is called “%s”"), name);
+      return FALSE;
+    }
+  if (route != NULL)
+    {
+      g_set_error (error, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_INVALID,
+                   _("Route “%s” sends requests to pool “%s”: change or remove the route first"), route, name);
+      return FALSE;
+    }
+  for (gsize i = 0; i < g_variant_n_children (pools); i++)
+    {
+      g_autoptr(GVariant) pool = g_variant_get_child_value (pools, i);
+      const char *other;
+
+      g_variant_get_child (pool, 0, "&s", &other);
+      if (!g_str_equal (other, name))
+        g_variant_builder_add_value (&builder, pool);
+    }
+  return set_table (self, cc_proxy_route_table_get_variant (self->table), g_variant_builder_end (&builder), error);
 }
 
 static int
@@ -745,6 +869,90 @@ cc_proxy_router_drop_foreign_thinking (CcProxyRouter  *self,
   return g_bytes_new_take (text, strlen (text));
 }
 
+/* ----- pools ----- */
+
+/* Today's count of answers starts again each day. */
+static void
+roll_served (CcProxyRouter *self)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  gint day = (gint) (g_date_time_to_unix (now) + g_date_time_get_utc_offset (now) / G_USEC_PER_SEC) / 86400;
+
+  if (day != self->served_day)
+    {
+      g_hash_table_remove_all (self->served);
+      self->served_day = day;
+    }
+}
+
+static guint
+served_today (CcProxyRouter *self,
+              const char    *provider)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (self->served, provider));
+}
+
+static int
+compare_by_use (gconstpointer a,
+                gconstpointer b,
+                gpointer      user_data)
+{
+  CcProxyRouter *self = user_data;
+  guint used_a = served_today (self, (*(const CcProxyRouteTarget * const *) a)->provider);
+  guint used_b = served_today (self, (*(const CcProxyRouteTarget * const *) b)->provider);
+
+  return (used_a > used_b) - (used_a < used_b);
+}
+
+/* The route's targets in the order they are tried, each pool in its
+ * members' order by its strategy; a target met twice counts once. */
+static GPtrArray *
+expand_targets (CcProxyRouter     *self,
+                CcProxyRouteTable *table,
+                guint              index,
+                gboolean           record)
+{
+  GPtrArray *candidates = g_ptr_array_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < cc_proxy_route_table_get_n_targets (table, index); i++)
+    {
+      const CcProxyRouteTarget *target = cc_proxy_route_table_get_target (table, index, i);
+      CcProxyPoolStrategy strategy = CC_PROXY_POOL_ORDERED;
+      GArray *members = cc_proxy_route_table_lookup_pool (table, target->provider, &strategy);
+      g_autoptr(GPtrArray) order = g_ptr_array_new ();
+      guint start = 0;
+
+      if (members == NULL)
+        g_ptr_array_add (order, (gpointer) target);
+      else
+        {
+          if (strategy == CC_PROXY_POOL_ROUND_ROBIN)
+            {
+              start = GPOINTER_TO_UINT (g_hash_table_lookup (self->turns, target->provider)) % members->len;
+              if (record)
+                g_hash_table_insert (self->turns, g_strdup (target->provider), GUINT_TO_POINTER (start + 1));
+            }
+          for (guint m = 0; m < members->len; m++)
+            g_ptr_array_add (order, &g_array_index (members, CcProxyRouteTarget, (start + m) % members->len));
+          if (strategy == CC_PROXY_POOL_LEAST_USED)
+            {
+              roll_served (self);
+              /* Stable: equals stay in the pool's order. */
+              g_ptr_array_sort_with_data (order, compare_by_use, self);
+            }
+        }
+      for (guint m = 0; m < order->len; m++)
+        {
+          const CcProxyRouteTarget *candidate = g_ptr_array_index (order, m);
+
+          if (g_hash_table_add (seen, cc_proxy_route_target_to_string (candidate)))
+            g_ptr_array_add (candidates, (gpointer) candidate);
+        }
+    }
+  return candidates;
+}
+
 /* ----- plans ----- */
 
 static CcProxyRouteTarget *
@@ -794,6 +1002,7 @@ cc_proxy_router_plan (CcProxyRouter              *self,
   g_autoptr(GPtrArray) skipped = g_ptr_array_new ();
   int index = cc_proxy_route_table_match (table, traits);
   gint64 now = g_get_monotonic_time ();
+  g_autoptr(GPtrArray) candidates = NULL;
   const char *sticky;
   RouteCounts *counts;
   guint n;
@@ -820,12 +1029,13 @@ cc_proxy_router_plan (CcProxyRouter              *self,
   if (record)
     counts->hits++;
 
-  n = cc_proxy_route_table_get_n_targets (table, index);
+  candidates = expand_targets (self, table, index, record);
+  n = candidates->len;
   sticky = session_target (self, plan);
   for (guint pass = 0; pass < 2; pass++)
     for (guint i = 0; i < n; i++)
       {
-        const CcProxyRouteTarget *target = cc_proxy_route_table_get_target (table, index, i);
+        const CcProxyRouteTarget *target = g_ptr_array_index (candidates, i);
         g_autofree char *text = cc_proxy_route_target_to_string (target);
         guint seconds;
 
@@ -886,6 +1096,9 @@ cc_proxy_router_report (CcProxyRouter            *self,
   breaker = breaker_for (self, target->provider);
   if (!failed)
     {
+      roll_served (self);
+      g_hash_table_insert (self->served, g_strdup (target->provider),
+                           GUINT_TO_POINTER (served_today (self, target->provider) + 1));
       breaker->failures = 0;
       breaker->open_until = 0;
       breaker->probe_started = 0;

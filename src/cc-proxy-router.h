@@ -52,6 +52,17 @@ gboolean           cc_proxy_router_add             (CcProxyRouter        *self,
                                                     const char * const   *fallbacks,
                                                     int                   position,
                                                     GError              **error);
+gboolean           cc_proxy_router_set_pool        (CcProxyRouter        *self,
+                                                    const char           *name,
+                                                    const char           *strategy,
+                                                    const char * const   *members,
+                                                    GError              **error);
+gboolean           cc_proxy_router_remove_pool     (CcProxyRouter        *self,
+                                                    const char           *name,
+                                                    GError              **error);
+const char        *cc_proxy_router_find_user       (CcProxyRouter        *self,
+                                                    const char           *target,
+                                                    gboolean             *is_pool);
 gboolean           cc_proxy_router_remove          (CcProxyRouter        *self,
                                                     const char           *name,
                                                     GError              **error);

@@ -174,7 +174,7 @@ value_from_environment (CcProxySettings          *self,
 {
   const char * const *vars = cc_proxy_setting_descriptor_get_env_vars (setting);
 
-  for (guint i = 0; vars[i] != NULL; i++)
+  for (guint i = 0; vars != NULL && vars[i] != NULL; i++)
     {
       const char *raw = getenv_nonempty (self, vars[i]);
       g_autoptr(GError) error = NULL;
@@ -203,13 +203,22 @@ on_settings_changed (GSettings       *settings,
   emit_changed (self);
 }
 
+static GSettingsSchema *
+lookup_schema (const char *schema_id)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+
+  return source ? g_settings_schema_source_lookup (source, schema_id, TRUE) : NULL;
+}
+
+/* @path: where a relocatable schema's values are, %NULL for a fixed one */
 static GSettings *
 open_settings (CcProxySettings  *self,
                const char       *schema_id,
+               const char       *path,
                GSettingsBackend *backend)
 {
-  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
-  g_autoptr(GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, schema_id, TRUE) : NULL;
+  g_autoptr(GSettingsSchema) schema = lookup_schema (schema_id);
   GSettings *settings;
 
   if (schema == NULL)
@@ -217,7 +226,7 @@ open_settings (CcProxySettings  *self,
       g_debug ("No schema %s installed: its values are kept in memory", schema_id);
       return NULL;
     }
-  settings = g_settings_new_full (schema, backend, NULL);
+  settings = g_settings_new_full (schema, backend, path);
   g_signal_connect (settings, "changed", G_CALLBACK (on_settings_changed), self);
   return settings;
 }
@@ -230,14 +239,25 @@ open_provider_settings (CcProxySettings *self)
 
   for (guint i = 0; i < providers->len; i++)
     {
-      const char *id = cc_proxy_provider_get_id (g_ptr_array_index (providers, i));
+      CcProxyProvider *provider = g_ptr_array_index (providers, i);
+      const char *id = cc_proxy_provider_get_id (provider);
       g_autofree char *schema_id = NULL;
       GSettings *settings;
 
       if (g_hash_table_contains (self->provider_settings, id))
         continue;
-      schema_id = cc_proxy_schema_id_for_provider (id);
-      settings = open_settings (self, schema_id, self->backend);
+      if (cc_proxy_registry_is_instance (provider))
+        {
+          g_autofree char *path = cc_proxy_schema_path_for_provider (id);
+
+          schema_id = cc_proxy_schema_id_for_instance (cc_proxy_registry_get_kind (provider));
+          settings = open_settings (self, schema_id, path, self->backend);
+        }
+      else
+        {
+          schema_id = cc_proxy_schema_id_for_provider (id);
+          settings = open_settings (self, schema_id, NULL, self->backend);
+        }
       if (settings != NULL)
         g_hash_table_insert (self->provider_settings, g_strdup (id), settings);
     }
@@ -397,6 +417,155 @@ cc_proxy_settings_reset_value (CcProxySettings  *self,
   return TRUE;
 }
 
+/* ----- instances (docs/instances.md) ----- */
+
+static void load_secrets (CcProxySettings           *self,
+                          CcProxyProviderDescriptor *descriptor);
+
+static void
+on_instance_added (CcProxySettings *self,
+                   CcProxyProvider *provider)
+{
+  open_provider_settings (self);
+  if (self->secrets != NULL)
+    load_secrets (self, cc_proxy_provider_get_descriptor (provider));
+  emit_changed (self);
+}
+
+static void
+on_instance_removed (CcProxySettings *self,
+                     CcProxyProvider *provider)
+{
+  const char *id = cc_proxy_provider_get_id (provider);
+  g_autofree char *prefix = g_strconcat (id, "/", NULL);
+  GHashTableIter iter;
+  const char *full;
+
+  g_hash_table_remove (self->provider_settings, id);
+  g_hash_table_iter_init (&iter, self->stored);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &full, NULL))
+    if (g_str_has_prefix (full, prefix))
+      g_hash_table_iter_remove (&iter);
+  emit_changed (self);
+}
+
+/* The stored list of instances, as name → kind. */
+static GVariant *
+dup_instances (CcProxySettings *self)
+{
+  if (self->core != NULL)
+    return g_settings_get_value (self->core, "instances");
+  return g_variant_ref_sink (g_variant_new ("a{ss}", NULL));
+}
+
+/* Makes the registry's instances those the `instances` key lists,
+ * whoever changed it: an entry that cannot be added is said in the log
+ * and the others are. */
+static void
+sync_instances (CcProxySettings *self)
+{
+  g_autoptr(GVariant) wanted = dup_instances (self);
+  g_autoptr(GPtrArray) gone = g_ptr_array_new ();
+  GPtrArray *providers = cc_proxy_registry_get_providers (self->registry);
+  GVariantIter iter;
+  const char *name, *kind;
+
+  for (guint i = 0; i < providers->len; i++)
+    {
+      CcProxyProvider *provider = g_ptr_array_index (providers, i);
+
+      if (cc_proxy_registry_is_instance (provider) &&
+          !g_variant_lookup (wanted, cc_proxy_provider_get_id (provider), "&s", NULL))
+        g_ptr_array_add (gone, (gpointer) cc_proxy_provider_get_id (provider));
+    }
+  /* Each id dies with its provider: copy them before. */
+  g_ptr_array_set_free_func (gone, g_free);
+  for (guint i = 0; i < gone->len; i++)
+    gone->pdata[i] = g_strdup (gone->pdata[i]);
+  for (guint i = 0; i < gone->len; i++)
+    cc_proxy_registry_remove_instance (self->registry, g_ptr_array_index (gone, i), NULL);
+
+  g_variant_iter_init (&iter, wanted);
+  while (g_variant_iter_next (&iter, "{&s&s}", &name, &kind))
+    {
+      CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry, name);
+      g_autoptr(GError) error = NULL;
+
+      if (provider != NULL && cc_proxy_registry_is_instance (provider) &&
+          g_str_equal (cc_proxy_registry_get_kind (provider), kind))
+        continue;
+      if (provider != NULL && cc_proxy_registry_is_instance (provider))
+        cc_proxy_registry_remove_instance (self->registry, name, NULL);
+      if (!cc_proxy_registry_add_instance (self->registry, kind, name, &error))
+        g_message (_("Instance %s of %s is not served: %s"), name, kind, error->message);
+    }
+}
+
+/**
+ * cc_proxy_settings_add_instance:
+ * @kind: a provider module's provider id
+ * @name: the new instance's name
+ *
+ * Adds an instance of @kind, stored in the `instances` key, with its
+ * settings at their defaults.
+ */
+gboolean
+cc_proxy_settings_add_instance (CcProxySettings  *self,
+                                const char       *kind,
+                                const char       *name,
+                                GError          **error)
+{
+  g_autoptr(GVariant) instances = NULL;
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
+  g_autoptr(GError) local_error = NULL;
+  GVariantIter iter;
+  const char *entry_name, *entry_kind;
+
+  if (!cc_proxy_registry_check_instance (self->registry, kind, name, &local_error))
+    {
+      g_set_error_literal (error, CC_PROXY_SETTINGS_ERROR,
+                           g_error_matches (local_error, CC_PROXY_REGISTRY_ERROR, CC_PROXY_REGISTRY_ERROR_UNKNOWN_KIND)
+                             ? CC_PROXY_SETTINGS_ERROR_UNKNOWN_PROVIDER : CC_PROXY_SETTINGS_ERROR_INVALID_VALUE,
+                           local_error->message);
+      return FALSE;
+    }
+  if (self->core == NULL)
+    {
+      g_set_error_literal (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_INVALID_VALUE,
+                           _("Instances are kept in GSettings, and the org.ccproxy.Proxy schema is not installed"));
+      return FALSE;
+    }
+  {
+    g_autofree char *schema_id = cc_proxy_schema_id_for_instance (kind);
+    g_autoptr(GSettingsSchema) schema = lookup_schema (schema_id);
+
+    if (schema == NULL)
+      {
+        g_set_error (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_INVALID_VALUE,
+                     _("The %s module installed no schema for instances (%s): write its schema again "
+                       "with this cc-proxy-schema-gen and compile the schemas"), kind, schema_id);
+        return FALSE;
+      }
+  }
+
+  instances = dup_instances (self);
+  g_variant_iter_init (&iter, instances);
+  while (g_variant_iter_next (&iter, "{&s&s}", &entry_name, &entry_kind))
+    if (!g_str_equal (entry_name, name))
+      g_variant_builder_add (&builder, "{ss}", entry_name, entry_kind);
+  g_variant_builder_add (&builder, "{ss}", name, kind);
+  g_settings_set_value (self->core, "instances", g_variant_builder_end (&builder));
+  /* GSettings may say "changed" later: be current when this returns. */
+  sync_instances (self);
+  if (cc_proxy_registry_lookup (self->registry, name) == NULL)
+    {
+      g_set_error (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_INVALID_VALUE,
+                   _("The instance %s could not be started; the service log says why"), name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * cc_proxy_settings_new:
  * @registry: the providers whose settings these are
@@ -414,8 +583,13 @@ cc_proxy_settings_new (CcProxyRegistry    *registry,
   self->registry = g_object_ref (registry);
   self->environment = environment ? g_strdupv ((char **) environment) : g_get_environ ();
   self->backend = backend ? g_object_ref (backend) : NULL;
-  self->core = open_settings (self, CC_PROXY_SCHEMA_ID, backend);
+  self->core = open_settings (self, CC_PROXY_SCHEMA_ID, NULL, backend);
   open_provider_settings (self);
+  g_signal_connect_object (registry, "instance-added", G_CALLBACK (on_instance_added), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (registry, "instance-removed", G_CALLBACK (on_instance_removed), self, G_CONNECT_SWAPPED);
+  if (self->core != NULL)
+    g_signal_connect_swapped (self->core, "changed::instances", G_CALLBACK (sync_instances), self);
+  sync_instances (self);
   return self;
 }
 
@@ -595,6 +769,28 @@ on_secret_loaded (GObject      *source,
     remember_secret (self, change->provider_id, change->key, value);
 }
 
+/* Reads @descriptor's secret settings from the keyring. */
+static void
+load_secrets (CcProxySettings           *self,
+              CcProxyProviderDescriptor *descriptor)
+{
+  for (guint j = 0; j < cc_proxy_provider_descriptor_get_n_settings (descriptor); j++)
+    {
+      CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, j);
+      GTask *task;
+      SecretChange *change;
+
+      if (!cc_proxy_setting_descriptor_is_secret (setting))
+        continue;
+      task = g_task_new (self, NULL, NULL, NULL);
+      change = g_new0 (SecretChange, 1);
+      change->provider_id = g_strdup (cc_proxy_provider_descriptor_get_id (descriptor));
+      change->key = g_strdup (cc_proxy_setting_descriptor_get_key (setting));
+      g_task_set_task_data (task, change, secret_change_free);
+      cc_proxy_secret_store_lookup_async (self->secrets, change->provider_id, change->key, NULL, on_secret_loaded, task);
+    }
+}
+
 /**
  * cc_proxy_settings_use_keyring:
  * @self: the settings
@@ -611,25 +807,7 @@ cc_proxy_settings_use_keyring (CcProxySettings    *self,
 
   g_set_object (&self->secrets, store);
   for (guint i = 0; i < providers->len; i++)
-    {
-      CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (g_ptr_array_index (providers, i));
-
-      for (guint j = 0; j < cc_proxy_provider_descriptor_get_n_settings (descriptor); j++)
-        {
-          CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, j);
-          GTask *task;
-          SecretChange *change;
-
-          if (!cc_proxy_setting_descriptor_is_secret (setting))
-            continue;
-          task = g_task_new (self, NULL, NULL, NULL);
-          change = g_new0 (SecretChange, 1);
-          change->provider_id = g_strdup (cc_proxy_provider_descriptor_get_id (descriptor));
-          change->key = g_strdup (cc_proxy_setting_descriptor_get_key (setting));
-          g_task_set_task_data (task, change, secret_change_free);
-          cc_proxy_secret_store_lookup_async (store, change->provider_id, change->key, NULL, on_secret_loaded, task);
-        }
-    }
+    load_secrets (self, cc_proxy_provider_get_descriptor (g_ptr_array_index (providers, i)));
 }
 
 static void
@@ -799,6 +977,143 @@ gboolean
 cc_proxy_settings_reset_value_finish (CcProxySettings  *self,
                                       GAsyncResult     *result,
                                       GError          **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ----- removing an instance ----- */
+
+typedef struct
+{
+  char   *name;
+  guint   pending;
+  GError *error;  /* the first keyring failure */
+} Removal;
+
+static void
+removal_free (gpointer data)
+{
+  Removal *removal = data;
+
+  g_free (removal->name);
+  g_clear_error (&removal->error);
+  g_free (removal);
+}
+
+/* The keyring has forgotten the instance: now its stored values and its
+ * entry go, and with the entry the instance itself (sync_instances()). */
+static void
+finish_removal (GTask *task)
+{
+  CcProxySettings *self = g_task_get_source_object (task);
+  Removal *removal = g_task_get_task_data (task);
+  CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry, removal->name);
+  g_autoptr(GVariant) instances = dup_instances (self);
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
+  GSettings *settings = g_hash_table_lookup (self->provider_settings, removal->name);
+  GVariantIter iter;
+  const char *name, *kind;
+
+  if (removal->error != NULL)
+    {
+      g_task_return_new_error (task, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_KEYRING_UNAVAILABLE,
+                               _("The keyring is not available, so %s was not removed: %s"),
+                               removal->name, removal->error->message);
+      return;
+    }
+
+  if (settings != NULL && provider != NULL)
+    {
+      CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (provider);
+
+      for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
+        {
+          CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
+
+          if (settings_for (self, removal->name, setting) != NULL)
+            write_quietly (self, settings, cc_proxy_setting_descriptor_get_key (setting), NULL);
+        }
+    }
+
+  g_variant_iter_init (&iter, instances);
+  while (g_variant_iter_next (&iter, "{&s&s}", &name, &kind))
+    if (!g_str_equal (name, removal->name))
+      g_variant_builder_add (&builder, "{ss}", name, kind);
+  if (self->core != NULL)
+    g_settings_set_value (self->core, "instances", g_variant_builder_end (&builder));
+  sync_instances (self);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_instance_secret_cleared (GObject      *source,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Removal *removal = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!cc_proxy_secret_store_clear_finish (CC_PROXY_SECRET_STORE (source), result, &error) && removal->error == NULL)
+    removal->error = g_steal_pointer (&error);
+  if (--removal->pending == 0)
+    finish_removal (task);
+}
+
+/**
+ * cc_proxy_settings_remove_instance_async:
+ * @name: an instance
+ *
+ * Forgets the instance @name: its keyring items first (when the keyring
+ * cannot, nothing is removed), then its stored settings and its entry
+ * in `instances`. Whether a route or the active provider still names it
+ * is the caller's to check.
+ */
+void
+cc_proxy_settings_remove_instance_async (CcProxySettings     *self,
+                                         const char          *name,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry, name);
+  CcProxyProviderDescriptor *descriptor;
+  Removal *removal;
+
+  g_task_set_source_tag (task, cc_proxy_settings_remove_instance_async);
+  if (provider == NULL || !cc_proxy_registry_is_instance (provider))
+    {
+      g_task_return_new_error (task, CC_PROXY_SETTINGS_ERROR,
+                               provider ? CC_PROXY_SETTINGS_ERROR_INVALID_VALUE : CC_PROXY_SETTINGS_ERROR_UNKNOWN_PROVIDER,
+                               provider ? _("“%s” is not an instance: only instances added with “cc-proxyctl add” can be removed")
+                                        : _("There is no instance “%s”"), name);
+      return;
+    }
+
+  removal = g_new0 (Removal, 1);
+  removal->name = g_strdup (name);
+  removal->pending = 1;
+  g_task_set_task_data (task, removal, removal_free);
+  descriptor = cc_proxy_provider_get_descriptor (provider);
+  for (guint i = 0; self->secrets != NULL && i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
+    {
+      CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
+
+      if (!cc_proxy_setting_descriptor_is_secret (setting))
+        continue;
+      removal->pending++;
+      cc_proxy_secret_store_clear_async (self->secrets, name, cc_proxy_setting_descriptor_get_key (setting),
+                                         cancellable, on_instance_secret_cleared, g_object_ref (task));
+    }
+  if (--removal->pending == 0)
+    finish_removal (task);
+}
+
+gboolean
+cc_proxy_settings_remove_instance_finish (CcProxySettings  *self,
+                                          GAsyncResult     *result,
+                                          GError          **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }

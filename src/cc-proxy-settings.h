@@ -56,6 +56,18 @@ gboolean         cc_proxy_settings_reset_value         (CcProxySettings         
                                                         const char               *provider_id,
                                                         const char               *key,
                                                         GError                  **error);
+gboolean         cc_proxy_settings_add_instance        (CcProxySettings          *self,
+                                                        const char               *kind,
+                                                        const char               *name,
+                                                        GError                  **error);
+void             cc_proxy_settings_remove_instance_async (CcProxySettings        *self,
+                                                        const char               *name,
+                                                        GCancellable             *cancellable,
+                                                        GAsyncReadyCallback       callback,
+                                                        gpointer                  user_data);
+gboolean         cc_proxy_settings_remove_instance_finish (CcProxySettings       *self,
+                                                        GAsyncResult             *result,
+                                                        GError                  **error);
 void             cc_proxy_settings_use_keyring         (CcProxySettings          *self,
                                                         CcProxySecretStore       *store);
 gboolean         cc_proxy_settings_keep_secret         (CcProxySettings          *self,

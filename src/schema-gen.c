@@ -98,7 +98,10 @@ main (int   argc,
       return 0;
     }
 
-  schema = cc_proxy_schema_from_descriptor (cc_proxy_provider_get_descriptor (provider), gettext_domain);
+  /* Modules run in hosts, and a host can serve any instance of one;
+   * the built-in provider has no instances. */
+  schema = cc_proxy_schema_from_descriptor (cc_proxy_provider_get_descriptor (provider), gettext_domain,
+                                            !g_str_equal (argv[1], "--builtin"));
   fputs (schema, stdout);
   return 0;
 }

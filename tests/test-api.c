@@ -757,6 +757,60 @@ test_route_refused (void)
   }
 }
 
+/* Pools are checked with the routes: each malformed one refuses the
+ * table, with the reason; a good one gives its members in order. */
+static void
+test_pools (void)
+{
+  static const char * const providers[] = { "anthropic", "copilot", "work", NULL };
+  static const struct { const char *pools; const char *routes; const char *message; } bad[] = {
+    { "[('copilot', 'ordered', ['work'])]", "[]",
+      "“copilot” cannot name a pool: a pool's name is 1 to 64 letters, digits, “-”, “_” or “.”, and no other pool's or provider's" },
+    { "[('p', 'ordered', ['work']), ('p', 'ordered', ['copilot'])]", "[]",
+      "“p” cannot name a pool: a pool's name is 1 to 64 letters, digits, “-”, “_” or “.”, and no other pool's or provider's" },
+    { "[('p', 'random', ['work'])]", "[]", "Pool “p”: no strategy “random” (ordered, round-robin or least-used)" },
+    { "[('p', 'ordered', @as [])]", "[]", "Pool “p”: it has no members" },
+    { "[('p', 'ordered', ['nosuch'])]", "[]", "Pool “p”: No provider is called “nosuch” (the providers are anthropic, copilot, work)" },
+    { "[('p', 'ordered', ['work']), ('q', 'ordered', ['p'])]", "[]",
+      "Pool “q”: No provider is called “p” (the providers are anthropic, copilot, work)" },
+    { "[('p', 'ordered', ['work', 'work'])]", "[]", "Pool “p”: The target “work” is listed twice" },
+    { "[('p', 'ordered', ['work:a', 'work:b', 'work:c', 'work:d', 'work:e', 'work:f', 'work:g', 'work:h', 'work:i'])]", "[]",
+      "Pool “p”: a pool has at most 8 members" },
+    { "[('p', 'ordered', ['work'])]", "[('a', @a{sv} {}, 'p:gpt-5', @as [])]",
+      "Route “a”: “p” is a pool: its members say which model, not the route" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) pools = g_variant_parse (CC_PROXY_POOLS_TYPE, bad[i].pools, NULL, NULL, NULL);
+      g_autoptr(GVariant) routes = g_variant_parse (CC_PROXY_ROUTES_TYPE, bad[i].routes, NULL, NULL, NULL);
+
+      g_assert_null (cc_proxy_route_table_new_with_pools (routes, pools, NULL, providers, &error));
+      g_assert_nonnull (error);
+      g_assert_cmpstr (error->message, ==, bad[i].message);
+    }
+  {
+    g_autoptr(GVariant) pools = g_variant_parse (CC_PROXY_POOLS_TYPE, "[('seats', 'round-robin', ['copilot', 'work:gpt-5'])]",
+                                                 NULL, NULL, NULL);
+    g_autoptr(GVariant) routes = g_variant_parse (CC_PROXY_ROUTES_TYPE, "[('main', @a{sv} {}, 'seats', ['anthropic'])]",
+                                                  NULL, NULL, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CcProxyRouteTable) table = cc_proxy_route_table_new_with_pools (routes, pools, NULL, providers, &error);
+    CcProxyPoolStrategy strategy = CC_PROXY_POOL_ORDERED;
+    GArray *members;
+
+    g_assert_no_error (error);
+    members = cc_proxy_route_table_lookup_pool (table, "seats", &strategy);
+    g_assert_cmpint (strategy, ==, CC_PROXY_POOL_ROUND_ROBIN);
+    g_assert_cmpuint (members->len, ==, 2);
+    g_assert_cmpstr (g_array_index (members, CcProxyRouteTarget, 1).provider, ==, "work");
+    g_assert_cmpstr (g_array_index (members, CcProxyRouteTarget, 1).model, ==, "gpt-5");
+    g_assert_null (cc_proxy_route_table_lookup_pool (table, "anthropic", NULL));
+    g_assert_true (g_variant_equal (cc_proxy_route_table_get_pools (table), pools));
+  }
+}
+
 /* A target's model goes into the body without parsing the rest. */
 static void
 test_body_replace_string (void)
@@ -869,6 +923,7 @@ main (int   argc,
   g_test_add_func ("/api/json/replace-string", test_body_replace_string);
   g_test_add_func ("/api/routes/match", test_route_match);
   g_test_add_func ("/api/routes/refused", test_route_refused);
+  g_test_add_func ("/api/routes/pools", test_pools);
   g_test_add_func ("/api/routes/signature-scan", test_signature_scan);
   g_test_add_func ("/api/request-class", test_request_class);
   g_test_add_func ("/api/events/redaction", test_redaction);

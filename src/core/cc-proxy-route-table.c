@@ -54,10 +54,22 @@ typedef struct
   GArray             *targets;      /* CcProxyRouteTarget, the first is the target */
 } Route;
 
+/* Targets that take turns (docs/routes.md, "Pools"). */
+typedef struct
+{
+  char               *name;
+  CcProxyPoolStrategy strategy;
+  GArray             *members;      /* CcProxyRouteTarget */
+} Pool;
+
+static const char * const strategy_names[] = { "ordered", "round-robin", "least-used" };
+
 struct _CcProxyRouteTable
 {
   gatomicrefcount  ref_count;
   GVariant        *variant;
+  GVariant        *pools_variant;
+  GPtrArray       *pools;            /* Pool */
   GPtrArray       *routes;           /* Route */
   GPatternSpec    *background;       /* the small-fast model's names */
   Needs            needs;
@@ -130,6 +142,16 @@ cc_proxy_route_target_to_string (const CcProxyRouteTarget *target)
 }
 
 static void
+pool_free (gpointer data)
+{
+  Pool *pool = data;
+
+  g_free (pool->name);
+  g_clear_pointer (&pool->members, g_array_unref);
+  g_free (pool);
+}
+
+static void
 route_free (gpointer data)
 {
   Route *route = data;
@@ -153,6 +175,8 @@ cc_proxy_route_table_unref (CcProxyRouteTable *self)
   if (!g_atomic_ref_count_dec (&self->ref_count))
     return;
   g_variant_unref (self->variant);
+  g_clear_pointer (&self->pools_variant, g_variant_unref);
+  g_clear_pointer (&self->pools, g_ptr_array_unref);
   g_ptr_array_unref (self->routes);
   g_clear_pointer (&self->background, g_pattern_spec_free);
   g_free (self);
@@ -381,7 +405,7 @@ read_match (Route      *route,
 }
 
 static gboolean
-add_target (Route               *route,
+add_target (GArray              *targets,
             const char          *text,
             const char * const  *providers,
             GError             **error)
@@ -401,9 +425,9 @@ add_target (Route               *route,
       return FALSE;
     }
   written = cc_proxy_route_target_to_string (&target);
-  for (guint i = 0; i < route->targets->len; i++)
+  for (guint i = 0; i < targets->len; i++)
     {
-      g_autofree char *other = cc_proxy_route_target_to_string (&g_array_index (route->targets, CcProxyRouteTarget, i));
+      g_autofree char *other = cc_proxy_route_target_to_string (&g_array_index (targets, CcProxyRouteTarget, i));
 
       if (g_str_equal (other, written))
         {
@@ -413,14 +437,107 @@ add_target (Route               *route,
           return FALSE;
         }
     }
-  if (route->targets->len >= CC_PROXY_ROUTE_MAX_TARGETS)
+  if (targets->len >= CC_PROXY_ROUTE_MAX_TARGETS)
     {
       g_set_error (error, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_INVALID,
                    _("A route has at most %u targets, its fallbacks included"), CC_PROXY_ROUTE_MAX_TARGETS);
       target_clear (&target);
       return FALSE;
     }
-  g_array_append_val (route->targets, target);
+  g_array_append_val (targets, target);
+  return TRUE;
+}
+
+static Pool *
+find_pool (CcProxyRouteTable *self,
+           const char        *name)
+{
+  for (guint i = 0; self->pools != NULL && i < self->pools->len; i++)
+    if (g_str_equal (((Pool *) g_ptr_array_index (self->pools, i))->name, name))
+      return g_ptr_array_index (self->pools, i);
+  return NULL;
+}
+
+/* Pools are checked before routes: their members name providers, and
+ * routes may name them as they name providers. */
+static gboolean
+read_pools (CcProxyRouteTable   *self,
+            GVariant            *pools,
+            const char * const  *providers,
+            GError             **error)
+{
+  GVariantIter iter;
+  const char *name, *strategy;
+  GVariantIter *members;
+
+  if (!g_variant_is_of_type (pools, CC_PROXY_POOLS_TYPE))
+    {
+      g_set_error (error, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_INVALID,
+                   _("Pools are of type %s, not %s"), CC_PROXY_POOLS_TYPE_STRING, g_variant_get_type_string (pools));
+      return FALSE;
+    }
+  if (g_variant_n_children (pools) > CC_PROXY_POOLS_MAX)
+    {
+      g_set_error (error, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_INVALID,
+                   _("There may be at most %u pools"), CC_PROXY_POOLS_MAX);
+      return FALSE;
+    }
+  g_variant_iter_init (&iter, pools);
+  while (g_variant_iter_next (&iter, "(&s&sas)", &name, &strategy, &members))
+    {
+      g_autoptr(GVariantIter) owned = members;
+      g_autoptr(GError) local = NULL;
+      Pool *pool = g_new0 (Pool, 1);
+      const char *member;
+      gboolean ok = TRUE, known = FALSE;
+
+      pool->members = g_array_new (FALSE, TRUE, sizeof (CcProxyRouteTarget));
+      g_array_set_clear_func (pool->members, target_clear);
+      if (!name_is_valid (name) || find_pool (self, name) != NULL ||
+          (providers != NULL && g_strv_contains (providers, name)))
+        {
+          g_set_error (error, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_INVALID,
+                       _("“%s” cannot name a pool: a pool's name is 1 to %u letters, digits, “-”, “_” or “.”, "
+                         "and no other pool's or provider's"), name, NAME_MAX_LEN);
+          pool_free (pool);
+          return FALSE;
+        }
+      pool->name = g_strdup (name);
+      g_ptr_array_add (self->pools, pool);
+      for (guint i = 0; i < G_N_ELEMENTS (strategy_names); i++)
+        if (g_str_equal (strategy, strategy_names[i]))
+          {
+            pool->strategy = (CcProxyPoolStrategy) i;
+            known = TRUE;
+          }
+      if (!known)
+        {
+          g_set_error (error, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_INVALID,
+                       _("Pool “%s”: no strategy “%s” (ordered, round-robin or least-used)"), name, strategy);
+          return FALSE;
+        }
+      while (ok && g_variant_iter_next (members, "&s", &member))
+        {
+          if (pool->members->len >= CC_PROXY_ROUTE_MAX_TARGETS)
+            {
+              g_set_error (&local, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_INVALID,
+                           _("a pool has at most %u members"), CC_PROXY_ROUTE_MAX_TARGETS);
+              ok = FALSE;
+            }
+          else
+            ok = add_target (pool->members, member, providers, &local);
+        }
+      if (ok && pool->members->len == 0)
+        {
+          ok = FALSE;
+          g_set_error_literal (&local, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_INVALID, _("it has no members"));
+        }
+      if (!ok)
+        {
+          g_set_error (error, local->domain, local->code, _("Pool “%s”: %s"), name, local->message);
+          return FALSE;
+        }
+    }
   return TRUE;
 }
 
@@ -443,7 +560,30 @@ cc_proxy_route_table_new (GVariant            *routes,
                           const char * const  *providers,
                           GError             **error)
 {
+  return cc_proxy_route_table_new_with_pools (routes, NULL, background_model, providers, error);
+}
+
+/**
+ * cc_proxy_route_table_new_with_pools:
+ * @pools: (nullable): a value of type %CC_PROXY_POOLS_TYPE: targets
+ *   that routes may name together, by the pool's name
+ *
+ * Like cc_proxy_route_table_new(), with pools checked as part of the
+ * table.
+ *
+ * Returns: (transfer full) (nullable): the table
+ */
+CcProxyRouteTable *
+cc_proxy_route_table_new_with_pools (GVariant            *routes,
+                                     GVariant            *pools,
+                                     const char          *background_model,
+                                     const char * const  *providers,
+                                     GError             **error)
+{
   g_autoptr(CcProxyRouteTable) self = g_new0 (CcProxyRouteTable, 1);
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+  g_auto(GStrv) with_pools = NULL;
+  const char * const *known = providers;
   GVariantIter iter;
   const char *name;
   const char *target;
@@ -455,6 +595,18 @@ cc_proxy_route_table_new (GVariant            *routes,
   g_atomic_ref_count_init (&self->ref_count);
   self->variant = g_variant_ref_sink (routes);
   self->routes = g_ptr_array_new_with_free_func (route_free);
+  self->pools = g_ptr_array_new_with_free_func (pool_free);
+  self->pools_variant = g_variant_ref_sink (pools ? pools : g_variant_new_array (G_VARIANT_TYPE ("(ssas)"), NULL, 0));
+  if (!read_pools (self, self->pools_variant, providers, error))
+    return NULL;
+  if (providers != NULL && self->pools->len > 0)
+    {
+      g_strv_builder_addv (names, (const char **) providers);
+      for (guint i = 0; i < self->pools->len; i++)
+        g_strv_builder_add (names, ((Pool *) g_ptr_array_index (self->pools, i))->name);
+      with_pools = g_strv_builder_end (names);
+      known = (const char * const *) with_pools;
+    }
   if (background_model != NULL && background_model[0] != '\0')
     self->background = g_pattern_spec_new (background_model);
 
@@ -501,9 +653,20 @@ cc_proxy_route_table_new (GVariant            *routes,
       route->name = g_strdup (name);
 
       ok = read_match (route, match, &self->needs, &local) &&
-           add_target (route, target, providers, &local);
+           add_target (route->targets, target, known, &local);
       while (ok && g_variant_iter_next (fallbacks, "&s", &fallback))
-        ok = add_target (route, fallback, providers, &local);
+        ok = add_target (route->targets, fallback, known, &local);
+      for (guint i = 0; ok && i < route->targets->len; i++)
+        {
+          CcProxyRouteTarget *chosen = &g_array_index (route->targets, CcProxyRouteTarget, i);
+
+          if (chosen->model != NULL && find_pool (self, chosen->provider) != NULL)
+            {
+              ok = FALSE;
+              g_set_error (&local, CC_PROXY_ROUTE_ERROR, CC_PROXY_ROUTE_ERROR_INVALID,
+                           _("“%s” is a pool: its members say which model, not the route"), chosen->provider);
+            }
+        }
       if (!ok)
         {
           g_set_error (error, local->domain, local->code, _("Route “%s”: %s"), name, local->message);
@@ -522,6 +685,38 @@ GVariant *
 cc_proxy_route_table_get_variant (CcProxyRouteTable *self)
 {
   return self->variant;
+}
+
+/**
+ * cc_proxy_route_table_get_pools:
+ *
+ * Returns: (transfer none): the pools as they are stored
+ */
+GVariant *
+cc_proxy_route_table_get_pools (CcProxyRouteTable *self)
+{
+  return self->pools_variant;
+}
+
+/**
+ * cc_proxy_route_table_lookup_pool:
+ * @strategy: (out) (optional): the pool's
+ *
+ * Returns: (transfer none) (nullable) (element-type CcProxyRouteTarget):
+ *   the members of the pool @name, or %NULL when @name is no pool
+ */
+GArray *
+cc_proxy_route_table_lookup_pool (CcProxyRouteTable   *self,
+                                  const char          *name,
+                                  CcProxyPoolStrategy *strategy)
+{
+  Pool *pool = find_pool (self, name);
+
+  if (pool == NULL)
+    return NULL;
+  if (strategy != NULL)
+    *strategy = pool->strategy;
+  return pool->members;
 }
 
 guint

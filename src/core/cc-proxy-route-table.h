@@ -31,9 +31,28 @@ GQuark cc_proxy_route_error_quark (void);
 #define CC_PROXY_ROUTES_TYPE_STRING "a(sa{sv}sas)"
 #define CC_PROXY_ROUTES_TYPE ((const GVariantType *) CC_PROXY_ROUTES_TYPE_STRING)
 
+/* The GVariant type of the pools: name, strategy, members. */
+#define CC_PROXY_POOLS_TYPE_STRING "a(ssas)"
+#define CC_PROXY_POOLS_TYPE ((const GVariantType *) CC_PROXY_POOLS_TYPE_STRING)
+
 /* Bounds of a table, so that a stored value cannot make every request slow. */
 #define CC_PROXY_ROUTES_MAX         64
 #define CC_PROXY_ROUTE_MAX_TARGETS  8
+#define CC_PROXY_POOLS_MAX          16
+
+/**
+ * CcProxyPoolStrategy:
+ * @CC_PROXY_POOL_ORDERED: the first member that is not skipped
+ * @CC_PROXY_POOL_ROUND_ROBIN: each new session starts at the next member
+ * @CC_PROXY_POOL_LEAST_USED: the member that answered fewest requests today
+ *
+ * In what order a pool's members are tried.
+ */
+typedef enum {
+  CC_PROXY_POOL_ORDERED,
+  CC_PROXY_POOL_ROUND_ROBIN,
+  CC_PROXY_POOL_LEAST_USED,
+} CcProxyPoolStrategy;
 
 /**
  * CcProxyRequestRole:
@@ -107,6 +126,15 @@ CcProxyRouteTable  *cc_proxy_route_table_new          (GVariant                 
                                                        const char                 *background_model,
                                                        const char * const         *providers,
                                                        GError                    **error);
+CcProxyRouteTable  *cc_proxy_route_table_new_with_pools (GVariant               *routes,
+                                                         GVariant               *pools,
+                                                         const char             *background_model,
+                                                         const char * const     *providers,
+                                                         GError                **error);
+GVariant           *cc_proxy_route_table_get_pools    (CcProxyRouteTable          *self);
+GArray             *cc_proxy_route_table_lookup_pool  (CcProxyRouteTable          *self,
+                                                       const char                 *name,
+                                                       CcProxyPoolStrategy        *strategy);
 CcProxyRouteTable  *cc_proxy_route_table_ref          (CcProxyRouteTable          *self);
 void                cc_proxy_route_table_unref        (CcProxyRouteTable          *self);
 GVariant           *cc_proxy_route_table_get_variant  (CcProxyRouteTable          *self);

@@ -38,6 +38,11 @@ static const char usage[] =
      "                              input (or asked for), never from the command line\n"
      "  reset PROVIDER KEY          forget a stored setting\n"
      "  use PROVIDER                make PROVIDER the active one\n"
+     "  add KIND NAME               add another provider of a module's kind (a second\n"
+     "                              OpenAI-compatible server, a second Copilot\n"
+     "                              account) with settings and a login of its own\n"
+     "  remove NAME [--yes]         remove an instance, its settings and its keyring\n"
+     "                              items (asks first on a terminal)\n"
      "  auth PROVIDER [--force] [--open]\n"
      "                              sign in: shows where to go and the code to\n"
      "                              enter, then waits (Ctrl-C cancels); --open\n"
@@ -74,7 +79,12 @@ static const char usage[] =
      "  route move NAME POSITION    put a route at POSITION (1 is first)\n"
      "  route explain [-H 'NAME: VALUE']... FILE|-\n"
      "                              where a request body (and headers) would go,\n"
-     "                              without sending it\n");
+     "                              without sending it\n"
+     "  pool list                   the pools: targets that take turns\n"
+     "  pool set NAME [--strategy ordered|round-robin|least-used] TARGET...\n"
+     "                              add or change a pool; routes name it as a\n"
+     "                              provider; a session stays on one member\n"
+     "  pool remove NAME            remove a pool no route names\n");
 
 static GDBusConnection *bus;
 
@@ -1052,6 +1062,63 @@ cmd_reset (const char *id,
 }
 
 static int
+cmd_add (const char *kind,
+         const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  CcProxyDBusProxy1 *daemon = main_object (&error);
+  g_autoptr(CcProxyDBusProxy1Provider) provider = NULL;
+
+  if (daemon == NULL || !cc_proxy_dbus_proxy1_call_add_instance_sync (daemon, kind, name, NULL, &error))
+    return fail (error);
+  {
+    g_autofree char *path = provider_path (name);
+
+    /* Not provider_object(): the Providers this proxy cached are older. */
+    provider = cc_proxy_dbus_proxy1_provider_proxy_new_sync (bus, G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS, NAME,
+                                                             path, NULL, NULL);
+  }
+  g_print (_("Added %s, a provider of kind %s. Its settings: cc-proxyctl get -v %s\n"), name, kind, name);
+  if (provider != NULL && cc_proxy_dbus_proxy1_provider_get_auth_capable (provider))
+    g_print (_("Sign it in: cc-proxyctl auth %s\n"), name);
+  return 0;
+}
+
+/* On a terminal, the person says yes first: the keyring items go too. */
+static gboolean
+confirm_removal (const char *name)
+{
+  char answer[16] = "";
+
+  if (!isatty (STDIN_FILENO))
+    return TRUE;
+  g_print (_("Remove %s, its settings and its keyring items? [y/N] "), name);
+  fflush (stdout);
+  if (fgets (answer, sizeof answer, stdin) == NULL)
+    return FALSE;
+  return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+static int
+cmd_remove (const char *name,
+            gboolean    yes)
+{
+  g_autoptr(GError) error = NULL;
+  CcProxyDBusProxy1 *daemon = main_object (&error);
+
+  if (daemon == NULL)
+    return fail (error);
+  if (!yes && !confirm_removal (name))
+    {
+      g_printerr (_("cc-proxyctl: %s was not removed\n"), name);
+      return 1;
+    }
+  if (!cc_proxy_dbus_proxy1_call_remove_instance_sync (daemon, name, NULL, &error))
+    return fail (error);
+  return 0;
+}
+
+static int
 cmd_use (const char *id)
 {
   g_autoptr(GError) error = NULL;
@@ -1712,6 +1779,82 @@ cmd_route (int    argc,
 }
 
 static int
+cmd_pool (int    argc,
+          char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  const char *action = argv[0];
+  CcProxyDBusProxy1 *daemon = NULL;
+
+  if (g_str_equal (action, "list") && argc == 1)
+    {
+      GVariant *pools;
+      GVariantIter iter;
+      const char *name, *strategy;
+      g_autofree const char **members = NULL;
+
+      daemon = main_object (&error);
+      if (daemon == NULL)
+        return fail (error);
+      pools = cc_proxy_dbus_proxy1_get_pools (daemon);
+      if (pools == NULL || g_variant_n_children (pools) == 0)
+        {
+          g_print (_("No pools.\n"));
+          return 0;
+        }
+      g_variant_iter_init (&iter, pools);
+      while (g_variant_iter_next (&iter, "(&s&s^a&s)", &name, &strategy, &members))
+        {
+          g_autofree char *joined = g_strjoinv (", ", (char **) members);
+
+          g_print ("%s (%s): %s\n", name, strategy, joined);
+          g_clear_pointer (&members, g_free);
+        }
+      return 0;
+    }
+  if (g_str_equal (action, "set") && argc >= 3)
+    {
+      g_autoptr(GPtrArray) members = g_ptr_array_new ();
+      const char *strategy = "ordered";
+
+      for (int i = 2; i < argc; i++)
+        {
+          if (g_str_equal (argv[i], "--strategy") && i + 1 < argc)
+            strategy = argv[++i];
+          else if (g_str_has_prefix (argv[i], "--"))
+            {
+              g_autofree char *message = g_strdup_printf (_("unknown option “%s” for pool set"), argv[i]);
+
+              return bad_usage (message);
+            }
+          else
+            g_ptr_array_add (members, argv[i]);
+        }
+      if (members->len == 0)
+        return bad_usage (_("pool set needs at least one TARGET"));
+      g_ptr_array_add (members, NULL);
+      daemon = main_object (&error);
+      if (daemon == NULL ||
+          !cc_proxy_dbus_proxy1_call_set_pool_sync (daemon, argv[1], strategy, (const char * const *) members->pdata,
+                                                    NULL, &error))
+        return fail (error);
+      return 0;
+    }
+  if (g_str_equal (action, "remove") && argc == 2)
+    {
+      daemon = main_object (&error);
+      if (daemon == NULL || !cc_proxy_dbus_proxy1_call_remove_pool_sync (daemon, argv[1], NULL, &error))
+        return fail (error);
+      return 0;
+    }
+  {
+    g_autofree char *message = g_strdup_printf (_("wrong arguments for “pool %s”"), action);
+
+    return bad_usage (message);
+  }
+}
+
+static int
 bad_usage (const char *message)
 {
   if (message != NULL)
@@ -1759,7 +1902,7 @@ main (int   argc,
       n--;
     }
   /* COMMAND --help: that command's lines of the usage. */
-  if (n >= 1 && g_str_equal (command, "route") && (g_str_equal (argv[argc - 1], "--help") || g_str_equal (argv[argc - 1], "-h")))
+  if (n >= 1 && (g_str_equal (command, "route") || g_str_equal (command, "pool")) && (g_str_equal (argv[argc - 1], "--help") || g_str_equal (argv[argc - 1], "-h")))
     return command_help (command);
   if (n == 1 && !g_str_equal (command, "claude") && (g_str_equal (argv[2], "--help") || g_str_equal (argv[2], "-h")))
     return command_help (command);
@@ -1770,7 +1913,7 @@ main (int   argc,
       { "status", 0, 0 }, { "providers", 0, 0 }, { "get", 1, 2 }, { "set", 2, 3 },
       { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 3 },
       { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 }, { "env", 0, 0 }, { "claude", 0, G_MAXINT }, { "log", 0, 0 }, { "usage", 0, 0 },
-      { "route", 1, G_MAXINT }, { "statusline", 0, 0 },
+      { "route", 1, G_MAXINT }, { "statusline", 0, 0 }, { "add", 2, 2 }, { "remove", 1, 2 }, { "pool", 1, G_MAXINT },
     };
     gboolean known = FALSE;
 
@@ -1817,6 +1960,21 @@ main (int   argc,
     return cmd_reset (argv[2], argv[3]);
   if (g_str_equal (command, "use"))
     return cmd_use (argv[2]);
+  if (g_str_equal (command, "add"))
+    return cmd_add (argv[2], argv[3]);
+  if (g_str_equal (command, "remove"))
+    {
+      const char *name = g_str_equal (argv[2], "--yes") && n == 2 ? argv[3] : argv[2];
+      const char *option = n == 2 ? (name == argv[2] ? argv[3] : argv[2]) : NULL;
+
+      if (option != NULL && !g_str_equal (option, "--yes"))
+        {
+          g_autofree char *message = g_strdup_printf (_("unknown option “%s” for remove"), option);
+
+          return bad_usage (message);
+        }
+      return cmd_remove (name, option != NULL);
+    }
   if (g_str_equal (command, "auth"))
     {
       gboolean force = FALSE, open = FALSE;
@@ -1857,6 +2015,8 @@ main (int   argc,
     return cmd_claude (argv + 2);
   if (g_str_equal (command, "route"))
     return cmd_route (n, argv + 2);
+  if (g_str_equal (command, "pool"))
+    return cmd_pool (n, argv + 2);
   if (g_str_equal (command, "statusline"))
     return cmd_statusline ();
   if (g_str_equal (command, "stop") || g_str_equal (command, "restart"))

@@ -1,5 +1,6 @@
 /* fuzz-route.c: the route matcher over the body scan, the model a
- * target writes into a body, and the thinking signatures a stream holds
+ * target writes into a body, the thinking signatures a stream holds,
+ * and the pools a stored value holds
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -81,6 +82,32 @@ LLVMFuzzerTestOneInput (const guint8 *data,
     cc_proxy_signature_scan_feed (scan, (const char *) data + half, size - half);
     g_assert_cmpuint (whole->len, ==, split->len);
     g_assert_true (whole->len == 0 || memcmp (whole->data, split->data, whole->len * sizeof (guint64)) == 0);
+  }
+
+  /* The input as a stored `pools` value: taken whole and within its
+   * bounds, or refused, with routes that name what it holds. */
+  {
+    static const char * const providers[] = { "anthropic", "openai", NULL };
+    g_autofree char *text = g_strndup ((const char *) data, size);
+    /* GLib 2.74's parser makes string values of text it has not
+     * checked, with a critical: a stored value is UTF-8 already. */
+    g_autoptr(GVariant) pools = g_utf8_validate (text, -1, NULL)
+                                  ? g_variant_parse (CC_PROXY_POOLS_TYPE, text, NULL, NULL, NULL) : NULL;
+    g_autoptr(GVariant) routes = g_variant_parse (CC_PROXY_ROUTES_TYPE, "[('all', @a{sv} {}, 'p', ['openai'])]",
+                                                  NULL, NULL, NULL);
+    g_autoptr(CcProxyRouteTable) pooled = NULL;
+
+    if (pools != NULL)
+      pooled = cc_proxy_route_table_new_with_pools (routes, pools, NULL, providers, NULL);
+    if (pooled != NULL)
+      {
+        GArray *members = cc_proxy_route_table_lookup_pool (pooled, "p", NULL);
+
+        g_assert_nonnull (members);
+        g_assert_cmpuint (members->len, >=, 1);
+        g_assert_cmpuint (members->len, <=, CC_PROXY_ROUTE_MAX_TARGETS);
+        g_assert_cmpuint (g_variant_n_children (pools), <=, CC_PROXY_POOLS_MAX);
+      }
   }
   return 0;
 }
