@@ -231,9 +231,17 @@ cc_proxy_bus_provider_new (CcProxyRuntime  *runtime,
                            CcProxyProvider *provider)
 {
   CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (provider);
-  CcProxyBusProvider *self = g_object_new (CC_PROXY_TYPE_BUS_PROVIDER,
+  g_autoptr(GStrvBuilder) paths = g_strv_builder_new ();
+  g_auto(GStrv) path_list = NULL;
+  CcProxyBusProvider *self;
+
+  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_routes (descriptor); i++)
+    g_strv_builder_add (paths, cc_proxy_provider_descriptor_get_route (descriptor, i, NULL, NULL));
+  path_list = g_strv_builder_end (paths);
+  self = g_object_new (CC_PROXY_TYPE_BUS_PROVIDER,
                                            "id", cc_proxy_provider_descriptor_get_id (descriptor),
                                            "kind", cc_proxy_registry_get_kind (provider),
+                                           "paths", path_list,
                                            "display-name", cc_proxy_provider_descriptor_get_display_name (descriptor),
                                            "setting-descriptors", setting_descriptors (descriptor),
                                            "auth-capable", CC_PROXY_IS_AUTH_CAPABLE (provider),

@@ -432,14 +432,24 @@ proxy_resolver_from_environment (void)
   return resolver;
 }
 
-/* The active provider when it serves @path, else NULL for the default
- * path. The early handler asks once, and the exchange keeps the answer. */
+/* A request may name the provider it is for, past the active provider
+ * and the routes: `cc-proxyctl usage` asks each account for its quota,
+ * and a client can pin itself (ANTHROPIC_CUSTOM_HEADERS). */
+#define PROVIDER_HEADER "X-CC-Proxy-Provider"
+/* On the exchange: the name the header gave when no provider has it. */
+#define UNKNOWN_PROVIDER_KEY "cc-proxy-unknown-provider"
+
+/* The provider the request names, else the active one, when it serves
+ * @path; else NULL for the default path. The early handler asks once,
+ * and the exchange keeps the answer. */
 static CcProxyProvider *
-route (CcProxyServer   *self,
-       CcProxySnapshot *snapshot,
-       const char      *path)
+route (CcProxyServer     *self,
+       CcProxySnapshot   *snapshot,
+       const char        *chosen,
+       const char        *path)
 {
-  CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry, cc_proxy_snapshot_get_active_provider (snapshot));
+  CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry,
+                                                        chosen ? chosen : cc_proxy_snapshot_get_active_provider (snapshot));
 
   return (provider != NULL && cc_proxy_provider_handles_path (provider, path)) ? provider : NULL;
 }
@@ -671,7 +681,7 @@ route_request (CcProxyServer   *self,
       const char *active = cc_proxy_snapshot_get_active_provider (snapshot);
 
       cc_proxy_route_plan_free (plan);
-      cc_proxy_exchange_route (exchange, route (self, snapshot, cc_proxy_request_context_get_path (request)), NULL);
+      cc_proxy_exchange_route (exchange, route (self, snapshot, NULL, cc_proxy_request_context_get_path (request)), NULL);
       /* Its thinking is the active provider's, should a later turn of
        * the conversation go elsewhere. */
       cc_proxy_exchange_context_watch_signatures (context, cc_proxy_router_watch_signatures (self->router, active));
@@ -757,6 +767,7 @@ handle_early (SoupServer        *soup_server,
   SoupEncoding encoding = soup_message_headers_get_encoding (headers);
   CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
   GUri *uri = soup_server_message_get_uri (message);
+  g_autofree char *chosen = NULL;
   CcProxyExchangeContext *context;
   const char *refusal;
   const char *base_url;
@@ -768,9 +779,22 @@ handle_early (SoupServer        *soup_server,
   refusal = check_origin (message);
   /* Routes read the body: they decide in handle_message(), unless the
    * body is to stream (below). */
-  deferred = refusal == NULL && routes_apply (self, message, g_uri_get_path (uri));
+  chosen = g_strdup (soup_message_headers_get_one (headers, PROVIDER_HEADER));
+  if (chosen != NULL)
+    {
+      /* Ours alone: not for an upstream, nor for a provider host's own
+       * routing (it knows the module by its kind's id). */
+      soup_message_headers_remove (headers, PROVIDER_HEADER);
+      if (cc_proxy_registry_lookup (self->registry, chosen) == NULL)
+        g_object_set_data_full (G_OBJECT (exchange), UNKNOWN_PROVIDER_KEY, g_strdup (chosen), g_free);
+      else
+        /* Its events, counts and log lines name it, not the active one. */
+        cc_proxy_exchange_context_set_provider_id (cc_proxy_exchange_get_context (exchange), chosen);
+    }
+  deferred = refusal == NULL && chosen == NULL && routes_apply (self, message, g_uri_get_path (uri));
   if (!deferred)
-    cc_proxy_exchange_route (exchange, refusal == NULL ? route (self, snapshot, g_uri_get_path (uri)) : NULL, refusal);
+    cc_proxy_exchange_route (exchange, refusal == NULL ? route (self, snapshot, chosen, g_uri_get_path (uri)) : NULL,
+                             refusal);
 
   /* Most requests stop here: their body arrives in a read or two. */
   if (encoding == SOUP_ENCODING_NONE ||
@@ -790,7 +814,8 @@ handle_early (SoupServer        *soup_server,
    * libsoup cannot answer before the body is read. */
   base_url = cc_proxy_snapshot_get_value (snapshot, CC_PROXY_BUILTIN_PROVIDER_ID, "base-url");
   if (refusal != NULL || base_url == NULL || base_url[0] == '\0' || cc_proxy_exchange_get_provider (exchange) != NULL ||
-      cc_proxy_runtime_get_refusal (self->runtime, CC_PROXY_BUILTIN_PROVIDER_ID) != NULL)
+      cc_proxy_runtime_get_refusal (self->runtime, CC_PROXY_BUILTIN_PROVIDER_ID) != NULL ||
+      g_object_get_data (G_OBJECT (exchange), UNKNOWN_PROVIDER_KEY) != NULL)
     return;
 
   context = cc_proxy_exchange_get_context (exchange);
@@ -880,6 +905,16 @@ handle_message (SoupServer        *soup_server,
   if (refusal != NULL)
     {
       cc_proxy_request_context_respond_error (request, SOUP_STATUS_FORBIDDEN, "permission_error", refusal);
+      return;
+    }
+  if (g_object_get_data (G_OBJECT (exchange), UNKNOWN_PROVIDER_KEY) != NULL)
+    {
+      g_autofree char *known = cc_proxy_registry_dup_known_ids (self->registry);
+      g_autofree char *why = g_strdup_printf (_("%s names no provider “%s” (the providers are %s)"), PROVIDER_HEADER,
+                                              (const char *) g_object_get_data (G_OBJECT (exchange), UNKNOWN_PROVIDER_KEY),
+                                              known);
+
+      cc_proxy_request_context_respond_error (request, SOUP_STATUS_NOT_FOUND, "not_found_error", why);
       return;
     }
   if (provider == NULL)

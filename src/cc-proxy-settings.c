@@ -1054,7 +1054,14 @@ on_instance_secret_cleared (GObject      *source,
   Removal *removal = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
 
-  if (!cc_proxy_secret_store_clear_finish (CC_PROXY_SECRET_STORE (source), result, &error) && removal->error == NULL)
+  /* With no Secret Service on the bus at all, nothing was ever kept in
+   * one: its secrets were in memory, and go with it. A keyring that is
+   * there but locked or refusing keeps the instance (its items would
+   * come back to the next instance of that name). */
+  if (!cc_proxy_secret_store_clear_finish (CC_PROXY_SECRET_STORE (source), result, &error) &&
+      !g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) &&
+      !g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) &&
+      removal->error == NULL)
     removal->error = g_steal_pointer (&error);
   if (--removal->pending == 0)
     finish_removal (task);

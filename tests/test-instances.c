@@ -581,6 +581,60 @@ test_two_accounts (Fixture       *fixture,
   g_assert_cmpstr (authorization (fixture->second, "/copilot_internal/v2/token", 0), ==, "token gho-second");
   g_assert_cmpstr (authorization (fixture->first, "/chat/completions", 0), ==, "Bearer copilot-from-login");
   g_assert_cmpstr (authorization (fixture->second, "/chat/completions", 0), ==, "Bearer copilot-second");
+
+  /* A request may name its provider: past the active one (work now),
+   * and not seen by the upstream; a name no provider has is a 404. */
+  {
+    g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
+    g_autofree char *body = cc_test_agent_body ("gpt-4.1", FALSE);
+    const char *names[] = { "copilot", "nosuch" };
+    const guint statuses[] = { 200, 404 };
+
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+        g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+        g_autoptr(GBytes) answer = NULL;
+        g_autoptr(GError) error = NULL;
+
+        soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+        soup_message_headers_replace (soup_message_get_request_headers (message), "X-CC-Proxy-Provider", names[i]);
+        answer = cc_test_send (fixture->client, message, &error);
+        g_assert_no_error (error);
+        g_assert_cmpuint (soup_message_get_status (message), ==, statuses[i]);
+        if (statuses[i] == 404)
+          g_assert_nonnull (g_strstr_len (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer),
+                                          "X-CC-Proxy-Provider names no provider \u201cnosuch\u201d"));
+      }
+    g_assert_cmpuint (cc_test_upstream_count_requests (fixture->first, "/chat/completions"), ==, 2);
+    g_assert_null (soup_message_headers_get_one (cc_test_upstream_find_request (fixture->first, "/chat/completions", 1)->headers,
+                                                 "X-CC-Proxy-Provider"));
+  }
+
+  /* Each account's plan and quota, in a block of its own. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *user = g_strdup_printf ("{\"login\":\"%s\",\"copilot_plan\":\"%s\"}",
+                                               i == 0 ? "me" : "me-at-work", i == 0 ? "individual" : "business");
+
+      cc_test_upstream_respond (i == 0 ? fixture->first : fixture->second, "/copilot_internal/user", 200,
+                                "application/json", user, -1);
+    }
+  {
+    g_auto(CcTestRan) usage = cc_test_ctl (NULL, "usage", NULL);
+    g_auto(CcTestRan) one = cc_test_ctl (NULL, "usage", "work", NULL);
+
+    assert_ran (usage, 0);
+    g_assert_cmpstr (usage.out, ==, "copilot (GitHub Copilot):\n"
+                                    "  login: me\n"
+                                    "  copilot_plan: individual\n"
+                                    "\n"
+                                    "work (GitHub Copilot):\n"
+                                    "  login: me-at-work\n"
+                                    "  copilot_plan: business\n");
+    assert_ran (one, 0);
+    g_assert_cmpstr (one.out, ==, "login: me-at-work\ncopilot_plan: business\n");
+  }
 }
 
 int

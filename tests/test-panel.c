@@ -756,6 +756,79 @@ test_routes (Fixture       *fixture,
 }
 
 static gboolean
+second_listed (gpointer user_data)
+{
+  return cc_panel_window_get_provider_group (user_data, "second") != NULL;
+}
+
+static gboolean
+second_gone (gpointer user_data)
+{
+  return !second_listed (user_data);
+}
+
+static gboolean
+toast_shown (gpointer user_data)
+{
+  return cc_panel_window_get_last_toast (user_data) != NULL;
+}
+
+static gboolean
+second_signed_in (gpointer user_data)
+{
+  const char *said = cc_panel_provider_group_get_last_sign_in (user_data);
+
+  /* The module says it, by its own name. */
+  return said != NULL && g_str_has_prefix (said, "Signed in to Healthy") &&
+         cc_panel_provider_group_get_sign_in_dialog (user_data) == NULL;
+}
+
+/* An instance added from the window: a name the daemon refuses is said
+ * in a toast; a good one gets its own group, which signs in on its own
+ * (the module's provider stays signed out), and goes again. */
+static void
+test_instances (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  CcPanelProviderGroup *group;
+  g_autoptr(GVariant) second_in = NULL;
+  g_autoptr(GVariant) first_in = NULL;
+
+  healthy (fixture);
+  cc_panel_window_add_instance (fixture->window, "healthy", "Bad_Name");
+  cc_test_wait_for (toast_shown, fixture->window);
+  g_assert_nonnull (strstr (cc_panel_window_get_last_toast (fixture->window), "“Bad_Name” cannot name an instance"));
+
+  cc_panel_window_add_instance (fixture->window, "healthy", "second");
+  cc_test_wait_for (second_listed, fixture->window);
+  group = cc_panel_window_get_provider_group (fixture->window, "second");
+  g_assert_cmpstr (adw_preferences_group_get_title (ADW_PREFERENCES_GROUP (group)), ==, "second (Healthy)");
+  g_assert_nonnull (cc_panel_provider_group_get_row (group, "mode"));
+
+  cc_panel_provider_group_sign_in (group);
+  cc_test_wait_for (second_signed_in, group);
+  second_in = cc_test_get_property (fixture->connection, "/org/ccproxy/Proxy1/providers/second", PROVIDER_IFACE, "SignedIn");
+  first_in = cc_test_get_property (fixture->connection, HEALTHY_PATH, PROVIDER_IFACE, "SignedIn");
+  g_assert_true (g_variant_get_boolean (second_in));
+  g_assert_false (g_variant_get_boolean (first_in));
+
+  /* Signing in made it the active provider, which cannot go: another first. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, "org.ccproxy.Proxy1",
+                                                             "/org/ccproxy/Proxy1", "org.freedesktop.DBus.Properties",
+                                                             "Set", g_variant_new ("(ssv)", "org.ccproxy.Proxy1",
+                                                                                   "ActiveProvider",
+                                                                                   g_variant_new_string ("healthy")),
+                                                             NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+    g_assert_no_error (error);
+  }
+  cc_panel_window_remove_instance (fixture->window, "second");
+  cc_test_wait_for (second_gone, fixture->window);
+}
+
+static gboolean
 bar_revealed (gpointer user_data)
 {
   return adw_view_switcher_bar_get_reveal (cc_panel_window_get_switcher_bar (user_data));
@@ -798,6 +871,7 @@ main (int   argc,
   ADD ("daemon-comes-back", test_daemon_comes_back);
   ADD ("routes", test_routes);
   ADD ("narrow", test_narrow);
+  ADD ("instances", test_instances);
   g_test_add ("/panel/renders", Fixture, "copilot", fixture_setup, test_renders, fixture_teardown);
   g_test_add ("/panel/attention", Fixture, "copilot", fixture_setup, test_attention, fixture_teardown);
   g_test_add ("/panel/starts-daemon", Fixture, "activated", fixture_setup, test_starts_daemon, fixture_teardown);

@@ -56,8 +56,8 @@ static const char usage[] =
      "                              session's requests and premium requests, today's,\n"
      "                              and its last error (reads Claude Code's JSON on\n"
      "                              standard input)\n"
-     "  usage                       the active provider's plan and quotas, as it\n"
-     "                              reports them\n"
+     "  usage [PROVIDER]            the plan and quotas of PROVIDER, or of each that\n"
+     "                              reports them (each Copilot account)\n"
      "  log                         the service's recent messages and warnings\n"
      "  stop                        stop the running cc-proxyd\n"
      "  restart                     stop it, then start it again (D-Bus activation)\n"
@@ -418,6 +418,7 @@ print_usage_json (JsonNode *node,
 static GBytes *
 get_from_proxy (const char  *base,
                 const char  *path,
+                const char  *provider,
                 guint       *status,
                 GError     **error)
 {
@@ -434,8 +435,10 @@ get_from_proxy (const char  *base,
   connection = g_socket_client_connect_to_host (client, g_uri_get_host (uri), g_uri_get_port (uri), NULL, error);
   if (connection == NULL)
     return NULL;
-  request = g_strdup_printf ("GET %s HTTP/1.0\r\nHost: %s:%d\r\nAccept: application/json\r\n\r\n", path,
-                             g_uri_get_host (uri), g_uri_get_port (uri));
+  /* X-CC-Proxy-Provider: that provider answers, not the active one. */
+  request = g_strdup_printf ("GET %s HTTP/1.0\r\nHost: %s:%d\r\nAccept: application/json\r\n%s%s%s\r\n", path,
+                             g_uri_get_host (uri), g_uri_get_port (uri), provider ? "X-CC-Proxy-Provider: " : "",
+                             provider ? provider : "", provider ? "\r\n" : "");
   if (!g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), request, strlen (request),
                                   NULL, NULL, error) ||
       g_output_stream_splice (answer, g_io_stream_get_input_stream (G_IO_STREAM (connection)),
@@ -453,32 +456,98 @@ get_from_proxy (const char  *base,
   return g_bytes_new (head_end + 4, len - (head_end + 4 - data));
 }
 
-/* The active provider's /usage route: its plan and quotas, as it reports
- * them. */
-static int
-cmd_usage (void)
+/* The providers whose /usage route tells their plan and quotas: @only,
+ * or every one that serves it (each Copilot account). */
+static GPtrArray *
+usage_providers (CcProxyDBusProxy1 *daemon,
+                 const char        *only)
 {
+  GPtrArray *found = g_ptr_array_new_with_free_func (g_object_unref);
+  const char * const *ids = cc_proxy_dbus_proxy1_get_providers (daemon);
+
+  for (guint i = 0; ids != NULL && ids[i] != NULL; i++)
+    {
+      g_autoptr(CcProxyDBusProxy1Provider) provider = NULL;
+      const char * const *paths;
+
+      if (only != NULL && !g_str_equal (ids[i], only))
+        continue;
+      provider = provider_object (ids[i], NULL);
+      paths = provider ? cc_proxy_dbus_proxy1_provider_get_paths (provider) : NULL;
+      if (paths != NULL && g_strv_contains (paths, "/usage"))
+        g_ptr_array_add (found, g_steal_pointer (&provider));
+    }
+  return found;
+}
+
+/* One provider's plan and quotas, indented by @depth; FALSE when it
+ * reports none. */
+static gboolean
+print_usage (CcProxyDBusProxy1         *daemon,
+             CcProxyDBusProxy1Provider *provider,
+             guint                      depth)
+{
+  const char *id = cc_proxy_dbus_proxy1_provider_get_id (provider);
   g_autoptr(GError) error = NULL;
-  CcProxyDBusProxy1 *daemon = main_object (&error);
-  g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   guint status = 0;
+  g_autoptr(GBytes) body = get_from_proxy (cc_proxy_dbus_proxy1_get_listen_address (daemon), "/usage", id,
+                                           &status, &error);
 
-  if (daemon == NULL)
-    return fail (error);
-  body = get_from_proxy (cc_proxy_dbus_proxy1_get_listen_address (daemon), "/usage", &status, &error);
   if (body == NULL)
-    return fail (error);
+    {
+      g_printerr ("cc-proxyctl: %s\n", error->message);
+      return FALSE;
+    }
   if (status != 200 ||
       !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL) ||
       json_parser_get_root (parser) == NULL)
     {
-      g_printerr (_("cc-proxyctl: the %s provider reports no usage (HTTP %u)\n"),
-                  cc_proxy_dbus_proxy1_get_active_provider (daemon), status);
+      g_printerr (_("cc-proxyctl: the %s provider reports no usage (HTTP %u)\n"), id, status);
+      return FALSE;
+    }
+  print_usage_json (json_parser_get_root (parser), depth);
+  return TRUE;
+}
+
+/* The plan and quotas of @only, or of each provider that tells them:
+ * one block per provider (per Copilot account) when there are several. */
+static int
+cmd_usage (const char *only)
+{
+  g_autoptr(GError) error = NULL;
+  CcProxyDBusProxy1 *daemon = main_object (&error);
+  g_autoptr(GPtrArray) providers = NULL;
+  gboolean all_told = TRUE;
+
+  if (daemon == NULL)
+    return fail (error);
+  providers = usage_providers (daemon, only);
+  if (providers->len == 0)
+    {
+      if (only != NULL)
+        g_printerr (_("cc-proxyctl: the %s provider has no usage to tell (or there is no such provider)\n"), only);
+      else
+        g_printerr (_("cc-proxyctl: no provider tells its usage\n"));
       return 1;
     }
-  print_usage_json (json_parser_get_root (parser), 0);
-  return 0;
+  if (providers->len == 1)
+    return print_usage (daemon, g_ptr_array_index (providers, 0), 0) ? 0 : 1;
+  for (guint i = 0; i < providers->len; i++)
+    {
+      CcProxyDBusProxy1Provider *provider = g_ptr_array_index (providers, i);
+
+      const char *id = cc_proxy_dbus_proxy1_provider_get_id (provider);
+      const char *name = cc_proxy_dbus_proxy1_provider_get_display_name (provider);
+
+      /* An instance's name says its id already: "work (GitHub Copilot)". */
+      if (g_str_has_prefix (name, id))
+        g_print ("%s%s:\n", i > 0 ? "\n" : "", name);
+      else
+        g_print ("%s%s (%s):\n", i > 0 ? "\n" : "", id, name);
+      all_told &= print_usage (daemon, provider, 1);
+    }
+  return all_told ? 0 : 1;
 }
 
 static int
@@ -1912,7 +1981,7 @@ main (int   argc,
     static const struct { const char *name; int min, max; } commands[] = {
       { "status", 0, 0 }, { "providers", 0, 0 }, { "get", 1, 2 }, { "set", 2, 3 },
       { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 3 },
-      { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 }, { "env", 0, 0 }, { "claude", 0, G_MAXINT }, { "log", 0, 0 }, { "usage", 0, 0 },
+      { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 }, { "env", 0, 0 }, { "claude", 0, G_MAXINT }, { "log", 0, 0 }, { "usage", 0, 1 },
       { "route", 1, G_MAXINT }, { "statusline", 0, 0 }, { "add", 2, 2 }, { "remove", 1, 2 }, { "pool", 1, G_MAXINT },
     };
     gboolean known = FALSE;
@@ -2010,7 +2079,7 @@ main (int   argc,
   if (g_str_equal (command, "log"))
     return cmd_log ();
   if (g_str_equal (command, "usage"))
-    return cmd_usage ();
+    return cmd_usage (n == 1 ? argv[2] : NULL);
   if (g_str_equal (command, "claude"))
     return cmd_claude (argv + 2);
   if (g_str_equal (command, "route"))

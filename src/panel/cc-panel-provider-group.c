@@ -41,6 +41,13 @@ struct _CcPanelProviderGroup
 
 G_DEFINE_FINAL_TYPE (CcPanelProviderGroup, cc_panel_provider_group, ADW_TYPE_PREFERENCES_GROUP)
 
+enum {
+  SIGNAL_REMOVE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void
 setting_free (Setting *setting)
 {
@@ -451,6 +458,22 @@ cc_panel_provider_group_class_init (CcPanelProviderGroupClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = cc_panel_provider_group_dispose;
   G_OBJECT_CLASS (klass)->finalize = cc_panel_provider_group_finalize;
+
+  /**
+   * CcPanelProviderGroup::remove:
+   *
+   * Its "Remove" button was pressed: the provider is an instance, and
+   * the person wants it gone (the window asks first).
+   */
+  signals[SIGNAL_REMOVE] =
+    g_signal_new ("remove", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+on_remove_clicked (CcPanelProviderGroup *self)
+{
+  g_signal_emit (self, signals[SIGNAL_REMOVE], 0);
 }
 
 static void
@@ -504,6 +527,17 @@ cc_panel_provider_group_new (CcProxyDBusProxy1Provider *provider)
         }
     }
 
+  /* An instance (docs/instances.md) can go; a module's own provider
+   * stays as long as its module. */
+  if (g_strcmp0 (cc_proxy_dbus_proxy1_provider_get_kind (provider), cc_proxy_dbus_proxy1_provider_get_id (provider)) != 0)
+    {
+      GtkWidget *remove = gtk_button_new_with_mnemonic (_("_Remove…"));
+
+      gtk_widget_set_valign (remove, GTK_ALIGN_CENTER);
+      gtk_widget_add_css_class (remove, "destructive-action");
+      g_signal_connect_swapped (remove, "clicked", G_CALLBACK (on_remove_clicked), self);
+      adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (self), remove);
+    }
   if (cc_proxy_dbus_proxy1_provider_get_auth_capable (provider))
     add_sign_in_row (self);
   fill (self);

@@ -53,6 +53,7 @@ struct _CcPanelWindow
   AdwPreferencesGroup  *errors_group;
   GPtrArray            *error_rows;
   GtkStringList        *active_ids;
+  char                 *last_toast;   /* what the window last said */
   gboolean              filling_active;
   gboolean              watching;     /* the daemon sends us its traffic */
 };
@@ -63,6 +64,8 @@ static void
 toast (CcPanelWindow *self,
        const char    *text)
 {
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (text);
   adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
 }
 
@@ -270,6 +273,146 @@ update_banner (CcPanelWindow *self)
   gtk_label_set_text (self->banner_label, text);
 }
 
+/* ----- instances (docs/instances.md) ----- */
+
+static void
+on_instance_call (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(CcPanelWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+
+  if (reply != NULL)
+    return;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_dbus_error_strip_remote_error (error);
+  toast (self, error->message);
+}
+
+/**
+ * cc_panel_window_add_instance:
+ * @kind: a provider module's provider id
+ * @name: the new instance's name
+ *
+ * Adds an instance of @kind, as the "Add Provider" dialog does; its
+ * group appears when the daemon has it, and a refusal is said in a toast.
+ */
+void
+cc_panel_window_add_instance (CcPanelWindow *self,
+                              const char    *kind,
+                              const char    *name)
+{
+  g_dbus_connection_call (self->bus, NAME, PATH, "org.ccproxy.Proxy1", "AddInstance",
+                          g_variant_new ("(ss)", kind, name), NULL, G_DBUS_CALL_FLAGS_NONE, -1,
+                          self->cancellable, on_instance_call, g_object_ref (self));
+}
+
+/**
+ * cc_panel_window_remove_instance:
+ * @name: an instance
+ *
+ * Removes it, its settings and its keyring items, as the confirmed
+ * "Remove" of its group does; a refusal is said in a toast.
+ */
+void
+cc_panel_window_remove_instance (CcPanelWindow *self,
+                                 const char    *name)
+{
+  g_dbus_connection_call (self->bus, NAME, PATH, "org.ccproxy.Proxy1", "RemoveInstance",
+                          g_variant_new ("(s)", name), NULL, G_DBUS_CALL_FLAGS_NONE, -1,
+                          self->cancellable, on_instance_call, g_object_ref (self));
+}
+
+static void
+on_remove_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    CcPanelWindow    *self)
+{
+  if (g_str_equal (response, "remove"))
+    cc_panel_window_remove_instance (self, g_object_get_data (G_OBJECT (dialog), "cc-panel-instance"));
+}
+
+static void
+on_remove_requested (CcPanelWindow        *self,
+                     CcPanelProviderGroup *group)
+{
+  const char *id = cc_proxy_dbus_proxy1_provider_get_id (cc_panel_provider_group_get_provider (group));
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), NULL, NULL);
+
+  adw_message_dialog_format_heading (ADW_MESSAGE_DIALOG (dialog), _("Remove %s?"), id);
+  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog),
+                               _("Its settings and its keyring items are removed too."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "remove", _("_Remove"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "cc-panel-instance", g_strdup (id), g_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_remove_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* The kinds instances can be made of: the hosted modules' own providers. */
+static GtkStringList *
+dup_kinds (CcPanelWindow *self)
+{
+  GtkStringList *kinds = gtk_string_list_new (NULL);
+  GVariant *hosts = self->daemon ? cc_proxy_dbus_proxy1_get_provider_hosts (self->daemon) : NULL;
+  GHashTableIter iter;
+  gpointer id, group;
+
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, &id, &group))
+    {
+      CcProxyDBusProxy1Provider *provider = cc_panel_provider_group_get_provider (group);
+      g_autoptr(GVariant) host = hosts ? g_variant_lookup_value (hosts, id, NULL) : NULL;
+
+      if (host != NULL && g_strcmp0 (cc_proxy_dbus_proxy1_provider_get_kind (provider), id) == 0)
+        gtk_string_list_append (kinds, id);
+    }
+  return kinds;
+}
+
+static void
+on_add_response (AdwMessageDialog *dialog,
+                 const char       *response,
+                 CcPanelWindow    *self)
+{
+  GtkDropDown *kinds = g_object_get_data (G_OBJECT (dialog), "cc-panel-kinds");
+  GtkEditable *name = g_object_get_data (G_OBJECT (dialog), "cc-panel-name");
+  GtkStringObject *kind = gtk_drop_down_get_selected_item (kinds);
+
+  if (g_str_equal (response, "add") && kind != NULL)
+    cc_panel_window_add_instance (self, gtk_string_object_get_string (kind), gtk_editable_get_text (name));
+}
+
+static void
+on_add_clicked (CcPanelWindow *self)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Add a Provider"), NULL);
+  g_autoptr(GtkStringList) kinds = dup_kinds (self);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *kind = gtk_drop_down_new (G_LIST_MODEL (g_object_ref (kinds)), NULL);
+  GtkWidget *name = gtk_entry_new ();
+
+  adw_message_dialog_set_body (ADW_MESSAGE_DIALOG (dialog),
+                               _("Another server or account of a kind, with settings and a login of its own. "
+                                 "Its name: lower-case letters, digits and dashes."));
+  gtk_entry_set_placeholder_text (GTK_ENTRY (name), _("Name, such as “work”"));
+  gtk_box_append (GTK_BOX (box), kind);
+  gtk_box_append (GTK_BOX (box), name);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), box);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "cancel", _("_Cancel"), "add", _("_Add"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "add", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "add");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data (G_OBJECT (dialog), "cc-panel-kinds", kind);
+  g_object_set_data (G_OBJECT (dialog), "cc-panel-name", name);
+  g_signal_connect (dialog, "response", G_CALLBACK (on_add_response), self);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 add_provider (CcPanelWindow *self,
               GDBusObject   *object)
@@ -289,6 +432,7 @@ add_provider (CcPanelWindow *self,
   self->filling_active = FALSE;
   fill_active (self);
   g_signal_connect_object (provider, "notify::attention", G_CALLBACK (update_banner), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (group, "remove", G_CALLBACK (on_remove_requested), self, G_CONNECT_SWAPPED);
   update_banner (self);
   if (g_strcmp0 (self->pending_sign_in, id) == 0)
     {
@@ -318,9 +462,21 @@ remove_provider (CcPanelWindow *self,
     if (g_strcmp0 (g_dbus_object_get_object_path (object),
                    g_dbus_proxy_get_object_path (G_DBUS_PROXY (cc_panel_provider_group_get_provider (group)))) == 0)
       {
+        guint position;
+
+        /* An instance removed: no longer one to choose either. */
+        for (position = 0; position < g_list_model_get_n_items (G_LIST_MODEL (self->active_ids)); position++)
+          if (g_str_equal (gtk_string_list_get_string (self->active_ids, position), id))
+            {
+              self->filling_active = TRUE;
+              gtk_string_list_remove (self->active_ids, position);
+              self->filling_active = FALSE;
+              break;
+            }
         remove_group (self, group);
         g_hash_table_iter_remove (&iter);
         update_banner (self);
+        fill_active (self);
         return;
       }
 }
@@ -532,6 +688,13 @@ build (CcPanelWindow *self)
   adw_action_row_set_subtitle (ADW_ACTION_ROW (self->active_row), _("Where Claude Code’s requests go"));
   g_signal_connect (self->active_row, "notify::selected", G_CALLBACK (on_active_selected), self);
   adw_preferences_group_add (active_group, GTK_WIDGET (self->active_row));
+  {
+    GtkWidget *add = gtk_button_new_with_mnemonic (_("_Add Provider…"));
+
+    gtk_widget_set_valign (add, GTK_ALIGN_CENTER);
+    g_signal_connect_swapped (add, "clicked", G_CALLBACK (on_add_clicked), self);
+    adw_preferences_group_set_header_suffix (active_group, add);
+  }
   adw_preferences_page_add (self->providers_page, active_group);
 
   adw_status_page_set_icon_name (ADW_STATUS_PAGE (unavailable), "network-offline-symbolic");
@@ -605,6 +768,7 @@ cc_panel_window_finalize (GObject *object)
   g_clear_pointer (&self->error_rows, g_ptr_array_unref);
   g_free (self->pending_sign_in);
   g_free (self->banner_provider);
+  g_free (self->last_toast);
   G_OBJECT_CLASS (cc_panel_window_parent_class)->finalize (object);
 }
 
@@ -815,6 +979,13 @@ cc_panel_window_sign_in (CcPanelWindow *self,
  * Returns: (nullable): the banner's text, or %NULL when no provider
  *   needs attention
  */
+/* What the window last said in a toast, or NULL. */
+const char *
+cc_panel_window_get_last_toast (CcPanelWindow *self)
+{
+  return self->last_toast;
+}
+
 const char *
 cc_panel_window_get_attention (CcPanelWindow *self)
 {

@@ -35,6 +35,12 @@ void                  cc_panel_window_show_provider      (CcPanelWindow   *self,
 void                  cc_panel_window_sign_in            (CcPanelWindow   *self,
                                                           const char      *id);
 const char           *cc_panel_window_get_attention      (CcPanelWindow   *self);
+const char           *cc_panel_window_get_last_toast     (CcPanelWindow   *self);
+void                  cc_panel_window_add_instance       (CcPanelWindow   *self,
+                                                          const char      *kind,
+                                                          const char      *name);
+void                  cc_panel_window_remove_instance    (CcPanelWindow   *self,
+                                                          const char      *name);
 GtkWidget            *cc_panel_window_get_banner_button  (CcPanelWindow   *self);
 
 G_END_DECLS
