@@ -259,6 +259,58 @@ test_stream_cut (Fixture       *fixture,
   g_assert_cmpstr (got, ==, expected);
 }
 
+static guint
+count_pings (GString *text)
+{
+  guint n = 0;
+
+  for (const char *p = text->str; (p = strstr (p, "event: ping")) != NULL; p++)
+    n++;
+  return n;
+}
+
+/* A server that goes quiet mid-stream: after 15 s of silence the client
+ * gets a ping event (its own idle timer would give up otherwise), once
+ * for one silence; then the rest of the stream as usual. */
+static void
+test_stream_keepalive (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autofree char *sse = cc_test_load_fixture_text ("openai-stream-text.sse");
+  g_autofree char *body = cc_test_agent_body ("claude-sonnet-4-5", TRUE);
+  g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
+  const char *rest = strstr (sse, "\n\n") + 2;
+  g_autofree char *first = g_strndup (sse, rest - sse);
+  const char *chunks[] = { first, rest, NULL };
+  g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GString) received = g_string_new (NULL);
+  gint64 quiet_since;
+  guint before;
+
+  cc_test_upstream_stream (fixture->upstream, "/v1/chat/completions", chunks, 1, FALSE);
+  soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+  stream = cc_test_send_stream (fixture->client, message);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 200);
+  /* The first chunk makes message_start and the ping that follows it,
+   * as Anthropic's streams have; then nothing until the silence. */
+  while (strstr (received->str, "event: message_start") == NULL || count_pings (received) == 0)
+    g_assert_cmpuint (cc_test_read_some (stream, received), >, 0);
+  before = count_pings (received);
+  g_assert_cmpuint (before, ==, 1);
+
+  quiet_since = g_get_monotonic_time ();
+  while (count_pings (received) == before)
+    g_assert_cmpuint (cc_test_read_some (stream, received), >, 0);
+  g_assert_cmpint (g_get_monotonic_time () - quiet_since, >=, 14 * G_USEC_PER_SEC);
+
+  cc_test_upstream_release (fixture->upstream);
+  cc_test_read_to_end (stream, received);
+  g_assert_nonnull (strstr (received->str, "event: message_stop"));
+  g_assert_cmpuint (count_pings (received), ==, before + 1);
+}
+
 /* The server's errors: its status, an Anthropic error body, and for a
  * 429 the retry-after the client waits by. */
 static void
@@ -451,6 +503,7 @@ main (int   argc,
   ADD ("host-environment", chat, test_host_environment);
   ADD ("streams", chat, test_streams);
   ADD ("stream-cut", chat, test_stream_cut);
+  ADD ("stream-keepalive", chat, test_stream_keepalive);
   ADD ("errors", chat, test_errors);
   ADD ("models-and-count", chat, test_models_and_count);
   ADD ("responses", responses, test_responses);
