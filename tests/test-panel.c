@@ -828,6 +828,64 @@ test_instances (Fixture       *fixture,
   cc_test_wait_for (second_gone, fixture->window);
 }
 
+typedef struct
+{
+  Fixture    *fixture;
+  const char *row;
+  const char *text;   /* what its subtitle holds */
+} ServiceWait;
+
+static gboolean
+service_says (gpointer user_data)
+{
+  ServiceWait *wait = user_data;
+  const char *said = cc_panel_window_get_service_row (wait->fixture->window, wait->row);
+
+  return said != NULL && strstr (said, wait->text) != NULL;
+}
+
+static void
+on_clipboard_text (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  *(char **) user_data = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (source), result, NULL);
+}
+
+static gboolean
+has_text (gpointer user_data)
+{
+  return *(char **) user_data != NULL;
+}
+
+/* What `cc-proxyctl status` says is in the window too: where cc-proxyd
+ * listens (and the environment for Claude Code, copied), the provider
+ * hosts, the capture log. */
+static void
+test_service (Fixture       *fixture,
+              gconstpointer  user_data)
+{
+  ServiceWait address = { fixture, "address", fixture->daemon->url };
+  ServiceWait hosts = { fixture, "hosts", "healthy: running" };
+  ServiceWait capture = { fixture, "capture", "On: " };
+  g_autofree char *quoted = g_shell_quote (fixture->daemon->url);
+  g_autofree char *line = g_strdup_printf ("export ANTHROPIC_BASE_URL=%s\n", quoted);
+  g_autofree char *copied = NULL;
+
+  healthy (fixture);
+  cc_test_wait_for (service_says, &address);
+  cc_test_wait_for (service_says, &hosts);
+  cc_test_wait_for (service_says, &capture);
+  g_assert_nonnull (strstr (cc_panel_window_get_service_row (fixture->window, "capture"), fixture->daemon->state_dir));
+
+  cc_panel_window_copy_environment (fixture->window);
+  cc_test_wait_for (toast_shown, fixture->window);
+  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (GTK_WIDGET (fixture->window)), NULL,
+                                 on_clipboard_text, &copied);
+  cc_test_wait_for (has_text, &copied);
+  g_assert_nonnull (strstr (copied, line));
+}
+
 static gboolean
 bar_revealed (gpointer user_data)
 {
@@ -872,6 +930,7 @@ main (int   argc,
   ADD ("routes", test_routes);
   ADD ("narrow", test_narrow);
   ADD ("instances", test_instances);
+  ADD ("service", test_service);
   g_test_add ("/panel/renders", Fixture, "copilot", fixture_setup, test_renders, fixture_teardown);
   g_test_add ("/panel/attention", Fixture, "copilot", fixture_setup, test_attention, fixture_teardown);
   g_test_add ("/panel/starts-daemon", Fixture, "activated", fixture_setup, test_starts_daemon, fixture_teardown);

@@ -69,6 +69,28 @@ on_provider_action (GSimpleAction *action,
 }
 
 static void
+on_about (GSimpleAction *action,
+          GVariant      *parameter,
+          gpointer       user_data)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  GtkWidget *about = adw_about_window_new ();
+
+  adw_about_window_set_application_name (ADW_ABOUT_WINDOW (about), "cc-proxy");
+  adw_about_window_set_application_icon (ADW_ABOUT_WINDOW (about), "org.ccproxy.Panel");
+  adw_about_window_set_version (ADW_ABOUT_WINDOW (about), PACKAGE_VERSION);
+  adw_about_window_set_comments (ADW_ABOUT_WINDOW (about),
+                                 _("A local proxy for Anthropic-API clients such as Claude Code: it sends each "
+                                   "request to the provider that should serve it, and shows the traffic."));
+  adw_about_window_set_license_type (ADW_ABOUT_WINDOW (about), GTK_LICENSE_LGPL_2_1);
+  adw_about_window_set_developer_name (ADW_ABOUT_WINDOW (about), _("The cc-proxy developers"));
+  if (parent != NULL)
+    gtk_window_set_transient_for (GTK_WINDOW (about), parent);
+  gtk_window_set_application (GTK_WINDOW (about), GTK_APPLICATION (user_data));
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
 on_quit (GSimpleAction *action,
          GVariant      *parameter,
          gpointer       user_data)
@@ -80,6 +102,7 @@ static const GActionEntry application_actions[] = {
   { .name = "sign-in", .activate = on_provider_action, .parameter_type = "s" },
   { .name = "show-provider", .activate = on_provider_action, .parameter_type = "s" },
   { .name = "quit", .activate = on_quit },
+  { .name = "about", .activate = on_about },
 };
 
 static void

@@ -48,6 +48,10 @@ struct _CcPanelWindow
   AdwPreferencesPage   *providers_page;
   AdwComboRow          *active_row;
   AdwActionRow         *counters_row;
+  AdwActionRow         *address_row;   /* where cc-proxyd listens, or why not */
+  AdwActionRow         *hosts_row;     /* the provider hosts' states */
+  AdwActionRow         *capture_row;
+  AdwActionRow         *last_error_row;
   CcPanelRoutesPage    *routes_page;
   CcPanelChart         *chart;
   AdwPreferencesGroup  *errors_group;
@@ -67,6 +71,169 @@ toast (CcPanelWindow *self,
   g_free (self->last_toast);
   self->last_toast = g_strdup (text);
   adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
+}
+
+/* ----- the service: where it listens, its hosts, its capture log ----- */
+
+static const char *
+lookup_string (GVariant   *properties,
+               const char *name)
+{
+  const char *value = NULL;
+
+  g_variant_lookup (properties, name, "&s", &value);
+  return value != NULL ? value : "";
+}
+
+static void
+set_row (AdwActionRow *row,
+         const char   *subtitle,
+         gboolean      problem)
+{
+  adw_action_row_set_subtitle (row, subtitle);
+  if (problem)
+    gtk_widget_add_css_class (GTK_WIDGET (row), "error");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+}
+
+/* What `cc-proxyctl status` says, from the daemon's properties. */
+static void
+fill_service (CcPanelWindow *self,
+              GVariant      *properties)
+{
+  const char *address = lookup_string (properties, "ListenAddress");
+  const char *start_error = lookup_string (properties, "StartError");
+  const char *last_error = lookup_string (properties, "LastError");
+  const char *capture_error = lookup_string (properties, "CaptureError");
+  g_autoptr(GVariant) hosts = g_variant_lookup_value (properties, "ProviderHosts", G_VARIANT_TYPE ("a{sa{sv}}"));
+  g_autoptr(GString) host_states = g_string_new (NULL);
+  g_autofree char *capture = NULL;
+  gboolean capturing = FALSE, broken = FALSE;
+  guint64 lines = 0;
+
+  if (start_error[0] != '\0')
+    set_row (self->address_row, start_error, TRUE);
+  else
+    set_row (self->address_row, address, FALSE);
+
+  if (hosts != NULL)
+    {
+      GVariantIter iter;
+      const char *id;
+      GVariant *state;
+
+      g_variant_iter_init (&iter, hosts);
+      while (g_variant_iter_next (&iter, "{&s@a{sv}}", &id, &state))
+        {
+          g_autoptr(GVariant) owned = state;
+          const char *name = lookup_string (state, "State");
+          const char *why = lookup_string (state, "LastError");
+
+          g_string_append_printf (host_states, "%s%s: %s", host_states->len ? " · " : "", id, name);
+          if (g_str_equal (name, "broken"))
+            {
+              g_string_append_printf (host_states, " (%s)", why);
+              broken = TRUE;
+            }
+        }
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->hosts_row), host_states->len > 0);
+  set_row (self->hosts_row, host_states->str, broken);
+
+  g_variant_lookup (properties, "CaptureEnabled", "b", &capturing);
+  g_variant_lookup (properties, "CaptureLinesWritten", "t", &lines);
+  if (capture_error[0] != '\0')
+    capture = g_strdup (capture_error);
+  else if (capturing)
+    capture = g_strdup_printf (_("On: %s (%" G_GUINT64_FORMAT " lines written)"),
+                               lookup_string (properties, "CaptureDirectory"), lines);
+  else
+    capture = g_strdup (_("Off"));
+  set_row (self->capture_row, capture, capture_error[0] != '\0');
+
+  gtk_widget_set_visible (GTK_WIDGET (self->last_error_row), last_error[0] != '\0');
+  set_row (self->last_error_row, last_error, TRUE);
+}
+
+static void
+on_environment (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(CcPanelWindow) self = user_data;
+  g_autoptr(GVariant) environment = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  GVariantIter iter;
+  const char *name, *value;
+
+  if (!cc_proxy_dbus_proxy1_call_get_client_environment_finish (CC_PROXY_DBUS_PROXY1 (source), &environment,
+                                                                result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_dbus_error_strip_remote_error (error);
+          toast (self, error->message);
+        }
+      return;
+    }
+  /* As `cc-proxyctl env` prints them: export lines, shell-quoted. */
+  g_variant_iter_init (&iter, environment);
+  while (g_variant_iter_next (&iter, "{&s&s}", &name, &value))
+    {
+      g_autofree char *quoted = g_shell_quote (value);
+
+      g_string_append_printf (text, "export %s=%s\n", name, quoted);
+    }
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), text->str);
+  toast (self, _("The environment for Claude Code is copied: paste it into a terminal, then run claude"));
+}
+
+/**
+ * cc_panel_window_copy_environment:
+ *
+ * Copies the environment Claude Code needs to use cc-proxyd, as
+ * `export` lines, to the clipboard, as the "Copy Environment" button
+ * does.
+ */
+void
+cc_panel_window_copy_environment (CcPanelWindow *self)
+{
+  if (self->daemon != NULL)
+    cc_proxy_dbus_proxy1_call_get_client_environment (self->daemon, self->cancellable, on_environment,
+                                                      g_object_ref (self));
+}
+
+static AdwActionRow *
+add_service_row (AdwPreferencesGroup *group,
+                 const char          *title)
+{
+  GtkWidget *row = adw_action_row_new ();
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_group_add (group, row);
+  return ADW_ACTION_ROW (row);
+}
+
+static AdwPreferencesGroup *
+build_service (CcPanelWindow *self)
+{
+  AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+  GtkWidget *copy = gtk_button_new_with_mnemonic (_("_Copy Environment"));
+
+  self->address_row = add_service_row (group, _("Listening on"));
+  gtk_widget_set_valign (copy, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (copy, _("Copy the variables Claude Code needs, as export lines"));
+  g_signal_connect_swapped (copy, "clicked", G_CALLBACK (cc_panel_window_copy_environment), self);
+  adw_action_row_add_suffix (self->address_row, copy);
+  self->hosts_row = add_service_row (group, _("Provider hosts"));
+  self->capture_row = add_service_row (group, _("Capture log"));
+  self->last_error_row = add_service_row (group, _("Last error"));
+  gtk_widget_set_visible (GTK_WIDGET (self->hosts_row), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->last_error_row), FALSE);
+  return group;
 }
 
 /* ----- traffic ----- */
@@ -95,6 +262,7 @@ on_counters (GObject      *source,
   text = g_strdup_printf (_("%" G_GUINT64_FORMAT " total, %u in progress, %" G_GUINT64_FORMAT " failed"),
                           total, active, failed);
   adw_action_row_set_subtitle (self->counters_row, text);
+  fill_service (self, properties);
 
   /* The modules that did not load, each with why. */
   for (guint i = 0; i < self->error_rows->len; i++)
@@ -516,6 +684,8 @@ on_name_owner (CcPanelWindow *self)
   gtk_stack_set_visible_child_name (self->providers_stack, owner != NULL ? "providers" : "unavailable");
   if (owner == NULL)
     return;
+  /* A new daemon: its own counters, address and hosts, not the last one's. */
+  refresh_counters (self);
   /* In the order of their ids (their paths), not the manager's. */
   objects = g_list_sort (g_dbus_object_manager_get_objects (self->manager), compare_object_paths);
   for (GList *l = objects; l != NULL; l = l->next)
@@ -681,6 +851,7 @@ build (CcPanelWindow *self)
   self->providers_stack = GTK_STACK (gtk_stack_new ());
   self->providers_page = ADW_PREFERENCES_PAGE (adw_preferences_page_new ());
 
+  adw_preferences_page_add (self->providers_page, build_service (self));
   self->active_ids = gtk_string_list_new (NULL);
   self->active_row = ADW_COMBO_ROW (adw_combo_row_new ());
   adw_combo_row_set_model (self->active_row, G_LIST_MODEL (self->active_ids));
@@ -721,6 +892,16 @@ build (CcPanelWindow *self)
   adw_view_switcher_title_set_stack (ADW_VIEW_SWITCHER_TITLE (title), ADW_VIEW_STACK (stack));
   adw_view_switcher_title_set_title (ADW_VIEW_SWITCHER_TITLE (title), "cc-proxy");
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), title);
+  {
+    g_autoptr(GMenu) menu = g_menu_new ();
+    GtkWidget *button = gtk_menu_button_new ();
+
+    g_menu_append (menu, _("_About cc-proxy"), "app.about");
+    gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (button), G_MENU_MODEL (menu));
+    gtk_menu_button_set_icon_name (GTK_MENU_BUTTON (button), "open-menu-symbolic");
+    gtk_widget_set_tooltip_text (button, _("Main Menu"));
+    adw_header_bar_pack_end (ADW_HEADER_BAR (header), button);
+  }
 
   self->stack = ADW_VIEW_STACK (stack);
   /* At 360 px the title has no room for the switcher: a bar at the
@@ -979,6 +1160,24 @@ cc_panel_window_sign_in (CcPanelWindow *self,
  * Returns: (nullable): the banner's text, or %NULL when no provider
  *   needs attention
  */
+/**
+ * cc_panel_window_get_service_row:
+ * @which: "address", "hosts", "capture" or "last-error"
+ *
+ * Returns: what that row of the service group says
+ */
+const char *
+cc_panel_window_get_service_row (CcPanelWindow *self,
+                                 const char    *which)
+{
+  AdwActionRow *row = g_str_equal (which, "address") ? self->address_row
+                    : g_str_equal (which, "hosts") ? self->hosts_row
+                    : g_str_equal (which, "capture") ? self->capture_row
+                    : self->last_error_row;
+
+  return adw_action_row_get_subtitle (row);
+}
+
 /* What the window last said in a toast, or NULL. */
 const char *
 cc_panel_window_get_last_toast (CcPanelWindow *self)
