@@ -19,6 +19,9 @@
 #include "cc-proxy-dbus-service.h"
 #include "cc-proxy-remote-provider.h"
 
+#define NOTIFICATIONS_NAME "org.freedesktop.Notifications"
+#define NOTIFICATIONS_PATH "/org/freedesktop/Notifications"
+
 struct _CcProxyDBusService
 {
   CcProxyDBusProxy1Skeleton parent_instance;
@@ -26,6 +29,8 @@ struct _CcProxyDBusService
   CcProxyRuntime  *runtime;
   CcProxyRouter   *router;
   CcProxySessionLedger *ledger;    /* while on the bus */
+  CcProxySpendGuard *guard;        /* while on the bus: who can be asked */
+  GHashTable      *budget_notes;   /* desktop notification id → question id */
   SoupSession     *session;        /* to ask a provider for its models, its quota */
   GVariant        *quota;          /* a{sv} from the active provider's /usage, or NULL */
   gint64           quota_read;     /* monotonic µs */
@@ -410,6 +415,144 @@ cc_proxy_dbus_service_handle_add_route (CcProxyDBusProxy1     *object,
   gboolean done = cc_proxy_router_add (self->router, name, match, target, fallbacks, position, &error);
 
   return complete_route_change (invocation, done, error);
+}
+
+/* ----- the premium request budget ----- */
+
+#define BUDGET_ACTIONS_SMALL "small-model"
+
+static void
+publish_questions (CcProxyDBusService *self)
+{
+  g_autoptr(GVariant) questions = cc_proxy_spend_guard_dup_questions (self->guard);
+
+  cc_proxy_dbus_proxy1_set_budget_questions (CC_PROXY_DBUS_PROXY1 (self), questions);
+}
+
+typedef struct
+{
+  CcProxyDBusService *service;  /* weak */
+  guint               question;
+} BudgetNote;
+
+static void
+on_budget_notified (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  BudgetNote *note = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  guint32 id;
+
+  if (note->service != NULL && note->service->guard != NULL)
+    {
+      if (reply == NULL)
+        {
+          /* Nobody to ask on this desktop: the default, at once. */
+          g_debug ("No notification for budget question %u: %s", note->question, error->message);
+          cc_proxy_spend_guard_answer_default (note->service->guard, note->question);
+        }
+      else
+        {
+          g_variant_get (reply, "(u)", &id);
+          g_hash_table_replace (note->service->budget_notes, GUINT_TO_POINTER (id), GUINT_TO_POINTER (note->question));
+        }
+    }
+  g_clear_weak_pointer (&note->service);
+  g_free (note);
+}
+
+static void
+on_budget_question (CcProxySpendGuard  *guard,
+                    guint               question,
+                    const char         *session,
+                    const char         *why,
+                    CcProxyDBusService *self)
+{
+  g_autoptr(GVariantBuilder) actions = g_variant_builder_new (G_VARIANT_TYPE_STRING_ARRAY);
+  g_autoptr(GVariantBuilder) hints = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+  g_autofree char *small = cc_proxy_spend_guard_dup_small_model (guard);
+  g_autofree char *body = g_strdup_printf (_("%s. The request waits for your answer."), why);
+  BudgetNote *note;
+
+  publish_questions (self);
+  cc_proxy_dbus_proxy1_emit_budget_question (CC_PROXY_DBUS_PROXY1 (self), question, session, why);
+
+  g_variant_builder_add (actions, "s", "allow");
+  g_variant_builder_add (actions, "s", _("Allow once"));
+  g_variant_builder_add (actions, "s", "allow-session");
+  g_variant_builder_add (actions, "s", _("Allow this session"));
+  if (small != NULL)
+    {
+      g_variant_builder_add (actions, "s", BUDGET_ACTIONS_SMALL);
+      g_variant_builder_add (actions, "s", _("Use the small model"));
+    }
+  g_variant_builder_add (actions, "s", "deny");
+  g_variant_builder_add (actions, "s", _("Deny"));
+  g_variant_builder_add (hints, "{sv}", "urgency", g_variant_new_byte (2));
+  note = g_new0 (BudgetNote, 1);
+  g_set_weak_pointer (&note->service, self);
+  note->question = question;
+  g_dbus_connection_call (self->connection, NOTIFICATIONS_NAME, NOTIFICATIONS_PATH, NOTIFICATIONS_NAME, "Notify",
+                          g_variant_new ("(susssasa{sv}i)", "cc-proxy", 0, "dialog-warning-symbolic",
+                                         _("Over the premium request budget"), body, actions, hints, 0),
+                          G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, on_budget_notified, note);
+}
+
+static void
+on_budget_question_closed (CcProxySpendGuard  *guard,
+                           guint               question,
+                           const char         *answer,
+                           CcProxyDBusService *self)
+{
+  GHashTableIter iter;
+  gpointer note, asked;
+
+  publish_questions (self);
+  cc_proxy_dbus_proxy1_emit_budget_answered (CC_PROXY_DBUS_PROXY1 (self), question, answer);
+  /* Answered elsewhere, or timed out: its notification goes. */
+  g_hash_table_iter_init (&iter, self->budget_notes);
+  while (g_hash_table_iter_next (&iter, &note, &asked))
+    if (GPOINTER_TO_UINT (asked) == question)
+      {
+        g_dbus_connection_call (self->connection, NOTIFICATIONS_NAME, NOTIFICATIONS_PATH, NOTIFICATIONS_NAME,
+                                "CloseNotification", g_variant_new ("(u)", GPOINTER_TO_UINT (note)), NULL,
+                                G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
+        g_hash_table_iter_remove (&iter);
+      }
+}
+
+/* A budget notification's button. */
+static gboolean
+answer_from_notification (CcProxyDBusService *self,
+                          guint32             notification,
+                          const char         *action)
+{
+  gpointer question;
+
+  if (self->guard == NULL ||
+      !g_hash_table_lookup_extended (self->budget_notes, GUINT_TO_POINTER (notification), NULL, &question))
+    return FALSE;
+  cc_proxy_spend_guard_answer (self->guard, GPOINTER_TO_UINT (question), action, NULL);
+  return TRUE;
+}
+
+static gboolean
+cc_proxy_dbus_service_handle_answer_budget (CcProxyDBusProxy1     *object,
+                                            GDBusMethodInvocation *invocation,
+                                            guint                  id,
+                                            const char            *answer)
+{
+  CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
+  g_autoptr(GError) error = NULL;
+
+  if (self->guard != NULL && cc_proxy_spend_guard_answer (self->guard, id, answer, &error))
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    g_dbus_method_invocation_return_error_literal (invocation, CC_PROXY_DBUS_ERROR, CC_PROXY_DBUS_ERROR_INVALID_VALUE,
+                                                   error ? error->message : _("No budget is set"));
+  return TRUE;
 }
 
 /* ----- instances ----- */
@@ -876,6 +1019,7 @@ cc_proxy_dbus_service_iface_init (CcProxyDBusProxy1Iface *iface)
   iface->handle_get_recent_log = cc_proxy_dbus_service_handle_get_recent_log;
   iface->handle_reload = cc_proxy_dbus_service_handle_reload;
   iface->handle_add_instance = cc_proxy_dbus_service_handle_add_instance;
+  iface->handle_answer_budget = cc_proxy_dbus_service_handle_answer_budget;
   iface->handle_remove_instance = cc_proxy_dbus_service_handle_remove_instance;
   iface->handle_add_route = cc_proxy_dbus_service_handle_add_route;
   iface->handle_set_pool = cc_proxy_dbus_service_handle_set_pool;
@@ -896,8 +1040,6 @@ cc_proxy_dbus_service_iface_init (CcProxyDBusProxy1Iface *iface)
 
 /* ----- desktop notifications (org.freedesktop.Notifications) ----- */
 
-#define NOTIFICATIONS_NAME "org.freedesktop.Notifications"
-#define NOTIFICATIONS_PATH "/org/freedesktop/Notifications"
 #define SIGN_IN_ACTION "sign-in"
 
 typedef struct
@@ -1039,6 +1181,8 @@ on_action_invoked (GDBusConnection *connection,
   guint32 id;
 
   g_variant_get (parameters, "(u&s)", &id, &action);
+  if (answer_from_notification (self, id, action))
+    return;
   provider_id = g_hash_table_lookup (self->notifications, GUINT_TO_POINTER (id));
   if (provider_id == NULL || !(g_str_equal (action, SIGN_IN_ACTION) || g_str_equal (action, "default")))
     return;
@@ -1283,6 +1427,7 @@ cc_proxy_dbus_service_finalize (GObject *object)
   g_hash_table_unref (self->flows);
   g_hash_table_unref (self->watchers);
   g_hash_table_unref (self->notifications);
+  g_hash_table_unref (self->budget_notes);
   g_hash_table_unref (self->exported);
   G_OBJECT_CLASS (cc_proxy_dbus_service_parent_class)->finalize (object);
 }
@@ -1304,6 +1449,7 @@ cc_proxy_dbus_service_init (CcProxyDBusService *self)
   self->flows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, retire_flow);
   self->watchers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, forget_watcher);
   self->notifications = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  self->budget_notes = g_hash_table_new (g_direct_hash, g_direct_equal);
   self->exported = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   cc_proxy_dbus_proxy1_set_version (CC_PROXY_DBUS_PROXY1 (self), PACKAGE_VERSION);
 }
@@ -1440,6 +1586,11 @@ cc_proxy_dbus_service_export (CcProxyDBusService  *self,
                                                         "instance-removed", G_CALLBACK (on_instance_removed), self);
   self->event_id = g_signal_connect (self->sink, "event", G_CALLBACK (on_traffic_event), self);
   self->ledger = cc_proxy_session_ledger_new (self->sink);
+  self->guard = cc_proxy_spend_guard_new (self->ledger, cc_proxy_settings_get_core_settings (cc_proxy_runtime_get_settings (self->runtime)));
+  g_signal_connect (self->guard, "question", G_CALLBACK (on_budget_question), self);
+  g_signal_connect (self->guard, "question-closed", G_CALLBACK (on_budget_question_closed), self);
+  if (self->server != NULL)
+    cc_proxy_server_set_spend_guard (self->server, self->guard);
   return TRUE;
 }
 
@@ -1453,6 +1604,13 @@ cc_proxy_dbus_service_unexport (CcProxyDBusService *self)
   g_clear_signal_handler (&self->instance_added_id, cc_proxy_runtime_get_registry (self->runtime));
   g_clear_signal_handler (&self->instance_removed_id, cc_proxy_runtime_get_registry (self->runtime));
   g_clear_signal_handler (&self->event_id, self->sink);
+  if (self->server != NULL)
+    cc_proxy_server_set_spend_guard (self->server, NULL);
+  if (self->guard != NULL)
+    g_signal_handlers_disconnect_by_data (self->guard, self);
+  /* A request still waiting gets the default as the guard goes. */
+  g_clear_object (&self->guard);
+  g_hash_table_remove_all (self->budget_notes);
   g_clear_object (&self->ledger);
   if (self->action_id != 0)
     g_dbus_connection_signal_unsubscribe (self->connection, self->action_id);

@@ -33,6 +33,7 @@ struct _CcProxyServer
   CcProxyRegistry  *registry;
   CcProxyRuntime   *runtime;
   CcProxyRouter    *router;       /* NULL: no routes */
+  CcProxySpendGuard *guard;       /* NULL: no budget to ask about */
   CcProxyEventSink *sink;
   char             *url;
   guint             deadline_seconds;
@@ -830,6 +831,34 @@ handle_early (SoupServer        *soup_server,
   forward (self, context);
 }
 
+/* Who a conversation's request is for (its class), scanned from its
+ * body once, whoever asks first: its record, or the budget. */
+static const char *
+ensure_class (CcProxyServer          *self,
+              CcProxyExchangeContext *context,
+              GBytes                 *body)
+{
+  const char *request_class = cc_proxy_exchange_context_get_class (context);
+  g_auto(CcProxyRequestTraits) traits = { 0, };
+
+  if (request_class != NULL || self->router == NULL || body == NULL)
+    return request_class;
+  cc_proxy_route_table_scan (cc_proxy_router_get_table (self->router), g_bytes_get_data (body, NULL),
+                             g_bytes_get_size (body),
+                             cc_proxy_request_context_get_request_headers (CC_PROXY_REQUEST_CONTEXT (context)), &traits);
+  request_class = cc_proxy_request_class_to_string (traits.klass);
+  cc_proxy_exchange_context_set_class (context, request_class);
+  return request_class;
+}
+
+static gboolean ask_budget (CcProxyServer     *self,
+                            SoupServerMessage *message,
+                            GBytes            *body);
+static void finish_message (CcProxyServer     *self,
+                            SoupServerMessage *message,
+                            GBytes            *body,
+                            const char        *denial);
+
 static void
 handle_message (SoupServer        *soup_server,
                 SoupServerMessage *message,
@@ -842,13 +871,7 @@ handle_message (SoupServer        *soup_server,
   CcProxyExchangeContext *context = cc_proxy_exchange_get_context (exchange);
   CcProxyRequestContext *request = CC_PROXY_REQUEST_CONTEXT (context);
   g_autoptr(GBytes) body = NULL;
-  g_autoptr(JsonNode) json = NULL;
-  g_autofree char *bad_body = NULL;
-  CcProxyProvider *provider;
   const char *path = cc_proxy_request_context_get_path (request);
-  const char *refusal;
-  const char *allow = NULL;
-  gboolean wrong_method = FALSE;
 
   /* Forwarded since its head arrived: hold the answer until the
    * upstream's comes. */
@@ -878,15 +901,34 @@ handle_message (SoupServer        *soup_server,
   else if (self->router != NULL && body != NULL && cc_proxy_exchange_context_is_observed (context) &&
            g_str_equal (path, "/v1/messages") && g_str_equal (soup_server_message_get_method (message), SOUP_METHOD_POST))
     {
-      /* Who a conversation's request is for, for its record (a routed
-       * one knows already); nobody listening, nobody to tell. */
-      g_auto(CcProxyRequestTraits) traits = { 0, };
-
-      cc_proxy_route_table_scan (cc_proxy_router_get_table (self->router), g_bytes_get_data (body, NULL),
-                                 g_bytes_get_size (body), cc_proxy_request_context_get_request_headers (request),
-                                 &traits);
-      cc_proxy_exchange_context_set_class (context, cc_proxy_request_class_to_string (traits.klass));
+      /* For its record (a routed one knows already); nobody
+       * listening, nobody to tell. */
+      ensure_class (self, context, body);
     }
+
+  if (ask_budget (self, message, body))
+    return;
+  finish_message (self, message, body, NULL);
+}
+
+/* The request's route is decided and its body in: record it once, then
+ * answer it (@denial: the budget's refusal) or send it on. */
+static void
+finish_message (CcProxyServer     *self,
+                SoupServerMessage *message,
+                GBytes            *body,
+                const char        *denial)
+{
+  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
+  CcProxyExchangeContext *context = cc_proxy_exchange_get_context (exchange);
+  CcProxyRequestContext *request = CC_PROXY_REQUEST_CONTEXT (context);
+  g_autoptr(JsonNode) json = NULL;
+  g_autofree char *bad_body = NULL;
+  CcProxyProvider *provider;
+  const char *path = cc_proxy_request_context_get_path (request);
+  const char *refusal;
+  const char *allow = NULL;
+  gboolean wrong_method = FALSE;
 
   /* The route is decided; record the request once, then answer. */
   refusal = cc_proxy_exchange_get_refusal (exchange);
@@ -905,6 +947,13 @@ handle_message (SoupServer        *soup_server,
   if (refusal != NULL)
     {
       cc_proxy_request_context_respond_error (request, SOUP_STATUS_FORBIDDEN, "permission_error", refusal);
+      return;
+    }
+  if (denial != NULL)
+    {
+      /* Trying again is no use until someone raises the budget. */
+      soup_message_headers_replace (cc_proxy_request_context_get_response_headers (request), "x-should-retry", "false");
+      cc_proxy_request_context_respond_error (request, 429, "rate_limit_error", denial);
       return;
     }
   if (g_object_get_data (G_OBJECT (exchange), UNKNOWN_PROVIDER_KEY) != NULL)
@@ -938,6 +987,106 @@ handle_message (SoupServer        *soup_server,
     }
 
   dispatch_to_provider (self, exchange, provider);
+}
+
+/* ----- the premium request budget (cc-proxy-spend-guard.c) ----- */
+
+typedef struct
+{
+  CcProxyServer     *server;
+  SoupServerMessage *message;
+  GBytes            *body;
+  char              *why;
+} Held;
+
+static void
+held_free (Held *held)
+{
+  g_object_unref (held->server);
+  g_object_unref (held->message);
+  g_clear_pointer (&held->body, g_bytes_unref);
+  g_free (held->why);
+  g_free (held);
+}
+
+static void
+on_budget_answer (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Held *held = user_data;
+  CcProxySpendGuard *guard = CC_PROXY_SPEND_GUARD (source);
+  CcProxySpendAnswer answer = cc_proxy_spend_guard_ask_finish (guard, result);
+  g_autofree char *small = cc_proxy_spend_guard_dup_small_model (guard);
+  g_autofree char *denial = NULL;
+  g_autoptr(GBytes) body = g_steal_pointer (&held->body);
+
+  soup_server_message_unpause (held->message);
+  if (answer == CC_PROXY_SPEND_SMALL_MODEL && small != NULL && body != NULL)
+    {
+      GBytes *changed = cc_proxy_body_replace_string (body, "model", small);
+
+      if (changed != NULL)
+        {
+          g_bytes_unref (body);
+          body = changed;
+        }
+    }
+  else if (answer == CC_PROXY_SPEND_SMALL_MODEL || answer == CC_PROXY_SPEND_DENY)
+    denial = g_strdup_printf (_("cc-proxy: this request would go over your premium request budget (%s). "
+                                "Raise it with “gsettings set org.ccproxy.Proxy premium-budget-day N” "
+                                "(or premium-budget-session), or allow it when asked: cc-proxyctl budget allow"),
+                              held->why);
+  finish_message (held->server, held->message, body, denial);
+  held_free (held);
+}
+
+/* A conversation's request of the user's own over the budget waits for
+ * an answer; TRUE when it does (on_budget_answer() goes on with it). */
+static gboolean
+ask_budget (CcProxyServer     *self,
+            SoupServerMessage *message,
+            GBytes            *body)
+{
+  CcProxyExchange *exchange = cc_proxy_exchange_from_message (message);
+  CcProxyExchangeContext *context = cc_proxy_exchange_get_context (exchange);
+  CcProxyRequestContext *request = CC_PROXY_REQUEST_CONTEXT (context);
+  SoupMessageHeaders *headers = cc_proxy_request_context_get_request_headers (request);
+  const char *request_class;
+  g_autofree char *why = NULL;
+  Held *held;
+
+  if (self->guard == NULL || !cc_proxy_spend_guard_is_active (self->guard) ||
+      cc_proxy_exchange_get_refusal (exchange) != NULL ||
+      !g_str_equal (cc_proxy_request_context_get_path (request), "/v1/messages") ||
+      !g_str_equal (soup_server_message_get_method (message), SOUP_METHOD_POST))
+    return FALSE;
+  request_class = ensure_class (self, context, body);
+  why = cc_proxy_spend_guard_check (self->guard, soup_message_headers_get_one (headers, "X-Claude-Code-Session-Id"),
+                                    request_class);
+  if (why == NULL)
+    return FALSE;
+
+  held = g_new0 (Held, 1);
+  held->server = g_object_ref (self);
+  held->message = g_object_ref (message);
+  held->body = body ? g_bytes_ref (body) : NULL;
+  held->why = g_strdup (why);
+  soup_server_message_pause (message);
+  cc_proxy_spend_guard_ask_async (self->guard, soup_message_headers_get_one (headers, "X-Claude-Code-Session-Id"),
+                                  why, NULL, on_budget_answer, held);
+  return TRUE;
+}
+
+/**
+ * cc_proxy_server_set_spend_guard:
+ * @guard: (nullable): what holds requests over the premium budget
+ */
+void
+cc_proxy_server_set_spend_guard (CcProxyServer     *self,
+                                 CcProxySpendGuard *guard)
+{
+  g_set_object (&self->guard, guard);
 }
 
 /* Every request the server starts gets its exchange, counted in;
@@ -1055,6 +1204,7 @@ cc_proxy_server_dispose (GObject *object)
   g_clear_object (&self->registry);
   g_clear_object (&self->runtime);
   g_clear_object (&self->router);
+  g_clear_object (&self->guard);
   g_clear_object (&self->sink);
 
   G_OBJECT_CLASS (cc_proxy_server_parent_class)->dispose (object);

@@ -8,6 +8,7 @@
 #include "cc-proxy-registry.h"
 #include "cc-proxy-router.h"
 #include "cc-proxy-runtime.h"
+#include "cc-proxy-spend-guard.h"
 
 G_BEGIN_DECLS
 
@@ -62,5 +63,8 @@ void           cc_proxy_server_get_clients  (CcProxyServer    *self,
                                              guint            *open,
                                              guint            *max);
 gboolean       cc_proxy_server_is_accepting (CcProxyServer    *self);
+
+void cc_proxy_server_set_spend_guard (CcProxyServer     *self,
+                                      CcProxySpendGuard *guard);
 
 G_END_DECLS

@@ -276,6 +276,24 @@ cc_proxy_session_ledger_dup_recent (CcProxySessionLedger *self)
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
 
+/**
+ * cc_proxy_session_ledger_get_premium:
+ * @session_id: (nullable): a Claude Code session
+ *
+ * The premium requests @session_id and today have used so far.
+ */
+void
+cc_proxy_session_ledger_get_premium (CcProxySessionLedger *self,
+                                     const char           *session_id,
+                                     gdouble              *session_premium,
+                                     gdouble              *today_premium)
+{
+  Tally *tally = session_id ? g_hash_table_lookup (self->sessions, session_id) : NULL;
+
+  *session_premium = tally ? tally->premium : 0;
+  *today_premium = today (self)->premium;
+}
+
 static void
 cc_proxy_session_ledger_dispose (GObject *object)
 {

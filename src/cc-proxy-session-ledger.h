@@ -16,5 +16,9 @@ GVariant             *cc_proxy_session_ledger_dup_session (CcProxySessionLedger 
                                                            const char           *session_id);
 GVariant             *cc_proxy_session_ledger_dup_today   (CcProxySessionLedger *self);
 GVariant             *cc_proxy_session_ledger_dup_recent  (CcProxySessionLedger *self);
+void                  cc_proxy_session_ledger_get_premium (CcProxySessionLedger *self,
+                                                           const char           *session_id,
+                                                           gdouble              *session_premium,
+                                                           gdouble              *today_premium);
 
 G_END_DECLS

@@ -215,6 +215,13 @@ cc_proxy_exchange_context_set_class (CcProxyExchangeContext *self,
   self->request_class = request_class;
 }
 
+/* The request's class (user, agent, …), or NULL when not known. */
+const char *
+cc_proxy_exchange_context_get_class (CcProxyExchangeContext *self)
+{
+  return self->request_class;
+}
+
 /* How the request was routed, for its terminal event. */
 void
 cc_proxy_exchange_context_set_route (CcProxyExchangeContext *self,

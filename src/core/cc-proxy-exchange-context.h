@@ -31,6 +31,7 @@ void                    cc_proxy_exchange_context_watch_signatures (CcProxyExcha
                                                                     CcProxySignatureScan   *scan);
 void                    cc_proxy_exchange_context_set_class    (CcProxyExchangeContext *self,
                                                                 const char             *request_class);
+const char             *cc_proxy_exchange_context_get_class    (CcProxyExchangeContext *self);
 void                    cc_proxy_exchange_context_set_route    (CcProxyExchangeContext *self,
                                                                 const char             *route);
 

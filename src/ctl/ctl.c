@@ -56,6 +56,10 @@ static const char usage[] =
      "                              session's requests and premium requests, today's,\n"
      "                              and its last error (reads Claude Code's JSON on\n"
      "                              standard input)\n"
+     "  budget                      the requests waiting because they would go over\n"
+     "                              the premium request budget\n"
+     "  budget ANSWER [ID]          answer one (the oldest by default): allow,\n"
+     "                              allow-session, small-model or deny\n"
      "  usage [PROVIDER]            the plan and quotas of PROVIDER, or of each that\n"
      "                              reports them (each Copilot account)\n"
      "  log                         the service's recent messages and warnings\n"
@@ -1187,6 +1191,54 @@ cmd_remove (const char *name,
   return 0;
 }
 
+/* The requests over the premium budget, or an answer to one. */
+static int
+cmd_budget (const char *answer,
+            const char *id_text)
+{
+  g_autoptr(GError) error = NULL;
+  CcProxyDBusProxy1 *daemon = main_object (&error);
+  GVariant *questions;
+  guint64 id = 0;
+
+  if (daemon == NULL)
+    return fail (error);
+  questions = cc_proxy_dbus_proxy1_get_budget_questions (daemon);
+  if (answer == NULL)
+    {
+      GVariantIter iter;
+      const char *session, *why;
+      guint32 number;
+
+      if (questions == NULL || g_variant_n_children (questions) == 0)
+        {
+          g_print (_("No request waits for an answer.\n"));
+          return 0;
+        }
+      g_variant_iter_init (&iter, questions);
+      while (g_variant_iter_next (&iter, "(u&s&s)", &number, &session, &why))
+        g_print ("%u  %s  %s\n", number, session[0] ? session : "-", why);
+      return 0;
+    }
+  if (id_text != NULL && !g_ascii_string_to_unsigned (id_text, 10, 1, G_MAXUINT32, &id, NULL))
+    return bad_usage (_("budget takes the ID of a waiting request, a number"));
+  if (id_text == NULL)
+    {
+      guint32 oldest;
+
+      if (questions == NULL || g_variant_n_children (questions) == 0)
+        {
+          g_printerr (_("cc-proxyctl: no request waits for an answer\n"));
+          return 1;
+        }
+      g_variant_get_child (questions, 0, "(u&s&s)", &oldest, NULL, NULL);
+      id = oldest;
+    }
+  if (!cc_proxy_dbus_proxy1_call_answer_budget_sync (daemon, (guint) id, answer, NULL, &error))
+    return fail (error);
+  return 0;
+}
+
 static int
 cmd_use (const char *id)
 {
@@ -1982,7 +2034,7 @@ main (int   argc,
       { "status", 0, 0 }, { "providers", 0, 0 }, { "get", 1, 2 }, { "set", 2, 3 },
       { "reset", 2, 2 }, { "use", 1, 1 }, { "reload", 0, 0 }, { "auth", 1, 3 },
       { "monitor", 0, 1 }, { "stop", 0, 0 }, { "restart", 0, 0 }, { "env", 0, 0 }, { "claude", 0, G_MAXINT }, { "log", 0, 0 }, { "usage", 0, 1 },
-      { "route", 1, G_MAXINT }, { "statusline", 0, 0 }, { "add", 2, 2 }, { "remove", 1, 2 }, { "pool", 1, G_MAXINT },
+      { "route", 1, G_MAXINT }, { "statusline", 0, 0 }, { "add", 2, 2 }, { "remove", 1, 2 }, { "pool", 1, G_MAXINT }, { "budget", 0, 2 },
     };
     gboolean known = FALSE;
 
@@ -2031,6 +2083,8 @@ main (int   argc,
     return cmd_use (argv[2]);
   if (g_str_equal (command, "add"))
     return cmd_add (argv[2], argv[3]);
+  if (g_str_equal (command, "budget"))
+    return cmd_budget (n >= 1 ? argv[2] : NULL, n == 2 ? argv[3] : NULL);
   if (g_str_equal (command, "remove"))
     {
       const char *name = g_str_equal (argv[2], "--yes") && n == 2 ? argv[3] : argv[2];
