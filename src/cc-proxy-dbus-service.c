@@ -447,12 +447,16 @@ on_budget_notified (GObject      *source,
 
   if (note->service != NULL && note->service->guard != NULL)
     {
-      if (reply == NULL)
+      if (reply == NULL && g_hash_table_size (note->service->watchers) == 0)
         {
-          /* Nobody to ask on this desktop: the default, at once. */
+          /* Nobody to ask: no notification server, and nobody watching
+           * (the window, cc-proxyctl monitor). The default, at once. */
           g_debug ("No notification for budget question %u: %s", note->question, error->message);
           cc_proxy_spend_guard_answer_default (note->service->guard, note->question);
         }
+      else if (reply == NULL)
+        g_debug ("No notification for budget question %u (%s): the watchers may answer", note->question,
+                 error->message);
       else
         {
           g_variant_get (reply, "(u)", &id);

@@ -19,6 +19,7 @@
 #include <libsoup/soup.h>
 
 #include "cc-panel-window.h"
+#include "cc-proxy.h"
 #include "cc-test-daemon.h"
 #include "cc-test-desktop.h"
 #include "cc-test-upstream.h"
@@ -34,6 +35,7 @@ typedef struct
   CcTestUpstream  *upstream;
   Daemon          *daemon;
   CcPanelWindow   *window;
+  char            *config;   /* "budget": the keyfile's folder */
 } Fixture;
 
 static void
@@ -65,6 +67,18 @@ fixture_setup (Fixture       *fixture,
       env[3] = g_getenv ("CC_PROXY_TEST_COPILOT_DIR");
       env[5] = env[7] = env[9] = url;
     }
+  else if (g_strcmp0 (user_data, "budget") == 0)
+    {
+      /* A day's budget of one premium request, and the upstream says
+       * each answer costs one. */
+      fixture->config = cc_test_keyfile_config ("[org/ccproxy/Proxy]\npremium-budget-day=uint32 1\n", NULL);
+      env[2] = "GSETTINGS_BACKEND";
+      env[3] = "keyfile";
+      env[4] = "XDG_CONFIG_HOME";
+      env[5] = fixture->config;
+      env[6] = NULL;
+      cc_test_upstream_set_header (fixture->upstream, "/v1/messages", CC_PROXY_PREMIUM_REQUESTS_HEADER, "1");
+    }
   else
     env[2] = NULL;
   if (g_strcmp0 (user_data, "activated") != 0)
@@ -88,6 +102,9 @@ fixture_teardown (Fixture       *fixture,
   g_clear_object (&fixture->connection);
   g_test_dbus_down (fixture->bus);
   g_clear_object (&fixture->bus);
+  if (fixture->config != NULL)
+    cc_test_remove_tree (fixture->config);
+  g_clear_pointer (&fixture->config, g_free);
 }
 
 typedef struct
@@ -886,6 +903,83 @@ test_service (Fixture       *fixture,
   g_assert_nonnull (strstr (copied, line));
 }
 
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GBytes) answer = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
+
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+is_true (gpointer user_data)
+{
+  return *(gboolean *) user_data;
+}
+
+static gboolean
+budget_asked (gpointer user_data)
+{
+  return cc_panel_window_get_budget_question (user_data) != 0;
+}
+
+static gboolean
+budget_gone (gpointer user_data)
+{
+  return cc_panel_window_get_budget_question (user_data) == 0;
+}
+
+/* Over the day's budget, the window asks what the notification would
+ * (there is no notification server here: the window watching is who can
+ * answer); an answer there lets the request go, one from elsewhere
+ * closes it. */
+static void
+test_budget (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  g_autofree char *request = cc_test_load_fixture_text ("anthropic-request-minimal.json");
+  g_autofree char *url = g_strconcat (fixture->daemon->url, "/v1/messages", NULL);
+  g_autoptr(SoupSession) client = soup_session_new ();
+
+  cc_test_upstream_respond (fixture->upstream, "/v1/messages", 200, "application/json",
+                            "{\"id\":\"m\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[],"
+                            "\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}", -1);
+  healthy (fixture);
+  g_assert_cmpuint (post_messages (fixture, request), ==, 200);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(SoupMessage) message = soup_message_new ("POST", url);
+      g_autoptr(GBytes) body = g_bytes_new (request, strlen (request));
+      gboolean done = FALSE;
+      guint question;
+
+      soup_message_set_request_body_from_bytes (message, "application/json", body);
+      soup_session_send_and_read_async (client, message, G_PRIORITY_DEFAULT, NULL, on_sent, &done);
+      cc_test_wait_for (budget_asked, fixture->window);
+      question = cc_panel_window_get_budget_question (fixture->window);
+      g_assert_false (done);
+      if (round == 0)
+        cc_panel_window_answer_budget (fixture->window, "allow");
+      else
+        {
+          g_autoptr(GError) error = NULL;
+          g_autoptr(GVariant) reply = g_dbus_connection_call_sync (fixture->connection, "org.ccproxy.Proxy1",
+                                                                   "/org/ccproxy/Proxy1", "org.ccproxy.Proxy1",
+                                                                   "AnswerBudget",
+                                                                   g_variant_new ("(us)", question, "deny"),
+                                                                   NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+          g_assert_no_error (error);
+        }
+      cc_test_wait_for (is_true, &done);
+      cc_test_wait_for (budget_gone, fixture->window);
+      g_assert_cmpuint (soup_message_get_status (message), ==, round == 0 ? 200 : 429);
+    }
+}
+
 static gboolean
 bar_revealed (gpointer user_data)
 {
@@ -931,6 +1025,7 @@ main (int   argc,
   ADD ("narrow", test_narrow);
   ADD ("instances", test_instances);
   ADD ("service", test_service);
+  g_test_add ("/panel/budget", Fixture, "budget", fixture_setup, test_budget, fixture_teardown);
   g_test_add ("/panel/renders", Fixture, "copilot", fixture_setup, test_renders, fixture_teardown);
   g_test_add ("/panel/attention", Fixture, "copilot", fixture_setup, test_attention, fixture_teardown);
   g_test_add ("/panel/starts-daemon", Fixture, "activated", fixture_setup, test_starts_daemon, fixture_teardown);

@@ -58,6 +58,8 @@ struct _CcPanelWindow
   GPtrArray            *error_rows;
   GtkStringList        *active_ids;
   char                 *last_toast;   /* what the window last said */
+  GtkWidget            *budget_dialog;   /* weak: the budget question shown */
+  guint                 budget_question; /* its id */
   gboolean              filling_active;
   gboolean              watching;     /* the daemon sends us its traffic */
 };
@@ -441,6 +443,102 @@ update_banner (CcPanelWindow *self)
   gtk_label_set_text (self->banner_label, text);
 }
 
+/* ----- the premium request budget ----- */
+
+static void
+on_budget_answered_call (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(CcPanelWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* Answered elsewhere first, say: the toast tells. */
+  if (!cc_proxy_dbus_proxy1_call_answer_budget_finish (CC_PROXY_DBUS_PROXY1 (source), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_dbus_error_strip_remote_error (error);
+      toast (self, error->message);
+    }
+}
+
+static void
+on_budget_response (AdwMessageDialog *dialog,
+                    const char       *response,
+                    CcPanelWindow    *self)
+{
+  guint question = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (dialog), "cc-panel-question"));
+
+  if (self->daemon != NULL && !g_str_equal (response, "close"))
+    cc_proxy_dbus_proxy1_call_answer_budget (self->daemon, question, response, self->cancellable,
+                                             on_budget_answered_call, g_object_ref (self));
+}
+
+/* A request waits before it goes over the budget: the same question as
+ * the notification's, in the window. */
+static void
+on_budget_question (CcProxyDBusProxy1 *daemon,
+                    guint              question,
+                    const char        *session,
+                    const char        *why,
+                    CcPanelWindow     *self)
+{
+  GtkWidget *dialog;
+
+  if (self->budget_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->budget_dialog));
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Over the Premium Request Budget"), NULL);
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog), _("%s. The request waits for your answer."), why);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "deny", _("_Deny"),
+                                    "small-model", _("Use the _Small Model"),
+                                    "allow-session", _("Allow This _Session"),
+                                    "allow", _("_Allow Once"), NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "deny", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "allow", ADW_RESPONSE_SUGGESTED);
+  /* Escape leaves the question to the notification, or the default. */
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  g_object_set_data (G_OBJECT (dialog), "cc-panel-question", GUINT_TO_POINTER (question));
+  g_signal_connect (dialog, "response", G_CALLBACK (on_budget_response), self);
+  self->budget_question = question;
+  g_set_weak_pointer (&self->budget_dialog, dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_budget_answered (CcProxyDBusProxy1 *daemon,
+                    guint              question,
+                    const char        *answer,
+                    CcPanelWindow     *self)
+{
+  if (self->budget_dialog != NULL && self->budget_question == question)
+    gtk_window_destroy (GTK_WINDOW (self->budget_dialog));
+}
+
+/**
+ * cc_panel_window_get_budget_question:
+ *
+ * Returns: the id of the budget question the window shows, or 0
+ */
+guint
+cc_panel_window_get_budget_question (CcPanelWindow *self)
+{
+  return self->budget_dialog != NULL ? self->budget_question : 0;
+}
+
+/**
+ * cc_panel_window_answer_budget:
+ * @answer: allow, allow-session, small-model or deny
+ *
+ * Answers the budget question shown, as its buttons do.
+ */
+void
+cc_panel_window_answer_budget (CcPanelWindow *self,
+                               const char    *answer)
+{
+  g_return_if_fail (self->budget_dialog != NULL);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (self->budget_dialog), answer);
+}
+
 /* ----- instances (docs/instances.md) ----- */
 
 static void
@@ -729,6 +827,8 @@ on_daemon (GObject      *source,
   self->daemon = daemon;
   g_signal_connect (daemon, "request-started", G_CALLBACK (on_request_started), self);
   g_signal_connect (daemon, "request-finished", G_CALLBACK (on_request_finished), self);
+  g_signal_connect (daemon, "budget-question", G_CALLBACK (on_budget_question), self);
+  g_signal_connect (daemon, "budget-answered", G_CALLBACK (on_budget_answered), self);
   g_signal_connect_swapped (daemon, "notify::g-name-owner", G_CALLBACK (watch_traffic), self);
   watch_traffic (self);
   g_signal_connect_swapped (daemon, "notify::active-provider", G_CALLBACK (fill_active), self);
@@ -926,6 +1026,9 @@ cc_panel_window_dispose (GObject *object)
   CcPanelWindow *self = CC_PANEL_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  if (self->budget_dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->budget_dialog));
+  g_clear_weak_pointer (&self->budget_dialog);
   if (self->daemon != NULL)
     g_signal_handlers_disconnect_by_data (self->daemon, self);
   if (self->manager != NULL)

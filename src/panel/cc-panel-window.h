@@ -37,6 +37,9 @@ void                  cc_panel_window_sign_in            (CcPanelWindow   *self,
 const char           *cc_panel_window_get_attention      (CcPanelWindow   *self);
 const char           *cc_panel_window_get_last_toast     (CcPanelWindow   *self);
 void                  cc_panel_window_copy_environment   (CcPanelWindow   *self);
+guint                 cc_panel_window_get_budget_question (CcPanelWindow  *self);
+void                  cc_panel_window_answer_budget      (CcPanelWindow   *self,
+                                                          const char      *answer);
 const char           *cc_panel_window_get_service_row    (CcPanelWindow   *self,
                                                           const char      *which);
 void                  cc_panel_window_add_instance       (CcPanelWindow   *self,
