@@ -15,6 +15,7 @@
 
 #include "cc-proxy-body-stream.h"
 #include "cc-proxy-exchange.h"
+#include "cc-proxy-hangup.h"
 #include "cc-proxy-listener.h"
 #include "cc-proxy-body-scan.h"
 #include "cc-proxy-relay.h"
@@ -997,11 +998,17 @@ typedef struct
   SoupServerMessage *message;
   GBytes            *body;
   char              *why;
+  GCancellable      *client_gone;
+  GSource           *hangup;
 } Held;
 
 static void
 held_free (Held *held)
 {
+  if (held->hangup != NULL)
+    g_source_destroy (held->hangup);
+  g_clear_pointer (&held->hangup, g_source_unref);
+  g_object_unref (held->client_gone);
   g_object_unref (held->server);
   g_object_unref (held->message);
   g_clear_pointer (&held->body, g_bytes_unref);
@@ -1021,6 +1028,12 @@ on_budget_answer (GObject      *source,
   g_autofree char *denial = NULL;
   g_autoptr(GBytes) body = g_steal_pointer (&held->body);
 
+  /* The client left while it waited: nobody to answer. */
+  if (g_cancellable_is_cancelled (held->client_gone) || cc_proxy_exchange_from_message (held->message) == NULL)
+    {
+      held_free (held);
+      return;
+    }
   soup_server_message_unpause (held->message);
   if (answer == CC_PROXY_SPEND_SMALL_MODEL && small != NULL && body != NULL)
     {
@@ -1039,6 +1052,16 @@ on_budget_answer (GObject      *source,
                               held->why);
   finish_message (held->server, held->message, body, denial);
   held_free (held);
+}
+
+static gboolean
+on_held_client_gone (gpointer user_data)
+{
+  Held *held = user_data;
+
+  g_clear_pointer (&held->hangup, g_source_unref);
+  g_cancellable_cancel (held->client_gone);
+  return G_SOURCE_REMOVE;
 }
 
 /* A conversation's request of the user's own over the budget waits for
@@ -1072,9 +1095,14 @@ ask_budget (CcProxyServer     *self,
   held->message = g_object_ref (message);
   held->body = body ? g_bytes_ref (body) : NULL;
   held->why = g_strdup (why);
+  held->client_gone = g_cancellable_new ();
+  /* A client that leaves takes its question with it: libsoup does not
+   * watch a paused message's connection. */
+  if (cc_proxy_listener_get_client_socket (message) != NULL)
+    held->hangup = cc_proxy_hangup_watch (cc_proxy_listener_get_client_socket (message), on_held_client_gone, held);
   soup_server_message_pause (message);
   cc_proxy_spend_guard_ask_async (self->guard, soup_message_headers_get_one (headers, "X-Claude-Code-Session-Id"),
-                                  why, NULL, on_budget_answer, held);
+                                  why, held->client_gone, on_budget_answer, held);
   return TRUE;
 }
 

@@ -347,6 +347,8 @@ cc_proxy_spend_guard_ask_async (CcProxySpendGuard   *self,
   guint seconds = self->settings ? g_settings_get_uint (self->settings, "budget-ask-seconds") : 60;
 
   g_task_set_source_tag (task, cc_proxy_spend_guard_ask_async);
+  /* The answer stands even for a client that left: its caller checks. */
+  g_task_set_check_cancellable (task, FALSE);
   if (g_hash_table_size (self->questions) >= MAX_QUESTIONS)
     {
       g_task_return_int (task, default_answer (self));

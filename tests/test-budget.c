@@ -295,6 +295,32 @@ test_nobody_to_ask (Fixture       *fixture,
   g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/v1/messages"), ==, 1);
 }
 
+static gboolean
+no_question (gpointer user_data)
+{
+  return n_questions (user_data) == 0;
+}
+
+/* A client that leaves while its request waits takes the question with
+ * it: nothing goes upstream, and the daemon serves on. */
+static void
+test_client_leaves (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  g_auto(Sent) sent;
+  SoupSession *client = fixture->client;
+
+  g_assert_cmpuint (post (fixture, "s1", FALSE), ==, 200);
+  send_request (fixture, "s1", FALSE, &sent);
+  cc_test_desktop_wait_shown (fixture->desktop, 1);
+  cc_test_wait_for (one_question, fixture);
+  soup_session_abort (client);
+  cc_test_wait_for (no_question, fixture);
+  cc_test_wait_for (is_done, &sent);
+  g_assert_cmpuint (cc_test_upstream_count_requests (fixture->upstream, "/v1/messages"), ==, 1);
+  g_assert_cmpuint (post (fixture, "s1", TRUE), ==, 200);
+}
+
 static const Variant unanswered = {
   "premium-budget-day=uint32 1\nbudget-ask-seconds=uint32 1\nbudget-default='allow'\n", TRUE
 };
@@ -324,6 +350,7 @@ main (int   argc,
 
   g_test_add ("/budget/asks", Fixture, &session_budget, fixture_setup, test_asks, fixture_teardown);
   g_test_add ("/budget/nobody-to-ask", Fixture, &day_no_desktop, fixture_setup, test_nobody_to_ask, fixture_teardown);
+  g_test_add ("/budget/client-leaves", Fixture, &session_budget, fixture_setup, test_client_leaves, fixture_teardown);
   g_test_add ("/budget/unanswered", Fixture, &unanswered, fixture_setup, test_unanswered, fixture_teardown);
 
   return g_test_run ();
