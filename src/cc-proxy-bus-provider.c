@@ -13,7 +13,10 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "cc-proxy-bus-provider.h"
+#include "cc-proxy-remote-provider.h"
 #include "cc-proxy-module-info.h"
 #include "cc-proxy-dbus-interface.h"
 #include "cc-proxy-schema.h"
@@ -167,9 +170,121 @@ cc_proxy_bus_provider_handle_reset_value (CcProxyDBusProxy1Provider *object,
   return TRUE;
 }
 
+typedef struct
+{
+  CcProxyBusProvider    *self;
+  GDBusMethodInvocation *invocation;
+  guint                  pending;
+  GError                *error;    /* the first failure */
+} SignOut;
+
+/* Every secret forgotten: signed out, unless the environment still
+ * gives one. */
+static void
+finish_sign_out (SignOut *sign_out)
+{
+  CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (sign_out->self->provider);
+  CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (sign_out->self->runtime);
+  const char *id = cc_proxy_provider_get_id (sign_out->self->provider);
+
+  if (sign_out->error != NULL)
+    g_dbus_method_invocation_take_error (sign_out->invocation, cc_proxy_dbus_error_from_settings (sign_out->error));
+  else
+    {
+      for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
+        {
+          CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
+          const char * const *vars = cc_proxy_setting_descriptor_get_env_vars (setting);
+          g_autofree char *names = NULL;
+
+          if (!cc_proxy_setting_descriptor_is_secret (setting) ||
+              !cc_proxy_snapshot_is_from_environment (snapshot, id, cc_proxy_setting_descriptor_get_key (setting)))
+            continue;
+          names = vars ? g_strjoinv (" or ", (char **) vars) : g_strdup ("?");
+          g_dbus_method_invocation_return_error (sign_out->invocation, CC_PROXY_DBUS_ERROR,
+                                                 CC_PROXY_DBUS_ERROR_INVALID_VALUE,
+                                                 _("%s is still signed in: %s comes from cc-proxyd's environment (%s); "
+                                                   "start cc-proxyd without it"),
+                                                 id, cc_proxy_setting_descriptor_get_key (setting), names);
+          g_object_unref (sign_out->self);
+          g_free (sign_out);
+          return;
+        }
+      g_dbus_method_invocation_return_value (sign_out->invocation, NULL);
+    }
+  g_object_unref (sign_out->self);
+  g_free (sign_out);
+}
+
+static void
+on_host_current (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  cc_proxy_host_process_wait_finish (CC_PROXY_HOST_PROCESS (source), result, NULL);
+  finish_sign_out (user_data);
+}
+
+/* A hosted provider says whether it is signed in from its host: once
+ * the host has the settings without the secrets, SignedIn says so. */
+static void
+settle_sign_out (SignOut *sign_out)
+{
+  CcProxyProvider *provider = sign_out->self->provider;
+
+  if (sign_out->error == NULL && CC_PROXY_IS_REMOTE_PROVIDER (provider))
+    cc_proxy_host_process_wait_async (cc_proxy_remote_provider_get_host (CC_PROXY_REMOTE_PROVIDER (provider)), NULL,
+                                      on_host_current, sign_out);
+  else
+    finish_sign_out (sign_out);
+}
+
+static void
+on_secret_forgotten (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  SignOut *sign_out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!cc_proxy_settings_reset_value_finish (CC_PROXY_SETTINGS (source), result, &error) && sign_out->error == NULL)
+    sign_out->error = g_steal_pointer (&error);
+  if (--sign_out->pending == 0)
+    settle_sign_out (sign_out);
+}
+
+static gboolean
+cc_proxy_bus_provider_handle_sign_out (CcProxyDBusProxy1Provider *object,
+                                       GDBusMethodInvocation     *invocation)
+{
+  CcProxyBusProvider *self = CC_PROXY_BUS_PROVIDER (object);
+  CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (self->provider);
+  SignOut *sign_out = g_new0 (SignOut, 1);
+
+  sign_out->self = g_object_ref (self);
+  sign_out->invocation = invocation;
+  sign_out->pending = 1;
+  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
+    {
+      CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
+
+      if (!cc_proxy_setting_descriptor_is_secret (setting))
+        continue;
+      sign_out->pending++;
+      cc_proxy_settings_reset_value_async (cc_proxy_runtime_get_settings (self->runtime),
+                                           cc_proxy_provider_get_id (self->provider),
+                                           cc_proxy_setting_descriptor_get_key (setting), NULL,
+                                           on_secret_forgotten, sign_out);
+    }
+  if (--sign_out->pending == 0)
+    settle_sign_out (sign_out);
+  return TRUE;
+}
+
 static void
 cc_proxy_bus_provider_iface_init (CcProxyDBusProxy1ProviderIface *iface)
 {
+  iface->handle_sign_out = cc_proxy_bus_provider_handle_sign_out;
   iface->handle_set_value = cc_proxy_bus_provider_handle_set_value;
   iface->handle_reset_value = cc_proxy_bus_provider_handle_reset_value;
 }

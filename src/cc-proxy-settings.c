@@ -810,6 +810,15 @@ cc_proxy_settings_use_keyring (CcProxySettings    *self,
     load_secrets (self, cc_proxy_provider_get_descriptor (g_ptr_array_index (providers, i)));
 }
 
+/* The keyring's error says there is no Secret Service at all (not a
+ * locked or refusing one). */
+static gboolean
+no_secret_service (const GError *error)
+{
+  return g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+         g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER);
+}
+
 static void
 on_secret_saved (GObject      *source,
                  GAsyncResult *result,
@@ -823,6 +832,10 @@ on_secret_saved (GObject      *source,
     ? cc_proxy_secret_store_store_finish (CC_PROXY_SECRET_STORE (source), result, &error)
     : cc_proxy_secret_store_clear_finish (CC_PROXY_SECRET_STORE (source), result, &error);
 
+  /* Forgetting, with no Secret Service on the bus at all: the value was
+   * only ever in memory, and goes from there. */
+  if (!ok && change->value == NULL && no_secret_service (error))
+    ok = TRUE;
   if (!ok)
     {
       /* The value in use stays as it was: nothing is lost. */
@@ -1059,9 +1072,7 @@ on_instance_secret_cleared (GObject      *source,
    * there but locked or refusing keeps the instance (its items would
    * come back to the next instance of that name). */
   if (!cc_proxy_secret_store_clear_finish (CC_PROXY_SECRET_STORE (source), result, &error) &&
-      !g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) &&
-      !g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) &&
-      removal->error == NULL)
+      !no_secret_service (error) && removal->error == NULL)
     removal->error = g_steal_pointer (&error);
   if (--removal->pending == 0)
     finish_removal (task);

@@ -872,6 +872,22 @@ test_auth_flow (Fixture       *fixture,
   error = call (fixture, PATH "/providers/nothandled", PROVIDER_IFACE, "Authenticate", g_variant_new ("(b)", FALSE), &message);
   g_assert_cmpstr (error, ==, "org.ccproxy.Proxy1.Error.Failed");
   g_assert_cmpstr (message, ==, "The nothandled provider has no login");
+  g_clear_pointer (&error, g_free);
+  g_clear_pointer (&message, g_free);
+
+  /* Signing out forgets the token, in the keyring too. */
+  {
+    g_auto(CcTestRan) out = cc_test_ctl (NULL, "auth", "healthy", "--sign-out", NULL);
+
+    g_assert_cmpint (out.status, ==, 0);
+    g_assert_cmpstr (out.out, ==, "Signed out of healthy.\n");
+  }
+  g_assert_false (token_is_set (fixture));
+  /* A secret from cc-proxyd's environment is not ours to forget. */
+  error = call (fixture, PATH "/providers/nothandled", PROVIDER_IFACE, "SignOut", NULL, &message);
+  g_assert_cmpstr (error, ==, "org.ccproxy.Proxy1.Error.InvalidValue");
+  g_assert_cmpstr (message, ==, "nothandled is still signed in: key comes from cc-proxyd's environment "
+                                "(TEST_NOTHANDLED_KEY); start cc-proxyd without it");
 }
 
 static gboolean

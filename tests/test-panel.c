@@ -800,6 +800,18 @@ second_signed_in (gpointer user_data)
          cc_panel_provider_group_get_sign_in_dialog (user_data) == NULL;
 }
 
+static gboolean
+group_signed_in (gpointer user_data)
+{
+  return cc_panel_provider_group_is_signed_in (user_data);
+}
+
+static gboolean
+group_signed_out (gpointer user_data)
+{
+  return !cc_panel_provider_group_is_signed_in (user_data);
+}
+
 /* An instance added from the window: a name the daemon refuses is said
  * in a toast; a good one gets its own group, which signs in on its own
  * (the module's provider stays signed out), and goes again. */
@@ -828,6 +840,13 @@ test_instances (Fixture       *fixture,
   first_in = cc_test_get_property (fixture->connection, HEALTHY_PATH, PROVIDER_IFACE, "SignedIn");
   g_assert_true (g_variant_get_boolean (second_in));
   g_assert_false (g_variant_get_boolean (first_in));
+  /* The group says so (Sign Out shows), and signing out undoes it. */
+  cc_test_wait_for (group_signed_in, group);
+  cc_panel_provider_group_sign_out (group);
+  cc_test_wait_for (group_signed_out, group);
+  g_clear_pointer (&second_in, g_variant_unref);
+  second_in = cc_test_get_property (fixture->connection, "/org/ccproxy/Proxy1/providers/second", PROVIDER_IFACE, "SignedIn");
+  g_assert_false (g_variant_get_boolean (second_in));
 
   /* Signing in made it the active provider, which cannot go: another first. */
   {

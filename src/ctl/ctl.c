@@ -43,10 +43,11 @@ static const char usage[] =
      "                              account) with settings and a login of its own\n"
      "  remove NAME [--yes]         remove an instance, its settings and its keyring\n"
      "                              items (asks first on a terminal)\n"
-     "  auth PROVIDER [--force] [--open]\n"
+     "  auth PROVIDER [--force] [--open] | auth PROVIDER --sign-out\n"
      "                              sign in: shows where to go and the code to\n"
      "                              enter, then waits (Ctrl-C cancels); --open\n"
-     "                              opens the address in the browser\n"
+     "                              opens the address in the browser; --sign-out\n"
+     "                              forgets what signing in stored\n"
      "  reload                      read the settings again; load new provider modules\n"
      "  env                         the environment a client needs, as export lines\n"
      "                              (ANTHROPIC_BASE_URL, models, a placeholder key)\n"
@@ -1239,6 +1240,19 @@ cmd_budget (const char *answer,
   return 0;
 }
 
+/* Forgets what signing in stored. */
+static int
+cmd_sign_out (const char *id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CcProxyDBusProxy1Provider) provider = provider_object (id, &error);
+
+  if (provider == NULL || !cc_proxy_dbus_proxy1_provider_call_sign_out_sync (provider, NULL, &error))
+    return fail (error);
+  g_print (_("Signed out of %s.\n"), id);
+  return 0;
+}
+
 static int
 cmd_use (const char *id)
 {
@@ -2100,7 +2114,7 @@ main (int   argc,
     }
   if (g_str_equal (command, "auth"))
     {
-      gboolean force = FALSE, open = FALSE;
+      gboolean force = FALSE, open = FALSE, sign_out = FALSE;
 
       for (int i = 3; i < argc; i++)
         {
@@ -2108,6 +2122,8 @@ main (int   argc,
             force = TRUE;
           else if (g_str_equal (argv[i], "--open"))
             open = TRUE;
+          else if (g_str_equal (argv[i], "--sign-out") && argc == 4)
+            sign_out = TRUE;
           else
             {
               g_autofree char *message = g_strdup_printf (_("unknown option “%s” for auth"), argv[i]);
@@ -2115,6 +2131,8 @@ main (int   argc,
               return bad_usage (message);
             }
         }
+      if (sign_out)
+        return cmd_sign_out (argv[2]);
       return cmd_auth (argv[2], force, open);
     }
   if (g_str_equal (command, "monitor"))

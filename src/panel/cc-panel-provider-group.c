@@ -35,6 +35,7 @@ struct _CcPanelProviderGroup
   CcProxyDBusProxy1Provider *provider;
   GHashTable                *settings;  /* key → Setting */
   GtkWidget                 *sign_in_row;
+  GtkWidget                 *sign_out_button;
   GtkWidget                 *dialog;    /* weak: the login being shown */
   char                      *last_sign_in;
 };
@@ -294,6 +295,7 @@ update_sign_in (CcPanelProviderGroup *self)
 
   if (self->sign_in_row == NULL)
     return;
+  gtk_widget_set_visible (self->sign_out_button, signed_in);
   if (attention != NULL && attention[0] != '\0')
     {
       adw_action_row_set_subtitle (ADW_ACTION_ROW (self->sign_in_row), attention);
@@ -307,6 +309,31 @@ update_sign_in (CcPanelProviderGroup *self)
 }
 
 static void
+on_signed_in_read (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(CcPanelProviderGroup) self = user_data;
+  g_autoptr(GVariant) reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, NULL);
+  g_autoptr(GVariant) value = NULL;
+
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(v)", &value);
+  /* SignedIn sends no change signal: the cache is set by hand. */
+  g_dbus_proxy_set_cached_property (G_DBUS_PROXY (self->provider), "SignedIn", value);
+  update_sign_in (self);
+}
+
+static void
+refresh_signed_in (CcPanelProviderGroup *self)
+{
+  g_dbus_proxy_call (G_DBUS_PROXY (self->provider), "org.freedesktop.DBus.Properties.Get",
+                     g_variant_new ("(ss)", "org.ccproxy.Proxy1.Provider", "SignedIn"), G_DBUS_CALL_FLAGS_NONE, -1,
+                     NULL, on_signed_in_read, g_object_ref (self));
+}
+
+static void
 sign_in_finished (CcPanelProviderGroup *self,
                   const char           *state,
                   const char           *message)
@@ -315,6 +342,7 @@ sign_in_finished (CcPanelProviderGroup *self,
   self->last_sign_in = g_strdup (message);
   toast (self, message);
   update_sign_in (self);
+  refresh_signed_in (self);
 }
 
 static void
@@ -397,19 +425,63 @@ cc_panel_provider_group_sign_in (CcPanelProviderGroup *self)
 }
 
 static void
+on_signed_out (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(CcPanelProviderGroup) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_free (self->last_sign_in);
+  if (cc_proxy_dbus_proxy1_provider_call_sign_out_finish (CC_PROXY_DBUS_PROXY1_PROVIDER (source), result, &error))
+    self->last_sign_in = g_strdup (_("Signed out"));
+  else
+    {
+      g_dbus_error_strip_remote_error (error);
+      self->last_sign_in = g_strdup (error->message);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (self->sign_in_row), error->message);
+    }
+  refresh_signed_in (self);
+}
+
+/**
+ * cc_panel_provider_group_sign_out:
+ *
+ * Forgets what signing in stored, as the "Sign Out" button does.
+ */
+void
+cc_panel_provider_group_sign_out (CcPanelProviderGroup *self)
+{
+  cc_proxy_dbus_proxy1_provider_call_sign_out (self->provider, NULL, on_signed_out, g_object_ref (self));
+}
+
+static void
 add_sign_in_row (CcPanelProviderGroup *self)
 {
   GtkWidget *button = gtk_button_new_with_mnemonic (_("_Sign In…"));
 
+  self->sign_out_button = gtk_button_new_with_mnemonic (_("Sign _Out"));
+  gtk_widget_set_valign (self->sign_out_button, GTK_ALIGN_CENTER);
+  g_signal_connect_swapped (self->sign_out_button, "clicked", G_CALLBACK (cc_panel_provider_group_sign_out), self);
+
   self->sign_in_row = adw_action_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->sign_in_row), _("Account"));
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (self->sign_in_row), self->sign_out_button);
   adw_action_row_add_suffix (ADW_ACTION_ROW (self->sign_in_row), button);
   g_signal_connect_swapped (button, "clicked", G_CALLBACK (cc_panel_provider_group_sign_in), self);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (self), self->sign_in_row);
   g_signal_connect_swapped (self->provider, "notify::signed-in", G_CALLBACK (update_sign_in), self);
   g_signal_connect_swapped (self->provider, "notify::attention", G_CALLBACK (update_sign_in), self);
   update_sign_in (self);
+  refresh_signed_in (self);
+}
+
+/* What the group shows: whether the provider is signed in. */
+gboolean
+cc_panel_provider_group_is_signed_in (CcPanelProviderGroup *self)
+{
+  return self->sign_out_button != NULL && gtk_widget_get_visible (self->sign_out_button);
 }
 
 /**

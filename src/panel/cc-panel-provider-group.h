@@ -22,6 +22,8 @@ const char                *cc_panel_provider_group_get_error    (CcPanelProvider
                                                                  const char                *key);
 
 void                       cc_panel_provider_group_sign_in      (CcPanelProviderGroup      *self);
+void                       cc_panel_provider_group_sign_out     (CcPanelProviderGroup      *self);
+gboolean                   cc_panel_provider_group_is_signed_in (CcPanelProviderGroup      *self);
 CcPanelSignInDialog       *cc_panel_provider_group_get_sign_in_dialog (CcPanelProviderGroup *self);
 const char                *cc_panel_provider_group_get_last_sign_in (CcPanelProviderGroup *self);
 
