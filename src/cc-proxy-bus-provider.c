@@ -131,12 +131,10 @@ on_value_changed (GObject      *source,
 {
   g_autoptr(GDBusMethodInvocation) invocation = user_data;
   g_autoptr(GError) error = NULL;
-
   /* set and reset finish the same way */
-  if (cc_proxy_settings_set_value_finish (CC_PROXY_SETTINGS (source), result, &error))
-    g_dbus_method_invocation_return_value (invocation, NULL);
-  else
-    g_dbus_method_invocation_take_error (invocation, cc_proxy_dbus_error_from_settings (error));
+  gboolean done = cc_proxy_settings_set_value_finish (CC_PROXY_SETTINGS (source), result, &error);
+
+  cc_proxy_dbus_complete_settings_call (invocation, done, error);
 }
 
 /* Asynchronous: a secret goes to the keyring, which may take a while.
@@ -178,40 +176,48 @@ typedef struct
   GError                *error;    /* the first failure */
 } SignOut;
 
+/* A secret setting that cc-proxyd's environment still gives, or NULL. */
+static CcProxySettingDescriptor *
+secret_from_environment (CcProxyBusProvider *self)
+{
+  CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (self->provider);
+  CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (self->runtime);
+
+  for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
+    {
+      CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
+
+      if (cc_proxy_setting_descriptor_is_secret (setting) &&
+          cc_proxy_snapshot_is_from_environment (snapshot, cc_proxy_provider_get_id (self->provider),
+                                                 cc_proxy_setting_descriptor_get_key (setting)))
+        return setting;
+    }
+  return NULL;
+}
+
 /* Every secret forgotten: signed out, unless the environment still
  * gives one. */
 static void
 finish_sign_out (SignOut *sign_out)
 {
-  CcProxyProviderDescriptor *descriptor = cc_proxy_provider_get_descriptor (sign_out->self->provider);
-  CcProxySnapshot *snapshot = cc_proxy_runtime_get_snapshot (sign_out->self->runtime);
-  const char *id = cc_proxy_provider_get_id (sign_out->self->provider);
+  CcProxySettingDescriptor *held = sign_out->error == NULL ? secret_from_environment (sign_out->self) : NULL;
 
   if (sign_out->error != NULL)
     g_dbus_method_invocation_take_error (sign_out->invocation, cc_proxy_dbus_error_from_settings (sign_out->error));
-  else
+  else if (held != NULL)
     {
-      for (guint i = 0; i < cc_proxy_provider_descriptor_get_n_settings (descriptor); i++)
-        {
-          CcProxySettingDescriptor *setting = cc_proxy_provider_descriptor_get_setting (descriptor, i);
-          const char * const *vars = cc_proxy_setting_descriptor_get_env_vars (setting);
-          g_autofree char *names = NULL;
+      const char * const *vars = cc_proxy_setting_descriptor_get_env_vars (held);
+      g_autofree char *names = vars ? g_strjoinv (" or ", (char **) vars) : g_strdup ("?");
 
-          if (!cc_proxy_setting_descriptor_is_secret (setting) ||
-              !cc_proxy_snapshot_is_from_environment (snapshot, id, cc_proxy_setting_descriptor_get_key (setting)))
-            continue;
-          names = vars ? g_strjoinv (" or ", (char **) vars) : g_strdup ("?");
-          g_dbus_method_invocation_return_error (sign_out->invocation, CC_PROXY_DBUS_ERROR,
-                                                 CC_PROXY_DBUS_ERROR_INVALID_VALUE,
-                                                 _("%s is still signed in: %s comes from cc-proxyd's environment (%s); "
-                                                   "start cc-proxyd without it"),
-                                                 id, cc_proxy_setting_descriptor_get_key (setting), names);
-          g_object_unref (sign_out->self);
-          g_free (sign_out);
-          return;
-        }
-      g_dbus_method_invocation_return_value (sign_out->invocation, NULL);
+      g_dbus_method_invocation_return_error (sign_out->invocation, CC_PROXY_DBUS_ERROR, CC_PROXY_DBUS_ERROR_INVALID_VALUE,
+                                             _("%s is still signed in: %s comes from cc-proxyd's environment (%s); "
+                                               "start cc-proxyd without it"),
+                                             cc_proxy_provider_get_id (sign_out->self->provider),
+                                             cc_proxy_setting_descriptor_get_key (held), names);
     }
+  else
+    g_dbus_method_invocation_return_value (sign_out->invocation, NULL);
+  g_clear_error (&sign_out->error);
   g_object_unref (sign_out->self);
   g_free (sign_out);
 }

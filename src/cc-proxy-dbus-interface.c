@@ -76,6 +76,18 @@ cc_proxy_dbus_error_from_settings (const GError *error)
   return g_error_new_literal (CC_PROXY_DBUS_ERROR, code, error->message);
 }
 
+/* Ends a call the settings answered: done, or refused in their words. */
+void
+cc_proxy_dbus_complete_settings_call (GDBusMethodInvocation *invocation,
+                                      gboolean               done,
+                                      const GError          *error)
+{
+  if (done)
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else
+    g_dbus_method_invocation_take_error (invocation, cc_proxy_dbus_error_from_settings (error));
+}
+
 static gpointer
 parse_description (gpointer data)
 {

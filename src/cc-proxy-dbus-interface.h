@@ -24,6 +24,9 @@ typedef enum {
 
 GQuark              cc_proxy_dbus_error_quark           (void);
 GError             *cc_proxy_dbus_error_from_settings   (const GError          *error);
+void                cc_proxy_dbus_complete_settings_call (GDBusMethodInvocation *invocation,
+                                                          gboolean               done,
+                                                          const GError          *error);
 
 /**
  * CcProxyDBusReadFunc:

@@ -561,18 +561,6 @@ cc_proxy_dbus_service_handle_answer_budget (CcProxyDBusProxy1     *object,
 
 /* ----- instances ----- */
 
-/* Ends a call the settings did, or refused with their reason. */
-static void
-complete_settings_change (GDBusMethodInvocation *invocation,
-                          gboolean               done,
-                          const GError          *error)
-{
-  if (done)
-    g_dbus_method_invocation_return_value (invocation, NULL);
-  else
-    g_dbus_method_invocation_take_error (invocation, cc_proxy_dbus_error_from_settings (error));
-}
-
 static gboolean
 cc_proxy_dbus_service_handle_add_instance (CcProxyDBusProxy1     *object,
                                            GDBusMethodInvocation *invocation,
@@ -581,10 +569,9 @@ cc_proxy_dbus_service_handle_add_instance (CcProxyDBusProxy1     *object,
 {
   CcProxyDBusService *self = CC_PROXY_DBUS_SERVICE (object);
   g_autoptr(GError) error = NULL;
-
   gboolean done = cc_proxy_settings_add_instance (cc_proxy_runtime_get_settings (self->runtime), kind, name, &error);
 
-  complete_settings_change (invocation, done, error);
+  cc_proxy_dbus_complete_settings_call (invocation, done, error);
   return TRUE;
 }
 
@@ -596,7 +583,7 @@ on_instance_removed_by_call (GObject      *source,
   g_autoptr(GError) error = NULL;
   gboolean done = cc_proxy_settings_remove_instance_finish (CC_PROXY_SETTINGS (source), result, &error);
 
-  complete_settings_change (user_data, done, error);
+  cc_proxy_dbus_complete_settings_call (user_data, done, error);
 }
 
 static gboolean

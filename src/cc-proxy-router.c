@@ -338,6 +338,34 @@ cc_proxy_router_set_routes (CcProxyRouter  *self,
   return set_table (self, routes, cc_proxy_route_table_get_pools (self->table), error);
 }
 
+/* Copies @pools into @builder, the pool @name left out or, with
+ * @replacement, replaced where it stood. Returns whether it was there. */
+static gboolean
+edit_pools (GVariant        *pools,
+            const char      *name,
+            GVariant        *replacement,
+            GVariantBuilder *builder)
+{
+  gboolean found = FALSE;
+
+  for (gsize i = 0; i < g_variant_n_children (pools); i++)
+    {
+      g_autoptr(GVariant) pool = g_variant_get_child_value (pools, i);
+      const char *other;
+
+      g_variant_get_child (pool, 0, "&s", &other);
+      if (!g_str_equal (other, name))
+        g_variant_builder_add_value (builder, pool);
+      else
+        {
+          found = TRUE;
+          if (replacement != NULL)
+            g_variant_builder_add_value (builder, replacement);
+        }
+    }
+  return found;
+}
+
 /**
  * cc_proxy_router_set_pool:
  * @strategy: ordered, round-robin or least-used
@@ -353,26 +381,12 @@ cc_proxy_router_set_pool (CcProxyRouter      *self,
                           const char * const *members,
                           GError            **error)
 {
-  GVariant *pools = cc_proxy_route_table_get_pools (self->table);
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (CC_PROXY_POOLS_TYPE);
-  gboolean replaced = FALSE;
+  GVariant *pool = g_variant_ref_sink (g_variant_new ("(ss^as)", name, strategy, members));
 
-  for (gsize i = 0; i < g_variant_n_children (pools); i++)
-    {
-      g_autoptr(GVariant) pool = g_variant_get_child_value (pools, i);
-      const char *other;
-
-      g_variant_get_child (pool, 0, "&s", &other);
-      if (g_str_equal (other, name))
-        {
-          g_variant_builder_add (&builder, "(ss^as)", name, strategy, members);
-          replaced = TRUE;
-        }
-      else
-        g_variant_builder_add_value (&builder, pool);
-    }
-  if (!replaced)
-    g_variant_builder_add (&builder, "(ss^as)", name, strategy, members);
+  if (!edit_pools (cc_proxy_route_table_get_pools (self->table), name, pool, &builder))
+    g_variant_builder_add_value (&builder, pool);
+  g_variant_unref (pool);
   return set_table (self, cc_proxy_route_table_get_variant (self->table), g_variant_builder_end (&builder), error);
 }
 
@@ -413,7 +427,6 @@ cc_proxy_router_remove_pool (CcProxyRouter  *self,
                              const char     *name,
                              GError        **error)
 {
-  GVariant *pools = cc_proxy_route_table_get_pools (self->table);
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (CC_PROXY_POOLS_TYPE);
   gboolean is_pool;
   const char *route = cc_proxy_router_find_user (self, name, &is_pool);
@@ -429,15 +442,7 @@ cc_proxy_router_remove_pool (CcProxyRouter  *self,
                    _("Route “%s” sends requests to pool “%s”: change or remove the route first"), route, name);
       return FALSE;
     }
-  for (gsize i = 0; i < g_variant_n_children (pools); i++)
-    {
-      g_autoptr(GVariant) pool = g_variant_get_child_value (pools, i);
-      const char *other;
-
-      g_variant_get_child (pool, 0, "&s", &other);
-      if (!g_str_equal (other, name))
-        g_variant_builder_add_value (&builder, pool);
-    }
+  edit_pools (cc_proxy_route_table_get_pools (self->table), name, NULL, &builder);
   return set_table (self, cc_proxy_route_table_get_variant (self->table), g_variant_builder_end (&builder), error);
 }
 

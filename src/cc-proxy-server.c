@@ -1075,6 +1075,7 @@ ask_budget (CcProxyServer     *self,
   CcProxyExchangeContext *context = cc_proxy_exchange_get_context (exchange);
   CcProxyRequestContext *request = CC_PROXY_REQUEST_CONTEXT (context);
   SoupMessageHeaders *headers = cc_proxy_request_context_get_request_headers (request);
+  const char *session = soup_message_headers_get_one (headers, "X-Claude-Code-Session-Id");
   const char *request_class;
   g_autofree char *why = NULL;
   Held *held;
@@ -1085,8 +1086,7 @@ ask_budget (CcProxyServer     *self,
       !g_str_equal (soup_server_message_get_method (message), SOUP_METHOD_POST))
     return FALSE;
   request_class = ensure_class (self, context, body);
-  why = cc_proxy_spend_guard_check (self->guard, soup_message_headers_get_one (headers, "X-Claude-Code-Session-Id"),
-                                    request_class);
+  why = cc_proxy_spend_guard_check (self->guard, session, request_class);
   if (why == NULL)
     return FALSE;
 
@@ -1101,8 +1101,7 @@ ask_budget (CcProxyServer     *self,
   if (cc_proxy_listener_get_client_socket (message) != NULL)
     held->hangup = cc_proxy_hangup_watch (cc_proxy_listener_get_client_socket (message), on_held_client_gone, held);
   soup_server_message_pause (message);
-  cc_proxy_spend_guard_ask_async (self->guard, soup_message_headers_get_one (headers, "X-Claude-Code-Session-Id"),
-                                  why, held->client_gone, on_budget_answer, held);
+  cc_proxy_spend_guard_ask_async (self->guard, session, why, held->client_gone, on_budget_answer, held);
   return TRUE;
 }
 

@@ -465,7 +465,7 @@ static void
 sync_instances (CcProxySettings *self)
 {
   g_autoptr(GVariant) wanted = dup_instances (self);
-  g_autoptr(GPtrArray) gone = g_ptr_array_new ();
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
   GPtrArray *providers = cc_proxy_registry_get_providers (self->registry);
   GVariantIter iter;
   const char *name, *kind;
@@ -476,12 +476,9 @@ sync_instances (CcProxySettings *self)
 
       if (cc_proxy_registry_is_instance (provider) &&
           !g_variant_lookup (wanted, cc_proxy_provider_get_id (provider), "&s", NULL))
-        g_ptr_array_add (gone, (gpointer) cc_proxy_provider_get_id (provider));
+        /* A copy: the id dies with its provider. */
+        g_ptr_array_add (gone, g_strdup (cc_proxy_provider_get_id (provider)));
     }
-  /* Each id dies with its provider: copy them before. */
-  g_ptr_array_set_free_func (gone, g_free);
-  for (guint i = 0; i < gone->len; i++)
-    gone->pdata[i] = g_strdup (gone->pdata[i]);
   for (guint i = 0; i < gone->len; i++)
     cc_proxy_registry_remove_instance (self->registry, g_ptr_array_index (gone, i), NULL);
 
@@ -501,6 +498,30 @@ sync_instances (CcProxySettings *self)
     }
 }
 
+/* Stores the `instances` key with @name left out or (@kind) as an
+ * instance of @kind, and follows it at once: GSettings may say
+ * "changed" later, and the caller is to be current when it returns. */
+static void
+store_instance (CcProxySettings *self,
+                const char      *name,
+                const char      *kind)
+{
+  g_autoptr(GVariant) instances = dup_instances (self);
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
+  GVariantIter iter;
+  const char *entry_name, *entry_kind;
+
+  g_variant_iter_init (&iter, instances);
+  while (g_variant_iter_next (&iter, "{&s&s}", &entry_name, &entry_kind))
+    if (!g_str_equal (entry_name, name))
+      g_variant_builder_add (&builder, "{ss}", entry_name, entry_kind);
+  if (kind != NULL)
+    g_variant_builder_add (&builder, "{ss}", name, kind);
+  if (self->core != NULL)
+    g_settings_set_value (self->core, "instances", g_variant_builder_end (&builder));
+  sync_instances (self);
+}
+
 /**
  * cc_proxy_settings_add_instance:
  * @kind: a provider module's provider id
@@ -515,11 +536,7 @@ cc_proxy_settings_add_instance (CcProxySettings  *self,
                                 const char       *name,
                                 GError          **error)
 {
-  g_autoptr(GVariant) instances = NULL;
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
   g_autoptr(GError) local_error = NULL;
-  GVariantIter iter;
-  const char *entry_name, *entry_kind;
 
   if (!cc_proxy_registry_check_instance (self->registry, kind, name, &local_error))
     {
@@ -548,15 +565,7 @@ cc_proxy_settings_add_instance (CcProxySettings  *self,
       }
   }
 
-  instances = dup_instances (self);
-  g_variant_iter_init (&iter, instances);
-  while (g_variant_iter_next (&iter, "{&s&s}", &entry_name, &entry_kind))
-    if (!g_str_equal (entry_name, name))
-      g_variant_builder_add (&builder, "{ss}", entry_name, entry_kind);
-  g_variant_builder_add (&builder, "{ss}", name, kind);
-  g_settings_set_value (self->core, "instances", g_variant_builder_end (&builder));
-  /* GSettings may say "changed" later: be current when this returns. */
-  sync_instances (self);
+  store_instance (self, name, kind);
   if (cc_proxy_registry_lookup (self->registry, name) == NULL)
     {
       g_set_error (error, CC_PROXY_SETTINGS_ERROR, CC_PROXY_SETTINGS_ERROR_INVALID_VALUE,
@@ -1021,11 +1030,7 @@ finish_removal (GTask *task)
   CcProxySettings *self = g_task_get_source_object (task);
   Removal *removal = g_task_get_task_data (task);
   CcProxyProvider *provider = cc_proxy_registry_lookup (self->registry, removal->name);
-  g_autoptr(GVariant) instances = dup_instances (self);
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{ss}"));
   GSettings *settings = g_hash_table_lookup (self->provider_settings, removal->name);
-  GVariantIter iter;
-  const char *name, *kind;
 
   if (removal->error != NULL)
     {
@@ -1048,13 +1053,7 @@ finish_removal (GTask *task)
         }
     }
 
-  g_variant_iter_init (&iter, instances);
-  while (g_variant_iter_next (&iter, "{&s&s}", &name, &kind))
-    if (!g_str_equal (name, removal->name))
-      g_variant_builder_add (&builder, "{ss}", name, kind);
-  if (self->core != NULL)
-    g_settings_set_value (self->core, "instances", g_variant_builder_end (&builder));
-  sync_instances (self);
+  store_instance (self, removal->name, NULL);
   g_task_return_boolean (task, TRUE);
 }
 

@@ -336,6 +336,12 @@ test_refusals (Fixture       *fixture,
     g_assert_cmpstr (unknown.err, ==, "cc-proxyctl: There is no instance “nosuch”\n");
     assert_ran (typo, 2);
   }
+  {
+    g_auto(CcTestRan) no_name = cc_test_ctl (NULL, "remove", "--yes", NULL);
+
+    assert_ran (no_name, 2);
+    g_assert_true (g_str_has_prefix (no_name.err, "cc-proxyctl: remove needs the NAME of an instance\n"));
+  }
 
   {
     g_auto(CcTestRan) add = cc_test_ctl (NULL, "add", "openai", "second", NULL);

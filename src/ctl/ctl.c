@@ -2101,16 +2101,25 @@ main (int   argc,
     return cmd_budget (n >= 1 ? argv[2] : NULL, n == 2 ? argv[3] : NULL);
   if (g_str_equal (command, "remove"))
     {
-      const char *name = g_str_equal (argv[2], "--yes") && n == 2 ? argv[3] : argv[2];
-      const char *option = n == 2 ? (name == argv[2] ? argv[3] : argv[2]) : NULL;
+      const char *name = NULL;
+      gboolean yes = FALSE;
 
-      if (option != NULL && !g_str_equal (option, "--yes"))
+      for (int i = 2; i < argc; i++)
         {
-          g_autofree char *message = g_strdup_printf (_("unknown option “%s” for remove"), option);
+          if (g_str_equal (argv[i], "--yes"))
+            yes = TRUE;
+          else if (g_str_has_prefix (argv[i], "--") || name != NULL)
+            {
+              g_autofree char *message = g_strdup_printf (_("unknown option “%s” for remove"), argv[i]);
 
-          return bad_usage (message);
+              return bad_usage (message);
+            }
+          else
+            name = argv[i];
         }
-      return cmd_remove (name, option != NULL);
+      if (name == NULL)
+        return bad_usage (_("remove needs the NAME of an instance"));
+      return cmd_remove (name, yes);
     }
   if (g_str_equal (command, "auth"))
     {
